@@ -1,0 +1,45 @@
+"""What the matcher reports per line and per chunk: the contract between banjail.filter.matcher and its callers
+(fail2ban-regex, the daemon's jails)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from banjail.model import Failure
+
+MISSED = 0
+MATCHED = 1
+IGNORED = 2
+
+
+@dataclass(frozen=True, slots=True)
+class LineOutcome:
+    """The result of offering one line to a filter.
+
+    kind: MATCHED if any failregex matched the line (including <F-NOFAIL> matches, as fail2ban-regex counts them),
+    IGNORED if an ignoreregex matched it, else MISSED.
+    failregex: indices (0-based) of the failregexes that matched this line.
+    failures: the failures this line completed (several with maxlines buffers; none for a NOFAIL match).
+    template: display name of the date template that found this line's date, None if none did.
+    """
+
+    lineno: int
+    line: str
+    kind: int
+    failregex: tuple[int, ...] = ()
+    ignoreregex: int = -1
+    failures: tuple[Failure, ...] = ()
+    template: str | None = None
+
+
+@dataclass(slots=True)
+class ScanStats:
+    """Counts accumulated over every line a Matcher.scan saw, whether or not an outcome was returned for it."""
+
+    lines: int = 0
+    matched: int = 0
+    ignored: int = 0
+    missed: int = 0
+    failregex_hits: list[int] = field(default_factory=list)  # per failregex index
+    ignoreregex_hits: list[int] = field(default_factory=list)  # per ignoreregex index
+    template_hits: dict[str, int] = field(default_factory=dict)  # date template display name -> lines
