@@ -1,0 +1,151 @@
+"""FailureCounter: fail2ban's findtime/maxretry counting, per failure id (fid), for one jail.
+
+The semantics are upstream 1.0.2's (FailManager + FailTicket), which are NOT a sliding window:
+
+* The first failure of a fid opens an entry: retry = count (1 for a log line), attempts = 1, first = last = time.
+* A later failure at time t, if t is newer than the entry's last failure, first rescales the entry when its first
+  failure lies outside findtime (first < t - findtime): retry becomes round(retry / (t - first) * findtime) (round
+  half to even, as Python's round) and first moves to t - findtime; then last = t. An older t changes no time.
+  Then retry += count, attempts += 1, and the failure's lines are appended (only the newest `maxmatches` kept).
+* When retry >= maxretry the entry leaves the counter and becomes a BanRequest (at = the newest failure time).
+* Entries whose newest failure is at or before now - findtime are dropped by `expire(now)`; until then they keep
+  counting (rescaled), exactly as upstream between two of its clean-ups.
+
+Time handling of the reader (upstream's Filter.processLine): when catching up on old lines a failure older than
+now - findtime is dropped; in operation a timestamp more than 60 s from now is taken as now; a failure in the
+future is taken as now.
+"""
+
+from __future__ import annotations
+
+from banjail.model import BanRequest, Failure, Groups
+
+# In operation, a timestamp further than this from now is a clock or zone problem: upstream treats it as now.
+CLAMP_SECONDS = 60
+
+
+class _Entry:
+    """The running state of one fid. Mutable and private: it never leaves the counter."""
+
+    __slots__ = ("attempts", "first", "groups", "ip", "last", "lines", "retry")
+
+    def __init__(self, failure: Failure, time: float, count: int) -> None:
+        self.first = time
+        self.last = time
+        self.retry = count
+        self.attempts = 1
+        # Upstream keeps the first failure's lines untruncated; truncation happens on the next failure.
+        self.lines: tuple[str, ...] = failure.lines
+        self.ip = failure.ip
+        self.groups: Groups = failure.groups
+
+
+class FailureCounter:
+    """Counts failures per fid for one jail and says when a fid must be banned.
+
+    Guarantees: `add` returns a BanRequest exactly when upstream's FailManager would hand the fid to its jail for
+    banning, with the same time, attempt count and kept lines; the fid's entry is then removed, so its next failure
+    starts a new count. `findtime`, `maxretry` and `maxmatches` may be changed at any time (`set findtime` etc.);
+    the change applies from the next call on.
+    """
+
+    __slots__ = ("_entries", "findtime", "jail", "maxmatches", "maxretry", "total")
+
+    def __init__(self, jail: str, *, maxretry: int = 3, findtime: float = 600, maxmatches: int = 5) -> None:
+        self.jail = jail
+        self.maxretry = maxretry
+        self.findtime = findtime
+        self.maxmatches = maxmatches
+        self.total = 0  # failures counted since start ("Total failed")
+        self._entries: dict[str, _Entry] = {}
+
+    def __len__(self) -> int:
+        """How many fids currently have failures counted ("Currently failed")."""
+        return len(self._entries)
+
+    def __contains__(self, fid: object) -> bool:
+        return fid in self._entries
+
+    def retries(self, fid: str) -> int:
+        """The current (possibly rescaled) retry count of fid, 0 when it has none."""
+        entry = self._entries.get(fid)
+        return 0 if entry is None else entry.retry
+
+    def admit_time(self, time: float, now: float, *, catching_up: bool = False) -> float | None:
+        """The time a failure at `time` is counted at, or None when it must be dropped (catch-up, too old)."""
+        if catching_up:
+            if time < now - self.findtime:
+                return None
+        elif abs(int(time - now)) > CLAMP_SECONDS:
+            return now
+        return now if time > now else time
+
+    def add(
+        self, failure: Failure, now: float, *, catching_up: bool = False, count: int = 1
+    ) -> BanRequest | None:
+        """Count one failure seen at `now`; return the BanRequest when its fid reaches maxretry.
+
+        `catching_up` is True while reading lines written before the daemon started (they are dropped when older
+        than findtime); otherwise timestamps far from now are taken as now. `count` > 1 adds that many retries
+        but one attempt (upstream's manual `attempt` with several lines, and its bad-IP boost).
+        """
+        time = self.admit_time(failure.time, now, catching_up=catching_up)
+        if time is None:
+            return None
+        return self.count(failure, time, count)
+
+    def count(self, failure: Failure, time: float, count: int = 1) -> BanRequest | None:
+        """Count a failure at an already admitted `time` (see admit_time); the hot path."""
+        fid = failure.fid
+        entry = self._entries.get(fid)
+        self.total += 1
+        if entry is None:
+            entry = _Entry(failure, time, count)
+            self._entries[fid] = entry
+        else:
+            if time > entry.last:
+                findtime = self.findtime
+                if entry.first < time - findtime:
+                    # Estimate the rate over the known interval and keep only findtime's worth of it.
+                    entry.retry = round(entry.retry / float(time - entry.first) * findtime)
+                    entry.first = time - findtime
+                entry.last = time
+            entry.retry += count
+            entry.attempts += 1
+            maxmatches = self.maxmatches
+            if maxmatches > 0:
+                lines = entry.lines + failure.lines if failure.lines else entry.lines
+                entry.lines = lines[-maxmatches:] if len(lines) > maxmatches else lines
+            else:
+                entry.lines = ()
+        if entry.retry >= self.maxretry:
+            del self._entries[fid]
+            return BanRequest(
+                jail=self.jail,
+                fid=fid,
+                ip=entry.ip,
+                at=entry.last,
+                failures=entry.attempts,
+                lines=entry.lines,
+                groups=entry.groups,
+            )
+        return None
+
+    def forget(self, fid: str) -> None:
+        """Drop fid's counted failures (for instance when it is banned by hand)."""
+        self._entries.pop(fid, None)
+
+    def expire(self, now: float) -> int:
+        """Drop every fid whose newest failure is at or before now - findtime; return how many were dropped.
+
+        Upstream runs this at most every 5 s (and every 100 lines); call it on a similar rhythm, since a stale
+        entry that is not yet expired is rescaled rather than restarted by its next failure.
+        """
+        limit = now - self.findtime
+        stale = [fid for fid, entry in self._entries.items() if entry.last <= limit]
+        if len(stale) == len(self._entries):
+            self._entries = {}
+        else:
+            for fid in stale:
+                del self._entries[fid]
+        return len(stale)
