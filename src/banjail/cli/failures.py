@@ -1,0 +1,84 @@
+"""Printing failures one by one instead of the report: upstream's `-o/--out TOKEN` and banjail's `--json`."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+
+from banjail.model import Failure
+
+Formatter = Callable[[Failure], list[str]]
+
+_TAG = re.compile(r"<([^<>\s]+)>")
+
+
+def json_line(failure: Failure) -> str:
+    """One JSON object on one line: line (1-based number of the line that completed the failure), id, ip, time
+    (epoch seconds), groups (name -> text) and matches (the log lines of the failure)."""
+    return json.dumps(
+        {
+            "line": failure.lineno,
+            "id": failure.fid,
+            "ip": failure.ip,
+            "time": failure.time,
+            "groups": dict(failure.groups),
+            "matches": list(failure.lines),
+        },
+        ensure_ascii=False,
+    )
+
+
+def _tag_value(failure: Failure, name: str) -> str | None:
+    """The value of one `<tag>` of an `-o` template, None for a tag a failure does not know (left in place)."""
+    lower = name.lower()
+    if lower in ("ip", "host"):
+        return failure.ip if failure.ip is not None else failure.fid
+    if lower == "fid":
+        return failure.fid
+    if lower == "time":
+        return repr(failure.time)
+    if lower in ("matches", "msg"):
+        return "\n".join(failure.lines)
+    if lower.startswith("f-"):
+        lower = lower[2:]
+    return failure.group(lower)
+
+
+def _substitute(fmt: str, failure: Failure) -> str:
+    def value_or_tag(tag: re.Match[str]) -> str:
+        value = _tag_value(failure, tag.group(1))
+        return tag.group(0) if value is None else value
+
+    return _TAG.sub(value_or_tag, fmt)
+
+
+def _template(fmt: str) -> Formatter:
+    has_msg = re.search(r"<msg>", fmt, re.IGNORECASE) is not None
+
+    def render(failure: Failure) -> list[str]:
+        # A multi-line <msg> is printed as one output row per matched line, as upstream does.
+        if has_msg and len(failure.lines) > 1:
+            return [
+                _substitute(fmt, Failure(failure.fid, failure.ip, failure.time, (line,), failure.groups))
+                for line in failure.lines
+            ]
+        return [_substitute(fmt, failure)]
+
+    return render
+
+
+def formatter(token: str) -> Formatter:
+    """The printer for `-o TOKEN`: `id`/`fid` the failure id, `ip` the address (else the id), `msg` every matched
+    line, `row` a Python-literal row, a group name its value (`None` when absent), or a template with <tags>."""
+    if token in ("id", "fid"):
+        return lambda f: [f.fid]
+    if token == "ip":
+        return lambda f: [f.ip if f.ip is not None else f.fid]
+    if token == "msg":
+        return lambda f: list(f.lines)
+    if token == "row":
+        return lambda f: [f"[{f.fid!r},\t{f.time!r},\t{dict(f.groups)!r}],"]
+    if "<" not in token:
+        return lambda f: [str(f.group(token.lower()))]
+    return _template(token)

@@ -1,0 +1,48 @@
+"""The `banjail` command: one entry point whose subcommands are the fail2ban tools.
+
+banjail regex [options] LOG REGEX [IGNOREREGEX]   same as fail2ban-regex
+banjail --version
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+
+from banjail import FAIL2BAN_COMPAT_VERSION, __version__
+
+
+def _regex(args: Sequence[str]) -> int:
+    from banjail.cli import regex  # imported on use: each subcommand loads only what it needs
+
+    return regex.main(args, prog="banjail regex")
+
+
+# Subcommand name -> (entry point taking the remaining arguments, one-line summary).
+SUBCOMMANDS: dict[str, tuple[Callable[[Sequence[str]], int], str]] = {
+    "regex": (_regex, "test a filter or regex against a log (fail2ban-regex)"),
+}
+
+USAGE_EXIT = 255
+
+
+def usage() -> str:
+    lines = ["usage: banjail [--version] COMMAND [ARGS...]", "", "commands:"]
+    lines += [f"  {name:<10} {summary}" for name, (_, summary) in SUBCOMMANDS.items()]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Dispatch to a subcommand; returns its exit status (255 for an unknown command, as fail2ban's tools)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help", "help"):
+        sys.stdout.write(usage())
+        return 0 if args else USAGE_EXIT
+    if args[0] in ("--version", "-V"):
+        sys.stdout.write(f"banjail {__version__} (fail2ban {FAIL2BAN_COMPAT_VERSION} compatible)\n")
+        return 0
+    entry = SUBCOMMANDS.get(args[0])
+    if entry is None:
+        sys.stderr.write(f"banjail: unknown command {args[0]!r}; known: {', '.join(SUBCOMMANDS)}\n")
+        return USAGE_EXIT
+    return entry[0](args[1:])

@@ -1,0 +1,424 @@
+"""`fail2ban-regex` (also `banjail regex`): test a filter or a regex against a log file or a log line, offline.
+
+Usage and report are upstream's (fail2ban 1.0.2): `fail2ban-regex [options] LOG REGEX [IGNOREREGEX]`. Beyond
+upstream: `--json` (one JSON object per failure), `--now EPOCH` (evaluate dates as if now were EPOCH), a progress
+bar on a terminal, and memory that stays flat: the log is read in chunks of whole lines and handed to
+Matcher.scan; only the example lines the report will print are kept.
+
+Exit status: 0 when the test ran, 255 for any error (bad usage, unreadable log, bad regex or filter), as upstream.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import locale
+import logging
+import os
+import re
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TextIO
+
+from banjail import FAIL2BAN_COMPAT_VERSION
+from banjail.cli import report
+from banjail.cli.failures import Formatter, formatter, json_line
+from banjail.cli.logfile import Chunk, literal_chunk, read_chunks, segments
+from banjail.cli.progress import NoProgress, Progress, progress_for
+from banjail.cli.source import FILE, JOURNAL, Resolved, Source, classify_log, resolve_filter
+from banjail.errors import BanjailError
+from banjail.filter.datedetect import DateDetector
+from banjail.filter.matcher import Matcher
+from banjail.filter.outcome import IGNORED, MISSED, LineOutcome, ScanStats
+from banjail.model import FilterSpec
+
+ERROR_EXIT = 255
+# Upstream lists at most this many example lines of a kind (missed, ignored) unless -L sets another bound.
+DEFAULT_BOUND = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """The parsed command line."""
+
+    log: str
+    regex: str
+    ignoreregex: str | None = None
+    config: str = "/etc/fail2ban"
+    datepattern: str | None = None
+    timezone: str | None = None
+    encoding: str = "UTF-8"
+    raw: bool = False
+    usedns: str | None = None
+    maxlines: int = 0
+    journalmatch: str | None = None
+    log_level: str = "critical"
+    verbose: int = 0
+    out: str | None = None
+    json: bool = False
+    now: float | None = None
+    print_no_missed: bool = False
+    print_no_ignored: bool = False
+    print_all_matched: bool = False
+    print_all_missed: bool = False
+    print_all_ignored: bool = False
+
+    @property
+    def quiet(self) -> bool:
+        """No report: failures are printed one by one instead (-o or --json)."""
+        return self.json or self.out is not None
+
+
+class UsageError(BanjailError):
+    """The command line is wrong; the message says how."""
+
+
+def _parser(prog: str) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog=prog,
+        usage="%(prog)s [OPTIONS] <LOG> <REGEX> [IGNOREREGEX]",
+        description=(
+            "Test a fail2ban filter or regex against a log, offline.\n\n"
+            "LOG          a log file, a log line itself (when no such file exists), or systemd-journal[...]\n"
+            "REGEX        a failregex, a filter name with options (sshd[mode=aggressive]) or a filter file\n"
+            "IGNOREREGEX  an ignoreregex"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("args", nargs="*", metavar="LOG REGEX [IGNOREREGEX]", help=argparse.SUPPRESS)
+    p.add_argument("--version", action="version", version=f"fail2ban-regex {FAIL2BAN_COMPAT_VERSION}")
+    p.add_argument("-V", action="store_true", dest="short_version", help="print the version number only")
+    p.add_argument("-c", "--config", default="/etc/fail2ban", help="configuration directory (/etc/fail2ban)")
+    p.add_argument("-d", "--datepattern", help="date pattern to find the time in each line")
+    p.add_argument("--timezone", "--TZ", dest="timezone", help="time zone of times written without one")
+    p.add_argument("-e", "--encoding", default=_preferred_encoding(), help="log encoding (system locale)")
+    p.add_argument("-r", "--raw", action="store_true", help="take host names as they are, never resolve them")
+    p.add_argument("--usedns", help="what <HOST> accepts: yes (names too), warn, no (addresses only), raw")
+    p.add_argument("-L", "--maxlines", type=int, default=0, help="lines a multi-line regex may span")
+    p.add_argument("-m", "--journalmatch", help="journal matches (systemd-journal only)")
+    p.add_argument("-l", "--log-level", dest="log_level", default="critical", help="level of log messages")
+    p.add_argument("-v", "--verbose", action="count", default=0, help="more detail (repeatable)")
+    p.add_argument("--verbosity", type=int, dest="verbosity", help="verbosity as a number (0..4)")
+    p.add_argument("--verbose-date", "--VD", action="store_true", help="accepted for compatibility")
+    p.add_argument(
+        "-D", "--debuggex", action="store_true", help="accepted for compatibility (needs a network)"
+    )
+    p.add_argument("--no-check-all", action="store_true", help="accepted for compatibility")
+    p.add_argument(
+        "-o", "--out", help="print only this of each failure: id, ip, msg, row, a group, or <tags>"
+    )
+    p.add_argument("--json", action="store_true", help="print each failure as one JSON object per line")
+    p.add_argument("--now", type=float, help="evaluate dates as if the time now were this epoch")
+    p.add_argument("--print-no-missed", action="store_true", help="do not print missed lines")
+    p.add_argument("--print-no-ignored", action="store_true", help="do not print ignored lines")
+    p.add_argument("--print-all-matched", action="store_true", help="print every matched line")
+    p.add_argument("--print-all-missed", action="store_true", help="print every missed line")
+    p.add_argument("--print-all-ignored", action="store_true", help="print every ignored line")
+    p.add_argument("-t", "--log-traceback", action="store_true", help="accepted for compatibility")
+    p.add_argument("--full-traceback", action="store_true", help="accepted for compatibility")
+    return p
+
+
+def _preferred_encoding() -> str:
+    encoding = locale.getpreferredencoding(False)
+    return "UTF-8" if encoding.startswith("ANSI_") else encoding
+
+
+def parse_args(argv: Sequence[str], prog: str = "fail2ban-regex") -> Options:
+    """Options from a command line (without the program name). Raises UsageError; exits for -h/--version/-V."""
+    ns = _parser(prog).parse_args(list(argv))
+    if ns.short_version:
+        print(FAIL2BAN_COMPAT_VERSION)
+        raise SystemExit(0)
+    problems = []
+    if ns.print_no_missed and ns.print_all_missed:
+        problems.append("--print-no-missed and --print-all-missed are mutually exclusive.")
+    if ns.print_no_ignored and ns.print_all_ignored:
+        problems.append("--print-no-ignored and --print-all-ignored are mutually exclusive.")
+    if ns.json and ns.out is not None:
+        problems.append("--json and -o/--out are mutually exclusive.")
+    if len(ns.args) not in (2, 3):
+        problems.append("provide both <LOG> and <REGEX>.")
+    if problems:
+        raise UsageError("\n".join("ERROR: " + p for p in problems))
+    return Options(
+        log=ns.args[0],
+        regex=ns.args[1],
+        ignoreregex=ns.args[2] if len(ns.args) == 3 else None,
+        config=ns.config,
+        datepattern=ns.datepattern,
+        timezone=ns.timezone,
+        encoding=ns.encoding,
+        raw=ns.raw,
+        usedns=ns.usedns,
+        maxlines=ns.maxlines,
+        journalmatch=ns.journalmatch,
+        log_level=ns.log_level,
+        verbose=ns.verbosity if ns.verbosity is not None else ns.verbose,
+        out=ns.out,
+        json=ns.json,
+        now=ns.now,
+        print_no_missed=ns.print_no_missed,
+        print_no_ignored=ns.print_no_ignored,
+        print_all_matched=ns.print_all_matched,
+        print_all_missed=ns.print_all_missed,
+        print_all_ignored=ns.print_all_ignored,
+    )
+
+
+class _Collector:
+    """Keeps what the report and the failure printer need from the matcher's outcomes, and nothing else: example
+    lines only up to the bound upstream prints, failures only when printing them or in verbose mode."""
+
+    def __init__(self, opts: Options, multiline: bool, rows: list[str]) -> None:
+        self.opts = opts
+        self.bound = opts.maxlines or DEFAULT_BOUND
+        self.multiline = multiline
+        self.matched: list[str] = []
+        self.ignored: list[str] = []
+        self.missed: list[str] = []
+        self.hits: dict[int, list[report.Hit]] = {}
+        self.rows = rows  # output rows for -o/--json, flushed by the caller after each chunk
+        self.printer: Formatter | None = None
+        if opts.json:
+            self.printer = lambda failure: [json_line(failure)]
+        elif opts.out is not None:
+            self.printer = formatter(opts.out)
+
+    def wants_missed(self, missed_so_far: int) -> bool:
+        """Whether the next chunk's missed lines may still be printed (asking the matcher for missed outcomes
+        costs an object per line, so only while they can be)."""
+        if self.opts.quiet or self.opts.print_no_missed:
+            return False
+        return self.opts.print_all_missed or missed_so_far <= self.bound
+
+    def take(self, outcomes: Sequence[LineOutcome], missed_before: int, ignored_before: int) -> None:
+        opts = self.opts
+        missed_n, ignored_n = missed_before, ignored_before
+        limit = self.bound + 1  # upstream keeps one line more than it may print
+        for outcome in outcomes:
+            kind = outcome.kind
+            if kind == MISSED:
+                missed_n += 1
+                if opts.print_all_missed or missed_n <= limit:
+                    self.missed.append(outcome.line)
+                continue
+            if kind == IGNORED:
+                ignored_n += 1
+                if not opts.print_no_ignored and (opts.print_all_ignored or ignored_n <= limit):
+                    self.ignored.append(outcome.line)
+                continue
+            if opts.print_all_matched:
+                self.matched.append(outcome.line)
+            failures = outcome.failures
+            if self.printer is not None:
+                for failure in failures:
+                    self.rows.extend(self.printer(failure))
+            elif opts.verbose:
+                for n, failure in enumerate(failures):
+                    hit = report.Hit(failure.fid, failure.time, n > 1)
+                    self.hits.setdefault(failure.regex_index, []).append(hit)
+            if self.multiline and failures:
+                self._reclaim(outcome)
+
+    def _reclaim(self, outcome: LineOutcome) -> None:
+        # Earlier buffered lines that a multi-line failure consumed were listed as missed when they were read.
+        for failure in outcome.failures:
+            for line in failure.lines[:-1]:
+                if line in self.missed:
+                    self.missed.remove(line)
+                    if self.opts.print_all_matched:
+                        self.matched.append(line)
+
+
+def _echo_filter_settings(resolved: Resolved, opts: Options) -> list[str]:
+    """The maxlines/datepattern lines upstream prints when the filter file sets them (and the command line did
+    not already)."""
+    spec = resolved.spec
+    out = []
+    if resolved.from_file and spec.file:
+        text = _filter_text(spec.file)
+        if not opts.maxlines and re.search(r"(?m)^maxlines\s*=", text):
+            out.append(report.use_line("maxlines", str(spec.maxlines)))
+        if opts.datepattern is None and spec.datepattern and re.search(r"(?m)^datepattern\s*=", text):
+            pattern = "\n".join(spec.datepattern)
+            out.append(report.use_line("datepattern", f"{pattern} : {datepattern_name(spec)}"))
+    return out
+
+
+def _filter_text(path: str) -> str:
+    # The filter file and its .local: FilterSpec does not say which options a file set, only their values.
+    texts = []
+    for candidate in (path, os.path.splitext(path)[0] + ".local"):
+        try:
+            with open(candidate, encoding="utf-8", errors="replace") as handle:
+                texts.append(handle.read())
+        except OSError:
+            pass
+    return "\n".join(texts)
+
+
+def datepattern_name(spec: FilterSpec) -> str:
+    """How upstream names a datepattern: "Default Detectors" when it selects more than two templates, else the
+    display name of the (first) template."""
+    detector = DateDetector(spec.datepattern, logtimezone=spec.logtimezone)
+    names = tuple(getattr(detector, "template_names", ()))
+    if not names or len(names) > 2:
+        return "Default Detectors"
+    return str(names[0])
+
+
+def _effective_spec(spec: FilterSpec, opts: Options) -> FilterSpec:
+    """The filter with the command line's overrides: -L, -d, --timezone, --usedns, -r."""
+    changes: dict[str, object] = {}
+    if opts.maxlines:
+        changes["maxlines"] = opts.maxlines
+    if opts.datepattern is not None:
+        changes["datepattern"] = tuple(opts.datepattern.split("\n"))
+    if opts.timezone:
+        changes["logtimezone"] = opts.timezone
+    if opts.usedns:
+        changes["usedns"] = opts.usedns
+    elif opts.raw and spec.usedns in ("yes", "warn"):
+        changes["usedns"] = "raw"  # -r: take host names as written, never ask a resolver
+    return dataclasses.replace(spec, **changes)  # type: ignore[arg-type]
+
+
+def _log_chunks(source: Source, opts: Options, multiline: bool, echo: list[str]) -> Iterator[Chunk]:
+    if source.kind == FILE:
+        echo.append(report.use_line("log file", source.value))
+        echo.append(report.use_line("encoding", opts.encoding))
+        return read_chunks(source.value, opts.encoding)
+    if not multiline and "\n" not in source.value:
+        echo.append(report.use_line("single line", report.shorten(source.value.replace("\n", r"\n"))))
+    else:
+        echo.extend(report.multi_line_preview(source.value.split("\n")))
+    return iter([literal_chunk(source.value)])
+
+
+def run(opts: Options, stdout: TextIO, stderr: TextIO) -> int:
+    """Run the test `opts` describes, printing to `stdout` (the report, or failures with -o/--json) and the
+    progress bar to `stderr`. Returns the exit status. Raises BanjailError/OSError for the caller to report."""
+    echo: list[str] = [] if opts.quiet else report.header_lines()
+    if opts.maxlines:
+        echo.append(report.use_line("maxlines", str(opts.maxlines)))
+    if opts.datepattern is not None:
+        name = datepattern_name(FilterSpec(datepattern=tuple(opts.datepattern.split("\n"))))
+        echo.append(report.use_line("datepattern", f"{opts.datepattern} : {name}"))
+    resolved = resolve_filter(opts.regex, opts.config)
+    echo.extend(resolved.echo)
+    echo.extend(_echo_filter_settings(resolved, opts))
+    spec = resolved.spec
+    if opts.ignoreregex is not None:
+        spec = dataclasses.replace(spec, ignoreregex=(*spec.ignoreregex, opts.ignoreregex))
+        echo.append(report.use_line("ignoreregex line", report.shorten(opts.ignoreregex)))
+    spec = _effective_spec(spec, opts)
+    matcher = Matcher(spec)
+    source = classify_log(opts.log)
+    if source.kind == JOURNAL:
+        raise BanjailError(
+            "systemd-journal is not supported offline yet; export the messages first "
+            "(journalctl -o short-iso -u UNIT > FILE) and test FILE"
+        )
+    chunks = _log_chunks(source, opts, spec.maxlines > 1, echo)
+    echo.append("")
+    if not opts.quiet:
+        stdout.write("\n".join(echo) + "\n")
+
+    size = os.path.getsize(source.value) if source.kind == FILE else 0
+    progress: Progress = progress_for(size, stderr) if source.kind == FILE else NoProgress()
+    now = time.time() if opts.now is None else opts.now
+    rows: list[str] = []
+    collector = _Collector(opts, spec.maxlines > 1, rows)
+    stats = ScanStats()
+    started = time.perf_counter()
+    try:
+        for chunk in chunks:
+            for text, lineno in segments(chunk):
+                missed, ignored = stats.missed, stats.ignored
+                keep = collector.wants_missed(missed)
+                outcomes = matcher.scan(text, now, lineno, stats, keep_missed=keep)
+                collector.take(outcomes, missed, ignored)
+            if rows:
+                stdout.write("\n".join(rows) + "\n")
+                rows.clear()
+            progress.update(chunk.end, stats.lines)
+    finally:
+        progress.close()
+    elapsed = time.perf_counter() - started
+    if opts.quiet:
+        return 0
+    stdout.write("\n".join(report.results_lines(_results(matcher, stats, collector, elapsed))) + "\n")
+    return 0
+
+
+def _results(matcher: Matcher, stats: ScanStats, collector: _Collector, elapsed: float) -> report.Results:
+    opts = collector.opts
+
+    def counts(
+        texts: Sequence[str], hits: Sequence[int], verbose_hits: dict[int, list[report.Hit]]
+    ) -> tuple[report.RegexCount, ...]:
+        return tuple(
+            report.RegexCount(text, hits[i] if i < len(hits) else 0, tuple(verbose_hits.get(i, ())))
+            for i, text in enumerate(texts)
+        )
+
+    listing = report.Listing(
+        bound=collector.bound,
+        matched=tuple(collector.matched) if opts.print_all_matched else None,
+        ignored=None if opts.print_no_ignored else tuple(collector.ignored),
+        missed=None if opts.print_no_missed else tuple(collector.missed),
+        all_matched=opts.print_all_matched,
+        all_ignored=opts.print_all_ignored,
+        all_missed=opts.print_all_missed,
+    )
+    return report.Results(
+        failregex=counts(matcher.failregex, stats.failregex_hits, collector.hits),
+        ignoreregex=counts(matcher.ignoreregex, stats.ignoreregex_hits, {}),
+        templates=tuple(stats.template_hits.items()),
+        counts=report.LineCounts(stats.lines, stats.ignored, stats.matched, stats.missed),
+        listing=listing,
+        # Not yet part of the Matcher/ScanStats contract: shown when the matcher offers them.
+        prefregex=str(getattr(matcher, "prefregex_display", "") or ""),
+        prefregex_hits=int(getattr(stats, "prefregex_hits", 0) or 0),
+        elapsed=elapsed,
+        verbose=opts.verbose,
+    )
+
+
+def _configure_logging(opts: Options, stdout: TextIO) -> None:
+    level = logging.getLevelName(opts.log_level.upper())
+    handler = logging.StreamHandler(stdout)
+    handler.setFormatter(logging.Formatter("%(levelname)-1.1s: %(message)s"))
+    logger = logging.getLogger("banjail")
+    logger.addHandler(handler)
+    logger.setLevel(level if isinstance(level, int) else logging.CRITICAL)
+
+
+def main(argv: Sequence[str] | None = None, prog: str = "fail2ban-regex") -> int:
+    """The console script: parse, run, and turn every error into one `ERROR: ...` line and exit status 255."""
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        opts = parse_args(args, prog)
+    except UsageError as e:
+        _parser(prog).print_usage(sys.stderr)
+        sys.stderr.write(f"{e}\n")
+        return ERROR_EXIT
+    # Errors go where upstream prints them (stdout), except with --json, whose stdout holds JSON only.
+    errors = sys.stderr if opts.json else sys.stdout
+    _configure_logging(opts, sys.stderr if opts.json else sys.stdout)
+    try:
+        return run(opts, sys.stdout, sys.stderr)
+    except BanjailError as e:
+        errors.write(f"ERROR: {e}\n")
+    except UnicodeError as e:
+        errors.write(f"ERROR: cannot decode {opts.log} as {opts.encoding}: {e}; give the right one with -e\n")
+    except LookupError as e:
+        errors.write(f"ERROR: {e}; give a known encoding with -e (for example -e UTF-8)\n")
+    except BrokenPipeError:
+        return 0  # the reader (head, less) has seen enough
+    except OSError as e:
+        errors.write(f"ERROR: cannot read log file {opts.log}: {e.strerror or e}\n")
+    return ERROR_EXIT

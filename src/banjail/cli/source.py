@@ -1,0 +1,121 @@
+"""What fail2ban-regex's arguments name: the LOG (a file, log text itself, or the journal) and the REGEX (a regex,
+a filter name with options, or a filter file), decided the way upstream decides, with the "Use ..." lines upstream
+prints about them."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from banjail.cli import report
+from banjail.config.load import load_filter
+from banjail.errors import BanjailError
+from banjail.model import FilterSpec
+
+# A REGEX argument shaped like a filter name or path, optionally with [options]; anything else is a regex.
+_FILTER_SHAPE = re.compile(r"/{0,3}[\w/.-]+(?:\[.*\])?", re.DOTALL)
+
+FILE = "file"
+TEXT = "text"
+JOURNAL = "journal"
+
+
+def stock_dir() -> Path:
+    """banjail's own default configuration tree (lies under the config dir)."""
+    return Path(__file__).resolve().parent.parent / "stock"
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """The LOG argument: kind FILE (value is a path), TEXT (value is the log text) or JOURNAL."""
+
+    kind: str
+    value: str
+
+
+def classify_log(value: str) -> Source:
+    """FILE when `value` names a regular file, JOURNAL for systemd-journal[...], else TEXT (a log line or lines).
+
+    Raises BanjailError for something that is clearly meant as a path (one word with a "/") but is no readable
+    regular file: upstream would silently test the path itself as a log line, which is never what was meant.
+    """
+    if os.path.isfile(value):
+        return Source(FILE, value)
+    if value.startswith("systemd-journal"):
+        return Source(JOURNAL, value)
+    if "/" in value and not any(c.isspace() for c in value):
+        what = "is a directory" if os.path.isdir(value) else "does not exist"
+        raise BanjailError(
+            f"log file {value} {what}; give a readable log file, or a log line (a line with spaces is taken as log "
+            "text)"
+        )
+    return Source(TEXT, value)
+
+
+def _split_options(value: str) -> tuple[str, dict[str, str]]:
+    """`name[k=v, k2="a, b"]` as ("name", {"k": "v", "k2": "a, b"}), for the "filter options" echo only (the
+    filter loader parses the options it applies itself)."""
+    if not value.endswith("]") or "[" not in value:
+        return value, {}
+    name, _, body = value[:-1].partition("[")
+    options: dict[str, str] = {}
+    for m in re.finditer(r"\s*([\w.-]+)\s*=\s*(\"[^\"]*\"|'[^']*'|[^,]*)\s*(?:,|$)", body):
+        text = m.group(2)
+        if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+            text = text[1:-1]
+        options[m.group(1)] = text
+    return name, options
+
+
+def _find_filter_file(name: str, config_dir: str) -> tuple[str, str] | None:
+    """(file, basedir) of the filter `name` ("sshd", "sshd.conf", "path/x.conf"), upstream's way, with banjail's
+    stock filter.d as a last resort; None if there is no such file."""
+    candidates = (name,) if "." in name[-6:] else (name, name + ".conf", name + ".local")
+    filter_d = (
+        config_dir if os.path.basename(config_dir) == "filter.d" else os.path.join(config_dir, "filter.d")
+    )
+    for candidate in candidates:
+        if "/" in candidate:
+            if os.path.isfile(candidate):
+                return candidate, os.path.dirname(candidate)
+        elif os.path.isfile(os.path.join(filter_d, candidate)):
+            return os.path.join(filter_d, candidate), config_dir
+    for candidate in candidates:
+        if "/" not in candidate and (stock_dir() / "filter.d" / candidate).is_file():
+            return str(stock_dir() / "filter.d" / candidate), config_dir
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """A REGEX argument resolved: the filter, what to echo, and whether it came from a file (so the file's own
+    maxlines/datepattern settings are echoed too)."""
+
+    spec: FilterSpec
+    echo: tuple[str, ...]
+    from_file: bool
+
+
+def resolve_filter(value: str, config_dir: str) -> Resolved:
+    """The filter a REGEX argument means. Raises BanjailError (ConfigError, RegexError) when it cannot be loaded."""
+    if _FILTER_SHAPE.fullmatch(value):
+        name, options = _split_options(value)
+        found = _find_filter_file(name, config_dir)
+        if found is not None:
+            path, basedir = found
+            basedir = os.path.dirname(basedir) if os.path.basename(basedir) == "filter.d" else basedir
+            within = basedir == config_dir or ("." not in name[-6:] and "/" not in name)
+            if within:
+                short = os.path.splitext(os.path.basename(name))[0]
+                echo = [report.use_line(f"{'failregex':>11} filter file", f"{short}, basedir: {basedir}")]
+                spec = load_filter(short + value[len(name) :], config_dir=basedir)
+            else:
+                echo = [report.use_line("  failregex file", name)]
+                spec = load_filter(os.path.abspath(path) + value[len(name) :], config_dir=config_dir)
+            if options:
+                echo.append(report.use_line("filter options", repr(options)))
+            return Resolved(spec, tuple(echo), True)
+    spec = FilterSpec(failregex=(value,))
+    return Resolved(spec, (report.use_line("failregex line", report.shorten(value)),), False)
