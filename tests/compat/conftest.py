@@ -1,0 +1,21 @@
+"""Shows the compatibility table at the end of a pytest run that measured it (also under xdist, where the
+measuring worker writes the report file and the controller prints it)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+REPORT = Path("/tmp/banjail-compat-report.txt")
+_STARTED = time.time()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if REPORT.exists() and REPORT.stat().st_mtime >= _STARTED:
+        terminalreporter.section("banjail compatibility with upstream's sample corpus")
+        text = REPORT.read_text()
+        table = text.split("\n\nDisagreements:\n", 1)[0]
+        terminalreporter.write_line(table)
+        terminalreporter.write_line(f"(every disagreement: {REPORT})")
