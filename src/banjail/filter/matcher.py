@@ -1,0 +1,382 @@
+"""The filter engine: one log line in, the failures it completes out (fail2ban 1.0.2's findFailure semantics).
+
+Per line: cut the line to MAX_LINE; find and cut out the date; keep the last `maxlines` lines as the buffer;
+run ignoreregex first when there are few of them, then prefregex (its <F-CONTENT> is what failregexes see), then
+every failregex in order (all of them, as fail2ban-regex does, or up to the first failure with `check_all=False`,
+as the daemon does); a failregex match that an ignoreregex also matches is ignored; <F-MLFID> matches are merged
+into their session (banjail.filter.session); the identifier is F-ID, else ip4, else ip6, else the DNS name.
+
+`scan` gives the same results as `process` line by line; the speed-ups it uses are in banjail.filter.scan.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from banjail import netaddr
+from banjail.filter import session
+from banjail.filter.failregex import CompiledRegex, compile_filter
+from banjail.filter.outcome import IGNORED, MATCHED, MISSED, LineOutcome, ScanStats
+from banjail.model import Failure, FilterSpec
+
+
+class DateFound(Protocol):
+    """What a date detector reports for a line (banjail.filter.datedetect.DateHit has this shape)."""
+
+    @property
+    def time(self) -> float: ...
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+    @property
+    def template(self) -> str: ...
+
+
+class DateDetector(Protocol):
+    """The part of banjail.filter.datedetect.DateDetector the matcher uses (any object of this shape will do)."""
+
+    @property
+    def none(self) -> bool: ...
+    def find(self, line: str, now: float) -> DateFound | None: ...
+
+
+MAX_LINE = 65536
+RECENT = 60.0  # a line without a date inherits the last date only when that is at most this old
+
+Resolver = Callable[[str], Sequence[str]]
+TupleLine = tuple[str, str, str]  # (before the date, the date text, after the date)
+_INTERNAL = frozenset(
+    {"matches", "nofail-matches", "users", "mlfpending", "nofail", "mlfgained", "mlfforget"}
+)
+
+
+def _buffer_text(lines: Sequence[TupleLine]) -> str:
+    return "\n".join(t[0] + t[2] for t in lines) + "\n"
+
+
+def _no_resolver(_name: str) -> Sequence[str]:
+    return ()
+
+
+class Matcher:
+    """A compiled filter with its per-log state (last date, line buffer, <F-MLFID> sessions).
+
+    check_all: try every failregex on a line (fail2ban-regex); False stops at the first failure (the daemon).
+    live: upstream's operation mode: a dateless failure takes `now`, a date more than a minute away from `now`
+    is replaced by `now`. Otherwise a failure without a usable date is dropped (the line still counts matched).
+    """
+
+    def __init__(
+        self,
+        spec: FilterSpec,
+        *,
+        detector: DateDetector | None = None,
+        resolver: Resolver | None = None,
+        check_all: bool = True,
+        live: bool = False,
+    ) -> None:
+        usedns = spec.usedns if spec.usedns in ("yes", "warn", "no", "raw") else "warn"
+        self.spec = spec
+        self.maxlines = max(1, spec.maxlines)
+        compiled = compile_filter(
+            spec.failregex,
+            spec.ignoreregex,
+            spec.prefregex,
+            usedns=usedns,
+            multiline=self.maxlines > 1,
+            file=spec.file,
+        )
+        self.regexes = compiled
+        self.failregex: tuple[str, ...] = tuple(spec.failregex)
+        self.ignoreregex: tuple[str, ...] = tuple(spec.ignoreregex)
+        self._pref = compiled.prefregex
+        self._fail = compiled.failregex
+        self._ignore = compiled.ignoreregex
+        self._ignore_first = bool(self._ignore) and len(self._ignore) < len(self._fail) - 2
+        self.usedns = usedns
+        self.detector = detector
+        self.resolver: Resolver = resolver or _no_resolver
+        self.check_all = check_all
+        self.live = live
+        self.truncated = 0
+        self._last_text = ""
+        self._last_date: float | None = None
+        self._buffer: list[TupleLine] = []
+        self.sessions = session.SessionCache()
+        self._candidates: tuple[re.Pattern[str] | None] | None = None  # banjail.filter.scan's prefilter
+
+    # --- per line -----------------------------------------------------------------------------------------
+
+    def process(self, line: str, now: float, lineno: int = 0) -> LineOutcome:
+        """Offer one complete line (no newline) and return what it did."""
+        if len(line) > MAX_LINE:
+            line = line[:MAX_LINE]
+            self.truncated += 1
+        tup, date, template = self._date(line, now)
+        return self._find(tup, date, now, lineno, line, template)
+
+    def _date(self, line: str, now: float) -> tuple[TupleLine, float | None, str | None]:
+        """Split the date out of `line` and update the last-date state, as upstream's processLine does."""
+        template: str | None = None
+        date: float | None = None
+        hit = self.detector.find(line, now) if self.detector is not None else None
+        if hit is not None and hit.end > hit.start:
+            template = hit.template
+            text = line[hit.start : hit.end]
+            tup: TupleLine = (line[: hit.start], text, line[hit.end :])
+            date = hit.time
+            self._last_text, self._last_date = text, date
+        elif hit is not None or (self.detector is not None and self.detector.none):
+            # an empty date match: the date is optional here; use the recent last date or now
+            template = hit.template if hit is not None else None
+            if self._last_date is not None and self._last_date > now - RECENT:
+                tup, date = ("", self._last_text, line), self._last_date
+            else:
+                tup, date = ("", "", line), now
+        else:
+            tup = ("", "", line)
+            if self._last_date is not None and self._last_date > now - RECENT:
+                tup, date = ("", self._last_text, line), self._last_date
+            elif self.live:
+                date = now
+        if self.live and date is not None and abs(int(date - now)) > RECENT:
+            date = now
+            self._last_date = date
+        return tup, date, template
+
+    def _find(
+        self, tup: TupleLine, date: float | None, now: float, lineno: int, line: str, template: str | None
+    ) -> LineOutcome:
+        if self.maxlines > 1:
+            self._buffer.append(tup)
+            self._buffer = self._buffer[-self.maxlines :]
+            org = self._buffer
+        else:
+            org = self._buffer = [tup]
+        text = _buffer_text(org)
+        buf: str | None = text
+        ignored_by = -1
+        if self._ignore_first:
+            ignored_by = self._ignored(text, org, None)
+            if ignored_by >= 0:
+                return LineOutcome(lineno, line, IGNORED, ignoreregex=ignored_by, template=template)
+        pre: dict[str, Any] = {}
+        if self._pref is not None:
+            pm = self._pref.pattern.search(text)
+            if pm is None:
+                return LineOutcome(lineno, line, MISSED, template=template)
+            pre = self._pref.groups(pm)
+            content = pre.pop("content", None)
+            if isinstance(content, str) and content:
+                self._buffer, buf = [("", "", content)], None
+        hits: list[int] = []
+        failures: list[Failure] = []
+        nofail = False
+        for index, regex in enumerate(self._fail):
+            if buf is None:
+                buf = _buffer_text(self._buffer)
+            m = regex.pattern.search(buf)
+            if m is None:
+                continue
+            fail: dict[str, Any] = regex.groups(m)
+            matched, unmatched = self._split(regex, m, org)
+            if self._ignore:
+                found = self._ignored(buf, org, (matched, unmatched))
+                if found >= 0:
+                    ignored_by = found
+                    buf = None
+                    if not self.check_all:
+                        break
+                    continue
+            if not self.check_all or self.maxlines > 1:
+                self._buffer, buf = unmatched, None
+            if pre:
+                fail = {**pre, **fail}
+            mlfid = fail.get("mlfid")
+            if mlfid is not None:
+                fail = session.merge(self.sessions, mlfid, fail, matched, now)
+                if fail.get("nofail") and not self.check_all:
+                    nofail = True
+                    hits.append(index)
+                    break
+            else:
+                fail["matches"] = fail.get("matches", []) + matched
+            try:
+                ids = self._identify(fail, mlfid)
+            except ValueError:
+                continue  # upstream logs an error and this regex yields nothing
+            if self.check_all and mlfid is not None:
+                fail = dict(fail)
+            hits.append(index)
+            if fail.get("nofail"):
+                nofail = True
+            if (
+                (not fail.get("nofail") or (mlfid is None and not self.check_all))
+                and ids
+                and date is not None
+            ):
+                failures.extend(self._failure(fid, fail, date, lineno, index) for fid in ids)
+            if not self.check_all:
+                break
+        if ignored_by >= 0 or nofail:
+            kind = IGNORED
+        elif hits:
+            kind = MATCHED
+        else:
+            kind = MISSED
+        return LineOutcome(lineno, line, kind, tuple(hits), ignored_by, tuple(failures), template)
+
+    def _split(
+        self, regex: CompiledRegex, m: re.Match[str], org: list[TupleLine]
+    ) -> tuple[list[TupleLine], list[TupleLine]]:
+        """The original lines a match covers, and the rest (upstream's matched/unmatched tuple lines)."""
+        if len(org) <= 1:
+            return list(org), []
+        text = m.string
+        start = text.rfind("\n", 0, m.start() + 1) + 1
+        end = text.find("\n", m.end() - 1)
+        end = len(text) if end < 0 else end + 1
+        first, last = text.count("\n", 0, start), text.count("\n", 0, end)
+        matched = org[first:last]
+        unmatched = org[:first]
+        n = 0
+        for skipped in regex.skipped(m):
+            for k, tl in enumerate(matched[n:]):
+                if tl[0] + tl[2] == skipped:
+                    unmatched.append(matched.pop(n + k))
+                    n += k
+                    break
+        unmatched.extend(org[last:])
+        return matched, unmatched
+
+    def _ignored(
+        self, buf: str, org: list[TupleLine], split: tuple[list[TupleLine], list[TupleLine]] | None
+    ) -> int:
+        if split is not None and self.maxlines > 1:
+            org = split[0]
+            buf = _buffer_text(org)
+        found = -1
+        for index, regex in enumerate(self._ignore):
+            if regex.pattern.search(buf) is None:
+                continue
+            found = index
+            if (not self.check_all or self.maxlines > 1) and split is not None:
+                self._buffer = split[1]
+            if not self.check_all:
+                break
+        return found
+
+    def _identify(self, fail: dict[str, Any], mlfid: Any) -> list[str] | None:
+        """The identifiers to count for this failure (several when a name resolves to several addresses), or
+        None while an <F-MLFID> session has no identifier yet. Sets fail["ip"] when the id is not the address.
+        Raises ValueError where upstream fails on the line (no identifier matched, an unreadable "a/b" id)."""
+        raw_default = self.usedns == "raw"
+        defcidr = netaddr.RAW if raw_default else netaddr.UNSPEC
+        fid = fail.get("fid")
+        cidr = defcidr
+        raw = raw_default
+        ip = fail.get("ip4")
+        if ip is not None:
+            cidr, raw = _prefix(fail, 0), True
+            family = 4
+        else:
+            ip = fail.get("ip6")
+            family = 6
+            if ip is not None:
+                cidr, raw = _prefix(fail, 0), True
+            else:
+                family = 0
+                ip = fail.get("dns")
+                if ip is None:
+                    if fid is None and mlfid is None:
+                        raise ValueError("no identifier group matched")
+                    ip, raw = fid, True
+        if ip is None:
+            fail["mlfpending"] = 1
+            return None
+        if raw:
+            address = _address(str(ip), cidr, family)
+            if fid is None or fid == ip:
+                return [address]
+            fail["ip"] = address
+            return [netaddr.identifier(str(fid), defcidr)]
+        return self._resolve(str(ip))
+
+    def _resolve(self, name: str) -> list[str]:
+        plain = netaddr.plain_address(name)
+        if plain is not None:
+            return [plain]
+        if self.usedns not in ("yes", "warn"):
+            return []
+        found: list[str] = []
+        for text in self.resolver(name):
+            address = netaddr.canonical(text)
+            if address is not None and address not in found:
+                found.append(address)
+        return found
+
+    def _failure(self, fid: str, fail: dict[str, Any], date: float, lineno: int, index: int) -> Failure:
+        groups = tuple(
+            (key, value if isinstance(value, str) else repr(value))
+            for key, value in fail.items()
+            if value is not None and key not in _INTERNAL
+        )
+        ip = fail.get("ip")
+        if not isinstance(ip, str):
+            ip = fid if netaddr.plain_address(fid.partition("/")[0]) is not None else None
+        lines = tuple("".join(t) for t in fail.get("matches", ()))
+        return Failure(fid, ip, date, lines, groups, lineno, index)
+
+    # --- many lines ---------------------------------------------------------------------------------------
+
+    def scan(
+        self, chunk: str, now: float, first_lineno: int, stats: ScanStats, *, keep_missed: bool = False
+    ) -> list[LineOutcome]:
+        """Process every complete line of `chunk` (lines joined by "\\n", optionally ending with one), update
+        `stats` for each, and return the outcomes of matched and ignored lines (and missed ones with
+        keep_missed). Equal to calling process() line by line."""
+        from banjail.filter.scan import scan_chunk
+
+        return scan_chunk(self, chunk, now, first_lineno, stats, keep_missed)
+
+
+def _prefix(fail: dict[str, Any], _family: int) -> int:
+    text = fail.get("cidr")
+    return int(text) if text else netaddr.UNSPEC
+
+
+def _address(text: str, cidr: int, family: int) -> str:
+    """upstream's IPAddr(text, cidr) for a captured ip4/ip6 (family-restricted when no cidr) or an id."""
+    if family and cidr == netaddr.UNSPEC:
+        fam = socket.AF_INET if family == 4 else socket.AF_INET6
+        found = netaddr.canonical(text, family=fam)
+        return text if found is None else found
+    if family:
+        found = netaddr.canonical(text, prefix=cidr)
+        return text if found is None else found
+    return netaddr.identifier(text, cidr)
+
+
+def record(stats: ScanStats, outcome: LineOutcome, nfail: int, nignore: int) -> None:
+    """Add one line's outcome to `stats`."""
+    if len(stats.failregex_hits) < nfail:
+        stats.failregex_hits.extend([0] * (nfail - len(stats.failregex_hits)))
+    if len(stats.ignoreregex_hits) < nignore:
+        stats.ignoreregex_hits.extend([0] * (nignore - len(stats.ignoreregex_hits)))
+    stats.lines += 1
+    if outcome.kind == MATCHED:
+        stats.matched += 1
+    elif outcome.kind == IGNORED:
+        stats.ignored += 1
+    else:
+        stats.missed += 1
+    for index in outcome.failregex:
+        stats.failregex_hits[index] += 1
+    if outcome.ignoreregex >= 0:
+        stats.ignoreregex_hits[outcome.ignoreregex] += 1
+    if outcome.template is not None:
+        stats.template_hits[outcome.template] = stats.template_hits.get(outcome.template, 0) + 1

@@ -1,0 +1,87 @@
+"""Matcher.scan: many lines at once, with the same results as Matcher.process line by line.
+
+The shortcut: with a one-line buffer, a line can only change a Matcher's state through its date (the last date
+seen) or through a regex that matches it. When every failregex (and every ignoreregex that runs first) has a set
+of required strings (banjail.filter.prefilter), a line whose date-cut text contains none of them cannot match
+anything: it only gets its date read and is counted as missed, with no outcome object and no regex run.
+Multi-line buffers (maxlines > 1) keep every line in the buffer, so they always take the per-line path.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from banjail.filter import prefilter
+from banjail.filter.outcome import MISSED, LineOutcome, ScanStats
+
+if TYPE_CHECKING:
+    from banjail.filter.matcher import Matcher
+
+
+def candidate_filter(matcher: Matcher) -> re.Pattern[str] | None:
+    """A regex that finds something in every line any of the matcher's regexes could match, or None when
+    no such prefilter exists (then every line is a candidate)."""
+    cached = matcher._candidates
+    if cached is not None:
+        return cached[0]
+    found: re.Pattern[str] | None = None
+    if matcher.maxlines == 1 and matcher.regexes.failregex:
+        regexes = list(matcher.regexes.failregex)
+        if matcher._ignore_first:
+            regexes += matcher.regexes.ignoreregex
+        needs = [prefilter.required(r.pattern) for r in regexes]
+        if all(n is not None for n in needs):
+            found = prefilter.alternation([n for n in needs if n is not None])
+    matcher._candidates = (found,)
+    return found
+
+
+def scan_chunk(
+    matcher: Matcher, chunk: str, now: float, first_lineno: int, stats: ScanStats, keep_missed: bool
+) -> list[LineOutcome]:
+    from banjail.filter.matcher import MAX_LINE, record
+
+    if not chunk:
+        return []
+    lines = chunk.split("\n")
+    if chunk.endswith("\n"):
+        lines.pop()
+    nfail, nignore = len(matcher.regexes.failregex), len(matcher.regexes.ignoreregex)
+    record(stats, LineOutcome(0, "", MISSED), nfail, nignore)  # size the per-regex lists
+    stats.lines -= 1
+    stats.missed -= 1
+    out: list[LineOutcome] = []
+    candidates = candidate_filter(matcher)
+    if candidates is None:
+        for offset, line in enumerate(lines):
+            outcome = matcher.process(line, now, first_lineno + offset)
+            record(stats, outcome, nfail, nignore)
+            if outcome.kind != MISSED or keep_missed:
+                out.append(outcome)
+        return out
+    search = candidates.search
+    split_date = matcher._date
+    find = matcher._find
+    templates = stats.template_hits
+    missed = 0
+    for offset, line in enumerate(lines):
+        if len(line) > MAX_LINE:
+            line = line[:MAX_LINE]
+            matcher.truncated += 1
+        tup, date, template = split_date(line, now)
+        head, _text, tail = tup
+        if search(head + tail if head else tail) is None:
+            missed += 1
+            if template is not None:
+                templates[template] = templates.get(template, 0) + 1
+            if keep_missed:
+                out.append(LineOutcome(first_lineno + offset, line, MISSED, template=template))
+            continue
+        outcome = find(tup, date, now, first_lineno + offset, line, template)
+        record(stats, outcome, nfail, nignore)
+        if outcome.kind != MISSED or keep_missed:
+            out.append(outcome)
+    stats.lines += missed
+    stats.missed += missed
+    return out
