@@ -1,0 +1,100 @@
+"""Typed results of configuration loading. Frozen values; the option dicts inside are never mutated after loading.
+
+FilterSpec lives in banjail.model (the filter engine consumes it); the rest is here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from banjail.errors import Problem
+from banjail.model import FilterSpec
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """An action after config resolution.
+
+    name: the action's unique name in its jail (upstream's actname: the file name, suffixed when `name=` differs
+    from the jail's name). options: every [Definition] action* option and every [Init]/argument value, with
+    config-time tags substituted and run-time tags (<ip>, <matches>, <bantime>, ...) left in place. Options that
+    have a family variant are left unsubstituted here; family_options["inet6"] holds those variants (from
+    `[Init?family=inet6]`), for the runner to prefer when the address is IPv6. init: [Init] values and arguments
+    as given (after %(...)s interpolation). python: the action is a `.py` file (options are its arguments).
+    """
+
+    name: str
+    file: str
+    options: dict[str, str] = field(default_factory=dict)
+    init: dict[str, str] = field(default_factory=dict)
+    family_options: dict[str, dict[str, str]] = field(default_factory=dict)
+    python: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    """The [Definition] options of fail2ban.conf (with upstream's defaults)."""
+
+    loglevel: str = "INFO"
+    logtarget: str = "/var/log/fail2ban.log"
+    syslogsocket: str = "auto"
+    socket: str = "/var/run/fail2ban/fail2ban.sock"
+    pidfile: str = "/var/run/fail2ban/fail2ban.pid"
+    dbfile: str = "/var/lib/fail2ban/fail2ban.sqlite3"
+    dbpurgeage: float = 86400.0
+    dbmaxmatches: int = 10
+    allowipv6: str = "auto"
+
+
+@dataclass(frozen=True)
+class JailConfig:
+    """One enabled jail, resolved.
+
+    actions: the raw action specs as the `action` option lists them (`name[args]`), action_specs: each resolved.
+    logpath: one entry per configured line (globs unexpanded; an optional trailing ` head`/` tail` kept).
+    Times are seconds (bantime -1 = permanent). options: every option the jail section resolves (interpolated),
+    for callers that need one not typed here.
+    """
+
+    name: str
+    enabled: bool = True
+    filter: FilterSpec = field(default_factory=FilterSpec)
+    filter_spec: str = ""
+    actions: tuple[str, ...] = ()
+    action_specs: tuple[ActionSpec, ...] = ()
+    logpath: tuple[str, ...] = ()
+    backend: str = "auto"
+    maxretry: int = 5
+    maxmatches: int = 5
+    findtime: float = 600.0
+    bantime: float = 600.0
+    bantime_increment: bool = False
+    bantime_factor: float = 1.0
+    bantime_formula: str = ""
+    bantime_multipliers: tuple[int, ...] = ()
+    bantime_maxtime: float | None = None
+    bantime_rndtime: float | None = None
+    bantime_overalljails: bool = False
+    ignoreip: tuple[str, ...] = ()
+    ignoreself: bool = True
+    ignorecommand: str = ""
+    ignorecache: str = ""
+    usedns: str = "warn"
+    logencoding: str = "auto"
+    logtimezone: str = ""
+    journalmatch: tuple[str, ...] = ()
+    maxlines: int = 1
+    datepattern: tuple[str, ...] = ()
+    options: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything `load_config` read: server options, the enabled jails in file order, notices (informational,
+    e.g. jail.conf.local was read) and warnings (unknown options, doubtful values); errors raise instead."""
+
+    server: ServerConfig = field(default_factory=ServerConfig)
+    jails: tuple[JailConfig, ...] = ()
+    notices: tuple[str, ...] = ()
+    warnings: tuple[Problem, ...] = ()
+    files: tuple[str, ...] = ()
