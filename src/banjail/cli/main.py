@@ -46,3 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"banjail: unknown command {args[0]!r}; known: {', '.join(SUBCOMMANDS)}\n")
         return USAGE_EXIT
     return entry[0](args[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -315,7 +315,7 @@ def run(opts: Options, stdout: TextIO, stderr: TextIO) -> int:
         spec = dataclasses.replace(spec, ignoreregex=(*spec.ignoreregex, opts.ignoreregex))
         echo.append(report.use_line("ignoreregex line", report.shorten(opts.ignoreregex)))
     spec = _effective_spec(spec, opts)
-    matcher = Matcher(spec)
+    matcher = Matcher(spec, detector=DateDetector(spec.datepattern, logtimezone=spec.logtimezone))
     source = classify_log(opts.log)
     if source.kind == JOURNAL:
         raise BanjailError(
@@ -356,6 +356,7 @@ def run(opts: Options, stdout: TextIO, stderr: TextIO) -> int:
 
 def _results(matcher: Matcher, stats: ScanStats, collector: _Collector, elapsed: float) -> report.Results:
     opts = collector.opts
+    pref = matcher.regexes.prefregex
 
     def counts(
         texts: Sequence[str], hits: Sequence[int], verbose_hits: dict[int, list[report.Hit]]
@@ -381,7 +382,7 @@ def _results(matcher: Matcher, stats: ScanStats, collector: _Collector, elapsed:
         counts=report.LineCounts(stats.lines, stats.ignored, stats.matched, stats.missed),
         listing=listing,
         # Not yet part of the Matcher/ScanStats contract: shown when the matcher offers them.
-        prefregex=str(getattr(matcher, "prefregex_display", "") or ""),
+        prefregex=pref.pattern.pattern if pref is not None else "",
         prefregex_hits=int(getattr(stats, "prefregex_hits", 0) or 0),
         elapsed=elapsed,
         verbose=opts.verbose,
@@ -422,3 +423,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "fail2ban-regex") -> int
     except OSError as e:
         errors.write(f"ERROR: cannot read log file {opts.log}: {e.strerror or e}\n")
     return ERROR_EXIT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -7,10 +7,11 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 from banjail.cli import report
 from banjail.config.load import load_filter
+from banjail.config.overlay import STOCK_DIR
+from banjail.config.tags import extract_options
 from banjail.errors import BanjailError
 from banjail.model import FilterSpec
 
@@ -20,11 +21,6 @@ _FILTER_SHAPE = re.compile(r"/{0,3}[\w/.-]+(?:\[.*\])?", re.DOTALL)
 FILE = "file"
 TEXT = "text"
 JOURNAL = "journal"
-
-
-def stock_dir() -> Path:
-    """banjail's own default configuration tree (lies under the config dir)."""
-    return Path(__file__).resolve().parent.parent / "stock"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,21 +50,6 @@ def classify_log(value: str) -> Source:
     return Source(TEXT, value)
 
 
-def _split_options(value: str) -> tuple[str, dict[str, str]]:
-    """`name[k=v, k2="a, b"]` as ("name", {"k": "v", "k2": "a, b"}), for the "filter options" echo only (the
-    filter loader parses the options it applies itself)."""
-    if not value.endswith("]") or "[" not in value:
-        return value, {}
-    name, _, body = value[:-1].partition("[")
-    options: dict[str, str] = {}
-    for m in re.finditer(r"\s*([\w.-]+)\s*=\s*(\"[^\"]*\"|'[^']*'|[^,]*)\s*(?:,|$)", body):
-        text = m.group(2)
-        if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
-            text = text[1:-1]
-        options[m.group(1)] = text
-    return name, options
-
-
 def _find_filter_file(name: str, config_dir: str) -> tuple[str, str] | None:
     """(file, basedir) of the filter `name` ("sshd", "sshd.conf", "path/x.conf"), upstream's way, with banjail's
     stock filter.d as a last resort; None if there is no such file."""
@@ -83,8 +64,8 @@ def _find_filter_file(name: str, config_dir: str) -> tuple[str, str] | None:
         elif os.path.isfile(os.path.join(filter_d, candidate)):
             return os.path.join(filter_d, candidate), config_dir
     for candidate in candidates:
-        if "/" not in candidate and (stock_dir() / "filter.d" / candidate).is_file():
-            return str(stock_dir() / "filter.d" / candidate), config_dir
+        if "/" not in candidate and (STOCK_DIR / "filter.d" / candidate).is_file():
+            return str(STOCK_DIR / "filter.d" / candidate), config_dir
     return None
 
 
@@ -101,7 +82,10 @@ class Resolved:
 def resolve_filter(value: str, config_dir: str) -> Resolved:
     """The filter a REGEX argument means. Raises BanjailError (ConfigError, RegexError) when it cannot be loaded."""
     if _FILTER_SHAPE.fullmatch(value):
-        name, options = _split_options(value)
+        try:
+            name, options = extract_options(value)
+        except ValueError as exc:
+            raise BanjailError(f"wrong filter name or options in {value!r}: {exc}") from None
         found = _find_filter_file(name, config_dir)
         if found is not None:
             path, basedir = found

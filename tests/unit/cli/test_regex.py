@@ -1,0 +1,95 @@
+"""fail2ban-regex's own behaviour: usage errors, error lines and exit codes, --json, --now, memory bounds."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("banjail.filter.datedetect", reason="the date detector has not landed yet")
+from banjail.cli import regex  # noqa: E402
+
+DATA = Path(__file__).parent / "data"
+FAILED = r"Failed \S+ for (?:invalid user )?<F-USER>\S+</F-USER> from <HOST>"
+# 2005-08-14 12:00:00 CEST: the sample logs' "now", so dates without a year fall in 2005.
+NOW = "1124013600"
+
+
+def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = regex.main(args)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_json_one_object_per_failure_and_nothing_else(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TZ", "UTC")
+    code, out, _ = _run(["--json", "--now", NOW, str(DATA / "mixed.log"), FAILED], capsys)
+    assert code == 0
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert [(r["line"], r["id"], r["ip"], r["groups"].get("user")) for r in rows] == [
+        (2, "192.0.2.10", "192.0.2.10", "root"),
+        (5, "2001:db8::7", "2001:db8::7", "admin"),
+        (6, "192.0.2.11", "192.0.2.11", "root"),
+        (7, "192.0.2.12", "192.0.2.12", "guest"),
+    ]
+    assert rows[0]["matches"] == [
+        "Aug 14 11:50:01 host sshd[100]: Failed password for root from 192.0.2.10 port 4711 ssh2"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["/no/such/auth.log", FAILED], "ERROR: log file /no/such/auth.log does not exist; "),
+        (["/tmp", FAILED], "ERROR: log file /tmp is a directory; "),
+        (["systemd-journal", FAILED], "ERROR: systemd-journal is not supported offline yet; "),
+        (["a line", "foo(<HOST>"], "ERROR: "),
+    ],
+)
+def test_errors_are_one_line_and_exit_255(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = _run(args, capsys)
+    assert code == 255
+    assert out.splitlines()[-1].startswith(message) or message in out
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (["only-log"], "ERROR: provide both <LOG> and <REGEX>."),
+        (["a", "b", "c", "d"], "ERROR: provide both <LOG> and <REGEX>."),
+        (["--print-no-missed", "--print-all-missed", "a", "b"],
+         "ERROR: --print-no-missed and --print-all-missed are mutually exclusive."),
+        (["--json", "-o", "id", "a", "b"], "ERROR: --json and -o/--out are mutually exclusive."),
+    ],
+)  # fmt: skip
+def test_usage_errors(args: list[str], error: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _run(args, capsys)
+    assert code == 255
+    assert out == ""
+    assert err.splitlines()[-1] == error
+
+
+def test_versions(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_short:
+        regex.main(["-V"])
+    assert exit_short.value.code == 0
+    assert capsys.readouterr().out == "1.0.2\n"
+    with pytest.raises(SystemExit):
+        regex.main(["--version"])
+    assert capsys.readouterr().out == "fail2ban-regex 1.0.2\n"
+
+
+def test_missed_lines_kept_only_up_to_the_bound(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    log = tmp_path / "big.log"
+    log.write_text("".join(f"Aug 14 11:00:00 host noise[{i}]: nothing here\n" for i in range(5000)))
+    code, out, _ = _run([str(log), FAILED], capsys)
+    assert code == 0
+    assert "Lines: 5000 lines, 0 ignored, 0 matched, 5000 missed" in out
+    assert out.endswith(
+        "Missed line(s): too many to print.  Use --print-all-missed to print all 5000 lines\n"
+    )

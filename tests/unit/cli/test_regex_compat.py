@@ -1,0 +1,83 @@
+"""fail2ban-regex against upstream's own: the same arguments must print the same report (the processing time
+masked). Upstream 1.0.2 (Debian's fail2ban) is the oracle; these tests are skipped where it is not installed."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+UPSTREAM = "/usr/bin/fail2ban-regex"
+LOGS = Path("/usr/lib/python3/dist-packages/fail2ban/tests/files/logs")
+DATA = Path(__file__).parent / "data"
+TZ = "CET-01CEST-02,M3.5.0,M10.5.0"
+
+pytestmark = [
+    pytest.mark.compat,
+    pytest.mark.skipif(not Path(UPSTREAM).exists(), reason="upstream fail2ban-regex is not installed"),
+]
+
+pytest.importorskip("banjail.filter.datedetect", reason="the date detector has not landed yet")
+from banjail.cli import regex  # noqa: E402
+
+_TIME = re.compile(r"^\[processed in \d+\.\d\d sec\]$", re.MULTILINE)
+
+FAILED = r"Failed \S+ for (?:invalid user )?<F-USER>\S+</F-USER> from <HOST>"
+LINE = "Aug 14 11:59:59 host sshd[1]: Failed password for root from 192.0.2.1 port 22 ssh2"
+
+CASES = {
+    "sample sshd, stock filter": [str(LOGS / "sshd"), "sshd"],
+    "sample sshd, aggressive": [str(LOGS / "sshd"), "sshd[mode=aggressive]"],
+    "sample sshd, filter file path": [str(LOGS / "sshd"), "/etc/fail2ban/filter.d/sshd.conf"],
+    "sample dropbear": [str(LOGS / "dropbear"), "dropbear"],
+    "sample vsftpd": [str(LOGS / "vsftpd"), "vsftpd"],
+    "sample nginx-http-auth": [str(LOGS / "nginx-http-auth"), "nginx-http-auth"],
+    "sample pam-generic": [str(LOGS / "pam-generic"), "pam-generic"],
+    "sample named-refused": [str(LOGS / "named-refused"), "named-refused"],
+    "inline regex": [str(LOGS / "sshd"), FAILED],
+    "inline regex, ignoreregex": [str(LOGS / "sshd"), FAILED, "for root"],
+    "datepattern": ["-d", "^%b %d %H:%M:%S", str(LOGS / "sshd"), FAILED],
+    "datepattern, all missed": ["-d", "^%b %d %H:%M:%S", "--print-all-missed", str(LOGS / "sshd"), FAILED],
+    "literal line": [LINE, FAILED],
+    "literal line, missed": [LINE, r"Accepted \S+ for \S+ from <HOST>"],
+    "literal multi-line, -L 2": ["-L", "2", "--print-all-matched", f"{LINE[:30]}hi\n# c\n\n{LINE}", FAILED],
+    "comments and blanks": [str(DATA / "mixed.log"), FAILED, "--print-all-matched"],
+    "no missed, no ignored": [str(LOGS / "sshd"), "sshd", "--print-no-missed", "--print-no-ignored"],
+    "out id": ["-o", "id", str(LOGS / "sshd"), "sshd"],
+    "out ip": ["-o", "ip", str(DATA / "mixed.log"), FAILED],
+    "out msg": ["-o", "msg", str(DATA / "mixed.log"), FAILED],
+    "out group": ["-o", "user", str(DATA / "mixed.log"), FAILED],
+}
+
+
+def _upstream(args: list[str]) -> tuple[int, str]:
+    env = {**os.environ, "TZ": TZ, "LANG": "C.UTF-8"}
+    done = subprocess.run([UPSTREAM, *args], capture_output=True, text=True, env=env, timeout=60)
+    return done.returncode, done.stdout
+
+
+def _ours(
+    args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> tuple[int, str]:
+    monkeypatch.setenv("TZ", TZ)
+    time.tzset()
+    try:
+        code = regex.main(args)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    return code, capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args", CASES.values(), ids=CASES.keys())
+def test_same_output_as_upstream(
+    args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    want_code, want = _upstream(args)
+    code, got = _ours(args, capsys, monkeypatch)
+    assert _TIME.sub("[processed in X sec]", got) == _TIME.sub("[processed in X sec]", want)
+    assert code == want_code
