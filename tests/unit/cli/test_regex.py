@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("banjail.filter.datedetect", reason="the date detector has not landed yet")
-from banjail.cli import regex  # noqa: E402
+from banjail.cli import regex
 
 DATA = Path(__file__).parent / "data"
 FAILED = r"Failed \S+ for (?:invalid user )?<F-USER>\S+</F-USER> from <HOST>"
