@@ -1,0 +1,59 @@
+"""``make bench``: run banjail's benchmarks side by side with upstream fail2ban and write the report.
+
+Each section is a module with ``NAME``, ``add_arguments(parser)`` and ``run(args, progress) -> Section``; this file
+only parses options, runs the chosen sections in order, prints each table, and saves ``bench/out/<name>.md`` and
+``bench/out/<name>.json`` plus ``bench/out/report.md`` with every section of this invocation.
+Later sections (daemon ban latency, nftables bans/s) are added to SECTIONS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from types import ModuleType
+
+import core
+from section import markdown, save
+
+SECTIONS: dict[str, ModuleType] = {core.NAME: core}
+QUICK_LINES = 100_000
+
+
+def _progress(message: str) -> None:
+    print(f"  [{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="banjail benchmarks against upstream fail2ban")
+    parser.add_argument("--only", default=",".join(SECTIONS), help=f"sections to run, from: {', '.join(SECTIONS)}")
+    parser.add_argument("--lines", type=int, default=1_000_000, help="log lines per generated file")
+    parser.add_argument("--quick", action="store_true", help=f"smoke run: --lines {QUICK_LINES}")
+    parser.add_argument("--out-dir", type=Path, default=Path(__file__).resolve().parent / "out")
+    for module in SECTIONS.values():
+        module.add_arguments(parser)
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.lines = QUICK_LINES
+    names = [n for n in args.only.split(",") if n]
+    unknown = [n for n in names if n not in SECTIONS]
+    if unknown:
+        parser.error(f"unknown section(s) {', '.join(unknown)}; known: {', '.join(SECTIONS)}")
+    t0 = time.perf_counter()
+    reports: list[str] = []
+    for name in names:
+        print(f"bench: {name}", file=sys.stderr, flush=True)
+        section = SECTIONS[name].run(args, _progress)
+        md, js = save(section, args.out_dir)
+        text = markdown(section)
+        reports.append(text)
+        print(text)
+        print(f"(written to {md} and {js})\n")
+    (args.out_dir / "report.md").write_text("\n".join(reports), encoding="utf-8")
+    print(f"bench: done in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
