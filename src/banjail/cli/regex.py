@@ -234,30 +234,31 @@ class _Collector:
 
 
 def _echo_filter_settings(resolved: Resolved, opts: Options) -> list[str]:
-    """The maxlines/datepattern lines upstream prints when the filter file sets them (and the command line did
-    not already)."""
+    """The maxlines/datepattern lines upstream prints when the filter sets them (and the command line did not
+    already). FilterSpec holds values, not whether a file set them: a datepattern is set when it is not empty (the
+    default is), maxlines when it is not 1 or the filter file itself has the option."""
     spec = resolved.spec
-    out = []
-    if resolved.from_file and spec.file:
-        text = _filter_text(spec.file)
-        if not opts.maxlines and re.search(r"(?m)^maxlines\s*=", text):
-            out.append(report.use_line("maxlines", str(spec.maxlines)))
-        if opts.datepattern is None and spec.datepattern and re.search(r"(?m)^datepattern\s*=", text):
-            pattern = "\n".join(spec.datepattern)
-            out.append(report.use_line("datepattern", f"{pattern} : {datepattern_name(spec)}"))
+    out: list[str] = []
+    if not resolved.from_file:
+        return out
+    if not opts.maxlines and (spec.maxlines != 1 or _sets_maxlines(spec.file)):
+        out.append(report.use_line("maxlines", str(spec.maxlines)))
+    if opts.datepattern is None and spec.datepattern:
+        pattern = "\n".join(spec.datepattern)
+        out.append(report.use_line("datepattern", f"{pattern} : {datepattern_name(spec)}"))
     return out
 
 
-def _filter_text(path: str) -> str:
-    # The filter file and its .local: FilterSpec does not say which options a file set, only their values.
-    texts = []
+def _sets_maxlines(path: str) -> bool:
+    # The filter file and its .local; included files are not searched (no stock filter sets maxlines there).
     for candidate in (path, os.path.splitext(path)[0] + ".local"):
         try:
             with open(candidate, encoding="utf-8", errors="replace") as handle:
-                texts.append(handle.read())
+                if re.search(r"(?m)^maxlines\s*=", handle.read()):
+                    return True
         except OSError:
             pass
-    return "\n".join(texts)
+    return False
 
 
 def datepattern_name(spec: FilterSpec) -> str:
