@@ -49,6 +49,29 @@ class Engine(Protocol):
         ...
 
 
+def _groups(pairs: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    """A failure's group pairs as a mapping. A key given several times is a set (upstream's `users`), as a list;
+    `users` is always a set upstream, so it is a list even with one name."""
+    groups: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in groups:
+            previous = groups[key]
+            groups[key] = [*previous, value] if isinstance(previous, list) else [previous, value]
+        else:
+            groups[key] = [value] if key == "users" else value
+    return groups
+
+
+class JournalDates:
+    """Date detection for lines from the journal: the journal gives the time, so no date is looked for and the
+    matcher uses now (banjail.filter.matcher's DateDetector shape)."""
+
+    none = True
+
+    def find(self, line: str, now: float) -> None:
+        return None
+
+
 class BanjailEngine:
     """banjail's config reader (load_filter on upstream's filter files) and Matcher, line by line."""
 
@@ -73,11 +96,17 @@ class BanjailEngine:
             spec = load_filter(variant.filter, config_dir=self.config_dir, args=dict(variant.options))
         except BanjailError as e:
             return Run(error=f"load: {e}")
-        if variant.journal:
-            # The journal supplies the time: no date is looked for, the failure time is now.
-            spec = dataclasses.replace(spec, datepattern=("{NONE}",))
+        # Upstream's sample test returns hosts raw (no DNS lookups): banjail's usedns=raw.
+        spec = dataclasses.replace(spec, usedns="raw")
         try:
-            matcher = Matcher(spec)
+            if variant.journal:
+                matcher = Matcher(spec, detector=JournalDates())
+            else:
+                from banjail.filter.datedetect import DateDetector
+
+                matcher = Matcher(spec, detector=DateDetector(spec.datepattern, logtimezone=spec.logtimezone))
+        except ImportError as e:
+            return Run(error=f"import: {e}")
         except BanjailError as e:
             return Run(error=f"compile: {e}")
         found: list[tuple[Found, ...]] = []
@@ -86,9 +115,7 @@ class BanjailEngine:
                 outcome = matcher.process(feed.text, self.now, lineno)
             except Exception as e:  # an engine crash is a result to report, not a harness failure
                 return Run(error=f"{feed.file}:{feed.lineno}: {type(e).__name__}: {e}")
-            found.append(
-                tuple(Found(f.fid, f.time, dict(f.groups), len(f.lines)) for f in outcome.failures)
-            )
+            found.append(tuple(Found(f.fid, f.time, _groups(f.groups), len(f.lines)) for f in outcome.failures))
         return Run(found=tuple(found))
 
 
