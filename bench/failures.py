@@ -7,10 +7,9 @@ Upstream's ``fail2ban-regex -o row`` prints ``[id,\\ttime,\\t{groups}],`` per fa
 from __future__ import annotations
 
 import ast
-import itertools
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,20 +66,29 @@ def compare(upstream: list[Key], banjail: list[tuple[int, Key]]) -> Comparison:
     bj_keys = [k for _, k in banjail]
     up_count, bj_count = Counter(upstream), Counter(bj_keys)
     missing, extra = up_count - bj_count, bj_count - up_count
-    extra_examples: list[tuple[int, Key]] = []
-    for lineno, key in banjail:
-        if len(extra_examples) >= EXAMPLES:
-            break
-        if key in extra:
-            extra_examples.append((lineno, key))
+    only_upstream = _examples(enumerate(upstream), missing)
+    only_banjail = _examples(banjail, extra)
     return Comparison(
         upstream=len(upstream),
         banjail=len(banjail),
         identical=upstream == bj_keys,
         same_set=not missing and not extra,
         same_seconds=Counter((i, int(t)) for i, t in upstream) == Counter((i, int(t)) for i, t in bj_keys),
-        only_upstream=tuple(itertools.islice((k for k in upstream if k in missing), EXAMPLES)),
-        only_banjail=tuple(extra_examples),
+        only_upstream=tuple(k for _, k in only_upstream),
+        only_banjail=only_banjail,
         missing=sum(missing.values()),
         extra=sum(extra.values()),
     )
+
+
+def _examples(numbered: Iterable[tuple[int, Key]], surplus: Counter[Key]) -> tuple[tuple[int, Key], ...]:
+    """The first EXAMPLES pairs, in input order, that are surplus: a key counted n times yields at most n."""
+    left = Counter(surplus)
+    out: list[tuple[int, Key]] = []
+    for n, key in numbered:
+        if len(out) >= EXAMPLES:
+            break
+        if left[key] > 0:
+            left[key] -= 1
+            out.append((n, key))
+    return tuple(out)
