@@ -90,11 +90,12 @@ def _attacker_addresses(rng: random.Random) -> list[str]:
     while len(out) < ADDRESSES:
         if len(out) % 10 == 3:
             # Canonical form: no zero groups, one "::" run of three zero groups.
-            g = [rng.randrange(1, 0x10000) for _ in range(4)]
+            g = [1 + int(rng.random() * 0xFFFF) for _ in range(4)]
             addr = f"2a0{rng.randrange(1, 10)}:{g[0]:x}:{g[1]:x}:{g[2]:x}::{g[3]:x}"
         else:
             first = rng.choice((5, 23, 31, 45, 61, 78, 91, 103, 116, 122, 141, 159, 177, 185, 193, 212, 218))
-            addr = f"{first}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+            b = rng.getrandbits(24)
+            addr = f"{first}.{b >> 16}.{(b >> 8) & 255}.{1 + (b & 255) % 254}"
         if addr not in seen:
             seen.add(addr)
             out.append(addr)
@@ -302,14 +303,17 @@ def write_authlog(out: TextIO, spec: LogSpec) -> GenStats:
     noise: list[_Session] = []
     prefix_host = f" {spec.host} "
     buf: list[str] = []
+    # random() instead of randrange(): a third of the cost per line, and just as deterministic.
+    rand = rng.random
+    two_mean = 2 * mean_us
     for _ in range(spec.lines):
-        now_us = min(now_us + rng.randrange(2 * mean_us), end_us)
-        is_attack = rng.random() < ATTACK_SHARE
+        now_us = min(now_us + int(rand() * two_mean), end_us)
+        is_attack = rand() < ATTACK_SHARE
         pool = attacks if is_attack else noise
         limit = ATTACK_CONCURRENCY if is_attack else NOISE_CONCURRENCY
-        if len(pool) < limit and (not pool or rng.random() < 0.5):
+        if len(pool) < limit and (not pool or rand() < 0.5):
             pool.append(w.new_attack() if is_attack else w.new_noise())
-        i = rng.randrange(len(pool))
+        i = int(rand() * len(pool))
         session = pool[i]
         msg = session.messages.pop(0)
         if not session.messages:
