@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from banjail.config.definition import DEFINITION, resolve
+from banjail.config.ini import Tree
 from banjail.config.overlay import STOCK_DIR, Overlay, Source
 from banjail.config.schema import ActionSpec
 from banjail.config.tags import extract_options
@@ -90,6 +91,17 @@ def _locate(name: str, kind: str, config_dir: Path, stock_dir: Path) -> tuple[Ov
     return overlay, [Source(str(found), found, False)], str(found)
 
 
+def read_definition_file(
+    name: str, kind: str, config_dir: Path, stock_dir: Path, problems: list[Problem]
+) -> tuple[Tree, str]:
+    """Read filter/action `name` (kind "filter" or "action") with its .d, .local and includes; returns the merged
+    tree and the main file's path. Syntax problems are appended; a missing file raises ConfigError."""
+    overlay, sources, main = _locate(name, kind, config_dir, stock_dir)
+    tree = overlay.read(sources)
+    problems.extend(tree.problems)
+    return tree, main
+
+
 def load_filter(
     spec: str,
     *,
@@ -129,9 +141,7 @@ def filter_from(
     problems: list[Problem],
 ) -> FilterSpec:
     """load_filter's work, appending problems instead of raising (for load_config, which collects them all)."""
-    overlay, sources, main = _locate(name, "filter", config_dir, stock_dir)
-    tree = overlay.read(sources)
-    problems.extend(tree.problems)
+    tree, main = read_definition_file(name, "filter", config_dir, stock_dir, problems)
     if not args.get("logtype") and "logtype" not in tree.sections.get(DEFINITION, {}):
         args = {**args, "logtype": "journal" if backend.startswith("systemd") else "file"}
     resolved = resolve(tree, main, wanted=FILTER_OPTIONS, args=args, outer=jail_options, problems=problems)
@@ -237,9 +247,7 @@ def action_from(
     if name.endswith(".py"):
         path = config_dir / "action.d" / name
         return ActionSpec(args.pop("actname", name[:-3]), str(path), args, dict(args), {}, True)
-    overlay, sources, main = _locate(name, "action", config_dir, stock_dir)
-    tree = overlay.read(sources)
-    problems.extend(tree.problems)
+    tree, main = read_definition_file(name, "action", config_dir, stock_dir, problems)
     resolved = resolve(
         tree,
         main,

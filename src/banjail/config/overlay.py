@@ -148,6 +148,8 @@ class Overlay:
                     continue
                 target = self._include_target(source, name)
                 if target is None:
+                    if name.endswith(".local"):
+                        continue  # optional by convention (common.local, paths-overrides.local)
                     tree.problems.append(
                         Problem(
                             f"included file {name!r} not found",

@@ -58,6 +58,35 @@ def dump_action(basedir, name, args):
     return {"name": reader.getName(), "options": out}
 
 
+def dump_jails(basedir):
+    from fail2ban.client.jailsreader import JailsReader
+
+    reader = JailsReader(basedir=basedir)
+    if not reader.read() or not reader.getOptions():
+        return {"error": "jails not read"}
+    jails = {}
+    for cmd in reader.convert(allow_no_files=True):
+        if cmd[0] == "add":
+            jails[cmd[1]] = {"backend": cmd[2], "set": {}, "failregex": [], "ignoreregex": [], "actions": {}}
+            continue
+        if cmd[0] not in ("set", "multi-set"):
+            continue
+        jail = jails[cmd[1]]
+        opt = cmd[2]
+        if opt in ("addfailregex", "addignoreregex"):
+            jail[opt[3:]] += cmd[3] if cmd[0] == "multi-set" else [cmd[3]]
+        elif opt == "addaction":
+            jail["actions"][cmd[3]] = {}
+        elif opt == "action":
+            pairs = cmd[4] if cmd[0] == "multi-set" else [cmd[4:6]]
+            jail["actions"][cmd[3]].update({k: str(v) for k, v in pairs})
+        elif opt in ("addlogpath", "addjournalmatch", "addignoreip"):
+            jail["set"].setdefault(opt, []).append(" ".join(str(v) for v in cmd[3:]))
+        else:
+            jail["set"][opt] = str(cmd[3])
+    return jails
+
+
 def main():
     request = json.load(sys.stdin)
     result = {"filters": {}, "actions": {}}
@@ -68,6 +97,8 @@ def main():
                 result[kind][key] = func(request["basedir"], name, args)
             except Exception as exc:  # the oracle reports, the test decides
                 result[kind][key] = {"error": f"{type(exc).__name__}: {exc}"}
+    if request.get("jails"):
+        result["jails"] = dump_jails(request["basedir"])
     json.dump(result, sys.stdout)
 
 

@@ -1,0 +1,364 @@
+"""load_config: fail2ban.conf and jail.conf (with their overlays) into a typed Config.
+
+Jail resolution follows upstream's JailReader: read `enabled`, `backend` and `filter`; resolve the filter with
+every option it has and lay those into the jail section as `known/<opt>` (so a jail may write
+`failregex = %(known/failregex)s ...`); then read every jail option; then resolve the filter again with the jail's
+options overriding its own, and each action of the `action` list with the jail's options visible.
+
+Every bad value becomes a Problem (file, line, section, option, value, fix); all are collected, then one
+ConfigError is raised. Unknown options that nothing refers to are warned about, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from banjail import FAIL2BAN_COMPAT_VERSION
+from banjail.config.definition import resolve
+from banjail.config.ini import Entry, InterpolationError, Tree
+from banjail.config.load import (
+    FILTER_OPTIONS,
+    action_from,
+    filter_from,
+    read_definition_file,
+    split_lines,
+)
+from banjail.config.overlay import INCLUDES, STOCK_DIR, Overlay
+from banjail.config.schema import ActionSpec, Config, JailConfig, ServerConfig
+from banjail.config.tags import extract_options, split_with_options
+from banjail.errors import ConfigError, Problem
+from banjail.model import FilterSpec
+from banjail.timespec import str2seconds
+
+T = TypeVar("T")
+
+# The options a jail section is read for (upstream's JailReader plus the filter's).
+JAIL_OPTIONS = (
+    "enabled",
+    "backend",
+    "maxretry",
+    "maxmatches",
+    "findtime",
+    "bantime",
+    "bantime.increment",
+    "bantime.factor",
+    "bantime.formula",
+    "bantime.multipliers",
+    "bantime.maxtime",
+    "bantime.rndtime",
+    "bantime.overalljails",
+    "ignorecommand",
+    "ignoreself",
+    "ignoreip",
+    "ignorecache",
+    "filter",
+    "logtimezone",
+    "logencoding",
+    "logpath",
+    "action",
+    *FILTER_OPTIONS,
+)
+# Helper options stock configs define for interpolation; never warned about.
+HELPER_OPTIONS = frozenset(
+    {"port", "protocol", "chain", "mode", "logtype", "banaction", "banaction_allports", "mta", "destemail"}
+    | {"sender", "sendername", "fail2ban_agent", "fail2ban_version", "fail2ban_confpath", "before", "after"}
+)
+TRUE = ("1", "on", "true", "yes")
+FALSE = ("0", "off", "false", "no")
+_REFERENCE = re.compile(r"%\(([^)]+)\)s|<([^ <>]+)>")
+
+
+def load_config(config_dir: Path | str = "/etc/fail2ban", *, stock_dir: Path = STOCK_DIR) -> Config:
+    """Read the whole configuration under `config_dir` laid over `stock_dir`.
+
+    Returns the server options and every enabled jail, with notices and warnings; raises ConfigError listing
+    every error found in any file.
+    """
+    root = Path(config_dir)
+    problems: list[Problem] = []
+    overlay = Overlay(root, stock_dir)
+    server_tree = overlay.read_name("fail2ban")
+    problems += server_tree.problems
+    server = _server(server_tree, problems)
+    tree = overlay.read_name("jail", conf_local=True)
+    problems += tree.problems
+    tree.defaults["fail2ban_version"] = Entry(FAIL2BAN_COMPAT_VERSION)
+    tree.defaults["fail2ban_confpath"] = Entry(str(root))
+    referenced = _references(tree)
+    jails: list[JailConfig] = []
+    for name in list(tree.sections):
+        if name == INCLUDES:
+            continue
+        jail = _jail(tree, name, root, stock_dir, referenced, problems)
+        if jail is not None:
+            jails.append(jail)
+    unique = list(dict.fromkeys(problems))
+    errors = [p for p in unique if p.severity == "error"]
+    if errors:
+        raise ConfigError(errors)
+    return Config(
+        server,
+        tuple(jails),
+        tuple(overlay.notices),
+        tuple(p for p in unique if p.severity != "error"),
+        tuple(server_tree.files + tree.files),
+    )
+
+
+class _Reader:
+    """Typed access to one section, turning bad values into problems and falling back to defaults."""
+
+    def __init__(self, tree: Tree, section: str, problems: list[Problem]) -> None:
+        self.tree = tree
+        self.section = section
+        self.problems = problems
+
+    def text(self, option: str, default: str = "") -> str:
+        try:
+            value = self.tree.get(self.section, option)
+        except InterpolationError as exc:
+            self.problems.append(exc.problem)
+            return default
+        return default if value is None else value
+
+    def typed(self, option: str, default: T, convert: Callable[[str], T], expected: str) -> T:
+        value = self.text(option)
+        if not value.strip():
+            return default
+        try:
+            return convert(value.strip())
+        except ValueError:
+            entry = self.tree.entry(self.section, option)
+            self.problems.append(
+                Problem(
+                    f"is not {expected}",
+                    entry.file if entry else "",
+                    entry.line if entry else 0,
+                    self.section,
+                    option,
+                    value,
+                    _fix(expected),
+                )
+            )
+            return default
+
+    def boolean(self, option: str, default: bool) -> bool:
+        return self.typed(option, default, _bool, "a boolean")
+
+    def integer(self, option: str, default: int) -> int:
+        return self.typed(option, default, int, "a whole number")
+
+    def seconds(self, option: str, default: float) -> float:
+        return self.typed(option, default, str2seconds, "a time value")
+
+    def seconds_or_none(self, option: str) -> float | None:
+        return self.typed(option, None, str2seconds, "a time value")
+
+
+def _bool(value: str) -> bool:
+    lowered = value.lower()
+    if lowered in TRUE:
+        return True
+    if lowered in FALSE:
+        return False
+    raise ValueError(value)
+
+
+def _multipliers(value: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in value.split())
+
+
+def _fix(expected: str) -> str:
+    return {
+        "a boolean": "use true or false (also yes/no, on/off, 1/0)",
+        "a whole number": "use digits only, e.g. 5",
+        "a time value": "use seconds or units, e.g. 600, 10m, 1h, 1d12h, 1w; -1 means permanent",
+        "a number": "use a number, e.g. 1 or 1.5",
+        "a list of whole numbers": "list numbers separated by spaces, e.g. 1 2 4 8 16",
+    }.get(expected, "")
+
+
+def _server(tree: Tree, problems: list[Problem]) -> ServerConfig:
+    reader = _Reader(tree, "Definition", problems)
+    base = ServerConfig()
+    return ServerConfig(
+        loglevel=reader.text("loglevel", base.loglevel),
+        logtarget=reader.text("logtarget", base.logtarget),
+        syslogsocket=reader.text("syslogsocket", base.syslogsocket),
+        socket=reader.text("socket", base.socket),
+        pidfile=reader.text("pidfile", base.pidfile),
+        dbfile=reader.text("dbfile", base.dbfile),
+        dbpurgeage=reader.seconds("dbpurgeage", base.dbpurgeage),
+        dbmaxmatches=reader.integer("dbmaxmatches", base.dbmaxmatches),
+        allowipv6=reader.text("allowipv6", base.allowipv6),
+    )
+
+
+def _references(tree: Tree) -> set[str]:
+    names: set[str] = set()
+    entries = [*tree.defaults.values(), *(e for s in tree.sections.values() for e in s.values())]
+    for entry in entries:
+        for m in _REFERENCE.finditer(entry.value):
+            names.add((m.group(1) or m.group(2)).lower())
+    return names
+
+
+def _jail(
+    tree: Tree, name: str, root: Path, stock_dir: Path, referenced: set[str], problems: list[Problem]
+) -> JailConfig | None:
+    reader = _Reader(tree, name, problems)
+    if not reader.boolean("enabled", False):
+        return None
+    backend = reader.text("backend", "auto")
+    filter_text = reader.text("filter")
+    first = {"enabled": "True", "backend": backend, "filter": filter_text}
+    filter_name, filter_args = _spec(filter_text, tree, name, "filter", problems)
+    if filter_name:
+        try:
+            ftree, main = read_definition_file(filter_name, "filter", root, stock_dir, [])
+        except ConfigError as exc:
+            problems += [_in_jail(p, tree, name, "filter", filter_text) for p in exc.problems]
+            filter_name = ""
+        else:
+            known = resolve(
+                ftree,
+                main,
+                wanted=FILTER_OPTIONS,
+                args=filter_args,
+                outer=first,
+                problems=[],
+                every_option=True,
+            ).combined
+            section = tree.sections[name]
+            for key, value in known.items():
+                if not key.startswith("known/"):
+                    section["known/" + key] = Entry(value, main)
+    options: dict[str, str] = {}
+    for option in JAIL_OPTIONS:
+        try:
+            found = tree.get(name, option)
+        except InterpolationError as exc:
+            problems.append(exc.problem)
+            continue
+        if found is not None:
+            options[option] = found
+    spec = None
+    if filter_name:
+        try:
+            spec = filter_from(filter_name, filter_args, root, stock_dir, options, backend, problems)
+        except ConfigError as exc:
+            problems += exc.problems
+    actions: list[str] = []
+    action_specs: list[ActionSpec] = []
+    for item in split_with_options(options.get("action", "")):
+        action_name, action_args = _spec(item, tree, name, "action", problems)
+        if not action_name:
+            continue
+        actions.append(item)
+        try:
+            action_specs.append(
+                action_from(action_name, action_args, root, stock_dir, options, name, problems)
+            )
+        except ConfigError as exc:
+            problems += [_in_jail(p, tree, name, "action", item) for p in exc.problems]
+    _warn_unknown(tree, name, referenced, problems)
+    maxretry = reader.integer("maxretry", 5)
+    spec = spec or FilterSpec()
+    return JailConfig(
+        name=name,
+        enabled=True,
+        filter=spec,
+        filter_spec=filter_text,
+        actions=tuple(actions),
+        action_specs=tuple(action_specs),
+        logpath=split_lines(options.get("logpath", "")),
+        backend=backend.strip() or "auto",
+        maxretry=maxretry,
+        maxmatches=reader.integer("maxmatches", maxretry),
+        findtime=reader.seconds("findtime", 600.0),
+        bantime=reader.seconds("bantime", 600.0),
+        bantime_increment=reader.boolean("bantime.increment", False),
+        bantime_factor=reader.typed("bantime.factor", 1.0, float, "a number"),
+        bantime_formula=options.get("bantime.formula", "").strip(),
+        bantime_multipliers=reader.typed("bantime.multipliers", (), _multipliers, "a list of whole numbers"),
+        bantime_maxtime=reader.seconds_or_none("bantime.maxtime"),
+        bantime_rndtime=reader.seconds_or_none("bantime.rndtime"),
+        bantime_overalljails=reader.boolean("bantime.overalljails", False),
+        ignoreip=tuple(w for w in re.split(r"[ ,\n]+", options.get("ignoreip", "")) if w),
+        ignoreself=reader.boolean("ignoreself", True),
+        ignorecommand=options.get("ignorecommand", "").strip(),
+        ignorecache=options.get("ignorecache", "").strip(),
+        usedns=spec.usedns,
+        logencoding=options.get("logencoding", "auto").strip() or "auto",
+        logtimezone=spec.logtimezone,
+        journalmatch=spec.journalmatch,
+        maxlines=spec.maxlines,
+        datepattern=spec.datepattern,
+        options=options,
+    )
+
+
+def _spec(text: str, tree: Tree, jail: str, kind: str, problems: list[Problem]) -> tuple[str, dict[str, str]]:
+    if not text.strip():
+        return "", {}
+    try:
+        return extract_options(text)
+    except ValueError as exc:
+        entry = tree.entry(jail, kind)
+        problems.append(
+            Problem(
+                f"invalid {kind} specification: {exc}",
+                entry.file if entry else "",
+                entry.line if entry else 0,
+                jail,
+                kind,
+                text,
+                'write name[key=value, key="value, with commas"]',
+            )
+        )
+        return "", {}
+
+
+def _in_jail(problem: Problem, tree: Tree, jail: str, option: str, value: str) -> Problem:
+    if problem.file:
+        return problem
+    entry = tree.entry(jail, option)
+    return Problem(
+        problem.message,
+        entry.file if entry else "",
+        entry.line if entry else 0,
+        jail,
+        option,
+        value,
+        problem.fix,
+        problem.severity,
+    )
+
+
+def _warn_unknown(tree: Tree, jail: str, referenced: set[str], problems: list[Problem]) -> None:
+    for option, entry in tree.sections[jail].items():
+        if (
+            option in JAIL_OPTIONS
+            or option in HELPER_OPTIONS
+            or option in referenced
+            or option.startswith(("known/", "__", "action_"))
+            or "?" in option
+        ):
+            continue
+        close = difflib.get_close_matches(option, JAIL_OPTIONS, n=1)
+        problems.append(
+            Problem(
+                "unknown option: banjail does not use it and no other option refers to it",
+                entry.file,
+                entry.line,
+                jail,
+                option,
+                entry.value,
+                f"did you mean {close[0]}?" if close else "remove it, or check its spelling",
+                "warning",
+            )
+        )
