@@ -169,7 +169,8 @@ def _rss_row(variant: str, fmt: str, mode: str, small: tuple[int, Path], big: tu
     n2, kb2 = big
     figures.append({"tool": variant, "format": fmt, "mode": mode, "rss_kb": {str(n1): kb1, str(n2): kb2}})
     growth = f"{(kb2 - kb1) / 1024:+.1f} MB" if kb1 and kb2 else "n/a"
-    return (variant, fmt, mode, _mb(kb1), _mb(kb2), growth, "yes" if kb1 and kb2 and kb2 <= kb1 * 1.1 else "no")
+    flat = "n/a" if not (kb1 and kb2) else "yes" if kb2 <= kb1 * 1.1 else "no"
+    return (variant, fmt, mode, _mb(kb1), _mb(kb2), growth, flat)
 
 
 def _mb(kb: int) -> str:

@@ -34,9 +34,21 @@ class Measurement:
         return self.returncode == 0
 
     def error(self) -> str:
-        """The last non-empty stderr line, or the exit status: a short reason for a table cell."""
-        lines = [ln.strip() for ln in self.stderr_tail.splitlines() if ln.strip()]
-        return lines[-1] if lines else f"exit status {self.returncode}"
+        """The last non-empty line of stderr, else of stdout (where fail2ban-regex prints its errors), else the
+        exit status: a short reason for a table cell."""
+        for text in (self.stderr_tail, self._stdout_tail()):
+            lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+            if lines:
+                return lines[-1]
+        return f"exit status {self.returncode}"
+
+    def _stdout_tail(self) -> str:
+        try:
+            with open(self.stdout_path, "rb") as f:
+                f.seek(max(0, f.seek(0, os.SEEK_END) - STDERR_TAIL))
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
 
 
 def measure(argv: Sequence[str], stdout_path: Path, env: dict[str, str] | None = None) -> Measurement:
