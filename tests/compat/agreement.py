@@ -145,6 +145,7 @@ class Tally:
     extra: int = 0  # unannotated lines that produced a failure
     error: str | None = None  # the filter did not load or the engine failed: every annotation is missed
     annotated: set[tuple[str, int]] = field(default_factory=set)  # (file, lineno) of the annotated feeds
+    resolved: bool | None = None  # the reader resolved the filter to upstream's texts (None: not compared)
     disagreements: list[Disagreement] = field(default_factory=list)
 
     @property
@@ -219,7 +220,12 @@ def listing(tallies: Sequence[Tally]) -> str:
 
 def scores(tallies: Sequence[Tally]) -> dict[str, dict[str, int]]:
     """Per-variant figures as stored in baseline.json."""
-    return {t.label: {"annotations": t.annotations, "agreed": t.agreed, "extra": t.extra} for t in tallies}
+    out: dict[str, dict[str, int]] = {}
+    for t in tallies:
+        out[t.label] = {"annotations": t.annotations, "agreed": t.agreed, "extra": t.extra}
+        if t.resolved is not None:
+            out[t.label]["resolved"] = int(t.resolved)
+    return out
 
 
 def regressions(tallies: Sequence[Tally], baseline: Mapping[str, Mapping[str, int]]) -> list[str]:
@@ -234,4 +240,6 @@ def regressions(tallies: Sequence[Tally], baseline: Mapping[str, Mapping[str, in
             problems.append(f"{t.label}: {t.agreed}/{t.annotations} agree, baseline {base['agreed']}")
         if t.extra > base["extra"]:
             problems.append(f"{t.label}: {t.extra} unannotated lines matched, baseline {base['extra']}")
+        if t.resolved is False and base.get("resolved"):
+            problems.append(f"{t.label}: the reader no longer resolves the filter to upstream's texts")
     return problems

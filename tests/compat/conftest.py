@@ -18,4 +18,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         text = REPORT.read_text()
         table = text.split("\n\nDisagreements:\n", 1)[0]
         terminalreporter.write_line(table)
+        for line in text.splitlines():
+            if line.startswith("Reader: "):
+                terminalreporter.write_line(line)
         terminalreporter.write_line(f"(every disagreement: {REPORT})")

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from banjail.model import FilterSpec
+
 from .corpus import CONFIG_DIR, TEST_NOW, TEST_TZ, Variant
 
 SYSTEM_PYTHON = Path("/usr/bin/python3")
@@ -35,10 +37,26 @@ class Found:
 
 @dataclass(frozen=True, slots=True)
 class Run:
-    """What one variant produced: error (the filter did not load or the engine failed) or one list per feed."""
+    """What one variant produced: error (the filter did not load or the engine failed) or one list per feed.
+
+    spec: what the engine's config reader made of the filter file (prefregex, failregex, ignoreregex, maxlines,
+    datepattern; see spec_of), None when it did not get that far.
+    """
 
     found: tuple[tuple[Found, ...], ...] = ()
     error: str | None = None
+    spec: Mapping[str, Any] | None = None
+
+
+def spec_of(spec: FilterSpec) -> dict[str, Any]:
+    """The parts of a resolved filter that upstream's sample test uses, as plain data."""
+    return {
+        "prefregex": spec.prefregex,
+        "failregex": list(spec.failregex),
+        "ignoreregex": list(spec.ignoreregex),
+        "maxlines": spec.maxlines,
+        "datepattern": list(spec.datepattern),
+    }
 
 
 class Engine(Protocol):
@@ -96,6 +114,7 @@ class BanjailEngine:
             spec = load_filter(variant.filter, config_dir=self.config_dir, args=dict(variant.options))
         except BanjailError as e:
             return Run(error=f"load: {e}")
+        resolved = spec_of(spec)
         # Upstream's sample test returns hosts raw (no DNS lookups): banjail's usedns=raw.
         spec = dataclasses.replace(spec, usedns="raw")
         try:
@@ -106,17 +125,17 @@ class BanjailEngine:
 
                 matcher = Matcher(spec, detector=DateDetector(spec.datepattern, logtimezone=spec.logtimezone))
         except ImportError as e:
-            return Run(error=f"import: {e}")
+            return Run(error=f"import: {e}", spec=resolved)
         except BanjailError as e:
-            return Run(error=f"compile: {e}")
+            return Run(error=f"compile: {e}", spec=resolved)
         found: list[tuple[Found, ...]] = []
         for lineno, feed in enumerate(variant.feeds, 1):
             try:
                 outcome = matcher.process(feed.text, self.now, lineno)
             except Exception as e:  # an engine crash is a result to report, not a harness failure
-                return Run(error=f"{feed.file}:{feed.lineno}: {type(e).__name__}: {e}")
+                return Run(error=f"{feed.file}:{feed.lineno}: {type(e).__name__}: {e}", spec=resolved)
             found.append(tuple(Found(f.fid, f.time, _groups(f.groups), len(f.lines)) for f in outcome.failures))
-        return Run(found=tuple(found))
+        return Run(found=tuple(found), spec=resolved)
 
 
 class UpstreamEngine:
@@ -162,5 +181,5 @@ class UpstreamEngine:
                 tuple(Found(d["fid"], d["time"], d["groups"], d["lines"]) for d in line)
                 for line in result["found"]
             )
-            runs.append(Run(found=found, error=result["error"]))
+            runs.append(Run(found=found, error=result["error"], spec=result["spec"]))
         return runs

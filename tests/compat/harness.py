@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .agreement import Tally, tally
 from .corpus import CONFIG_DIR, SAMPLES_DIR, TEST_TZ, Variant, read_test, sample_tests
-from .engines import Engine
+from .engines import Engine, Run
 
 
 def upstream_present() -> bool:
@@ -42,8 +42,15 @@ def corpus(
     return [v for name in names for v in read_test(name, samples_dir)]
 
 
-def measure(engine: Engine, variants: Sequence[Variant]) -> list[Tally]:
-    """Run the variants through the engine in the test zone and score each one."""
+def replay(engine: Engine, variants: Sequence[Variant]) -> list[Run]:
+    """Run the variants through the engine in the test zone."""
     with in_test_zone():
-        runs = engine.run(variants)
+        return engine.run(variants)
+
+
+def measure(engine: Engine, variants: Sequence[Variant], runs: Sequence[Run] | None = None) -> list[Tally]:
+    """Score each variant's run (replaying the variants through the engine unless runs are given)."""
+    if runs is None:
+        runs = replay(engine, variants)
+    with in_test_zone():  # annotation times are local times
         return [tally(v, r) for v, r in zip(variants, runs, strict=True)]

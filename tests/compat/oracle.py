@@ -3,7 +3,8 @@
 
 Plan:    {"config_dir": DIR, "now": EPOCH, "variants": [{"filter": NAME, "options": {...}, "journal": BOOL,
           "lines": [TEXT, ...]}, ...]}
-Results: [{"error": TEXT|null, "found": [[{"fid", "time", "groups", "lines"}, ...] per line]} per variant]
+Results: [{"error": TEXT|null, "found": [[{"fid", "time", "groups", "lines"}, ...] per line],
+          "spec": {"prefregex", "failregex", "ignoreregex", "maxlines", "datepattern"}|null} per variant]
 
 The filter is set up as upstream's sample test sets it up: raw hosts (no DNS), every failregex tried, no findtime
 check, and only prefregex/failregex/ignoreregex/maxlines/datepattern taken from the filter file. The caller sets TZ.
@@ -33,7 +34,7 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def _filter(name: str, options: dict[str, str], config_dir: str) -> Any:
+def _filter(name: str, options: dict[str, str], config_dir: str) -> tuple[Any, dict[str, Any]]:
     flt = Filter(None)
     flt.returnRawHost = True
     flt.checkAllRegex = True
@@ -50,20 +51,34 @@ def _filter(name: str, options: dict[str, str], config_dir: str) -> Any:
         "maxlines": flt.setMaxLines,
         "datepattern": flt.setDatePattern,
     }
+    spec: dict[str, Any] = {"prefregex": "", "failregex": [], "ignoreregex": [], "maxlines": 1, "datepattern": []}
     for token in reader.convert():
         values = token[3] if token[0] == "multi-set" else [token[3]]
         setter = setters.get(token[2])
         if setter is not None:
             for value in values:
                 setter(value)
-    return flt
+                _record(spec, token[2], value)
+    return flt, spec
+
+
+def _record(spec: dict[str, Any], option: str, value: Any) -> None:
+    """The reader's resolved options, in the shape of banjail's FilterSpec."""
+    if option in ("addfailregex", "addignoreregex"):
+        spec[option[3:]].append(value)
+    elif option == "maxlines":
+        spec["maxlines"] = int(value)
+    elif option == "datepattern":
+        spec["datepattern"] = [line for line in str(value).splitlines() if line.strip()]
+    else:
+        spec[option] = value
 
 
 def run_variant(variant: dict[str, Any], config_dir: str, now: float) -> dict[str, Any]:
     try:
-        flt = _filter(variant["filter"], variant["options"], config_dir)
+        flt, spec = _filter(variant["filter"], variant["options"], config_dir)
     except Exception as e:
-        return {"error": f"{type(e).__name__}: {e}", "found": []}
+        return {"error": f"{type(e).__name__}: {e}", "found": [], "spec": None}
     # The journal gives the time; upstream's test passes it as ISO text in UTC.
     now_text = datetime.datetime.fromtimestamp(now, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S")
     found_per_line: list[list[dict[str, Any]]] = []
@@ -77,7 +92,7 @@ def run_variant(variant: dict[str, Any], config_dir: str, now: float) -> dict[st
             groups = {k: _plain(v) for k, v in data.items() if k != "matches"}
             found.append({"fid": _plain(fid), "time": when, "groups": groups, "lines": len(data.get("matches", ()))})
         found_per_line.append(found)
-    return {"error": None, "found": found_per_line}
+    return {"error": None, "found": found_per_line, "spec": spec}
 
 
 def main() -> int:

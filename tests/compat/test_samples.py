@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from . import readers
 from .agreement import Tally, listing, regressions, table
 from .conftest import REPORT
 from .corpus import Variant
-from .engines import BanjailEngine, UpstreamEngine
-from .harness import corpus, measure, upstream_present
+from .engines import BanjailEngine, Run, UpstreamEngine
+from .harness import corpus, measure, replay, upstream_present
 
 BASELINE_FILE = Path(__file__).with_name("baseline.json")
 BASELINE: dict[str, dict[str, int]] = json.loads(BASELINE_FILE.read_text())
@@ -37,17 +38,26 @@ def variants() -> list[Variant]:
 
 
 @pytest.fixture(scope="module")
-def banjail(variants: list[Variant]) -> dict[str, Tally]:
-    tallies = measure(BanjailEngine(), variants)
+def upstream(variants: list[Variant]) -> list[Run]:
+    return replay(UpstreamEngine(), variants)
+
+
+@pytest.fixture(scope="module")
+def banjail(variants: list[Variant], upstream: list[Run]) -> dict[str, Tally]:
+    runs = replay(BanjailEngine(), variants)
+    tallies = measure(BanjailEngine(), variants, runs)
+    readers.mark(tallies, runs, upstream)
     report = table(tallies)
-    REPORT.write_text(report + "\n\nDisagreements:\n" + listing(tallies) + "\n")
+    REPORT.write_text(
+        report + "\n\nDisagreements:\n" + listing(tallies) + "\n\n" + readers.report(variants, runs, upstream) + "\n"
+    )
     print("\n" + report)
     return {t.label: t for t in tallies}
 
 
-def test_harness_reads_annotations_as_upstream_does(variants: list[Variant]) -> None:
+def test_harness_reads_annotations_as_upstream_does(variants: list[Variant], upstream: list[Run]) -> None:
     """Upstream's own engine agrees with every annotation, and no unannotated line matches."""
-    tallies = measure(UpstreamEngine(), variants)
+    tallies = measure(UpstreamEngine(), variants, upstream)
     wrong = [t for t in tallies if t.error or t.missed or t.extra]
     assert not wrong, "\n" + table(wrong) + "\n" + listing(wrong)
     assert sum(t.annotations for t in tallies) > 1000
