@@ -173,6 +173,15 @@ def _rss_row(variant: str, fmt: str, mode: str, small: tuple[int, Path], big: tu
     return (variant, fmt, mode, _mb(kb1), _mb(kb2), growth, flat)
 
 
+def _targets(r: Row) -> str:
+    """Which of the issue's targets a banjail row meets: speed, identical failures, peak RSS."""
+    speed = r.lines_per_s >= TARGET_LINES_PER_S
+    same = r.comparison is not None and r.comparison.identical
+    rss = r.speed.ok and r.speed.peak_rss_kb <= TARGET_RSS_MB * 1024
+    return " ".join(f"{name}:{'yes' if ok else 'no'}" for name, ok in (("speed", speed), ("failures", same),
+                                                                       ("rss", rss)))  # fmt: skip
+
+
 def _mb(kb: int) -> str:
     return f"{kb / 1024:.1f}" if kb else "n/a"
 
@@ -192,6 +201,7 @@ def _section(args: argparse.Namespace, rows: list[Row], rss_rows: list[tuple[str
             r.tool, r.fmt, r.mode,
             f"{r.lines_per_s:,.0f}" if r.lines_per_s else "failed",
             f"{ratio:.1f}x" if ratio else "", f"{r.speed.wall_s:.2f}", _mb(r.speed.peak_rss_kb), count, same,
+            "" if r.tool == "upstream" else _targets(r),
         ))  # fmt: skip
         figures.append({
             "tool": r.tool, "format": r.fmt, "mode": r.mode, "lines": r.lines, "lines_per_s": round(r.lines_per_s),
@@ -221,7 +231,8 @@ def _section(args: argparse.Namespace, rows: list[Row], rss_rows: list[tuple[str
         title=f"core: fail2ban-regex on a {args.lines:,}-line auth.log with the sshd filter",
         tables=(
             Table("Speed, memory and failures", ("tool", "format", "mode", "lines/s", "vs upstream", "wall s",
-                                                 "peak RSS MB", "failures", "identical to upstream"), tuple(cells)),
+                                                 "peak RSS MB", "failures", "identical to upstream", "targets met"),
+                  tuple(cells)),
             Table("Peak RSS against input size (banjail report mode)",
                   ("tool", "format", "mode", f"{args.lines // 4:,} lines MB", f"{args.lines:,} lines MB", "growth",
                    "flat (<= +10 %)"), tuple(rss_rows)),
