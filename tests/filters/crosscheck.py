@@ -96,11 +96,14 @@ def banjail_engine(name: str, opts: dict[str, str]) -> Process:
     import tempfile
 
     from banjail.config.load import load_filter
+    from banjail.filter.datedetect import DateDetector
     from banjail.filter.matcher import Matcher
 
     empty = tempfile.mkdtemp(prefix="banjail-xc-")
-    spec = load_filter(name, config_dir=empty, stock_dir=str(STOCK), args=dict(opts) or None)
-    matcher = Matcher(spec)
+    spec = load_filter(name, config_dir=empty, stock_dir=STOCK, args=dict(opts) or None)
+    detector = DateDetector(spec.datepattern, logtimezone=spec.logtimezone)
+    # journal entries carry their time beside the text: like upstream's systemd backend, take "now" for it
+    matcher = Matcher(spec, detector=detector, live=opts.get("logtype") == "journal")
     counter = [0]
 
     def process(line: str, journal: bool) -> list[Found]:

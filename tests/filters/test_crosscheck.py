@@ -1,0 +1,36 @@
+"""banjail's stock filters over upstream fail2ban's annotated sample logs of the same names (crosscheck.py).
+
+Each filter must agree with upstream's annotations except for the differences listed here, each of which is a
+place where upstream's expectation is wrong for banjail's threat model or rests on a log form no real service
+writes; tests/filters/README.md explains every one.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+from crosscheck import TEST_TZ, UPSTREAM_LOGS, banjail_engine, crosscheck
+
+from conftest import stock_filter_names
+
+# filter -> number of annotations where banjail deliberately differs from upstream
+KNOWN_DIFFERENCES: dict[str, int] = {
+    "sshd": 8,
+}
+
+pytestmark = pytest.mark.compat
+
+
+@pytest.mark.parametrize("name", [n for n in stock_filter_names() if (UPSTREAM_LOGS / n).exists()])
+def test_agrees_with_upstream_samples(name: str) -> None:
+    os.environ["TZ"] = TEST_TZ
+    time.tzset()
+    try:
+        report = crosscheck(name, banjail_engine)
+    finally:
+        os.environ["TZ"] = "UTC"
+        time.tzset()
+    assert report.annotations > 0
+    assert len(report.differences) <= KNOWN_DIFFERENCES.get(name, 0), "\n".join(report.differences)
