@@ -1,0 +1,312 @@
+"""strptime-like date patterns, the way fail2ban reads them.
+
+A datepattern is a regular expression in which `%X` directives stand for date fields. This module turns such a
+pattern into (a) a regex with one named group per field, (b) the display name fail2ban-regex prints for it, and
+converts the fields a match captured into POSIX epoch seconds, with fail2ban's rules for missing parts: no year
+means this year (or last year when that would put the date more than a day in the future), no date means today (or
+yesterday when the time is still ahead). Zones come from %z/%Z text, else from `logtimezone`, else local time of the
+process TZ.
+
+Pure: `now` is always an argument. The one exception is EX_YEAR, the set of years %ExY accepts, which fail2ban
+derives from the calendar year at start-up (from 2000 up to three years ahead); we do the same at import.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+_INF = float("inf")
+
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+           "november", "december")
+_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+MONTH_ABBR = {name[:3]: number for number, name in enumerate(_MONTHS, 1)}
+MONTH_FULL = {name: number for number, name in enumerate(_MONTHS, 1)}
+DAY_ABBR = {name[:3]: number for number, name in enumerate(_DAYS)}  # Monday is 0, as datetime.weekday()
+DAY_FULL = {name: number for number, name in enumerate(_DAYS)}
+
+
+def _names(group: str, names: Mapping[str, int]) -> str:
+    # Longest first, so that a name is never cut short by another that is its prefix.
+    return f"(?P<{group}>" + "|".join(sorted(names, key=lambda n: (-len(n), n))) + ")"
+
+
+def _year_decades(this_year: int) -> str:
+    """Regex for four-digit years from 2000 to this_year + 3, as decade prefixes (fail2ban's %ExY)."""
+    decades = [str(decade) for decade in range(200, (this_year + 3) // 10 + 1)]
+    return "(?:" + "|".join(decades) + r")\d"
+
+
+EX_YEAR = _year_decades(datetime.date.today().year)
+
+_ZONE_ABBR = r"[A-Z](?:[A-Z]{2,4})?"  # 1 or 3..5 capitals: military letters and the usual abbreviations
+_NUM_OFFSET = r"[+-][01]\d(?::?\d{2})?"  # +hh, +hhmm, +hh:mm
+
+# directive -> (regex fragment, display name). The fragments are chosen so that every string and every way of
+# splitting it that fail2ban accepts is accepted here in the same order of preference (alternation order matters
+# where a later part of the pattern can force backtracking).
+DIRECTIVES: dict[str, tuple[str, str]] = {
+    "a": (_names("a", DAY_ABBR), "DAY"),
+    "A": (_names("A", DAY_FULL), "DAYNAME"),
+    "b": (_names("b", MONTH_ABBR), "MON"),
+    "B": (_names("B", MONTH_FULL), "MONTH"),
+    "d": (r"(?P<d>[12][0-9]|[0 ]?[1-9]|3[01])", "Day"),
+    "f": (r"(?P<f>[0-9]{1,6})", "Microseconds"),
+    "H": (r"(?P<H>[01]?[0-9]|2[0-3])", "24hour"),
+    "I": (r"(?P<I>1[012]|0[1-9]|[1-9])", "12hour"),
+    "j": (r"(?P<j>36[0-6]|3[0-5][0-9]|[12][0-9][0-9]|0[1-9][0-9]|00[1-9]|[1-9][0-9]|0[1-9]|[1-9])", "Yearday"),
+    "m": (r"(?P<m>0?[1-9]|1[012])", "Month"),
+    "M": (r"(?P<M>[0-5]?[0-9])", "Minute"),
+    "p": (r"(?P<p>am|pm)", "AMPM"),
+    "S": (r"(?P<S>[0-5]?[0-9]|6[01])", "Second"),
+    "U": (r"(?P<U>5[0-3]|[0-4][0-9]|[0-9])", "Yearweek"),
+    "W": (r"(?P<W>5[0-3]|[0-4][0-9]|[0-9])", "Yearweek"),
+    "w": (r"(?P<w>[0-6])", "Weekday"),
+    "u": (r"(?P<u>[1-7])", "%u"),
+    "G": (r"(?P<G>[0-9]{4})", "%G"),
+    "V": (r"(?P<V>5[0-3]|0[1-9]|[1-4][0-9]|[0-9])", "%V"),
+    "y": (r"(?P<y>[0-9]{2})", "Year2"),
+    "Y": (r"(?P<Y>[0-9]{4})", "Year"),
+    # %z: only literal Z/UTC/GMT or a numeric offset, because the alphabetic directives switch the whole regex to
+    # ignore case and a free zone word would then swallow ordinary words; %Z and %Exz take abbreviations.
+    "z": (rf"(?P<z>Z|UTC|GMT|{_NUM_OFFSET})", "Zone offset"),
+    "Z": (r"(?P<Z>Z|[A-Z]{3,5})", "Zone name"),
+    "k": (r" ?(?P<H>[0-2]?[0-9])", "%k"),
+    "l": (r" ?(?P<I>1?[0-9])", "%l"),
+    "c": (r"(?P<a>mon|tue|wed|thu|fri|sat|sun)\s+(?P<b>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\s+"
+          r"(?P<d>3[01]|[12][0-9]|0[1-9]|[1-9]| [1-9])\s+(?P<H>2[0-3]|[01][0-9]|[0-9]):(?P<M>[0-5][0-9]|[0-9]):"
+          r"(?P<S>6[01]|[0-5][0-9]|[0-9])\s+(?P<Y>[0-9][0-9][0-9][0-9])", "%c"),
+    "x": (r"(?P<m>1[012]|0[1-9]|[1-9])/(?P<d>3[01]|[12][0-9]|0[1-9]|[1-9]| [1-9])/(?P<y>[0-9][0-9])", "%x"),
+    "X": (r"(?P<H>2[0-3]|[01][0-9]|[0-9]):(?P<M>[0-5][0-9]|[0-9]):(?P<S>6[01]|[0-5][0-9]|[0-9])", "%X"),
+    "%": ("%", "%"),
+    # fail2ban's exact ("Ex") forms: fixed two digits, restricted years, zone abbreviations.
+    "ExY": (rf"(?P<Y>{EX_YEAR})", "ExYear"),
+    "Exy": (r"(?P<y>[0-9]{2})", "ExYear2"),
+    "Exm": (r"(?P<m>0[1-9]|1[012])", "ExMonth"),
+    "Exd": (r"(?P<d>[12][0-9]|0[1-9]|3[01])", "ExDay"),
+    "ExH": (r"(?P<H>[01][0-9]|2[0-3])", "Ex24hour"),
+    "ExM": (r"(?P<M>[0-5][0-9])", "ExMinute"),
+    "ExS": (r"(?P<S>[0-5][0-9]|6[01])", "ExSecond"),
+    "Exk": (r" ?(?P<H>[01]?[0-9]|2[0-3])", "%Exk"),
+    "Exl": (r" ?(?P<I>1[012]|[0-9])", "%Exl"),
+    "ExZ": (rf"(?P<Z>{_ZONE_ABBR})", "ExZone name"),
+    "Exz": (rf"(?P<z>(?:{_ZONE_ABBR})?{_NUM_OFFSET}|{_ZONE_ABBR})", "ExZone offset"),
+}
+
+# A directive is "%" then an Ex-form or a single character.
+_DIRECTIVE = re.compile(r"%(Ex[A-Za-z]|.|$)", re.DOTALL)
+# Directives whose text is alphabetic: a pattern using one is matched ignoring case (fail2ban does the same).
+_ALPHA = re.compile(r"(?<!%)%[aAbBpc]")
+
+
+@dataclass(frozen=True, slots=True)
+class Translation:
+    regex: str  # the pattern with every directive replaced by its fragment
+    name: str  # the pattern with every directive replaced by its display name
+    ignore_case: bool
+
+
+def translate(pattern: str) -> Translation:
+    """Translate a datepattern (already without {UNB}/{^LN-BEG}) into regex text and display name.
+
+    Raises ValueError naming the first unknown directive (a lone '%' must be written '%%').
+    """
+    regex: list[str] = []
+    name: list[str] = []
+    pos = 0
+    for m in _DIRECTIVE.finditer(pattern):
+        key = m.group(1)
+        entry = DIRECTIVES.get(key)
+        if entry is None and key.startswith("Ex"):
+            key = "E"  # "%Ex" followed by an unknown letter: report it as the unknown directive %E
+        if entry is None:
+            raise ValueError(f"unknown directive %{key} at offset {m.start()} (write %% for a literal percent)")
+        regex.append(pattern[pos:m.start()])
+        name.append(pattern[pos:m.start()])
+        regex.append(entry[0])
+        name.append(entry[1])
+        pos = m.end()
+    regex.append(pattern[pos:])
+    name.append(pattern[pos:])
+    return Translation("".join(regex), "".join(name), bool(_ALPHA.search(pattern)))
+
+
+# Zone abbreviations fail2ban knows, by offset from UTC in minutes. They are fixed offsets: CET never becomes CEST
+# by itself.
+_ZONES_BY_OFFSET = {
+    -720: "Y", -660: "X NUT SST", -600: "W CKT HAST HST TAHT TKT", -570: "MART MIT",
+    -540: "V AKST GAMT GIT HADT HNY", -480: "U AKDT CIST HAY HNP PST PT", -420: "T HAP HNR MST PDT",
+    -360: "S CST EAST GALT HAR HNC MDT", -300: "R CDT COT EASST ECT EST ET HAC HNE PET", -270: "HLV VET",
+    -240: "Q AST BOT CLT COST EDT FKT GYT HAE HNA PYT", -210: "HNT NST NT",
+    -180: "P ADT ART BRT CLST FKST GFT HAA PMST PYST SRT UYT WGT", -150: "HAT NDT",
+    -120: "O BRST FNT PMDT UYST WGST", -60: "N AZOT CVT EGT", 0: "Z EGST GMT UTC WET WT",
+    60: "A CET DFT WAT WEDT WEST", 120: "B CAT CEDT CEST EET SAST WAST", 180: "C EAT EEDT EEST IDT MSK",
+    210: "IRST", 240: "D AMT AZT GET GST KUYT MSD MUT RET SAMT SCT", 270: "AFT IRDT",
+    300: "E AMST AQTT AZST HMT MAWT MVT PKT TFT TJT TMT UZT YEKT", 330: "SLT", 345: "NPT",
+    360: "F ALMT BIOT BTT IOT KGT NOVT OMST YEKST", 390: "CCT MMT",
+    420: "G CXT DAVT HOVT ICT KRAT NOVST OMSST THA WIB",
+    480: "H ACT AWST BDT BNT CAST HKT IRKT KRAST MYT PHT SGT ULAT WITA WST",
+    540: "I AWDT IRKST JST KST PWT TLT WDT WIT YAKT", 570: "ACST", 600: "K AEST ChST PGT VLAT YAKST YAPT",
+    630: "ACDT LHST", 660: "L AEDT LHDT MAGT NCT PONT SBT VLAST VUT", 690: "NFT",
+    720: "M ANAST ANAT FJT GILT MAGST MHT NZST PETST PETT TVT WFT", 780: "FJST NZDT",
+}
+ZONE_OFFSETS: dict[str, int] = {
+    abbr: offset for offset, names in _ZONES_BY_OFFSET.items() for abbr in names.split()
+}
+_ZONE_TEXT = re.compile(rf"({_ZONE_ABBR})?({_NUM_OFFSET})?$")
+
+
+def zone_offset(text: str) -> int:
+    """Minutes east of UTC for a zone written as ABBR, +hh[[:]mm], or ABBR+hh[[:]mm] (the sum of both), as
+    fail2ban's logtimezone and %z/%Z accept them. Case matters. Raises ValueError for anything else."""
+    m = _ZONE_TEXT.match(text)
+    if m is None:
+        raise ValueError(f"unknown or unsupported time zone: {text!r}")
+    abbr, num = m.groups()
+    base = ZONE_OFFSETS.get(abbr or "UTC")
+    if base is None:
+        raise ValueError(f"unknown time zone abbreviation: {abbr!r}")
+    if not num:
+        return base
+    sign = -1 if num[0] == "-" else 1
+    digits = num[1:].replace(":", "")
+    minutes = int(digits[:2]) * 60 + (int(digits[2:]) if len(digits) > 2 else 0)
+    return base + sign * minutes
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """An epoch and the interval of `now` values [valid_from, valid_until) for which it is the same answer."""
+
+    epoch: float
+    valid_from: float = -_INF
+    valid_until: float = _INF
+
+
+_DAY = datetime.timedelta(days=1)
+# Conversions between local wall time and epoch may be off by the DST shift; keep cached answers away from the
+# instants where a rule flips by more than that.
+_MARGIN = 7200.0
+
+
+def _wall_epoch(wall: datetime.datetime) -> float:
+    try:
+        return time.mktime(wall.timetuple())
+    except (OverflowError, ValueError):
+        return -_INF
+
+
+def _week_date(year: int, week: int, weekday: int, sunday_first: bool) -> datetime.date:
+    """The day of `year` in week `week` (%U: weeks start on Sunday, %W: on Monday) with weekday (Monday=0)."""
+    jan1 = datetime.date(year, 1, 1)
+    first = jan1.weekday()
+    if sunday_first:  # renumber so the week's first day is 0
+        first, weekday = (first + 1) % 7, (weekday + 1) % 7
+    if week == 0:
+        return jan1 + datetime.timedelta(days=weekday - first)
+    return jan1 + datetime.timedelta(days=(7 - first) % 7 + 7 * (week - 1) + weekday)
+
+
+def fields_to_epoch(fields: Mapping[str, str | None], now: float, default_offset: int | None) -> Parsed:
+    """Epoch seconds for the date fields one match captured (group name -> text), as fail2ban computes them.
+
+    Fractions of a second are dropped (fail2ban keeps whole seconds for pattern dates). A zone in the text wins
+    over default_offset (minutes east of UTC); with neither, the date is local time. Raises ValueError for a date
+    that does not exist (Feb 30, an unknown zone, a day without a month).
+    """
+    year = month = day = offset = weekday = yday = week = None
+    sunday_first = False
+    hour = minute = second = 0
+    for key, val in fields.items():
+        if val is None:
+            continue
+        if key == "y":
+            year = int(val)
+            year += 2000 if year <= 2000 else 0
+        elif key == "Y":
+            year = int(val)
+        elif key == "m":
+            month = int(val)
+        elif key in ("b", "B"):
+            month = (MONTH_ABBR if key == "b" else MONTH_FULL)[val.lower()]
+        elif key == "d":
+            day = int(val)
+        elif key == "H":
+            hour = int(val)
+        elif key == "M":
+            minute = int(val)
+        elif key == "S":
+            second = int(val)
+        elif key == "I":
+            hour = int(val)
+            ampm = (fields.get("p") or "").lower()
+            if ampm in ("", "am"):
+                hour = 0 if hour == 12 else hour
+            elif ampm == "pm" and hour != 12:
+                hour += 12
+        elif key in ("a", "A"):
+            weekday = (DAY_ABBR if key == "a" else DAY_FULL)[val.lower()]
+        elif key == "w":
+            weekday = (int(val) - 1) % 7
+        elif key == "j":
+            yday = int(val)
+        elif key in ("U", "W"):
+            week, sunday_first = int(val), key == "U"
+        elif key in ("z", "Z"):
+            offset = 0 if val in ("Z", "UTC", "GMT") else zone_offset(val)
+
+    wall_now = datetime.datetime.fromtimestamp(now)
+    assume_year = year is None
+    if year is None:
+        year = wall_now.year
+    if month is None or day is None:
+        if yday is None and week is not None and weekday is not None:
+            yday = _week_date(year, week, weekday, sunday_first).timetuple().tm_yday
+        if yday is not None:
+            found = datetime.date(year, 1, 1) + datetime.timedelta(days=yday - 1)
+            year, month, day = found.year, found.month, found.day
+    assume_today = month is None and day is None
+    if month is None and day is None:
+        month, day = wall_now.month, wall_now.day
+    if month is None or day is None:
+        raise ValueError("a day without a month (or a month without a day) is not a date")
+
+    result = datetime.datetime(year, month, day, hour, minute, second)
+    if offset is None:
+        offset = default_offset
+    if offset is not None:
+        result -= datetime.timedelta(minutes=offset)
+
+    # The answer depends on `now` only through the roll-back rules below (and the calendar day or year that
+    # supplied the missing parts); record for which `now` it stays the same. Each rule compares a threshold
+    # with local wall time of now: rolled back while threshold > wall_now.
+    valid_from, valid_until = -_INF, _INF
+    thresholds: list[datetime.datetime] = []
+    if assume_today:
+        thresholds.append(result)
+        if result > wall_now:  # still ahead today: it was yesterday
+            result -= _DAY
+    if assume_year:
+        thresholds.append(result - _DAY)
+        if result > wall_now + _DAY:  # more than a day ahead (a day of slack for zone errors): last year
+            result = result.replace(year=year - 1, month=month, day=day)
+    if thresholds:
+        valid_from = now
+        boundary = (wall_now.replace(hour=0, minute=0, second=0, microsecond=0) + _DAY if assume_today
+                    else datetime.datetime(wall_now.year + 1, 1, 1))
+        valid_until = _wall_epoch(boundary) - _MARGIN
+        for threshold in thresholds:
+            if threshold > wall_now:
+                valid_until = min(valid_until, _wall_epoch(threshold) - _MARGIN)
+            elif wall_now - threshold < datetime.timedelta(seconds=_MARGIN):
+                valid_until = valid_from  # too close to the flip to trust for later calls
+    if offset is not None:
+        epoch = float(calendar.timegm(result.utctimetuple()))
+    else:
+        epoch = time.mktime(result.timetuple())
+    return Parsed(epoch, valid_from, valid_until)
