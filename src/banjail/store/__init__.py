@@ -1,1 +1,64 @@
+"""Persistence of bans and log positions: the Store contract and its implementations.
 
+* banjail.store.sqlite.SqliteStore: SQLite with the meaning of upstream fail2ban's schema v4, so upstream's database
+  can be opened by banjail and banjail's by upstream (`dbfile = /var/lib/fail2ban/fail2ban.sqlite3`, `:memory:`).
+* banjail.store.null.NullStore: `dbfile = None`; remembers nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Protocol
+
+from banjail.core.banpolicy import BanHistory
+from banjail.errors import BanjailError
+from banjail.model import Ban, Position
+
+
+class StoreError(BanjailError):
+    """The database cannot be opened or used; the message names the file and what to do."""
+
+
+class Store(Protocol):
+    """What the daemon needs from persistence. Every write is durable when the call returns (a ban is committed
+    before it is reported or applied). Calls are blocking: the daemon makes them from one executor thread."""
+
+    def add_jail(self, jail: str) -> None:
+        """Record that `jail` is enabled (done before its first ban or position)."""
+
+    def disable_jail(self, jail: str) -> None:
+        """Record that `jail` was stopped; its bans stay (upstream's delJail)."""
+
+    def add_ban(self, ban: Ban) -> None:
+        """Record a ban: one row of history, and the fid's current ban in its jail (replacing the previous)."""
+
+    def add_bans(self, bans: Iterable[Ban]) -> None:
+        """Record many bans in one transaction."""
+
+    def del_ban(self, jail: str, fid: str | None = None) -> None:
+        """Forget fid's bans in jail (a manual unban), or every ban of jail when fid is None."""
+
+    def active_bans(self, now: float, jail: str | None = None) -> list[Ban]:
+        """The bans still in force at `now` (permanent ones included), of one jail or all, with restored=True;
+        at most one per (jail, fid): its newest."""
+
+    def ban_history(self, fid: str, jail: str | None) -> BanHistory | None:
+        """fid's previous bans in `jail`, or summed over every jail when jail is None (overalljails)."""
+
+    def ban_count(self, fid: str, jail: str | None) -> int:
+        """How many times fid was banned in `jail` (or in all jails when None); 0 if never."""
+
+    def set_position(self, jail: str, path: str, position: Position) -> None:
+        """Remember how far `jail` has read the log `path` (a file path, or "journal:..." for a journal)."""
+
+    def get_position(self, jail: str, path: str) -> Position | None:
+        """The remembered position, or None when `jail` never saved one for `path`."""
+
+    def purge(self, now: float, age: float) -> None:
+        """Drop ban history older than `age` seconds (dbpurgeage), stale current bans and stopped jails."""
+
+    def close(self) -> None:
+        """Release the database; further calls are errors."""
+
+
+__all__ = ["BanHistory", "Store", "StoreError"]

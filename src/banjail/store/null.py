@@ -1,0 +1,50 @@
+"""NullStore: the Store for `dbfile = None`. Remembers nothing; every read finds nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from banjail.core.banpolicy import BanHistory
+from banjail.model import Ban, Position
+
+
+class NullStore:
+    """A Store that keeps nothing: bans do not survive a restart and bantime.increment never sees a history."""
+
+    path = ""
+
+    def add_jail(self, jail: str) -> None:
+        pass
+
+    def disable_jail(self, jail: str) -> None:
+        pass
+
+    def add_ban(self, ban: Ban) -> None:
+        pass
+
+    def add_bans(self, bans: Iterable[Ban]) -> None:
+        pass
+
+    def del_ban(self, jail: str, fid: str | None = None) -> None:
+        pass
+
+    def active_bans(self, now: float, jail: str | None = None) -> list[Ban]:
+        return []
+
+    def ban_history(self, fid: str, jail: str | None) -> BanHistory | None:
+        return None
+
+    def ban_count(self, fid: str, jail: str | None) -> int:
+        return 0
+
+    def set_position(self, jail: str, path: str, position: Position) -> None:
+        pass
+
+    def get_position(self, jail: str, path: str) -> Position | None:
+        return None
+
+    def purge(self, now: float, age: float) -> None:
+        pass
+
+    def close(self) -> None:
+        pass

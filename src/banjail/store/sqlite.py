@@ -1,0 +1,332 @@
+"""SqliteStore: bans and log positions in SQLite, with the meaning of upstream fail2ban's schema version 4.
+
+Tables (the same layout as upstream's, so either program can open the other's file):
+
+* fail2banDb(version)            -- 4
+* jails(name, enabled)           -- every jail that ever stored something; enabled = 0 once stopped
+* logs(jail, path, firstlinemd5, lastfilepos)
+                                 -- read positions; for a file: md5 of its first line and byte offset; for a
+                                    journal (path "journal:..."): the cursor in firstlinemd5
+* bans(jail, ip, timeofban, bantime, bancount, data)
+                                 -- history, one row per ban; ip is the fid; timeofban the ban's time rounded to
+                                    whole seconds; bantime in seconds, -1 permanent; data JSON
+                                    {"matches": [...], "failures": n, <failure groups>}
+* bips(ip, jail, ...same)        -- the newest ban of each (ip, jail): what restore and bantime.increment read
+
+Durability: WAL journal, synchronous FULL, one transaction per call, committed before the call returns.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from banjail.core.banpolicy import BanHistory
+from banjail.core.ignore import parse_address
+from banjail.model import Ban, Position
+from banjail.store import StoreError
+
+VERSION = 4
+JOURNAL_PREFIX = "journal:"
+
+# Our own text of upstream's v4 layout: same tables, columns, constraints and indexes.
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS fail2banDb(version INTEGER);
+CREATE TABLE IF NOT EXISTS jails(
+    name TEXT NOT NULL UNIQUE,
+    enabled INTEGER NOT NULL DEFAULT 1);
+CREATE INDEX IF NOT EXISTS jails_name ON jails(name);
+CREATE TABLE IF NOT EXISTS logs(
+    jail TEXT NOT NULL,
+    path TEXT,
+    firstlinemd5 TEXT,
+    lastfilepos INTEGER DEFAULT 0,
+    FOREIGN KEY(jail) REFERENCES jails(name) ON DELETE CASCADE,
+    UNIQUE(jail, path),
+    UNIQUE(jail, path, firstlinemd5));
+CREATE INDEX IF NOT EXISTS logs_path ON logs(path);
+CREATE INDEX IF NOT EXISTS logs_jail_path ON logs(jail, path);
+CREATE TABLE IF NOT EXISTS bans(
+    jail TEXT NOT NULL,
+    ip TEXT,
+    timeofban INTEGER NOT NULL,
+    bantime INTEGER NOT NULL,
+    bancount INTEGER NOT NULL default 1,
+    data JSON,
+    FOREIGN KEY(jail) REFERENCES jails(name));
+CREATE INDEX IF NOT EXISTS bans_jail_timeofban_ip ON bans(jail, timeofban);
+CREATE INDEX IF NOT EXISTS bans_jail_ip ON bans(jail, ip);
+CREATE INDEX IF NOT EXISTS bans_ip ON bans(ip);
+CREATE TABLE IF NOT EXISTS bips(
+    ip TEXT NOT NULL,
+    jail TEXT NOT NULL,
+    timeofban INTEGER NOT NULL,
+    bantime INTEGER NOT NULL,
+    bancount INTEGER NOT NULL default 1,
+    data JSON,
+    PRIMARY KEY(ip, jail),
+    FOREIGN KEY(jail) REFERENCES jails(name));
+CREATE INDEX IF NOT EXISTS bips_timeofban ON bips(timeofban);
+CREATE INDEX IF NOT EXISTS bips_ip ON bips(ip);
+"""
+
+# Upstream keeps bips of bans that ended this many purge ages ago (its outDatedFactor).
+_OUTDATED_FACTOR = 3
+
+
+class SqliteStore:
+    """The Store on an SQLite file (or ":memory:"). Opening creates the schema when the file is new, upgrades an
+    upstream v3 database, and refuses anything else with a StoreError that says what to do."""
+
+    def __init__(self, path: str, *, max_matches: int = 10, unknown_bantime: float = 600) -> None:
+        """max_matches bounds the log lines kept per ban (dbmaxmatches; 0 keeps none); unknown_bantime is the
+        length given to bans a pre-v3 database recorded without one (upstream's marker -2)."""
+        self.path = path
+        self.max_matches = max_matches
+        self.unknown_bantime = unknown_bantime
+        try:
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA foreign_keys = ON")
+            if path != ":memory:":
+                self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA synchronous = FULL")
+            self._open_schema()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"cannot use the database {path!r}: {exc} (move the file away to start with an empty database, "
+                "or set dbfile = None)"
+            ) from None
+
+    def _open_schema(self) -> None:
+        tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        version = None
+        if "fail2banDb" in tables:
+            row = self._db.execute("SELECT version FROM fail2banDb LIMIT 1").fetchone()
+            version = None if row is None else int(row[0])
+        if version is not None and version > VERSION:
+            raise StoreError(
+                f"database {self.path!r} has schema version {version}; banjail reads up to {VERSION}"
+            )
+        if version is not None and version < 3:
+            raise StoreError(
+                f"database {self.path!r} has schema version {version} (fail2ban before 0.11); "
+                "start fail2ban 1.0 on it once to upgrade it, or move it away"
+            )
+        with self._transaction() as db:
+            # One statement at a time: executescript would commit the open transaction first.
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            if version is None:
+                db.execute("INSERT INTO fail2banDb(version) VALUES(?)", (VERSION,))
+            elif version == 3:
+                if "bips" not in tables:
+                    db.execute(
+                        "INSERT OR REPLACE INTO bips(ip, jail, timeofban, bantime, bancount, data) "
+                        "SELECT ip, jail, timeofban, bantime, bancount, data FROM bans ORDER BY timeofban"
+                    )
+                db.execute("UPDATE fail2banDb SET version = ?", (VERSION,))
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    # -- jails --------------------------------------------------------------------------------------------------
+
+    def add_jail(self, jail: str) -> None:
+        with self._transaction() as db:
+            self._enable(db, jail)
+
+    @staticmethod
+    def _enable(db: sqlite3.Connection, jail: str) -> None:
+        db.execute(
+            "INSERT INTO jails(name, enabled) VALUES(?, 1) ON CONFLICT(name) DO UPDATE SET enabled = 1",
+            (jail,),
+        )
+
+    def disable_jail(self, jail: str) -> None:
+        with self._transaction() as db:
+            db.execute("UPDATE jails SET enabled = 0 WHERE name = ?", (jail,))
+
+    # -- bans ---------------------------------------------------------------------------------------------------
+
+    def add_ban(self, ban: Ban) -> None:
+        self.add_bans((ban,))
+
+    def add_bans(self, bans: Iterable[Ban]) -> None:
+        with self._transaction() as db:
+            seen: set[str] = set()
+            for ban in bans:
+                if ban.jail not in seen:
+                    db.execute("INSERT OR IGNORE INTO jails(name, enabled) VALUES(?, 1)", (ban.jail,))
+                    seen.add(ban.jail)
+                row = (ban.jail, ban.fid, round(ban.at), _bantime(ban), ban.count, self._data(ban))
+                db.execute(
+                    "INSERT INTO bans(jail, ip, timeofban, bantime, bancount, data) VALUES(?, ?, ?, ?, ?, ?)",
+                    row,
+                )
+                db.execute(
+                    "INSERT OR REPLACE INTO bips(jail, ip, timeofban, bantime, bancount, data) "
+                    "VALUES(?, ?, ?, ?, ?, ?)",
+                    row,
+                )
+
+    def _data(self, ban: Ban) -> str:
+        data: dict[str, Any] = dict(ban.groups)
+        lines = list(ban.lines)
+        if self.max_matches > 0:
+            if lines:
+                data["matches"] = lines[-self.max_matches :]
+        else:
+            data.pop("matches", None)
+        data["failures"] = ban.failures
+        return json.dumps(data, ensure_ascii=False)
+
+    def del_ban(self, jail: str, fid: str | None = None) -> None:
+        with self._transaction() as db:
+            if fid is None:
+                db.execute("DELETE FROM bips WHERE jail = ?", (jail,))
+                db.execute("DELETE FROM bans WHERE jail = ?", (jail,))
+            else:
+                db.execute("DELETE FROM bips WHERE jail = ? AND ip = ?", (jail, fid))
+                db.execute("DELETE FROM bans WHERE jail = ? AND ip = ?", (jail, fid))
+
+    def active_bans(self, now: float, jail: str | None = None) -> list[Ban]:
+        query = "SELECT jail, ip, timeofban, bantime, bancount, data FROM bips WHERE (timeofban + bantime > ? OR bantime <= -1)"
+        args: list[object] = [now]
+        if jail is not None:
+            query += " AND jail = ?"
+            args.append(jail)
+        query += " ORDER BY jail, timeofban, ip"
+        bans = []
+        for jail_name, fid, timeofban, bantime, bancount, raw in self._db.execute(query, args):
+            if not fid:
+                continue
+            if bantime == -2:  # written before schema v3, which had no bantime column
+                bantime = self.unknown_bantime
+            at = float(timeofban)
+            until = None if bantime == -1 else at + float(bantime)
+            if until is not None and until <= now:
+                continue
+            bans.append(self._restored(jail_name, fid, at, until, int(bancount), _load(raw)))
+        return bans
+
+    def _restored(
+        self, jail: str, fid: str, at: float, until: float | None, count: int, data: dict[str, Any]
+    ) -> Ban:
+        lines = [_line(m) for m in data.pop("matches", None) or ()]
+        lines = lines[-self.max_matches :] if self.max_matches > 0 else []
+        failures = data.pop("failures", 1)
+        ip = data.get("ip") if isinstance(data.get("ip"), str) else None
+        if ip is None and parse_address(fid) is not None:
+            ip = fid
+        groups = tuple((str(k), str(v)) for k, v in data.items() if isinstance(v, str | int | float))
+        return Ban(
+            jail=jail,
+            fid=fid,
+            ip=ip,
+            at=at,
+            until=until,
+            count=count,
+            failures=int(failures) if isinstance(failures, int | float) else 1,
+            lines=tuple(lines),
+            groups=groups,
+            restored=True,
+        )
+
+    def ban_history(self, fid: str, jail: str | None) -> BanHistory | None:
+        if jail is not None:
+            row = self._db.execute(
+                "SELECT bancount, timeofban, bantime FROM bips WHERE ip = ? AND jail = ?", (fid, jail)
+            ).fetchone()
+        else:
+            row = self._db.execute(
+                "SELECT sum(bancount), max(timeofban), sum(bantime) FROM bips WHERE ip = ? GROUP BY ip",
+                (fid,),
+            ).fetchone()
+        if row is None:
+            return None
+        return BanHistory(count=int(row[0]), last_at=float(row[1]), last_bantime=float(row[2]))
+
+    def ban_count(self, fid: str, jail: str | None) -> int:
+        history = self.ban_history(fid, jail)
+        return 0 if history is None else history.count
+
+    # -- log positions ------------------------------------------------------------------------------------------
+
+    def set_position(self, jail: str, path: str, position: Position) -> None:
+        mark = position.cursor if path.startswith(JOURNAL_PREFIX) else position.first_line_hash
+        with self._transaction() as db:
+            db.execute("INSERT OR IGNORE INTO jails(name, enabled) VALUES(?, 1)", (jail,))
+            db.execute(
+                "INSERT OR REPLACE INTO logs(jail, path, firstlinemd5, lastfilepos) VALUES(?, ?, ?, ?)",
+                (jail, path, mark, position.offset),
+            )
+
+    def get_position(self, jail: str, path: str) -> Position | None:
+        row = self._db.execute(
+            "SELECT firstlinemd5, lastfilepos FROM logs WHERE jail = ? AND path = ?", (jail, path)
+        ).fetchone()
+        if row is None:
+            return None
+        mark = row[0] or ""
+        offset = int(row[1] or 0)
+        if path.startswith(JOURNAL_PREFIX):
+            return Position(offset=offset, cursor=mark)
+        return Position(offset=offset, first_line_hash=mark)
+
+    # -- upkeep -------------------------------------------------------------------------------------------------
+
+    def purge(self, now: float, age: float) -> None:
+        limit = int(now) - age
+        with self._transaction() as db:
+            db.execute("DELETE FROM bans WHERE timeofban < ?", (now - age,))
+            db.execute(
+                "DELETE FROM bips WHERE timeofban < ? AND bantime != -1 AND timeofban + bantime * ? < ?",
+                (limit, _OUTDATED_FACTOR, limit),
+            )
+            db.execute(
+                "DELETE FROM jails WHERE enabled = 0 "
+                "AND NOT EXISTS(SELECT 1 FROM bans WHERE jail = jails.name) "
+                "AND NOT EXISTS(SELECT 1 FROM bips WHERE jail = jails.name)"
+            )
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def _bantime(ban: Ban) -> float | int:
+    if ban.until is None:
+        return -1
+    length = ban.until - ban.at
+    return int(length) if length == int(length) else length
+
+
+def _load(raw: object) -> dict[str, Any]:
+    """Upstream writes data as UTF-8 JSON bytes (a BLOB), we as TEXT; a broken value reads as empty."""
+    if isinstance(raw, bytes):
+        raw = raw.decode("utf-8", "replace")
+    if not isinstance(raw, str):
+        return {}
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _line(match: object) -> str:
+    # Upstream may store a match as its [prefix, date, rest] parts.
+    if isinstance(match, list | tuple):
+        return "".join(str(part) for part in match)
+    return str(match)
