@@ -11,6 +11,7 @@ from .agreement import annotation_time, judge, regressions, table, tally
 from .corpus import Annotation, CorpusError, Feed, Variant, condition_holds, read_test
 from .engines import Found, Run
 from .harness import in_test_zone
+from .readers import differences
 
 DATA = Path(__file__).with_name("data")
 
@@ -143,3 +144,26 @@ def test_tally_table_and_regressions() -> None:
         "demo[mode=ddos]: 1 unannotated lines matched, baseline 0",
         "other: not in the baseline (record it)",
     ]
+
+
+def test_regression_when_the_reader_stops_resolving_like_upstream() -> None:
+    score = tally(Variant("demo", "demo", {}, False), Run(found=()))
+    score.resolved = False
+    baseline = {"demo": {"annotations": 0, "agreed": 0, "extra": 0, "resolved": 1}}
+    assert regressions([score], baseline) == ["demo: the reader no longer resolves the filter to upstream's texts"]
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs", "found"),
+    [
+        ({"prefregex": "a", "failregex": ["x", "y"]}, {"prefregex": "a", "failregex": ["x", "y"]}, []),
+        ({"prefregex": "a"}, None, []),
+        (None, {"prefregex": "a"}, ["not resolved"]),
+        ({"failregex": ["x", "<lt_journal/p>"]}, {"failregex": ["x", "z"]},
+         ["failregex[1]:\n    banjail:  <lt_journal/p>\n    upstream: z"]),
+        ({"failregex": ["x"], "maxlines": 1}, {"failregex": ["x", "z"], "maxlines": 2},
+         ["failregex:\n    banjail:  ['x']\n    upstream: ['x', 'z']", "maxlines:\n    banjail:  1\n    upstream: 2"]),
+    ],
+)
+def test_reader_differences(ours: dict[str, Any] | None, theirs: dict[str, Any] | None, found: list[str]) -> None:
+    assert differences(ours, theirs) == found

@@ -8,6 +8,7 @@ must hold, per filter variant, the level recorded in baseline.json. Record a new
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -48,9 +49,11 @@ def banjail(variants: list[Variant], upstream: list[Run]) -> dict[str, Tally]:
     tallies = measure(BanjailEngine(), variants, runs)
     readers.mark(tallies, runs, upstream)
     report = table(tallies)
-    REPORT.write_text(
-        report + "\n\nDisagreements:\n" + listing(tallies) + "\n\n" + readers.report(variants, runs, upstream) + "\n"
-    )
+    text = report + "\n\nDisagreements:\n" + listing(tallies) + "\n\n" + readers.report(variants, runs, upstream)
+    # Written whole and renamed: under xdist several workers write it while the controller may read it.
+    partial = REPORT.with_name(f"{REPORT.name}.{os.getpid()}")
+    partial.write_text(text + "\n")
+    partial.replace(REPORT)
     print("\n" + report)
     return {t.label: t for t in tallies}
 
