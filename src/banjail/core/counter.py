@@ -35,7 +35,7 @@ class _Entry:
         self.retry = count
         self.attempts = 1
         # Upstream keeps the first failure's lines untruncated; truncation happens on the next failure.
-        self.lines: tuple[str, ...] = failure.lines
+        self.lines: list[str] = list(failure.lines)
         self.ip = failure.ip
         self.groups: Groups = failure.groups
 
@@ -97,11 +97,11 @@ class FailureCounter:
     def count(self, failure: Failure, time: float, count: int = 1) -> BanRequest | None:
         """Count a failure at an already admitted `time` (see admit_time); the hot path."""
         fid = failure.fid
-        entry = self._entries.get(fid)
+        entries = self._entries
+        entry = entries.get(fid)
         self.total += 1
         if entry is None:
-            entry = _Entry(failure, time, count)
-            self._entries[fid] = entry
+            entry = entries[fid] = _Entry(failure, time, count)
         else:
             if time > entry.last:
                 findtime = self.findtime
@@ -113,20 +113,22 @@ class FailureCounter:
             entry.retry += count
             entry.attempts += 1
             maxmatches = self.maxmatches
+            lines = entry.lines
             if maxmatches > 0:
-                lines = entry.lines + failure.lines if failure.lines else entry.lines
-                entry.lines = lines[-maxmatches:] if len(lines) > maxmatches else lines
-            else:
-                entry.lines = ()
+                lines.extend(failure.lines)
+                if len(lines) > maxmatches:
+                    del lines[:-maxmatches]
+            elif lines:
+                lines.clear()
         if entry.retry >= self.maxretry:
-            del self._entries[fid]
+            del entries[fid]
             return BanRequest(
                 jail=self.jail,
                 fid=fid,
                 ip=entry.ip,
                 at=entry.last,
                 failures=entry.attempts,
-                lines=entry.lines,
+                lines=tuple(entry.lines),
                 groups=entry.groups,
             )
         return None
