@@ -15,15 +15,16 @@ CHUNK_BYTES = 1 << 20
 # A skipped line: empty, or a comment. Multiline mode so "^" is any line start inside the chunk.
 _SKIPPED = re.compile(r"^(?:#[^\n]*)?\n", re.MULTILINE)
 _CR_EOL = re.compile(r"\r+\n")
+# Where a skipped line may start inside a chunk (one search instead of two substring scans).
+_SKIP_HINT = re.compile("\n[\n#]")
 
 
 @dataclass(frozen=True, slots=True)
 class Chunk:
-    """Complete lines, each ending with "\\n", decoded; `first_lineno` is the 1-based number of the first one;
-    `end` is the byte offset in the file just after the chunk (for progress)."""
+    """Complete lines, each ending with "\\n", decoded; `end` is the byte offset in the file just after them
+    (for progress). Lines are not counted here: the matcher counts them anyway."""
 
     text: str
-    first_lineno: int
     end: int
 
 
@@ -33,7 +34,6 @@ def read_chunks(path: str, encoding: str, size: int = CHUNK_BYTES) -> Iterator[C
 
     Raises OSError if the file cannot be opened or read.
     """
-    lineno = 1
     offset = 0
     rest = b""
     with open(path, "rb") as handle:
@@ -48,33 +48,41 @@ def read_chunks(path: str, encoding: str, size: int = CHUNK_BYTES) -> Iterator[C
                 rest = data
                 continue
             rest = data[cut:]
-            text = data[:cut].decode(encoding, errors="replace")
-            yield Chunk(text, lineno, offset - len(rest))
-            lineno += text.count("\n")
+            yield Chunk(data[:cut].decode(encoding, errors="replace"), offset - len(rest))
     if rest:
-        yield Chunk(rest.decode(encoding, errors="replace") + "\n", lineno, offset)
+        yield Chunk(rest.decode(encoding, errors="replace") + "\n", offset)
 
 
 def literal_chunk(text: str) -> Chunk:
     """A LOG argument that is log text itself, as one chunk."""
-    return Chunk(text + "\n", 1, len(text))
+    return Chunk(text + "\n", len(text))
 
 
-def segments(chunk: Chunk) -> Iterator[tuple[str, int]]:
-    """The runs of testable lines in `chunk` as (text, first_lineno), with empty and comment lines left out and
-    "\\r" before line ends removed. Almost every chunk of a real log has no such line and is yielded whole."""
-    text = chunk.text
+@dataclass(frozen=True, slots=True)
+class Segments:
+    """The runs of testable lines of a chunk: (text, lines before it in the chunk) pairs. `lines` is the chunk's
+    number of lines, or None when the chunk is one whole run (then its count is what the matcher saw)."""
+
+    runs: tuple[tuple[str, int], ...]
+    lines: int | None
+
+
+def segments(text: str) -> Segments:
+    """Cut the empty and comment lines out of `text` (complete lines) and drop "\\r" before line ends. A chunk of
+    a real log almost never has such lines; checking that costs one regex search, counting nothing."""
     if "\r" in text:
         text = _CR_EOL.sub("\n", text)
-    if not (text.startswith(("#", "\n")) or "\n#" in text or "\n\n" in text):
-        yield text, chunk.first_lineno
-        return
+    if not text.startswith(("#", "\n")) and _SKIP_HINT.search(text) is None:
+        return Segments(((text, 0),), None)
+    runs = []
     start = 0
-    lineno = chunk.first_lineno
+    lineno = 0
     for skipped in _SKIPPED.finditer(text):
         if skipped.start() > start:
-            yield text[start : skipped.start()], lineno
+            runs.append((text[start : skipped.start()], lineno))
         lineno += text.count("\n", start, skipped.end())
         start = skipped.end()
     if start < len(text):
-        yield text[start:], lineno
+        runs.append((text[start:], lineno))
+        lineno += text.count("\n", start)
+    return Segments(tuple(runs), lineno)

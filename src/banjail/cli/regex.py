@@ -27,6 +27,7 @@ from banjail.cli import report
 from banjail.cli.failures import Formatter, formatter, json_line
 from banjail.cli.logfile import Chunk, literal_chunk, read_chunks, segments
 from banjail.cli.progress import NoProgress, Progress, progress_for
+from banjail.cli.resolve import resolve
 from banjail.cli.source import FILE, JOURNAL, Resolved, Source, classify_log, resolve_filter
 from banjail.errors import BanjailError
 from banjail.filter.datedetect import DateDetector
@@ -56,6 +57,7 @@ class Options:
     journalmatch: str | None = None
     log_level: str = "critical"
     verbose: int = 0
+    no_check_all: bool = False
     out: str | None = None
     json: bool = False
     now: float | None = None
@@ -105,7 +107,9 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     p.add_argument(
         "-D", "--debuggex", action="store_true", help="accepted for compatibility (needs a network)"
     )
-    p.add_argument("--no-check-all", action="store_true", help="accepted for compatibility")
+    p.add_argument(
+        "--no-check-all", action="store_true", help="stop at the first failregex that finds a failure"
+    )
     p.add_argument(
         "-o", "--out", help="print only this of each failure: id, ip, msg, row, a group, or <tags>"
     )
@@ -157,6 +161,7 @@ def parse_args(argv: Sequence[str], prog: str = "fail2ban-regex") -> Options:
         journalmatch=ns.journalmatch,
         log_level=ns.log_level,
         verbose=ns.verbosity if ns.verbosity is not None else ns.verbose,
+        no_check_all=ns.no_check_all,
         out=ns.out,
         json=ns.json,
         now=ns.now,
@@ -265,10 +270,10 @@ def datepattern_name(spec: FilterSpec) -> str:
     """How upstream names a datepattern: "Default Detectors" when it selects more than two templates, else the
     display name of the (first) template."""
     detector = DateDetector(spec.datepattern, logtimezone=spec.logtimezone)
-    names = tuple(getattr(detector, "template_names", ()))
-    if not names or len(names) > 2:
+    templates = detector.templates
+    if not templates or len(templates) > 2:
         return "Default Detectors"
-    return str(names[0])
+    return templates[0].name
 
 
 def _effective_spec(spec: FilterSpec, opts: Options) -> FilterSpec:
@@ -316,7 +321,10 @@ def run(opts: Options, stdout: TextIO, stderr: TextIO) -> int:
         spec = dataclasses.replace(spec, ignoreregex=(*spec.ignoreregex, opts.ignoreregex))
         echo.append(report.use_line("ignoreregex line", report.shorten(opts.ignoreregex)))
     spec = _effective_spec(spec, opts)
-    matcher = Matcher(spec, detector=DateDetector(spec.datepattern, logtimezone=spec.logtimezone))
+    detector = DateDetector(spec.datepattern, logtimezone=spec.logtimezone)
+    # Printing failures (-o, --json) stops at the first failregex that finds one, as upstream's -o does.
+    check_all = not (opts.quiet or opts.no_check_all)
+    matcher = Matcher(spec, detector=detector, resolver=resolve, check_all=check_all)
     source = classify_log(opts.log)
     if source.kind == JOURNAL:
         raise BanjailError(
@@ -336,12 +344,16 @@ def run(opts: Options, stdout: TextIO, stderr: TextIO) -> int:
     stats = ScanStats()
     started = time.perf_counter()
     try:
+        lineno = 1  # of the chunk's first line
         for chunk in chunks:
-            for text, lineno in segments(chunk):
+            cut = segments(chunk.text)
+            seen = stats.lines
+            for text, before in cut.runs:
                 missed, ignored = stats.missed, stats.ignored
                 keep = collector.wants_missed(missed)
-                outcomes = matcher.scan(text, now, lineno, stats, keep_missed=keep)
+                outcomes = matcher.scan(text, now, lineno + before, stats, keep_missed=keep)
                 collector.take(outcomes, missed, ignored)
+            lineno += cut.lines if cut.lines is not None else stats.lines - seen
             if rows:
                 stdout.write("\n".join(rows) + "\n")
                 rows.clear()
@@ -351,11 +363,15 @@ def run(opts: Options, stdout: TextIO, stderr: TextIO) -> int:
     elapsed = time.perf_counter() - started
     if opts.quiet:
         return 0
-    stdout.write("\n".join(report.results_lines(_results(matcher, stats, collector, elapsed))) + "\n")
+    stdout.write(
+        "\n".join(report.results_lines(_results(matcher, detector, stats, collector, elapsed))) + "\n"
+    )
     return 0
 
 
-def _results(matcher: Matcher, stats: ScanStats, collector: _Collector, elapsed: float) -> report.Results:
+def _results(
+    matcher: Matcher, detector: DateDetector, stats: ScanStats, collector: _Collector, elapsed: float
+) -> report.Results:
     opts = collector.opts
     pref = matcher.regexes.prefregex
 
@@ -379,7 +395,8 @@ def _results(matcher: Matcher, stats: ScanStats, collector: _Collector, elapsed:
     return report.Results(
         failregex=counts(matcher.failregex, stats.failregex_hits, collector.hits),
         ignoreregex=counts(matcher.ignoreregex, stats.ignoreregex_hits, {}),
-        templates=tuple(stats.template_hits.items()),
+        # In the order the detector tries its templates at the end, as upstream lists them.
+        templates=tuple((t.name, stats.template_hits.get(t.name, 0)) for t in detector.templates),
         counts=report.LineCounts(stats.lines, stats.ignored, stats.matched, stats.missed),
         listing=listing,
         # Not yet part of the Matcher/ScanStats contract: shown when the matcher offers them.

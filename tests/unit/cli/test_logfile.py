@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from banjail.cli.logfile import Chunk, literal_chunk, read_chunks, segments
+from banjail.cli.logfile import Chunk, Segments, literal_chunk, read_chunks, segments
 
 
 def test_chunks_split_at_line_ends_and_number_lines(tmp_path: Path) -> None:
@@ -15,9 +15,7 @@ def test_chunks_split_at_line_ends_and_number_lines(tmp_path: Path) -> None:
     chunks = list(read_chunks(str(log), "utf-8", size=5))
     assert "".join(c.text for c in chunks) == "one\ntwo\nthree\nfour\n"
     assert all(c.text.endswith("\n") for c in chunks)
-    starts = [c.first_lineno for c in chunks]
-    assert starts == [1, 2, 3, 4]
-    assert chunks[-1].end == 18
+    assert [c.end for c in chunks] == [4, 8, 14, 18]
 
 
 def test_line_longer_than_chunk_is_kept_whole(tmp_path: Path) -> None:
@@ -26,7 +24,7 @@ def test_line_longer_than_chunk_is_kept_whole(tmp_path: Path) -> None:
     chunks = list(read_chunks(str(log), "utf-8", size=8))
     assert chunks[0].text.startswith("a" * 100 + "\n")
     assert "".join(c.text for c in chunks) == "a" * 100 + "\nb\n"
-    assert [c.first_lineno for c in chunks] == [1]
+    assert [c.end for c in chunks] == [103]
 
 
 def test_undecodable_bytes_are_replaced(tmp_path: Path) -> None:
@@ -42,21 +40,20 @@ def test_missing_file_raises(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "first", "expected"),
+    ("text", "expected"),
     [
-        ("a\nb\n", 1, [("a\nb\n", 1)]),
-        ("a\n\nb\n", 10, [("a\n", 10), ("b\n", 12)]),
-        ("# head\na\n#x\n\n\nb\nc\n", 1, [("a\n", 2), ("b\nc\n", 6)]),
-        ("#only\n", 1, []),
-        ("a\r\nb\r\r\n\r\nc\n", 1, [("a\nb\n", 1), ("c\n", 4)]),
-        ("a # not a comment\n", 3, [("a # not a comment\n", 3)]),
+        ("a\nb\n", Segments((("a\nb\n", 0),), None)),
+        ("a # not a comment\n", Segments((("a # not a comment\n", 0),), None)),
+        ("a\n\nb\n", Segments((("a\n", 0), ("b\n", 2)), 3)),
+        ("# head\na\n#x\n\n\nb\nc\n", Segments((("a\n", 1), ("b\nc\n", 5)), 7)),
+        ("#only\n", Segments((), 1)),
+        ("a\n#tail\n\n", Segments((("a\n", 0),), 3)),
+        ("a\r\nb\r\r\n\r\nc\n", Segments((("a\nb\n", 0), ("c\n", 3)), 4)),
     ],
 )
-def test_segments_skip_empty_and_comment_lines(
-    text: str, first: int, expected: list[tuple[str, int]]
-) -> None:
-    assert list(segments(Chunk(text, first, 0))) == expected
+def test_segments_skip_empty_and_comment_lines(text: str, expected: Segments) -> None:
+    assert segments(text) == expected
 
 
 def test_literal_chunk() -> None:
-    assert literal_chunk("x y") == Chunk("x y\n", 1, 3)
+    assert literal_chunk("x y") == Chunk("x y\n", 3)
