@@ -146,6 +146,8 @@ class Tally:
     error: str | None = None  # the filter did not load or the engine failed: every annotation is missed
     annotated: set[tuple[str, int]] = field(default_factory=set)  # (file, lineno) of the annotated feeds
     resolved: bool | None = None  # the reader resolved the filter to upstream's texts (None: not compared)
+    lines: int = 0  # lines offered
+    identical: int | None = None  # lines whose failures equal upstream's exactly (None: not compared)
     disagreements: list[Disagreement] = field(default_factory=list)
 
     @property
@@ -156,7 +158,12 @@ class Tally:
 def tally(variant: Variant, run: Run) -> Tally:
     """Score one variant's run. A failed run misses every annotation of the variant."""
     annotated = {(f.file, f.lineno) for f in variant.feeds if f.annotation is not None}
-    score = Tally(variant.label, sum(f.annotation is not None for f in variant.feeds), annotated=annotated)
+    score = Tally(
+        variant.label,
+        sum(f.annotation is not None for f in variant.feeds),
+        annotated=annotated,
+        lines=len(variant.feeds),
+    )
     if run.error is not None:
         score.error = run.error
         return score
@@ -177,10 +184,16 @@ def tally(variant: Variant, run: Run) -> Tally:
 def table(tallies: Sequence[Tally]) -> str:
     """The per-variant table and the total line (`Total: A/N annotations agree`)."""
     width = max([len("filter"), *(len(t.label) for t in tallies)])
-    lines = [f"{'filter':<{width}}  {'annotations':>11}  {'agreed':>6}  {'missed':>6}  {'extra':>5}"]
+    compared = any(t.identical is not None for t in tallies)  # the differential columns, when measured
+    head = f"{'filter':<{width}}  {'annotations':>11}  {'agreed':>6}  {'missed':>6}  {'extra':>5}"
+    lines = [head + (f"  {'lines':>5}  {'=upstream':>9}" if compared else "")]
     for t in tallies:
-        note = f"  ({t.error.splitlines()[0][:100]})" if t.error else ""
-        lines.append(f"{t.label:<{width}}  {t.annotations:>11}  {t.agreed:>6}  {t.missed:>6}  {t.extra:>5}{note}")
+        row = f"{t.label:<{width}}  {t.annotations:>11}  {t.agreed:>6}  {t.missed:>6}  {t.extra:>5}"
+        if compared:
+            row += f"  {t.lines:>5}  {'-' if t.identical is None else t.identical:>9}"
+        if t.error:
+            row += f"  ({t.error.splitlines()[0][:100]})"
+        lines.append(row)
     total = sum(t.annotations for t in tallies)
     agreed = sum(t.agreed for t in tallies)
     extra = sum(t.extra for t in tallies)
@@ -199,6 +212,9 @@ def table(tallies: Sequence[Tally]) -> str:
         f"{extra} unannotated lines matched, {failed} variants failed to run"
     )
     lines.append(f"Annotated lines: {len(offered) - len(wrong)}/{len(offered)} agree in every variant")
+    if compared:
+        same = sum(t.identical or 0 for t in tallies)
+        lines.append(f"Identical to upstream's failures (id, time, lines, groups): {same}/{sum(t.lines for t in tallies)} lines")
     return "\n".join(lines)
 
 
@@ -225,6 +241,8 @@ def scores(tallies: Sequence[Tally]) -> dict[str, dict[str, int]]:
         out[t.label] = {"annotations": t.annotations, "agreed": t.agreed, "extra": t.extra}
         if t.resolved is not None:
             out[t.label]["resolved"] = int(t.resolved)
+        if t.identical is not None:
+            out[t.label]["identical"] = t.identical
     return out
 
 
@@ -240,6 +258,8 @@ def regressions(tallies: Sequence[Tally], baseline: Mapping[str, Mapping[str, in
             problems.append(f"{t.label}: {t.agreed}/{t.annotations} agree, baseline {base['agreed']}")
         if t.extra > base["extra"]:
             problems.append(f"{t.label}: {t.extra} unannotated lines matched, baseline {base['extra']}")
+        if t.identical is not None and t.identical < base.get("identical", 0):
+            problems.append(f"{t.label}: {t.identical}/{t.lines} lines as upstream, baseline {base['identical']}")
         if t.resolved is False and base.get("resolved"):
             problems.append(f"{t.label}: the reader no longer resolves the filter to upstream's texts")
     return problems

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from . import readers
+from . import differential, readers
 from .agreement import Tally, listing, regressions, table
 from .conftest import REPORT
 from .corpus import Variant
@@ -48,8 +48,10 @@ def banjail(variants: list[Variant], upstream: list[Run]) -> dict[str, Tally]:
     runs = replay(BanjailEngine(), variants)
     tallies = measure(BanjailEngine(), variants, runs)
     readers.mark(tallies, runs, upstream)
+    differential.mark(tallies, runs, upstream)
     report = table(tallies)
     text = report + "\n\nDisagreements:\n" + listing(tallies) + "\n\n" + readers.report(variants, runs, upstream)
+    text += "\n\nLines whose failures differ from upstream's:\n" + differential.listing(variants, runs, upstream)
     # Written whole and renamed: under xdist several workers write it while the controller may read it.
     partial = REPORT.with_name(f"{REPORT.name}.{os.getpid()}")
     partial.write_text(text + "\n")
