@@ -9,6 +9,7 @@ import pytest
 
 from .agreement import annotation_time, judge, regressions, table, tally
 from .corpus import Annotation, CorpusError, Feed, Variant, condition_holds, read_test
+from .differential import difference
 from .engines import Found, Run
 from .harness import in_test_zone
 from .readers import differences
@@ -167,3 +168,20 @@ def test_regression_when_the_reader_stops_resolving_like_upstream() -> None:
 )
 def test_reader_differences(ours: dict[str, Any] | None, theirs: dict[str, Any] | None, found: list[str]) -> None:
     assert differences(ours, theirs) == found
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs", "verdict"),
+    [
+        ([], [], None),
+        ([_found(user="root")], [_found(user="root", ip6=None, nofail=None)], None),
+        ([_found(users=["b", "a"])], [_found(users=["a", "b"])], None),
+        ([], [_found()], "0 failures, upstream 1"),
+        ([_found("192.0.2.2")], [_found()], "fid '192.0.2.2', upstream '192.0.2.1'"),
+        ([_found(when=1.0)], [_found(when=2.0)], "time 1.0, upstream 2.0"),
+        ([_found(lines=2)], [_found(lines=3)], "lines 2, upstream 3"),
+        ([_found()], [_found(users=["root"])], "group users None, upstream ['root']"),
+    ],
+)
+def test_differential_difference(ours: list[Found], theirs: list[Found], verdict: str | None) -> None:
+    assert difference(ours, theirs) == verdict
