@@ -237,6 +237,11 @@ def action_from(
 ) -> ActionSpec:
     """load_action's work, appending problems instead of raising."""
     args = dict(args)
+    if name.endswith(".py"):
+        # A Python action gets its arguments as given (no name default), as upstream passes them.
+        path = config_dir / "action.d" / name
+        actname = args.pop("actname", Path(name).stem)
+        return ActionSpec(actname, str(path), args, dict(args), {}, True)
     label = args.setdefault("name", jail)
     actname = args.get("actname")
     if actname is None:
@@ -244,9 +249,6 @@ def action_from(
         if label != jail:
             actname += label[len(jail) :] if label.startswith(jail) else "-" + label
         args["actname"] = actname
-    if name.endswith(".py"):
-        path = config_dir / "action.d" / name
-        return ActionSpec(args.pop("actname", name[:-3]), str(path), args, dict(args), {}, True)
     tree, main = read_definition_file(name, "action", config_dir, stock_dir, problems)
     resolved = resolve(
         tree,

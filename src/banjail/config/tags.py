@@ -75,7 +75,9 @@ class _Resolver:
 
     def expand(self, text: str, stack: tuple[str, ...]) -> str:
         if len(stack) > MAX_PASSES:
-            raise TagError(stack[0], f"tags nest more than {MAX_PASSES} levels deep: {' -> '.join(stack[:5])} ...")
+            raise TagError(
+                stack[0], f"tags nest more than {MAX_PASSES} levels deep: {' -> '.join(stack[:5])} ..."
+            )
         for _ in range(MAX_PASSES):
             new = TAG.sub(lambda m: self._replacement(m.group(1), stack, m.group(0)), text)
             if new == text:

@@ -81,7 +81,13 @@ def test_default_section_and_lines() -> None:
         ),
         (
             "[s]\na = 1\n[s]\nb = 2\n",
-            Problem("section [s] appears twice in this file", "f.conf", 3, "s", fix="merge the two sections into one"),
+            Problem(
+                "section [s] appears twice in this file",
+                "f.conf",
+                3,
+                "s",
+                fix="merge the two sections into one",
+            ),
         ),
     ],
 )
@@ -116,11 +122,21 @@ def tree(*texts: str) -> Tree:
         (("[s]\nb = %%(a)s\n",), "s", "b", "%(a)s"),
         (("[s]\nb = %(A)s\na = x\n",), "s", "b", "x"),  # reference names are lower-cased
         (("[o]\nx = 1\n[s]\nb = %(o/x)s\n",), "s", "b", "1"),
-        (("[DEFAULT]\nx = 0\n[o]\nq = 1\n[s]\nb = %(o/x)s\n",), "s", "b", "0"),  # section/opt falls to DEFAULT
+        (
+            ("[DEFAULT]\nx = 0\n[o]\nq = 1\n[s]\nb = %(o/x)s\n",),
+            "s",
+            "b",
+            "0",
+        ),  # section/opt falls to DEFAULT
         (("[DEFAULT]\nx = d\n[s]\nx = s\nb = %(default/x)s\n",), "s", "b", "d"),
         (("[s]\nx = 1\n", "[s]\nx = %(known/x)s 2\n"), "s", "x", "1 2"),
         (("[s]\nx = 1\n", "[s]\nx = %(known/x)s 2\n", "[s]\nx = %(known/x)s 3\n"), "s", "x", "1 2 3"),
-        (("[DEFAULT]\nx = d\n[s]\ny = 1\n", "[s]\nx = %(known/x)s s\n"), "s", "x", "d s"),  # known falls to DEFAULT
+        (
+            ("[DEFAULT]\nx = d\n[s]\ny = 1\n", "[s]\nx = %(known/x)s s\n"),
+            "s",
+            "x",
+            "d s",
+        ),  # known falls to DEFAULT
         (("[DEFAULT]\nx = 1\n", "[DEFAULT]\nx = 2\n"), "s2", "x", "2"),
         (("[s]\na = 1\nb = 2\n", "[s]\nb = 3\n"), "s", "a", "1"),  # other options survive an override
     ],
@@ -174,7 +190,9 @@ def test_get_missing_option_is_none() -> None:
 def test_interpolation_errors_name_file_line_and_fix(text: str, message: str, fix: str) -> None:
     with pytest.raises(InterpolationError) as info:
         tree(text).get("s", "b")
-    assert info.value.problem == Problem(message, "f0.conf", 2, "s", "b", text.split(" = ", 1)[1].strip(), fix)
+    assert info.value.problem == Problem(
+        message, "f0.conf", 2, "s", "b", text.split(" = ", 1)[1].strip(), fix
+    )
 
 
 def test_get_ex_reads_other_sections_and_known() -> None:

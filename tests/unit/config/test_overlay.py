@@ -34,7 +34,14 @@ S = "[s]\n"
         (
             {"x.conf": S, "x.local": S, "x.d/b.conf": S, "x.d/a.conf": S, "x.d/b.local": S, "x.d/a.local": S},
             {},
-            ["etc/x.conf", "etc/x.d/a.conf", "etc/x.d/b.conf", "etc/x.local", "etc/x.d/a.local", "etc/x.d/b.local"],
+            [
+                "etc/x.conf",
+                "etc/x.d/a.conf",
+                "etc/x.d/b.conf",
+                "etc/x.local",
+                "etc/x.d/a.local",
+                "etc/x.d/b.local",
+            ],
         ),
         # a .conf missing in the config dir comes from the stock tree; .local only from the config dir
         ({"x.local": S}, {"x.conf": S, "x.d/a.conf": S}, ["stock/x.conf", "etc/x.local"]),
@@ -42,7 +49,12 @@ S = "[s]\n"
         ({"x.conf": S}, {"x.conf": S}, ["etc/x.conf"]),
         # before/after includes relative to the including file, each followed by its .local sibling
         (
-            {"x.conf": "[INCLUDES]\nbefore = a.conf\nafter = b.conf\n" + S, "a.conf": S, "a.local": S, "b.conf": S},
+            {
+                "x.conf": "[INCLUDES]\nbefore = a.conf\nafter = b.conf\n" + S,
+                "a.conf": S,
+                "a.local": S,
+                "b.conf": S,
+            },
             {},
             ["etc/a.conf", "etc/a.local", "etc/x.conf", "etc/b.conf"],
         ),
@@ -50,8 +62,11 @@ S = "[s]\n"
         ({"x.conf": "[INCLUDES]\nbefore = a.conf\n"}, {"a.conf": S}, ["stock/a.conf", "etc/x.conf"]),
         # recursive, and loop-safe: a file already an ancestor is skipped
         (
-            {"x.conf": "[INCLUDES]\nbefore = a.conf\n", "a.conf": "[INCLUDES]\nbefore = b.conf\n",
-             "b.conf": "[INCLUDES]\nbefore = x.conf\n"},
+            {
+                "x.conf": "[INCLUDES]\nbefore = a.conf\n",
+                "a.conf": "[INCLUDES]\nbefore = b.conf\n",
+                "b.conf": "[INCLUDES]\nbefore = x.conf\n",
+            },
             {},
             ["etc/b.conf", "etc/a.conf", "etc/x.conf"],
         ),
@@ -69,7 +84,9 @@ S = "[s]\n"
         ),
     ],
 )
-def test_reading_order(tmp_path: Path, config: dict[str, str], stock: dict[str, str], expected: list[str]) -> None:
+def test_reading_order(
+    tmp_path: Path, config: dict[str, str], stock: dict[str, str], expected: list[str]
+) -> None:
     name = "filter.d/x" if any(k.startswith("filter.d/x") for k in config) else "x"
     assert order(tmp_path, config, stock, name) == expected
 

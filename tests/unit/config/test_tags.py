@@ -72,7 +72,7 @@ def test_unbounded_growth_is_an_error() -> None:
         ("  sshd  ", "sshd", {}),
         ("sshd[mode=aggressive]", "sshd", {"mode": "aggressive"}),
         ("a[x=1, y=2]", "a", {"x": "1", "y": "2"}),
-        ('a[port="ssh,sftp", b=\'x, ]y\']', "a", {"port": "ssh,sftp", "b": "x, ]y"}),
+        ("a[port=\"ssh,sftp\", b='x, ]y']", "a", {"port": "ssh,sftp", "b": "x, ]y"}),
         ("a[x=1][y=2]", "a", {"x": "1", "y": "2"}),
         ("a[x= 1 ,]", "a", {"x": "1"}),
         ("a[]", "a", {}),
@@ -109,7 +109,7 @@ def test_extract_options_errors(text: str, message: str) -> None:
     ("text", "items"),
     [
         ("a b", ["a", "b"]),
-        ("a[x=1] b[y=\"2, 3\"]\n  c", ["a[x=1]", 'b[y="2, 3"]', "c"]),
+        ('a[x=1] b[y="2, 3"]\n  c', ["a[x=1]", 'b[y="2, 3"]', "c"]),
         ("a [x=1]", ["a [x=1]"]),
         ("a[x=1][y=2] b", ["a[x=1][y=2]", "b"]),
         ('a[x="] b"] c', ['a[x="] b"]', "c"]),
