@@ -240,8 +240,7 @@ def action_from(
     if name.endswith(".py"):
         # A Python action gets its arguments as given (no name default), as upstream passes them.
         path = config_dir / "action.d" / name
-        actname = args.pop("actname", Path(name).stem)
-        return ActionSpec(actname, str(path), args, dict(args), {}, True)
+        return ActionSpec(args.pop("actname", Path(name).stem), str(path), args, dict(args), {}, True)
     label = args.setdefault("name", jail)
     actname = args.get("actname")
     if actname is None:
