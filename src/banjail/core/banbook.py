@@ -1,0 +1,125 @@
+"""BanBook: the bans in force in one jail, and when each one ends (upstream's BanManager semantics).
+
+* A fid is banned at most once at a time. A new ban for a banned fid only prolongs it, when it would end later:
+  the ban then ends when the new one would (for a new ban at or before the old one's time: the old time plus the
+  new length), as upstream's "Increase Ban"/prolong does.
+* A ban is due for unbanning once now is strictly after its end; permanent bans never are.
+* `banned()` lists bans by end time (permanent last), as `fail2ban-client status` and `banned` show them.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, replace
+
+from banjail.model import Ban, Unban
+
+BANNED = "banned"
+PROLONGED = "prolonged"
+ALREADY = "already banned"
+EXPIRED = "expired"
+
+_FOREVER = float("inf")
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """What happened to a ban offered to the book: kind is BANNED (apply it), PROLONGED (the ban in force now
+    lasts longer: `ban` is the updated one), ALREADY (nothing to do; `ban` is the one in force) or EXPIRED (it
+    would have ended before now; `ban` is the offered one)."""
+
+    kind: str
+    ban: Ban
+
+
+def _end(ban: Ban) -> float:
+    return _FOREVER if ban.until is None else ban.until
+
+
+class BanBook:
+    """The current bans of one jail. Pure: every call takes `now`; nothing is applied here."""
+
+    def __init__(self, jail: str) -> None:
+        self.jail = jail
+        self.total = 0  # bans admitted since start ("Total banned")
+        self._bans: dict[str, Ban] = {}
+        self._heap: list[tuple[float, int, str]] = []  # (end, sequence, fid); stale rows are skipped lazily
+        self._sequence = 0
+
+    def __len__(self) -> int:
+        """How many fids are banned now ("Currently banned")."""
+        return len(self._bans)
+
+    def __contains__(self, fid: object) -> bool:
+        return fid in self._bans
+
+    def get(self, fid: str) -> Ban | None:
+        return self._bans.get(fid)
+
+    def _schedule(self, ban: Ban) -> None:
+        if ban.until is not None:
+            self._sequence += 1
+            heapq.heappush(self._heap, (ban.until, self._sequence, ban.fid))
+
+    def admit(self, ban: Ban, now: float) -> Admission:
+        """Offer a ban (new, manual or restored)."""
+        if ban.until is not None and ban.until < now:
+            return Admission(EXPIRED, ban)
+        old = self._bans.get(ban.fid)
+        if old is None:
+            self._bans[ban.fid] = ban
+            self.total += 1
+            self._schedule(ban)
+            return Admission(BANNED, ban)
+        if _end(ban) <= _end(old):
+            return Admission(ALREADY, old)
+        # The new length counted from the newer of the two ban times.
+        until = None if ban.until is None else max(ban.at, old.at) + (ban.until - ban.at)
+        longer = replace(old, until=until, count=max(old.count, ban.count))
+        self._bans[ban.fid] = longer
+        self._schedule(longer)
+        return Admission(PROLONGED, longer)
+
+    def remove(self, fid: str, now: float, *, manual: bool = True) -> Unban | None:
+        """End fid's ban now (`unbanip`); None when it is not banned."""
+        ban = self._bans.pop(fid, None)
+        if ban is None:
+            return None
+        return Unban(jail=self.jail, fid=fid, ip=ban.ip, at=now, manual=manual)
+
+    def remove_all(self, now: float) -> list[Unban]:
+        """End every ban now (`unban --all`, jail stop), in ban order."""
+        unbans = [
+            Unban(jail=self.jail, fid=fid, ip=ban.ip, at=now, manual=True) for fid, ban in self._bans.items()
+        ]
+        self._bans.clear()
+        self._heap.clear()
+        return unbans
+
+    def next_end(self) -> float | None:
+        """When the next ban ends (the scheduler's next wake-up), or None when none will."""
+        heap = self._heap
+        while heap:
+            end, _, fid = heap[0]
+            current = self._bans.get(fid)
+            if current is not None and current.until == end:
+                return end
+            heapq.heappop(heap)  # unbanned or prolonged since it was scheduled
+        return None
+
+    def due(self, now: float) -> list[Unban]:
+        """Remove and return the bans that have ended (now strictly after their end), earliest first."""
+        unbans: list[Unban] = []
+        heap = self._heap
+        while heap and heap[0][0] < now:
+            end, _, fid = heapq.heappop(heap)
+            current = self._bans.get(fid)
+            if current is None or current.until != end:
+                continue
+            del self._bans[fid]
+            unbans.append(Unban(jail=self.jail, fid=fid, ip=current.ip, at=now))
+        return unbans
+
+    def banned(self) -> list[Ban]:
+        """The bans in force, by end time (permanent last; ties in ban order)."""
+        return sorted(self._bans.values(), key=_end)
