@@ -4,11 +4,11 @@ measuring worker writes the report file and the controller prints it)."""
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 
-REPORT = Path("/tmp/banjail-compat-report.txt")
+from .harness import REPORT
+
 _STARTED = time.time()
 
 

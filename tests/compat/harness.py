@@ -12,6 +12,9 @@ from .agreement import Tally, tally
 from .corpus import CONFIG_DIR, SAMPLES_DIR, TEST_TZ, Variant, read_test, sample_tests
 from .engines import Engine, Run
 
+# Where the pytest run leaves the table, every disagreement and the reader comparison (conftest prints the table).
+REPORT = Path("/tmp/banjail-compat-report.txt")
+
 
 def upstream_present() -> bool:
     """Whether upstream's corpus and config (Debian's fail2ban package) are installed."""

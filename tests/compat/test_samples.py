@@ -15,10 +15,9 @@ import pytest
 
 from . import differential, readers
 from .agreement import Tally, listing, regressions, table
-from .conftest import REPORT
 from .corpus import Variant
 from .engines import BanjailEngine, Run, UpstreamEngine
-from .harness import corpus, measure, replay, upstream_present
+from .harness import REPORT, corpus, measure, replay, upstream_present
 
 BASELINE_FILE = Path(__file__).with_name("baseline.json")
 BASELINE: dict[str, dict[str, int]] = json.loads(BASELINE_FILE.read_text())
