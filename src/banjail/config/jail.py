@@ -135,7 +135,7 @@ class _Reader:
             entry = self.tree.entry(self.section, option)
             self.problems.append(
                 Problem(
-                    f"is not {expected}",
+                    f"is not {expected}" + (f" (written {entry.value!r})" if entry and entry.value != value else ""),
                     entry.file if entry else "",
                     entry.line if entry else 0,
                     self.section,
