@@ -1,0 +1,267 @@
+"""JailState: one jail's pure pipeline, line in, events out.
+
+    line --Matcher--> Failure --IgnoreSet--> (AskIgnore: the daemon runs ignorecommand, then `resume`)
+         --FailureCounter--> BanRequest --BanPolicy (+ ban history)--> Ban --BanBook--> BanDecided
+    tick(now) --BanBook--> Unban
+
+Nothing here does I/O or reads a clock: `now` is an argument, the ban history comes from an injected lookup (the
+store's `ban_history`, consulted only with bantime.increment), and every effect (store, actions, log lines) is an
+event the daemon carries out in order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from banjail.core.banbook import ALREADY, BANNED, EXPIRED, PROLONGED, BanBook
+from banjail.core.banpolicy import BanHistory, BanPolicy
+from banjail.core.counter import FailureCounter
+from banjail.core.ignore import IgnoreSet, parse_address, parse_network
+from banjail.filter.matcher import Matcher
+from banjail.model import Ban, BanRequest, Failure, Unban
+
+HistoryLookup = Callable[[str, str | None], BanHistory | None]
+
+# Bound on remembered ban histories (bantime.increment); past it the memo starts over.
+_HISTORY_MEMO = 65536
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A failure was counted (upstream logs `[jail] Found <fid> - <time>`)."""
+
+    failure: Failure
+    time: float
+
+
+@dataclass(frozen=True, slots=True)
+class Ignored:
+    """A failure was not counted: its address is ignored (`[jail] Ignore <ip> by <source>`)."""
+
+    failure: Failure
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class AskIgnore:
+    """The jail has an ignorecommand: the daemon must run it for this failure, then call `resume`."""
+
+    failure: Failure
+    time: float
+
+
+@dataclass(frozen=True, slots=True)
+class BanDecided:
+    """The outcome of a ban: kind is banbook's BANNED, PROLONGED, ALREADY or EXPIRED; `store` says whether the
+    daemon must commit `ban` to the store before applying it; error is a bantime.formula failure ("" if none)."""
+
+    kind: str
+    ban: Ban
+    store: bool
+    error: str = ""
+
+
+Event = Found | Ignored | AskIgnore | BanDecided | Unban
+
+
+def _no_history(_fid: str, _jail: str | None) -> BanHistory | None:
+    return None
+
+
+class JailState:
+    """The state of one running jail: its matcher, ignore rules, failure counter, ban policy and ban book."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        matcher: Matcher | None,
+        counter: FailureCounter,
+        policy: BanPolicy,
+        ignore: IgnoreSet | None = None,
+        history: HistoryLookup = _no_history,
+        ignorecommand: bool = False,
+    ) -> None:
+        self.name = name
+        self.matcher = matcher
+        self.counter = counter
+        self.policy = policy
+        self.ignore = ignore or IgnoreSet(ignoreself=False)
+        self.book = BanBook(name)
+        self.ignorecommand = ignorecommand
+        self._history = history
+        self._memo: dict[tuple[str, bool], BanHistory | None] = {}
+
+    # -- lines and failures -------------------------------------------------------------------------------------
+
+    def feed(self, line: str, now: float, *, catching_up: bool = False, lineno: int = 0) -> list[Event]:
+        """Offer one complete log line; return the events it caused, in order."""
+        if self.matcher is None:
+            return []
+        outcome = self.matcher.process(line, now, lineno)
+        if not outcome.failures:
+            return []
+        events: list[Event] = []
+        for failure in outcome.failures:
+            self.failure(failure, now, events, catching_up=catching_up)
+        return events
+
+    def failure(
+        self, failure: Failure, now: float, events: list[Event], *, catching_up: bool = False, count: int = 1
+    ) -> None:
+        """Count one failure (from the matcher, or a manual `attempt`), appending its events to `events`."""
+        time = self.counter.admit_time(failure.time, now, catching_up=catching_up)
+        if time is None:
+            return
+        source = self.ignore.contains(failure.ip or failure.fid)
+        if source is not None:
+            events.append(Ignored(failure, source))
+            return
+        if self.ignorecommand:
+            events.append(AskIgnore(failure, time))
+            return
+        self._count(failure, time, now, events, count)
+
+    def resume(self, ask: AskIgnore, ignored: bool, now: float) -> list[Event]:
+        """Finish a failure the daemon checked with ignorecommand (ignored: the command said so)."""
+        if ignored:
+            return [Ignored(ask.failure, "command")]
+        events: list[Event] = []
+        self._count(ask.failure, ask.time, now, events, 1)
+        return events
+
+    def attempt(self, fid: str, lines: Iterable[str], now: float) -> list[Event]:
+        """A manual failure (`set <jail> attempt <ip> [line ...]`): counts len(lines) retries, at least one."""
+        matches = tuple(lines)
+        address = parse_address(fid)
+        ip = None if address is None else str(address)
+        failure = Failure(fid=ip or fid, ip=ip, time=now, lines=matches)
+        events: list[Event] = []
+        self.failure(failure, now, events, count=max(1, len(matches)))
+        return events
+
+    def _count(self, failure: Failure, time: float, now: float, events: list[Event], count: int) -> None:
+        events.append(Found(failure, time))
+        if self.policy.increment:
+            known = self.history(failure.fid, overall=False)
+            count = max(count, self.policy.failure_weight(time, known, self.counter.maxretry))
+        request = self.counter.count(failure, time, count)
+        if request is not None:
+            events.append(self._decide(request, now))
+
+    # -- bans ---------------------------------------------------------------------------------------------------
+
+    def history(self, fid: str, *, overall: bool) -> BanHistory | None:
+        """fid's ban history from the injected lookup (memoised until fid is banned or unbanned again)."""
+        key = (fid, overall)
+        if key in self._memo:
+            return self._memo[key]
+        if len(self._memo) >= _HISTORY_MEMO:
+            self._memo.clear()
+        found = self._memo[key] = self._history(fid, None if overall else self.name)
+        return found
+
+    def _forget_history(self, fid: str) -> None:
+        self._memo.pop((fid, False), None)
+        self._memo.pop((fid, True), None)
+
+    def _decide(self, request: BanRequest, now: float) -> BanDecided:
+        known = self.history(request.fid, overall=self.policy.overalljails) if self.policy.increment else None
+        verdict = self.policy.decide(request, known, now)
+        if verdict.ban is None:
+            return BanDecided(EXPIRED, _expired(request), False, verdict.error)
+        admission = self.book.admit(verdict.ban, now)
+        store = admission.kind in (BANNED, PROLONGED) and not verdict.recorded
+        if store:
+            self._forget_history(request.fid)
+        return BanDecided(admission.kind, admission.ban, store, verdict.error)
+
+    def ban(self, fid: str, now: float) -> BanDecided:
+        """A manual ban (`set <jail> banip <ip>`): as a failure ban at now, with no failures or lines."""
+        address = parse_address(fid)
+        ip = None if address is None else str(address)
+        self.counter.forget(ip or fid)
+        return self._decide(
+            BanRequest(jail=self.name, fid=ip or fid, ip=ip, at=now, failures=0, lines=()), now
+        )
+
+    def restore(self, bans: Iterable[Ban], now: float) -> list[Event]:
+        """Re-apply bans read from the store at start (restored=True; nothing to store again). Bans of fids that
+        are ignored now are skipped with an Ignored event, expired ones dropped."""
+        events: list[Event] = []
+        for ban in bans:
+            source = self.ignore.contains(ban.ip or ban.fid)
+            if source is not None:
+                events.append(Ignored(_as_failure(ban), source))
+                continue
+            admission = self.book.admit(ban, now)
+            if admission.kind != EXPIRED:
+                events.append(BanDecided(admission.kind, admission.ban, False))
+        return events
+
+    def unban(self, target: str, now: float) -> list[Unban]:
+        """A manual unban (`set <jail> unbanip`): the fid itself, or every banned address in a network; the
+        daemon deletes each from the store. An empty list means it was not banned."""
+        address = parse_address(target)
+        fid = target if address is None else str(address)
+        if fid in self.book:
+            self._forget_history(fid)
+            unban = self.book.remove(fid, now)
+            return [] if unban is None else [unban]
+        network = parse_network(target) if "/" in target else None
+        if network is None:
+            return []
+        unbans = []
+        for ban in self.book.banned():
+            banned = parse_address(ban.ip or ban.fid)
+            if banned is not None and banned.version == network.version and banned in network:
+                self._forget_history(ban.fid)
+                unban = self.book.remove(ban.fid, now)
+                if unban is not None:
+                    unbans.append(unban)
+        return unbans
+
+    def tick(self, now: float) -> list[Unban]:
+        """Time passes: return the bans that ended (and drop failures that left findtime)."""
+        self.counter.expire(now)
+        unbans = self.book.due(now)
+        for unban in unbans:
+            self._forget_history(unban.fid)
+        return unbans
+
+    def next_wakeup(self) -> float | None:
+        """When `tick` next has work: the earliest ban end (None: no ban ends)."""
+        return self.book.next_end()
+
+
+def _expired(request: BanRequest) -> Ban:
+    return Ban(
+        jail=request.jail,
+        fid=request.fid,
+        ip=request.ip,
+        at=request.at,
+        until=request.at,
+        count=1,
+        failures=request.failures,
+        lines=request.lines,
+        groups=request.groups,
+    )
+
+
+def _as_failure(ban: Ban) -> Failure:
+    return Failure(fid=ban.fid, ip=ban.ip, time=ban.at, lines=ban.lines, groups=ban.groups)
+
+
+__all__ = [
+    "ALREADY",
+    "BANNED",
+    "EXPIRED",
+    "PROLONGED",
+    "AskIgnore",
+    "BanDecided",
+    "Event",
+    "Found",
+    "Ignored",
+    "JailState",
+]
