@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,12 @@ def test_json_one_object_per_failure_and_nothing_else(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("TZ", "UTC")
-    code, out, _ = _run(["--json", "--now", NOW, str(DATA / "mixed.log"), FAILED], capsys)
+    time.tzset()
+    try:
+        code, out, _ = _run(["--json", "--now", NOW, str(DATA / "mixed.log"), FAILED], capsys)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
     assert code == 0
     rows = [json.loads(line) for line in out.splitlines()]
     assert [(r["line"], r["id"], r["ip"], r["groups"].get("user")) for r in rows] == [
@@ -35,6 +41,8 @@ def test_json_one_object_per_failure_and_nothing_else(
         (6, "192.0.2.11", "192.0.2.11", "root"),
         (7, "192.0.2.12", "192.0.2.12", "guest"),
     ]
+    # --now puts "Aug 14" in 2005 (UTC here); the ISO line carries its own year and zone.
+    assert [r["time"] for r in rows] == [1124020201.0, 1124020203.0, 1124020204.0, 1124020205.0 - 7200]
     assert rows[0]["matches"] == [
         "Aug 14 11:50:01 host sshd[100]: Failed password for root from 192.0.2.10 port 4711 ssh2"
     ]
