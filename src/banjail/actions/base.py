@@ -1,0 +1,47 @@
+"""The contract between the daemon and every action (command actions from action.d, native nftables, mail...).
+
+Duties of an action:
+- `start` is called once before the first ban of the jail (or at jail start when the action is not on-demand);
+  `stop` once at jail stop, in reverse order of the jail's actions; both are idempotent.
+- `ban` and `unban` receive batches: everything the daemon has for this action at that moment (a flood, a restore
+  at start-up). An action that can apply a batch in one step (nft -f -) must; others loop. They return only once
+  the change is in place (or has definitely failed), and raise ActionError with a message naming the action, the
+  command and its output on failure. Bans passed with `restored=True` come from the store at start-up.
+- An action never blocks the event loop: commands run as subprocesses awaited by asyncio, with a timeout that kills
+  the whole process group. Values that come from logs (matches, user names, any F-* group) never reach a shell
+  unquoted.
+- Actions of one jail run one at a time in ban order (a per-jail queue owned by the daemon); different jails and
+  slow side actions (mail, whois) never delay another jail's firewall ban.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+
+from banjail.model import Ban
+
+
+class Action(Protocol):
+    """One configured action of one jail."""
+
+    @property
+    def name(self) -> str: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def ban(self, bans: Sequence[Ban]) -> None: ...
+
+    async def unban(self, bans: Sequence[Ban]) -> None: ...
+
+    async def flush(self) -> None:
+        """Remove every ban of this jail from the target (actionflush), used by `unban --all` and reload."""
+        ...
+
+    def properties(self) -> Mapping[str, str]:
+        """Options `fail2ban-client get <jail> action <act> <prop>` can read (and set_property can change)."""
+        ...
+
+    def set_property(self, key: str, value: str) -> None: ...
