@@ -18,15 +18,15 @@ from pathlib import Path
 from typing import TypeVar
 
 from banjail import FAIL2BAN_COMPAT_VERSION
-from banjail.config.definition import resolve
-from banjail.config.ini import Entry, InterpolationError, Tree
-from banjail.config.load import (
+from banjail.config.definition import (
     FILTER_OPTIONS,
     action_from,
     filter_from,
     read_definition_file,
+    resolve,
     split_lines,
 )
+from banjail.config.ini import Entry, InterpolationError, Tree
 from banjail.config.overlay import INCLUDES, STOCK_DIR, Overlay
 from banjail.config.schema import ActionSpec, Config, JailConfig, ServerConfig
 from banjail.config.tags import extract_options, split_with_options
@@ -135,7 +135,8 @@ class _Reader:
             entry = self.tree.entry(self.section, option)
             self.problems.append(
                 Problem(
-                    f"is not {expected}" + (f" (written {entry.value!r})" if entry and entry.value != value else ""),
+                    f"is not {expected}"
+                    + (f" (written {entry.value!r})" if entry and entry.value != value else ""),
                     entry.file if entry else "",
                     entry.line if entry else 0,
                     self.section,
