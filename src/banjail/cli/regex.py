@@ -304,10 +304,18 @@ def _log_chunks(source: Source, opts: Options, multiline: bool, echo: list[str])
     return iter([literal_chunk(source.value)])
 
 
-def run(opts: Options, stdout: TextIO, stderr: TextIO) -> int:
-    """Run the test `opts` describes, printing to `stdout` (the report, or failures with -o/--json) and the
-    progress bar to `stderr`. Returns the exit status. Raises BanjailError/OSError for the caller to report."""
-    echo: list[str] = [] if opts.quiet else report.header_lines()
+@dataclass(frozen=True, slots=True)
+class _Setup:
+    spec: FilterSpec
+    detector: DateDetector
+    matcher: Matcher
+    source: Source
+    chunks: Iterator[Chunk]
+
+
+def _setup(opts: Options, echo: list[str]) -> _Setup:
+    """Resolve the arguments into a matcher and a source of chunks, appending upstream's "Use ..." lines to
+    `echo` as it goes (so they can be shown before an error, as upstream does)."""
     if opts.maxlines:
         echo.append(report.use_line("maxlines", str(opts.maxlines)))
     if opts.datepattern is not None:
@@ -324,7 +332,15 @@ def run(opts: Options, stdout: TextIO, stderr: TextIO) -> int:
     detector = DateDetector(spec.datepattern, logtimezone=spec.logtimezone)
     # Printing failures (-o, --json) stops at the first failregex that finds one, as upstream's -o does.
     check_all = not (opts.quiet or opts.no_check_all)
-    matcher = Matcher(spec, detector=detector, resolver=resolve, check_all=check_all)
+    try:
+        matcher = Matcher(spec, detector=detector, resolver=resolve, check_all=check_all)
+    except BanjailError as e:
+        if resolved.missing_filter:
+            raise BanjailError(
+                f"no filter {resolved.missing_filter!r} in {opts.config}/filter.d nor in banjail's stock "
+                f"filters, and as a regex: {e}"
+            ) from None
+        raise
     source = classify_log(opts.log)
     if source.kind == JOURNAL:
         raise BanjailError(
@@ -332,9 +348,21 @@ def run(opts: Options, stdout: TextIO, stderr: TextIO) -> int:
             "(journalctl -o short-iso -u UNIT > FILE) and test FILE"
         )
     chunks = _log_chunks(source, opts, spec.maxlines > 1, echo)
-    echo.append("")
-    if not opts.quiet:
-        stdout.write("\n".join(echo) + "\n")
+    return _Setup(spec, detector, matcher, source, chunks)
+
+
+def run(opts: Options, stdout: TextIO, stderr: TextIO) -> int:
+    """Run the test `opts` describes, printing to `stdout` (the report, or failures with -o/--json) and the
+    progress bar to `stderr`. Returns the exit status. Raises BanjailError/OSError for the caller to report."""
+    echo: list[str] = report.header_lines()
+    try:
+        setup = _setup(opts, echo)
+        echo.append("")
+    finally:
+        if not opts.quiet:
+            stdout.write("\n".join(echo) + "\n")
+    spec, detector, matcher, source = setup.spec, setup.detector, setup.matcher, setup.source
+    chunks = setup.chunks
 
     size = os.path.getsize(source.value) if source.kind == FILE else 0
     progress: Progress = progress_for(size, stderr) if source.kind == FILE else NoProgress()

@@ -77,10 +77,12 @@ class Resolved:
     spec: FilterSpec
     echo: tuple[str, ...]
     from_file: bool
+    missing_filter: str = ""  # the argument looked like a filter name, but no such filter exists
 
 
 def resolve_filter(value: str, config_dir: str) -> Resolved:
     """The filter a REGEX argument means. Raises BanjailError (ConfigError, RegexError) when it cannot be loaded."""
+    missing = ""
     if _FILTER_SHAPE.fullmatch(value):
         try:
             name, options = extract_options(value)
@@ -101,5 +103,6 @@ def resolve_filter(value: str, config_dir: str) -> Resolved:
             if options:
                 echo.append(report.use_line("filter options", repr(options)))
             return Resolved(spec, tuple(echo), True)
+        missing = name
     spec = FilterSpec(failregex=(value,))
-    return Resolved(spec, (report.use_line("failregex line", report.shorten(value)),), False)
+    return Resolved(spec, (report.use_line("failregex line", report.shorten(value)),), False, missing)
