@@ -19,13 +19,14 @@ Durability: WAL journal, synchronous FULL, one transaction per call, committed b
 from __future__ import annotations
 
 import json
+import socket
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from banjail.core.banpolicy import BanHistory
-from banjail.core.ignore import parse_address
 from banjail.model import Ban, Position
 from banjail.store import StoreError
 
@@ -87,6 +88,9 @@ class SqliteStore:
         self.path = path
         self.max_matches = max_matches
         self.unknown_bantime = unknown_bantime
+        # The daemon writes from its store executor and may read ban histories from the event loop: one
+        # connection, one call at a time.
+        self._lock = threading.Lock()
         try:
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA foreign_keys = ON")
@@ -133,13 +137,18 @@ class SqliteStore:
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         db = self._db
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+        with self._lock:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    def _rows(self, query: str, args: Iterable[object]) -> list[Any]:
+        with self._lock:
+            return self._db.execute(query, tuple(args)).fetchall()
 
     # -- jails --------------------------------------------------------------------------------------------------
 
@@ -164,22 +173,22 @@ class SqliteStore:
         self.add_bans((ban,))
 
     def add_bans(self, bans: Iterable[Ban]) -> None:
+        rows = [(ban.jail, ban.fid, round(ban.at), _bantime(ban), ban.count, self._data(ban)) for ban in bans]
+        if not rows:
+            return
         with self._transaction() as db:
-            seen: set[str] = set()
-            for ban in bans:
-                if ban.jail not in seen:
-                    db.execute("INSERT OR IGNORE INTO jails(name, enabled) VALUES(?, 1)", (ban.jail,))
-                    seen.add(ban.jail)
-                row = (ban.jail, ban.fid, round(ban.at), _bantime(ban), ban.count, self._data(ban))
-                db.execute(
-                    "INSERT INTO bans(jail, ip, timeofban, bantime, bancount, data) VALUES(?, ?, ?, ?, ?, ?)",
-                    row,
-                )
-                db.execute(
-                    "INSERT OR REPLACE INTO bips(jail, ip, timeofban, bantime, bancount, data) "
-                    "VALUES(?, ?, ?, ?, ?, ?)",
-                    row,
-                )
+            db.executemany(
+                "INSERT OR IGNORE INTO jails(name, enabled) VALUES(?, 1)",
+                [(j,) for j in {r[0] for r in rows}],
+            )
+            db.executemany(
+                "INSERT INTO bans(jail, ip, timeofban, bantime, bancount, data) VALUES(?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO bips(jail, ip, timeofban, bantime, bancount, data) VALUES(?, ?, ?, ?, ?, ?)",
+                rows,
+            )
 
     def _data(self, ban: Ban) -> str:
         data: dict[str, Any] = dict(ban.groups)
@@ -209,7 +218,7 @@ class SqliteStore:
             args.append(jail)
         query += " ORDER BY jail, timeofban, ip"
         bans = []
-        for jail_name, fid, timeofban, bantime, bancount, raw in self._db.execute(query, args):
+        for jail_name, fid, timeofban, bantime, bancount, raw in self._rows(query, args):
             if not fid:
                 continue
             if bantime == -2:  # written before schema v3, which had no bantime column
@@ -228,7 +237,7 @@ class SqliteStore:
         lines = lines[-self.max_matches :] if self.max_matches > 0 else []
         failures = data.pop("failures", 1)
         ip = data.get("ip") if isinstance(data.get("ip"), str) else None
-        if ip is None and parse_address(fid) is not None:
+        if ip is None and _is_address(fid):
             ip = fid
         groups = tuple((str(k), str(v)) for k, v in data.items() if isinstance(v, str | int | float))
         return Ban(
@@ -246,16 +255,17 @@ class SqliteStore:
 
     def ban_history(self, fid: str, jail: str | None) -> BanHistory | None:
         if jail is not None:
-            row = self._db.execute(
+            rows = self._rows(
                 "SELECT bancount, timeofban, bantime FROM bips WHERE ip = ? AND jail = ?", (fid, jail)
-            ).fetchone()
+            )
         else:
-            row = self._db.execute(
+            rows = self._rows(
                 "SELECT sum(bancount), max(timeofban), sum(bantime) FROM bips WHERE ip = ? GROUP BY ip",
                 (fid,),
-            ).fetchone()
-        if row is None:
+            )
+        if not rows:
             return None
+        row = rows[0]
         return BanHistory(count=int(row[0]), last_at=float(row[1]), last_bantime=float(row[2]))
 
     def ban_count(self, fid: str, jail: str | None) -> int:
@@ -274,11 +284,12 @@ class SqliteStore:
             )
 
     def get_position(self, jail: str, path: str) -> Position | None:
-        row = self._db.execute(
+        rows = self._rows(
             "SELECT firstlinemd5, lastfilepos FROM logs WHERE jail = ? AND path = ?", (jail, path)
-        ).fetchone()
-        if row is None:
+        )
+        if not rows:
             return None
+        row = rows[0]
         mark = row[0] or ""
         offset = int(row[1] or 0)
         if path.startswith(JOURNAL_PREFIX):
@@ -302,7 +313,8 @@ class SqliteStore:
             )
 
     def close(self) -> None:
-        self._db.close()
+        with self._lock:
+            self._db.close()
 
 
 def _bantime(ban: Ban) -> float | int:
@@ -310,6 +322,17 @@ def _bantime(ban: Ban) -> float | int:
         return -1
     length = ban.until - ban.at
     return int(length) if length == int(length) else length
+
+
+def _is_address(text: str) -> bool:
+    # inet_pton is what the filter engine validates addresses with, and far cheaper than ipaddress.
+    for family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            socket.inet_pton(family, text)
+        except OSError:
+            continue
+        return True
+    return False
 
 
 def _load(raw: object) -> dict[str, Any]:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
 from collections.abc import Iterable
+from pathlib import Path
 
 import pytest
 
@@ -172,3 +175,54 @@ def test_ignore_cache_drops_expired_entries_first_when_full() -> None:
     cache.set("new", True, now=5)
     cache.set("newer", True, now=12)  # "old" expired (and is the oldest)
     assert (cache.get("old", 12), cache.get("new", 12), cache.get("newer", 12)) == (None, True, True)
+
+
+ORACLE_ENTRIES = [
+    "127.0.0.1/8",
+    "::1",
+    "192.0.2.10",
+    "10.1.0.0/255.255.0.0",
+    "10.2.0.0/16",
+    "2001:db8:aa::/48",
+    "203.0.113.0/32",
+    "198.51.100.64/26",
+    "fe80::/10",
+]
+ORACLE_IPS = [
+    "127.0.0.1",
+    "127.9.9.9",
+    "128.0.0.1",
+    "::1",
+    "::2",
+    "192.0.2.10",
+    "::ffff:192.0.2.10",
+    "192.0.2.11",
+    "10.1.200.3",
+    "10.2.255.255",
+    "10.3.0.0",
+    "2001:db8:aa:1::5",
+    "2001:db8:ab::5",
+    "203.0.113.0",
+    "203.0.113.1",
+    "198.51.100.64",
+    "198.51.100.127",
+    "198.51.100.128",
+    "fe80::1234",
+    "host.example",
+]
+
+
+@pytest.mark.compat
+def test_agrees_with_upstream_ignore_list() -> None:
+    if not Path("/usr/lib/python3/dist-packages/fail2ban").exists():
+        pytest.skip("upstream fail2ban not installed")
+    oracle = Path(__file__).with_name("oracle_ignore.py")
+    out = subprocess.run(
+        ["/usr/bin/python3", str(oracle)],
+        input=json.dumps({"entries": ORACLE_ENTRIES, "ips": ORACLE_IPS}),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    ignore = IgnoreSet(ORACLE_ENTRIES, ignoreself=False)
+    assert [ignore.contains(ip) for ip in ORACLE_IPS] == json.loads(out.stdout)
