@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from banjail import netaddr
-from banjail.filter import session
+from banjail.filter import prefilter, session
 from banjail.filter.failregex import CompiledRegex, compile_filter
 from banjail.filter.outcome import IGNORED, MATCHED, MISSED, LineOutcome, ScanStats
 from banjail.model import Failure, FilterSpec
@@ -55,6 +55,8 @@ _INTERNAL = frozenset(
 
 
 def _buffer_text(lines: Sequence[TupleLine]) -> str:
+    if len(lines) == 1:
+        return lines[0][0] + lines[0][2] + "\n"
     return "\n".join(t[0] + t[2] for t in lines) + "\n"
 
 
@@ -97,6 +99,11 @@ class Matcher:
         self._fail = compiled.failregex
         self._ignore = compiled.ignoreregex
         self._ignore_first = bool(self._ignore) and len(self._ignore) < len(self._fail) - 2
+        self._all = tuple(range(len(self._fail)))
+        self._by_first: dict[str, tuple[int, ...]] | None = None
+        self._any_first: tuple[int, ...] = self._all
+        if self.maxlines == 1:
+            self._by_first, self._any_first = prefilter.dispatch([r.pattern for r in self._fail])
         self.usedns = usedns
         self.detector = detector
         self.resolver: Resolver = resolver or _no_resolver
@@ -176,7 +183,13 @@ class Matcher:
         hits: list[int] = []
         failures: list[Failure] = []
         nofail = False
-        for index, regex in enumerate(self._fail):
+        if buf is None:
+            buf = _buffer_text(self._buffer)
+        # with a one-line buffer the searched text stays the same through this loop, so only the failregexes
+        # that can start with its first character need to run (banjail.filter.prefilter.dispatch)
+        order = self._by_first.get(buf[0], self._any_first) if self._by_first is not None else self._all
+        for index in order:
+            regex = self._fail[index]
             if buf is None:
                 buf = _buffer_text(self._buffer)
             m = regex.pattern.search(buf)

@@ -29,20 +29,54 @@ def _best(candidates: list[Need]) -> Need | None:
     return max(good, key=_score) if good else None
 
 
+_MAX_SET = 16  # bound on the strings a product of alternatives may expand to
+
+
+def _exact(items: Any, ignorecase: bool) -> frozenset[str] | None:
+    """Every string `items` can match, when that is a small finite set of literal texts (else None)."""
+    result: frozenset[str] = frozenset([""])
+    for op, av in items:
+        part: frozenset[str] | None = None
+        if ignorecase:
+            return None
+        if op is _c.LITERAL:
+            part = frozenset([chr(av)])
+        elif op is _c.IN:
+            if all(o is _c.LITERAL for o, _ in av):
+                part = frozenset(chr(a) for _, a in av)
+        elif op is _c.SUBPATTERN:
+            _group, add_flags, del_flags, body = av
+            if not (add_flags | del_flags) & re.IGNORECASE:
+                part = _exact(body, ignorecase)
+        elif op is _c.BRANCH:
+            alts = [_exact(b, ignorecase) for b in av[1]]
+            if all(a is not None for a in alts):
+                part = frozenset().union(*[a for a in alts if a is not None])
+        if part is None or not part or len(result) * len(part) > _MAX_SET:
+            return None
+        result = frozenset(x + y for x in result for y in part)
+    return result
+
+
 def _seq(items: Any, ignorecase: bool) -> Need | None:
     candidates: list[Need] = []
-    run: list[str] = []
+    run: frozenset[str] = frozenset([""])
 
     def flush() -> None:
-        if run:
-            candidates.append(frozenset(["".join(run)]))
-            run.clear()
+        nonlocal run
+        if run != frozenset([""]):
+            candidates.append(run)
+        run = frozenset([""])
 
     for op, av in items:
-        if op is _c.LITERAL and not ignorecase:
-            run.append(chr(av))
+        exact = None if ignorecase else _exact([(op, av)], ignorecase)
+        if exact is not None and len(run) * len(exact) <= _MAX_SET:
+            run = frozenset(x + y for x in run for y in exact)
             continue
         flush()
+        if exact is not None:
+            run = exact
+            continue
         sub: Need | None = None
         if op is _c.SUBPATTERN:
             _group, add_flags, del_flags, body = av
@@ -63,6 +97,83 @@ def _seq(items: Any, ignorecase: bool) -> Need | None:
             candidates.append(sub)
     flush()
     return _best(candidates)
+
+
+_ZERO_WIDTH = (_c.ASSERT, _c.ASSERT_NOT, _c.AT)
+_RANGE_LIMIT = 96
+
+
+def _first(items: Any, ignorecase: bool) -> tuple[frozenset[str] | None, bool]:
+    """(characters a match of `items` can start with, or None for "any"; whether it can match empty)."""
+    chars: set[str] = set()
+    for op, av in items:
+        part: frozenset[str] | None
+        nullable = False
+        if op in _ZERO_WIDTH:
+            continue
+        if ignorecase:
+            return None, False
+        if op is _c.LITERAL:
+            part = frozenset(chr(av))
+        elif op is _c.IN:
+            part = _class(av)
+        elif op is _c.SUBPATTERN:
+            _group, add_flags, del_flags, body = av
+            ic = (ignorecase or bool(add_flags & re.IGNORECASE)) and not (del_flags & re.IGNORECASE)
+            part, nullable = _first(body, ic)
+        elif op is _c.BRANCH:
+            parts = [_first(b, ignorecase) for b in av[1]]
+            if any(p is None for p, _ in parts):
+                return None, False
+            part = frozenset().union(*[p for p, _ in parts if p is not None])
+            nullable = any(n for _, n in parts)
+        elif op in (_c.MAX_REPEAT, _c.MIN_REPEAT, getattr(_c, "POSSESSIVE_REPEAT", None)):
+            low, _high, body = av
+            part, nullable = _first(body, ignorecase)
+            nullable = nullable or low == 0
+        else:
+            return None, False
+        if part is None:
+            return None, False
+        chars |= part
+        if not nullable:
+            return frozenset(chars), False
+    return frozenset(chars), True
+
+
+def _class(items: Any) -> frozenset[str] | None:
+    chars: set[str] = set()
+    for op, av in items:
+        if op is _c.LITERAL:
+            chars.add(chr(av))
+        elif op is _c.RANGE and av[1] - av[0] < _RANGE_LIMIT:
+            chars.update(chr(c) for c in range(av[0], av[1] + 1))
+        else:
+            return None
+    return frozenset(chars)
+
+
+def first_chars(pattern: re.Pattern[str]) -> frozenset[str] | None:
+    """For a pattern anchored with ^ at the start of the text (not MULTILINE, not IGNORECASE): the characters
+    its match must begin with. None when that is not known."""
+    if pattern.flags & (re.IGNORECASE | re.MULTILINE):
+        return None
+    parsed = list(_p.parse(pattern.pattern, pattern.flags))
+    if not parsed or (parsed[0] != (_c.AT, _c.AT_BEGINNING) and parsed[0] != (_c.AT, _c.AT_BEGINNING_STRING)):
+        return None
+    chars, nullable = _first(parsed[1:], False)
+    return None if nullable or not chars else chars
+
+
+def dispatch(patterns: list[re.Pattern[str]]) -> tuple[dict[str, tuple[int, ...]], tuple[int, ...]]:
+    """(first character -> indices of the patterns that can match a text starting with it, indices for any
+    other first character). Indices stay in ascending order."""
+    firsts = [first_chars(p) for p in patterns]
+    always = tuple(i for i, f in enumerate(firsts) if f is None)
+    table: dict[str, tuple[int, ...]] = {}
+    for ch in sorted({c for f in firsts if f is not None for c in f}):
+        table[ch] = tuple(i for i, f in enumerate(firsts) if f is None or ch in f)
+    return table, always
 
 
 def required(pattern: re.Pattern[str]) -> Need | None:

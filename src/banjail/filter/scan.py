@@ -42,15 +42,15 @@ def scan_chunk(
 ) -> list[LineOutcome]:
     from banjail.filter.matcher import MAX_LINE, record
 
+    nfail, nignore = len(matcher.regexes.failregex), len(matcher.regexes.ignoreregex)
+    record(stats, LineOutcome(0, "", MISSED), nfail, nignore)  # size the per-regex lists
+    stats.lines -= 1
+    stats.missed -= 1
     if not chunk:
         return []
     lines = chunk.split("\n")
     if chunk.endswith("\n"):
         lines.pop()
-    nfail, nignore = len(matcher.regexes.failregex), len(matcher.regexes.ignoreregex)
-    record(stats, LineOutcome(0, "", MISSED), nfail, nignore)  # size the per-regex lists
-    stats.lines -= 1
-    stats.missed -= 1
     out: list[LineOutcome] = []
     candidates = candidate_filter(matcher)
     if candidates is None:

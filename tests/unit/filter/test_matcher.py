@@ -1,0 +1,333 @@
+"""banjail.filter.matcher: what lines yield (outcomes, failures, sessions), and scan() == process() line by line."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from banjail.filter.matcher import MAX_LINE, Matcher
+from banjail.filter.outcome import IGNORED, MATCHED, MISSED, LineOutcome, ScanStats
+from banjail.model import FilterSpec
+
+NOW = calendar.timegm((2026, 3, 1, 12, 0, 0))
+_MONTHS = {m: i for i, m in enumerate(["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], 1)}
+_STAMP = re.compile(r"([A-Z][a-z]{2}) +(\d+) (\d\d):(\d\d):(\d\d)")
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    time: float
+    start: int
+    end: int
+    template: str
+
+
+class StubDetector:
+    """A syslog-date finder with the DateDetector shape (year fixed at 2026, UTC)."""
+
+    none = False
+
+    def find(self, line: str, now: float) -> Hit | None:
+        m = _STAMP.search(line)
+        if m is None:
+            return None
+        mon, day, hh, mm, ss = m.groups()
+        epoch = calendar.timegm((2026, _MONTHS[mon], int(day), int(hh), int(mm), int(ss)))
+        return Hit(float(epoch), m.start(), m.end(), "MON Day H:M:S")
+
+
+def T(hms: str) -> float:
+    h, m, s = (int(x) for x in hms.split(":"))
+    return float(calendar.timegm((2026, 3, 1, h, m, s)))
+
+
+SIMPLE = FilterSpec(
+    failregex=(
+        r"^\s*auth failed for <F-USER>\S+</F-USER> from <HOST>$",
+        r"^\s*bad key from <HOST> id <F-ID>\w+</F-ID>$",
+    ),
+    ignoreregex=(r"from 10\.0\.0\.\d+",),
+)
+
+# An sshd-like filter: a prefix with a session id, NOFAIL hints, FORGET on disconnect, GAINED on success.
+SESSIONS = FilterSpec(
+    prefregex=r"^\s*<F-MLFID>\S+ app\[\d+\]:</F-MLFID> <F-CONTENT>.+</F-CONTENT>$",
+    failregex=(
+        r"^Failed password for <F-USER>\S+</F-USER> from <HOST>$",
+        r"^<F-NOFAIL>Connection from</F-NOFAIL> <HOST>$",
+        r"^<F-NOFAIL>hint</F-NOFAIL> user <F-USER>\S+</F-USER>$",
+        r"^Bad user <F-USER>\S+</F-USER>$",
+        r"^<F-MLFFORGET>Disconnected</F-MLFFORGET>$",
+        r"^<F-MLFFORGET><F-MLFGAINED>Accepted</F-MLFGAINED></F-MLFFORGET> for <F-USER>\S+</F-USER>$",
+    ),
+)
+
+MULTI = FilterSpec(
+    failregex=(r"^\s*begin <F-ID>\d+</F-ID><SKIPLINES>^\s*end \S+ from <HOST>$", r"^\s*single from <HOST>$"),
+    ignoreregex=(r"^\s*end allowed",),
+    maxlines=3,
+)
+
+
+def run(spec: FilterSpec, lines: list[str], **kw: object) -> list[LineOutcome]:
+    m = Matcher(spec, detector=StubDetector(), **kw)  # type: ignore[arg-type]
+    return [m.process(line, NOW, n) for n, line in enumerate(lines, 1)]
+
+
+def brief(outcomes: list[LineOutcome]) -> list[tuple[object, ...]]:
+    return [
+        (o.lineno, o.kind, o.failregex, [(f.fid, f.ip, f.time, f.lines, dict(f.groups)) for f in o.failures])
+        for o in outcomes
+    ]
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        (
+            "Mar  1 10:00:00 auth failed for bob from 192.0.2.1",
+            (MATCHED, (0,), [("192.0.2.1", "192.0.2.1", T("10:00:00"), "bob")]),
+        ),
+        (
+            "Mar  1 10:00:00 auth failed for bob from ::ffff:192.0.2.1",
+            (MATCHED, (0,), [("192.0.2.1", "192.0.2.1", T("10:00:00"), "bob")]),
+        ),
+        (
+            "Mar  1 10:00:00 auth failed for bob from 2001:DB8::0:1",
+            (MATCHED, (0,), [("2001:db8::1", "2001:db8::1", T("10:00:00"), "bob")]),
+        ),
+        ("Mar  1 10:00:00 auth failed for bob from 10.0.0.7", (IGNORED, (), [])),
+        (
+            "Mar  1 10:00:00 bad key from 192.0.2.9 id k77",
+            (MATCHED, (1,), [("k77", "192.0.2.9", T("10:00:00"), None)]),
+        ),
+        ("Mar  1 10:00:00 something else", (MISSED, (), [])),
+        # no date, no earlier date within a minute of now: it matches, but has no time to count
+        ("auth failed for bob from 192.0.2.1", (MATCHED, (0,), [])),
+    ],
+)
+def test_single_lines(line: str, expected: tuple[object, ...]) -> None:
+    (o,) = run(SIMPLE, [line])
+    got = (o.kind, o.failregex, [(f.fid, f.ip, f.time, f.group("user")) for f in o.failures])
+    assert got == expected
+
+
+def test_failure_keeps_the_whole_line_and_groups() -> None:
+    (o,) = run(SIMPLE, ["Mar  1 10:00:00 auth failed for bob from 192.0.2.1"])
+    (f,) = o.failures
+    assert f.lines == ("Mar  1 10:00:00 auth failed for bob from 192.0.2.1",)
+    assert dict(f.groups) == {"user": "bob", "ip4": "192.0.2.1"}
+    assert (f.lineno, f.regex_index, o.template) == (1, 0, "MON Day H:M:S")
+
+
+def test_dateless_line_uses_recent_last_date() -> None:
+    m = Matcher(SIMPLE, detector=StubDetector())
+    m.process("Mar  1 11:59:30 noise", NOW, 1)
+    o = m.process("auth failed for bob from 192.0.2.1", NOW, 2)
+    (f,) = o.failures
+    assert f.time == T("11:59:30")
+    assert f.lines == (
+        "Mar  1 11:59:30auth failed for bob from 192.0.2.1",
+    )  # upstream prefixes the date text
+
+
+def test_live_mode_takes_now_and_stops_at_first_failure() -> None:
+    spec = FilterSpec(failregex=(r"from <HOST>", r"failed .* <HOST>"))
+    m = Matcher(spec, detector=StubDetector(), check_all=False, live=True)
+    o = m.process("Mar  1 10:00:00 failed from 192.0.2.1", NOW, 1)
+    assert [(f.fid, f.time, f.regex_index) for f in o.failures] == [("192.0.2.1", NOW, 0)]
+    all_regexes = Matcher(spec, detector=StubDetector()).process(
+        "Mar  1 10:00:00 failed from 192.0.2.1", NOW, 1
+    )
+    assert all_regexes.failregex == (0, 1)
+
+
+@pytest.mark.parametrize(
+    ("usedns", "text", "fids"),
+    [
+        ("warn", "host.example", ["192.0.2.50", "2001:db8::50"]),
+        ("yes", "192.0.2.8", ["192.0.2.8"]),
+        ("no", "host.example", []),
+        ("raw", "host.example", ["host.example"]),
+    ],
+)
+def test_usedns(usedns: str, text: str, fids: list[str]) -> None:
+    asked: list[str] = []
+
+    def resolver(name: str) -> list[str]:
+        asked.append(name)
+        return ["192.0.2.50", "2001:DB8::50", "192.0.2.50", "junk"]
+
+    spec = FilterSpec(failregex=(r"^\s*login from <DNS>$",), usedns=usedns)
+    m = Matcher(spec, detector=StubDetector(), resolver=resolver)
+    o = m.process(f"Mar  1 10:00:00 login from {text}", NOW, 1)
+    assert [f.fid for f in o.failures] == fids
+    assert asked == (["host.example"] if usedns in ("yes", "warn") and text == "host.example" else [])
+
+
+def test_sessions() -> None:
+    """Expectations checked against fail2ban 1.0.2's Filter with the same regexes."""
+    lines = [
+        "Mar  1 10:00:00 h app[1]: Connection from 192.0.2.1",  # nofail: remembered, not a failure
+        "Mar  1 10:00:01 h app[1]: Bad user eve",  # no address of its own: takes the session's
+        "Mar  1 10:00:02 h app[2]: Connection from 192.0.2.2",
+        "Mar  1 10:00:03 h app[2]: Accepted for alice",  # gained: session 2 is forgotten, nothing counted
+        "Mar  1 10:00:04 h app[2]: Bad user mallory",  # no session any more: pending, no failure
+        "Mar  1 10:00:05 h app[1]: Disconnected",
+        "Mar  1 10:00:06 h app[1]: Bad user eve",  # session 1 was forgotten: pending again
+    ]
+    got = [(o.kind, [(f.fid, f.lines) for f in o.failures]) for o in run(SESSIONS, lines)]
+    assert got == [
+        (IGNORED, []),
+        (
+            MATCHED,
+            [
+                (
+                    "192.0.2.1",
+                    (
+                        "Mar  1 10:00:00 h app[1]: Connection from 192.0.2.1",
+                        "Mar  1 10:00:01 h app[1]: Bad user eve",
+                    ),
+                )
+            ],
+        ),
+        (IGNORED, []),
+        (IGNORED, []),
+        (MATCHED, []),
+        # FORGET without NOFAIL is itself a failure of the session's address; only its own line is kept
+        (MATCHED, [("192.0.2.1", ("Mar  1 10:00:05 h app[1]: Disconnected",))]),
+        (MATCHED, []),
+    ]
+
+
+def test_multiline_buffer_and_skiplines() -> None:
+    lines = [
+        "Mar  1 10:00:00 begin 7",
+        "Mar  1 10:00:01 noise",
+        "Mar  1 10:00:02 end x from 192.0.2.3",
+        "Mar  1 10:00:03 single from 192.0.2.4",
+    ]
+    got = brief(run(MULTI, lines))
+    assert got[2][3] == [
+        (
+            "7",
+            "192.0.2.3",
+            T("10:00:02"),
+            ("Mar  1 10:00:00 begin 7", "Mar  1 10:00:02 end x from 192.0.2.3"),
+            # as upstream's ticket data: the skipped text, and "ip" since the id is not the address
+            {"fid": "7", "skiplines0": " noise\n", "ip4": "192.0.2.3", "ip": "192.0.2.3"},
+        )
+    ]
+    assert got[3][3] == [
+        (
+            "192.0.2.4",
+            "192.0.2.4",
+            T("10:00:03"),
+            ("Mar  1 10:00:03 single from 192.0.2.4",),
+            {"ip4": "192.0.2.4"},
+        )
+    ]
+
+
+def test_long_lines_are_cut_and_counted() -> None:
+    m = Matcher(SIMPLE, detector=StubDetector())
+    o = m.process("Mar  1 10:00:00 auth failed for " + "b" * MAX_LINE + " from 192.0.2.1", NOW, 1)
+    assert (o.kind, len(o.line), m.truncated) == (MISSED, MAX_LINE, 1)
+
+
+# --- scan() against process() ----------------------------------------------------------------------------------
+
+_SESSION_MSGS = [
+    "Connection from {ip}",
+    "Failed password for {user} from {ip}",
+    "hint user {user}",
+    "Bad user {user}",
+    "Disconnected",
+    "Accepted for {user}",
+    "noise about {user}",
+    "Failed password for {user} from {ip} trailing",
+]
+_SIMPLE_MSGS = [
+    "auth failed for {user} from {ip}",
+    "auth failed for {user} from 10.0.0.{n}",
+    "bad key from {ip} id k{n}",
+    "begin {n}",
+    "end y from {ip}",
+    "end allowed from {ip}",
+    "single from {ip}",
+    "cron job {n}",
+]
+
+_line = st.tuples(
+    st.integers(0, 7),
+    st.integers(0, 3),
+    st.sampled_from(["192.0.2.1", "192.0.2.2", "2001:db8::9", "::ffff:192.0.2.1", "host.example"]),
+    st.sampled_from(["bob", "eve", "root"]),
+    st.integers(0, 59),
+    st.booleans(),
+)
+
+
+def _render(templates: list[str], item: tuple[int, int, str, str, int, bool], session: bool) -> str:
+    kind, pid, ip, user, sec, dated = item
+    msg = templates[kind].format(ip=ip, user=user, n=pid)
+    prefix = f"h app[{pid}]: " if session else ""
+    return (f"Mar  1 11:59:{sec:02d} " if dated else "") + prefix + msg
+
+
+@pytest.mark.parametrize(
+    ("spec", "templates", "session"),
+    [(SESSIONS, _SESSION_MSGS, True), (SIMPLE, _SIMPLE_MSGS, False), (MULTI, _SIMPLE_MSGS, False)],
+    ids=["mlfid", "simple", "maxlines3"],
+)
+@settings(max_examples=60, deadline=None)
+@given(items=st.lists(_line, max_size=40), keep=st.booleans(), trailing=st.booleans())
+def test_scan_equals_process(
+    spec: FilterSpec,
+    templates: list[str],
+    session: bool,
+    items: list[tuple[int, int, str, str, int, bool]],
+    keep: bool,
+    trailing: bool,
+) -> None:
+    lines = [_render(templates, item, session) for item in items]
+    expected = run(spec, lines)
+    scanner = Matcher(spec, detector=StubDetector())
+    stats = ScanStats()
+    chunk = "\n".join(lines) + ("\n" if trailing and lines else "")
+    got = scanner.scan(chunk, NOW, 1, stats, keep_missed=keep)
+    assert got == [o for o in expected if keep or o.kind != MISSED]
+    assert (stats.lines, stats.matched, stats.ignored, stats.missed) == (
+        len(lines),
+        sum(o.kind == MATCHED for o in expected),
+        sum(o.kind == IGNORED for o in expected),
+        sum(o.kind == MISSED for o in expected),
+    )
+    hits = [0] * len(spec.failregex)
+    for o in expected:
+        for i in o.failregex:
+            hits[i] += 1
+    assert stats.failregex_hits == hits
+    assert stats.template_hits == (
+        {"MON Day H:M:S": sum(1 for i in items if i[5])} if any(i[5] for i in items) else {}
+    )
+
+
+def test_scan_in_chunks_equals_one_chunk() -> None:
+    lines = [
+        _render(_SESSION_MSGS, (k % 8, k % 3, "192.0.2.1", "bob", k % 60, k % 5 != 0), True)
+        for k in range(200)
+    ]
+    one = Matcher(SESSIONS, detector=StubDetector()).scan("\n".join(lines), NOW, 1, ScanStats())
+    parts = Matcher(SESSIONS, detector=StubDetector())
+    stats = ScanStats()
+    got = parts.scan("\n".join(lines[:77]) + "\n", NOW, 1, stats) + parts.scan(
+        "\n".join(lines[77:]), NOW, 78, stats
+    )
+    assert got == one
+    assert stats.lines == 200
