@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from banjail.config.ini import InterpolationError, Tree
+from banjail.config.ini import InterpolationError, ParsedFile, Tree
 from banjail.config.overlay import Overlay, Source
 from banjail.config.schema import ActionSpec
 from banjail.config.tags import TagError, substitute
@@ -146,12 +146,14 @@ def _get(
         return None
 
 
-def _locate(name: str, kind: str, config_dir: Path, stock_dir: Path) -> tuple[Overlay, list[Source], str]:
+def _locate(
+    name: str, kind: str, config_dir: Path, stock_dir: Path, cache: dict[Path, ParsedFile]
+) -> tuple[Overlay, list[Source], str]:
     """Find the files of filter/action `name`; returns the overlay, top-level sources and the main file."""
     directory = f"{kind}.d"
     if "/" not in name:
         stem = name.removesuffix(".conf").removesuffix(".local")
-        overlay = Overlay(config_dir, stock_dir)
+        overlay = Overlay(config_dir, stock_dir, cache=cache)
         sources = overlay.name_sources(f"{directory}/{stem}")
         if not sources:
             raise ConfigError(
@@ -168,19 +170,24 @@ def _locate(name: str, kind: str, config_dir: Path, stock_dir: Path) -> tuple[Ov
         raise ConfigError(Problem(f"{kind} file {name!r} not found", fix="check the path"))
     found = found.resolve()
     if found.parent.name == directory:
-        overlay = Overlay(found.parent.parent, stock_dir)
+        overlay = Overlay(found.parent.parent, stock_dir, cache=cache)
         sources = overlay.name_sources(f"{directory}/{found.name.rsplit('.', 1)[0]}")
         return overlay, sources, str(found)
-    overlay = Overlay(config_dir, stock_dir)
+    overlay = Overlay(config_dir, stock_dir, cache=cache, include_fallback=directory)
     return overlay, [Source(str(found), found, False)], str(found)
 
 
 def read_definition_file(
-    name: str, kind: str, config_dir: Path, stock_dir: Path, problems: list[Problem]
+    name: str,
+    kind: str,
+    config_dir: Path,
+    stock_dir: Path,
+    problems: list[Problem],
+    cache: dict[Path, ParsedFile] | None = None,
 ) -> tuple[Tree, str]:
     """Read filter/action `name` (kind "filter" or "action") with its .d, .local and includes; returns the merged
     tree and the main file's path. Syntax problems are appended; a missing file raises ConfigError."""
-    overlay, sources, main = _locate(name, kind, config_dir, stock_dir)
+    overlay, sources, main = _locate(name, kind, config_dir, stock_dir, {} if cache is None else cache)
     tree = overlay.read(sources)
     problems.extend(tree.problems)
     return tree, main
@@ -194,9 +201,10 @@ def filter_from(
     jail_options: dict[str, str],
     backend: str,
     problems: list[Problem],
+    cache: dict[Path, ParsedFile] | None = None,
 ) -> FilterSpec:
     """load_filter's work, appending problems instead of raising (for load_config, which collects them all)."""
-    tree, main = read_definition_file(name, "filter", config_dir, stock_dir, problems)
+    tree, main = read_definition_file(name, "filter", config_dir, stock_dir, problems, cache)
     if not args.get("logtype") and "logtype" not in tree.sections.get(DEFINITION, {}):
         args = {**args, "logtype": "journal" if backend.startswith("systemd") else "file"}
     resolved = resolve(tree, main, wanted=FILTER_OPTIONS, args=args, outer=jail_options, problems=problems)
@@ -258,6 +266,7 @@ def action_from(
     jail_options: dict[str, str],
     jail: str,
     problems: list[Problem],
+    cache: dict[Path, ParsedFile] | None = None,
 ) -> ActionSpec:
     """load_action's work, appending problems instead of raising."""
     args = dict(args)
@@ -272,7 +281,7 @@ def action_from(
         if label != jail:
             actname += label[len(jail) :] if label.startswith(jail) else "-" + label
         args["actname"] = actname
-    tree, main = read_definition_file(name, "action", config_dir, stock_dir, problems)
+    tree, main = read_definition_file(name, "action", config_dir, stock_dir, problems, cache)
     resolved = resolve(
         tree,
         main,

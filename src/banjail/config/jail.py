@@ -26,7 +26,7 @@ from banjail.config.definition import (
     resolve,
     split_lines,
 )
-from banjail.config.ini import Entry, InterpolationError, Tree
+from banjail.config.ini import Entry, InterpolationError, ParsedFile, Tree
 from banjail.config.overlay import INCLUDES, STOCK_DIR, Overlay
 from banjail.config.schema import ActionSpec, Config, JailConfig, ServerConfig
 from banjail.config.tags import extract_options, split_with_options
@@ -90,12 +90,14 @@ def load_config(config_dir: Path | str = "/etc/fail2ban", *, stock_dir: Path = S
     tree.defaults["fail2ban_confpath"] = Entry(str(root))
     referenced = _references(tree)
     jails: list[JailConfig] = []
+    cache: dict[Path, ParsedFile] = {}  # filter and action files parsed once for all jails
     for name in list(tree.sections):
         if name == INCLUDES:
             continue
-        jail = _jail(tree, name, root, stock_dir, referenced, problems)
+        jail = _jail(tree, name, root, stock_dir, referenced, problems, cache)
         if jail is not None:
             jails.append(jail)
+    _warn_default_typos(tree, referenced, problems)
     unique = list(dict.fromkeys(problems))
     errors = [p for p in unique if p.severity == "error"]
     if errors:
@@ -209,7 +211,13 @@ def _references(tree: Tree) -> set[str]:
 
 
 def _jail(
-    tree: Tree, name: str, root: Path, stock_dir: Path, referenced: set[str], problems: list[Problem]
+    tree: Tree,
+    name: str,
+    root: Path,
+    stock_dir: Path,
+    referenced: set[str],
+    problems: list[Problem],
+    cache: dict[Path, ParsedFile],
 ) -> JailConfig | None:
     reader = _Reader(tree, name, problems)
     if not reader.boolean("enabled", False):
@@ -220,7 +228,7 @@ def _jail(
     filter_name, filter_args = _spec(filter_text, tree, name, "filter", problems)
     if filter_name:
         try:
-            ftree, main = read_definition_file(filter_name, "filter", root, stock_dir, [])
+            ftree, main = read_definition_file(filter_name, "filter", root, stock_dir, [], cache)
         except ConfigError as exc:
             problems += [_in_jail(p, tree, name, "filter", filter_text) for p in exc.problems]
             filter_name = ""
@@ -248,9 +256,22 @@ def _jail(
         if found is not None:
             options[option] = found
     spec = None
+    if not filter_text.strip():
+        entry = tree.entry(name, "filter") or tree.entry(name, "enabled")
+        problems.append(
+            Problem(
+                "no filter set: this jail reads its logs but can never ban",
+                entry.file if entry else "",
+                entry.line if entry else 0,
+                name,
+                "filter",
+                fix="set filter = <name of a file in filter.d>",
+                severity="warning",
+            )
+        )
     if filter_name:
         try:
-            spec = filter_from(filter_name, filter_args, root, stock_dir, options, backend, problems)
+            spec = filter_from(filter_name, filter_args, root, stock_dir, options, backend, problems, cache)
         except ConfigError as exc:
             problems += exc.problems
     actions: list[str] = []
@@ -262,7 +283,7 @@ def _jail(
         actions.append(item)
         try:
             action_specs.append(
-                action_from(action_name, action_args, root, stock_dir, options, name, problems)
+                action_from(action_name, action_args, root, stock_dir, options, name, problems, cache)
             )
         except ConfigError as exc:
             problems += [_in_jail(p, tree, name, "action", item) for p in exc.problems]
@@ -363,3 +384,31 @@ def _warn_unknown(tree: Tree, jail: str, referenced: set[str], problems: list[Pr
                 "warning",
             )
         )
+
+
+def _warn_default_typos(tree: Tree, referenced: set[str], problems: list[Problem]) -> None:
+    # [DEFAULT] legitimately holds helper values for interpolation, so only near-misses of real options are
+    # reported there (bantime.incremnt, maxretrys): those are almost certainly typos that silently do nothing.
+    for option, entry in tree.defaults.items():
+        if (
+            option in JAIL_OPTIONS
+            or option in HELPER_OPTIONS
+            or option in referenced
+            or option.startswith(("action_", "__"))
+            or not entry.file
+        ):
+            continue
+        close = difflib.get_close_matches(option, JAIL_OPTIONS, n=1, cutoff=0.8)
+        if close:
+            problems.append(
+                Problem(
+                    "unknown option: banjail does not use it and no other option refers to it",
+                    entry.file,
+                    entry.line,
+                    "DEFAULT",
+                    option,
+                    entry.value,
+                    f"did you mean {close[0]}?",
+                    "warning",
+                )
+            )

@@ -39,7 +39,11 @@ class Overlay:
     config_dir: Path
     stock_dir: Path = STOCK_DIR
     notices: list[str] = field(default_factory=list)
-    _cache: dict[Path, ParsedFile] = field(default_factory=dict)
+    # Parsed files by path; callers reading many names in one go (load_config) share one dict.
+    cache: dict[Path, ParsedFile] = field(default_factory=dict)
+    # For a file outside both trees: where a bare include name (`common.conf`) is looked up in the overlay when
+    # it is not beside the file ("filter.d" for a user's own filter file), so such a filter can reuse the library.
+    include_fallback: str = ""
 
     def conf(self, rel: str) -> Source | None:
         """The `.conf` (or any non-.local) file `rel`, from the config dir, else the stock tree."""
@@ -86,9 +90,9 @@ class Overlay:
         ]
 
     def parsed(self, source: Source) -> ParsedFile:
-        cached = self._cache.get(source.path)
+        cached = self.cache.get(source.path)
         if cached is None:
-            cached = self._cache[source.path] = read_file(source.path)
+            cached = self.cache[source.path] = read_file(source.path)
         return cached
 
     def read(self, sources: list[Source]) -> Tree:
@@ -180,4 +184,8 @@ class Overlay:
             except (ValueError, OSError):
                 continue
             return self.source(rel)
-        return Source(str(path), path, False) if path.is_file() else None
+        if path.is_file():
+            return Source(str(path), path, False)
+        if self.include_fallback and "/" not in name:
+            return self.source(f"{self.include_fallback}/{name}")
+        return None

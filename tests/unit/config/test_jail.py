@@ -194,6 +194,31 @@ def test_every_bad_value_is_reported_at_once(etc: Path) -> None:
             ),
         ),
         (
+            "[DEFAULT]\nbantime.incremnt = true\nmy_helper = 1\n",
+            Problem(
+                "unknown option: banjail does not use it and no other option refers to it",
+                "{f}",
+                2,
+                "DEFAULT",
+                "bantime.incremnt",
+                "true",
+                "did you mean bantime.increment?",
+                "warning",
+            ),
+        ),
+        (
+            "[sshd]\nfilter =\n",
+            Problem(
+                "no filter set: this jail reads its logs but can never ban",
+                "{f}",
+                2,
+                "sshd",
+                "filter",
+                fix="set filter = <name of a file in filter.d>",
+                severity="warning",
+            ),
+        ),
+        (
             "[sshd]\nfrobnicate = 1\n",
             Problem(
                 "unknown option: banjail does not use it and no other option refers to it",

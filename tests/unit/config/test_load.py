@@ -319,3 +319,12 @@ def test_action_names_are_unique_per_jail(etc: Path, spec: str, name: str) -> No
 def test_python_action(etc: Path) -> None:
     action = load_action("smtp.py[host=x]", config_dir=etc, stock_dir=etc, jail="j")
     assert (action.name, action.python, action.options) == ("smtp", True, {"host": "x"})
+
+
+def test_foreign_file_falls_back_to_the_filter_library_for_bare_includes(etc: Path, tmp_path: Path) -> None:
+    # Upstream silently loses common.conf here and then fails on %(__prefix)s; banjail finds it in filter.d.
+    other = tmp_path / "home"
+    other.mkdir()
+    (other / "mine.conf").write_text(FILTER)
+    spec = load(etc, str(other / "mine.conf"))
+    assert spec.prefregex == r"^food\[\d+\]: <F-CONTENT>.+</F-CONTENT>$"
