@@ -13,7 +13,8 @@ Tables (the same layout as upstream's, so either program can open the other's fi
                                     {"matches": [...], "failures": n, <failure groups>}
 * bips(ip, jail, ...same)        -- the newest ban of each (ip, jail): what restore and bantime.increment read
 
-Durability: WAL journal, synchronous FULL, one transaction per call, committed before the call returns.
+Durability: WAL journal, synchronous FULL (NORMAL with fsync=False), one transaction per call, committed before
+the call returns.
 """
 
 from __future__ import annotations
@@ -82,9 +83,12 @@ class SqliteStore:
     """The Store on an SQLite file (or ":memory:"). Opening creates the schema when the file is new, upgrades an
     upstream v3 database, and refuses anything else with a StoreError that says what to do."""
 
-    def __init__(self, path: str, *, max_matches: int = 10, unknown_bantime: float = 600) -> None:
+    def __init__(
+        self, path: str, *, max_matches: int = 10, unknown_bantime: float = 600, fsync: bool = True
+    ) -> None:
         """max_matches bounds the log lines kept per ban (dbmaxmatches; 0 keeps none); unknown_bantime is the
-        length given to bans a pre-v3 database recorded without one (upstream's marker -2)."""
+        length given to bans a pre-v3 database recorded without one (upstream's marker -2). With fsync (the
+        default) a commit also survives power loss; without, it survives any crash of the process only."""
         self.path = path
         self.max_matches = max_matches
         self.unknown_bantime = unknown_bantime
@@ -96,7 +100,7 @@ class SqliteStore:
             self._db.execute("PRAGMA foreign_keys = ON")
             if path != ":memory:":
                 self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute("PRAGMA synchronous = FULL")
+            self._db.execute("PRAGMA synchronous = FULL" if fsync else "PRAGMA synchronous = NORMAL")
             self._open_schema()
         except sqlite3.DatabaseError as exc:
             raise StoreError(

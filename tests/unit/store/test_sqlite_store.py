@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import signal
 import sqlite3
 import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -286,3 +289,35 @@ def test_upstream_reads_a_database_banjail_wrote(tmp_path: Path) -> None:
     again = SqliteStore(str(path))
     assert [b.fid for b in again.active_bans(NOW)] == ["2001:db8::5", "192.0.2.2", "192.0.2.1"]
     again.close()
+
+
+WRITER = """
+import sys
+from banjail.model import Ban
+from banjail.store.sqlite import SqliteStore
+store = SqliteStore(sys.argv[1], fsync=sys.argv[2] == "1")
+for i in range(100000):
+    fid = "10.%d.%d.%d" % (i >> 16 & 255, i >> 8 & 255, i & 255)
+    store.add_ban(Ban("sshd", fid, fid, 1.7e9, 1.7e9 + 600, 1, 3, ("line",)))
+    print(fid, flush=True)
+"""
+
+
+@pytest.mark.parametrize("trial", range(4))
+def test_a_reported_ban_survives_kill_9(tmp_path: Path, trial: int) -> None:
+    path = tmp_path / "db.sqlite3"
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(path), str(trial % 2)], stdout=subprocess.PIPE, text=True
+    )
+    assert writer.stdout is not None
+    first = writer.stdout.readline()  # the store is open and writing
+    time.sleep(0.05 + 0.05 * trial)
+    writer.send_signal(signal.SIGKILL)
+    reported = [first.strip(), *(line.strip() for line in writer.stdout)]
+    writer.wait()
+    store = SqliteStore(str(path))
+    stored = {b.fid for b in store.active_bans(1.7e9)}
+    store.close()
+    assert len(reported) > 1
+    assert set(reported) <= stored
+    assert len(stored) - len(reported) <= 1  # at most the one committed but not yet printed
