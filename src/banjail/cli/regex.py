@@ -16,6 +16,7 @@ import os
 import re
 import sys
 import time
+from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TextIO
@@ -31,7 +32,7 @@ from banjail.errors import BanjailError
 from banjail.filter.datedetect import DateDetector
 from banjail.filter.matcher import Matcher
 from banjail.filter.outcome import IGNORED, MISSED, LineOutcome, ScanStats
-from banjail.model import FilterSpec
+from banjail.model import Failure, FilterSpec
 
 ERROR_EXIT = 255
 # Upstream lists at most this many example lines of a kind (missed, ignored) unless -L sets another bound.
@@ -40,15 +41,19 @@ DEFAULT_BOUND = 20
 
 class _Collector:
     """Keeps what the report and the failure printer need from the matcher's outcomes, and nothing else: example
-    lines only up to the bound upstream prints, failures only when printing them or in verbose mode."""
+    lines only up to the bound upstream prints, failures only when printing them or in verbose mode, and with
+    multi-line buffers the last `maxlines` missed lines (a later failure may consume them)."""
 
-    def __init__(self, opts: Options, multiline: bool, rows: list[str]) -> None:
+    def __init__(self, opts: Options, maxlines: int, rows: list[str]) -> None:
         self.opts = opts
         self.bound = opts.maxlines or DEFAULT_BOUND
-        self.multiline = multiline
+        self.multiline = maxlines > 1
         self.matched: list[str] = []
         self.ignored: list[str] = []
         self.missed: list[str] = []
+        # Upstream counts a buffered line that a multi-line failure consumed as matched, not missed.
+        self.reclaimed = 0
+        self._recent: deque[str] = deque(maxlen=maxlines)
         self.hits: dict[int, list[report.Hit]] = {}
         self.rows = rows  # output rows for -o/--json, flushed by the caller after each chunk
         self.printer: Formatter | None = None
@@ -58,21 +63,27 @@ class _Collector:
             self.printer = formatter(opts.out)
 
     def wants_missed(self, missed_so_far: int) -> bool:
-        """Whether the next chunk's missed lines may still be printed (asking the matcher for missed outcomes
-        costs an object per line, so only while they can be)."""
-        if self.opts.quiet or self.opts.print_no_missed:
+        """Whether the matcher should return missed outcomes for the next run of lines: while they may still be
+        printed, or always with multi-line buffers (asking costs an object per line, so only then)."""
+        if self.opts.quiet:
             return False
-        return self.opts.print_all_missed or missed_so_far <= self.bound
+        if self.multiline:
+            return True
+        if self.opts.print_no_missed:
+            return False
+        return self.opts.print_all_missed or missed_so_far - self.reclaimed <= self.bound
 
     def take(self, outcomes: Sequence[LineOutcome], missed_before: int, ignored_before: int) -> None:
         opts = self.opts
-        missed_n, ignored_n = missed_before, ignored_before
+        missed_n, ignored_n = missed_before - self.reclaimed, ignored_before
         limit = self.bound + 1  # upstream keeps one line more than it may print
         for outcome in outcomes:
             kind = outcome.kind
             if kind == MISSED:
                 missed_n += 1
-                if opts.print_all_missed or missed_n <= limit:
+                if self.multiline:
+                    self._recent.append(outcome.line)
+                if not opts.print_no_missed and (opts.print_all_missed or missed_n <= limit):
                     self.missed.append(outcome.line)
                 continue
             if kind == IGNORED:
@@ -80,9 +91,11 @@ class _Collector:
                 if not opts.print_no_ignored and (opts.print_all_ignored or ignored_n <= limit):
                     self.ignored.append(outcome.line)
                 continue
+            failures = outcome.failures
+            if self.multiline and failures:
+                missed_n -= self._reclaim(failures)
             if opts.print_all_matched:
                 self.matched.append(outcome.line)
-            failures = outcome.failures
             if self.printer is not None:
                 for failure in failures:
                     self.rows.extend(self.printer(failure))
@@ -90,17 +103,21 @@ class _Collector:
                 for n, failure in enumerate(failures):
                     hit = report.Hit(failure.fid, failure.time, n > 1)
                     self.hits.setdefault(failure.regex_index, []).append(hit)
-            if self.multiline and failures:
-                self._reclaim(outcome)
 
-    def _reclaim(self, outcome: LineOutcome) -> None:
-        # Earlier buffered lines that a multi-line failure consumed were listed as missed when they were read.
-        for failure in outcome.failures:
+    def _reclaim(self, failures: Sequence[Failure]) -> int:
+        """Move the earlier missed lines these failures consumed to matched; returns how many."""
+        moved = 0
+        for failure in failures:
             for line in failure.lines[:-1]:
-                if line in self.missed:
-                    self.missed.remove(line)
+                if line in self._recent:
+                    self._recent.remove(line)
+                    moved += 1
+                    if line in self.missed:
+                        self.missed.remove(line)
                     if self.opts.print_all_matched:
                         self.matched.append(line)
+        self.reclaimed += moved
+        return moved
 
 
 def _echo_filter_settings(resolved: Resolved, opts: Options) -> list[str]:
@@ -233,7 +250,7 @@ def run(opts: Options, stdout: TextIO, stderr: TextIO) -> int:
     progress: Progress = progress_for(size, stderr) if source.kind == FILE else NoProgress()
     now = time.time() if opts.now is None else opts.now
     rows: list[str] = []
-    collector = _Collector(opts, spec.maxlines > 1, rows)
+    collector = _Collector(opts, spec.maxlines, rows)
     stats = ScanStats()
     started = time.perf_counter()
     try:
@@ -290,7 +307,12 @@ def _results(
         ignoreregex=counts(matcher.ignoreregex, stats.ignoreregex_hits, {}),
         # In the order the detector tries its templates at the end, as upstream lists them.
         templates=tuple((t.name, stats.template_hits.get(t.name, 0)) for t in detector.templates),
-        counts=report.LineCounts(stats.lines, stats.ignored, stats.matched, stats.missed),
+        counts=report.LineCounts(
+            stats.lines,
+            stats.ignored,
+            stats.matched + collector.reclaimed,
+            stats.missed - collector.reclaimed,
+        ),
         listing=listing,
         # Not yet part of the Matcher/ScanStats contract: shown when the matcher offers them.
         prefregex=pref.pattern.pattern if pref is not None else "",
