@@ -80,6 +80,15 @@ def load_config(config_dir: Path | str = "/etc/fail2ban", *, stock_dir: Path = S
     """
     root = Path(config_dir)
     problems: list[Problem] = []
+    if not root.is_dir():
+        problems.append(
+            Problem(
+                f"config directory {root} does not exist; only banjail's stock configuration is used",
+                str(root),
+                fix="create it, or pass the right directory with -c",
+                severity="warning",
+            )
+        )
     overlay = Overlay(root, stock_dir)
     server_tree = overlay.read_name("fail2ban")
     problems += server_tree.problems

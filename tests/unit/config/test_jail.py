@@ -281,3 +281,20 @@ def test_server_options_bad_values(etc: Path) -> None:
             "is not a whole number", f, 2, "Definition", "dbmaxmatches", "lots", "use digits only, e.g. 5"
         )
     ]
+
+
+def test_missing_config_dir_falls_back_to_stock_with_a_warning(tmp_path: Path) -> None:
+    config_dir = tmp_path / "absent"
+    stock = tmp_path / "stock"
+    stock.mkdir()
+    (stock / "jail.conf").write_text("[DEFAULT]\nenabled = false\n[sshd]\n")
+    config = load_config(config_dir, stock_dir=stock)
+    assert config.jails == ()
+    assert config.warnings == (
+        Problem(
+            f"config directory {config_dir} does not exist; only banjail's stock configuration is used",
+            str(config_dir),
+            fix="create it, or pass the right directory with -c",
+            severity="warning",
+        ),
+    )
