@@ -49,9 +49,7 @@ def test_str2seconds_accepts_upstream_values(text: str, seconds: float) -> None:
     assert str2seconds(text) == pytest.approx(seconds)
 
 
-HINT = (
-    "(use a number of seconds or terms like 30s, 10m, 1h, 1d, 1w, 1mo, 1y, e.g. 1d12h; -1 means permanent)"
-)
+HINT = "(use a number of seconds or terms like 30s, 10m, 1h, 1d, 1w, 1mo, 1y, e.g. 1d12h; -1 means permanent)"
 
 
 @pytest.mark.parametrize(
@@ -62,7 +60,10 @@ HINT = (
         ("abc", f"invalid time value 'abc': unexpected 'abc' {HINT}"),
         ("1h-", f"invalid time value '1h-': unexpected '-' {HINT}"),
         ("1.2.3", f"invalid time value '1.2.3': unexpected '.3' {HINT}"),
-        ("__import__('os')", f"invalid time value \"__import__('os')\": unexpected \"__import__('os')\" {HINT}"),
+        (
+            "__import__('os')",
+            f"invalid time value \"__import__('os')\": unexpected \"__import__('os')\" {HINT}",
+        ),
         ("2*3", f"invalid time value '2*3': unexpected '*3' {HINT}"),
     ],
 )
