@@ -57,6 +57,7 @@ class Row:
     speed: Measurement  # the run whose wall time and RSS are reported
     comparison: Comparison | None
     note: str = ""
+    json_run: Measurement | None = None  # banjail's --json run, which gave the failures
 
     @property
     def lines_per_s(self) -> float:
@@ -154,7 +155,7 @@ def _banjail_row(variant: str, fmt: str, mode: str, lines: int, log: Path, empty
     if up_keys is None:
         return Row(variant, fmt, mode, lines, speed, None, "upstream failed: nothing to compare")
     comparison = failures.compare(up_keys, list(failures.banjail_json(js.stdout_path)))
-    return Row(variant, fmt, mode, lines, speed, comparison)
+    return Row(variant, fmt, mode, lines, speed, comparison, json_run=js)
 
 
 def _rss_row(variant: str, fmt: str, mode: str, small: tuple[int, Path], big: tuple[int, int], empty: Path,
@@ -207,6 +208,10 @@ def _section(args: argparse.Namespace, rows: list[Row], rss_rows: list[tuple[str
             "tool": r.tool, "format": r.fmt, "mode": r.mode, "lines": r.lines, "lines_per_s": round(r.lines_per_s),
             "ratio": round(ratio, 2), "wall_s": round(r.speed.wall_s, 3), "peak_rss_kb": r.speed.peak_rss_kb,
             "exit": r.speed.returncode, "argv": list(r.speed.argv), "note": r.note,
+            "json_run": None if r.json_run is None else {
+                "wall_s": round(r.json_run.wall_s, 3), "peak_rss_kb": r.json_run.peak_rss_kb,
+                "argv": list(r.json_run.argv),
+            },
             "failures": None if c is None else {
                 "upstream": c.upstream, "banjail": c.banjail, "identical": c.identical, "same_set": c.same_set,
                 "same_seconds": c.same_seconds, "missing": c.missing, "extra": c.extra,
