@@ -40,6 +40,7 @@ class ScanStats:
     matched: int = 0
     ignored: int = 0
     missed: int = 0
+    prefregex_hits: int = 0  # lines the prefregex matched (fail2ban-regex prints `Prefregex: N total`)
     failregex_hits: list[int] = field(default_factory=list)  # per failregex index
     ignoreregex_hits: list[int] = field(default_factory=list)  # per ignoreregex index
     template_hits: dict[str, int] = field(default_factory=dict)  # date template display name -> lines
