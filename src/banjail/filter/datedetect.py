@@ -14,7 +14,7 @@ the cut text and, when the cached DateHit has another span, a new DateHit.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from banjail.errors import ConfigError, Problem, RegexError
@@ -261,8 +261,8 @@ class DateDetector:
     pure apart from that state: it takes `now` and does no I/O.
     """
 
-    __slots__ = ("_entries", "_first_unused", "_last", "_last_time", "_names", "_none", "_offset", "_prev_end",
-                 "_prev_line", "_prev_start")
+    __slots__ = ("_entries", "_fast", "_fast_cache", "_first_unused", "_last", "_last_entry", "_last_hit", "_names",
+                 "_none", "_offset", "_prev", "_streak", "_streak_now")
 
     def __init__(self, patterns: Sequence[str] = (), *, logtimezone: str = "") -> None:
         """patterns: datepattern lines ('%%' already reduced to '%'); none (or only blank ones) means the default
@@ -279,12 +279,15 @@ class DateDetector:
         self._names: set[str] = set()
         self._none = False
         self._last = -1  # index of the template that found the last date
-        # where the last date was found: fail2ban starts with distance 1 and no end
-        self._prev_line = ""
-        self._prev_start = 1
-        self._prev_end = _FAR
+        self._last_entry: _Entry | None = None  # and the template itself
+        self._prev: re.Match[str] | None = None  # where it was found (before any: at 1, no end)
         self._first_unused = 0
-        self._last_time: float | None = None
+        self._last_hit: DateHit | None = None
+        # the fast path: search of the last template when it is anchored, its cache, wins not yet booked
+        self._fast: Callable[[str], re.Match[str] | None] | None = None
+        self._fast_cache: dict[str, tuple[DateHit, float, float]] = {}
+        self._streak = 0
+        self._streak_now = 0.0
         for line in patterns:
             line = line.strip()
             if line:
@@ -308,25 +311,68 @@ class DateDetector:
         An empty date (datepattern {NONE}, or an optional date absent) gives the last date found if it is less
         than a minute older than `now`, else `now`, with an empty span.
         """
-        found = self._locate(line)
+        fast = self._fast
+        if fast is not None:
+            # The common case: the anchored template that won last time wins again. Its statistics are booked
+            # later, in one go (_book), so this path only stores the match.
+            m = fast(line)
+            if m is not None:
+                self._prev = m
+                self._streak += 1
+                self._streak_now = now
+                start, end = m.span(1)
+                if start != end:
+                    cached = self._fast_cache.get(line[start:end])
+                    if cached is not None and cached[1] <= now < cached[2] and cached[0].start == start:
+                        self._last_hit = cached[0]
+                        return cached[0]
+                return self._date(self._entries[self._last], m, line, now)
+            self._book()
+        found = self._locate(line, fast is not None)
         if found is None:
             return None
         m, i = found
         entry = self._entries[i]
-        self._won(m, i, line, now)
+        entry.hits += 1
+        entry.last_used = now
+        entry.distance = m.start()
+        if self._first_unused == i:
+            self._first_unused += 1
+        self._prev = m
+        if i != self._last:
+            self._last = self._promote(i) if i else i
+            self._last_entry = entry
+            self._fast = entry.regex.search if entry.fixed else None
+            self._fast_cache = entry.cache
+        return self._date(entry, m, line, now)
+
+    def _book(self) -> None:
+        """Book the wins of the fast path into the last template's statistics, as if done one by one."""
+        entry = self._last_entry
+        if self._streak and entry is not None and self._prev is not None:
+            entry.hits += self._streak
+            entry.last_used = self._streak_now
+            entry.distance = self._prev.start()
+            if self._first_unused == self._last:
+                self._first_unused += 1
+            self._streak = 0
+
+    def _date(self, entry: _Entry, m: re.Match[str], line: str, now: float) -> DateHit | None:
+        """The date the winning match `m` of `entry` found, from the cache or parsed (and then cached)."""
         start, end = m.span(1)
         if start == end:
-            last = self._last_time
-            return DateHit(last if last is not None and last > now - 60 else now, start, end, entry.name)
+            last = self._last_hit
+            return DateHit(last.time if last is not None and last.time > now - 60 else now, start, end, entry.name)
         text = line[start:end]
         cached = entry.cache.get(text)
-        if cached is not None and cached[1] <= now < cached[2]:
-            hit = cached[0]
-            if hit.start != start or hit.end != end:
-                hit = DateHit(hit.time, start, end, entry.name)
-                entry.cache[text] = (hit, cached[1], cached[2])
-            self._last_time = hit.time
-            return hit
+        if cached is not None:
+            hit, valid_from, valid_until = cached
+            if valid_from <= now < valid_until:
+                if hit.start != start:  # same text (so same length) elsewhere in the line
+                    hit = DateHit(hit.time, start, end, entry.name)
+                    entry.cache[text] = (hit, valid_from, valid_until)
+                self._last_hit = hit
+                return hit
         try:
             parsed = self._parse(entry.defn, m, text, now)
         except (ValueError, KeyError, OverflowError):
@@ -336,7 +382,7 @@ class DateDetector:
             if len(entry.cache) >= _CACHE_MAX:
                 entry.cache.clear()
             entry.cache[text] = (hit, parsed.valid_from, parsed.valid_until)
-        self._last_time = hit.time
+        self._last_hit = hit
         return hit
 
     # --- template list ---------------------------------------------------------------------------------------
@@ -377,7 +423,7 @@ class DateDetector:
     def _same_bounds(self, line: str, start: int, end: int) -> bool:
         """Whether the characters around [start, end) look like those around the last date: outside equal, or
         inside equal and not alphanumeric (a space, a bracket); otherwise the format may have changed."""
-        prev = self._prev_line
+        prev = self._prev.string if self._prev is not None else ""
         before = prev[start - 1:start]
         first = prev[start:start + 1]
         last = prev[end - 1:end] if end > 0 else prev[-1:]
@@ -385,27 +431,27 @@ class DateDetector:
         return ((line[start - 1:start] == before or (line[start:start + 1] == first and not first.isalnum()))
                 and (line[end:end + 1] == after or (line[end - 1:end] == last and not last.isalnum())))
 
-    def _locate(self, line: str) -> tuple[re.Match[str], int] | None:
-        """The match and index of the template that wins `line`, or None."""
+    def _locate(self, line: str, tried_last: bool) -> tuple[re.Match[str], int] | None:
+        """The match and index of the template that wins `line`, or None. tried_last: the last template is
+        anchored and was already tried on the whole line (in vain). Statistics must be booked."""
         entries = self._entries
         count = len(entries)
         reserve: tuple[re.Match[str], int] | None = None
-        skip = -1
         i = self._last
-        if i >= 0:
+        skip = i if tried_last else -1
+        prev_start, prev_end = (self._prev.start(), self._prev.end()) if self._prev is not None else (1, _FAR)
+        if i >= 0 and not tried_last:
             entry = entries[i]
             if entry.fixed:
                 m = entry.regex.search(line)
                 skip = i
+            elif self._same_bounds(line, prev_start, prev_end):
+                m = entry.regex.search(line, prev_start, prev_end)  # only where the last date was
             else:
-                start, end = self._prev_start, self._prev_end
-                if self._same_bounds(line, start, end):
-                    m = entry.regex.search(line, start, end)  # only where the last date was
-                else:
-                    m = entry.regex.search(line)
-                    skip = i
+                m = entry.regex.search(line)
+                skip = i
             if m is not None:
-                if count == 1 or entry.fixed or (m.start() == self._prev_start and m.end() == self._prev_end):
+                if count == 1 or entry.fixed or (m.start() == prev_start and m.end() == prev_end):
                     return m, i
                 reserve = (m, i)  # found elsewhere: the format may have changed, look at all templates
         for j, entry in enumerate(entries):
@@ -419,27 +465,13 @@ class DateDetector:
                 return m, j
             if distance == 0 and entry.hits and not entries[j + 1].hits:
                 return m, j
-            if distance > entry.distance or distance > self._prev_start:
+            if distance > entry.distance or distance > prev_start:
                 # further into the line than before: maybe a date inside the message; keep the nearest
                 if reserve is None or distance < reserve[0].start():
                     reserve = (m, j)
                 continue
             return m, j
         return reserve
-
-    def _won(self, m: re.Match[str], i: int, line: str, now: float) -> None:
-        entry = self._entries[i]
-        entry.hits += 1
-        entry.last_used = now
-        entry.distance = m.start()
-        if self._first_unused == i:
-            self._first_unused += 1
-        self._prev_line = line
-        self._prev_start = m.start()
-        self._prev_end = m.end()
-        if i and i != self._last:
-            i = self._promote(i)
-        self._last = i
 
     def _promote(self, num: int) -> int:
         """Move a template that hit towards the front: to the first unused place or half-way, if it weighs more
