@@ -39,7 +39,7 @@ class Case:
     patterns: list[str]
     lines: list[str]
     logtimezone: str = ""
-    answers: list[object] = field(default_factory=list)
+    nows: list[float] = field(default_factory=list)  # a "now" per line (time passing), else `now` for all
 
 
 def _date_texts(rnd: random.Random, epoch: float) -> list[str]:
@@ -188,12 +188,31 @@ CUSTOM: list[tuple[list[str], list[str], str]] = [
 ]
 
 
+def _passing_time_cases(tz: str, seed: int) -> Iterator[Case]:
+    """Time passes while the same date texts come back: cached answers must follow the roll-over rules."""
+    rnd = random.Random(seed)
+    turns = (1104537600.0, 1136073600.0, 1123970400.0, 1111885200.0)  # new years, a midnight, a DST change
+    for turn in turns:
+        nows = sorted(turn + rnd.uniform(-3 * 86400, 3 * 86400) for _ in range(150))
+        texts = [f"{m} {d:2d} {h:02d}:{mi:02d}:00" for m, d in (("Dec", 31), ("Jan", 1), ("Jan", 2), ("Dec", 30),
+                                                                   ("Aug", 13), ("Aug", 14), ("Mar", 27))
+                 for h in (0, 1, 11, 23) for mi in (0, 59)]
+        lines = [rnd.choice(texts) + " host x" for _ in nows]
+        yield Case(f"{tz}-passing-{int(turn)}", tz, nows[0], [], lines, nows=nows)
+        times = [f"{h:02d}:{mi:02d}:00 x" for h in (0, 1, 2, 11, 12, 22, 23) for mi in (0, 30, 59)]
+        yield Case(f"{tz}-passing-time-{int(turn)}", tz, nows[0], ["{^LN-BEG}%H:%M:%S"],
+                   [rnd.choice(times) for _ in nows], nows=nows)
+        yield Case(f"{tz}-passing-zone-{int(turn)}", tz, nows[0], ["{^LN-BEG}%H:%M:%S"],
+                   [rnd.choice(times) for _ in nows], "UTC-0600", nows)
+
+
 def _custom_cases(tz: str) -> Iterator[Case]:
     for index, (patterns, lines, logtimezone) in enumerate(CUSTOM):
         yield Case(f"{tz}-custom{index}", tz, NOW_2005, patterns, lines, logtimezone)
 
 
-CASES = [*_default_cases(CET, 1), *_custom_cases(CET), *_default_cases(NEW_YORK, 2), *_custom_cases("UTC")]
+CASES = [*_default_cases(CET, 1), *_custom_cases(CET), *_passing_time_cases(CET, 3), *_default_cases(NEW_YORK, 2),
+         *_passing_time_cases(NEW_YORK, 4), *_custom_cases("UTC")]
 _ANSWERED: dict[str, list[object]] = {}
 
 
@@ -206,7 +225,7 @@ def _upstream(case: Case) -> list[object]:
             by_tz.setdefault(c.tz, []).append(c)
         for group in by_tz.values():
             payload = [{"tz": c.tz, "now": c.now, "patterns": c.patterns, "logtimezone": c.logtimezone,
-                        "lines": c.lines} for c in group]
+                        "lines": c.lines, "nows": c.nows} for c in group]
             run = subprocess.run([UPSTREAM_PYTHON, str(ORACLE)], input=json.dumps(payload), capture_output=True,
                                  text=True, check=False, timeout=120)
             if run.returncode:
@@ -244,8 +263,8 @@ def test_same_dates_as_upstream(case: Case, tz_env: None) -> None:
     time.tzset()
     detector = DateDetector(case.patterns, logtimezone=case.logtimezone)
     got: list[object] = []
-    for line in case.lines:
-        hit = detector.find(line, case.now)
+    for line, now in zip(case.lines, case.nows or [case.now] * len(case.lines), strict=True):
+        hit = detector.find(line, now)
         if hit is None:
             got.append(None)
         elif hit.start == hit.end:  # empty date: upstream leaves the time to the filter

@@ -1,6 +1,7 @@
 """Run by /usr/bin/python3 (Debian's fail2ban 1.0.2): read cases as JSON on stdin, print upstream's answers.
 
-Input: [{"tz": TZ, "now": epoch, "patterns": [...], "logtimezone": str, "lines": [...]}, ...]. All cases of one
+Input: [{"tz": TZ, "now": epoch, "patterns": [...], "logtimezone": str, "lines": [...], "nows": [...]}, ...];
+"nows" (optional) gives each line its own "now". All cases of one
 run share the TZ of the first one (TZ is set before fail2ban is imported). Output: for every case, for every line,
 null (no date) or [epoch or null, start, end, template name], in order.
 """
@@ -25,7 +26,9 @@ for case in cases:
     for pattern in case["patterns"]:
         dd.appendTemplate(pattern)
     found = []
-    for line in case["lines"]:
+    nows = case.get("nows") or [case["now"]] * len(case["lines"])
+    for line, now in zip(case["lines"], nows, strict=True):
+        MyTime.setTime(now)
         match, template = dd.matchTime(line)
         if not match:
             found.append(None)
