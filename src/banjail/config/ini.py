@@ -251,7 +251,10 @@ class Tree:
             sec, opt = m.group(1), m.group(2).lower()
             entry = self._section_ref(section, sec, opt, {})
             if entry is not None:
-                return self.interpolate(entry, section, opt, vars)
+                # A value taken from another section is resolved there, as upstream's get_ex does: its
+                # %(x)s may name options only that section defines (asterisk's [lt_journal]).
+                where = section if sec.lower() in ("known", "default") or sec not in self.sections else sec
+                return self.interpolate(entry, where, opt, vars)
         return self.get(section, option, vars)
 
     def interpolate(
