@@ -89,6 +89,11 @@ class CompiledRegex:
     tuples: tuple[tuple[str, str], ...] = ()
     skiplines: int = 0
 
+    @property
+    def folds(self) -> bool:
+        """Whether groups() does more than groupdict() (it has <F-ALT_*> or <F-TUPLE_*> groups)."""
+        return bool(self.alt or self.tuples)
+
     def groups(self, m: re.Match[str]) -> dict[str, str | tuple[str | None, ...] | None]:
         """The match's named groups, with <F-ALT_*> and <F-TUPLE_*> folded in as upstream does."""
         found: dict[str, str | tuple[str | None, ...] | None] = dict(m.groupdict())

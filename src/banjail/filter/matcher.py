@@ -45,10 +45,12 @@ class DateDetector(Protocol):
 
 
 MAX_LINE = 65536
-RECENT = 60.0  # a line without a date inherits the last date only when that is at most this old
+RECENT = 60.0
+_ADDRESS_CACHE = 1 << 16  # a line without a date inherits the last date only when that is at most this old
 
 Resolver = Callable[[str], Sequence[str]]
 TupleLine = tuple[str, str, str]  # (before the date, the date text, after the date)
+# upstream's bookkeeping in a failure's data, not groups ("users" is added as one pair per user)
 _INTERNAL = frozenset(
     {"matches", "nofail-matches", "users", "mlfpending", "nofail", "mlfgained", "mlfforget"}
 )
@@ -114,6 +116,7 @@ class Matcher:
         self._last_date: float | None = None
         self._buffer: list[TupleLine] = []
         self.sessions = session.SessionCache()
+        self._addresses: dict[tuple[str, int, int], tuple[str, bool]] = {}
         self._candidates: tuple[re.Pattern[str] | None] | None = None  # banjail.filter.scan's prefilter
 
     # --- per line -----------------------------------------------------------------------------------------
@@ -158,13 +161,15 @@ class Matcher:
     def _find(
         self, tup: TupleLine, date: float | None, now: float, lineno: int, line: str, template: str | None
     ) -> LineOutcome:
-        if self.maxlines > 1:
+        single = self.maxlines == 1
+        if single:
+            org = self._buffer = [tup]
+            text = tup[0] + tup[2] + "\n"
+        else:
             self._buffer.append(tup)
             self._buffer = self._buffer[-self.maxlines :]
             org = self._buffer
-        else:
-            org = self._buffer = [tup]
-        text = _buffer_text(org)
+            text = _buffer_text(org)
         buf: str | None = text
         ignored_by = -1
         if self._ignore_first:
@@ -176,10 +181,10 @@ class Matcher:
             pm = self._pref.pattern.search(text)
             if pm is None:
                 return LineOutcome(lineno, line, MISSED, template=template)
-            pre = self._pref.groups(pm)
+            pre = self._pref.groups(pm) if self._pref.folds else pm.groupdict()
             content = pre.pop("content", None)
             if isinstance(content, str) and content:
-                self._buffer, buf = [("", "", content)], None
+                self._buffer, buf = [("", "", content)], content + "\n"
         hits: list[int] = []
         failures: list[Failure] = []
         nofail = False
@@ -195,8 +200,9 @@ class Matcher:
             m = regex.pattern.search(buf)
             if m is None:
                 continue
-            fail: dict[str, Any] = regex.groups(m)
-            matched, unmatched = self._split(regex, m, org)
+            fail: dict[str, Any] = regex.groups(m) if regex.folds else m.groupdict()
+            # one line: the match covers it (the list is never changed in place, so no copy)
+            matched, unmatched = (org, []) if single else self._split(regex, m, org)
             if self._ignore:
                 found = self._ignored(buf, org, (matched, unmatched))
                 if found >= 0:
@@ -232,7 +238,7 @@ class Matcher:
                 and ids
                 and date is not None
             ):
-                failures.extend(self._failure(fid, fail, date, lineno, index) for fid in ids)
+                failures.extend(self._failure(fid, ip, fail, date, lineno, index) for fid, ip in ids)
             if not self.check_all:
                 break
         if ignored_by >= 0 or nofail:
@@ -283,10 +289,11 @@ class Matcher:
                 break
         return found
 
-    def _identify(self, fail: dict[str, Any], mlfid: Any) -> list[str] | None:
-        """The identifiers to count for this failure (several when a name resolves to several addresses), or
-        None while an <F-MLFID> session has no identifier yet. Sets fail["ip"] when the id is not the address.
-        Raises ValueError where upstream fails on the line (no identifier matched, an unreadable "a/b" id)."""
+    def _identify(self, fail: dict[str, Any], mlfid: Any) -> list[tuple[str, str | None]] | None:
+        """(identifier, address or None) pairs to count for this failure (several when a name resolves to
+        several addresses), or None while an <F-MLFID> session has no identifier yet. Sets fail["ip"] when the id
+        is not the address. Raises ValueError where upstream fails on the line (no identifier matched, an
+        unreadable "a/b" id)."""
         raw_default = self.usedns == "raw"
         defcidr = netaddr.RAW if raw_default else netaddr.UNSPEC
         fid = fail.get("fid")
@@ -294,13 +301,13 @@ class Matcher:
         raw = raw_default
         ip = fail.get("ip4")
         if ip is not None:
-            cidr, raw = _prefix(fail, 0), True
+            cidr, raw = _prefix(fail), True
             family = 4
         else:
             ip = fail.get("ip6")
             family = 6
             if ip is not None:
-                cidr, raw = _prefix(fail, 0), True
+                cidr, raw = _prefix(fail), True
             else:
                 family = 0
                 ip = fail.get("dns")
@@ -312,12 +319,34 @@ class Matcher:
             fail["mlfpending"] = 1
             return None
         if raw:
-            address = _address(str(ip), cidr, family)
+            address, valid = self._address(str(ip), cidr, family)
             if fid is None or fid == ip:
-                return [address]
+                return [(address, address if valid else None)]
             fail["ip"] = address
-            return [netaddr.identifier(str(fid), defcidr)]
-        return self._resolve(str(ip))
+            return [(netaddr.identifier(str(fid), defcidr), address if valid else None)]
+        return [(a, a) for a in self._resolve(str(ip))]
+
+    def _address(self, text: str, cidr: int, family: int) -> tuple[str, bool]:
+        """upstream's IPAddr(text, cidr) for a captured ip4/ip6 (family-restricted when no cidr) or an id: the
+        text it prints, and whether that is a valid address (cached: attackers repeat themselves)."""
+        key = (text, cidr, family)
+        cached = self._addresses.get(key)
+        if cached is not None:
+            return cached
+        if family:
+            fam = (socket.AF_INET if family == 4 else socket.AF_INET6) if cidr == netaddr.UNSPEC else 0
+            found = netaddr.canonical(text, family=fam, prefix=cidr)
+            result = (text, False) if found is None else (found, True)
+        else:
+            shown = netaddr.identifier(text, cidr)
+            result = (
+                shown,
+                cidr != netaddr.RAW and netaddr.plain_address(shown.partition("/")[0]) is not None,
+            )
+        if len(self._addresses) >= _ADDRESS_CACHE:
+            self._addresses.clear()
+        self._addresses[key] = result
+        return result
 
     def _resolve(self, name: str) -> list[str]:
         plain = netaddr.plain_address(name)
@@ -332,15 +361,17 @@ class Matcher:
                 found.append(address)
         return found
 
-    def _failure(self, fid: str, fail: dict[str, Any], date: float, lineno: int, index: int) -> Failure:
+    def _failure(
+        self, fid: str, ip: str | None, fail: dict[str, Any], date: float, lineno: int, index: int
+    ) -> Failure:
         groups = tuple(
             (key, value if isinstance(value, str) else repr(value))
             for key, value in fail.items()
             if value is not None and key not in _INTERNAL
         )
-        ip = fail.get("ip")
-        if not isinstance(ip, str):
-            ip = fid if netaddr.plain_address(fid.partition("/")[0]) is not None else None
+        users = fail.get("users")
+        if users:  # the set of users a session tried: one ("users", name) pair each, sorted
+            groups += tuple(("users", user) for user in sorted(users))
         lines = tuple("".join(t) for t in fail.get("matches", ()))
         return Failure(fid, ip, date, lines, groups, lineno, index)
 
@@ -357,21 +388,9 @@ class Matcher:
         return scan_chunk(self, chunk, now, first_lineno, stats, keep_missed)
 
 
-def _prefix(fail: dict[str, Any], _family: int) -> int:
+def _prefix(fail: dict[str, Any]) -> int:
     text = fail.get("cidr")
     return int(text) if text else netaddr.UNSPEC
-
-
-def _address(text: str, cidr: int, family: int) -> str:
-    """upstream's IPAddr(text, cidr) for a captured ip4/ip6 (family-restricted when no cidr) or an id."""
-    if family and cidr == netaddr.UNSPEC:
-        fam = socket.AF_INET if family == 4 else socket.AF_INET6
-        found = netaddr.canonical(text, family=fam)
-        return text if found is None else found
-    if family:
-        found = netaddr.canonical(text, prefix=cidr)
-        return text if found is None else found
-    return netaddr.identifier(text, cidr)
 
 
 def record(stats: ScanStats, outcome: LineOutcome, nfail: int, nignore: int) -> None:
