@@ -125,12 +125,12 @@ def _compile(spec: str, regex: str) -> re.Pattern[str]:
     try:
         return re.compile(regex)
     except re.error as exc:
-        raise _problem(spec, f"does not compile as a regex: {exc}") from None
+        raise _problem(spec, f"is not a valid regex with its directives expanded: {exc.msg}",
+                       "check parentheses and escapes; each directive may appear once") from None
 
 
-def _problem(spec: str, message: str) -> RegexError:
-    return RegexError(Problem(f"datepattern {message}", option="datepattern", value=spec,
-                              fix="see strftime directives; write %% for a literal percent"))
+def _problem(spec: str, message: str, fix: str) -> RegexError:
+    return RegexError(Problem(message, option="datepattern", value=spec, fix=fix))
 
 
 _DEFS: dict[str, _Def] = {}
@@ -172,7 +172,7 @@ def _define(spec: str) -> _Def:
         try:
             text = translate(pattern)
         except ValueError as exc:
-            raise _problem(spec, str(exc)) from None
+            raise _problem(spec, str(exc), "write %% for a literal percent sign") from None
         regex, name, flags = _bound(("(?iu)" if text.ignore_case else "") + text.regex, text.name, begin, end)
         defn = _Def(spec, name, _compile(spec, regex), flags)
     if len(_DEFS) > 1000:
@@ -414,7 +414,7 @@ class DateDetector:
         if defn.name in self._names:
             if ignore_dup:
                 return
-            raise _problem(defn.spec, f"repeats the date template {defn.name!r}")
+            raise _problem(defn.spec, f"repeats the date template {defn.name!r}", "remove the repeated line")
         self._names.add(defn.name)
         self._entries.append(_Entry(defn, weight))
 

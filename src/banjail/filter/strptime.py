@@ -178,8 +178,10 @@ def translate(pattern: str) -> Translation:
     for m in _DIRECTIVE.finditer(pattern):
         key = m.group(1)
         if key not in DIRECTIVES:
+            if not key:
+                raise ValueError(f"a lone % at the end (offset {m.start()})")
             shown = "E" if key.startswith("Ex") else key  # "%Ex" and an unknown letter: the unknown one is %E
-            raise ValueError(f"unknown directive %{shown} at offset {m.start()} (write %% for a literal percent)")
+            raise ValueError(f"unknown directive %{shown} at offset {m.start()}")
         literal.append(pattern[pos:m.start()])
         keys.append(key)
         pos = m.end()
