@@ -1,0 +1,364 @@
+"""FileSource: the lines of one log path or glob, across rotation, restarts and files that appear later.
+
+One FileSource serves one `logpath` value (a path or a glob). It holds a FileReader per matched file and yields
+their lines; each LogLine names its file in `source` and carries that file's Position, so the daemon saves one
+position per file (as upstream's `logs` table does). A source has no jail in it: the daemon may feed each batch to
+every jail that watches the same path ("read once, match many").
+
+Rotation:
+- rename+create: the reader keeps its descriptor to the renamed file and is "retired": it is read to its end
+  at once, then again on every wake for `rotate_grace` seconds (a writer may still hold the old file), before the
+  new file at the path is read from its start. If the new name also matches the glob (`auth.log*` matching
+  `auth.log.1`), the reader is adopted under that name instead of reading the file again.
+- copytruncate: the file shrank below the offset, or its first line changed. Lines written between the last read
+  and the copy are taken from the copy (a file beside it whose first line is the one the reader saw and that is
+  long enough), then the file is read again from 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import glob
+import locale
+import logging
+import os
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Mapping
+
+from banjail.errors import SourceError
+from banjail.model import LogLine, Position
+from banjail.sources.tail import FileReader, Identity, first_line
+from banjail.sources.watch import InotifyWatcher, PollWatcher, Watcher
+
+log = logging.getLogger(__name__)
+
+BACKENDS = ("auto", "pyinotify", "inotify", "polling")
+
+
+class _Retired:
+    __slots__ = ("deadline", "path", "reader", "wd")
+
+    def __init__(self, path: str, reader: FileReader, wd: int, deadline: float) -> None:
+        self.path = path
+        self.reader = reader
+        self.wd = wd
+        self.deadline = deadline
+
+
+class FileSource:
+    """Lines of the file(s) at `path` (a glob is re-evaluated when a watched directory changes).
+
+    Files present at start resume from `positions[file]` (or `position` for a plain path) when its first-line
+    hash matches, else start at their end with `tail`, else at 0; files appearing later are read from 0.
+    `backend`: "auto" (inotify, polling when unavailable), "pyinotify"/"inotify", or "polling" every
+    `poll_interval` seconds. A batch holds at most `max_lines` lines and about `max_bytes` bytes.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        *,
+        position: Position | None = None,
+        positions: Mapping[str, Position] | None = None,
+        tail: bool = False,
+        encoding: str = "utf-8",
+        backend: str = "auto",
+        poll_interval: float = 1.0,
+        rotate_grace: float = 2.0,
+        rescan_interval: float = 10.0,
+        max_lines: int = 4096,
+        max_bytes: int = 1 << 20,
+    ) -> None:
+        if backend not in BACKENDS:
+            raise SourceError(f"{path}: backend {backend!r} is not a file backend (use one of {', '.join(BACKENDS)})")
+        self._pattern = path
+        self._is_glob = glob.has_magic(path)
+        self._saved = dict(positions or {})
+        if position is not None and not self._is_glob:
+            self._saved.setdefault(path, position)
+        self._tail = tail
+        self._encoding = locale.getpreferredencoding(False) if encoding.lower() == "auto" else encoding
+        self._backend = backend
+        self._poll_interval = poll_interval
+        self._rotate_grace = rotate_grace
+        self._rescan_interval = rescan_interval
+        self._max_lines = max_lines
+        self._max_bytes = max_bytes
+        self._live: dict[str, FileReader] = {}
+        self._wds: dict[str, int] = {}
+        self._retired: list[_Retired] = []
+        self._pending: deque[LogLine] = deque()
+        self._last: dict[str, Position] = {}
+        self._position = Position()
+        self._watcher: Watcher | None = None
+        self._dirs: dict[str, int] = {}
+        self._deferred: set[str] = set()
+        self._started = False
+        self._closed = False
+        self._next_rescan = 0.0
+
+    @property
+    def name(self) -> str:
+        return self._pattern
+
+    @property
+    def backend(self) -> str:
+        """The backend in use once reading started ("pyinotify" or "polling"), else the one asked for."""
+        return self._watcher.name if self._watcher is not None else self._backend
+
+    @property
+    def files(self) -> list[str]:
+        """The files currently followed (what `fail2ban-client status` lists)."""
+        return sorted(self._live)
+
+    @property
+    def lines_cut(self) -> int:
+        return sum(r.lines_cut for r in self._live.values()) + sum(r.reader.lines_cut for r in self._retired)
+
+    def position(self) -> Position:
+        return self._position
+
+    def positions(self) -> dict[str, Position]:
+        """The position of every file that yielded a line, by path."""
+        return dict(self._last)
+
+    async def batches(self) -> AsyncIterator[list[LogLine]]:
+        self._start()
+        try:
+            while not self._closed:
+                batch = self.step()
+                if batch:
+                    yield batch
+                    await asyncio.sleep(0)  # let the loop breathe between batches of a backlog
+                    continue
+                assert self._watcher is not None
+                await self._watcher.wait(self._timeout())
+        finally:
+            self._stop()
+
+    async def close(self) -> None:
+        self._closed = True
+        self._stop()
+
+    # -- the synchronous core: one wake-up ---------------------------------------------------------------------
+
+    def _start(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        if self._backend == "polling":
+            self._watcher = PollWatcher(self._poll_interval)
+        else:
+            try:
+                self._watcher = InotifyWatcher()
+            except OSError as error:
+                if self._backend != "auto":
+                    raise SourceError(f"{self._pattern}: inotify is unavailable ({error})") from error
+                log.warning("%s: inotify unavailable (%s), polling every %ss", self._pattern, error, self._poll_interval)
+                self._watcher = PollWatcher(self._poll_interval)
+        self._rescan(startup=True)
+
+    def step(self) -> list[LogLine]:
+        """Everything one wake-up finds, at most one batch (the rest stays pending for the next call)."""
+        watcher = self._watcher
+        assert watcher is not None
+        now = time.monotonic()
+        # Live files first: a rename that the glob also matches must find the reader retired, to adopt it.
+        self._check_live()
+        if watcher.take_rescan() or now >= self._next_rescan:
+            self._rescan(startup=False)
+        out: list[LogLine] = []
+        while self._pending and len(out) < self._max_lines:
+            out.append(self._pending.popleft())
+        self._read_retired(out, now)
+        for path, reader in list(self._live.items()):
+            if len(out) >= self._max_lines:
+                break
+            lines = reader.read(self._max_lines - len(out), self._max_bytes, path)
+            if lines:
+                self._last[path] = lines[-1].position
+                out.extend(lines)
+        if out:
+            self._position = out[-1].position
+        return out
+
+    def _timeout(self) -> float | None:
+        now = time.monotonic()
+        deadlines = [r.deadline for r in self._retired]
+        if self._needs_periodic_rescan():
+            deadlines.append(self._next_rescan)
+        return max(0.0, min(deadlines) - now) if deadlines else None
+
+    def _needs_periodic_rescan(self) -> bool:
+        # A directory that does not exist yet, or a glob in the directory part, cannot be watched by name.
+        return (
+            bool(self._deferred)
+            or any(wd < 0 for wd in self._dirs.values())
+            or glob.has_magic(os.path.dirname(self._pattern))
+        )
+
+    def _matches(self) -> list[str]:
+        if self._is_glob:
+            return sorted(p for p in glob.glob(self._pattern) if os.path.isfile(p))
+        return [self._pattern]
+
+    def _watch_dirs(self) -> None:
+        assert self._watcher is not None
+        directory = os.path.dirname(self._pattern) or "."
+        wanted = glob.glob(directory) if glob.has_magic(directory) else [directory]
+        for path in wanted:
+            if self._dirs.get(path, -1) < 0:
+                self._dirs[path] = self._watcher.watch_dir(path) if os.path.isdir(path) else -1
+        if not wanted:
+            self._dirs.setdefault(directory, -1)
+
+    def _rescan(self, *, startup: bool) -> None:
+        self._watch_dirs()
+        self._deferred.clear()
+        for path in self._matches():
+            if path in self._live:
+                continue
+            try:
+                identity = Identity.of(os.stat(path))
+            except OSError:
+                continue
+            adopted = self._adopt(path, identity)
+            if adopted is not None:
+                self._follow(path, adopted)
+                continue
+            try:
+                if startup:
+                    reader = FileReader.open(path, self._encoding, resume=self._saved.get(path), tail=self._tail)
+                else:
+                    reader = FileReader.open(path, self._encoding)
+            except OSError as error:
+                log.error("cannot open log %s: %s", path, error)
+                continue
+            if not startup and self._is_glob and self._looks_like_copy(reader):
+                reader.close()
+                self._deferred.add(path)
+                continue
+            log.info("Added logfile: %r (pos = %d, hash = %s)", path, reader.offset, reader.hash)
+            self._follow(path, reader)
+        interval = self._poll_interval if self._deferred else self._rescan_interval
+        self._next_rescan = time.monotonic() + interval
+
+    def _looks_like_copy(self, reader: FileReader) -> bool:
+        """A new file of the glob that may be a copy being made of a followed file (copytruncate): its first line
+        is not complete yet, or is a followed file's. It is looked at again on the next rescan; a copy is taken
+        over by the truncation that follows it."""
+        return not reader.head or any(live.head == reader.head for live in self._live.values())
+
+    def _adopt(self, path: str, identity: Identity) -> FileReader | None:
+        """A reader already open on this inode (a rotation renamed it to a name the glob also matches)."""
+        for index, retired in enumerate(self._retired):
+            if retired.reader.identity == identity:
+                del self._retired[index]
+                assert self._watcher is not None
+                self._watcher.unwatch(retired.wd)
+                return retired.reader
+        return None
+
+    def _follow(self, path: str, reader: FileReader) -> None:
+        assert self._watcher is not None
+        reader.path = path
+        self._live[path] = reader
+        self._wds[path] = self._watcher.watch_file(path)
+
+    def _retire(self, path: str) -> None:
+        reader = self._live.pop(path)
+        wd = self._wds.pop(path, -1)
+        # Drain now, with the old file's own positions: nothing of the new file has been read yet.
+        while True:
+            lines = reader.read(self._max_lines, self._max_bytes, path)
+            if not lines:
+                break
+            self._last[path] = lines[-1].position
+            self._pending.extend(lines)
+        self._retired.append(_Retired(path, reader, wd, time.monotonic() + self._rotate_grace))
+
+    def _check_live(self) -> None:
+        for path, reader in list(self._live.items()):
+            try:
+                identity = Identity.of(os.stat(path))
+            except OSError:
+                self._retire(path)  # renamed away or deleted; the directory watch sees what comes next
+                continue
+            if identity != reader.identity:
+                self._retire(path)
+                adopted = self._adopt(path, identity)
+                if adopted is None:
+                    try:
+                        adopted = FileReader.open(path, self._encoding)
+                    except OSError as error:
+                        log.error("cannot open log %s: %s", path, error)
+                        continue
+                log.info("Log rotation detected for %s", path)
+                self._follow(path, adopted)
+            elif reader.replaced():
+                log.info("Log truncation detected for %s", path)
+                self._recover_copy(path, reader)
+                reader.restart()
+
+    def _recover_copy(self, path: str, reader: FileReader) -> None:
+        """After copytruncate: the lines between the reader's offset and the end of the copy."""
+        if not reader.head:
+            return
+        directory, base = os.path.split(path)
+        try:
+            entries = [e for e in os.scandir(directory or ".") if e.name.startswith(base) and e.name != base]
+        except OSError:
+            return
+        for entry in entries:
+            try:
+                if not entry.is_file() or entry.stat().st_size < reader.offset:
+                    continue
+                fd = os.open(entry.path, os.O_RDONLY | os.O_CLOEXEC)
+            except OSError:
+                continue
+            try:
+                if first_line(fd) != reader.head:
+                    continue
+                copy = FileReader(entry.path, fd, reader.offset, reader.encoding)
+            except BaseException:
+                os.close(fd)
+                raise
+            fd = -1
+            while True:
+                lines = copy.read(self._max_lines, self._max_bytes, path)
+                if not lines:
+                    break
+                self._pending.extend(lines)
+            self._pending.extend(copy.flush(path))
+            if entry.path in self._matches() and entry.path not in self._live:
+                self._follow(entry.path, copy)  # the copy is a file of the glob: already read to its end
+            else:
+                copy.close()
+            return
+
+    def _read_retired(self, out: list[LogLine], now: float) -> None:
+        assert self._watcher is not None
+        for retired in list(self._retired):
+            fixed = self._last.get(retired.path)
+            room = self._max_lines - len(out)
+            if room <= 0:
+                return
+            lines = retired.reader.read(room, self._max_bytes, retired.path, fixed)
+            out.extend(lines)
+            if now >= retired.deadline and len(lines) < room:  # at its end, and the grace is over
+                out.extend(retired.reader.flush(retired.path, fixed))
+                self._watcher.unwatch(retired.wd)
+                retired.reader.close()
+                self._retired.remove(retired)
+
+    def _stop(self) -> None:
+        for reader in self._live.values():
+            reader.close()
+        for retired in self._retired:
+            retired.reader.close()
+        self._live.clear()
+        self._retired.clear()
+        if self._watcher is not None:
+            self._watcher.close()
+            self._watcher = None

@@ -1,0 +1,183 @@
+"""Reading complete lines from one open log file, from a byte offset onward.
+
+A FileReader holds an open descriptor (so a file renamed away by rotation can still be read to its end) and the
+offset just after the last complete line it returned. It never buffers a partial line: it reads again from the
+offset, so a line is returned once, whole, when its newline has arrived.
+
+The file's identity for resuming is upstream's: the MD5 of its first line including the newline (the same value
+fail2ban stores in its `logs.firstlinemd5` column).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from dataclasses import dataclass
+
+from banjail.model import LogLine, Position
+
+MAX_LINE = 64 * 1024  # bytes kept of one line; the rest up to the newline is dropped and counted
+READ_SIZE = 1 << 20
+
+
+def first_line(fd: int) -> bytes:
+    """The first line of the file with its newline, the first MAX_LINE bytes of a longer one, or b"" while the
+    first line is not complete yet."""
+    head = os.pread(fd, MAX_LINE, 0)
+    end = head.find(b"\n")
+    if end >= 0:
+        return head[: end + 1]
+    return head if len(head) >= MAX_LINE else b""
+
+
+def line_hash(line: bytes) -> str:
+    """Upstream's first-line hash ("" when there is no complete first line yet)."""
+    return hashlib.md5(line, usedforsecurity=False).hexdigest() if line else ""
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    dev: int
+    ino: int
+
+    @staticmethod
+    def of(st: os.stat_result) -> Identity:
+        return Identity(st.st_dev, st.st_ino)
+
+
+class FileReader:
+    """Complete lines of one open file. Invariant: `offset` is 0 or just after a newline (or just after the kept
+    part of a cut line while `skipping`), and every byte before it has been returned or deliberately dropped."""
+
+    def __init__(self, path: str, fd: int, offset: int, encoding: str) -> None:
+        self.path = path
+        self.fd = fd
+        self.identity = Identity.of(os.fstat(fd))
+        self.offset = offset
+        self.encoding = encoding
+        self.head = first_line(fd)
+        self.hash = line_hash(self.head)
+        self.skipping = False  # inside a line longer than MAX_LINE: drop bytes up to its newline
+        self.lines_cut = 0
+
+    @classmethod
+    def open(cls, path: str, encoding: str, *, resume: Position | None = None, tail: bool = False) -> FileReader:
+        """Open `path` and place the reader: at the saved offset when `resume`'s first-line hash is this file's
+        and the file is at least that long, else at the end of the last complete line if `tail`, else at 0.
+
+        Raises OSError when the file cannot be opened (FileNotFoundError when it does not exist) or is a
+        directory."""
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+        try:
+            st = os.fstat(fd)
+            if stat.S_ISDIR(st.st_mode):
+                raise IsADirectoryError(21, "is a directory", path)
+            reader = cls(path, fd, 0, encoding)
+        except BaseException:
+            os.close(fd)
+            raise
+        if resume is not None and resume.first_line_hash and resume.first_line_hash == reader.hash:
+            if resume.offset <= st.st_size:
+                reader.offset = resume.offset
+        elif tail:
+            reader.offset = reader.last_line_end(st.st_size)
+        return reader
+
+    def last_line_end(self, size: int) -> int:
+        """Offset just after the last newline before `size` (0 if none)."""
+        at = size
+        while at > 0:
+            start = max(0, at - READ_SIZE)
+            block = os.pread(self.fd, at - start, start)
+            cut = block.rfind(b"\n")
+            if cut >= 0:
+                return start + cut + 1
+            at = start
+        return 0
+
+    def position(self) -> Position:
+        return Position(self.offset, self.hash)
+
+    def replaced(self) -> bool:
+        """True when the file was truncated (copytruncate, `> file`) since the reader last looked: it is now
+        shorter than the offset, or its first line is no longer the one the reader saw."""
+        size = os.fstat(self.fd).st_size
+        if size < self.offset:
+            return True
+        if self.head:
+            return os.pread(self.fd, len(self.head), 0) != self.head
+        return False
+
+    def restart(self) -> None:
+        """Read the (truncated) file again from its start."""
+        self.offset = 0
+        self.skipping = False
+        self.head = first_line(self.fd)
+        self.hash = line_hash(self.head)
+
+    def read(self, max_lines: int, max_bytes: int, source: str, fixed: Position | None = None) -> list[LogLine]:
+        """Up to `max_lines` complete lines (about `max_bytes` at most) from the offset on, decoded with
+        replacement, without their line ends ("\\r\\n" or "\\n"). Each line carries the Position after it, or
+        `fixed` when given (a rotated-away file must not move the position saved for its path)."""
+        if not self.head:
+            self.head = first_line(self.fd)
+            self.hash = line_hash(self.head)
+        out: list[LogLine] = []
+        budget = max_bytes
+        while len(out) < max_lines and budget > 0:
+            data = os.pread(self.fd, min(READ_SIZE, max(budget, MAX_LINE + 1)), self.offset)
+            if not data:
+                break
+            if self.skipping:
+                end = data.find(b"\n")
+                self.offset += len(data) if end < 0 else end + 1
+                self.skipping = end < 0
+                continue
+            start = 0
+            while len(out) < max_lines:
+                end = data.find(b"\n", start)
+                if end < 0:
+                    break
+                raw = data[start:end]
+                if len(raw) > MAX_LINE:
+                    raw = raw[:MAX_LINE]
+                    self.lines_cut += 1
+                start = end + 1
+                out.append(self._line(raw, self.offset + start, source, fixed))
+            self.offset += start
+            budget -= start
+            if start == 0:
+                if len(data) <= MAX_LINE:
+                    break  # a partial line: wait for its newline
+                # A line longer than MAX_LINE without its newline yet: keep its head, drop the rest as it comes.
+                self.offset += len(data)
+                budget -= len(data)
+                self.lines_cut += 1
+                self.skipping = True
+                out.append(self._line(data[:MAX_LINE], self.offset, source, fixed))
+        return out
+
+    def flush(self, source: str, fixed: Position | None = None) -> list[LogLine]:
+        """The unterminated last line of a file that will not grow any more (rotated away and abandoned)."""
+        if self.skipping:
+            return []
+        rest = os.pread(self.fd, MAX_LINE + 1, self.offset)
+        if not rest or b"\n" in rest:
+            return []
+        self.offset += len(rest)
+        if len(rest) > MAX_LINE:
+            rest = rest[:MAX_LINE]
+            self.lines_cut += 1
+        return [self._line(rest, self.offset, source, fixed)]
+
+    def _line(self, raw: bytes, after: int, source: str, fixed: Position | None) -> LogLine:
+        if raw.endswith(b"\r"):
+            raw = raw[:-1]
+        position = fixed if fixed is not None else Position(after, self.hash)
+        return LogLine(source, raw.decode(self.encoding, "replace"), position)
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
