@@ -1,0 +1,126 @@
+"""The daemon's edge calls: running a jail's action jobs, the ignorecommand, and the errors the controller shows.
+
+Everything here is awaited from the event loop and never blocks it: actions are awaited coroutines (their own
+subprocesses), the ignorecommand is an asyncio subprocess with a timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shlex
+import signal
+
+from banjail.daemon.jail import ActionJob, Jail
+from banjail.daemon.logging import logger
+from banjail.errors import ControlError
+from banjail.model import Failure
+
+IGNORECOMMAND_TIMEOUT = 30.0
+
+log_actions = logger("actions")
+log_filter = logger("filter")
+
+
+async def run_job(jail: Jail, job: ActionJob) -> None:
+    """Carry out one action job on every action of the jail, in order (stop: in reverse order). A failing
+    action is logged and does not keep the others from running."""
+    actions = list(jail.actions.values())
+    if job.kind == "stop":
+        actions.reverse()
+    for action in actions:
+        try:
+            if job.kind == "start":
+                await action.start()
+            elif job.kind == "ban":
+                await action.ban(job.bans)
+            elif job.kind == "unban":
+                await action.unban(job.bans)
+            elif job.kind == "flush":
+                await action.flush()
+            elif job.kind == "stop":
+                await action.stop()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            ids = ", ".join(b.fid for b in job.bans[:5]) + (" ..." if len(job.bans) > 5 else "")
+            log_actions.error(
+                "Failed to execute %s jail '%s' action '%s'%s: %s",
+                job.kind,
+                jail.name,
+                action.name,
+                f" for {ids}" if ids else "",
+                exc,
+            )
+
+
+def ignorecommand_argv(template: str, failure: Failure) -> list[str]:
+    """The shell command line for `ignorecommand` with <ip> (and <F-*> groups) substituted, every value quoted,
+    since groups come from the log and must never reach the shell unquoted."""
+    values = {"ip": failure.ip or failure.fid, "fid": failure.fid}
+    values.update({f"F-{key.upper()}": value for key, value in failure.groups})
+    text = template
+    for key, value in values.items():
+        text = text.replace(f"<{key}>", shlex.quote(value))
+    return ["/bin/sh", "-c", text]
+
+
+async def ignore_command(jail: Jail, failure: Failure, now: float) -> bool:
+    """Run the jail's ignorecommand for a failure: exit 0 means ignore, 1 means count it; anything else is
+    logged as an error and counts it (upstream's rule). Answers are cached per ignorecache."""
+    key = failure.ip or failure.fid
+    cache = jail.ignore_cache
+    if cache is not None:
+        known = cache.get(key, now)
+        if known is not None:
+            return known
+    argv = ignorecommand_argv(jail.ignorecommand, failure)
+    proc = await asyncio.create_subprocess_exec(
+        *argv, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, start_new_session=True
+    )
+    try:
+        _, err = await asyncio.wait_for(proc.communicate(), IGNORECOMMAND_TIMEOUT)
+    except TimeoutError:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        await proc.wait()
+        log_filter.error("[%s] ignorecommand timed out for %s", jail.name, key)
+        return False
+    if proc.returncode not in (0, 1):
+        log_filter.error(
+            "[%s] ignorecommand failed for %s (exit %s): %s",
+            jail.name,
+            key,
+            proc.returncode,
+            err.decode(errors="replace").strip(),
+        )
+        return False
+    ignored = proc.returncode == 0
+    if cache is not None:
+        cache.set(key, ignored, now)
+    return ignored
+
+
+def duration(seconds: float) -> str:
+    """Upstream's short duration text for `Increase Ban` lines: `1d 02:03:04`, `00:10:00`."""
+    if seconds < 0:
+        return "permanent"
+    total = int(seconds)
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    clock = f"{hours:02d}:{minutes:02d}:{secs:02d}"
+    return f"{days}d {clock}" if days else clock
+
+
+def control(message: str) -> ControlError:
+    return ControlError(message)
+
+
+def exists(name: str) -> ControlError:
+    return ControlError(f"The jail '{name}' already exists")
+
+
+def not_banned(ids: list[str]) -> ControlError:
+    return ControlError(f"not banned: {ids!r}")

@@ -1,0 +1,299 @@
+"""Per-jail `get <jail> <prop>` and `set <jail> <prop> <value>`: values as upstream's server returns them.
+
+A `set` that changes what the filter matches (regexes, datepattern, maxlines, usedns, logtimezone) builds a new
+Matcher from the changed JailConfig; counting and ban options change the live counter and policy, so failures
+and bans in hand are kept.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from banjail.config.schema import JailConfig
+from banjail.daemon.jail import Jail, build_matcher, build_policy
+from banjail.errors import ConfigError, ControlError
+from banjail.timespec import str2seconds
+
+if TYPE_CHECKING:
+    from banjail.daemon.app import Daemon
+
+ACTION_METHODS = ["ban", "flush", "start", "stop", "unban"]
+_BANTIME_EXTRA = {
+    "increment": "bantime_increment",
+    "factor": "bantime_factor",
+    "formula": "bantime_formula",
+    "multipliers": "bantime_multipliers",
+    "maxtime": "bantime_maxtime",
+    "rndtime": "bantime_rndtime",
+    "overalljails": "bantime_overalljails",
+}
+
+
+def is_journal(jail: Jail) -> bool:
+    return jail.config.backend.startswith("systemd")
+
+
+def logpaths(jail: Jail) -> list[str]:
+    """The files the jail reads: its sources' names once started, else its configured paths."""
+    if jail.sources:
+        return [s.name for s in jail.sources]
+    return [p.rsplit(" ", 1)[0] if p.endswith((" head", " tail")) else p for p in jail.logpaths]
+
+
+def _number(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
+
+
+def _bool(text: str) -> bool:
+    return text.strip().lower() in ("1", "on", "true", "yes", "enabled")
+
+
+def get(daemon: Daemon, jail: Jail, prop: str, args: Sequence[str]) -> object:
+    """The value of `get <jail> <prop> [args]`."""
+    config = jail.config
+    state = jail.state
+    spec = config.filter
+    simple: dict[str, Any] = {
+        "logpath": lambda: logpaths(jail),
+        "logencoding": lambda: "UTF-8" if config.logencoding.lower() == "auto" else config.logencoding,
+        "journalmatch": lambda: [m.split() for m in config.journalmatch],
+        "ignoreself": lambda: state.ignore.ignoreself,
+        "ignoreip": lambda: list(state.ignore.entries),
+        "ignorecommand": lambda: jail.ignorecommand,
+        "ignorecache": lambda: config.ignorecache or None,
+        "prefregex": lambda: spec.prefregex,
+        "failregex": lambda: list(spec.failregex),
+        "ignoreregex": lambda: list(spec.ignoreregex),
+        "usedns": lambda: spec.usedns,
+        "findtime": lambda: _number(state.counter.findtime),
+        "datepattern": lambda: (
+            (spec.datepattern[0], spec.datepattern[0]) if spec.datepattern else (None, "Default Detectors")
+        ),
+        "logtimezone": lambda: spec.logtimezone or None,
+        "maxmatches": lambda: state.counter.maxmatches,
+        "maxretry": lambda: state.counter.maxretry,
+        "maxlines": lambda: spec.maxlines,
+        "bantime": lambda: _number(state.policy.bantime),
+        "actions": lambda: list(jail.actions),
+        "idle": lambda: False,
+    }
+    if prop in simple:
+        return simple[prop]()
+    if prop == "banip":
+        return _ban_list(jail, with_time=bool(args) and args[0] == "--with-time")
+    if prop.startswith("bantime."):
+        return _bantime_extra(jail, prop[len("bantime.") :])
+    if prop in ("action", "actionproperties", "actionmethods"):
+        action = jail.actions.get(args[0])
+        if action is None:
+            raise ControlError(f"Invalid command {args[0]!r}")
+        if prop == "actionmethods":
+            return ACTION_METHODS
+        props = action.properties()
+        if prop == "actionproperties":
+            return sorted(props)
+        if args[1] not in props:
+            raise ControlError(f"'{action.name}' action has no attribute {args[1]!r}")
+        return props[args[1]]
+    raise ControlError("Invalid command (no get action or not yet implemented)")
+
+
+def _bantime_extra(jail: Jail, option: str) -> object:
+    policy = jail.state.policy
+    values: dict[str, object] = {
+        "increment": policy.increment,
+        "factor": _number(policy.factor),
+        "formula": jail.config.bantime_formula or None,
+        "multipliers": " ".join(str(_number(m)) for m in policy.multipliers) or None,
+        "maxtime": None if policy.maxtime is None else _number(policy.maxtime),
+        "rndtime": None if policy.rndtime is None else _number(policy.rndtime),
+        "overalljails": policy.overalljails,
+    }
+    if option not in values:
+        raise ControlError(f"Invalid command {'bantime.' + option!r} (no get action or not yet implemented)")
+    return values[option]
+
+
+def _ban_list(jail: Jail, *, with_time: bool) -> list[str]:
+    bans = jail.state.book.banned()
+    if not with_time:
+        return [b.fid for b in bans]
+    rows = []
+    for ban in bans:
+        start = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ban.at))
+        end = "" if ban.until is None else time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ban.until))
+        rows.append(f"{ban.fid} \t{start} + {_number(ban.bantime)} = {end}")
+    return rows
+
+
+async def set_(daemon: Daemon, jail: Jail, prop: str, args: Sequence[str]) -> object:
+    """Carry out `set <jail> <prop> <args>` and return upstream's reply value."""
+    state = jail.state
+    if prop == "banip":
+        return await daemon.ban(jail.name, list(args))
+    if prop == "unbanip":
+        absent = bool(args) and args[0] == "--report-absent"
+        return await daemon.unban(jail.name, list(args[1:] if absent else args), report_absent=absent)
+    if prop == "attempt":
+        await daemon.attempt(jail.name, args[0], list(args[1:]))
+        return 1
+    if prop == "idle":
+        if args[0] not in ("on", "off"):
+            raise ControlError("Invalid idle option, must be 'on' or 'off'")
+        return args[0] == "on"
+    if prop == "ignoreself":
+        state.ignore.ignoreself = _bool(args[0])
+        return state.ignore.ignoreself
+    if prop == "addignoreip":
+        for value in args:
+            state.ignore.add(value)
+        return list(state.ignore.entries)
+    if prop == "delignoreip":
+        state.ignore.remove(args[0])
+        return list(state.ignore.entries)
+    if prop == "ignorecommand":
+        jail.ignorecommand = args[0]
+        state.ignorecommand = bool(args[0].strip())
+        return jail.ignorecommand
+    if prop == "findtime":
+        state.counter.findtime = str2seconds(args[0])
+        return _number(state.counter.findtime)
+    if prop == "maxretry":
+        state.counter.maxretry = int(args[0])
+        return state.counter.maxretry
+    if prop == "maxmatches":
+        state.counter.maxmatches = int(args[0])
+        return state.counter.maxmatches
+    if prop == "bantime":
+        state.policy = dataclasses.replace(state.policy, bantime=str2seconds(args[0]))
+        _update(jail, bantime=state.policy.bantime)
+        return _number(state.policy.bantime)
+    if prop.startswith("bantime."):
+        return _set_bantime_extra(jail, prop[len("bantime.") :], args[0])
+    if prop in ("addlogpath", "dellogpath"):
+        return await _logpath(daemon, jail, prop, args)
+    if prop == "action":
+        action = jail.actions.get(args[0])
+        if action is None:
+            raise ControlError(f"Invalid command {args[0]!r}")
+        action.set_property(args[1], args[2])
+        return action.properties().get(args[1], args[2])
+    return _set_filter(jail, prop, args)
+
+
+def _update(jail: Jail, **changes: Any) -> JailConfig:
+    jail.config = dataclasses.replace(jail.config, **changes)
+    return jail.config
+
+
+def _set_bantime_extra(jail: Jail, option: str, value: str) -> object:
+    field = _BANTIME_EXTRA.get(option)
+    if field is None:
+        raise ControlError(f"Invalid command {'bantime.' + option!r} (no set action or not yet implemented)")
+    converted: object
+    if option in ("increment", "overalljails"):
+        converted = _bool(value)
+    elif option == "factor":
+        converted = float(value)
+    elif option == "multipliers":
+        converted = tuple(int(float(w)) for w in value.split())
+    elif option in ("maxtime", "rndtime"):
+        converted = str2seconds(value)
+    else:
+        converted = value
+    previous = jail.config
+    config = _update(jail, **{field: converted})
+    try:
+        jail.state.policy = build_policy(config)
+    except ConfigError as exc:
+        jail.config = previous
+        raise ControlError(str(exc)) from None
+    return _bantime_extra(jail, option)
+
+
+def _set_filter(jail: Jail, prop: str, args: Sequence[str]) -> object:
+    spec = jail.config.filter
+    changes: dict[str, Any]
+    if prop == "prefregex":
+        changes = {"prefregex": args[0]}
+    elif prop == "addfailregex":
+        changes = {"failregex": (*spec.failregex, args[0])}
+    elif prop == "delfailregex":
+        changes = {"failregex": _without(spec.failregex, int(args[0]))}
+    elif prop == "addignoreregex":
+        changes = {"ignoreregex": (*spec.ignoreregex, args[0])}
+    elif prop == "delignoreregex":
+        changes = {"ignoreregex": _without(spec.ignoreregex, int(args[0]))}
+    elif prop == "usedns":
+        changes = {"usedns": args[0]}
+    elif prop == "datepattern":
+        changes = {"datepattern": () if args[0] in ("", "{DEFAULT}") else (args[0],)}
+    elif prop == "logtimezone":
+        changes = {"logtimezone": args[0]}
+    elif prop == "maxlines":
+        changes = {"maxlines": int(args[0])}
+    elif prop in ("logencoding", "addjournalmatch", "deljournalmatch"):
+        return _set_source_option(jail, prop, args)
+    else:
+        raise ControlError(f"Invalid command {prop!r} (no set action or not yet implemented)")
+    new_spec = dataclasses.replace(spec, **changes)
+    previous = jail.config
+    config = _update(jail, filter=new_spec)
+    try:
+        jail.state.matcher = build_matcher(config)
+    except ConfigError as exc:
+        jail.config = previous
+        raise ControlError(str(exc)) from None
+    reply = {
+        "prefregex": new_spec.prefregex,
+        "addfailregex": list(new_spec.failregex),
+        "delfailregex": list(new_spec.failregex),
+        "addignoreregex": list(new_spec.ignoreregex),
+        "delignoreregex": list(new_spec.ignoreregex),
+        "usedns": new_spec.usedns,
+        "datepattern": (new_spec.datepattern[0], new_spec.datepattern[0])
+        if new_spec.datepattern
+        else (None, "Default Detectors"),
+        "logtimezone": new_spec.logtimezone or None,
+        "maxlines": new_spec.maxlines,
+    }
+    return reply[prop]
+
+
+def _set_source_option(jail: Jail, prop: str, args: Sequence[str]) -> object:
+    if prop == "logencoding":
+        _update(jail, logencoding=args[0])
+        return "UTF-8" if args[0].lower() == "auto" else args[0]
+    match = " ".join(args)
+    matches = list(jail.config.journalmatch)
+    if prop == "addjournalmatch":
+        matches.append(match)
+    elif match in matches:
+        matches.remove(match)
+    _update(jail, journalmatch=tuple(matches))
+    return [m.split() for m in matches]
+
+
+def _without(items: tuple[str, ...], index: int) -> tuple[str, ...]:
+    if not 0 <= index < len(items):
+        raise ControlError(f"Cannot remove regular expression. Index {index} is not valid")
+    return items[:index] + items[index + 1 :]
+
+
+async def _logpath(daemon: Daemon, jail: Jail, prop: str, args: Sequence[str]) -> list[str]:
+    if prop == "addlogpath":
+        if len(args) > 2:
+            raise ControlError("Only one file can be added at a time")
+        if len(args) == 2 and args[1].lower() not in ("head", "tail"):
+            raise ControlError("File option must be 'head' or 'tail'")
+        entry = " ".join(args)
+        if args[0] not in logpaths(jail):
+            jail.logpaths.append(entry)
+    else:
+        jail.logpaths = [p for p in jail.logpaths if p.split(" ")[0] != args[0]]
+    _update(jail, logpath=tuple(jail.logpaths))
+    await daemon.restart_sources(jail)
+    return logpaths(jail)

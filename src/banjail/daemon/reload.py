@@ -1,0 +1,78 @@
+"""`reload`: apply a freshly loaded configuration to the running daemon without losing bans.
+
+- A jail that is gone from the configuration stops (its bans stay in the store, as upstream's delJail).
+- A new jail is created and started (its stored bans are restored).
+- A jail whose options changed keeps its ban book and its failure counts; its matcher, ignore rules and ban
+  policy are rebuilt; its sources restart only when what they read changed; when its actions changed, the old
+  actions stop and the new ones start and receive every current ban (restored=True).
+- `--unban` lifts every ban of the affected jails first; `--restart` stops them and starts them afresh (bans come
+  back from the store).
+A jail whose new configuration is invalid keeps running as it was; the error is logged.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+from banjail.config.schema import Config, JailConfig
+from banjail.daemon.jail import ActionJob, Jail, build_state, ignore_cache
+from banjail.daemon.logging import logger
+from banjail.errors import BanjailError
+
+if TYPE_CHECKING:
+    from banjail.daemon.app import Daemon
+
+log_server = logger("server")
+_SOURCE_FIELDS = ("logpath", "backend", "journalmatch", "logencoding")
+
+
+async def apply(daemon: Daemon, config: Config, name: str | None, *, restart: bool, unban: bool) -> None:
+    wanted = {j.name: j for j in config.jails}
+    targets = [name] if name is not None else list(dict.fromkeys([*daemon.jails, *wanted]))
+    for target in targets:
+        if target in daemon.jails and unban:
+            await daemon.unban(target, None)
+        if target in daemon.jails and (restart or target not in wanted):
+            await daemon.stop_jail(target)
+    daemon.config = config
+    for target in targets:
+        new = wanted.get(target)
+        if new is None:
+            continue
+        try:
+            running = daemon.jails.get(target)
+            if running is None:
+                await daemon.add_jail(new)
+                await daemon.start_jail(target)
+            elif running.config != new:
+                log_server.info("Reload jail %r", target)
+                await _update(daemon, running, new)
+                log_server.info("Jail %r reloaded", target)
+        except BanjailError as exc:
+            log_server.error("Reload of jail %r failed, it keeps its previous configuration: %s", target, exc)
+
+
+async def _update(daemon: Daemon, jail: Jail, new: JailConfig) -> None:
+    old = jail.config
+    state = build_state(new, history=daemon.history)
+    # Keep what the jail knows: its bans and its failure counts (with the new counting options).
+    state.book = jail.state.book
+    counter = jail.state.counter
+    counter.maxretry, counter.findtime, counter.maxmatches = new.maxretry, new.findtime, new.maxmatches
+    state.counter = counter
+    jail.state = state
+    jail.config = new
+    jail.ignorecommand = new.ignorecommand
+    jail.ignore_cache = ignore_cache(new)
+    if old.action_specs != new.action_specs or old.actions != new.actions:
+        await daemon.replace_actions(jail)
+    if any(getattr(old, f) != getattr(new, f) for f in _SOURCE_FIELDS):
+        jail.logpaths = list(new.logpath)
+        await daemon.restart_sources(jail)
+
+
+def restored_bans(jail: Jail) -> tuple[ActionJob, ...]:
+    """The job that hands every current ban to freshly started actions."""
+    bans = tuple(dataclasses.replace(b, restored=True) for b in jail.state.book.banned())
+    return (ActionJob("start"), ActionJob("ban", bans)) if bans else (ActionJob("start"),)
