@@ -14,6 +14,7 @@ the cut text and, when the cached DateHit has another span, a new DateHit.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -375,7 +376,7 @@ class DateDetector:
                 return hit
         try:
             parsed = self._parse(entry.defn, m, text, now)
-        except (ValueError, KeyError, OverflowError):
+        except (ValueError, KeyError, OverflowError, OSError):
             return None
         hit = DateHit(parsed.epoch, start, end, entry.name)
         if parsed.valid_from < parsed.valid_until:
@@ -502,4 +503,7 @@ class DateDetector:
             return Parsed(float(digits))
         if defn.kind == _TAI64N:
             return Parsed(float(int(text[2:17], 16)))  # the seconds of the TAI64 label, as fail2ban reads them
-        return fields_to_epoch(m.groupdict(), now, self._offset)
+        # a wall time that occurs twice is read with the UTC offset of the last date, as mktime does
+        last = self._last_hit
+        guess = time.localtime(last.time).tm_gmtoff if last is not None else 0
+        return fields_to_epoch(m.groupdict(), now, self._offset, guess)

@@ -248,8 +248,8 @@ class Parsed:
 
 
 _DAY = datetime.timedelta(days=1)
-# Conversions between local wall time and epoch may be off by the DST shift; keep cached answers away from the
-# instants where a rule flips by more than that.
+# A DST change makes local wall time jump (by at most this much, in practice an hour): near one, wall time and
+# epoch do not map one to one, and cached answers must not outlive the change.
 _MARGIN = 7200.0
 
 
@@ -258,6 +258,20 @@ def _wall_epoch(wall: datetime.datetime) -> float:
         return time.mktime(wall.timetuple())
     except (OverflowError, ValueError):
         return -_INF
+
+
+def _steady(start: float, end: float) -> bool:
+    """Whether the local UTC offset is the same at start and end (no DST change between, for spans < months)."""
+    try:
+        return time.localtime(start).tm_gmtoff == time.localtime(end).tm_gmtoff
+    except (OverflowError, ValueError, OSError):
+        return False
+
+
+def _reached(wall: datetime.datetime) -> float:
+    """The instant local wall time reaches `wall`; an earlier one (safe for a cache) when a DST change is near."""
+    at = _wall_epoch(wall)
+    return at if _steady(at - _MARGIN, at + _MARGIN) else at - _MARGIN
 
 
 def _week_date(year: int, week: int, weekday: int, sunday_first: bool) -> datetime.date:
@@ -271,12 +285,30 @@ def _week_date(year: int, week: int, weekday: int, sunday_first: bool) -> dateti
     return jan1 + datetime.timedelta(days=(7 - first) % 7 + 7 * (week - 1) + weekday)
 
 
-def fields_to_epoch(fields: Mapping[str, str | None], now: float, default_offset: int | None) -> Parsed:
+def local_epoch(wall: datetime.datetime, guess: int = 0) -> tuple[float, bool]:
+    """Epoch of a local wall time (process TZ) as the C library's mktime answers fail2ban, and whether the wall
+    time occurs twice. One that occurs twice (the hour a DST change repeats) takes the UTC offset `guess` (mktime's
+    is the offset of its previous answer), or the one nearer to it; one that does not occur (the hour skipped) is
+    read with the offset in force before the change."""
+    base = calendar.timegm(wall.timetuple())  # the wall time read as UTC
+    before = time.localtime(base - 86400).tm_gmtoff
+    after = time.localtime(base + 86400).tm_gmtoff
+    found = [base - offset for offset in dict.fromkeys((before, after))
+             if time.localtime(base - offset).tm_gmtoff == offset]
+    if not found:
+        return float(base - before), False
+    if len(found) == 1:
+        return float(found[0]), False
+    return float(min(found, key=lambda epoch: abs(base - epoch - guess))), True
+
+
+def fields_to_epoch(fields: Mapping[str, str | None], now: float, default_offset: int | None,
+                    guess: int = 0) -> Parsed:
     """Epoch seconds for the date fields one match captured (group name -> text), as fail2ban computes them.
 
     Fractions of a second are dropped (fail2ban keeps whole seconds for pattern dates). A zone in the text wins
     over default_offset (minutes east of UTC); with neither, the date is local time. Raises ValueError for a date
-    that does not exist (Feb 30, an unknown zone, a day without a month).
+    that does not exist (Feb 30, an unknown zone, a day without a month). `guess`: see local_epoch.
     """
     year = month = day = offset = weekday = yday = week = None
     sunday_first = False
@@ -358,14 +390,16 @@ def fields_to_epoch(fields: Mapping[str, str | None], now: float, default_offset
         valid_from = now
         boundary = (wall_now.replace(hour=0, minute=0, second=0, microsecond=0) + _DAY if assume_today
                     else datetime.datetime(wall_now.year + 1, 1, 1))
-        valid_until = _wall_epoch(boundary) - _MARGIN
+        valid_until = _reached(boundary)
         for threshold in thresholds:
-            if threshold > wall_now:
-                valid_until = min(valid_until, _wall_epoch(threshold) - _MARGIN)
-            elif wall_now - threshold < datetime.timedelta(seconds=_MARGIN):
-                valid_until = valid_from  # too close to the flip to trust for later calls
+            if threshold > wall_now:  # rolled back until wall time reaches the threshold
+                valid_until = min(valid_until, _reached(threshold))
+            elif wall_now - threshold < datetime.timedelta(seconds=_MARGIN) and not _steady(now, now + _MARGIN):
+                valid_until = valid_from  # a DST change could take wall time back below the threshold
     if offset is not None:
         epoch = float(calendar.timegm(result.utctimetuple()))
     else:
-        epoch = time.mktime(result.timetuple())
+        epoch, twice = local_epoch(result, guess)
+        if twice:  # the answer depends on the date before: never the same for all `now`
+            valid_from = valid_until = now
     return Parsed(epoch, valid_from, valid_until)

@@ -7,6 +7,7 @@ test_datedetect_oracle.py compares the two on generated lines as well.
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Iterator
 
@@ -158,7 +159,7 @@ def test_templates_can_count_hits_over_a_chunk() -> None:
     template = DateDetector().templates[1]
     chunk = "Jan 23 21:59:59 a\nx Jan 23 21:59:59 b\nJan  2 01:00:00 c\n"
     assert template.anchored
-    lines = __import__("re").compile(template.regex.pattern, template.regex.flags | 8).findall(chunk)
+    lines = re.compile(template.regex.pattern, template.regex.flags | re.MULTILINE).findall(chunk)
     assert len(lines) == 2
 
 

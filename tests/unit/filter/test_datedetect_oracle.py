@@ -191,12 +191,15 @@ CUSTOM: list[tuple[list[str], list[str], str]] = [
 def _passing_time_cases(tz: str, seed: int) -> Iterator[Case]:
     """Time passes while the same date texts come back: cached answers must follow the roll-over rules."""
     rnd = random.Random(seed)
-    turns = (1104537600.0, 1136073600.0, 1123970400.0, 1111885200.0)  # new years, a midnight, a DST change
+    # new years, a midnight, DST changes (CET spring and autumn, New York autumn)
+    turns = (1104537600.0, 1136073600.0, 1123970400.0, 1111885200.0, 1130634000.0, 1130652000.0)
     for turn in turns:
         nows = sorted(turn + rnd.uniform(-3 * 86400, 3 * 86400) for _ in range(150))
+        nows += sorted(turn + rnd.uniform(-3 * 3600, 3 * 3600) for _ in range(100))
         texts = [f"{m} {d:2d} {h:02d}:{mi:02d}:00" for m, d in (("Dec", 31), ("Jan", 1), ("Jan", 2), ("Dec", 30),
-                                                                   ("Aug", 13), ("Aug", 14), ("Mar", 27))
-                 for h in (0, 1, 11, 23) for mi in (0, 59)]
+                                                                   ("Aug", 13), ("Aug", 14), ("Mar", 27),
+                                                                   ("Oct", 30), ("Oct", 31))
+                 for h in (0, 1, 2, 11, 23) for mi in (0, 59)]
         lines = [rnd.choice(texts) + " host x" for _ in nows]
         yield Case(f"{tz}-passing-{int(turn)}", tz, nows[0], [], lines, nows=nows)
         times = [f"{h:02d}:{mi:02d}:00 x" for h in (0, 1, 2, 11, 12, 22, 23) for mi in (0, 30, 59)]
