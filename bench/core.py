@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -136,10 +136,11 @@ def run(args: argparse.Namespace, progress: Progress) -> Section:
     return _section(args, rows, rss_rows, rss_figures, notes, now)
 
 
-def _cleanup(args: argparse.Namespace, paths: Any) -> None:
+def _cleanup(args: argparse.Namespace, paths: Iterable[Path]) -> None:
+    """Delete generated logs and tool outputs unless --keep-outputs (they are large: tens of MB per run)."""
     if not args.keep_outputs:
         for p in list(paths):
-            Path(p).unlink(missing_ok=True)
+            p.unlink(missing_ok=True)
 
 
 def _banjail_row(variant: str, fmt: str, mode: str, lines: int, log: Path, empty: Path, now: int, work: Path,
