@@ -18,8 +18,10 @@ STOCK_FILTERS = HERE.parents[1] / "src" / "banjail" / "stock" / "filter.d"
 
 
 def stock_filter_names() -> list[str]:
-    """Every filter of the stock library (common.conf holds building blocks, not a filter)."""
-    return sorted(p.stem for p in STOCK_FILTERS.glob("*.conf") if p.stem != "common")
+    """Every filter of the stock library (common.conf and *-common.conf hold building blocks, not filters)."""
+    return sorted(
+        p.stem for p in STOCK_FILTERS.glob("*.conf") if p.stem != "common" and not p.stem.endswith("-common")
+    )
 
 
 @pytest.fixture(scope="session")

@@ -78,7 +78,9 @@ def upstream_engine(name: str, opts: dict[str, str]) -> Process:
 
     def process(line: str, journal: bool) -> list[Found]:
         if journal:
-            ret = flt.processLine(("", time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(TEST_NOW)), line), TEST_NOW)
+            ret = flt.processLine(
+                ("", time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(TEST_NOW)), line), TEST_NOW
+            )
         else:
             ret = flt.processLine(line)
         found: list[Found] = []
@@ -100,7 +102,10 @@ def banjail_engine(name: str, opts: dict[str, str]) -> Process:
     from banjail.filter.matcher import Matcher
 
     empty = tempfile.mkdtemp(prefix="banjail-xc-")
-    spec = load_filter(name, config_dir=empty, stock_dir=STOCK, args=dict(opts) or None)
+    # like upstream's sample test (returnRawHost): host names are reported as written, never resolved
+    spec = load_filter(
+        name, config_dir=empty, stock_dir=STOCK, args=dict(opts) or None, jail_options={"usedns": "raw"}
+    )
     detector = DateDetector(spec.datepattern, logtimezone=spec.logtimezone)
     # journal entries carry their time beside the text: like upstream's systemd backend, take "now" for it
     matcher = Matcher(spec, detector=detector, live=opts.get("logtype") == "journal")
@@ -220,7 +225,9 @@ def crosscheck(name: str, engine: Engine, logs: Path = UPSTREAM_LOGS) -> Report:
                 cache.setdefault(key, engine(name, fopts))
                 runs = [(key, cache[key], dict(common))]
             for key, process, opts in runs:
-                if expect.get("constraint") and not eval(str(expect["constraint"]), {"name": name, "opts": opts}):
+                if expect.get("constraint") and not eval(
+                    str(expect["constraint"]), {"name": name, "opts": opts}
+                ):
                     continue
                 journal = opts.get("logtype") == "journal"
                 text = str(opts.get("test.prefix-line", "")) + line if journal else line
@@ -234,7 +241,9 @@ def crosscheck(name: str, engine: Engine, logs: Path = UPSTREAM_LOGS) -> Report:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--engine", choices=sorted(ENGINES), default="banjail")
     parser.add_argument("-v", "--verbose", action="store_true")
     parser.add_argument("names", nargs="*")
@@ -246,7 +255,9 @@ def main(argv: list[str] | None = None) -> int:
 
         MyTime.setTime(TEST_NOW)
     names = args.names or sorted(
-        p.stem for p in (STOCK / "filter.d").glob("*.conf") if p.stem != "common" and (UPSTREAM_LOGS / p.stem).exists()
+        p.stem
+        for p in (STOCK / "filter.d").glob("*.conf")
+        if p.stem != "common" and (UPSTREAM_LOGS / p.stem).exists()
     )
     total = Report("TOTAL")
     print(f"{'filter':<22} {'annotations':>11} {'agree':>6} {'differ':>6}")

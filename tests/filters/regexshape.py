@@ -75,9 +75,16 @@ def _to_text(op: Any, av: Any) -> str:
             elif sop is C.RANGE:
                 parts.append(re.escape(chr(sav[0])) + "-" + re.escape(chr(sav[1])))
             elif sop is C.CATEGORY:
-                parts.append({C.CATEGORY_DIGIT: r"\d", C.CATEGORY_NOT_DIGIT: r"\D", C.CATEGORY_SPACE: r"\s",
-                              C.CATEGORY_NOT_SPACE: r"\S", C.CATEGORY_WORD: r"\w",
-                              C.CATEGORY_NOT_WORD: r"\W"}[sav])
+                parts.append(
+                    {
+                        C.CATEGORY_DIGIT: r"\d",
+                        C.CATEGORY_NOT_DIGIT: r"\D",
+                        C.CATEGORY_SPACE: r"\s",
+                        C.CATEGORY_NOT_SPACE: r"\S",
+                        C.CATEGORY_WORD: r"\w",
+                        C.CATEGORY_NOT_WORD: r"\W",
+                    }[sav]
+                )
         return "[" + ("^" if negate else "") + "".join(parts) + "]"
     return "."
 

@@ -174,7 +174,8 @@ def banjail_maker(config_dir: str) -> MakeFn:
     from banjail.filter.matcher import Matcher
 
     def make(name: str, args: dict[str, str]) -> LineFn:
-        spec = load_filter(name, config_dir=config_dir, args=args or None)
+        # host names are reported as written: tests never query DNS
+        spec = load_filter(name, config_dir=config_dir, args=args or None, jail_options={"usedns": "raw"})
         detector = DateDetector(spec.datepattern, logtimezone=spec.logtimezone)
         matcher = Matcher(spec, detector=detector, check_all=False)
         count = [0]

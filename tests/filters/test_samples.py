@@ -27,7 +27,10 @@ def test_sample_expectations(name: str, empty_config_dir: Path) -> None:
         ("# now: 2026-11-25T12:00:00\nNov 25 08:00:00 h sshd[1]: x\n", "log line without an expectation"),
         ("# now: 2026-11-25T12:00:00\n#> -\n#> -\nx\n", "two expectations in a row"),
         ("#> -\nx\n", "no '# now:' line"),
-        ("# now: 2026-11-25T12:00:00\n#> 192.0.2.1 user\nx\n", "cannot read 'user' (want key=value or @time)"),
+        (
+            "# now: 2026-11-25T12:00:00\n#> 192.0.2.1 user\nx\n",
+            "cannot read 'user' (want key=value or @time)",
+        ),
         ("# now: 2026-11-25T12:00:00\n#> - extra\nx\n", "'-' takes nothing after it"),
     ],
 )
