@@ -177,7 +177,10 @@ def _ends_anchored(seq: Any) -> bool:
 def problems(regex: str) -> list[str]:
     """What is wrong with a fail2ban regex by the two rules above ([] when nothing)."""
     text = neutralise(regex)
-    parsed = P.parse(text)
+    try:
+        parsed = P.parse(text)
+    except re.error as exc:  # back-references to tag groups and the like: not ours to judge
+        return [f"cannot parse: {exc}"]
     found: list[str] = []
     _nested_problems(parsed, False, found)
     if _ADDRESS_MARK in text and not _ends_anchored(list(parsed)):
