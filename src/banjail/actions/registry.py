@@ -1,0 +1,68 @@
+"""From a jail's `action` entries to Action objects: action.d files become CommandActions, `.py` actions
+become PythonActions. The daemon stops them in reverse order of this list.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from banjail.actions.base import Action
+from banjail.actions.command import CommandAction
+from banjail.actions.python import PythonAction
+from banjail.actions.runner import Runner
+from banjail.actions.tags import Counters, HistoryLookup
+from banjail.config.load import STOCK_DIR, load_action
+from banjail.config.schema import ActionSpec, JailConfig
+
+
+def build_actions(
+    jail: JailConfig,
+    *,
+    config_dir: Path | str = "/etc/fail2ban",
+    stock_dir: Path = STOCK_DIR,
+    runner: Runner | None = None,
+    history: HistoryLookup | None = None,
+    counters: Counters | None = None,
+    clock: Callable[[], float] = time.time,
+    ipv6: bool = True,
+) -> list[Action]:
+    """One Action per entry of the jail's `action` option, in order.
+
+    Uses the jail's resolved action_specs when the config loader filled them, else resolves each entry with
+    load_action (raising ConfigError naming every problem). runner: how commands run (an argv prefix such as
+    `ip netns exec NS`, extra environment); history/counters feed <ipmatches>... and <jail.*> tags.
+    """
+    specs = list(jail.action_specs)
+    if not specs:
+        specs = [
+            load_action(
+                entry, config_dir=config_dir, stock_dir=stock_dir, jail_options=jail.options, jail=jail.name
+            )
+            for entry in jail.actions
+        ]
+    return [
+        build_action(
+            spec, jail=jail.name, runner=runner, history=history, counters=counters, clock=clock, ipv6=ipv6
+        )
+        for spec in specs
+    ]
+
+
+def build_action(
+    spec: ActionSpec,
+    *,
+    jail: str,
+    runner: Runner | None = None,
+    history: HistoryLookup | None = None,
+    counters: Counters | None = None,
+    clock: Callable[[], float] = time.time,
+    ipv6: bool = True,
+) -> Action:
+    """The Action for one resolved spec."""
+    if spec.python:
+        return PythonAction(spec, jail=jail, history=history, clock=clock)
+    return CommandAction(
+        spec, jail=jail, runner=runner, history=history, counters=counters, clock=clock, ipv6=ipv6
+    )

@@ -1,0 +1,164 @@
+"""The run-time tags of a ban, as upstream's action info provides them: <ip> <family> <ip-rev> <ip-host> <fid>
+<failures> <time> <bantime> <bancount> <matches> <ipmatches> <ipjailmatches> <ipfailures> <ipjailfailures>
+<restored> <raw-ticket> <F-*> <fq-hostname> <sh-hostname> <br> <sp> and the jail counters <jail.banned>
+<jail.banned_total> <jail.found> <jail.found_total>.
+
+Values are computed only when a command uses them (`BanInfo.value` is lazy and caches), because some are
+costly (a DNS lookup for <ip-host>, the store for <ipmatches>). Nothing here quotes: render.py does that.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import socket
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache
+
+from banjail.model import Ban
+
+F_TAG = re.compile(r"F-([A-Z0-9_\-]+)\Z")  # upper case only, as upstream
+# Upstream renames two filter groups when storing them: <F-ID> is the fid, <F-PORT> is kept as "fport".
+_GROUP_ALIAS = {"id": "fid", "port": "fport"}
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """Merged past bans of an address (from the store): all its matches and failures."""
+
+    matches: tuple[str, ...]
+    failures: int
+
+
+# (ban, all jails?) -> merged history, or None when unknown (then the ban itself stands in, as upstream).
+HistoryLookup = Callable[[Ban, bool], History | None]
+Counters = Callable[[], Mapping[str, int]]
+
+
+@cache
+def fq_hostname() -> str:
+    """This host's fully qualified name (cached: asked at most once per process)."""
+    return socket.getfqdn()
+
+
+@cache
+def sh_hostname() -> str:
+    """This host's name as gethostname() gives it (upstream's <sh-hostname>)."""
+    return socket.gethostname()
+
+
+def family_of(ban: Ban) -> str:
+    """`inet6` for an IPv6 address, `inet4` otherwise (also for ids that are not addresses)."""
+    if ban.ip is not None and ":" in ban.ip:
+        return "inet6"
+    return "inet4"
+
+
+def reverse_name(ip: str) -> str:
+    """The PTR owner name of an address without the arpa suffix, with a trailing dot: `4.3.2.1.`; "" if not
+    an address (upstream's <ip-rev>)."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    pointer = address.reverse_pointer
+    return pointer.rsplit(".", 2)[0] + "." if pointer else ""
+
+
+def host_name(ip: str) -> str:
+    """The DNS name of `ip` (blocking reverse lookup), "" when there is none."""
+    try:
+        return socket.gethostbyaddr(ip)[0]
+    except (OSError, UnicodeError):
+        return ""
+
+
+class BanInfo:
+    """Lazy tag values of one ban for one family (the family an action runs a command for)."""
+
+    def __init__(
+        self,
+        ban: Ban | None,
+        family: str,
+        *,
+        history: HistoryLookup | None = None,
+        counters: Counters | None = None,
+        now: float = 0.0,
+    ) -> None:
+        self.ban = ban
+        self.family = family
+        self._history = history
+        self._counters = counters
+        self._now = now
+        self._cache: dict[str, str | None] = {}
+
+    def value(self, tag: str) -> str | None:
+        """The value of run-time tag `tag`, or None when it is not a run-time tag (it then stays in place).
+
+        Unknown <F-NAME> groups are "" (upstream drops them). Without a ban (start, stop, flush) only <family>,
+        <time>, host names, <br>, <sp> and jail counters have values.
+        """
+        if tag not in self._cache:
+            self._cache[tag] = self._compute(tag)
+        return self._cache[tag]
+
+    def preset(self, tag: str, value: str) -> None:
+        """Give `tag` a value computed elsewhere (e.g. <ip-host> looked up off the event loop)."""
+        self._cache[tag] = value
+
+    def _compute(self, tag: str) -> str | None:
+        constant = {"br": "\n", "sp": " "}.get(tag)
+        if constant is not None:
+            return constant
+        if tag == "fq-hostname":
+            return fq_hostname()
+        if tag == "sh-hostname":
+            return sh_hostname()
+        if tag == "family":
+            return self.family
+        if tag.startswith("jail."):
+            counters = self._counters() if self._counters is not None else {}
+            found = counters.get(tag[5:])
+            return None if found is None else str(found)
+        ban = self.ban
+        if ban is None:
+            return str(self._now) if tag == "time" else None
+        return self._from_ban(ban, tag)
+
+    def _from_ban(self, ban: Ban, tag: str) -> str | None:
+        ip = ban.ip if ban.ip is not None else ban.fid
+        simple: dict[str, Callable[[], str]] = {
+            "ip": lambda: ip,
+            "ip-rev": lambda: reverse_name(ip),
+            "ip-host": lambda: host_name(ip) if ban.ip is not None else "",
+            "fid": lambda: ban.fid,
+            "failures": lambda: str(ban.failures),
+            "time": lambda: str(ban.at),
+            "bantime": lambda: str(int(ban.bantime)),
+            "bancount": lambda: str(ban.count),
+            "matches": lambda: "\n".join(ban.lines),
+            "restored": lambda: "1" if ban.restored else "0",
+            "raw-ticket": lambda: repr(ban),
+            "ipmatches": lambda: "\n".join(self._merged(ban, True).matches),
+            "ipjailmatches": lambda: "\n".join(self._merged(ban, False).matches),
+            "ipfailures": lambda: str(self._merged(ban, True).failures),
+            "ipjailfailures": lambda: str(self._merged(ban, False).failures),
+        }
+        compute = simple.get(tag)
+        if compute is not None:
+            return compute()
+        m = F_TAG.match(tag)
+        if m is None:
+            return None
+        name = m.group(1).lower()
+        name = _GROUP_ALIAS.get(name, name)
+        if name == "fid":
+            return ban.fid
+        return next((value for key, value in ban.groups if key == name), "")
+
+    def _merged(self, ban: Ban, all_jails: bool) -> History:
+        found = self._history(ban, all_jails) if self._history is not None else None
+        return found if found is not None else History(ban.lines, ban.failures)
