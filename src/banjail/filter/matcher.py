@@ -238,7 +238,8 @@ class Matcher:
                 and ids
                 and date is not None
             ):
-                failures.extend(self._failure(fid, ip, fail, date, lineno, index) for fid, ip in ids)
+                for fid, ip in ids:
+                    failures.append(self._failure(fid, ip, fail, date, lineno, index))
             if not self.check_all:
                 break
         if ignored_by >= 0 or nofail:
@@ -365,14 +366,16 @@ class Matcher:
         self, fid: str, ip: str | None, fail: dict[str, Any], date: float, lineno: int, index: int
     ) -> Failure:
         groups = tuple(
-            (key, value if isinstance(value, str) else repr(value))
-            for key, value in fail.items()
-            if value is not None and key not in _INTERNAL
+            [
+                (key, value if value.__class__ is str else repr(value))
+                for key, value in fail.items()
+                if value is not None and key not in _INTERNAL
+            ]
         )
         users = fail.get("users")
         if users:  # the set of users a session tried: one ("users", name) pair each, sorted
             groups += tuple(("users", user) for user in sorted(users))
-        lines = tuple("".join(t) for t in fail.get("matches", ()))
+        lines = tuple([t[0] + t[1] + t[2] for t in fail.get("matches", ())])
         return Failure(fid, ip, date, lines, groups, lineno, index)
 
     # --- many lines ---------------------------------------------------------------------------------------

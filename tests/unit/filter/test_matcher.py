@@ -15,7 +15,12 @@ from banjail.filter.outcome import IGNORED, MATCHED, MISSED, LineOutcome, ScanSt
 from banjail.model import FilterSpec
 
 NOW = calendar.timegm((2026, 3, 1, 12, 0, 0))
-_MONTHS = {m: i for i, m in enumerate(["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], 1)}
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], 1
+    )
+}
 _STAMP = re.compile(r"([A-Z][a-z]{2}) +(\d+) (\d\d):(\d\d):(\d\d)")
 
 
@@ -65,6 +70,17 @@ SESSIONS = FilterSpec(
         r"^<F-MLFFORGET>Disconnected</F-MLFFORGET>$",
         r"^<F-MLFFORGET><F-MLFGAINED>Accepted</F-MLFGAINED></F-MLFFORGET> for <F-USER>\S+</F-USER>$",
     ),
+)
+
+# With fewer ignoreregexes than failregexes minus two, ignoreregex runs first and can ignore any line.
+IGNORE_FIRST = FilterSpec(
+    failregex=(
+        r"^\s*auth failed for <F-USER>\S+</F-USER> from <HOST>$",
+        r"^\s*bad key from <SUBNET> id <F-ID>\w+</F-ID>$",
+        r"^\s*single from <ADDR>$",
+        r"^\s*cron job <F-ID>\d+</F-ID>$",
+    ),
+    ignoreregex=(r"cron job 1$",),
 )
 
 MULTI = FilterSpec(
@@ -234,6 +250,31 @@ def test_multiline_buffer_and_skiplines() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("Mar  1 10:00:00 cron job 1", (IGNORED, 0, [])),  # ignored before any failregex runs
+        ("Mar  1 10:00:00 cron job 12", (MATCHED, -1, [("12", None)])),
+        ("Mar  1 10:00:00 bad key from 192.0.2.77/24 id k1", (MATCHED, -1, [("k1", "192.0.2.0/24")])),
+        ("Mar  1 10:00:00 single from [2001:db8::7]", (MATCHED, -1, [("2001:db8::7", "2001:db8::7")])),
+    ],
+)
+def test_ignore_first_and_ids(line: str, expected: tuple[object, ...]) -> None:
+    (o,) = run(IGNORE_FIRST, [line])
+    assert (o.kind, o.ignoreregex, [(f.fid, f.ip) for f in o.failures]) == expected
+
+
+def test_first_failure_only_when_not_check_all() -> None:
+    spec = FilterSpec(failregex=(r"<F-NOFAIL>hint</F-NOFAIL> from <HOST>", r"from <HOST>"))
+    line = "Mar  1 10:00:00 hint from 192.0.2.1"
+    (every,) = run(spec, [line])
+    (first,) = run(spec, [line], check_all=False)
+    # fail2ban-regex: both regexes hit; the NOFAIL one makes the line count as ignored, the other still fails
+    assert (every.kind, every.failregex, [f.fid for f in every.failures]) == (IGNORED, (0, 1), ["192.0.2.1"])
+    # the daemon stops at the first regex; without a session, upstream counts even a NOFAIL match
+    assert (first.kind, first.failregex, [f.fid for f in first.failures]) == (IGNORED, (0,), ["192.0.2.1"])
+
+
 def test_long_lines_are_cut_and_counted() -> None:
     m = Matcher(SIMPLE, detector=StubDetector())
     o = m.process("Mar  1 10:00:00 auth failed for " + "b" * MAX_LINE + " from 192.0.2.1", NOW, 1)
@@ -282,8 +323,13 @@ def _render(templates: list[str], item: tuple[int, int, str, str, int, bool], se
 
 @pytest.mark.parametrize(
     ("spec", "templates", "session"),
-    [(SESSIONS, _SESSION_MSGS, True), (SIMPLE, _SIMPLE_MSGS, False), (MULTI, _SIMPLE_MSGS, False)],
-    ids=["mlfid", "simple", "maxlines3"],
+    [
+        (SESSIONS, _SESSION_MSGS, True),
+        (SIMPLE, _SIMPLE_MSGS, False),
+        (IGNORE_FIRST, _SIMPLE_MSGS, False),
+        (MULTI, _SIMPLE_MSGS, False),
+    ],
+    ids=["mlfid", "simple", "ignore-first", "maxlines3"],
 )
 @settings(max_examples=60, deadline=None)
 @given(items=st.lists(_line, max_size=40), keep=st.booleans(), trailing=st.booleans())
