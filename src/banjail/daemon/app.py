@@ -220,7 +220,8 @@ class Daemon:
                 if not batch:
                     continue
                 # Write-ahead: the position after this batch is committed before its lines are counted.
-                await self.db(self.store.set_position, jail.name, source.name, batch[-1].position)
+                ends = {line.source: line.position for line in batch}
+                await self.db(self._commit_positions, jail.name, ends)
                 now = self.clock.now()
                 feed = jail.state.feed
                 events: list[Event] = []
@@ -234,10 +235,19 @@ class Daemon:
         except Exception as exc:  # a source that dies must not take the daemon down
             log_filter.error("[%s] log source %s failed: %s", jail.name, source.name, exc)
 
+    def _commit_positions(self, jail: str, ends: dict[str, Position]) -> None:
+        for path, position in ends.items():
+            self.store.set_position(jail, path, position)
+
     async def _save_positions(self, jail: Jail) -> None:
+        """Save where every source of the jail stands (per file, when the source follows several)."""
         for source in jail.sources:
-            with contextlib.suppress(Exception):
-                await self.db(self.store.set_position, jail.name, source.name, source.position())
+            positions = getattr(source, "positions", None)
+            ends = positions() if callable(positions) else {source.name: source.position()}
+            if ends and ends != jail.saved.get(source.name):
+                with contextlib.suppress(Exception):
+                    await self.db(self._commit_positions, jail.name, ends)
+                jail.saved[source.name] = ends
 
     async def _carry_out(self, jail: Jail, events: Iterable[Event], now: float) -> None:
         """Carry out a batch of events in order: log failures, commit bans (one transaction), then log and apply

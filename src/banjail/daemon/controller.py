@@ -35,8 +35,11 @@ def unknown_jail(name: str) -> ControlError:
 class Controller:
     """Carries out control commands on a running Daemon."""
 
-    def __init__(self, daemon: Daemon) -> None:
+    def __init__(self, daemon: Daemon, *, stop_after_reply: bool = True) -> None:
+        """stop_after_reply: `stop` schedules the daemon's stop itself (shortly after returning). False when the
+        control server stops the daemon once the reply is sent (ControlServer's on_stop)."""
         self.daemon = daemon
+        self.stop_after_reply = stop_after_reply
 
     def jail(self, name: str) -> Jail:
         jail = self.daemon.jails.get(name)
@@ -175,6 +178,8 @@ class Controller:
 
     async def stop(self, args: Sequence[Any]) -> None:
         if not args:
+            if not self.stop_after_reply:
+                return None
             loop = asyncio.get_running_loop()
             loop.call_later(STOP_DELAY, lambda: asyncio.ensure_future(self.daemon.stop()))
             return None

@@ -21,7 +21,7 @@ from banjail.core.ignore import IgnoreCache, IgnoreSet
 from banjail.core.jail import HistoryLookup, JailState
 from banjail.filter.datedetect import DateDetector
 from banjail.filter.matcher import Matcher
-from banjail.model import Ban
+from banjail.model import Ban, Position
 from banjail.sources.base import LogSource
 from banjail.timespec import str2seconds
 
@@ -49,6 +49,7 @@ class Jail:
     ignorecommand: str = ""
     ignore_cache: IgnoreCache | None = None
     logpaths: list[str] = field(default_factory=list)
+    saved: dict[str, dict[str, Position]] = field(default_factory=dict)  # per source: positions last saved
 
     @property
     def name(self) -> str:

@@ -39,7 +39,11 @@ def is_journal(jail: Jail) -> bool:
 def logpaths(jail: Jail) -> list[str]:
     """The files the jail reads: its sources' names once started, else its configured paths."""
     if jail.sources:
-        return [s.name for s in jail.sources]
+        files: list[str] = []
+        for source in jail.sources:
+            followed = getattr(source, "files", None)
+            files.extend(followed if isinstance(followed, list) and followed else [source.name])
+        return files
     return [p.rsplit(" ", 1)[0] if p.endswith((" head", " tail")) else p for p in jail.logpaths]
 
 

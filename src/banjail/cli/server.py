@@ -1,0 +1,314 @@
+"""`fail2ban-server` (and `banjail server`): start the daemon.
+
+Options are upstream's (`-c -s -p --pname --loglevel --logtarget --syslogsocket -d --dp -t -i -v -q -x -b -f
+--async --timeout --str2sec -h -V`), with defaults from fail2ban.conf. Unlike upstream's server, banjail's reads
+the jail configuration itself; `--async` (start without configuration) starts with no jails.
+Exit status: 0 after a clean stop, 255 on any error (upstream's convention).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getopt
+import os
+import sys
+import time
+from dataclasses import dataclass, field, replace
+
+from banjail import FAIL2BAN_COMPAT_VERSION, __version__
+from banjail.clock import SystemClock
+from banjail.config.load import load_config
+from banjail.config.schema import Config
+from banjail.daemon import runtime, signals
+from banjail.daemon.app import Daemon
+from banjail.daemon.controller import Controller
+from banjail.daemon.logging import LogTarget, level_value, logger
+from banjail.daemon.notify import notify
+from banjail.daemon.wiring import make_actions, make_sources
+from banjail.errors import BanjailError, ConfigError
+from banjail.store import Store
+from banjail.store.null import NullStore
+from banjail.timespec import str2seconds
+
+ERROR = 255
+USAGE = """\
+Usage: fail2ban-server [OPTIONS] [start]
+
+banjail {version} (compatible with Fail2Ban v{compat}): watches log files for repeated failures and bans the
+addresses they come from.
+
+Options:
+    -c, --conf <DIR>        configuration directory (default /etc/fail2ban)
+    -s, --socket <FILE>     control socket path
+    -p, --pidfile <FILE>    pidfile path
+    --pname <NAME>          process name (accepted for compatibility)
+    --loglevel <LEVEL>      logging level (CRITICAL ERROR WARNING NOTICE INFO DEBUG)
+    --logtarget <TARGET>    a file, STDOUT, STDERR, SYSLOG or SYSTEMD-JOURNAL
+    --syslogsocket auto|<FILE>
+    -d, --dp, --dump-pretty dump the configuration and exit
+    -t, --test              test the configuration and exit
+    -i                      interactive mode (not supported; use fail2ban-client -i)
+    -v, -q                  more or less verbose logging
+    -x                      remove a stale socket file before starting
+    -b                      start in the background (default)
+    -f                      stay in the foreground
+    --async                 start without reading the jail configuration
+    --timeout <TIME>        how long the background start waits for the server (default 30s)
+    --str2sec <STRING>      print a time abbreviation (1d12h) in seconds
+    -h, --help              this help
+    -V, --version           print the version
+"""
+
+
+@dataclass
+class Options:
+    conf: str = "/etc/fail2ban"
+    socket: str | None = None
+    pidfile: str | None = None
+    loglevel: str | None = None
+    logtarget: str | None = None
+    syslogsocket: str | None = None
+    background: bool = True
+    force: bool = False
+    test: bool = False
+    dump: bool = False
+    asynchronous: bool = False
+    verbose: int = 0
+    timeout: float = 30.0
+    commands: list[str] = field(default_factory=list)
+
+
+def parse(argv: list[str]) -> Options | int:
+    """Options, or an exit status when the command was answered here (help, version, str2sec, errors)."""
+    try:
+        opts, rest = getopt.getopt(
+            argv,
+            "hc:s:p:xfbdtviqV",
+            [
+                "help",
+                "conf=",
+                "socket=",
+                "pidfile=",
+                "pname=",
+                "loglevel=",
+                "logtarget=",
+                "syslogsocket=",
+                "dp",
+                "dump-pretty",
+                "test",
+                "async",
+                "timeout=",
+                "str2sec=",
+                "version",
+            ],
+        )
+    except getopt.GetoptError as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        print(USAGE.format(version=__version__, compat=FAIL2BAN_COMPAT_VERSION), file=sys.stderr)
+        return ERROR
+    options = Options(commands=rest)
+    for opt, value in opts:
+        if opt in ("-h", "--help"):
+            print(USAGE.format(version=__version__, compat=FAIL2BAN_COMPAT_VERSION), end="")
+            return 0
+        if opt == "-V":
+            print(FAIL2BAN_COMPAT_VERSION)
+            return 0
+        if opt == "--version":
+            print(f"banjail v{__version__} (Fail2Ban v{FAIL2BAN_COMPAT_VERSION} compatible)")
+            return 0
+        if opt == "--str2sec":
+            try:
+                print(_number(str2seconds(value)))
+            except (ValueError, ConfigError) as exc:
+                print(f"ERROR: {exc}", file=sys.stderr)
+                return ERROR
+            return 0
+        _apply(options, opt, value)
+    return options
+
+
+def _apply(options: Options, opt: str, value: str) -> None:
+    simple = {
+        "-c": "conf",
+        "--conf": "conf",
+        "-s": "socket",
+        "--socket": "socket",
+        "-p": "pidfile",
+        "--pidfile": "pidfile",
+        "--loglevel": "loglevel",
+        "--logtarget": "logtarget",
+        "--syslogsocket": "syslogsocket",
+    }
+    if opt in simple:
+        setattr(options, simple[opt], value)
+    elif opt == "-x":
+        options.force = True
+    elif opt == "-f":
+        options.background = False
+    elif opt == "-b":
+        options.background = True
+    elif opt in ("-t", "--test"):
+        options.test = True
+    elif opt in ("-d", "--dp", "--dump-pretty"):
+        options.dump = True
+    elif opt == "--async":
+        options.asynchronous = True
+    elif opt == "-v":
+        options.verbose += 1
+    elif opt == "-q":
+        options.verbose -= 1
+    elif opt == "--timeout":
+        options.timeout = str2seconds(value)
+
+
+def _number(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
+
+
+def _load(options: Options) -> Config:
+    config = load_config(options.conf)
+    if options.asynchronous:
+        config = replace(config, jails=())
+    return config
+
+
+def open_store(dbfile: str, max_matches: int) -> tuple[Store, str | None]:
+    """The store for `dbfile` (`None` means no persistence, as upstream)."""
+    if dbfile.strip().lower() in ("", "none"):
+        return NullStore(), None
+    from banjail.store.sqlite import SqliteStore
+
+    if dbfile != ":memory:":
+        runtime.ensure_parent(dbfile)
+    return SqliteStore(dbfile, max_matches=max_matches), dbfile
+
+
+def main(argv: list[str] | None = None) -> int:
+    parsed = parse(list(sys.argv[1:] if argv is None else argv))
+    if isinstance(parsed, int):
+        return parsed
+    options = parsed
+    try:
+        config = _load(options)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"ERROR  {problem}", file=sys.stderr)
+        return ERROR
+    if options.test or options.dump:
+        if options.dump:
+            for jail in config.jails:
+                print(f"['add', {jail.name!r}, {jail.backend!r}]")
+        print("OK: configuration test is successful")
+        return 0
+    server = config.server
+    sock = options.socket or server.socket
+    pidfile = options.pidfile or server.pidfile
+    os.umask(0o077)
+    try:
+        runtime.claim_socket(sock, force=options.force)
+    except runtime.RuntimeFileError as exc:
+        print(f"ERROR  {exc}", file=sys.stderr)
+        return ERROR
+    if options.background and not _daemonize(sock, options.timeout):
+        return 0  # the parent: the server is up (or _daemonize already reported the failure and exited)
+    logs = LogTarget()
+    try:
+        logs.syslogsocket = options.syslogsocket or server.syslogsocket
+        level = options.loglevel or server.loglevel
+        level_value(level)
+        logs.set_level(level)
+        logs.set_target(options.logtarget or server.logtarget)
+    except (OSError, ValueError) as exc:
+        print(f"ERROR  {exc}", file=sys.stderr)
+        return ERROR
+    runtime.write_pidfile(pidfile)
+    try:
+        return asyncio.run(serve(config, options, logs, sock))
+    except BanjailError as exc:
+        logger("server").error("%s", exc)
+        print(f"ERROR  {exc}", file=sys.stderr)
+        return ERROR
+    finally:
+        runtime.remove_pidfile(pidfile)
+        logs.close()
+
+
+async def serve(config: Config, options: Options, logs: LogTarget, sock: str) -> int:
+    """Run the daemon until it is stopped (by `stop` or a signal)."""
+    from banjail.control.server import ControlServer
+
+    server = config.server
+    store, dbfile = open_store(server.dbfile, server.dbmaxmatches)
+    clock = SystemClock()
+    await asyncio.get_running_loop().run_in_executor(None, store.purge, clock.now(), server.dbpurgeage)
+    daemon = Daemon(
+        config,
+        store=store,
+        sources=make_sources,
+        actions=make_actions,
+        clock=clock,
+        logs=logs,
+        config_loader=lambda: _load(options),
+        dbfile=dbfile,
+    )
+    controller = Controller(daemon, stop_after_reply=False)
+    control = ControlServer(sock, controller, on_stop=daemon.stop)
+    if daemon.dbfile:
+        logger("database").info("Connected to fail2ban persistent database '%s'", daemon.dbfile)
+    await daemon.start()
+    await control.start()
+    loop = asyncio.get_running_loop()
+
+    async def reload() -> object:
+        notify("RELOADING=1")
+        try:
+            return await controller.dispatch(["reload", "--all"])
+        finally:
+            notify("READY=1")
+
+    remove = signals.install(loop, stop=daemon.stop, reopen=logs.reopen, reload=reload)
+    notify("READY=1")
+    try:
+        await daemon.wait_stopped()
+    finally:
+        notify("STOPPING=1")
+        remove()
+        await control.close()
+    return 0
+
+
+def _daemonize(sock: str, timeout: float) -> bool:
+    """Fork into the background. Returns True in the daemon; the parent waits until the socket answers (or
+    the daemon dies) and returns False."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid:
+        os.close(write_end)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if runtime.socket_alive(sock, 0.2):
+                os.close(read_end)
+                return False
+            done, _status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+            time.sleep(0.05)
+        os.close(read_end)
+        print("ERROR  Could not start server", file=sys.stderr)
+        os._exit(ERROR)
+    os.close(read_end)
+    os.setsid()
+    if os.fork():
+        os._exit(0)  # the middle child: the daemon is reparented to init
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    os.close(devnull)
+    os.close(write_end)
+    os.chdir("/")
+    return True
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
