@@ -425,12 +425,15 @@ class DateDetector:
         """Whether the characters around [start, end) look like those around the last date: outside equal, or
         inside equal and not alphanumeric (a space, a bracket); otherwise the format may have changed."""
         prev = self._prev.string if self._prev is not None else ""
-        before = prev[start - 1:start]
-        first = prev[start:start + 1]
-        last = prev[end - 1:end] if end > 0 else prev[-1:]
-        after = prev[end:end + 1]
-        return ((line[start - 1:start] == before or (line[start:start + 1] == first and not first.isalnum()))
-                and (line[end:end + 1] == after or (line[end - 1:end] == last and not last.isalnum())))
+        if line[start - 1:start] != prev[start - 1:start]:
+            first = prev[start:start + 1]
+            if line[start:start + 1] != first or first.isalnum():
+                return False
+        if line[end:end + 1] != prev[end:end + 1]:
+            last = prev[end - 1:end] if end > 0 else prev[-1:]
+            if line[end - 1:end] != last or last.isalnum():
+                return False
+        return True
 
     def _locate(self, line: str, tried_last: bool) -> tuple[re.Match[str], int] | None:
         """The match and index of the template that wins `line`, or None. tried_last: the last template is
