@@ -200,14 +200,15 @@ def _render(argv: Sequence[Any], value: Any) -> str:
 def render(argv: Sequence[Any], value: Any) -> str:
     """The text upstream's client prints for `value`, the successful reply to `argv`.
 
-    A value of an unexpected shape prints as upstream does in that case: its representation, never a crash.
+    A value of an unexpected shape prints as its representation (upstream prints a garbled variant of it), never a
+    crash.
     """
     if not argv:
         return _text(value)
     try:
         return _render(argv, value)
     except (TypeError, ValueError, IndexError, KeyError):
-        return repr(value) + repr(value)
+        return repr(value)
 
 
 def render_all_status(statuses: Sequence[tuple[str, Any]]) -> str:

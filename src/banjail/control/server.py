@@ -60,7 +60,7 @@ class ControlServer:
         self._on_stop = on_stop
         self._server: asyncio.base_events.Server | None = None
         self._inode: tuple[int, int] | None = None
-        self._connections: set[asyncio.Task[None]] = set()
+        self._connections: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
         self._background: set[asyncio.Task[Any]] = set()
 
     async def start(self) -> None:
@@ -78,10 +78,16 @@ class ControlServer:
         """Stop accepting, end open connections and remove the socket file (only if it is still ours)."""
         if self._server is not None:
             self._server.close()
-        for task in list(self._connections):
-            task.cancel()
+        # Closing the transports ends every connection's read with EOF, so each handler returns on its own;
+        # one still waiting on a long command after a grace period is cancelled.
+        for writer in self._connections.values():
+            writer.close()
         if self._connections:
-            await asyncio.gather(*self._connections, return_exceptions=True)
+            _, late = await asyncio.wait(list(self._connections), timeout=1.0)
+            for task in late:
+                task.cancel()
+            if late:
+                await asyncio.wait(late)
         if self._server is not None:
             await self._server.wait_closed()
             self._server = None
@@ -93,7 +99,7 @@ class ControlServer:
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
-        self._connections.add(task)
+        self._connections[task] = writer
         try:
             first = await reader.read(1)
             if first == b"{":
@@ -101,9 +107,11 @@ class ControlServer:
             elif first:
                 await self._serve_legacy(first, reader, writer)
         except (ConnectionError, asyncio.IncompleteReadError):
-            pass  # the client went away; nothing to answer
+            pass  # the client went away (or the server is closing); nothing to answer
+        except asyncio.CancelledError:
+            pass  # close() gave up waiting for this connection's command
         finally:
-            self._connections.discard(task)
+            self._connections.pop(task, None)
             writer.close()
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
