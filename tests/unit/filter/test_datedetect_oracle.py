@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import subprocess
 import time
 from collections.abc import Iterator
@@ -209,13 +210,39 @@ def _passing_time_cases(tz: str, seed: int) -> Iterator[Case]:
                    [rnd.choice(times) for _ in nows], "UTC-0600", nows)
 
 
+SAMPLE_LOGS = Path("/usr/lib/python3/dist-packages/fail2ban/tests/files/logs")
+FILTERS = Path("/etc/fail2ban/filter.d")
+_DATEPATTERN = re.compile(r"^datepattern\s*=[ \t]*(.*(?:\n[ \t]+\S.*)*)", re.MULTILINE)
+
+
+def _datepattern(name: str) -> list[str]:
+    """The filter's own datepattern when it is plain text (no interpolation), else the defaults."""
+    path = FILTERS / f"{name}.conf"
+    found = _DATEPATTERN.search(path.read_text(errors="replace")) if path.exists() else None
+    if found is None or "%(" in found.group(1) or "<" in found.group(1):
+        return []
+    return [line.strip().replace("%%", "%") for line in found.group(1).splitlines() if line.strip()]
+
+
+def _sample_cases(tz: str) -> Iterator[Case]:
+    """Upstream's sample logs, every line in order, with the default templates and with the filter's own."""
+    if not SAMPLE_LOGS.is_dir():
+        return
+    for path in sorted(p for p in SAMPLE_LOGS.iterdir() if p.is_file()):
+        lines = path.read_text(errors="replace").splitlines()
+        yield Case(f"{tz}-sample-{path.name}", tz, NOW_2005, [], lines)
+        own = _datepattern(path.name)
+        if own:
+            yield Case(f"{tz}-sample-{path.name}-own", tz, NOW_2005, own, lines)
+
+
 def _custom_cases(tz: str) -> Iterator[Case]:
     for index, (patterns, lines, logtimezone) in enumerate(CUSTOM):
         yield Case(f"{tz}-custom{index}", tz, NOW_2005, patterns, lines, logtimezone)
 
 
-CASES = [*_default_cases(CET, 1), *_custom_cases(CET), *_passing_time_cases(CET, 3), *_default_cases(NEW_YORK, 2),
-         *_passing_time_cases(NEW_YORK, 4), *_custom_cases("UTC")]
+CASES = [*_default_cases(CET, 1), *_custom_cases(CET), *_passing_time_cases(CET, 3), *_sample_cases(CET),
+         *_default_cases(NEW_YORK, 2), *_passing_time_cases(NEW_YORK, 4), *_custom_cases("UTC")]
 _ANSWERED: dict[str, list[object]] = {}
 
 
