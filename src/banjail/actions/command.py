@@ -128,11 +128,11 @@ class CommandAction:
     async def unban(self, bans: Sequence[Ban]) -> None:
         errors: list[str] = []
         async with self._lock:
+            # A ban whose command failed was never applied: nothing to take back, and no retry.
+            applied = [ban for ban in bans if self._failed.pop(ban.fid, None) is None]
             await self._retry_failed(errors)
-            for ban in bans:
+            for ban in applied:
                 self._banned.pop(ban.fid, None)
-                if self._failed.pop(ban.fid, None) is not None:
-                    continue  # never applied: nothing to take back
                 family = family_of(ban)
                 if not self._started.get(family, 0) & _HAS_BANS:
                     continue
@@ -178,7 +178,7 @@ class CommandAction:
             for family, flags in list(self._started.items()):
                 if flags and not await self._invariant_check(family, allow_repair=True, force_start=True):
                     self._started[family] = 0
-                    self._executed.get("actionstart", {}).pop(family, None)
+                    self._unrecord("actionstart", family)
                     ok = False
         return ok
 
@@ -287,7 +287,7 @@ class CommandAction:
     async def _start(self, families: Sequence[str]) -> None:
         def started(family: str, ok: bool) -> None:
             if ok:
-                self._executed.get("actionstop", {}).pop(family, None)
+                self._unrecord("actionstop", family)
                 self._started[family] = self._started.get(family, 0) | _STARTED
 
         await self._operation("actionstart", "starting", families, after=started)
@@ -315,15 +315,24 @@ class CommandAction:
             if ok:
                 done[family] = command
             else:
-                done.pop(family, None)
+                self._unrecord(op, family)
         self._raise(errors)
 
     def _forget(self, op: str) -> Callable[[str, bool], None]:
         def forget(family: str, ok: bool) -> None:
             if ok:
-                self._executed.get(op, {}).pop(family, None)
+                self._unrecord(op, family)
 
         return forget
+
+    def _unrecord(self, op: str, family: str) -> None:
+        """Forget that `op` ran for `family`, and for every family where it ran the command `family` would run
+        (a stop of "inet4" also undoes the family-less start of an action without families)."""
+        done = self._executed.get(op, {})
+        done.pop(family, None)
+        command = self._command(op, family)
+        for other in [f for f, c in done.items() if c == command]:
+            del done[other]
 
     def _emptied(self, family: str, ok: bool) -> None:
         if ok and self._started.get(family):

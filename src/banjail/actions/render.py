@@ -29,6 +29,7 @@ TAG = re.compile(r"<([^ \t\n<>]+)>")
 SAFE_VALUE = re.compile(r"[A-Za-z0-9 _.:/+@,%-]*\Z")
 _NESTED_SHELL = re.compile(r"(?:^|[\s;&|(`])(eval|(?:ba|da|z|k)?sh\s+-c|su\s+-c)\b")
 _WORD_START = frozenset(" \t\n;&|()")
+VERBATIM_TAGS = frozenset({"br", "sp"})  # upstream's constants: a newline and a space
 
 
 class Context(Enum):
@@ -72,10 +73,14 @@ def env_name(tag: str) -> str:
     return "F2B_" + re.sub(r"[^A-Z0-9]", "_", tag.upper())
 
 
-def render(text: str, value: Callable[[str], str | None]) -> Script:
+def render(
+    text: str, value: Callable[[str], str | None], *, verbatim: frozenset[str] = VERBATIM_TAGS
+) -> Script:
     """Substitute every <tag> of `text` for which `value(tag)` is not None, keeping the invariant above.
 
     `value` is asked once per distinct tag; tags it does not know (None) stay in place as upstream leaves them.
+    Tags in `verbatim` are template syntax, not data (<br> separates commands in some action.d files): their
+    values go in as they are.
     """
     if "<" not in text:
         return Script(text)
@@ -92,7 +97,7 @@ def render(text: str, value: Callable[[str], str | None]) -> Script:
             continue
         out.append(text[last:start])
         last = end
-        if context is not Context.BARE and SAFE_VALUE.match(found):
+        if tag in verbatim or (context is not Context.BARE and SAFE_VALUE.match(found)):
             out.append(found)
             continue
         name = names.get(tag)
