@@ -45,8 +45,8 @@ class DateDetector(Protocol):
 
 
 MAX_LINE = 65536
-RECENT = 60.0
-_ADDRESS_CACHE = 1 << 16  # a line without a date inherits the last date only when that is at most this old
+RECENT = 60.0  # a line without a date inherits the last date only when that is at most this old
+_ADDRESS_CACHE = 1 << 12  # hot attackers repeat (Zipf); a small bound keeps memory flat
 
 Resolver = Callable[[str], Sequence[str]]
 TupleLine = tuple[str, str, str]  # (before the date, the date text, after the date)
@@ -394,24 +394,3 @@ class Matcher:
 def _prefix(fail: dict[str, Any]) -> int:
     text = fail.get("cidr")
     return int(text) if text else netaddr.UNSPEC
-
-
-def record(stats: ScanStats, outcome: LineOutcome, nfail: int, nignore: int) -> None:
-    """Add one line's outcome to `stats`."""
-    if len(stats.failregex_hits) < nfail:
-        stats.failregex_hits.extend([0] * (nfail - len(stats.failregex_hits)))
-    if len(stats.ignoreregex_hits) < nignore:
-        stats.ignoreregex_hits.extend([0] * (nignore - len(stats.ignoreregex_hits)))
-    stats.lines += 1
-    if outcome.kind == MATCHED:
-        stats.matched += 1
-    elif outcome.kind == IGNORED:
-        stats.ignored += 1
-    else:
-        stats.missed += 1
-    for index in outcome.failregex:
-        stats.failregex_hits[index] += 1
-    if outcome.ignoreregex >= 0:
-        stats.ignoreregex_hits[outcome.ignoreregex] += 1
-    if outcome.template is not None:
-        stats.template_hits[outcome.template] = stats.template_hits.get(outcome.template, 0) + 1

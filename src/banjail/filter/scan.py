@@ -13,7 +13,7 @@ import re
 from typing import TYPE_CHECKING
 
 from banjail.filter import prefilter
-from banjail.filter.outcome import MISSED, LineOutcome, ScanStats
+from banjail.filter.outcome import IGNORED, MATCHED, MISSED, LineOutcome, ScanStats
 
 if TYPE_CHECKING:
     from banjail.filter.matcher import Matcher
@@ -40,7 +40,7 @@ def candidate_filter(matcher: Matcher) -> re.Pattern[str] | None:
 def scan_chunk(
     matcher: Matcher, chunk: str, now: float, first_lineno: int, stats: ScanStats, keep_missed: bool
 ) -> list[LineOutcome]:
-    from banjail.filter.matcher import MAX_LINE, record
+    from banjail.filter.matcher import MAX_LINE
 
     nfail, nignore = len(matcher.regexes.failregex), len(matcher.regexes.ignoreregex)
     record(stats, LineOutcome(0, "", MISSED), nfail, nignore)  # size the per-regex lists
@@ -85,3 +85,24 @@ def scan_chunk(
     stats.lines += missed
     stats.missed += missed
     return out
+
+
+def record(stats: ScanStats, outcome: LineOutcome, nfail: int, nignore: int) -> None:
+    """Add one line's outcome to `stats`."""
+    if len(stats.failregex_hits) < nfail:
+        stats.failregex_hits.extend([0] * (nfail - len(stats.failregex_hits)))
+    if len(stats.ignoreregex_hits) < nignore:
+        stats.ignoreregex_hits.extend([0] * (nignore - len(stats.ignoreregex_hits)))
+    stats.lines += 1
+    if outcome.kind == MATCHED:
+        stats.matched += 1
+    elif outcome.kind == IGNORED:
+        stats.ignored += 1
+    else:
+        stats.missed += 1
+    for index in outcome.failregex:
+        stats.failregex_hits[index] += 1
+    if outcome.ignoreregex >= 0:
+        stats.ignoreregex_hits[outcome.ignoreregex] += 1
+    if outcome.template is not None:
+        stats.template_hits[outcome.template] = stats.template_hits.get(outcome.template, 0) + 1
