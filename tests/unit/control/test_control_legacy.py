@@ -93,7 +93,9 @@ def _load(data: bytes) -> Any:
         ("non-ASCII é ✓", Exception, ("non-ASCII é ✓",)),
     ],
 )
-def test_error_reply_names_upstreams_class(message: str, cls: type, args: tuple[str, ...]) -> None:
+def test_error_reply_names_upstreams_class(
+    message: str, cls: type[BaseException], args: tuple[str, ...]
+) -> None:
     code, exc = _load(legacy.dump_error(message))
     assert code == 1
     assert type(exc) is cls

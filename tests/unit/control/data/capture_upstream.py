@@ -10,8 +10,8 @@ records the raw reply and the exact text upstream's client prints for it (its Be
 import json
 import sys
 
-from fail2ban.client.beautifier import Beautifier
-from fail2ban.client.csocket import CSocket
+from fail2ban.client.beautifier import Beautifier  # type: ignore[import-not-found]
+from fail2ban.client.csocket import CSocket  # type: ignore[import-not-found]
 
 COMMANDS = [
     ["ping"],

@@ -1,0 +1,299 @@
+"""fail2ban-client compatibility, proven against upstream fail2ban 1.0.2 (Debian) on one scenario.
+
+A. upstream's client against upstream's server: the reference outputs (stdout and exit status per command);
+B. banjail's client against banjail's ControlServer whose controller forwards each command to a fresh upstream
+   server (recording its replies): byte-identical to A, so client, JSON transport and formatting add nothing;
+C. upstream's own client against banjail's ControlServer replaying B's recorded replies: byte-identical to A, so
+   the pickle framing, the restricted unpickler and the error classes are what upstream's client expects.
+
+Upstream's server runs inside `unshare -n` (a private, empty network namespace), with its own socket, pidfile,
+database and log in a temp dir, and a command action that only writes to a file: it can never touch the host's
+firewall.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import pickle
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from banjail.control import legacy
+from banjail.control.server import ControlServer
+from banjail.errors import ControlError
+
+pytestmark = pytest.mark.e2e
+
+UPSTREAM_SERVER = "/usr/bin/fail2ban-server"
+UPSTREAM_CLIENT = "/usr/bin/fail2ban-client"
+
+SCENARIO: list[list[str]] = [
+    ["ping"],
+    ["status"],
+    ["status", "test"],
+    ["status", "test", "short"],
+    ["banned"],
+    ["banned", "10.77.0.2", "192.0.2.200"],
+    ["get", "test", "banned"],
+    ["get", "test", "banned", "10.77.0.2"],
+    ["set", "test", "banip", "192.0.2.1", "192.0.2.2"],
+    ["get", "test", "banip"],
+    ["get", "test", "banip", ","],
+    ["status", "test"],
+    ["set", "test", "unbanip", "192.0.2.1"],
+    ["set", "test", "unbanip", "--report-absent", "192.0.2.99"],
+    ["unban", "192.0.2.2"],
+    ["status", "nojail"],
+    ["get", "nojail", "maxretry"],
+    ["get", "test", "maxretry"],
+    ["set", "test", "maxretry", "abc"],
+    ["set", "test", "maxretry", "4"],
+    ["set", "test", "bantime", "1h"],
+    ["get", "test", "logpath"],
+    ["get", "test", "failregex"],
+    ["get", "test", "ignoreip"],
+    ["set", "test", "addignoreip", "10.0.0.0/8", "192.0.2.0/24"],
+    ["get", "test", "datepattern"],
+    ["get", "test", "actions"],
+    ["get", "test", "journalmatch"],
+    ["get", "loglevel"],
+    ["get", "logtarget"],
+    ["get", "dbfile"],
+    ["get", "dbpurgeage"],
+    ["version"],
+    ["echo", "a", "b"],
+    ["bogus"],
+    ["get", "test", "bogus"],
+    ["unban", "--all"],
+    ["status", "test"],
+    ["stop"],
+]
+
+Outputs = list[tuple[list[str], str, int]]
+
+
+def _available() -> bool:
+    return os.geteuid() == 0 and os.path.exists(UPSTREAM_SERVER) and shutil.which("unshare") is not None
+
+
+def _write_conf(root: Path) -> Path:
+    conf = root / "conf"
+    (conf / "filter.d").mkdir(parents=True, exist_ok=True)
+    (conf / "action.d").mkdir(exist_ok=True)
+    (conf / "fail2ban.conf").write_text(
+        "[Definition]\nloglevel = INFO\n"
+        f"logtarget = {root}/f2b.log\nsocket = {root}/f2b.sock\npidfile = {root}/f2b.pid\n"
+        f"dbfile = {root}/f2b.sqlite3\ndbpurgeage = 1d\nallowipv6 = auto\n"
+    )
+    (conf / "jail.conf").write_text(
+        "[DEFAULT]\nbackend = polling\n\n[test]\nenabled = true\nfilter = test\n"
+        f"logpath = {root}/test.log\nmaxretry = 3\nfindtime = 600\nbantime = 600\naction = rec\n"
+    )
+    (conf / "filter.d" / "test.conf").write_text(
+        "[Definition]\nfailregex = ^auth failure from <HOST>$\ndatepattern = {NONE}\n"
+    )
+    (conf / "action.d" / "rec.conf").write_text(
+        f"[Definition]\nactionban = echo ban <ip> >> {root}/actions.log\n"
+        f"actionunban = echo unban <ip> >> {root}/actions.log\n"
+    )
+    return conf
+
+
+def _client(sock: str, argv: list[str], *, upstream: bool) -> tuple[str, int]:
+    cmd = [UPSTREAM_CLIENT] if upstream else [sys.executable, "-m", "banjail.cli.client"]
+    done = subprocess.run([*cmd, "-s", sock, *argv], capture_output=True, text=True, timeout=30)
+    return done.stdout, done.returncode
+
+
+class UpstreamServer:
+    """Upstream's fail2ban-server in the foreground inside `unshare -n`, with the `test` jail of _write_conf,
+    after 3 failures of 10.77.0.2 (banned) and 2 of 10.77.0.9 (counted)."""
+
+    def __init__(self, root: Path) -> None:
+        for name in ("f2b.sqlite3", "f2b.sock", "f2b.pid", "f2b.log", "actions.log"):
+            (root / name).unlink(missing_ok=True)
+        (root / "test.log").write_text("")
+        self.sock = str(root / "f2b.sock")
+        conf = _write_conf(root)
+        # unshare execs the server: this process IS the server, so it can be ended by its own pid.
+        self.proc = subprocess.Popen(
+            ["unshare", "-n", UPSTREAM_SERVER, "-c", str(conf), "-xf", "start"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self._wait(lambda: _client(self.sock, ["ping"], upstream=True)[1] == 0, "server start")
+        with (root / "test.log").open("a") as log:
+            log.write("auth failure from 10.77.0.2\n" * 3 + "auth failure from 10.77.0.9\n" * 2)
+        self._wait(
+            lambda: (
+                "Total failed:\t5" in _client(self.sock, ["status", "test"], upstream=True)[0]
+                and "Currently banned:\t1" in _client(self.sock, ["status", "test"], upstream=True)[0]
+            ),
+            "ban of 10.77.0.2",
+        )
+
+    def _wait(self, ready: Any, what: str) -> None:
+        deadline = time.monotonic() + 20
+        while not ready():
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                self.close()
+                pytest.fail(f"upstream fail2ban-server: no {what}")
+            time.sleep(0.2)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+class _UpstreamReply(pickle.Unpickler):
+    """Loads upstream's replies (a trusted test oracle), mapping its exceptions to the text its client prints."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module == "fail2ban.exceptions":
+            return {
+                "UnknownJailException": lambda j: ControlError(f"Sorry but the jail '{j}' does not exist"),
+                "DuplicateJailException": lambda j: ControlError(f"The jail '{j}' already exists"),
+            }[name]
+        return super().find_class(module, name)
+
+
+class ProxyController:
+    """Forwards each command to upstream's server over its own socket; records (argv, ok, value or message)."""
+
+    def __init__(self, sock: str) -> None:
+        self.sock = sock
+        self.records: list[dict[str, Any]] = []
+
+    def _send(self, argv: list[Any]) -> tuple[int, Any]:
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(10)
+            s.connect(self.sock)
+            s.sendall(legacy.dump_request(argv))
+            data = b""
+            while not data.endswith(legacy.END):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+            reply: tuple[int, Any] = _UpstreamReply(io.BytesIO(data[: -len(legacy.END)])).load()
+            return reply
+
+    async def dispatch(self, argv: list[Any]) -> object:
+        code, value = await asyncio.to_thread(self._send, argv)
+        if code == 0:
+            self.records.append({"argv": argv, "ok": True, "value": value})
+            return value
+        if isinstance(value, IndexError):
+            message = "Sorry but the command is invalid"
+        else:
+            message = str(value) if not isinstance(value, ControlError) else value.args[0]
+        self.records.append({"argv": argv, "ok": False, "error": message})
+        raise ControlError(message)
+
+
+class ReplayController:
+    def __init__(self, records: list[dict[str, Any]]) -> None:
+        self.records = list(records)
+
+    async def dispatch(self, argv: list[Any]) -> object:
+        record = self.records.pop(0)
+        assert record["argv"] == argv
+        if not record["ok"]:
+            raise ControlError(record["error"])
+        return record["value"]
+
+
+class BanjailSocket:
+    """A ControlServer around `controller` on its own loop in a thread."""
+
+    def __init__(self, path: str, controller: Any) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.server = ControlServer(path, controller)
+        self.path = path
+        started = threading.Event()
+
+        def run() -> None:
+            self.loop.run_until_complete(self.server.start())
+            started.set()
+            self.loop.run_forever()
+
+        self.thread = threading.Thread(target=run, daemon=True)
+        self.thread.start()
+        assert started.wait(5)
+
+    def close(self) -> None:
+        asyncio.run_coroutine_threadsafe(self.server.close(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+        self.loop.close()
+
+
+def _run(sock: str, *, upstream: bool) -> Outputs:
+    return [(argv, *_client(sock, argv, upstream=upstream)) for argv in SCENARIO]
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Outputs]]:
+    if not _available():
+        pytest.skip("needs root, unshare and Debian's fail2ban (upstream oracle)")
+    root = tmp_path_factory.mktemp("upstream")
+    results: dict[str, Outputs] = {}
+    # A: upstream against upstream.
+    server = UpstreamServer(root)
+    try:
+        results["upstream"] = _run(server.sock, upstream=True)
+    finally:
+        server.close()
+    # B: banjail's client -> banjail's socket -> a fresh upstream server (same paths, same state).
+    server = UpstreamServer(root)
+    proxy = ProxyController(server.sock)
+    ours = BanjailSocket(str(root / "banjail.sock"), proxy)
+    try:
+        results["banjail-client"] = _run(ours.path, upstream=False)
+    finally:
+        ours.close()
+        server.close()
+    # C: upstream's client -> banjail's socket replaying B's replies.
+    ours = BanjailSocket(str(root / "banjail.sock"), ReplayController(proxy.records))
+    try:
+        results["upstream-client"] = _run(ours.path, upstream=True)
+    finally:
+        ours.close()
+    yield results
+
+
+def _compare(expected: Outputs, actual: Outputs) -> None:
+    assert len(actual) == len(expected)
+    for (argv, out, status), (_, got_out, got_status) in zip(expected, actual, strict=True):
+        assert (argv, got_out, got_status) == (argv, out, status)
+
+
+def test_scenario_reaches_bans(runs: dict[str, Outputs]) -> None:
+    outputs = runs["upstream"]
+    assert outputs[2][0] == ["status", "test"]
+    assert "Banned IP list:\t10.77.0.2\n" in outputs[2][1]
+    assert outputs[-1] == (["stop"], "Shutdown successful\n", 0)
+
+
+def test_banjail_client_output_is_byte_identical(runs: dict[str, Outputs]) -> None:
+    _compare(runs["upstream"], runs["banjail-client"])
+
+
+def test_upstream_client_works_against_banjail_server(runs: dict[str, Outputs]) -> None:
+    _compare(runs["upstream"], runs["upstream-client"])
