@@ -44,7 +44,14 @@ def build_actions(
         ]
     return [
         build_action(
-            spec, jail=jail.name, runner=runner, history=history, counters=counters, clock=clock, ipv6=ipv6
+            spec,
+            jail=jail.name,
+            runner=runner,
+            history=history,
+            counters=counters,
+            clock=clock,
+            ipv6=ipv6,
+            bantime=jail.bantime,
         )
         for spec in specs
     ]
@@ -59,10 +66,11 @@ def build_action(
     counters: Counters | None = None,
     clock: Callable[[], float] = time.time,
     ipv6: bool = True,
+    bantime: float = 600.0,
 ) -> Action:
-    """The Action for one resolved spec."""
+    """The Action for one resolved spec (bantime: the jail's, which Python actions may ask for)."""
     if spec.python:
-        return PythonAction(spec, jail=jail, history=history, clock=clock)
+        return PythonAction(spec, jail=jail, history=history, clock=clock, bantime=bantime)
     return CommandAction(
         spec, jail=jail, runner=runner, history=history, counters=counters, clock=clock, ipv6=ipv6
     )
