@@ -117,7 +117,12 @@ def test_errors_and_properties(tmp_path: Path) -> None:
 
 def test_calling_map_calls_once_and_copies() -> None:
     calls: list[int] = []
-    m = CallingMap(a=lambda: calls.append(1) or "A", b=lambda self: self["a"] + "B", c=3)
+
+    def a() -> str:
+        calls.append(1)
+        return "A"
+
+    m = CallingMap(a=a, b=lambda self: self["a"] + "B", c=3)
     assert (m["b"], m["a"], m["c"]) == ("AB", "A", 3)
     assert calls == [1]
     m.update({"d": 4})
