@@ -71,7 +71,9 @@ class FileSource:
         max_bytes: int = 1 << 20,
     ) -> None:
         if backend not in BACKENDS:
-            raise SourceError(f"{path}: backend {backend!r} is not a file backend (use one of {', '.join(BACKENDS)})")
+            raise SourceError(
+                f"{path}: backend {backend!r} is not a file backend (use one of {', '.join(BACKENDS)})"
+            )
         self._pattern = path
         self._is_glob = glob.has_magic(path)
         self._saved = dict(positions or {})
@@ -94,6 +96,7 @@ class FileSource:
         self._watcher: Watcher | None = None
         self._dirs: dict[str, int] = {}
         self._deferred: set[str] = set()
+        self._cut_closed = 0  # lines cut by readers since closed
         self._started = False
         self._closed = False
         self._next_rescan = 0.0
@@ -114,7 +117,8 @@ class FileSource:
 
     @property
     def lines_cut(self) -> int:
-        return sum(r.lines_cut for r in self._live.values()) + sum(r.reader.lines_cut for r in self._retired)
+        live = sum(r.lines_cut for r in self._live.values()) + sum(r.reader.lines_cut for r in self._retired)
+        return self._cut_closed + live
 
     def position(self) -> Position:
         return self._position
@@ -155,7 +159,12 @@ class FileSource:
             except OSError as error:
                 if self._backend != "auto":
                     raise SourceError(f"{self._pattern}: inotify is unavailable ({error})") from error
-                log.warning("%s: inotify unavailable (%s), polling every %ss", self._pattern, error, self._poll_interval)
+                log.warning(
+                    "%s: inotify unavailable (%s), polling every %ss",
+                    self._pattern,
+                    error,
+                    self._poll_interval,
+                )
                 self._watcher = PollWatcher(self._poll_interval)
         self._rescan(startup=True)
 
@@ -229,7 +238,9 @@ class FileSource:
                 continue
             try:
                 if startup:
-                    reader = FileReader.open(path, self._encoding, resume=self._saved.get(path), tail=self._tail)
+                    reader = FileReader.open(
+                        path, self._encoding, resume=self._saved.get(path), tail=self._tail
+                    )
                 else:
                     reader = FileReader.open(path, self._encoding)
             except OSError as error:
@@ -349,10 +360,12 @@ class FileSource:
             if now >= retired.deadline and len(lines) < room:  # at its end, and the grace is over
                 out.extend(retired.reader.flush(retired.path, fixed))
                 self._watcher.unwatch(retired.wd)
+                self._cut_closed += retired.reader.lines_cut
                 retired.reader.close()
                 self._retired.remove(retired)
 
     def _stop(self) -> None:
+        self._cut_closed = self.lines_cut
         for reader in self._live.values():
             reader.close()
         for retired in self._retired:

@@ -62,7 +62,9 @@ class FileReader:
         self.lines_cut = 0
 
     @classmethod
-    def open(cls, path: str, encoding: str, *, resume: Position | None = None, tail: bool = False) -> FileReader:
+    def open(
+        cls, path: str, encoding: str, *, resume: Position | None = None, tail: bool = False
+    ) -> FileReader:
         """Open `path` and place the reader: at the saved offset when `resume`'s first-line hash is this file's
         and the file is at least that long, else at the end of the last complete line if `tail`, else at 0.
 
@@ -116,7 +118,9 @@ class FileReader:
         self.head = first_line(self.fd)
         self.hash = line_hash(self.head)
 
-    def read(self, max_lines: int, max_bytes: int, source: str, fixed: Position | None = None) -> list[LogLine]:
+    def read(
+        self, max_lines: int, max_bytes: int, source: str, fixed: Position | None = None
+    ) -> list[LogLine]:
         """Up to `max_lines` complete lines (about `max_bytes` at most) from the offset on, decoded with
         replacement, without their line ends ("\\r\\n" or "\\n"). Each line carries the Position after it, or
         `fixed` when given (a rotated-away file must not move the position saved for its path)."""
