@@ -292,7 +292,7 @@ def test_batches_are_bounded(tmp_path: Path) -> None:
 
     async def main() -> list[int]:
         source = make(log, "pyinotify", max_lines=1000)
-        sizes = []
+        sizes: list[int] = []
         batches = source.batches()
         while sum(sizes) < 10_000:
             sizes.append(len(await anext(batches)))
