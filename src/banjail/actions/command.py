@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from banjail.actions.render import Script, render, used_tags
 from banjail.actions.runner import Outcome, Runner
-from banjail.actions.tags import BanInfo, Counters, HistoryLookup, family_of, host_name
+from banjail.actions.tags import BanInfo, Counters, HistoryLookup, family_of, fq_hostname, host_name
 from banjail.config.schema import ActionSpec
 from banjail.config.tags import TagError, substitute_text
 from banjail.errors import ActionError
@@ -356,9 +356,12 @@ class CommandAction:
     async def _script(self, op: str, family: str, ban: Ban | None) -> Script:
         text = self._command(op, family)
         info = BanInfo(ban, family, history=self._history, counters=self._counters, now=self._clock())
-        if ban is not None and ban.ip is not None and "ip-host" in used_tags(text):
-            # A reverse lookup blocks: never on the event loop.
+        tags = used_tags(text)
+        # DNS lookups block: never on the event loop.
+        if ban is not None and ban.ip is not None and "ip-host" in tags:
             info.preset("ip-host", await asyncio.to_thread(host_name, ban.ip))
+        if "fq-hostname" in tags:
+            info.preset("fq-hostname", await asyncio.to_thread(fq_hostname))
         return render(text, info.value)
 
     async def _run(self, op: str, family: str, ban: Ban | None) -> Outcome:

@@ -38,8 +38,17 @@ Counters = Callable[[], Mapping[str, int]]
 
 @cache
 def fq_hostname() -> str:
-    """This host's fully qualified name (cached: asked at most once per process)."""
-    return socket.getfqdn()
+    """This host's fully qualified name, as upstream finds it: the canonical names of gethostname(),
+    preferring one that extends the host name, else the first; socket.getfqdn() when there is none.
+    Cached: asked at most once per process (it may block on DNS)."""
+    name = socket.gethostname()
+    try:
+        infos = socket.getaddrinfo(name, None, 0, socket.SOCK_DGRAM, 0, socket.AI_CANONNAME)
+    except (OSError, UnicodeError):
+        infos = []
+    canonical = [info[3] for info in infos if info[3]]
+    preferred = [c for c in canonical if c.startswith(name + ".")]
+    return (preferred or canonical or [socket.getfqdn(name)])[0]
 
 
 @cache
