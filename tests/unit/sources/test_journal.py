@@ -1,0 +1,255 @@
+"""JournalSource against a fake `journalctl` on PATH, and the line format of journal entries."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from banjail.errors import SourceError
+from banjail.model import LogLine, Position
+from banjail.sources.journal import JournalSource, match_args
+from banjail.sources.journalentry import format_entry
+
+FAKE = Path(__file__).parent / "data" / "fake_journalctl.py"
+T0 = 1_700_000_000_000_000  # 2023-11-14T22:13:20 UTC, in microseconds
+
+
+@pytest.fixture
+def utc() -> Iterator[None]:
+    old = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    yield
+    if old is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = old
+    time.tzset()
+
+
+SSHD = {"_HOSTNAME": "srv", "SYSLOG_IDENTIFIER": "sshd", "_PID": "49", "MESSAGE": "Failed password"}
+
+
+@pytest.mark.parametrize(
+    ("fields", "text"),
+    [
+        (SSHD, "2023-11-14T22:13:20.123456 srv sshd[49]: Failed password"),
+        ({**SSHD, "SYSLOG_PID": "50"}, "2023-11-14T22:13:20.123456 srv sshd[50]: Failed password"),
+        ({**SSHD, "SYSLOG_IDENTIFIER": None, "_COMM": "sshd-session"}, "2023-11-14T22:13:20.123456 srv sshd-session[49]: Failed password"),
+        ({"SYSLOG_IDENTIFIER": "cron", "MESSAGE": "job"}, "2023-11-14T22:13:20.123456 cron: job"),
+        ({"_HOSTNAME": "srv", "MESSAGE": "bare"}, "2023-11-14T22:13:20.123456 srv bare"),
+        ({**SSHD, "_PID": "0x1f"}, "2023-11-14T22:13:20.123456 srv sshd[31]: Failed password"),
+        ({**SSHD, "_PID": "n/a"}, "2023-11-14T22:13:20.123456 srv sshd[n/a]: Failed password"),
+        ({**SSHD, "MESSAGE": "two\nlines"}, "2023-11-14T22:13:20.123456 srv sshd[49]: two\\nlines"),
+        ({**SSHD, "MESSAGE": [70, 97, 105, 108, 255]}, "2023-11-14T22:13:20.123456 srv sshd[49]: Fail\ufffd"),
+        ({**SSHD, "MESSAGE": ["a", [98]]}, "2023-11-14T22:13:20.123456 srv sshd[49]: a b"),
+        ({**SSHD, "MESSAGE": None}, "2023-11-14T22:13:20.123456 srv sshd[49]: "),
+        (
+            {"_HOSTNAME": "srv", "SYSLOG_IDENTIFIER": "kernel", "MESSAGE": "IN=eth0", "_SOURCE_MONOTONIC_TIMESTAMP": "12345678"},
+            "2023-11-14T22:13:20.123456 srv kernel: [   12.345678] IN=eth0",
+        ),
+        ({**SSHD, "__REALTIME_TIMESTAMP": str(T0)}, "2023-11-14T22:13:20 srv sshd[49]: Failed password"),
+        ({**SSHD, "_SOURCE_REALTIME_TIMESTAMP": str(T0 + 5)}, "2023-11-14T22:13:20.000005 srv sshd[49]: Failed password"),
+    ],
+    ids=[
+        "sshd", "syslog-pid-first", "comm", "no-host-no-pid", "no-ident", "pid-hex", "pid-text", "newline",
+        "binary", "multi-value", "null-message", "kernel", "whole-second", "source-time-first",
+    ],
+)  # fmt: skip
+def test_format_entry(utc: None, fields: dict[str, object], text: str) -> None:
+    entry = {"__CURSOR": "c1", "__REALTIME_TIMESTAMP": str(T0 + 123456), **fields}
+    line = format_entry(entry)
+    assert line is not None
+    assert line.text == text
+    assert line.cursor == "c1"
+
+
+def test_entry_without_time_is_refused() -> None:
+    assert format_entry({"MESSAGE": "x"}) is None
+
+
+@pytest.mark.parametrize(
+    ("journalmatch", "args"),
+    [
+        ([], []),
+        (["_SYSTEMD_UNIT=sshd.service + _COMM=sshd"], ["_SYSTEMD_UNIT=sshd.service", "+", "_COMM=sshd"]),
+        (["_COMM=sshd", "", "_COMM=dropbear"], ["_COMM=sshd", "+", "_COMM=dropbear"]),
+        (['MESSAGE="a b"'], ["MESSAGE=a b"]),
+    ],
+)
+def test_match_args(journalmatch: list[str], args: list[str]) -> None:
+    assert match_args(journalmatch) == args
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "tail"),
+    [
+        ({"cursor": "s=1;i=2"}, ["--after-cursor=s=1;i=2", "_COMM=sshd"]),
+        ({"since": 1700000000.5}, ["--since=@1700000000.500000", "_COMM=sshd"]),
+        ({}, ["--lines=0", "_COMM=sshd"]),
+        ({"system_only": False, "args": ["--directory=/j"]}, ["--directory=/j", "--lines=0", "_COMM=sshd"]),
+    ],
+)
+def test_argv(kwargs: dict[str, object], tail: list[str]) -> None:
+    source = JournalSource(["_COMM=sshd"], journalctl="/bin/jc", **kwargs)  # type: ignore[arg-type]
+    head = ["/bin/jc", "--output=json", "--follow", "--no-pager", "--all", "--quiet"]
+    fields = "--output-fields=_HOSTNAME,SYSLOG_IDENTIFIER,_COMM,SYSLOG_PID,_PID,MESSAGE,"
+    fields += "_SOURCE_REALTIME_TIMESTAMP,_SOURCE_MONOTONIC_TIMESTAMP"
+    system = [] if kwargs.get("system_only") is False else ["--system"]
+    assert source.argv() == [*head, fields, *system, *tail]
+
+
+class Journal:
+    """The fake journal: entries appended to a file that the fake journalctl follows."""
+
+    def __init__(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.path = tmp_path / "journal.jsonl"
+        self.path.write_text("")
+        self.argv_log = tmp_path / "argv.jsonl"
+        self.argv_log.write_text("")
+        bin_dir = tmp_path / "bin"
+        bin_dir.mkdir()
+        script = bin_dir / "journalctl"
+        script.write_text(f'#!/bin/sh\nexec {sys.executable} {FAKE} "$@"\n')
+        script.chmod(0o755)
+        monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+        monkeypatch.setenv("FAKE_JOURNAL", str(self.path))
+        monkeypatch.setenv("FAKE_JOURNAL_ARGV", str(self.argv_log))
+        self.count = 0
+
+    def log(self, message: str, comm: str = "sshd") -> None:
+        self.count += 1
+        entry = {
+            "__CURSOR": f"s=x;i={self.count}",
+            "__REALTIME_TIMESTAMP": str(T0 + self.count * 1_000_000),
+            "_HOSTNAME": "srv",
+            "_COMM": comm,
+            "_PID": "7",
+            "MESSAGE": message,
+        }
+        with self.path.open("a") as f:
+            f.write(json.dumps(entry) + "\n")
+
+    def runs(self) -> list[list[str]]:
+        return [json.loads(line) for line in self.argv_log.read_text().splitlines()]
+
+
+async def take(
+    source: JournalSource, count: int, journal: Journal | None = None, later: int = 0
+) -> list[LogLine]:
+    """`count` lines; when `later`, that many more entries are logged once the first batch came."""
+    lines: list[LogLine] = []
+    batches = source.batches()
+    try:
+        async with asyncio.timeout(10):
+            while len(lines) < count:
+                lines.extend(await anext(batches))
+                if later and journal is not None:
+                    for number in range(later):
+                        journal.log(f"later {number}")
+                    later = 0
+    finally:
+        await batches.aclose()  # type: ignore[attr-defined]
+    return lines
+
+
+def messages(lines: list[LogLine]) -> list[str]:
+    return [line.text.split(": ", 1)[1] for line in lines]
+
+
+def test_reads_follows_and_resumes_from_the_cursor(
+    utc: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    journal = Journal(tmp_path, monkeypatch)
+    journal.log("first")
+    journal.log("cron noise", comm="cron")
+    journal.log("second")
+    source = JournalSource(["_COMM=sshd"], since=T0 / 1e6)
+    lines = asyncio.run(take(source, 4, journal, later=2))
+    assert [line.text for line in lines[:2]] == [
+        "2023-11-14T22:13:21 srv sshd[7]: first",
+        "2023-11-14T22:13:23 srv sshd[7]: second",
+    ]
+    assert messages(lines) == ["first", "second", "later 0", "later 1"]
+    assert {line.source for line in lines} == {"systemd-journal"}
+    assert source.position() == Position(cursor="s=x;i=5") == lines[-1].position
+
+    journal.log("after restart")
+    again = JournalSource(["_COMM=sshd"], cursor=source.position().cursor)
+    assert messages(asyncio.run(take(again, 1))) == ["after restart"]
+    assert journal.runs()[-1][-2:] == ["--after-cursor=s=x;i=5", "_COMM=sshd"]
+
+
+def test_journalctl_dying_is_restarted_from_the_cursor(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    journal = Journal(tmp_path, monkeypatch)
+    for number in range(7):
+        journal.log(f"m{number}")
+    monkeypatch.setenv("FAKE_JOURNAL_DIE_AFTER", "3")
+    source = JournalSource([], since=0, backoff=0.01)
+    with caplog.at_level(logging.WARNING, logger="banjail.sources.journal"):
+        lines = asyncio.run(take(source, 7))
+    assert messages(lines) == [f"m{number}" for number in range(7)]
+    assert source.restarts >= 2
+    runs = journal.runs()
+    assert runs[0][-1] == "--since=@0.000000"
+    assert runs[1][-1] == "--after-cursor=s=x;i=3"
+    assert runs[2][-1] == "--after-cursor=s=x;i=6"
+    logged = [record.getMessage() for record in caplog.records]
+    assert "journalctl: fake journalctl: dying on purpose" in logged
+    assert "journal: journalctl exited with code 3; restarting in 0.0s" in logged
+
+
+def test_backoff_doubles_and_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    journal = Journal(tmp_path, monkeypatch)
+    source = JournalSource([], cursor="unknown", backoff=0.01, max_backoff=0.04)
+
+    async def main() -> None:
+        batches = source.batches()
+        task = asyncio.ensure_future(anext(batches))
+        await asyncio.sleep(1.0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await source.close()
+
+    asyncio.run(main())
+    # 0.01 + 0.02 + 0.04 + 0.04 ... within a second: bounded delays, many attempts, all from the cursor.
+    runs = journal.runs()
+    assert len(runs) >= 8
+    assert {run[-1] for run in runs} == {"--after-cursor=unknown"}
+
+
+def test_missing_journalctl(tmp_path: Path) -> None:
+    source = JournalSource([], journalctl=str(tmp_path / "nope"))
+
+    async def main() -> None:
+        async for _ in source.batches():
+            pass
+
+    with pytest.raises(SourceError) as error:
+        asyncio.run(main())
+    assert str(error.value) == (
+        f"journal: cannot run {str(tmp_path / 'nope')!r} (No such file or directory); install systemd's "
+        "journalctl or set backend to a file backend"
+    )
+
+
+def test_garbage_output_is_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    journal = Journal(tmp_path, monkeypatch)
+    journal.log("good")
+    with journal.path.open("a") as f:
+        f.write('{"MESSAGE": "no time"}\n')
+    journal.log("good too")
+    source = JournalSource([], since=0)
+    assert messages(asyncio.run(take(source, 2))) == ["good", "good too"]
+    assert source.entries_skipped == 1
