@@ -71,12 +71,14 @@ class Client:
         assert self.opts.socket is not None
         return self.opts.socket
 
-    def _socket_error(self, error: OSError) -> None:
+    def _socket_error(self, error: OSError, *, ping: bool = False) -> None:
         path = self.socket
         if not os.path.exists(path):
             log.error("Failed to access socket path: %s. Is fail2ban running?", path)
         elif not os.access(path, os.W_OK):
             log.error("Permission denied to socket: %s, (you must be root)", path)
+        elif ping:  # upstream's client reports a failed ping by the bare socket error
+            log.error("%s", error)
         else:
             log.error("[%s] Unable to contact server. Is it running?", error)
 
@@ -86,7 +88,7 @@ class Client:
             with ControlClient(self.socket, timeout) as client:
                 return client.request(argv)
         except OSError as exc:
-            self._socket_error(exc)
+            self._socket_error(exc, ping=argv[:1] == ["ping"])
             raise Failed from None
 
     def ping(self, timeout: float = 0.1) -> bool:
@@ -141,7 +143,7 @@ class Client:
                 with ControlClient(self.socket, timeout) as client:
                     self.show(cmd, client.request(["ping"]))
             except OSError as exc:
-                self._socket_error(exc)
+                self._socket_error(exc, ping=True)
                 raise Failed from None
         else:
             self.run(list(cmd))

@@ -122,3 +122,17 @@ def test_dump_lists_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert "['add', 't', 'polling']" in lines
     assert "['set', 't', 'addfailregex', '^fail <HOST>$']" in lines
     assert lines[-1] == "['start', 't']"
+
+
+def test_stale_socket(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    path = tmp_path / "stale.sock"
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.bind(str(path))  # the file stays, nobody listens: what a crashed server leaves
+    assert client.main(["-s", str(path), "status"]) == 255
+    assert capsys.readouterr().err.endswith(
+        "ERROR   [[Errno 111] Connection refused] Unable to contact server. Is it running?\n"
+    )
+    assert client.main(["-s", str(path), "ping"]) == 255
+    assert capsys.readouterr().err.endswith("ERROR   [Errno 111] Connection refused\n")
