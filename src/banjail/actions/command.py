@@ -21,7 +21,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 
-from banjail.actions.render import Script, render, used_tags
+from banjail.actions.render import Script, nested_shell_warning, render, used_tags
 from banjail.actions.runner import Outcome, Runner
 from banjail.actions.tags import BanInfo, Counters, HistoryLookup, family_of, fq_hostname, host_name
 from banjail.config.schema import ActionSpec
@@ -72,6 +72,7 @@ class CommandAction:
         self._failed: dict[str, Ban] = {}
         self._lock = asyncio.Lock()
         self.epoch = 0  # raised by each repair: bans applied before it may need a re-ban
+        self._warn_nested_shells()
 
     # -- the Action protocol ------------------------------------------------------------------------------
 
@@ -337,6 +338,12 @@ class CommandAction:
     def _emptied(self, family: str, ok: bool) -> None:
         if ok and self._started.get(family):
             self._started[family] &= ~_HAS_BANS
+
+    def _warn_nested_shells(self) -> None:
+        for op in ("actionstart", "actionban", "actionunban", "actionprolong", "actionreban"):
+            warning = nested_shell_warning(self._options.get(op, ""))
+            if warning:
+                log.warning("%s: %s %s", self._label(), op, warning)
 
     # -- commands -----------------------------------------------------------------------------------------
 

@@ -29,6 +29,8 @@ TAG = re.compile(r"<([^ \t\n<>]+)>")
 SAFE_VALUE = re.compile(r"[A-Za-z0-9 _.:/+@,%-]*\Z")
 _NESTED_SHELL = re.compile(r"(?:^|[\s;&|(`])(eval|(?:ba|da|z|k)?sh\s+-c|su\s+-c)\b")
 _WORD_START = frozenset(" \t\n;&|()")
+# Run-time tags whose values an attacker can write (besides every <F-*>).
+FROM_LOGS = frozenset({"matches", "ipmatches", "ipjailmatches", "fid", "ip-host", "raw-ticket"})
 VERBATIM_TAGS = frozenset({"br", "sp"})  # upstream's constants: a newline and a space
 
 
@@ -66,6 +68,17 @@ def nested_shell_words(text: str) -> list[str]:
     """Words in `text` that make a second shell parse text (eval, sh -c, su -c): run-time values passed
     through them can become code again, so a template using them with log values deserves a warning."""
     return [m.group(1) for m in _NESTED_SHELL.finditer(text)]
+
+
+def nested_shell_warning(text: str) -> str:
+    """A warning when `text` hands log-derived values to a second shell (quoting protects the first shell
+    only), else ""."""
+    logged = sorted(t for t in used_tags(text) if t in FROM_LOGS or t.startswith("F-"))
+    words = sorted(set(nested_shell_words(text)))
+    if not (logged and words):
+        return ""
+    tags = ", ".join(f"<{t}>" for t in logged)
+    return f"passes {tags} to a nested shell ({', '.join(words)}): those values may be run as code"
 
 
 def env_name(tag: str) -> str:

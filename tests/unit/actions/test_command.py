@@ -280,3 +280,82 @@ def test_properties_and_argv_prefix(tmp_path: Path) -> None:
     run(action.ban([V4]))
     run(action.unban([V4]))
     assert lines(log)[-1] == "gone 192.0.2.1 1"
+
+
+EXTRAS = """[Definition]
+actionstart = echo start >> <log>
+actionstop = echo stop >> <log>
+actioncheck = echo check >> <log>; test ! -e <dir>/broken
+actionrepair = echo repair >> <log>; rm -f <dir>/broken
+actionban = echo "ban <ip>" >> <log>
+actionreban = echo "reban <ip>" >> <log>
+actionprolong = echo "prolong <ip> <bantime>" >> <log>
+actionunban = echo "unban <ip>" >> <log>
+actionreload = echo reload >> <log>
+"""
+
+
+def test_reban_prolong_reload_and_consistency_check(tmp_path: Path) -> None:
+    action, log = make(tmp_path, EXTRAS)
+
+    async def scenario() -> list[bool]:
+        await action.start()
+        await action.ban([V4])
+        await action.prolong([Ban("sshd", "192.0.2.1", "192.0.2.1", 1000.0, 4600.0, 2, 5)])
+        await action.reload()
+        healthy = await action.consistency_check()
+        (tmp_path / "broken").touch()
+        repaired = await action.consistency_check()
+        await action.reban([V4])
+        return [healthy, repaired]
+
+    assert run(scenario()) == [True, True]
+    assert lines(log) == [
+        "start",
+        "ban 192.0.2.1",
+        "prolong 192.0.2.1 3600",
+        "reload",  # once: the same command for the family-less start and for inet4
+        "check",  # each started family is checked ("" and inet4)
+        "check",
+        "check",
+        "repair",
+        "check",
+        "check",
+        "reban 192.0.2.1",
+    ]
+    assert action.epoch == 1
+
+
+def test_without_actionreban_or_actionprolong(tmp_path: Path) -> None:
+    body = EXTRAS.replace("actionreban =", "actionreban_x =").replace("actionprolong =", "actionprolong_x =")
+    action, log = make(tmp_path, body)
+    run(action.prolong([V4]))
+    run(action.reban([V4]))
+    assert lines(log) == ["ban 192.0.2.1"]
+
+
+def test_a_batch_is_applied_in_order_and_failures_do_not_stop_the_rest(tmp_path: Path) -> None:
+    body = '[Definition]\nactionban = test "<ip>" != 192.0.2.13 && echo "ban <ip>" >> <log>\n'
+    action, log = make(tmp_path, body)
+    batch = [
+        Ban("sshd", f"192.0.2.{i}", f"192.0.2.{i}", 1.0, 2.0, 1, 1, restored=True) for i in range(10, 16)
+    ]
+    with pytest.raises(ActionError) as caught:
+        run(action.ban(batch))
+    assert lines(log) == [f"ban 192.0.2.{i}" for i in (10, 11, 12, 14, 15)]
+    assert str(caught.value).startswith(
+        "[sshd] action test: error banning 192.0.2.13: exit status 1; command: "
+    )
+    assert [b.fid for b in action.failed] == ["192.0.2.13"]
+
+
+def test_nested_shells_with_log_values_are_warned_about(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    make(
+        tmp_path, "[Definition]\nactionban = sh -c 'echo <F-USER> <matches>'\nactionunban = sh -c 'x <ip>'\n"
+    )
+    assert [r.getMessage() for r in caplog.records] == [
+        "[sshd] action test: actionban passes <F-USER>, <matches> to a nested shell (sh -c): "
+        "those values may be run as code"
+    ]
