@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ServerThread
+from control_fakes import ServerThread
 
 from banjail.cli import client
 

@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 import pytest
-from conftest import ServerThread
+from control_fakes import ServerThread
 
 from banjail.control import legacy
 from banjail.control.client import ControlClient
@@ -124,7 +124,7 @@ def test_stop_replies_then_calls_on_stop(server: ServerThread) -> None:
 
 
 def test_close_removes_socket(tmp_path: Any) -> None:
-    from conftest import ReplayController
+    from control_fakes import ReplayController
 
     srv = ServerThread(str(tmp_path / "s.sock"), ReplayController())
     srv.close()
