@@ -14,12 +14,11 @@ the cut text and, when the cached DateHit has another span, a new DateHit.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from banjail.errors import ConfigError, Problem, RegexError
-from banjail.filter.strptime import Parsed, fields_to_epoch, translate, zone_offset
+from banjail.filter.strptime import LocalZone, Parsed, fields_to_epoch, translate, zone_offset
 
 _LINE_BEGIN, _LINE_END = 8, 4
 _CACHE_MAX = 4096  # distinct date texts remembered per template before the cache is cleared
@@ -47,6 +46,22 @@ class Template:
     name: str
     regex: re.Pattern[str]
     anchored: bool
+
+
+# A DateHit made without the frozen dataclass's __init__ (which costs twice as much): slots set directly.
+_new_object = object.__new__
+_slot = vars(DateHit)
+_set_time, _set_start, _set_end = _slot["time"].__set__, _slot["start"].__set__, _slot["end"].__set__
+_set_template = _slot["template"].__set__
+
+
+def _hit(time: float, start: int, end: int, template: str) -> DateHit:
+    hit: DateHit = _new_object(DateHit)
+    _set_time(hit, time)
+    _set_start(hit, start)
+    _set_end(hit, end)
+    _set_template(hit, template)
+    return hit
 
 
 # --- building templates from datepattern text --------------------------------------------------------------
@@ -89,6 +104,19 @@ class _Def:
     kind: int = _PATTERN
     group: int = 1  # the group holding the epoch digits (EPOCH kinds)
     long: bool = False
+    # the groups other than the time of day, when the template has %H, %M and %S (not %I): dates that agree on
+    # them differ by their time of day only (see DateDetector._day)
+    day_keys: tuple[str, ...] | None = None
+
+
+_TIME_OF_DAY = ("H", "M", "S")
+
+
+def _day_keys(regex: re.Pattern[str]) -> tuple[str, ...] | None:
+    names = regex.groupindex
+    if any(key not in names for key in _TIME_OF_DAY) or "I" in names:
+        return None
+    return tuple(key for key in names if key not in (*_TIME_OF_DAY, "f"))
 
 
 def _bound(regex: str, name: str, begin: bool | str, end: bool) -> tuple[str, str, int]:
@@ -175,7 +203,8 @@ def _define(spec: str) -> _Def:
         except ValueError as exc:
             raise _problem(spec, str(exc), "write %% for a literal percent sign") from None
         regex, name, flags = _bound(("(?iu)" if text.ignore_case else "") + text.regex, text.name, begin, end)
-        defn = _Def(spec, name, _compile(spec, regex), flags)
+        compiled = _compile(spec, regex)
+        defn = _Def(spec, name, compiled, flags, day_keys=_day_keys(compiled))
     if len(_DEFS) > 1000:
         _DEFS.clear()
     _DEFS[spec] = defn
@@ -217,7 +246,7 @@ def _fill_date(pattern: str, inner: str) -> str:
 class _Entry:
     """A template in one detector, with the detector's usage statistics of it."""
 
-    __slots__ = ("cache", "defn", "distance", "fixed", "hits", "last_used", "name", "regex", "weight")
+    __slots__ = ("cache", "days", "defn", "distance", "fixed", "hits", "last_used", "name", "regex", "weight")
 
     def __init__(self, defn: _Def, weight: float) -> None:
         self.defn = defn
@@ -229,6 +258,8 @@ class _Entry:
         self.last_used = 0.0
         self.distance = _FAR
         self.cache: dict[str, tuple[DateHit, float, float]] = {}
+        # day fields -> (epoch of 00:00:00 or None when the day is not linear, valid from, valid until)
+        self.days: dict[tuple[str | None, ...], tuple[float | None, float, float]] = {}
 
     def score(self) -> float:
         return self.hits * self.weight / max(1, self.distance)
@@ -263,7 +294,7 @@ class DateDetector:
     """
 
     __slots__ = ("_entries", "_fast", "_fast_cache", "_first_unused", "_last", "_last_entry", "_last_hit", "_names",
-                 "_none", "_offset", "_prev", "_streak", "_streak_now")
+                 "_none", "_offset", "_prev", "_streak", "_streak_now", "_zone")
 
     def __init__(self, patterns: Sequence[str] = (), *, logtimezone: str = "") -> None:
         """patterns: datepattern lines ('%%' already reduced to '%'); none (or only blank ones) means the default
@@ -289,6 +320,7 @@ class DateDetector:
         self._fast_cache: dict[str, tuple[DateHit, float, float]] = {}
         self._streak = 0
         self._streak_now = 0.0
+        self._zone = LocalZone()  # local time memo (the process TZ must not change during the detector's life)
         for line in patterns:
             line = line.strip()
             if line:
@@ -370,15 +402,15 @@ class DateDetector:
             hit, valid_from, valid_until = cached
             if valid_from <= now < valid_until:
                 if hit.start != start:  # same text (so same length) elsewhere in the line
-                    hit = DateHit(hit.time, start, end, entry.name)
+                    hit = _hit(hit.time, start, end, entry.name)
                     entry.cache[text] = (hit, valid_from, valid_until)
                 self._last_hit = hit
                 return hit
         try:
-            parsed = self._parse(entry.defn, m, text, now)
+            parsed = self._by_day(entry, m, now) or self._parse(entry.defn, m, text, now)
         except (ValueError, KeyError, OverflowError, OSError):
             return None
-        hit = DateHit(parsed.epoch, start, end, entry.name)
+        hit = _hit(parsed.epoch, start, end, entry.name)
         if parsed.valid_from < parsed.valid_until:
             if len(entry.cache) >= _CACHE_MAX:
                 entry.cache.clear()
@@ -497,6 +529,38 @@ class DateDetector:
             self._first_unused += 1
         return pos
 
+    def _by_day(self, entry: _Entry, m: re.Match[str], now: float) -> Parsed | None:
+        """The date from the epoch of its day's midnight plus its time of day, when the day is linear: the
+        epochs of 00:00:00 and 23:59:59 are 86399 s apart (no roll-over boundary, no DST change inside it).
+        Saves the full parse for every new second of a day already seen. None: parse in full."""
+        keys = entry.defn.day_keys
+        if keys is None:
+            return None
+        key: tuple[str | None, ...] = m.group(*keys) if len(keys) > 1 else tuple(m.group(k) for k in keys)
+        day = entry.days.get(key)
+        if day is None or not day[1] <= now < day[2]:
+            fields = m.groupdict()
+            first = fields_to_epoch({**fields, "H": "0", "M": "0", "S": "0"}, now, self._offset, None, self._zone)
+            last = fields_to_epoch({**fields, "H": "23", "M": "59", "S": "59"}, now, self._offset, None,
+                                   self._zone)
+            # each answer's roll-back decisions are monotonic in the time of day: both hold for all between
+            valid_from = max(first.valid_from, last.valid_from)
+            valid_until = min(first.valid_until, last.valid_until)
+            linear = last.epoch - first.epoch == 86399
+            day = (first.epoch if linear else None, valid_from, valid_until)
+            if valid_from < valid_until:
+                if len(entry.days) >= _CACHE_MAX:
+                    entry.days.clear()
+                entry.days[key] = day
+            elif not linear:
+                return None
+        if day[0] is None:
+            return None
+        hour, minute, second = map(int, m.group(*_TIME_OF_DAY))
+        if hour > 23 or minute > 59 or second > 59:
+            raise ValueError("not a time of day")
+        return Parsed(day[0] + hour * 3600 + minute * 60 + second, day[1], day[2])
+
     def _parse(self, defn: _Def, m: re.Match[str], text: str, now: float) -> Parsed:
         if defn.kind == _EPOCH_KIND:
             digits = m.group(defn.group)
@@ -506,7 +570,6 @@ class DateDetector:
             return Parsed(float(digits))
         if defn.kind == _TAI64N:
             return Parsed(float(int(text[2:17], 16)))  # the seconds of the TAI64 label, as fail2ban reads them
-        # a wall time that occurs twice is read with the UTC offset of the last date, as mktime does
         last = self._last_hit
-        guess = time.localtime(last.time).tm_gmtoff if last is not None else 0
-        return fields_to_epoch(m.groupdict(), now, self._offset, guess)
+        return fields_to_epoch(m.groupdict(), now, self._offset, last.time if last is not None else None,
+                               self._zone)

@@ -13,12 +13,12 @@ derives from the calendar year at start-up (from 2000 up to three years ahead); 
 
 from __future__ import annotations
 
-import calendar
 import datetime
 import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 _INF = float("inf")
 
@@ -238,40 +238,105 @@ def zone_offset(text: str) -> int:
     return base + sign * minutes
 
 
-@dataclass(frozen=True, slots=True)
-class Parsed:
-    """An epoch and the interval of `now` values [valid_from, valid_until) for which it is the same answer."""
+class Parsed(NamedTuple):
+    """An epoch and the interval of `now` values [valid_from, valid_until) for which it is the same answer.
+    (A named tuple: made for every new date text, it must be cheap.)"""
 
     epoch: float
     valid_from: float = -_INF
     valid_until: float = _INF
 
 
-_DAY = datetime.timedelta(days=1)
 # A DST change makes local wall time jump (by at most this much, in practice an hour): near one, wall time and
 # epoch do not map one to one, and cached answers must not outlive the change.
-_MARGIN = 7200.0
+_MARGIN = 7200
+_UNIX_DAY = datetime.date(1970, 1, 1).toordinal()
+
+# A wall time is a (day ordinal, second of the day) pair: integer arithmetic, no datetime objects per line.
+Wall = tuple[int, float]
 
 
-def _wall_epoch(wall: datetime.datetime) -> float:
-    try:
-        return time.mktime(wall.timetuple())
-    except (OverflowError, ValueError):
-        return -_INF
+def _offset_at(epoch: float) -> int:
+    return time.localtime(epoch).tm_gmtoff
 
 
-def _steady(start: float, end: float) -> bool:
-    """Whether the local UTC offset is the same at start and end (no DST change between, for spans < months)."""
-    try:
-        return time.localtime(start).tm_gmtoff == time.localtime(end).tm_gmtoff
-    except (OverflowError, ValueError, OSError):
-        return False
+class LocalZone:
+    """Local wall time of the process TZ, memoized for one date detector: the wall time of `now`, and for each
+    day the UTC offset in force all around it (None near a DST change). Create a new one after changing TZ."""
+
+    __slots__ = ("_days", "_now", "_wall")
+
+    def __init__(self) -> None:
+        self._days: dict[int, int | None] = {}
+        self._now = float("nan")
+        self._wall: tuple[Wall, int] = ((0, 0.0), 0)
+
+    def wall(self, now: float) -> tuple[Wall, int]:
+        """The local wall time of `now` and its year."""
+        if now != self._now:
+            w = datetime.datetime.fromtimestamp(now)
+            self._wall = ((w.toordinal(), w.hour * 3600 + w.minute * 60 + w.second + w.microsecond / 1e6), w.year)
+            self._now = now
+        return self._wall
+
+    def steady_offset(self, day: int) -> int | None:
+        """The UTC offset (seconds) in force from two days before `day` to three days after, if it is one."""
+        try:
+            return self._days[day]
+        except KeyError:
+            pass
+        start = (day - _UNIX_DAY) * 86400
+        try:
+            before, after = _offset_at(start - 2 * 86400), _offset_at(start + 3 * 86400)
+        except (OverflowError, ValueError, OSError):
+            before, after = 0, 1
+        found = before if before == after else None
+        if len(self._days) > 4096:
+            self._days.clear()
+        self._days[day] = found
+        return found
+
+    def epoch(self, wall: Wall, last: float | None) -> tuple[float, bool]:
+        """Epoch of a local wall time and whether it occurs twice; see local_epoch."""
+        base = (wall[0] - _UNIX_DAY) * 86400 + wall[1]
+        offset = self.steady_offset(wall[0])
+        if offset is not None:
+            return base - offset, False
+        return _exact_local(base, last)
+
+    def reached(self, wall: Wall) -> float:
+        """The instant local wall time reaches `wall`, or an earlier one (safe for a cache) near a DST change."""
+        base = (wall[0] - _UNIX_DAY) * 86400 + wall[1]
+        offset = self.steady_offset(wall[0])
+        if offset is not None:
+            return base - offset
+        try:
+            # whether the wall time is skipped, repeated or unique, it is reached no earlier than this
+            return base - max(_offset_at(base - 86400), _offset_at(base + 86400)) - _MARGIN
+        except (OverflowError, ValueError, OSError):
+            return -_INF
 
 
-def _reached(wall: datetime.datetime) -> float:
-    """The instant local wall time reaches `wall`; an earlier one (safe for a cache) when a DST change is near."""
-    at = _wall_epoch(wall)
-    return at if _steady(at - _MARGIN, at + _MARGIN) else at - _MARGIN
+def _exact_local(base: float, last: float | None) -> tuple[float, bool]:
+    """Epoch of the wall time `base` (seconds, read as UTC) near a DST change."""
+    before = _offset_at(base - 86400)
+    after = _offset_at(base + 86400)
+    found = [base - offset for offset in dict.fromkeys((before, after)) if _offset_at(base - offset) == offset]
+    if not found:
+        return float(base - before), False
+    if len(found) == 1:
+        return float(found[0]), False
+    guess = _offset_at(last) if last is not None else 0
+    return float(min(found, key=lambda epoch: abs(base - epoch - guess))), True
+
+
+def local_epoch(wall: datetime.datetime, last: float | None = None) -> tuple[float, bool]:
+    """Epoch of a local wall time (process TZ) as the C library's mktime answers fail2ban, and whether the wall
+    time occurs twice. One that occurs twice (the hour a DST change repeats) takes the UTC offset in force at
+    `last` (mktime keeps the offset of its previous answer; fail2ban's previous answer is the last date), or the
+    one nearer to UTC without it; one that does not occur (the hour skipped) is read with the offset in force
+    before the change."""
+    return LocalZone().epoch((wall.toordinal(), wall.hour * 3600 + wall.minute * 60 + wall.second), last)
 
 
 def _week_date(year: int, week: int, weekday: int, sunday_first: bool) -> datetime.date:
@@ -285,30 +350,20 @@ def _week_date(year: int, week: int, weekday: int, sunday_first: bool) -> dateti
     return jan1 + datetime.timedelta(days=(7 - first) % 7 + 7 * (week - 1) + weekday)
 
 
-def local_epoch(wall: datetime.datetime, guess: int = 0) -> tuple[float, bool]:
-    """Epoch of a local wall time (process TZ) as the C library's mktime answers fail2ban, and whether the wall
-    time occurs twice. One that occurs twice (the hour a DST change repeats) takes the UTC offset `guess` (mktime's
-    is the offset of its previous answer), or the one nearer to it; one that does not occur (the hour skipped) is
-    read with the offset in force before the change."""
-    base = calendar.timegm(wall.timetuple())  # the wall time read as UTC
-    before = time.localtime(base - 86400).tm_gmtoff
-    after = time.localtime(base + 86400).tm_gmtoff
-    found = [base - offset for offset in dict.fromkeys((before, after))
-             if time.localtime(base - offset).tm_gmtoff == offset]
-    if not found:
-        return float(base - before), False
-    if len(found) == 1:
-        return float(found[0]), False
-    return float(min(found, key=lambda epoch: abs(base - epoch - guess))), True
+def _check(value: int, top: int, what: str) -> int:
+    if not 0 <= value <= top:
+        raise ValueError(f"{what} must be in 0..{top}")
+    return value
 
 
 def fields_to_epoch(fields: Mapping[str, str | None], now: float, default_offset: int | None,
-                    guess: int = 0) -> Parsed:
+                    last: float | None = None, zone: LocalZone | None = None) -> Parsed:
     """Epoch seconds for the date fields one match captured (group name -> text), as fail2ban computes them.
 
     Fractions of a second are dropped (fail2ban keeps whole seconds for pattern dates). A zone in the text wins
     over default_offset (minutes east of UTC); with neither, the date is local time. Raises ValueError for a date
-    that does not exist (Feb 30, an unknown zone, a day without a month). `guess`: see local_epoch.
+    that does not exist (Feb 30, an unknown zone, a day without a month). `last`: the epoch of the date before
+    (see local_epoch). `zone`: the detector's memo of local time (a fresh one if not given).
     """
     year = month = day = offset = weekday = yday = week = None
     sunday_first = False
@@ -351,10 +406,11 @@ def fields_to_epoch(fields: Mapping[str, str | None], now: float, default_offset
         elif key in ("z", "Z"):
             offset = 0 if val in ("Z", "UTC", "GMT") else zone_offset(val)
 
-    wall_now = datetime.datetime.fromtimestamp(now)
+    zone = zone or LocalZone()
+    wall_now, this_year = zone.wall(now)
     assume_year = year is None
     if year is None:
-        year = wall_now.year
+        year = this_year
     if month is None or day is None:
         if yday is None and week is not None and weekday is not None:
             yday = _week_date(year, week, weekday, sunday_first).timetuple().tm_yday
@@ -362,44 +418,45 @@ def fields_to_epoch(fields: Mapping[str, str | None], now: float, default_offset
             found = datetime.date(year, 1, 1) + datetime.timedelta(days=yday - 1)
             year, month, day = found.year, found.month, found.day
     assume_today = month is None and day is None
-    if month is None and day is None:
-        month, day = wall_now.month, wall_now.day
     if month is None or day is None:
-        raise ValueError("a day without a month (or a month without a day) is not a date")
+        if not assume_today:
+            raise ValueError("a day without a month (or a month without a day) is not a date")
+        today = datetime.date.fromordinal(wall_now[0])
+        month, day = today.month, today.day
 
-    result = datetime.datetime(year, month, day, hour, minute, second)
+    ordinal = datetime.date(year, month, day).toordinal()
+    seconds = _check(hour, 23, "hour") * 3600 + _check(minute, 59, "minute") * 60 + _check(second, 59, "second")
     if offset is None:
         offset = default_offset
     if offset is not None:
-        result -= datetime.timedelta(minutes=offset)
-
+        shift, seconds = divmod(seconds - offset * 60, 86400)
+        ordinal += shift
     # The answer depends on `now` only through the roll-back rules below (and the calendar day or year that
     # supplied the missing parts); record for which `now` it stays the same. Each rule compares a threshold
-    # with local wall time of now: rolled back while threshold > wall_now.
-    valid_from, valid_until = -_INF, _INF
-    thresholds: list[datetime.datetime] = []
+    # with the local wall time of now: rolled back while threshold > wall_now.
+    thresholds: list[Wall] = []
     if assume_today:
-        thresholds.append(result)
-        if result > wall_now:  # still ahead today: it was yesterday
-            result -= _DAY
+        thresholds.append((ordinal, seconds))
+        if (ordinal, seconds) > wall_now:  # still ahead today: it was yesterday
+            ordinal -= 1
     if assume_year:
-        thresholds.append(result - _DAY)
-        if result > wall_now + _DAY:  # more than a day ahead (a day of slack for zone errors): last year
-            result = result.replace(year=year - 1, month=month, day=day)
+        thresholds.append((ordinal - 1, seconds))
+        if (ordinal - 1, seconds) > wall_now:  # more than a day ahead (a day of slack for zone errors): last year
+            ordinal = datetime.date(year - 1, month, day).toordinal()
+    valid_from, valid_until = -_INF, _INF
     if thresholds:
         valid_from = now
-        boundary = (wall_now.replace(hour=0, minute=0, second=0, microsecond=0) + _DAY if assume_today
-                    else datetime.datetime(wall_now.year + 1, 1, 1))
-        valid_until = _reached(boundary)
+        boundary = wall_now[0] + 1 if assume_today else datetime.date(this_year + 1, 1, 1).toordinal()
+        valid_until = zone.reached((boundary, 0))
         for threshold in thresholds:
             if threshold > wall_now:  # rolled back until wall time reaches the threshold
-                valid_until = min(valid_until, _reached(threshold))
-            elif wall_now - threshold < datetime.timedelta(seconds=_MARGIN) and not _steady(now, now + _MARGIN):
+                valid_until = min(valid_until, zone.reached(threshold))
+            elif ((wall_now[0] - threshold[0]) * 86400 + wall_now[1] - threshold[1] < _MARGIN
+                  and zone.steady_offset(wall_now[0]) is None):
                 valid_until = valid_from  # a DST change could take wall time back below the threshold
     if offset is not None:
-        epoch = float(calendar.timegm(result.utctimetuple()))
-    else:
-        epoch, twice = local_epoch(result, guess)
-        if twice:  # the answer depends on the date before: never the same for all `now`
-            valid_from = valid_until = now
+        return Parsed(float((ordinal - _UNIX_DAY) * 86400 + seconds), valid_from, valid_until)
+    epoch, twice = zone.epoch((ordinal, seconds), last)
+    if twice:  # the answer depends on the date before: never the same for all `now`
+        valid_from = valid_until = now
     return Parsed(epoch, valid_from, valid_until)

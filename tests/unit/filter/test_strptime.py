@@ -153,22 +153,31 @@ def test_fields_to_epoch_errors(fields: dict[str, str | None], message: str) -> 
     assert str(raised.value) == message
 
 
-@pytest.mark.parametrize(("wall", "guess", "expected"), [
-    (datetime.datetime(2005, 1, 23, 21, 59, 59), 0, (1106513999.0, False)),
-    (datetime.datetime(2005, 8, 14, 12, 0), 0, (NOW, False)),
-    # the hour repeated when CEST ends (02:00 CEST -> 01:00 CET in this TZ): the guess decides
-    (datetime.datetime(2004, 10, 31, 1, 30), 7200, (1099179000.0, True)),
-    (datetime.datetime(2004, 10, 31, 1, 30), 3600, (1099182600.0, True)),
-    (datetime.datetime(2004, 10, 31, 1, 30), 0, (1099182600.0, True)),
+CEST_TIME = 1099170000.0  # 2004-10-30 23:00 CEST
+CET_TIME = 1104537600.0  # 2005-01-01 01:00 CET
+
+
+@pytest.mark.parametrize(("wall", "last", "expected"), [
+    (datetime.datetime(2005, 1, 23, 21, 59, 59), None, (1106513999.0, False)),
+    (datetime.datetime(2005, 8, 14, 12, 0), None, (NOW, False)),
+    # the hour repeated when CEST ends (02:00 CEST -> 01:00 CET in this TZ): the offset of the last date decides
+    (datetime.datetime(2004, 10, 31, 1, 30), CEST_TIME, (1099179000.0, True)),
+    (datetime.datetime(2004, 10, 31, 1, 30), CET_TIME, (1099182600.0, True)),
+    (datetime.datetime(2004, 10, 31, 1, 30), None, (1099182600.0, True)),
+    (datetime.datetime(2004, 10, 31, 0, 59), None, (1099177140.0, False)),
+    (datetime.datetime(2004, 10, 31, 2, 0), None, (1099184400.0, False)),
     # the hour skipped when CEST starts: read with the offset before the change, as mktime does
-    (datetime.datetime(2005, 3, 27, 2, 30), 7200, (1111887000.0, False)),
+    (datetime.datetime(2005, 3, 27, 2, 30), CEST_TIME, (1111887000.0, False)),
+    (datetime.datetime(2005, 3, 27, 3, 30), None, (1111887000.0, False)),
+    (datetime.datetime(2005, 3, 28, 1, 0), None, (1111964400.0, False)),
 ])
-def test_local_epoch(wall: datetime.datetime, guess: int, expected: tuple[float, bool]) -> None:
-    assert local_epoch(wall, guess) == expected
+def test_local_epoch(wall: datetime.datetime, last: float | None, expected: tuple[float, bool]) -> None:
+    assert local_epoch(wall, last) == expected
 
 
 def test_repeated_hour_is_never_cached() -> None:
-    parsed = fields_to_epoch({"b": "Oct", "d": "31", "H": "1", "M": "30", "S": "0"}, 1099180000.0, None, 7200)
+    parsed = fields_to_epoch({"b": "Oct", "d": "31", "H": "1", "M": "30", "S": "0"}, 1099180000.0, None,
+                             CEST_TIME)
     assert (parsed.epoch, parsed.valid_from == parsed.valid_until) == (1099179000.0, True)
 
 
