@@ -87,6 +87,12 @@ class JournalSource:
     def position(self) -> Position:
         return Position(cursor=self._cursor)
 
+    @property
+    def pid(self) -> int | None:
+        """The running journalctl's process id (None between runs)."""
+        process = self._process
+        return process.pid if process is not None and process.returncode is None else None
+
     def argv(self) -> list[str]:
         """The journalctl command for the current position."""
         argv = [self._journalctl, "--output=json", "--follow", "--no-pager", "--all", "--quiet"]
