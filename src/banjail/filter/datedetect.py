@@ -6,9 +6,10 @@ default also in a line-begin form that is tried first. For each line it finds th
 the start of the line, prefers the template that hit last time, and moves templates that keep hitting towards the
 front, all exactly as fail2ban 1.0.2 does, so the same lines get the same dates and the same template names.
 
-Speed: the last template that hit is tried first, and a date text already seen is not parsed again (per-template
-bounded cache of answers, each valid for a known interval of `now`); on that path `find` makes no object besides
-the cut text and, when the cached DateHit has another span, a new DateHit.
+Speed: the last template that hit is tried first (and when it is anchored, its statistics are booked later in one
+go); a date text already seen is not parsed again (per-template bounded cache of DateHits, each valid for a known
+interval of `now`), so on that path `find` makes no object besides the cut text. A new text of a day already seen
+costs its time of day only: a per-template memo keeps each linear day's midnight epoch.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ class DateHit:
 class Template:
     """A date template: display name as fail2ban-regex prints it, the regex that finds it (group 1 spans the
     text to cut), and whether it only matches at line start (so a caller may run it with re.MULTILINE over many
-    lines to count hits)."""
+    lines to count hits; the up to two non-word characters allowed before the date may then include the newline
+    of a line that is empty or holds one such character)."""
 
     name: str
     regex: re.Pattern[str]
