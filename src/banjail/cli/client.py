@@ -7,6 +7,7 @@ Beyond upstream: `--json` prints the value of a read command (status, banned, ge
 
 from __future__ import annotations
 
+import contextlib
 import getopt
 import logging
 import os
@@ -77,21 +78,17 @@ def usage(prog: str) -> str:
 
 
 def _early_options(opts: Options) -> None:
-    """Fill socket and pidfile from fail2ban.conf (and its .local) where the command line did not give them."""
-    if opts.socket is not None and opts.pidfile is not None:
+    """Fill the socket path from fail2ban.conf (and its .local) when -s did not give it. The pidfile is left to
+    the server, which reads the same file, unless -p gave one."""
+    if opts.socket is not None:
         return
     from banjail.config.overlay import Overlay
     from banjail.config.schema import ServerConfig
 
-    defaults = ServerConfig()
-    try:
-        tree = Overlay(Path(opts.conf)).read_name("fail2ban")
-        socket = tree.get("Definition", "socket") or defaults.socket
-        pidfile = tree.get("Definition", "pidfile") or defaults.pidfile
-    except Exception:  # an unreadable config still lets the client reach a server at the default path
-        socket, pidfile = defaults.socket, defaults.pidfile
-    opts.socket = opts.socket or socket
-    opts.pidfile = opts.pidfile or pidfile
+    # An unreadable config still lets the client reach a server at the default path.
+    with contextlib.suppress(Exception):
+        opts.socket = Overlay(Path(opts.conf)).read_name("fail2ban").get("Definition", "socket")
+    opts.socket = opts.socket or ServerConfig().socket
 
 
 def _str2sec(text: str) -> str:
