@@ -108,6 +108,8 @@ def render(
         found = known[tag]
         if found is None:
             continue
+        # No shell variable or argument can hold NUL: drop it rather than fail the whole command.
+        found = found.replace("\x00", "")
         out.append(text[last:start])
         last = end
         if tag in verbatim or (context is not Context.BARE and SAFE_VALUE.match(found)):

@@ -104,6 +104,8 @@ def test_hostile_values_arrive_exactly_and_run_nothing(
             'echo "${F2B_MATCHES}"',
             {"F2B_MATCHES": "<ip>"},
         ),
+        # NUL cannot travel in the environment: dropped
+        ("echo <matches>", {"matches": "a\x00;b"}, 'echo "${F2B_MATCHES}"', {"F2B_MATCHES": "a;b"}),
         # <br> and <sp> are template syntax (a newline separates commands in bsd-ipfw.conf): verbatim
         ("a <br> b<sp>", {"br": "\n", "sp": " "}, "a \n b ", {}),
     ],
