@@ -410,7 +410,7 @@ class DateDetector:
                 return hit
         try:
             parsed = self._by_day(entry, m, now) or self._parse(entry.defn, m, text, now)
-        except (ValueError, KeyError, OverflowError, OSError):
+        except (ValueError, KeyError, IndexError, OverflowError, OSError):
             return None
         hit = _hit(parsed.epoch, start, end, entry.name)
         if parsed.valid_from < parsed.valid_until:
@@ -424,8 +424,12 @@ class DateDetector:
 
     def _append(self, pattern: str) -> None:
         key = pattern if "%" in pattern else pattern.upper()
-        if key in ("{^LN-BEG}", "{DEFAULT}"):
-            self._add_defaults(line_begin_only=key == "{^LN-BEG}")
+        if key == "{^LN-BEG}":
+            self._add_defaults(line_begin_only=True)
+        elif key == "{DEFAULT}":
+            # fail2ban's filter for {DEFAULT} rejects every template: it adds nothing, and alone it leaves the
+            # list empty, which means the default set
+            pass
         elif "{DATE}" in key:
             # every default (not its line-begin form), unbound, in place of {DATE}
             ignore_dup = bool(self._entries)

@@ -301,7 +301,7 @@ class LocalZone:
         base = (wall[0] - _UNIX_DAY) * 86400 + wall[1]
         offset = self.steady_offset(wall[0])
         if offset is not None:
-            return base - offset, False
+            return float(base - offset), False
         return _exact_local(base, last)
 
     def reached(self, wall: Wall) -> float:
@@ -309,7 +309,7 @@ class LocalZone:
         base = (wall[0] - _UNIX_DAY) * 86400 + wall[1]
         offset = self.steady_offset(wall[0])
         if offset is not None:
-            return base - offset
+            return float(base - offset)
         try:
             # whether the wall time is skipped, repeated or unique, it is reached no earlier than this
             return base - max(_offset_at(base - 86400), _offset_at(base + 86400)) - _MARGIN

@@ -143,6 +143,7 @@ def test_errors(patterns: list[str], logtimezone: str, message: str) -> None:
     ([], 31, 17),
     (["", "  "], 31, 17),  # blank lines are no patterns
     (["{DEFAULT}"], 31, 17),
+    (["%H:%M:%S", "{DEFAULT}"], 1, 0),  # upstream: {DEFAULT} next to other patterns adds nothing
     (["{^LN-BEG}"], 17, 17),
     (["^{DATE}"], 17, 17),
     ([r"%H:%M:%S %d.%m.%Y$", "{^LN-BEG}"], 18, 17),

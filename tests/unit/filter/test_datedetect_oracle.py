@@ -236,12 +236,36 @@ def _sample_cases(tz: str) -> Iterator[Case]:
             yield Case(f"{tz}-sample-{path.name}-own", tz, NOW_2005, own, lines)
 
 
+EDGE_PATTERNS = [
+    ["{^LN-BEG}{DATE}"], ["{UNB}{DATE}"], ["x{DATE}y"], ["{DATE}"], ["EPOCH", "{^LN-BEG}EPOCH"], ["(?i)%H:%M:%S"],
+    ["{^LN-BEG}^%H:%M:%S"], ["(^%H:%M:%S)"], ["(?:^|x)%H:%M:%S"], ["%H:%M:%S$"], [r"%H:%M:%S\b"],
+    [r"%H:%M:%S\s"], ["**%H:%M:%S"], ["(%H:%M:%S)"], ["[(]%H:%M:%S"], ["%b %d"], ["%m/%d"], ["%d"], ["%Y"],
+    ["%p %I:%M"], ["%Z"], ["%ExZ"], ["%a %H:%M"], ["{^LN-BEG}%b %d %H:%M:%S", "{^LN-BEG}%Y-%m-%d %H:%M:%S"],
+    ["^LEPOCH"], ["{^LN-BEG}LEPOCH"], ["^TAI64N"], ["tai64n"], ["epoch"], ["{LEPOCH}"], ["[{EPOCH}]"],
+    ["%H:%M:%S", "{DEFAULT}"], ["{DEFAULT}", "{DEFAULT}"], ["{^LN-BEG}", "%H:%M:%S %d.%m.%Y"],
+    ["{NONE}", "%H:%M:%S"],
+]
+EDGE_LINES = [
+    "Jan 23 21:59:59 x", "x Jan 23 21:59:59", "21:59:59 x", "x 21:59:59", "(21:59:59) x", "x21:59:59 ",
+    "2005-01-23 21:59:59 x", "[1106513999] x", "1106513999123 x", "@4000000041f4104f00000000 x", "CET 12:00",
+    "pm 09:30", "Sun 12:00", "01/23 x", "23 x", "2005 x", "xJan 23 21:59:59y", "20:00:00 01.02.2003 x",
+    "21:59:59\tx", "a21:59:59", "|1106513999|", "x 1106513999 y",
+]
+
+
+def _edge_cases(tz: str) -> Iterator[Case]:
+    """Unusual datepattern forms (anchors, groups, flags, bounds, special words) on a common set of lines."""
+    for index, patterns in enumerate(EDGE_PATTERNS):
+        yield Case(f"{tz}-edge{index}", tz, NOW_2005, patterns, EDGE_LINES)
+
+
 def _custom_cases(tz: str) -> Iterator[Case]:
     for index, (patterns, lines, logtimezone) in enumerate(CUSTOM):
         yield Case(f"{tz}-custom{index}", tz, NOW_2005, patterns, lines, logtimezone)
 
 
-CASES = [*_default_cases(CET, 1), *_custom_cases(CET), *_passing_time_cases(CET, 3), *_sample_cases(CET),
+CASES = [*_default_cases(CET, 1), *_custom_cases(CET), *_edge_cases(CET), *_passing_time_cases(CET, 3),
+         *_sample_cases(CET),
          *_default_cases(NEW_YORK, 2), *_passing_time_cases(NEW_YORK, 4), *_custom_cases("UTC")]
 _ANSWERED: dict[str, list[object]] = {}
 
