@@ -362,7 +362,19 @@ class DateDetector:
                         self._last_hit = cached[0]
                         return cached[0]
                 return self._date(self._entries[self._last], m, line, now)
-            self._book()
+        elif self._last_entry is not None and self._prev is not None:
+            # An unanchored template won last time: it wins again when found at the same place, between the
+            # same kind of characters (the first try of _locate, booked like the anchored case).
+            prev = self._prev
+            start, end = prev.start(), prev.end()
+            if self._same_bounds(line, start, end):
+                m = self._last_entry.regex.search(line, start, end)
+                if m is not None and ((m.start() == start and m.end() == end) or len(self._entries) == 1):
+                    self._prev = m
+                    self._streak += 1
+                    self._streak_now = now
+                    return self._date(self._last_entry, m, line, now)
+        self._book()
         found = self._locate(line, fast is not None)
         if found is None:
             return None
