@@ -107,7 +107,7 @@ class _Def:
     group: int = 1  # the group holding the epoch digits (EPOCH kinds)
     long: bool = False
     # the groups other than the time of day, when the template has %H, %M and %S (not %I): dates that agree on
-    # them differ by their time of day only (see DateDetector._day)
+    # them differ by their time of day only (see DateDetector._by_day)
     day_keys: tuple[str, ...] | None = None
 
 
