@@ -43,8 +43,9 @@ def match_args(journalmatch: Sequence[str]) -> list[str]:
 
 
 class JournalSource:
-    """Entries matching `journalmatch` from just after `cursor`, or else from `since` (POSIX seconds; upstream
-    starts `findtime` before now), or else only entries that arrive from now on.
+    """Entries matching `journalmatch` from just after `cursor` (or `position.cursor`, as the daemon saved it),
+    or else from `since` (POSIX seconds; upstream starts `findtime` before now), or else only entries that arrive
+    from now on. `name` is the source's name and every line's `source` (the key its position is saved under).
 
     `system_only` reads the system journal only (upstream's default flags); `args` are extra journalctl options
     (`--directory=...`, `--file=...`, `--namespace=...` from the backend's arguments).
@@ -55,7 +56,9 @@ class JournalSource:
         journalmatch: Sequence[str],
         *,
         cursor: str | None = None,
+        position: Position | None = None,
         since: float | None = None,
+        name: str = NAME,
         journalctl: str = "journalctl",
         system_only: bool = True,
         args: Sequence[str] = (),
@@ -65,7 +68,8 @@ class JournalSource:
         max_backoff: float = 30.0,
     ) -> None:
         self._matches = match_args(journalmatch)
-        self._cursor = cursor or ""
+        self._cursor = cursor or (position.cursor if position is not None else "")
+        self._name = name
         self._since = since
         self._journalctl = journalctl
         self._system_only = system_only
@@ -82,7 +86,7 @@ class JournalSource:
 
     @property
     def name(self) -> str:
-        return NAME
+        return self._name
 
     def position(self) -> Position:
         return Position(cursor=self._cursor)
@@ -134,7 +138,7 @@ class JournalSource:
                     if self._closed:
                         return
                     log.error(
-                        "journal: %s exited with code %s; restarting in %.1fs", self._journalctl, code, delay
+                        "journal: %s exited with code %s; restarting in %.2fs", self._journalctl, code, delay
                     )
                 first = False
                 if time.monotonic() - started >= STABLE_RUN:
@@ -195,7 +199,7 @@ class JournalSource:
             return None
         if line.cursor:
             self._cursor = line.cursor
-        return LogLine(NAME, line.text, Position(cursor=self._cursor))
+        return LogLine(self._name, line.text, Position(cursor=self._cursor))
 
     async def _reap(self) -> int | None:
         process, self._process = self._process, None

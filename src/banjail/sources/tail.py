@@ -14,6 +14,7 @@ import hashlib
 import os
 import stat
 from dataclasses import dataclass
+from itertools import accumulate
 
 from banjail.model import LogLine, Position
 
@@ -138,17 +139,7 @@ class FileReader:
                 self.offset += len(data) if end < 0 else end + 1
                 self.skipping = end < 0
                 continue
-            start = 0
-            while len(out) < max_lines:
-                end = data.find(b"\n", start)
-                if end < 0:
-                    break
-                raw = data[start:end]
-                if len(raw) > MAX_LINE:
-                    raw = raw[:MAX_LINE]
-                    self.lines_cut += 1
-                start = end + 1
-                out.append(self._line(raw, self.offset + start, source, fixed))
+            start = self._complete(data, max_lines - len(out), out, source, fixed)
             self.offset += start
             budget -= start
             if start == 0:
@@ -157,10 +148,49 @@ class FileReader:
                 # A line longer than MAX_LINE without its newline yet: keep its head, drop the rest as it comes.
                 self.offset += len(data)
                 budget -= len(data)
-                self.lines_cut += 1
                 self.skipping = True
-                out.append(self._line(data[:MAX_LINE], self.offset, source, fixed))
+                out.append(LogLine(source, self._text(data), fixed or Position(self.offset, self.hash)))
         return out
+
+    def _complete(
+        self, data: bytes, room: int, out: list[LogLine], source: str, fixed: Position | None
+    ) -> int:
+        """Append the complete lines at the start of `data` (at most `room`) to `out`; return the bytes used."""
+        cut = data.rfind(b"\n") + 1
+        if not cut:
+            return 0
+        parts = data[:cut].split(b"\n")
+        parts.pop()  # what follows the last newline: nothing
+        if len(parts) > room:
+            del parts[room:]
+        lengths = [len(part) + 1 for part in parts]
+        ends = list(accumulate(lengths, initial=self.offset))
+        del ends[0]
+        used = ends[-1] - self.offset
+        chunk = data[:used]
+        if max(lengths) <= MAX_LINE + 1 and b"\r" not in chunk:
+            # The common case, one decode for the whole chunk: "\n" is never inside a multi-byte character of an
+            # ASCII-compatible encoding, so the lines are the same as decoding each one.
+            texts = chunk.decode(self.encoding, "replace").split("\n")
+            texts.pop()
+        else:
+            texts = [self._text(part) for part in parts]
+        if fixed is not None:
+            out.extend([LogLine(source, text, fixed) for text in texts])
+        else:
+            digest = self.hash
+            out.extend(
+                [LogLine(source, text, Position(end, digest)) for text, end in zip(texts, ends, strict=True)]
+            )
+        return used
+
+    def _text(self, raw: bytes) -> str:
+        if len(raw) > MAX_LINE:
+            raw = raw[:MAX_LINE]
+            self.lines_cut += 1
+        if raw.endswith(b"\r"):
+            raw = raw[:-1]
+        return raw.decode(self.encoding, "replace")
 
     def flush(self, source: str, fixed: Position | None = None) -> list[LogLine]:
         """The unterminated last line of a file that will not grow any more (rotated away and abandoned)."""
@@ -170,16 +200,7 @@ class FileReader:
         if not rest or b"\n" in rest:
             return []
         self.offset += len(rest)
-        if len(rest) > MAX_LINE:
-            rest = rest[:MAX_LINE]
-            self.lines_cut += 1
-        return [self._line(rest, self.offset, source, fixed)]
-
-    def _line(self, raw: bytes, after: int, source: str, fixed: Position | None) -> LogLine:
-        if raw.endswith(b"\r"):
-            raw = raw[:-1]
-        position = fixed if fixed is not None else Position(after, self.hash)
-        return LogLine(source, raw.decode(self.encoding, "replace"), position)
+        return [LogLine(source, self._text(rest), fixed or Position(self.offset, self.hash))]
 
     def close(self) -> None:
         if self.fd >= 0:

@@ -37,7 +37,10 @@ def test_choose_backend(backend: str, logpaths: list[str], journal: bool, expect
 def test_unknown_backend() -> None:
     with pytest.raises(SourceError) as error:
         choose_backend("inotifyx", [], EXISTING.__contains__, True)
-    assert str(error.value) == "Unknown backend inotifyx. Must be among pyinotify, gamin, polling, systemd or 'auto'"
+    assert (
+        str(error.value)
+        == "Unknown backend inotifyx. Must be among pyinotify, gamin, polling, systemd or 'auto'"
+    )
 
 
 @pytest.mark.parametrize(

@@ -183,8 +183,10 @@ def test_reads_follows_and_resumes_from_the_cursor(
     assert source.position() == Position(cursor="s=x;i=5") == lines[-1].position
 
     journal.log("after restart")
-    again = JournalSource(["_COMM=sshd"], cursor=source.position().cursor)
-    assert messages(asyncio.run(take(again, 1))) == ["after restart"]
+    again = JournalSource(["_COMM=sshd"], position=source.position(), name="journal:sshd")
+    resumed = asyncio.run(take(again, 1))
+    assert messages(resumed) == ["after restart"]
+    assert resumed[0].source == again.name == "journal:sshd"
     assert journal.runs()[-1][-2:] == ["--after-cursor=s=x;i=5", "_COMM=sshd"]
 
 
@@ -206,27 +208,31 @@ def test_journalctl_dying_is_restarted_from_the_cursor(
     assert runs[2][-1] == "--after-cursor=s=x;i=6"
     logged = [record.getMessage() for record in caplog.records]
     assert "journalctl: fake journalctl: dying on purpose" in logged
-    assert "journal: journalctl exited with code 3; restarting in 0.0s" in logged
+    assert "journal: journalctl exited with code 3; restarting in 0.01s" in logged
 
 
-def test_backoff_doubles_and_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    journal = Journal(tmp_path, monkeypatch)
-    source = JournalSource([], cursor="unknown", backoff=0.01, max_backoff=0.04)
+def test_backoff_doubles_and_is_bounded(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    argv_log = tmp_path / "argv"
+    failing = tmp_path / "journalctl"
+    failing.write_text(f'#!/bin/sh\necho "$@" >> {argv_log}\necho "Failed to seek to cursor" >&2\nexit 1\n')
+    failing.chmod(0o755)
+    source = JournalSource([], cursor="unknown", journalctl=str(failing), backoff=0.01, max_backoff=0.04)
 
     async def main() -> None:
-        batches = source.batches()
-        task = asyncio.ensure_future(anext(batches))
+        task = asyncio.ensure_future(anext(source.batches()))
         await asyncio.sleep(1.0)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
         await source.close()
 
-    asyncio.run(main())
-    # 0.01 + 0.02 + 0.04 + 0.04 ... within a second: bounded delays, many attempts, all from the cursor.
-    runs = journal.runs()
-    assert len(runs) >= 8
-    assert {run[-1] for run in runs} == {"--after-cursor=unknown"}
+    with caplog.at_level(logging.ERROR, logger="banjail.sources.journal"):
+        asyncio.run(main())
+    delays = [r.getMessage().rsplit(" ", 1)[1] for r in caplog.records if "restarting" in r.getMessage()]
+    assert delays[:5] == ["0.01s", "0.02s", "0.04s", "0.04s", "0.04s"]
+    runs = argv_log.read_text().splitlines()
+    assert len(runs) >= 5
+    assert {run.split()[-1] for run in runs} == {"--after-cursor=unknown"}
 
 
 def test_missing_journalctl(tmp_path: Path) -> None:
