@@ -124,6 +124,7 @@ class Client:
                 return
             self.run(["stop"])
             self.wait_server(alive=False)
+            self.wait_socket_gone()
             self.start()
         elif cmd and cmd[0] == "reload":
             self.reload(cmd[1:])
@@ -207,6 +208,15 @@ class Client:
                 raise Failed
             pause = min(pause * 2, 0.1)
             time.sleep(pause)
+
+    def wait_socket_gone(self, limit: float = 5.0) -> None:
+        """After a stop: the server stops answering before it removes its socket file. Wait for the file to go;
+        if it stays, the server that owned it no longer answers, so the next start may take it over (-x)."""
+        deadline = time.monotonic() + limit
+        while os.path.exists(self.socket) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if os.path.exists(self.socket):
+            self.opts.force = True
 
     def server_argv(self) -> list[str]:
         argv = [sys.executable, "-c", "import sys; from banjail.cli.server import main; sys.exit(main())"]
