@@ -197,6 +197,9 @@ class FileSource:
         deadlines = [r.deadline for r in self._retired]
         if self._needs_periodic_rescan():
             deadlines.append(self._next_rescan)
+        if any(wd < 0 for wd in self._wds.values()):
+            # A file inotify refused to watch (max_user_watches reached): its writes wake nobody, so poll it.
+            deadlines.append(now + self._poll_interval)
         return max(0.0, min(deadlines) - now) if deadlines else None
 
     def _needs_periodic_rescan(self) -> bool:

@@ -355,3 +355,104 @@ def test_rotation_while_the_reader_is_behind(tmp_path: Path, backend: str, style
     old = [f"old{i}" for i in range(10)]
     expected = [*old, "new0"] if style == "copytruncate" else [*old, "late", "new0"]
     assert asyncio.run(main()) == expected
+
+
+def test_truncated_and_regrown_between_two_polls(tmp_path: Path) -> None:
+    """Polling can miss the moment of truncation: the file is longer again when looked at. Its first line is no
+    longer the one read, so it is read from 0."""
+    log = tmp_path / "auth.log"
+    log.write_bytes(b"Nov 1 a\n")
+
+    async def main() -> list[str]:
+        batches = FileSource(str(log), backend="polling", poll_interval=0.05).batches()
+        got = texts(await anext(batches))
+        log.write_bytes(b"Nov 2 first after truncation\nNov 2 second\n")
+        async with asyncio.timeout(5):
+            while len(got) < 3:
+                got.extend(texts(await anext(batches)))
+        await batches.aclose()  # type: ignore[attr-defined]
+        return got
+
+    assert asyncio.run(main()) == ["Nov 1 a", "Nov 2 first after truncation", "Nov 2 second"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_copytruncate_copy_matched_by_the_glob_is_not_read_twice(tmp_path: Path, backend: str) -> None:
+    log = tmp_path / "auth.log"
+    log.write_bytes(b"".join(f"old{i}\n".encode() for i in range(5)))
+
+    async def main() -> list[str]:
+        batches = make(tmp_path / "auth.log*", backend, max_lines=2).batches()
+        got = texts(await anext(batches))
+        (tmp_path / "auth.log.1").write_bytes(log.read_bytes())
+        os.truncate(log, 0)
+        log.write_bytes(b"new0\n")
+        try:
+            async with asyncio.timeout(1.0):
+                while True:
+                    got.extend(texts(await anext(batches)))
+        except TimeoutError:
+            pass
+        await batches.aclose()  # type: ignore[attr-defined]
+        return got
+
+    assert asyncio.run(main()) == ["old0", "old1", "old2", "old3", "old4", "new0"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_deleted_then_recreated(tmp_path: Path, backend: str) -> None:
+    log = tmp_path / "auth.log"
+    log.write_bytes(b"a\n")
+
+    async def main() -> list[str]:
+        source = make(log, backend)
+        batches = source.batches()
+        got = texts(await anext(batches))
+        log.unlink()
+        waiting = asyncio.ensure_future(anext(batches))
+        await asyncio.sleep(0.4)  # past the rotation grace: the deleted file is let go
+        assert source.files == []
+        log.write_bytes(b"b\n")
+        async with asyncio.timeout(5):
+            got.extend(texts(await waiting))
+        await batches.aclose()  # type: ignore[attr-defined]
+        return got
+
+    assert asyncio.run(main()) == ["a", "b"]
+
+
+def test_glob_with_tail_starts_every_present_file_at_its_end(tmp_path: Path) -> None:
+    (tmp_path / "a.log").write_text("old a\n")
+    (tmp_path / "b.log").write_text("old b\n")
+
+    def write() -> None:
+        with (tmp_path / "b.log").open("a") as f:
+            f.write("new b\n")
+
+    assert texts(run_with(make(tmp_path / "*.log", "pyinotify", tail=True), 1, write)) == ["new b"]
+
+
+def test_inotify_unavailable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import banjail.sources.file as file_module
+
+    def refuse() -> None:
+        raise OSError(24, "Too many open files")
+
+    monkeypatch.setattr(file_module, "InotifyWatcher", refuse)
+    log = tmp_path / "x.log"
+    log.write_text("a\n")
+    auto = make(log, "auto")
+    assert texts(asyncio.run(read(auto, 1))) == ["a"]
+    assert auto.backend == "auto"  # reported once started: see below
+
+    async def started(source: FileSource) -> str:
+        batches = source.batches()
+        await anext(batches)
+        name = source.backend
+        await batches.aclose()  # type: ignore[attr-defined]
+        return name
+
+    assert asyncio.run(started(make(log, "auto"))) == "polling"
+    with pytest.raises(SourceError) as error:
+        asyncio.run(started(make(log, "pyinotify")))
+    assert str(error.value) == f"{log}: inotify is unavailable ([Errno 24] Too many open files)"
