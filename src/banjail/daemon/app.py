@@ -176,8 +176,9 @@ class Daemon:
         stop (upstream's actionstop removes the firewall rules; the bans stay in the store)."""
         jail = self.jails.pop(name) if remove else self.jails[name]
         await self._close_sources(jail)
-        await self._enqueue(jail, ActionJob("stop"))
-        await jail.queue.join()
+        if jail.tasks:  # started: its action queue has a worker
+            await self._enqueue(jail, ActionJob("stop"))
+            await jail.queue.join()
         for task in jail.tasks:
             task.cancel()
         await asyncio.gather(*jail.tasks, return_exceptions=True)

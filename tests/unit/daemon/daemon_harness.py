@@ -136,7 +136,8 @@ class Harness:
         store = SqliteStore(str(self.tmp / "db.sqlite3"), fsync=False)
 
         def sources(config: JailConfig, saved: Callable[[str], Position | None]) -> list[Any]:
-            made = [ScriptedSource(path, saved(path)) for path in config.logpath]
+            paths = [entry.split(" ")[0] for entry in config.logpath]
+            made = [ScriptedSource(path, saved(path)) for path in paths]
             for source in made:
                 self.sources[f"{config.name}:{source.name}"] = source
             return made
