@@ -24,7 +24,7 @@ from banjail.daemon.app import Daemon
 from banjail.daemon.controller import Controller
 from banjail.daemon.logging import LogTarget, level_value, logger
 from banjail.daemon.notify import notify
-from banjail.daemon.wiring import make_actions, make_sources
+from banjail.daemon.wiring import action_factory, make_sources
 from banjail.errors import BanjailError, ConfigError
 from banjail.store import Store
 from banjail.store.null import NullStore
@@ -246,7 +246,7 @@ async def serve(config: Config, options: Options, logs: LogTarget, sock: str) ->
         config,
         store=store,
         sources=make_sources,
-        actions=make_actions,
+        actions=action_factory(options.conf),
         clock=clock,
         logs=logs,
         config_loader=lambda: _load(options),

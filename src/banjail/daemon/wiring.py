@@ -8,20 +8,17 @@ default); `systemd` always reads the journal; `polling`, `pyinotify`, `inotify` 
 from __future__ import annotations
 
 import glob
-import importlib
+import shutil
+import time
 from collections.abc import Callable
-from typing import Any
 
 from banjail.actions.base import Action
 from banjail.config.schema import JailConfig
-from banjail.daemon.logging import logger
-from banjail.errors import SourceError
 from banjail.model import Position
+from banjail.sources.backend import choose_backend
 from banjail.sources.base import LogSource
 
 PositionLookup = Callable[[str], Position | None]
-
-log_jail = logger("jail")
 
 
 def split_logpath(entry: str) -> tuple[str, bool]:
@@ -32,25 +29,31 @@ def split_logpath(entry: str) -> tuple[str, bool]:
     return entry.strip(), False
 
 
-def wants_journal(config: JailConfig) -> bool:
-    backend = config.backend.split("[", 1)[0].strip().lower()
-    if backend.startswith("systemd"):
-        return True
-    if backend != "auto":
-        return False
+def make_sources(config: JailConfig, saved: PositionLookup, *, now: float | None = None) -> list[LogSource]:
+    """The jail's sources, each resuming from the position the store holds for it. A journal read for the first
+    time starts `findtime` before now, as upstream."""
     paths = [split_logpath(p)[0] for p in config.logpath]
-    return bool(paths) and not any(glob.glob(p) for p in paths)
+    backend = choose_backend(
+        config.backend,
+        paths,
+        lambda p: bool(glob.glob(p)),
+        journal_available=shutil.which("journalctl") is not None,
+    )
+    if backend == "systemd":
+        from banjail.sources.journal import JournalSource
 
-
-def make_sources(config: JailConfig, saved: PositionLookup) -> list[LogSource]:
-    """The jail's sources, each resuming from the position the store holds for it."""
-    if wants_journal(config):
-        return _journal(config, saved)
+        name = f"journal:{config.name}"
+        since = (time.time() if now is None else now) - config.findtime
+        return [
+            JournalSource(
+                config.journalmatch or config.filter.journalmatch,
+                position=saved(name),
+                since=since,
+                name=name,
+            )
+        ]
     from banjail.sources.file import FileSource
 
-    backend = config.backend.split("[", 1)[0].strip().lower()
-    if backend not in ("auto", "pyinotify", "inotify", "polling"):
-        backend = "auto"
     sources: list[LogSource] = []
     for entry in config.logpath:
         path, tail = split_logpath(entry)
@@ -60,27 +63,24 @@ def make_sources(config: JailConfig, saved: PositionLookup) -> list[LogSource]:
             if position is not None:
                 positions[found] = position
         sources.append(
-            FileSource(path, positions=positions, tail=tail, encoding=config.logencoding, backend=backend)
+            FileSource(
+                path,
+                positions=positions,
+                tail=tail,
+                encoding=config.logencoding,
+                backend="polling" if backend == "polling" else "auto",
+            )
         )
     return sources
 
 
-def _journal(config: JailConfig, saved: PositionLookup) -> list[LogSource]:
-    try:
-        module = importlib.import_module("banjail.sources.journal")
-    except ImportError:
-        raise SourceError(f"jail {config.name!r}: the journal backend is not available") from None
-    name = f"journal:{config.name}"
-    source: LogSource = module.JournalSource(
-        config.journalmatch or config.filter.journalmatch, position=saved(name), name=name
-    )
-    return [source]
+def action_factory(config_dir: str) -> Callable[[JailConfig], list[Action]]:
+    """Builds a jail's actions (action.d files read under `config_dir`), in the order its `action` lists them."""
+    from banjail.actions.registry import build_actions
 
+    def make(config: JailConfig) -> list[Action]:
+        if not config.action_specs and not config.actions:
+            return []
+        return build_actions(config, config_dir=config_dir)
 
-def make_actions(config: JailConfig, **kwargs: Any) -> list[Action]:
-    """The jail's actions, in the order its `action` option lists them."""
-    if not config.action_specs:
-        return []
-    registry = importlib.import_module("banjail.actions.registry")
-    actions: list[Action] = registry.build_actions(config, **kwargs)
-    return actions
+    return make
