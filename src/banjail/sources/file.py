@@ -220,8 +220,7 @@ class FileSource:
         directory = os.path.dirname(self._pattern) or "."
         wanted = glob.glob(directory) if glob.has_magic(directory) else [directory]
         for path in wanted:
-            if self._dirs.get(path, -1) < 0:
-                self._dirs[path] = self._watcher.watch_dir(path) if os.path.isdir(path) else -1
+            self._dirs[path] = self._watcher.watch_dir(path) if os.path.isdir(path) else -1
         if not wanted:
             self._dirs.setdefault(directory, -1)
 

@@ -84,8 +84,10 @@ class InotifyWatcher:
             log.error("reading inotify events failed: %s", error)
             events = []
         for event in events:
-            if event.mask & IN_Q_OVERFLOW or (event.wd in self._dirs and not event.mask & IN_IGNORED):
+            if event.mask & IN_Q_OVERFLOW or event.wd in self._dirs:
                 self._rescan = True
+                if event.mask & IN_IGNORED:  # the directory itself is gone: its watch with it
+                    self._dirs.discard(event.wd)
         self._woken.set()
 
     def watch_file(self, path: str) -> int:
@@ -96,6 +98,8 @@ class InotifyWatcher:
             return -1
 
     def watch_dir(self, path: str) -> int:
+        """Watch a directory's names; asking again is cheap (the kernel returns the same watch for the same
+        directory) and picks up a directory that was deleted and created again."""
         try:
             wd = self._inotify.add_watch(path, DIR_EVENTS)
         except OSError:

@@ -456,3 +456,27 @@ def test_inotify_unavailable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     with pytest.raises(SourceError) as error:
         asyncio.run(started(make(log, "pyinotify")))
     assert str(error.value) == f"{log}: inotify is unavailable ([Errno 24] Too many open files)"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_directory_removed_and_created_again(tmp_path: Path, backend: str) -> None:
+    log = tmp_path / "nginx" / "error.log"
+    log.parent.mkdir()
+    log.write_text("one\n")
+
+    async def main() -> list[str]:
+        source = make(log, backend, rescan_interval=0.05)
+        batches = source.batches()
+        got = texts(await anext(batches))
+        log.unlink()
+        log.parent.rmdir()
+        waiting = asyncio.ensure_future(anext(batches))
+        await asyncio.sleep(0.3)
+        log.parent.mkdir()
+        log.write_text("two\n")
+        async with asyncio.timeout(5):
+            got.extend(texts(await waiting))
+        await batches.aclose()  # type: ignore[attr-defined]
+        return got
+
+    assert asyncio.run(main()) == ["one", "two"]
