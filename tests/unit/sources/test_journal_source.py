@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import os
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -19,6 +20,9 @@ from banjail.sources.journal import JournalSource, match_args
 from banjail.sources.journalentry import format_entry
 
 FAKE = Path(__file__).parent / "data" / "fake_journalctl.py"
+ORACLE = Path(__file__).with_name("oracle_journal.py")
+UPSTREAM_PYTHON = "/usr/bin/python3"
+HAS_UPSTREAM = Path("/usr/lib/python3/dist-packages/fail2ban/server/filtersystemd.py").exists()
 T0 = 1_700_000_000_000_000  # 2023-11-14T22:13:20 UTC, in microseconds
 
 
@@ -35,41 +39,73 @@ def utc() -> Iterator[None]:
     time.tzset()
 
 
-SSHD = {"_HOSTNAME": "srv", "SYSLOG_IDENTIFIER": "sshd", "_PID": "49", "MESSAGE": "Failed password"}
+SSHD: dict[str, object] = {
+    "_HOSTNAME": "srv",
+    "SYSLOG_IDENTIFIER": "sshd",
+    "_PID": "49",
+    "MESSAGE": "Failed password",
+}
 
 
-@pytest.mark.parametrize(
-    ("fields", "text"),
-    [
-        (SSHD, "2023-11-14T22:13:20.123456 srv sshd[49]: Failed password"),
-        ({**SSHD, "SYSLOG_PID": "50"}, "2023-11-14T22:13:20.123456 srv sshd[50]: Failed password"),
-        ({**SSHD, "SYSLOG_IDENTIFIER": None, "_COMM": "sshd-session"}, "2023-11-14T22:13:20.123456 srv sshd-session[49]: Failed password"),
-        ({"SYSLOG_IDENTIFIER": "cron", "MESSAGE": "job"}, "2023-11-14T22:13:20.123456 cron: job"),
-        ({"_HOSTNAME": "srv", "MESSAGE": "bare"}, "2023-11-14T22:13:20.123456 srv bare"),
-        ({**SSHD, "_PID": "0x1f"}, "2023-11-14T22:13:20.123456 srv sshd[31]: Failed password"),
-        ({**SSHD, "_PID": "n/a"}, "2023-11-14T22:13:20.123456 srv sshd[n/a]: Failed password"),
-        ({**SSHD, "MESSAGE": "two\nlines"}, "2023-11-14T22:13:20.123456 srv sshd[49]: two\\nlines"),
-        ({**SSHD, "MESSAGE": [70, 97, 105, 108, 255]}, "2023-11-14T22:13:20.123456 srv sshd[49]: Fail\ufffd"),
-        ({**SSHD, "MESSAGE": ["a", [98]]}, "2023-11-14T22:13:20.123456 srv sshd[49]: a b"),
-        ({**SSHD, "MESSAGE": None}, "2023-11-14T22:13:20.123456 srv sshd[49]: "),
-        (
-            {"_HOSTNAME": "srv", "SYSLOG_IDENTIFIER": "kernel", "MESSAGE": "IN=eth0", "_SOURCE_MONOTONIC_TIMESTAMP": "12345678"},
-            "2023-11-14T22:13:20.123456 srv kernel: [   12.345678] IN=eth0",
-        ),
-        ({**SSHD, "__REALTIME_TIMESTAMP": str(T0)}, "2023-11-14T22:13:20 srv sshd[49]: Failed password"),
-        ({**SSHD, "_SOURCE_REALTIME_TIMESTAMP": str(T0 + 5)}, "2023-11-14T22:13:20.000005 srv sshd[49]: Failed password"),
-    ],
-    ids=[
-        "sshd", "syslog-pid-first", "comm", "no-host-no-pid", "no-ident", "pid-hex", "pid-text", "newline",
-        "binary", "multi-value", "null-message", "kernel", "whole-second", "source-time-first",
-    ],
-)  # fmt: skip
+FORMAT_CASES: list[tuple[dict[str, object], str]] = [
+    (SSHD, "2023-11-14T22:13:20.123456 srv sshd[49]: Failed password"),
+    ({**SSHD, "SYSLOG_PID": "50"}, "2023-11-14T22:13:20.123456 srv sshd[50]: Failed password"),
+    ({**SSHD, "SYSLOG_IDENTIFIER": None, "_COMM": "sshd-session"}, "2023-11-14T22:13:20.123456 srv sshd-session[49]: Failed password"),
+    ({"SYSLOG_IDENTIFIER": "cron", "MESSAGE": "job"}, "2023-11-14T22:13:20.123456 cron: job"),
+    ({"_HOSTNAME": "srv", "MESSAGE": "bare"}, "2023-11-14T22:13:20.123456 srv bare"),
+    ({**SSHD, "_PID": "0x1f"}, "2023-11-14T22:13:20.123456 srv sshd[31]: Failed password"),
+    ({**SSHD, "_PID": "n/a"}, "2023-11-14T22:13:20.123456 srv sshd[n/a]: Failed password"),
+    ({**SSHD, "MESSAGE": "two\nlines"}, "2023-11-14T22:13:20.123456 srv sshd[49]: two\\nlines"),
+    ({**SSHD, "MESSAGE": [70, 97, 105, 108, 255]}, "2023-11-14T22:13:20.123456 srv sshd[49]: Fail\ufffd"),
+    ({**SSHD, "MESSAGE": ["a", [98]]}, "2023-11-14T22:13:20.123456 srv sshd[49]: a b"),
+    ({**SSHD, "MESSAGE": None}, "2023-11-14T22:13:20.123456 srv sshd[49]: "),
+    (
+        {"_HOSTNAME": "srv", "SYSLOG_IDENTIFIER": "kernel", "MESSAGE": "IN=eth0", "_SOURCE_MONOTONIC_TIMESTAMP": "12345678"},
+        "2023-11-14T22:13:20.123456 srv kernel: [   12.345678] IN=eth0",
+    ),
+    ({**SSHD, "__REALTIME_TIMESTAMP": str(T0)}, "2023-11-14T22:13:20 srv sshd[49]: Failed password"),
+    ({**SSHD, "_SOURCE_REALTIME_TIMESTAMP": str(T0 + 5)}, "2023-11-14T22:13:20.000005 srv sshd[49]: Failed password"),
+]  # fmt: skip
+FORMAT_IDS = [
+    "sshd", "syslog-pid-first", "comm", "no-host-no-pid", "no-ident", "pid-hex", "pid-text", "newline",
+    "binary", "multi-value", "null-message", "kernel", "whole-second", "source-time-first",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("fields", "text"), FORMAT_CASES, ids=FORMAT_IDS)
 def test_format_entry(utc: None, fields: dict[str, object], text: str) -> None:
     entry = {"__CURSOR": "c1", "__REALTIME_TIMESTAMP": str(T0 + 123456), **fields}
     line = format_entry(entry)
     assert line is not None
     assert line.text == text
     assert line.cursor == "c1"
+
+
+# Where banjail deliberately differs from upstream's formatter.
+UPSTREAM_DIFFERS = {"pid-text": "upstream prints the pid's bytes repr, [b'n/a']"}
+
+
+@pytest.mark.skipif(
+    not Path(UPSTREAM_PYTHON).exists() or not HAS_UPSTREAM, reason="upstream fail2ban not installed"
+)
+def test_format_entry_agrees_with_upstream() -> None:
+    """Every case of the table, formatted by upstream's own formatJournalEntry (oracle_journal.py)."""
+    entries = [
+        {"__CURSOR": "c1", "__REALTIME_TIMESTAMP": str(T0 + 123456), **fields} for fields, _ in FORMAT_CASES
+    ]
+    run = subprocess.run(
+        [UPSTREAM_PYTHON, "-W", "ignore", str(ORACLE)],
+        input="".join(json.dumps(entry) + "\n" for entry in entries),
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TZ": "UTC"},
+        check=True,
+    )
+    upstream = [json.loads(line) for line in run.stdout.splitlines()]
+    ours = [line.text if (line := format_entry(entry)) else None for entry in entries]
+    assert len(upstream) == len(ours) == len(FORMAT_IDS)
+    differ = {case for case, a, b in zip(FORMAT_IDS, ours, upstream, strict=True) if a != b}
+    assert differ == set(UPSTREAM_DIFFERS)
 
 
 def test_entry_without_time_is_refused() -> None:
