@@ -42,6 +42,10 @@ def match_args(journalmatch: Sequence[str]) -> list[str]:
     return args
 
 
+def _stamp(seconds: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(seconds))
+
+
 class JournalSource:
     """Entries matching `journalmatch` from just after `cursor` (or `position.cursor`, as the daemon saved it),
     or else from `since` (POSIX seconds; upstream starts `findtime` before now), or else only entries that arrive
@@ -81,6 +85,8 @@ class JournalSource:
         self._process: asyncio.subprocess.Process | None = None
         self._stderr_task: asyncio.Task[None] | None = None
         self._closed = False
+        self._started = 0.0
+        self._cursor_refused = False
         self.restarts = 0
         self.entries_skipped = 0  # JSON lines that were not a usable entry
 
@@ -116,12 +122,15 @@ class JournalSource:
     async def batches(self) -> AsyncIterator[list[LogLine]]:
         delay = self._backoff
         first = True
+        self._started = time.time()
         if self._since is None and not self._cursor:
             # Entries that arrive while journalctl restarts must not be skipped by a second --lines=0.
-            self._since = time.time()
+            self._since = self._started
         try:
             while not self._closed:
                 started = time.monotonic()
+                cursor = self._cursor
+                self._cursor_refused = False
                 try:
                     await self._spawn()
                 except FileNotFoundError as error:
@@ -137,6 +146,7 @@ class JournalSource:
                     code = await self._reap()
                     if self._closed:
                         return
+                    self._forget_refused_cursor(cursor)
                     log.error(
                         "journal: %s exited with code %s; restarting in %.2fs", self._journalctl, code, delay
                     )
@@ -161,7 +171,19 @@ class JournalSource:
 
     async def _log_stderr(self, stream: asyncio.StreamReader) -> None:
         while line := await stream.readline():
-            log.warning("journalctl: %s", line.decode(self._encoding, "replace").rstrip())
+            text = line.decode(self._encoding, "replace").rstrip()
+            if "seek to cursor" in text:
+                self._cursor_refused = True
+            log.warning("journalctl: %s", text)
+
+    def _forget_refused_cursor(self, cursor: str) -> None:
+        """A saved cursor journalctl cannot seek to (journal files vacuumed, another machine's journal) would
+        make every restart fail the same way: read from `since` instead (the start time when none was given)."""
+        if cursor and self._cursor_refused and self._cursor == cursor:
+            if self._since is None:
+                self._since = self._started
+            log.warning("journal: cursor %r refused; reading from %s instead", cursor, _stamp(self._since))
+            self._cursor = ""
 
     async def _read(self) -> AsyncIterator[list[LogLine]]:
         assert self._process is not None and self._process.stdout is not None

@@ -250,7 +250,9 @@ def test_journalctl_dying_is_restarted_from_the_cursor(
 def test_backoff_doubles_and_is_bounded(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     argv_log = tmp_path / "argv"
     failing = tmp_path / "journalctl"
-    failing.write_text(f'#!/bin/sh\necho "$@" >> {argv_log}\necho "Failed to seek to cursor" >&2\nexit 1\n')
+    failing.write_text(
+        f'#!/bin/sh\necho "$@" >> {argv_log}\necho "No journal files were found." >&2\nexit 1\n'
+    )
     failing.chmod(0o755)
     source = JournalSource([], cursor="unknown", journalctl=str(failing), backoff=0.01, max_backoff=0.04)
 
@@ -269,6 +271,20 @@ def test_backoff_doubles_and_is_bounded(tmp_path: Path, caplog: pytest.LogCaptur
     runs = argv_log.read_text().splitlines()
     assert len(runs) >= 5
     assert {run.split()[-1] for run in runs} == {"--after-cursor=unknown"}
+
+
+def test_refused_cursor_falls_back_to_since(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    journal = Journal(tmp_path, monkeypatch)
+    journal.log("kept")
+    source = JournalSource([], cursor="s=gone;i=1", since=T0 / 1e6, backoff=0.01)
+    with caplog.at_level(logging.WARNING, logger="banjail.sources.journal"):
+        assert messages(asyncio.run(take(source, 1))) == ["kept"]
+    assert [run[-1] for run in journal.runs()] == ["--after-cursor=s=gone;i=1", "--since=@1700000000.000000"]
+    logged = [record.getMessage() for record in caplog.records]
+    assert "journalctl: Failed to seek to cursor: Invalid argument" in logged
+    assert any(m.startswith("journal: cursor 's=gone;i=1' refused; reading from 2023-11-1") for m in logged)
 
 
 def test_missing_journalctl(tmp_path: Path) -> None:
