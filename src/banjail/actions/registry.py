@@ -1,5 +1,6 @@
-"""From a jail's `action` entries to Action objects: action.d files become CommandActions, `.py` actions
-become PythonActions. The daemon stops them in reverse order of this list.
+"""From a jail's `action` entries to Action objects: action.d files become CommandActions (or banjail's
+native actions when the file says `native = KIND`), `.py` actions become PythonActions. The daemon stops
+them in reverse order of this list.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from pathlib import Path
 
 from banjail.actions.base import Action
 from banjail.actions.command import CommandAction
+from banjail.actions.native import native_action
 from banjail.actions.python import PythonAction
 from banjail.actions.runner import Runner
 from banjail.actions.tags import Counters, HistoryLookup
@@ -68,9 +70,15 @@ def build_action(
     ipv6: bool = True,
     bantime: float = 600.0,
 ) -> Action:
-    """The Action for one resolved spec (bantime: the jail's, which Python actions may ask for)."""
+    """The Action for one resolved spec (bantime: the jail's, which Python actions may ask for).
+
+    A file declaring `native = KIND` runs as banjail's own implementation (see banjail.actions.native).
+    """
     if spec.python:
         return PythonAction(spec, jail=jail, history=history, clock=clock, bantime=bantime)
+    native = native_action(spec, jail=jail, runner=runner, clock=clock, ipv6=ipv6)
+    if native is not None:
+        return native
     return CommandAction(
         spec, jail=jail, runner=runner, history=history, counters=counters, clock=clock, ipv6=ipv6
     )
