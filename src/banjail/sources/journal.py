@@ -28,7 +28,10 @@ log = logging.getLogger(__name__)
 
 NAME = "systemd-journal"  # upstream's name for the journal in its logs table and status output
 READ_SIZE = 1 << 20
-STABLE_RUN = 60.0  # a run this long resets the restart delay
+STABLE_RUN = 60.0
+_DECODER = (
+    json.JSONDecoder()
+)  # raw_decode: journalctl prints one bare object per line  # a run this long resets the restart delay
 
 
 def match_args(journalmatch: Sequence[str]) -> list[str]:
@@ -211,7 +214,7 @@ class JournalSource:
         if not raw.strip():
             return None
         try:
-            entry = json.loads(raw)
+            entry = _DECODER.raw_decode(raw.decode("utf-8", "replace"))[0]
         except ValueError:
             entry = None
         line = format_entry(entry, self._encoding) if isinstance(entry, dict) else None

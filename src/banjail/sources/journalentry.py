@@ -52,7 +52,10 @@ def _values(value: object, encoding: str) -> list[str]:
 
 
 def _first(entry: Mapping[str, object], name: str, encoding: str) -> str:
-    values = _values(entry.get(name), encoding)
+    value = entry.get(name)
+    if type(value) is str:  # nearly always: straight through
+        return value
+    values = _values(value, encoding)
     return values[0] if values else ""
 
 
@@ -96,7 +99,8 @@ def format_entry(entry: Mapping[str, object], encoding: str = "utf-8") -> Journa
         if ident == "kernel:":
             mono = _micros(entry, "_SOURCE_MONOTONIC_TIMESTAMP", "__MONOTONIC_TIMESTAMP")
             elements.append(f"[{(mono or 0) / 1_000_000:12.6f}]")
-    elements.append(" ".join(_values(entry.get("MESSAGE"), encoding)))
+    message = entry.get("MESSAGE")
+    elements.append(message if type(message) is str else " ".join(_values(message, encoding)))
     line = " ".join(elements).replace("\n", "\\n")
     text = date.isoformat() + " " + line
     if len(text) > MAX_LINE:
