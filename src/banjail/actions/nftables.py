@@ -237,7 +237,8 @@ def element_scripts(
                 lines += [f"add {head} {{ {bare} }}", f"delete {head} {{ {bare} }}"]
             if verb == "add":
                 lines.append(f"add {head} {{ {', '.join([text for _, text in items])} }}")
-        scripts.append("\n".join(lines) + "\n")
+        if lines:
+            scripts.append("\n".join(lines) + "\n")
     return scripts
 
 

@@ -1,0 +1,269 @@
+"""banjail's native nftables action against the real kernel, in network namespaces the test creates.
+
+Server namespace 10.77.0.1 (a TCP listener on port 2222), client namespace 10.77.0.2, linked by a veth pair.
+nft runs through `ip netns exec SERVER`; nothing touches the host's namespace or firewall. The nft program is
+a wrapper that logs each invocation, so the tests can count transactions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from banjail.actions.command import CommandAction
+from banjail.actions.nftables import NftablesAction
+from banjail.actions.registry import build_action
+from banjail.actions.runner import Runner
+from banjail.config.load import load_action
+from banjail.model import Ban
+
+pytestmark = pytest.mark.e2e
+
+SERVER, CLIENT, PORT = "10.77.0.1", "10.77.0.2", 2222
+LISTENER = (
+    "import socket\n"
+    "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+    f"s.bind(('0.0.0.0', {PORT})); s.listen(64)\n"
+    "while True: s.accept()[0].close()\n"
+)
+
+
+def sh(*argv: str) -> str:
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    return done.stdout + done.stderr
+
+
+class Net:
+    def __init__(self, tag: str, tmp: Path) -> None:
+        self.srv, self.cli = f"bjnft-s-{tag}", f"bjnft-c-{tag}"
+        self.log = tmp / "nft-calls.log"
+        self.nft = tmp / "nft"
+        self.nft.write_text(f'#!/bin/sh\necho "$*" >> {self.log}\nexec nft "$@"\n')
+        self.nft.chmod(0o755)
+        self.runner = Runner(prefix=("ip", "netns", "exec", self.srv))
+        self.config = tmp / "etc"  # an empty config dir: banjail's stock action.d files are used
+        self.config.mkdir()
+
+    def inside(self, *argv: str) -> str:
+        return sh("ip", "netns", "exec", self.srv, *argv)
+
+    def calls(self) -> list[str]:
+        return self.log.read_text().splitlines() if self.log.exists() else []
+
+    def connects(self) -> bool:
+        probe = f"import socket; socket.create_connection(('{SERVER}', {PORT}), timeout=2).close()"
+        done = subprocess.run(
+            ["ip", "netns", "exec", self.cli, "python3", "-c", probe], capture_output=True, check=False
+        )
+        return done.returncode == 0
+
+    def elements(self, set_name: str) -> dict[str, int | None]:
+        """Address -> timeout in seconds (None: permanent) of a set in the server namespace."""
+        text = self.inside("nft", "-j", "list", "set", "inet", "banjail", set_name)
+        found: dict[str, int | None] = {}
+        for entry in json.loads(text)["nftables"]:
+            for item in entry.get("set", {}).get("elem", []):
+                if isinstance(item, dict):
+                    found[item["elem"]["val"]] = item["elem"].get("timeout")
+                else:
+                    found[item] = None
+        return found
+
+
+@pytest.fixture
+def net(tmp_path: Path) -> Iterator[Net]:
+    if os.geteuid() != 0:
+        pytest.skip("network namespaces need root")
+    net = Net(str(os.getpid() % 100000), tmp_path)
+    listener: subprocess.Popen[bytes] | None = None
+    try:
+        for ns in (net.srv, net.cli):
+            subprocess.run(["ip", "netns", "add", ns], check=True)
+            subprocess.run(["ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up"], check=True)
+        subprocess.run(
+            [
+                "ip",
+                "link",
+                "add",
+                "bjv0",
+                "netns",
+                net.srv,
+                "type",
+                "veth",
+                "peer",
+                "name",
+                "bjv1",
+                "netns",
+                net.cli,
+            ],
+            check=True,
+        )
+        for ns, dev, addr in ((net.srv, "bjv0", SERVER), (net.cli, "bjv1", CLIENT)):
+            subprocess.run(
+                ["ip", "netns", "exec", ns, "ip", "addr", "add", f"{addr}/24", "dev", dev], check=True
+            )
+            subprocess.run(["ip", "netns", "exec", ns, "ip", "link", "set", dev, "up"], check=True)
+        listener = subprocess.Popen(["ip", "netns", "exec", net.srv, "python3", "-c", LISTENER])
+        deadline = time.monotonic() + 5
+        while not net.connects() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        yield net
+    finally:
+        if listener is not None:
+            listener.kill()
+            listener.wait()
+        for ns in (net.srv, net.cli):
+            subprocess.run(["ip", "netns", "delete", ns], check=False)
+
+
+def native(net: Net, jail: str = "sshd", **args: str) -> NftablesAction:
+    spec = load_action(
+        "nftables",
+        config_dir=net.config,
+        jail=jail,
+        jail_options={"port": str(PORT)},
+        args={"nftables": str(net.nft), "port": str(PORT), **args},
+    )
+    action = build_action(spec, jail=jail, runner=net.runner)
+    assert isinstance(action, NftablesAction)
+    return action
+
+
+def addr(i: int) -> str:
+    return f"10.{100 + (i >> 16)}.{(i >> 8) & 255}.{i & 255}"
+
+
+def test_ten_thousand_bans_in_one_transaction_with_timeouts(net: Net) -> None:
+    action = native(net)
+    now = time.time()
+    bans = [Ban("sshd", addr(i), addr(i), now, now + 600, 1, 5) for i in range(10_000)]
+    bans += [
+        Ban("sshd", CLIENT, CLIENT, now, None, 1, 5),  # permanent
+        Ban("sshd", "2001:db8::7", "2001:db8::7", now, now + 60, 1, 5),
+    ]
+
+    async def scenario() -> None:
+        await action.start()
+        assert net.connects()
+        started = len(net.calls())
+        await action.ban(bans)
+        assert net.calls()[started:] == ["-f -"]  # the whole batch: one nft process, one transaction
+
+    asyncio.run(scenario())
+    v4 = net.elements("addr-set-sshd")
+    assert len(v4) == 10_001
+    assert v4[CLIENT] is None
+    assert all(595 <= (v4[addr(i)] or 0) <= 600 for i in range(10_000))
+    assert net.elements("addr6-set-sshd") == {"2001:db8::7": 60}
+    assert not net.connects()
+
+
+def test_unban_lets_in_and_tolerates_what_is_gone(net: Net) -> None:
+    action = native(net)
+    now = time.time()
+    client = Ban("sshd", CLIENT, CLIENT, now, now + 600, 1, 5)
+    gone = Ban("sshd", "10.9.9.9", "10.9.9.9", now, now + 600, 1, 5)  # never banned (or expired already)
+
+    async def scenario() -> None:
+        await action.ban([client])
+        assert not net.connects()
+        await action.unban([client, gone])
+
+    asyncio.run(scenario())
+    assert net.connects()
+    assert net.elements("addr-set-sshd") == {}
+
+
+def test_a_short_ban_expires_in_the_kernel_by_itself(net: Net) -> None:
+    action = native(net)
+    now = time.time()
+    asyncio.run(action.ban([Ban("sshd", CLIENT, CLIENT, now, now + 1, 1, 5)]))
+    assert not net.connects()
+    time.sleep(1.6)  # 1 s timeout (rounded up to the second) plus the kernel's garbage-collection slack
+    assert net.connects()
+    assert net.elements("addr-set-sshd") == {}
+
+
+def test_stop_removes_the_table_only_after_the_last_jail(net: Net) -> None:
+    sshd, web = native(net), native(net, jail="web", port="http")
+
+    async def scenario() -> None:
+        await sshd.start()
+        await web.start()
+        await sshd.stop()
+        assert "addr-set-sshd" not in net.inside("nft", "-t", "list", "table", "inet", "banjail")
+        assert "addr-set-web" in net.inside("nft", "-t", "list", "table", "inet", "banjail")
+        await web.stop()
+        await web.stop()  # idempotent
+
+    asyncio.run(scenario())
+    assert net.inside("nft", "list", "ruleset") == ""
+
+
+def test_a_restart_after_kill_keeps_bans_and_adds_no_rule(net: Net) -> None:
+    now = time.time()
+    asyncio.run(native(net).ban([Ban("sshd", CLIENT, CLIENT, now, now + 600, 1, 5)]))
+    # A new daemon (the old one died without stopping): start, then restore the ban from the store.
+    again = native(net)
+    restored = Ban("sshd", CLIENT, CLIENT, now, now + 600, 1, 5, restored=True)
+
+    async def scenario() -> None:
+        await again.start()
+        assert not net.connects()  # enforced throughout: the set kept its element
+        await again.ban([restored])
+
+    asyncio.run(scenario())
+    chain = net.inside("nft", "list", "chain", "inet", "banjail", "f2b-sshd")
+    assert chain.count("saddr @addr-set-sshd") == 1
+    assert chain.count("saddr @addr6-set-sshd") == 1
+    assert not net.connects()
+
+
+def test_prolong_replaces_the_timeout(net: Net) -> None:
+    action = native(net)
+    now = time.time()
+    asyncio.run(action.ban([Ban("sshd", CLIENT, CLIENT, now, now + 60, 1, 5)]))
+    asyncio.run(action.prolong([Ban("sshd", CLIENT, CLIENT, now, now + 3600, 2, 5)]))
+    assert net.elements("addr-set-sshd") == {CLIENT: 3600}
+
+
+def test_allports_and_drop(net: Net) -> None:
+    action = native(net, type="allports", blocktype="drop")
+    asyncio.run(action.ban([Ban("sshd", CLIENT, CLIENT, time.time(), None, 1, 5)]))
+    chain = net.inside("nft", "list", "chain", "inet", "banjail", "f2b-sshd")
+    assert "meta l4proto tcp ip saddr @addr-set-sshd drop" in chain
+    assert not net.connects()
+
+
+def test_the_same_file_runs_as_commands_with_native_off(net: Net) -> None:
+    spec = load_action(
+        "nftables",
+        config_dir=net.config,
+        jail="sshd",
+        jail_options={"port": str(PORT)},
+        args={"nftables": str(net.nft), "port": str(PORT), "native": ""},
+    )
+    action = build_action(spec, jail="sshd", runner=net.runner)
+    assert isinstance(action, CommandAction)
+    now = time.time()
+    ban = Ban("sshd", CLIENT, CLIENT, now, now + 600, 1, 5)
+
+    async def scenario() -> None:
+        await action.start()
+        await action.ban([ban])
+        assert not net.connects()
+        assert net.elements("addr-set-sshd") == {CLIENT: None}
+        await action.unban([ban])
+        await action.unban([ban])
+        assert net.connects()
+        await action.stop()
+
+    asyncio.run(scenario())
+    assert net.inside("nft", "list", "ruleset") == ""
