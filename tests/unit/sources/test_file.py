@@ -410,7 +410,7 @@ def test_deleted_then_recreated(tmp_path: Path, backend: str) -> None:
         got = texts(await anext(batches))
         log.unlink()
         waiting = asyncio.ensure_future(anext(batches))
-        await asyncio.sleep(0.4)  # past the rotation grace: the deleted file is let go
+        await asyncio.sleep(1.0)  # well past the rotation grace (0.2 s): the deleted file is let go
         assert source.files == []
         log.write_bytes(b"b\n")
         async with asyncio.timeout(5):
