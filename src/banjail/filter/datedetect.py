@@ -2,7 +2,7 @@
 
 A DateDetector holds an ordered list of date templates: the `datepattern` lines of a filter, or fail2ban's default
 set (ISO 8601, syslog with and without year, apache/CLF, EPOCH, LEPOCH, TAI64N, time-only, MySQL, Exim, ...), each
-default also in a line-begin form that is tried first. For each line it finds the template whose date is nearest to
+default also in a line-begin form that is tried first (the templates themselves: banjail.filter.datetemplate). For each line it finds the template whose date is nearest to
 the start of the line, prefers the template that hit last time, and moves templates that keep hitting towards the
 front, all exactly as fail2ban 1.0.2 does, so the same lines get the same dates and the same template names.
 
@@ -18,10 +18,28 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from banjail.errors import ConfigError, Problem, RegexError
-from banjail.filter.strptime import LocalZone, Parsed, fields_to_epoch, translate, zone_offset
+from banjail.errors import ConfigError, Problem
+from banjail.filter.datetemplate import (
+    DEFAULT_SPECS,
+    EPOCH_KIND,
+    LINE_BEGIN,
+    LINE_END,
+    PATTERN,
+    TAI64N,
+    TIME_OF_DAY,
+    Template,
+    TemplateDef,
+    default_set,
+    define,
+    fill_date,
+    problem,
+    unbound,
+)
+from banjail.filter.localtime import LocalZone, zone_offset
+from banjail.filter.strptime import Parsed, fields_to_epoch
 
-_LINE_BEGIN, _LINE_END = 8, 4
+__all__ = ["DateDetector", "DateHit", "Template"]
+
 _CACHE_MAX = 4096  # distinct date texts remembered per template before the cache is cleared
 _UNUSED_AFTER = 300.0  # a template unused this long may be displaced by one that hits (fail2ban's 5 minutes)
 _FAR = 0x7FFFFFFF
@@ -36,18 +54,6 @@ class DateHit:
     start: int
     end: int
     template: str
-
-
-@dataclass(frozen=True, slots=True)
-class Template:
-    """A date template: display name as fail2ban-regex prints it, the regex that finds it (group 1 spans the
-    text to cut), and whether it only matches at line start (so a caller may run it with re.MULTILINE over many
-    lines to count hits; the up to two non-word characters allowed before the date may then include the newline
-    of a line that is empty or holds one such character)."""
-
-    name: str
-    regex: re.Pattern[str]
-    anchored: bool
 
 
 # A DateHit made without the frozen dataclass's __init__ (which costs twice as much): slots set directly.
@@ -66,195 +72,16 @@ def _hit(time: float, start: int, end: int, template: str) -> DateHit:
     return hit
 
 
-# --- building templates from datepattern text --------------------------------------------------------------
-
-# The first inline flag group, anywhere: it is moved to the front after the regex was wrapped.
-_GLOBAL_FLAGS = re.compile(r"\(\?[a-z]+\)")
-# A regex that begins at line start ("^", "(^", "(?:^") or with the "no boundary" mark "**" needs no word bound.
-_OPEN_BEGIN = re.compile(r"\(*(?:\(\?\w+\))?(?:\^|\(*\*\*|\(\^|\(\?:\^)")
-# Nor one that ends with "$", "$)", "\b", "\s" or "**" (followed by closing parentheses).
-_OPEN_END = re.compile(r"(?<!\\)(?:\$|\$\)|\\b|\\s|\*\*\)*)$")
-# A capturing group: "(" not escaped, not "(?...", not the condition of "(?(id)...)".
-_CAPTURING = re.compile(r"(?<!\(\?)(?<!\\)\((?!\?)")
-# Leading flags and "^", body, trailing "$": the body becomes group 1 when the regex has no group of its own.
-_BODY = re.compile(r"^((?:\(\?\w+\))?\^?(?:\(\?\w+\))?)(.*?)(\$?)$")
-_ANCHOR_BEGIN = re.compile(r"^(?:\(\?\w+\))?(?:\^|\(\^(?!\|)|\(\?:\^(?!\|))")
-_ANCHOR_END = re.compile(r"(?<![\\|])(?:\$|\$\))$")
-_STARS = re.compile(r"^\(*(?:\(\?\w+\))?\(*\*\*|(?<!\\)\*\*\)*$")
-# Neither side of the date is in the middle of a word (date texts are never empty, so this is fail2ban's bound).
-_NOT_IN_WORD = r"(?!(?<=\w)\w)"
-_LINE_START = r"^\W{0,2}"  # at line start, after at most two non-word characters ("[", "<", "##" ...)
-
-_EPOCH_SLOT = re.compile(r"(?<!\\)\{L?EPOCH\}", re.IGNORECASE)
-_DATE_SLOT = re.compile(r"(?<!\\)\{DATE\}", re.IGNORECASE)
-_EPOCH = r"\d{10,11}\b(?:\.\d{3,6})?"
-_LONG_EPOCH = r"\d{10,11}(?:\d{3}(?:\.\d{1,6}|\d{3})?)?"  # seconds, milliseconds or microseconds
-_UNBOUND = (re.compile(r"^\{UNB\}"), re.compile(r"^\{\^LN-BEG\}"), re.compile(r"^\((?:\?:)?\^\|\\b\|\\W\)"),
-            re.compile(r"\(\?=\\b\|\\W\|\$\)$"))
-
-_PATTERN, _EPOCH_KIND, _TAI64N = 0, 1, 2
-
-
-@dataclass(frozen=True, slots=True)
-class _Def:
-    """An immutable template definition, shared by detectors; `spec` is the datepattern text it came from."""
-
-    spec: str
-    name: str
-    regex: re.Pattern[str]
-    flags: int
-    kind: int = _PATTERN
-    group: int = 1  # the group holding the epoch digits (EPOCH kinds)
-    long: bool = False
-    # the groups other than the time of day, when the template has %H, %M and %S (not %I): dates that agree on
-    # them differ by their time of day only (see DateDetector._by_day)
-    day_keys: tuple[str, ...] | None = None
-
-
-_TIME_OF_DAY = ("H", "M", "S")
-
-
-def _day_keys(regex: re.Pattern[str]) -> tuple[str, ...] | None:
-    names = regex.groupindex
-    if any(key not in names for key in _TIME_OF_DAY) or "I" in names:
-        return None
-    return tuple(key for key in names if key not in (*_TIME_OF_DAY, "f"))
-
-
-def _bound(regex: str, name: str, begin: bool | str, end: bool) -> tuple[str, str, int]:
-    """Add word or line-start bounds and group 1 to a template regex (begin == "start": line start)."""
-    regex = regex.strip()
-    flags_m = _GLOBAL_FLAGS.search(regex)
-    if flags_m:
-        regex = regex[:flags_m.start()] + regex[flags_m.end():]
-    bound_begin = bool(begin) and not _OPEN_BEGIN.match(regex)
-    bound_end = end and not _OPEN_END.search(regex)
-    if not _CAPTURING.search(regex):
-        regex = _BODY.sub(r"\1(\2)\3", regex)
-    flags = 0
-    if bound_begin:
-        if begin == "start":
-            flags |= _LINE_BEGIN
-            regex = _LINE_START + regex
-            if not name.startswith("{^LN-BEG}"):
-                name = "{^LN-BEG}" + name
-        else:
-            regex = _NOT_IN_WORD + regex
-    if bound_end:
-        regex += _NOT_IN_WORD
-    if _ANCHOR_BEGIN.search(regex):
-        flags |= _LINE_BEGIN
-    if _ANCHOR_END.search(regex):
-        flags |= _LINE_END
-    regex = _STARS.sub(lambda m: m.group().replace("**", ""), regex)
-    if flags_m:
-        regex = flags_m.group() + regex
-    return regex, name, flags
-
-
-def _compile(spec: str, regex: str) -> re.Pattern[str]:
-    try:
-        return re.compile(regex)
-    except re.error as exc:
-        raise _problem(spec, f"is not a valid regex with its directives expanded: {exc.msg}",
-                       "check parentheses and escapes; each directive may appear once") from None
-
-
-def _problem(spec: str, message: str, fix: str) -> RegexError:
-    return RegexError(Problem(message, option="datepattern", value=spec, fix=fix))
-
-
-_DEFS: dict[str, _Def] = {}
-
-
-def _define(spec: str) -> _Def:
-    """The template for one datepattern line (not a {DEFAULT}/{^LN-BEG}/{DATE} set), cached by its text."""
-    found = _DEFS.get(spec)
-    if found is not None:
-        return found
-    key = spec if "%" in spec else spec.upper()
-    defn: _Def | None = None
-    if "EPOCH" in key:
-        long = "LEPOCH" in key
-        if _EPOCH_SLOT.search(spec):
-            body = _EPOCH_SLOT.sub(lambda _: f"({_LONG_EPOCH if long else _EPOCH})", spec)
-            regex, name, flags = _bound(f"({body})", spec, True, True)
-            defn = _Def(spec, name, _compile(spec, regex), flags, _EPOCH_KIND, 2, long)
-        elif key in ("EPOCH", "{^LN-BEG}EPOCH", "^EPOCH", "LEPOCH", "{^LN-BEG}LEPOCH", "^LEPOCH"):
-            digits = _LONG_EPOCH if long else _EPOCH
-            name = "LongEpoch" if long else "Epoch"
-            if key in ("EPOCH", "LEPOCH"):
-                # at line start, right after a "[" that starts the line, or in SELinux's "audit(...)"
-                regex, name, flags = _bound(rf"(?:^|(?<=^\[)|(?<=\baudit\())({digits})", name, False, True)
-            else:
-                regex, name, flags = _bound(f"({digits})", name, "start", True)
-            defn = _Def(spec, name, _compile(spec, regex), flags, _EPOCH_KIND, 1, long)
-    if defn is None and key in ("TAI64N", "{^LN-BEG}TAI64N", "^TAI64N"):
-        regex, name, flags = _bound("@[0-9a-f]{24}", "TAI64N", "start" if key != "TAI64N" else False, True)
-        defn = _Def(spec, name, _compile(spec, regex), flags, _TAI64N)
-    if defn is None:
-        begin: bool | str = True
-        end = True
-        pattern = spec
-        if pattern.startswith("{UNB}"):
-            pattern, begin, end = pattern[5:], False, False
-        if begin and pattern.startswith("{^LN-BEG}"):
-            pattern, begin = pattern[9:], "start"
-        try:
-            text = translate(pattern)
-        except ValueError as exc:
-            raise _problem(spec, str(exc), "write %% for a literal percent sign") from None
-        regex, name, flags = _bound(("(?iu)" if text.ignore_case else "") + text.regex, text.name, begin, end)
-        compiled = _compile(spec, regex)
-        defn = _Def(spec, name, compiled, flags, day_keys=_day_keys(compiled))
-    if len(_DEFS) > 1000:
-        _DEFS.clear()
-    _DEFS[spec] = defn
-    return defn
-
-
-# fail2ban's default templates. Their text is fixed by compatibility: the display names derive from it.
-_DEFAULT_SPECS = (
-    r"%ExY(?P<_sep>[-/.])%m(?P=_sep)%d(?:T|  ?)%H:%M:%S(?:[.,]%f)?(?:\s*%z)?",  # ISO 8601 and alike
-    r"(?:%a )?%b %d %k:%M:%S(?:\.%f)?(?: %ExY)?",  # syslog, asctime (year optional, at the end)
-    r"(?:%a )?%b %d %ExY %k:%M:%S(?:\.%f)?",  # asctime with the year before the time
-    r"%d(?P<_sep>[-/])%m(?P=_sep)(?:%ExY|%Exy) %k:%M:%S",  # 23/01/2005 21:59:59 (x11vnc)
-    r"%d(?P<_sep>[-/])%b(?P=_sep)%ExY[ :]?%H:%M:%S(?:\.%f)?(?: %z)?",  # apache CLF, named, roundcube
-    r"%m/%d/%ExY:%H:%M:%S",  # cPanel
-    r"%m-%d-%ExY %k:%M:%S(?:\.%f)?",
-    r"EPOCH",
-    r"{^LN-BEG}%H:%M:%S",  # time only
-    r"^<%m/%d/%Exy@%H:%M:%S>",
-    r"%Exy%Exm%Exd  ?%H:%M:%S",  # MySQL
-    r"%b %d, %ExY %I:%M:%S %p",  # Apache Tomcat
-    r"^%b-%d-%Exy %k:%M:%S",  # ASSP
-    r"%ExY%Exm%Exd(?:T|  ?)%ExH%ExM%ExS(?:[.,]%f)?(?:\s*%z)?",  # basic ISO 8601
-    r"(?:%Z )?(?:%a )?%b %d %k:%M:%S(?:\.%f)?(?: %ExY)?",  # monit: zone name first
-    r"(?:%z )?(?:%a )?%b %d %k:%M:%S(?:\.%f)?(?: %ExY)?",
-    r"TAI64N",
-)
-
-
-def _unbound(pattern: str) -> str:
-    for rx in _UNBOUND:
-        pattern = rx.sub("", pattern)
-    return pattern
-
-
-def _fill_date(pattern: str, inner: str) -> str:
-    return _DATE_SLOT.sub(lambda _: inner, pattern)
-
-
 class _Entry:
     """A template in one detector, with the detector's usage statistics of it."""
 
     __slots__ = ("cache", "days", "defn", "distance", "fixed", "hits", "last_used", "name", "regex", "weight")
 
-    def __init__(self, defn: _Def, weight: float) -> None:
+    def __init__(self, defn: TemplateDef, weight: float) -> None:
         self.defn = defn
         self.name = defn.name
         self.regex = defn.regex
-        self.fixed = bool(defn.flags & (_LINE_BEGIN | _LINE_END))
+        self.fixed = bool(defn.flags & (LINE_BEGIN | LINE_END))
         self.weight = weight
         self.hits = 0
         self.last_used = 0.0
@@ -266,26 +93,6 @@ class _Entry:
     def score(self) -> float:
         return self.hits * self.weight / max(1, self.distance)
 
-
-_DEFAULTS: tuple[tuple[_Def, float], ...] = ()
-
-
-def _default_set() -> tuple[tuple[_Def, float], ...]:
-    """The default templates in fail2ban's initial order: the line-begin form of every default that is not
-    anchored already (weight 100, so they keep the front), then the defaults themselves."""
-    global _DEFAULTS
-    if not _DEFAULTS:
-        anchored: list[tuple[_Def, float]] = []
-        plain: list[tuple[_Def, float]] = []
-        for spec in _DEFAULT_SPECS:
-            defn = _define(spec)
-            if not defn.name.startswith(("{^LN-BEG}", "^")):
-                at_start = _define("{^LN-BEG}" + spec)
-                if at_start.name != defn.name:
-                    anchored.append((at_start, 100.0))
-            plain.append((defn, 1.0))
-        _DEFAULTS = (*anchored, *plain)
-    return _DEFAULTS
 
 
 class DateDetector:
@@ -338,7 +145,7 @@ class DateDetector:
     @property
     def templates(self) -> tuple[Template, ...]:
         """The templates in the order they are tried now."""
-        return tuple(Template(e.name, e.regex, bool(e.defn.flags & _LINE_BEGIN)) for e in self._entries)
+        return tuple(Template(e.name, e.regex, bool(e.defn.flags & LINE_BEGIN)) for e in self._entries)
 
     def find(self, line: str, now: float) -> DateHit | None:
         """The date of `line`, or None if no template finds one (or the text found is not a valid date).
@@ -445,27 +252,27 @@ class DateDetector:
         elif "{DATE}" in key:
             # every default (not its line-begin form), unbound, in place of {DATE}
             ignore_dup = bool(self._entries)
-            for spec in _DEFAULT_SPECS:
-                base = _define(spec)
-                inner = _unbound(spec if base.kind == _PATTERN else base.name)
-                self._add(_define(_fill_date(pattern, inner)), 1.0, ignore_dup)
+            for spec in DEFAULT_SPECS:
+                base = define(spec)
+                inner = unbound(spec if base.kind == PATTERN else base.name)
+                self._add(define(fill_date(pattern, inner)), 1.0, ignore_dup)
         elif key == "{NONE}":
             self._none = True
-            self._add(_define("{UNB}^"), 1.0, False)
+            self._add(define("{UNB}^"), 1.0, False)
         else:
-            self._add(_define(pattern), 1.0, False)
+            self._add(define(pattern), 1.0, False)
 
     def _add_defaults(self, line_begin_only: bool) -> None:
         ignore_dup = bool(self._entries)
-        for defn, weight in _default_set():
-            if not line_begin_only or defn.flags & _LINE_BEGIN:
+        for defn, weight in default_set():
+            if not line_begin_only or defn.flags & LINE_BEGIN:
                 self._add(defn, weight, ignore_dup)
 
-    def _add(self, defn: _Def, weight: float, ignore_dup: bool) -> None:
+    def _add(self, defn: TemplateDef, weight: float, ignore_dup: bool) -> None:
         if defn.name in self._names:
             if ignore_dup:
                 return
-            raise _problem(defn.spec, f"repeats the date template {defn.name!r}", "remove the repeated line")
+            raise problem(defn.spec, f"repeats the date template {defn.name!r}", "remove the repeated line")
         self._names.add(defn.name)
         self._entries.append(_Entry(defn, weight))
 
@@ -574,19 +381,19 @@ class DateDetector:
                 return None
         if day[0] is None:
             return None
-        hour, minute, second = map(int, m.group(*_TIME_OF_DAY))
+        hour, minute, second = map(int, m.group(*TIME_OF_DAY))
         if hour > 23 or minute > 59 or second > 59:
             raise ValueError("not a time of day")
         return Parsed(day[0] + hour * 3600 + minute * 60 + second, day[1], day[2])
 
-    def _parse(self, defn: _Def, m: re.Match[str], text: str, now: float) -> Parsed:
-        if defn.kind == _EPOCH_KIND:
+    def _parse(self, defn: TemplateDef, m: re.Match[str], text: str, now: float) -> Parsed:
+        if defn.kind == EPOCH_KIND:
             digits = m.group(defn.group)
             if defn.long and len(digits) >= 13:
                 # milliseconds, or microseconds when 16+ digits without a fraction
                 return Parsed(float(digits) / (1000000 if len(digits) >= 16 and "." not in digits else 1000))
             return Parsed(float(digits))
-        if defn.kind == _TAI64N:
+        if defn.kind == TAI64N:
             return Parsed(float(int(text[2:17], 16)))  # the seconds of the TAI64 label, as fail2ban reads them
         last = self._last_hit
         return fields_to_epoch(m.groupdict(), now, self._offset, last.time if last is not None else None,

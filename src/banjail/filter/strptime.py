@@ -5,7 +5,7 @@ pattern into (a) a regex with one named group per field, (b) the display name fa
 converts the fields a match captured into POSIX epoch seconds, with fail2ban's rules for missing parts: no year
 means this year (or last year when that would put the date more than a day in the future), no date means today (or
 yesterday when the time is still ahead). Zones come from %z/%Z text, else from `logtimezone`, else local time of the
-process TZ.
+process TZ (banjail.filter.localtime, whose zone_offset and local_epoch are re-exported here).
 
 Pure: `now` is always an argument. The one exception is EX_YEAR, the set of years %ExY accepts, which fail2ban
 derives from the calendar year at start-up (from 2000 up to three years ahead); we do the same at import.
@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import datetime
 import re
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
+
+from banjail.filter.localtime import MARGIN, NUM_OFFSET, UNIX_DAY, ZONE_ABBR, LocalZone, Wall
+from banjail.filter.localtime import local_epoch as local_epoch
+from banjail.filter.localtime import zone_offset as zone_offset
 
 _INF = float("inf")
 
@@ -44,8 +47,6 @@ def _year_decades(this_year: int) -> str:
 
 EX_YEAR = _year_decades(datetime.date.today().year)
 
-_ZONE_ABBR = r"[A-Z](?:[A-Z]{2,4})?"  # 1 or 3..5 capitals: military letters and the usual abbreviations
-_NUM_OFFSET = r"[+-][01]\d(?::?\d{2})?"  # +hh, +hhmm, +hh:mm
 
 # directive -> (regex fragment, display name). The fragments are chosen so that every string and every way of
 # splitting it that fail2ban accepts is accepted here in the same order of preference (alternation order matters
@@ -74,7 +75,7 @@ DIRECTIVES: dict[str, tuple[str, str]] = {
     "Y": (r"(?P<Y>[0-9]{4})", "Year"),
     # %z: only literal Z/UTC/GMT or a numeric offset, because the alphabetic directives switch the whole regex to
     # ignore case and a free zone word would then swallow ordinary words; %Z and %Exz take abbreviations.
-    "z": (rf"(?P<z>Z|UTC|GMT|{_NUM_OFFSET})", "Zone offset"),
+    "z": (rf"(?P<z>Z|UTC|GMT|{NUM_OFFSET})", "Zone offset"),
     "Z": (r"(?P<Z>Z|[A-Z]{3,5})", "Zone name"),
     "k": (r" ?(?P<H>[0-2]?[0-9])", "%k"),
     "l": (r" ?(?P<I>1?[0-9])", "%l"),
@@ -94,8 +95,8 @@ DIRECTIVES: dict[str, tuple[str, str]] = {
     "ExS": (r"(?P<S>[0-5][0-9]|6[01])", "ExSecond"),
     "Exk": (r" ?(?P<H>[01]?[0-9]|2[0-3])", "%Exk"),
     "Exl": (r" ?(?P<I>1[012]|[0-9])", "%Exl"),
-    "ExZ": (rf"(?P<Z>{_ZONE_ABBR})", "ExZone name"),
-    "Exz": (rf"(?P<z>(?:{_ZONE_ABBR})?{_NUM_OFFSET}|{_ZONE_ABBR})", "ExZone offset"),
+    "ExZ": (rf"(?P<Z>{ZONE_ABBR})", "ExZone name"),
+    "Exz": (rf"(?P<z>(?:{ZONE_ABBR})?{NUM_OFFSET}|{ZONE_ABBR})", "ExZone offset"),
 }
 
 # A directive is "%" then an Ex-form or a single character.
@@ -195,49 +196,6 @@ def translate(pattern: str) -> Translation:
     return Translation(regex, name, ignore_case and not folded)
 
 
-# Zone abbreviations fail2ban knows, by offset from UTC in minutes. They are fixed offsets: CET never becomes CEST
-# by itself.
-_ZONES_BY_OFFSET = {
-    -720: "Y", -660: "X NUT SST", -600: "W CKT HAST HST TAHT TKT", -570: "MART MIT",
-    -540: "V AKST GAMT GIT HADT HNY", -480: "U AKDT CIST HAY HNP PST PT", -420: "T HAP HNR MST PDT",
-    -360: "S CST EAST GALT HAR HNC MDT", -300: "R CDT COT EASST ECT EST ET HAC HNE PET", -270: "HLV VET",
-    -240: "Q AST BOT CLT COST EDT FKT GYT HAE HNA PYT", -210: "HNT NST NT",
-    -180: "P ADT ART BRT CLST FKST GFT HAA PMST PYST SRT UYT WGT", -150: "HAT NDT",
-    -120: "O BRST FNT PMDT UYST WGST", -60: "N AZOT CVT EGT", 0: "Z EGST GMT UTC WET WT",
-    60: "A CET DFT WAT WEDT WEST", 120: "B CAT CEDT CEST EET SAST WAST", 180: "C EAT EEDT EEST IDT MSK",
-    210: "IRST", 240: "D AMT AZT GET GST KUYT MSD MUT RET SAMT SCT", 270: "AFT IRDT",
-    300: "E AMST AQTT AZST HMT MAWT MVT PKT TFT TJT TMT UZT YEKT", 330: "SLT", 345: "NPT",
-    360: "F ALMT BIOT BTT IOT KGT NOVT OMST YEKST", 390: "CCT MMT",
-    420: "G CXT DAVT HOVT ICT KRAT NOVST OMSST THA WIB",
-    480: "H ACT AWST BDT BNT CAST HKT IRKT KRAST MYT PHT SGT ULAT WITA WST",
-    540: "I AWDT IRKST JST KST PWT TLT WDT WIT YAKT", 570: "ACST", 600: "K AEST ChST PGT VLAT YAKST YAPT",
-    630: "ACDT LHST", 660: "L AEDT LHDT MAGT NCT PONT SBT VLAST VUT", 690: "NFT",
-    720: "M ANAST ANAT FJT GILT MAGST MHT NZST PETST PETT TVT WFT", 780: "FJST NZDT",
-}
-ZONE_OFFSETS: dict[str, int] = {
-    abbr: offset for offset, names in _ZONES_BY_OFFSET.items() for abbr in names.split()
-}
-_ZONE_TEXT = re.compile(rf"({_ZONE_ABBR})?({_NUM_OFFSET})?$")
-
-
-def zone_offset(text: str) -> int:
-    """Minutes east of UTC for a zone written as ABBR, +hh[[:]mm], or ABBR+hh[[:]mm] (the sum of both), as
-    fail2ban's logtimezone and %z/%Z accept them. Case matters. Raises ValueError for anything else."""
-    m = _ZONE_TEXT.match(text)
-    if m is None:
-        raise ValueError(f"unknown or unsupported time zone: {text!r}")
-    abbr, num = m.groups()
-    base = ZONE_OFFSETS.get(abbr or "UTC")
-    if base is None:
-        raise ValueError(f"unknown time zone abbreviation: {abbr!r}")
-    if not num:
-        return base
-    sign = -1 if num[0] == "-" else 1
-    digits = num[1:].replace(":", "")
-    minutes = int(digits[:2]) * 60 + (int(digits[2:]) if len(digits) > 2 else 0)
-    return base + sign * minutes
-
-
 class Parsed(NamedTuple):
     """An epoch and the interval of `now` values [valid_from, valid_until) for which it is the same answer.
     (A named tuple: made for every new date text, it must be cheap.)"""
@@ -245,98 +203,6 @@ class Parsed(NamedTuple):
     epoch: float
     valid_from: float = -_INF
     valid_until: float = _INF
-
-
-# A DST change makes local wall time jump (by at most this much, in practice an hour): near one, wall time and
-# epoch do not map one to one, and cached answers must not outlive the change.
-_MARGIN = 7200
-_UNIX_DAY = datetime.date(1970, 1, 1).toordinal()
-
-# A wall time is a (day ordinal, second of the day) pair: integer arithmetic, no datetime objects per line.
-Wall = tuple[int, float]
-
-
-def _offset_at(epoch: float) -> int:
-    return time.localtime(epoch).tm_gmtoff
-
-
-class LocalZone:
-    """Local wall time of the process TZ, memoized for one date detector: the wall time of `now`, and for each
-    day the UTC offset in force all around it (None near a DST change). Create a new one after changing TZ."""
-
-    __slots__ = ("_days", "_now", "_wall")
-
-    def __init__(self) -> None:
-        self._days: dict[int, int | None] = {}
-        self._now = float("nan")
-        self._wall: tuple[Wall, int] = ((0, 0.0), 0)
-
-    def wall(self, now: float) -> tuple[Wall, int]:
-        """The local wall time of `now` and its year."""
-        if now != self._now:
-            w = datetime.datetime.fromtimestamp(now)
-            self._wall = ((w.toordinal(), w.hour * 3600 + w.minute * 60 + w.second + w.microsecond / 1e6), w.year)
-            self._now = now
-        return self._wall
-
-    def steady_offset(self, day: int) -> int | None:
-        """The UTC offset (seconds) in force from two days before `day` to three days after, if it is one."""
-        try:
-            return self._days[day]
-        except KeyError:
-            pass
-        start = (day - _UNIX_DAY) * 86400
-        try:
-            before, after = _offset_at(start - 2 * 86400), _offset_at(start + 3 * 86400)
-        except (OverflowError, ValueError, OSError):
-            before, after = 0, 1
-        found = before if before == after else None
-        if len(self._days) > 4096:
-            self._days.clear()
-        self._days[day] = found
-        return found
-
-    def epoch(self, wall: Wall, last: float | None) -> tuple[float, bool]:
-        """Epoch of a local wall time and whether it occurs twice; see local_epoch."""
-        base = (wall[0] - _UNIX_DAY) * 86400 + wall[1]
-        offset = self.steady_offset(wall[0])
-        if offset is not None:
-            return float(base - offset), False
-        return _exact_local(base, last)
-
-    def reached(self, wall: Wall) -> float:
-        """The instant local wall time reaches `wall`, or an earlier one (safe for a cache) near a DST change."""
-        base = (wall[0] - _UNIX_DAY) * 86400 + wall[1]
-        offset = self.steady_offset(wall[0])
-        if offset is not None:
-            return float(base - offset)
-        try:
-            # whether the wall time is skipped, repeated or unique, it is reached no earlier than this
-            return base - max(_offset_at(base - 86400), _offset_at(base + 86400)) - _MARGIN
-        except (OverflowError, ValueError, OSError):
-            return -_INF
-
-
-def _exact_local(base: float, last: float | None) -> tuple[float, bool]:
-    """Epoch of the wall time `base` (seconds, read as UTC) near a DST change."""
-    before = _offset_at(base - 86400)
-    after = _offset_at(base + 86400)
-    found = [base - offset for offset in dict.fromkeys((before, after)) if _offset_at(base - offset) == offset]
-    if not found:
-        return float(base - before), False
-    if len(found) == 1:
-        return float(found[0]), False
-    guess = _offset_at(last) if last is not None else 0
-    return float(min(found, key=lambda epoch: abs(base - epoch - guess))), True
-
-
-def local_epoch(wall: datetime.datetime, last: float | None = None) -> tuple[float, bool]:
-    """Epoch of a local wall time (process TZ) as the C library's mktime answers fail2ban, and whether the wall
-    time occurs twice. One that occurs twice (the hour a DST change repeats) takes the UTC offset in force at
-    `last` (mktime keeps the offset of its previous answer; fail2ban's previous answer is the last date), or the
-    one nearer to UTC without it; one that does not occur (the hour skipped) is read with the offset in force
-    before the change."""
-    return LocalZone().epoch((wall.toordinal(), wall.hour * 3600 + wall.minute * 60 + wall.second), last)
 
 
 def _week_date(year: int, week: int, weekday: int, sunday_first: bool) -> datetime.date:
@@ -451,11 +317,11 @@ def fields_to_epoch(fields: Mapping[str, str | None], now: float, default_offset
         for threshold in thresholds:
             if threshold > wall_now:  # rolled back until wall time reaches the threshold
                 valid_until = min(valid_until, zone.reached(threshold))
-            elif ((wall_now[0] - threshold[0]) * 86400 + wall_now[1] - threshold[1] < _MARGIN
+            elif ((wall_now[0] - threshold[0]) * 86400 + wall_now[1] - threshold[1] < MARGIN
                   and zone.steady_offset(wall_now[0]) is None):
                 valid_until = valid_from  # a DST change could take wall time back below the threshold
     if offset is not None:
-        return Parsed(float((ordinal - _UNIX_DAY) * 86400 + seconds), valid_from, valid_until)
+        return Parsed(float((ordinal - UNIX_DAY) * 86400 + seconds), valid_from, valid_until)
     epoch, twice = zone.epoch((ordinal, seconds), last)
     if twice:  # the answer depends on the date before: never the same for all `now`
         valid_from = valid_until = now
