@@ -18,6 +18,7 @@ Rotation:
 from __future__ import annotations
 
 import asyncio
+import codecs
 import glob
 import locale
 import logging
@@ -81,6 +82,12 @@ class FileSource:
             self._saved.setdefault(path, position)
         self._tail = tail
         self._encoding = locale.getpreferredencoding(False) if encoding.lower() == "auto" else encoding
+        try:
+            codecs.lookup(self._encoding)
+        except LookupError:
+            raise SourceError(
+                f"{path}: unknown logencoding {encoding!r} (use auto, utf-8, latin-1 or another Python codec name)"
+            ) from None
         self._backend = backend
         self._poll_interval = poll_interval
         self._rotate_grace = rotate_grace

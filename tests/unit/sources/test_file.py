@@ -480,3 +480,26 @@ def test_directory_removed_and_created_again(tmp_path: Path, backend: str) -> No
         return got
 
     assert asyncio.run(main()) == ["one", "two"]
+
+
+def test_unknown_encoding_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(SourceError) as error:
+        FileSource(str(tmp_path / "x"), encoding="klingon")
+    assert str(error.value) == (
+        f"{tmp_path / 'x'}: unknown logencoding 'klingon' (use auto, utf-8, latin-1 or another Python codec name)"
+    )
+
+
+def test_latin1(tmp_path: Path) -> None:
+    log = tmp_path / "x.log"
+    log.write_bytes(b"caf\xe9\n")
+    assert texts(asyncio.run(read(make(log, "polling", encoding="latin-1"), 1))) == ["café"]
+
+
+def test_sources_satisfy_the_contract(tmp_path: Path) -> None:
+    from banjail.sources.base import LogSource
+    from banjail.sources.journal import JournalSource
+
+    sources: list[LogSource] = [FileSource(str(tmp_path / "x")), JournalSource([])]
+    assert [source.name for source in sources] == [str(tmp_path / "x"), "systemd-journal"]
+    assert [source.position() for source in sources] == [Position(), Position()]
