@@ -15,9 +15,10 @@ from pathlib import Path
 from types import ModuleType
 
 import core
+import daemon
 from section import markdown, save
 
-SECTIONS: dict[str, ModuleType] = {core.NAME: core}
+SECTIONS: dict[str, ModuleType] = {core.NAME: core, daemon.NAME: daemon}
 QUICK_LINES = 100_000
 
 
