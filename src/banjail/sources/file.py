@@ -6,13 +6,17 @@ position per file (as upstream's `logs` table does). A source has no jail in it:
 every jail that watches the same path ("read once, match many").
 
 Rotation:
-- rename+create: the reader keeps its descriptor to the renamed file and is "retired": it is read to its end
-  at once, then again on every wake for `rotate_grace` seconds (a writer may still hold the old file), before the
-  new file at the path is read from its start. If the new name also matches the glob (`auth.log*` matching
-  `auth.log.1`), the reader is adopted under that name instead of reading the file again.
+- rename+create: the reader keeps its descriptor to the renamed file and is "retired": on every wake it is read
+  before the new file at the path (in bounded batches, so a big unread rest costs no memory), until it is at its
+  end and `rotate_grace` seconds have passed (a writer may still hold the old file). The new file is read from
+  its start. If the new name also matches the glob (`auth.log*` matching `auth.log.1`), the reader is adopted
+  under that name, ahead of the others, instead of reading the file again.
 - copytruncate: the file shrank below the offset, or its first line changed. Lines written between the last read
   and the copy are taken from the copy (a file beside it whose first line is the one the reader saw and that is
-  long enough), then the file is read again from 0.
+  long enough), read like a retired file from the reader's offset, and the file is read again from 0.
+
+Limit: a whole generation renamed away before the source ever opened it (two rotations between two reads) has
+no name the source could know; upstream has the same limit.
 """
 
 from __future__ import annotations
@@ -24,7 +28,6 @@ import locale
 import logging
 import os
 import time
-from collections import deque
 from collections.abc import AsyncIterator, Mapping
 
 from banjail.errors import SourceError
@@ -97,7 +100,6 @@ class FileSource:
         self._live: dict[str, FileReader] = {}
         self._wds: dict[str, int] = {}
         self._retired: list[_Retired] = []
-        self._pending: deque[LogLine] = deque()
         self._last: dict[str, Position] = {}
         self._position = Position()
         self._watcher: Watcher | None = None
@@ -176,7 +178,7 @@ class FileSource:
         self._rescan(startup=True)
 
     def step(self) -> list[LogLine]:
-        """Everything one wake-up finds, at most one batch (the rest stays pending for the next call)."""
+        """What one wake-up finds, at most one batch (the rest is read by the next call)."""
         watcher = self._watcher
         assert watcher is not None
         now = time.monotonic()
@@ -185,8 +187,6 @@ class FileSource:
         if watcher.take_rescan() or now >= self._next_rescan:
             self._rescan(startup=False)
         out: list[LogLine] = []
-        while self._pending and len(out) < self._max_lines:
-            out.append(self._pending.popleft())
         self._read_retired(out, now)
         for path, reader in list(self._live.items()):
             if len(out) >= self._max_lines:
@@ -243,7 +243,7 @@ class FileSource:
                 continue
             adopted = self._adopt(path, identity)
             if adopted is not None:
-                self._follow(path, adopted)
+                self._follow(path, adopted, first=True)
                 continue
             try:
                 if startup:
@@ -280,22 +280,21 @@ class FileSource:
                 return retired.reader
         return None
 
-    def _follow(self, path: str, reader: FileReader) -> None:
+    def _follow(self, path: str, reader: FileReader, *, first: bool = False) -> None:
+        """Follow `reader` as the file at `path`; `first` puts it before the others, so a reader adopted after a
+        rotation finishes its older lines before the new file at its old name is read."""
         assert self._watcher is not None
         reader.path = path
-        self._live[path] = reader
+        if first:
+            self._live = {path: reader, **self._live}
+        else:
+            self._live[path] = reader
         self._wds[path] = self._watcher.watch_file(path)
 
     def _retire(self, path: str) -> None:
+        """Keep reading the file that was at `path` (first, in bounded batches) until its grace is over."""
         reader = self._live.pop(path)
         wd = self._wds.pop(path, -1)
-        # Drain now, with the old file's own positions: nothing of the new file has been read yet.
-        while True:
-            lines = reader.read(self._max_lines, self._max_bytes, path)
-            if not lines:
-                break
-            self._last[path] = lines[-1].position
-            self._pending.extend(lines)
         self._retired.append(_Retired(path, reader, wd, time.monotonic() + self._rotate_grace))
 
     def _check_live(self) -> None:
@@ -322,7 +321,8 @@ class FileSource:
                 reader.restart()
 
     def _recover_copy(self, path: str, reader: FileReader) -> None:
-        """After copytruncate: the lines between the reader's offset and the end of the copy."""
+        """After copytruncate: the lines between the reader's offset and the end of the copy are read next, as
+        from a file rotated away (and the copy is adopted if the glob matches its name)."""
         if not reader.head:
             return
         directory, base = os.path.split(path)
@@ -344,27 +344,22 @@ class FileSource:
             except BaseException:
                 os.close(fd)
                 raise
-            fd = -1
-            while True:
-                lines = copy.read(self._max_lines, self._max_bytes, path)
-                if not lines:
-                    break
-                self._pending.extend(lines)
-            self._pending.extend(copy.flush(path))
-            if entry.path in self._matches() and entry.path not in self._live:
-                self._follow(entry.path, copy)  # the copy is a file of the glob: already read to its end
-            else:
-                copy.close()
+            self._retired.append(_Retired(path, copy, -1, time.monotonic() + self._rotate_grace))
             return
 
     def _read_retired(self, out: list[LogLine], now: float) -> None:
         assert self._watcher is not None
         for retired in list(self._retired):
-            fixed = self._last.get(retired.path)
             room = self._max_lines - len(out)
             if room <= 0:
                 return
+            # Lines of the old file carry its own positions until the new file at the path has yielded one;
+            # after that they must not move the path's saved position back to the old file.
+            last = self._last.get(retired.path)
+            fixed = None if last is None or last.first_line_hash == retired.reader.hash else last
             lines = retired.reader.read(room, self._max_bytes, retired.path, fixed)
+            if lines and fixed is None:
+                self._last[retired.path] = lines[-1].position
             out.extend(lines)
             if now >= retired.deadline and len(lines) < room:  # at its end, and the grace is over
                 out.extend(retired.reader.flush(retired.path, fixed))

@@ -503,3 +503,28 @@ def test_sources_satisfy_the_contract(tmp_path: Path) -> None:
     sources: list[LogSource] = [FileSource(str(tmp_path / "x")), JournalSource([])]
     assert [source.name for source in sources] == [str(tmp_path / "x"), "systemd-journal"]
     assert [source.position() for source in sources] == [Position(), Position()]
+
+
+@pytest.mark.parametrize("style", ["copytruncate", "rename+create"])
+def test_big_rest_after_rotation_comes_in_bounded_batches(tmp_path: Path, style: str) -> None:
+    log = tmp_path / "auth.log"
+    log.write_bytes(b"".join(f"old{i}\n".encode() for i in range(10_000)))
+
+    async def main() -> list[list[str]]:
+        batches = make(log, "pyinotify", max_lines=1000).batches()
+        got = [texts(await anext(batches))]
+        if style == "copytruncate":
+            (tmp_path / "auth.log.1").write_bytes(log.read_bytes())
+            os.truncate(log, 0)
+        else:
+            log.rename(tmp_path / "auth.log.1")
+        log.write_bytes(b"new0\n")
+        async with asyncio.timeout(5):
+            while "new0" not in got[-1]:
+                got.append(texts(await anext(batches)))
+        await batches.aclose()  # type: ignore[attr-defined]
+        return got
+
+    got = asyncio.run(main())
+    assert max(len(batch) for batch in got) == 1000
+    assert [line for batch in got for line in batch] == [*(f"old{i}" for i in range(10_000)), "new0"]
