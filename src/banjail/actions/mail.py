@@ -11,7 +11,8 @@ What it guarantees:
 
 Options ([Init] of the action file or arguments): content = ban | whois | whois-lines; transport = sendmail |
 smtp; dest (comma separated), sender, sendername; sendmail (the program, called as `sendmail -i -f SENDER
-DEST...`); host (host[:port]), user, password, ssl, starttls for smtp; whois, whois_timeout; logpath, grepmax;
+DEST...`); host (host[:port]), user, password, ssl, starttls, cafile (the CA file to trust instead of the system's) for
+smtp; whois, whois_timeout; logpath, grepmax;
 norestored (default true: no report for bans restored at start); startstop (mail when the jail starts/stops).
 """
 
@@ -49,6 +50,7 @@ DEFAULTS: Mapping[str, str] = {
     "password": "",
     "ssl": "no",
     "starttls": "no",
+    "cafile": "",
     "whois": "whois",
     "whois_timeout": "10",
     "logpath": "/dev/null",
@@ -122,8 +124,10 @@ def matching_lines(text: str, ip: str, limit: int) -> tuple[str, ...]:
         while start >= 0:
             before = line[start - 1] if start else " "
             end = start + len(ip)
-            after = line[end] if end < len(line) else " "
-            if not (before.isalnum() or before in "._:") and not (after.isalnum() or after in "_:"):
+            after = line[end : end + 2] + "  "
+            # Not part of a longer address: no address character before, none after (a final dot is fine).
+            longer = after[0].isalnum() or after[0] in "_:" or (after[0] == "." and after[1].isalnum())
+            if not (before.isalnum() or before in "._:") and not longer:
                 found.append(line)
                 break
             start = line.find(ip, start + 1)
@@ -312,7 +316,7 @@ class MailAction:
         host, _, port_text = self._opt("host").partition(":")
         use_ssl = _truthy(self._opt("ssl"))
         port = int(port_text) if port_text else (465 if use_ssl else 25)
-        context = ssl.create_default_context()
+        context = ssl.create_default_context(cafile=self._opt("cafile") or None)
         client: smtplib.SMTP = (
             smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
             if use_ssl
