@@ -1,13 +1,15 @@
 """A structural check that a fail2ban regex cannot backtrack catastrophically (no timing involved).
 
-Two rules, checked on the regex text after fail2ban's tags are replaced by neutral stand-ins (the engine's own
+Three rules, checked on the regex text after fail2ban's tags are replaced by neutral stand-ins (the engine's own
 <HOST>/<ADDR>/... expansions are trusted and checked by the engine's tests):
 
 1. No nested unbounded quantifier whose inner loop could end at more than one place in an outer iteration: a
    repeat inside a repeat is accepted only when the inner repeat is followed, in its own sequence, by a literal
    or character class that its repeated item cannot START with (so the inner loop has exactly one exit). This is
    a sufficient condition, not an exact one; the regexes in banjail's stock filters are written to meet it.
-2. No catch-all (`.*`, `.+`, lazy or greedy) before an address tag unless the regex is anchored at the end:
+2. No two unbounded (`*`, `+`, `{n,}`) repeats over common characters side by side (only optional items between them), such as
+   `\\s*(?:x)?\\s+`: they split one run n ways, which is quadratic when the rest of the regex fails.
+3. No catch-all (`.*`, `.+`, lazy or greedy) before an address tag unless the regex is anchored at the end:
    otherwise the catch-all would let attacker text to the left of the real address supply the address.
 """
 
@@ -151,6 +153,27 @@ def _nested_problems(seq: Any, inside_repeat: bool, found: list[str]) -> None:
             _nested_problems(child, inside_repeat, found)
 
 
+def _adjacent_problems(seq: Any, found: list[str]) -> None:
+    """Two unbounded repeats over common characters, with only optional items between them, split one run
+    of those characters in n ways: quadratic when the rest of the regex then fails (`\\s*:?\\s+`)."""
+    items = list(seq)
+    last: set[str] | None = None
+    for op, av in items:
+        if op in _REPEATS and av[1] == C.MAXREPEAT:
+            chars = _first_chars(av[2])
+            if last is not None and last & chars:
+                found.append("adjacent repeats over the same characters")
+            last = chars
+        elif op in (C.AT, C.ASSERT, C.ASSERT_NOT):
+            continue
+        else:
+            _chars, nullable = _item_first(op, av)
+            if not nullable:
+                last = None
+        for child in _children(op, av):
+            _adjacent_problems(child, found)
+
+
 def _flatten(seq: Any) -> list[tuple[Any, Any]]:
     out: list[tuple[Any, Any]] = []
     for op, av in seq:
@@ -183,6 +206,7 @@ def problems(regex: str) -> list[str]:
         return [f"cannot parse: {exc}"]
     found: list[str] = []
     _nested_problems(parsed, False, found)
+    _adjacent_problems(parsed, found)
     if _ADDRESS_MARK in text and not _ends_anchored(list(parsed)):
         flat = _flatten(parsed)
         mark = next((i for i, (op, av) in enumerate(flat) if op is C.LITERAL and av == 1), len(flat))

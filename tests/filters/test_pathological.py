@@ -55,7 +55,7 @@ def test_pathological_lines_complete(name: str, empty_config_dir: Path) -> None:
     for base in bases:
         middle = len(base) // 2
         for run in runs:
-            for line in (base + run, base[:middle] + run + base[middle:]):
+            for line in (base + run, base[:middle] + run + base[middle:], run + base):
                 process(line, sample.now)
                 done += 1
-    assert done == len(bases) * len(runs) * 2
+    assert done == len(bases) * len(runs) * 3
