@@ -38,7 +38,7 @@ def watch(host: str, port: int, seconds: float, period: float) -> list[tuple[flo
         now = time.monotonic() - start
         if now >= seconds:
             break
-        seen.append((round(now, 3), probe(host, port, 0.5)))
+        seen.append((round(now, 3), probe(host, port, 0.1)))
         time.sleep(period)
     return seen
 
