@@ -4,7 +4,8 @@ An action file declares it with an `[Init]` option `native = KIND` (banjail's ow
 files do not, so they keep running as commands). Because it is an [Init] value, a jail can turn it off with
 `action = nftables[native=]`, and then the file's commands run as with upstream fail2ban.
 
-Kinds: nftables (NftablesAction), mail (MailAction: the message is built in Python and sent through a
+Kinds: nftables (NftablesAction), ipset (IpsetAction: iptables with a set per family, filled by `ipset restore`),
+mail (MailAction: the message is built in Python and sent through a
 sendmail-compatible program or directly over SMTP, after the ban and without holding the jail's queue).
 """
 
@@ -14,13 +15,14 @@ import time
 from collections.abc import Callable
 
 from banjail.actions.base import Action
+from banjail.actions.ipset import IpsetAction
 from banjail.actions.mail import MailAction
 from banjail.actions.nftables import NftablesAction
 from banjail.actions.runner import Runner
 from banjail.config.schema import ActionSpec
 from banjail.errors import ConfigError, Problem
 
-KINDS = ("nftables", "mail")
+KINDS = ("nftables", "ipset", "mail")
 
 
 def native_action(
@@ -40,6 +42,8 @@ def native_action(
         return None
     if kind == "nftables":
         return NftablesAction(spec, jail=jail, runner=runner, clock=clock, ipv6=ipv6)
+    if kind == "ipset":
+        return IpsetAction(spec, jail=jail, runner=runner, clock=clock, ipv6=ipv6)
     if kind == "mail":
         return MailAction(spec, jail=jail, runner=runner, clock=clock)
     raise ConfigError(
