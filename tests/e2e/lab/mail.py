@@ -49,6 +49,7 @@ threading.Event().wait()
 class Received:
     """One message as the SMTP server got it."""
 
+    at: float  # when the server accepted it (epoch seconds)
     mail_from: str
     rcpt_tos: tuple[str, ...]
     message: EmailMessage
@@ -78,7 +79,7 @@ class Sink:
             record = json.loads(line)
             message = email.message_from_string(record["data"], policy=email.policy.default)
             assert isinstance(message, EmailMessage)
-            found.append(Received(record["mail_from"], tuple(record["rcpt_tos"]), message))
+            found.append(Received(record["at"], record["mail_from"], tuple(record["rcpt_tos"]), message))
         return found
 
     def wait(self, count: int, timeout: float) -> list[Received]:

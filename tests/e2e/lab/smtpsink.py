@@ -1,7 +1,7 @@
 """A real SMTP server (aiosmtpd) that records every message it accepts: `python smtpsink.py PORT OUTFILE`.
 
 Listens on 127.0.0.1:PORT of the namespace it runs in; appends one JSON object per message to OUTFILE:
-{"mail_from": ..., "rcpt_tos": [...], "data": "..."}. Runs until killed.
+{"at": epoch, "mail_from": ..., "rcpt_tos": [...], "data": "..."}. Runs until killed.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 import threading
+import time
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -22,6 +23,7 @@ class Recorder:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         record = {
+            "at": time.time(),
             "mail_from": envelope.mail_from,
             "rcpt_tos": list(envelope.rcpt_tos),
             "data": envelope.content.decode("utf-8", errors="replace"),
