@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from test_nft_native import CLIENT, PORT, Net, net
 
+from banjail.actions.base import Action
 from banjail.actions.command import CommandAction
 from banjail.actions.ipset import IpsetAction
 from banjail.actions.registry import build_action
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.e2e
 __all__ = ["net"]  # the fixture, shared with test_nft_native.py
 
 
-def firewall(net: Net, name: str, **args: str) -> Any:
+def firewall(net: Net, name: str, **args: str) -> Action:
     spec = load_action(name, config_dir=net.config, jail="sshd", args={"port": str(PORT), **args})
     return build_action(spec, jail="sshd", runner=net.runner)
 
@@ -54,12 +55,14 @@ CASES = [
 
 
 @pytest.mark.parametrize(("name", "args", "kind", "rule"), CASES)
-def test_ban_restart_unban_stop(net: Net, name: str, args: dict[str, str], kind: type, rule: str) -> None:
+def test_ban_restart_unban_stop(
+    net: Net, name: str, args: dict[str, str], kind: type[Any], rule: str
+) -> None:
     now = time.time()
     ban = Ban("sshd", CLIENT, CLIENT, now, now + 600, 1, 5)
     v6 = Ban("sshd", "2001:db8::7", "2001:db8::7", now, now + 600, 1, 5)
     first = firewall(net, name, **args)
-    assert type(first) is kind
+    assert isinstance(first, kind)
 
     async def before_crash() -> None:
         await first.start()
