@@ -16,17 +16,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from typing import Protocol
 
 from banjail.errors import ConfigError, Problem
+from banjail.filter.dateparse import CACHE_MAX, FAR, DateHit, Entry, new_hit, resolve
 from banjail.filter.datetemplate import (
     DEFAULT_SPECS,
     EPOCH_KIND,
     LINE_BEGIN,
-    LINE_END,
     PATTERN,
-    TAI64N,
-    TIME_OF_DAY,
     Template,
     TemplateDef,
     default_set,
@@ -36,63 +34,37 @@ from banjail.filter.datetemplate import (
     unbound,
 )
 from banjail.filter.localtime import LocalZone, zone_offset
-from banjail.filter.strptime import Parsed, fields_to_epoch
 
 __all__ = ["DateDetector", "DateHit", "Template"]
 
-_CACHE_MAX = 4096  # distinct date texts remembered per template before the cache is cleared
 _UNUSED_AFTER = 300.0  # a template unused this long may be displaced by one that hits (fail2ban's 5 minutes)
-_FAR = 0x7FFFFFFF
 
 
-@dataclass(frozen=True, slots=True)
-class DateHit:
-    """A date found in a line: its epoch, the span of its text (to be cut before regexes run), and the display
-    name of the template that found it."""
+class _Span(Protocol):
+    """Where the last date was found: a match, or _AtLineStart after note_hits."""
 
-    time: float
-    start: int
-    end: int
-    template: str
+    @property
+    def string(self) -> str: ...
 
+    def start(self) -> int: ...
 
-# A DateHit made without the frozen dataclass's __init__ (which costs twice as much): slots set directly.
-_new_object = object.__new__
-_slot = vars(DateHit)
-_set_time, _set_start, _set_end = _slot["time"].__set__, _slot["start"].__set__, _slot["end"].__set__
-_set_template = _slot["template"].__set__
+    def end(self) -> int: ...
 
 
-def _hit(time: float, start: int, end: int, template: str) -> DateHit:
-    hit: DateHit = _new_object(DateHit)
-    _set_time(hit, time)
-    _set_start(hit, start)
-    _set_end(hit, end)
-    _set_template(hit, template)
-    return hit
+class _AtLineStart:
+    """The place of the last date after note_hits: its template matches at line start only (so the match began
+    at 0); with an anchored last template, nothing reads the rest (_locate skips it, find takes the fast path)."""
+
+    string = ""
+
+    def start(self) -> int:
+        return 0
+
+    def end(self) -> int:
+        return 0
 
 
-class _Entry:
-    """A template in one detector, with the detector's usage statistics of it."""
-
-    __slots__ = ("cache", "days", "defn", "distance", "fixed", "hits", "last_used", "name", "regex", "weight")
-
-    def __init__(self, defn: TemplateDef, weight: float) -> None:
-        self.defn = defn
-        self.name = defn.name
-        self.regex = defn.regex
-        self.fixed = bool(defn.flags & (LINE_BEGIN | LINE_END))
-        self.weight = weight
-        self.hits = 0
-        self.last_used = 0.0
-        self.distance = _FAR
-        self.cache: dict[str, tuple[DateHit, float, float]] = {}
-        # day fields -> (epoch of 00:00:00 or None when the day is not linear, valid from, valid until)
-        self.days: dict[tuple[str | None, ...], tuple[float | None, float, float]] = {}
-
-    def score(self) -> float:
-        return self.hits * self.weight / max(1, self.distance)
-
+_AT_LINE_START = _AtLineStart()
 
 
 class DateDetector:
@@ -102,8 +74,8 @@ class DateDetector:
     pure apart from that state: it takes `now` and does no I/O.
     """
 
-    __slots__ = ("_entries", "_fast", "_fast_cache", "_first_unused", "_last", "_last_entry", "_last_hit", "_names",
-                 "_none", "_offset", "_prev", "_streak", "_streak_now", "_zone")
+    __slots__ = ("_by_name", "_entries", "_fast", "_fast_cache", "_first_unused", "_last", "_last_entry", "_last_hit",
+                 "_none", "_now", "_offset", "_prev", "_streak", "_streak_now", "_zone")
 
     def __init__(self, patterns: Sequence[str] = (), *, logtimezone: str = "") -> None:
         """patterns: datepattern lines ('%%' already reduced to '%'); none (or only blank ones) means the default
@@ -116,12 +88,12 @@ class DateDetector:
             except ValueError as exc:
                 raise ConfigError(Problem(str(exc), option="logtimezone", value=logtimezone,
                                           fix="use UTC, UTC+0200, -04:30 or an abbreviation such as CET")) from None
-        self._entries: list[_Entry] = []
-        self._names: set[str] = set()
+        self._entries: list[Entry] = []
+        self._by_name: dict[str, Entry] = {}
         self._none = False
         self._last = -1  # index of the template that found the last date
-        self._last_entry: _Entry | None = None  # and the template itself
-        self._prev: re.Match[str] | None = None  # where it was found (before any: at 1, no end)
+        self._last_entry: Entry | None = None  # and the template itself
+        self._prev: _Span | None = None  # where it was found (before any: at 1, no end)
         self._first_unused = 0
         self._last_hit: DateHit | None = None
         # the fast path: search of the last template when it is anchored, its cache, wins not yet booked
@@ -129,6 +101,7 @@ class DateDetector:
         self._fast_cache: dict[str, tuple[DateHit, float, float]] = {}
         self._streak = 0
         self._streak_now = 0.0
+        self._now = 0.0  # the `now` of the latest parse_text (note_hits' default)
         self._zone = LocalZone()  # local time memo (the process TZ must not change during the detector's life)
         for line in patterns:
             line = line.strip()
@@ -163,42 +136,56 @@ class DateDetector:
                 self._streak += 1
                 self._streak_now = now
                 start, end = m.span(1)
-                if start != end:
-                    cached = self._fast_cache.get(line[start:end])
-                    if cached is not None and cached[1] <= now < cached[2] and cached[0].start == start:
-                        self._last_hit = cached[0]
-                        return cached[0]
-                return self._date(self._entries[self._last], m, line, now)
+                if start == end:
+                    return self._date(self._entries[self._last], m, line, now)
+                text = line[start:end]
+                cached = self._fast_cache.get(text)
+                if cached is not None and cached[1] <= now < cached[2] and cached[0].start == start:
+                    self._last_hit = cached[0]
+                    return cached[0]
+                return self._new_date(self._entries[self._last], m, text, start, end, now)
         elif self._last_entry is not None and self._prev is not None:
-            # An unanchored template won last time: it wins again when found at the same place, between the
-            # same kind of characters (the first try of _locate, booked like the anchored case).
-            prev = self._prev
-            start, end = prev.start(), prev.end()
-            if self._same_bounds(line, start, end):
-                m = self._last_entry.regex.search(line, start, end)
-                if m is not None and ((m.start() == start and m.end() == end) or len(self._entries) == 1):
-                    self._prev = m
-                    self._streak += 1
-                    self._streak_now = now
-                    return self._date(self._last_entry, m, line, now)
+            m = self._same_place(line)
+            if m is not None:
+                # an unanchored template that won last time wins again where it was (booked like the above)
+                self._prev = m
+                self._streak += 1
+                self._streak_now = now
+                return self._date(self._last_entry, m, line, now)
         self._book()
         found = self._locate(line, fast is not None)
         if found is None:
             return None
         m, i = found
+        self._win(i, m.start(), m, now)
+        return self._date(self._entries[self._last], m, line, now)
+
+    def _same_place(self, line: str) -> re.Match[str] | None:
+        """The match of the unanchored last template where the last date was, between the same kind of
+        characters (the first try of _locate), or None."""
+        prev = self._prev
+        assert self._last_entry is not None and prev is not None
+        start, end = prev.start(), prev.end()
+        if self._same_bounds(line, start, end):
+            m = self._last_entry.regex.search(line, start, end)
+            if m is not None and ((m.start() == start and m.end() == end) or len(self._entries) == 1):
+                return m
+        return None
+
+    def _win(self, i: int, start: int, prev: _Span, now: float) -> None:
+        """Book that template i won a line at `start` (found by _locate, statistics booked): promote it."""
         entry = self._entries[i]
         entry.hits += 1
         entry.last_used = now
-        entry.distance = m.start()
+        entry.distance = start
         if self._first_unused == i:
             self._first_unused += 1
-        self._prev = m
+        self._prev = prev
         if i != self._last:
             self._last = self._promote(i) if i else i
             self._last_entry = entry
             self._fast = entry.regex.search if entry.fixed else None
             self._fast_cache = entry.cache
-        return self._date(entry, m, line, now)
 
     def _book(self) -> None:
         """Book the wins of the fast path into the last template's statistics, as if done one by one."""
@@ -211,7 +198,7 @@ class DateDetector:
                 self._first_unused += 1
             self._streak = 0
 
-    def _date(self, entry: _Entry, m: re.Match[str], line: str, now: float) -> DateHit | None:
+    def _date(self, entry: Entry, m: re.Match[str], line: str, now: float) -> DateHit | None:
         """The date the winning match `m` of `entry` found, from the cache or parsed (and then cached)."""
         start, end = m.span(1)
         if start == end:
@@ -223,19 +210,27 @@ class DateDetector:
             hit, valid_from, valid_until = cached
             if valid_from <= now < valid_until:
                 if hit.start != start:  # same text (so same length) elsewhere in the line
-                    hit = _hit(hit.time, start, end, entry.name)
+                    hit = new_hit(hit.time, start, end, entry.name)
                     entry.cache[text] = (hit, valid_from, valid_until)
                 self._last_hit = hit
                 return hit
-        try:
-            parsed = self._by_day(entry, m, now) or self._parse(entry.defn, m, text, now)
-        except (ValueError, KeyError, IndexError, OverflowError, OSError):
+        return self._new_date(entry, m, text, start, end, now)
+
+    def _new_date(self, entry: Entry, m: re.Match[str], text: str, start: int, end: int, now: float
+                  ) -> DateHit | None:
+        """The date of a text not in the entry's cache (or not valid at `now`): resolved, and cached if it may
+        come again (not one with a fraction of a second: a pattern date's goes to the memo without it, and an
+        epoch's is cheaper to parse again)."""
+        last = self._last_hit
+        parsed = resolve(entry, m, text, now, self._offset, self._zone, last.time if last is not None else None)
+        if parsed is None:
             return None
-        hit = _hit(parsed.epoch, start, end, entry.name)
-        if parsed.valid_from < parsed.valid_until:
-            if len(entry.cache) >= _CACHE_MAX:
+        hit = new_hit(parsed[0], start, end, entry.name)
+        if parsed[1] < parsed[2] and (m.start("f") < 0 if entry.fraction else
+                                      entry.defn.kind != EPOCH_KIND or "." not in text):
+            if len(entry.cache) >= CACHE_MAX:
                 entry.cache.clear()
-            entry.cache[text] = (hit, parsed.valid_from, parsed.valid_until)
+            entry.cache[text] = (hit, parsed[1], parsed[2])
         self._last_hit = hit
         return hit
 
@@ -269,12 +264,13 @@ class DateDetector:
                 self._add(defn, weight, ignore_dup)
 
     def _add(self, defn: TemplateDef, weight: float, ignore_dup: bool) -> None:
-        if defn.name in self._names:
+        if defn.name in self._by_name:
             if ignore_dup:
                 return
             raise problem(defn.spec, f"repeats the date template {defn.name!r}", "remove the repeated line")
-        self._names.add(defn.name)
-        self._entries.append(_Entry(defn, weight))
+        entry = Entry(defn, weight)
+        self._by_name[defn.name] = entry
+        self._entries.append(entry)
 
     # --- choosing the template (fail2ban's order and preferences) ---------------------------------------------
 
@@ -300,7 +296,7 @@ class DateDetector:
         reserve: tuple[re.Match[str], int] | None = None
         i = self._last
         skip = i if tried_last else -1
-        prev_start, prev_end = (self._prev.start(), self._prev.end()) if self._prev is not None else (1, _FAR)
+        prev_start, prev_end = (self._prev.start(), self._prev.end()) if self._prev is not None else (1, FAR)
         if i >= 0 and not tried_last:
             entry = entries[i]
             if entry.fixed:
@@ -354,47 +350,3 @@ class DateDetector:
             self._first_unused += 1
         return pos
 
-    def _by_day(self, entry: _Entry, m: re.Match[str], now: float) -> Parsed | None:
-        """The date from the epoch of its day's midnight plus its time of day, when the day is linear: the
-        epochs of 00:00:00 and 23:59:59 are 86399 s apart (no roll-over boundary, no DST change inside it).
-        Saves the full parse for every new second of a day already seen. None: parse in full."""
-        keys = entry.defn.day_keys
-        if keys is None:
-            return None
-        key: tuple[str | None, ...] = m.group(*keys) if len(keys) > 1 else tuple(m.group(k) for k in keys)
-        day = entry.days.get(key)
-        if day is None or not day[1] <= now < day[2]:
-            fields = m.groupdict()
-            first = fields_to_epoch({**fields, "H": "0", "M": "0", "S": "0"}, now, self._offset, None, self._zone)
-            last = fields_to_epoch({**fields, "H": "23", "M": "59", "S": "59"}, now, self._offset, None,
-                                   self._zone)
-            # each answer's roll-back decisions are monotonic in the time of day: both hold for all between
-            valid_from = max(first.valid_from, last.valid_from)
-            valid_until = min(first.valid_until, last.valid_until)
-            linear = last.epoch - first.epoch == 86399
-            day = (first.epoch if linear else None, valid_from, valid_until)
-            if valid_from < valid_until:
-                if len(entry.days) >= _CACHE_MAX:
-                    entry.days.clear()
-                entry.days[key] = day
-            elif not linear:
-                return None
-        if day[0] is None:
-            return None
-        hour, minute, second = map(int, m.group(*TIME_OF_DAY))
-        if hour > 23 or minute > 59 or second > 59:
-            raise ValueError("not a time of day")
-        return Parsed(day[0] + hour * 3600 + minute * 60 + second, day[1], day[2])
-
-    def _parse(self, defn: TemplateDef, m: re.Match[str], text: str, now: float) -> Parsed:
-        if defn.kind == EPOCH_KIND:
-            digits = m.group(defn.group)
-            if defn.long and len(digits) >= 13:
-                # milliseconds, or microseconds when 16+ digits without a fraction
-                return Parsed(float(digits) / (1000000 if len(digits) >= 16 and "." not in digits else 1000))
-            return Parsed(float(digits))
-        if defn.kind == TAI64N:
-            return Parsed(float(int(text[2:17], 16)))  # the seconds of the TAI64 label, as fail2ban reads them
-        last = self._last_hit
-        return fields_to_epoch(m.groupdict(), now, self._offset, last.time if last is not None else None,
-                               self._zone)
