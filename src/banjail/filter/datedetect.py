@@ -20,19 +20,7 @@ from typing import Protocol
 
 from banjail.errors import ConfigError, Problem
 from banjail.filter.dateparse import CACHE_MAX, FAR, DateHit, Entry, new_hit, resolve
-from banjail.filter.datetemplate import (
-    DEFAULT_SPECS,
-    EPOCH_KIND,
-    LINE_BEGIN,
-    PATTERN,
-    Template,
-    TemplateDef,
-    default_set,
-    define,
-    fill_date,
-    problem,
-    unbound,
-)
+from banjail.filter.datetemplate import EPOCH_KIND, LINE_BEGIN, Template, template_list
 from banjail.filter.localtime import LocalZone, zone_offset
 
 __all__ = ["DateDetector", "DateHit", "Template"]
@@ -90,7 +78,6 @@ class DateDetector:
                                           fix="use UTC, UTC+0200, -04:30 or an abbreviation such as CET")) from None
         self._entries: list[Entry] = []
         self._by_name: dict[str, Entry] = {}
-        self._none = False
         self._last = -1  # index of the template that found the last date
         self._last_entry: Entry | None = None  # and the template itself
         self._prev: _Span | None = None  # where it was found (before any: at 1, no end)
@@ -103,12 +90,11 @@ class DateDetector:
         self._streak_now = 0.0
         self._now = 0.0  # the `now` of the latest parse_text (note_hits' default)
         self._zone = LocalZone()  # local time memo (the process TZ must not change during the detector's life)
-        for line in patterns:
-            line = line.strip()
-            if line:
-                self._append(line)
-        if not self._entries:
-            self._add_defaults(line_begin_only=False)
+        defs, self._none = template_list(patterns)
+        for defn, weight in defs:
+            entry = Entry(defn, weight)
+            self._by_name[defn.name] = entry
+            self._entries.append(entry)
 
     @property
     def none(self) -> bool:
@@ -235,42 +221,6 @@ class DateDetector:
         return hit
 
     # --- template list ---------------------------------------------------------------------------------------
-
-    def _append(self, pattern: str) -> None:
-        key = pattern if "%" in pattern else pattern.upper()
-        if key == "{^LN-BEG}":
-            self._add_defaults(line_begin_only=True)
-        elif key == "{DEFAULT}":
-            # fail2ban's filter for {DEFAULT} rejects every template: it adds nothing, and alone it leaves the
-            # list empty, which means the default set
-            pass
-        elif "{DATE}" in key:
-            # every default (not its line-begin form), unbound, in place of {DATE}
-            ignore_dup = bool(self._entries)
-            for spec in DEFAULT_SPECS:
-                base = define(spec)
-                inner = unbound(spec if base.kind == PATTERN else base.name)
-                self._add(define(fill_date(pattern, inner)), 1.0, ignore_dup)
-        elif key == "{NONE}":
-            self._none = True
-            self._add(define("{UNB}^"), 1.0, False)
-        else:
-            self._add(define(pattern), 1.0, False)
-
-    def _add_defaults(self, line_begin_only: bool) -> None:
-        ignore_dup = bool(self._entries)
-        for defn, weight in default_set():
-            if not line_begin_only or defn.flags & LINE_BEGIN:
-                self._add(defn, weight, ignore_dup)
-
-    def _add(self, defn: TemplateDef, weight: float, ignore_dup: bool) -> None:
-        if defn.name in self._by_name:
-            if ignore_dup:
-                return
-            raise problem(defn.spec, f"repeats the date template {defn.name!r}", "remove the repeated line")
-        entry = Entry(defn, weight)
-        self._by_name[defn.name] = entry
-        self._entries.append(entry)
 
     # --- choosing the template (fail2ban's order and preferences) ---------------------------------------------
 

@@ -8,6 +8,7 @@ detectors (cached by their datepattern text); banjail.filter.datedetect chooses 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from banjail.errors import Problem, RegexError
@@ -227,3 +228,50 @@ def default_set() -> tuple[tuple[TemplateDef, float], ...]:
         _DEFAULTS = (*anchored, *plain)
     return _DEFAULTS
 
+
+def template_list(patterns: Sequence[str]) -> tuple[list[tuple[TemplateDef, float]], bool]:
+    """The templates of a filter's `datepattern` lines in their initial order, each with its weight, and whether
+    the lines say {NONE} (no date in lines). No lines (or only blank ones) means the default set. Raises
+    RegexError for a bad pattern or a template given twice."""
+    out: list[tuple[TemplateDef, float]] = []
+    names: set[str] = set()
+    none = False
+
+    def add(defn: TemplateDef, weight: float, ignore_dup: bool) -> None:
+        if defn.name in names:
+            if ignore_dup:
+                return
+            raise problem(defn.spec, f"repeats the date template {defn.name!r}", "remove the repeated line")
+        names.add(defn.name)
+        out.append((defn, weight))
+
+    def add_defaults(line_begin_only: bool) -> None:
+        ignore_dup = bool(out)
+        for defn, weight in default_set():
+            if not line_begin_only or defn.flags & LINE_BEGIN:
+                add(defn, weight, ignore_dup)
+
+    for line in patterns:
+        pattern = line.strip()
+        key = pattern if "%" in pattern else pattern.upper()
+        if not pattern or key == "{DEFAULT}":
+            # fail2ban's filter for {DEFAULT} rejects every template: it adds nothing, and alone it leaves the
+            # list empty, which means the default set
+            continue
+        if key == "{^LN-BEG}":
+            add_defaults(line_begin_only=True)
+        elif "{DATE}" in key:
+            # every default (not its line-begin form), unbound, in place of {DATE}
+            ignore_dup = bool(out)
+            for spec in DEFAULT_SPECS:
+                base = define(spec)
+                inner = unbound(spec if base.kind == PATTERN else base.name)
+                add(define(fill_date(pattern, inner)), 1.0, ignore_dup)
+        elif key == "{NONE}":
+            none = True
+            add(define("{UNB}^"), 1.0, False)
+        else:
+            add(define(pattern), 1.0, False)
+    if not out:
+        add_defaults(line_begin_only=False)
+    return out, none
