@@ -241,7 +241,6 @@ async def serve(config: Config, options: Options, logs: LogTarget, sock: str) ->
     server = config.server
     store, dbfile = open_store(server.dbfile, server.dbmaxmatches)
     clock = SystemClock()
-    await asyncio.get_running_loop().run_in_executor(None, store.purge, clock.now(), server.dbpurgeage)
     daemon = Daemon(
         config,
         store=store,

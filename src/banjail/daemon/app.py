@@ -114,6 +114,9 @@ class Daemon:
                 await self.start_jail(jail_config.name)
             except BanjailError as exc:
                 log_server.error("Failed to start jail %r: %s", jail_config.name, exc)
+        # Purge only now: jails stopped by the last shutdown are enabled again, so their positions and bans
+        # survive; what remains disabled belongs to jails no longer configured.
+        await self.db(self.store.purge, self.clock.now(), self.dbpurgeage)
         self._tasks.append(asyncio.create_task(self._schedule(), name="scheduler"))
         self._tasks.append(asyncio.create_task(self._housekeeping(), name="housekeeping"))
 

@@ -1,0 +1,105 @@
+"""The real fail2ban-server on temp logs: N failures -> ban -> listed -> unbanned after bantime; reload keeps bans;
+a restart restores them; SIGUSR1 reopens the log; a second SIGTERM is not needed for a clean stop."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from daemon_run import Server, append, lines, wait_for, write_config
+
+pytestmark = pytest.mark.e2e
+
+IP = "192.0.2.7"
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    write_config(tmp_path, bantime="2")
+    running = Server(tmp_path)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def test_failures_ban_list_and_unban_after_bantime(server: Server, tmp_path: Path) -> None:
+    server.start()
+    append(tmp_path / "test.log", [f"fail from {IP} port {p}" for p in range(3)])
+    wait_for(lambda: f"ban {IP} 0" in lines(tmp_path / "rec"), 10, "the ban action")
+    assert server.ask("status", "test") == [
+        [
+            "Filter",
+            [["Currently failed", 0], ["Total failed", 3], ["File list", [str(tmp_path / "test.log")]]],
+        ],
+        ["Actions", [["Currently banned", 1], ["Total banned", 1], ["Banned IP list", [IP]]]],
+    ]
+    assert server.ask("banned", IP) == [["test"]]
+    wait_for(lambda: f"unban {IP}" in lines(tmp_path / "rec"), 10, "the unban after bantime")
+    assert server.ask("get", "test", "banip") == []
+    assert server.ask("stop") is None
+    assert server.wait() == 0
+    assert not os.path.exists(server.sock)
+    assert not (tmp_path / "f2b.pid").exists()
+    log = [line.split("]: ", 1)[1] for line in lines(tmp_path / "f2b.log")]
+    assert [m for m in log if "Ban" in m or "Unban" in m] == [
+        f"NOTICE  [test] Ban {IP}",
+        f"NOTICE  [test] Unban {IP}",
+    ]
+    assert oct(os.stat(tmp_path / "f2b.sqlite3").st_mode & 0o777) == "0o600"
+
+
+def test_reload_keeps_bans_and_restart_restores_them(tmp_path: Path) -> None:
+    write_config(tmp_path, bantime="1h")
+    server = Server(tmp_path)
+    try:
+        server.start()
+        assert oct(os.stat(server.sock).st_mode & 0o777) == "0o600"
+        assert server.ask("set", "test", "banip", IP) == 1
+        assert server.ask("reload") == "OK"
+        server.kill(signal.SIGHUP)  # reload by signal as well
+        wait_for(
+            lambda: "Reload finished." in (tmp_path / "f2b.log").read_text().split("Caught signal")[-1],
+            10,
+            "the SIGHUP reload",
+        )
+        assert server.ask("get", "test", "banip") == [IP]
+        assert lines(tmp_path / "rec") == [f"ban {IP} 0"]
+        server.kill(signal.SIGTERM)
+        assert server.wait() == 0
+        server.start()
+        wait_for(lambda: len(lines(tmp_path / "rec")) == 2, 10, "the restored ban")
+        assert lines(tmp_path / "rec") == [f"ban {IP} 0", f"ban {IP} 1"]
+        assert server.ask("get", "test", "banip") == [IP]
+        assert any(line.endswith(f"NOTICE  [test] Restore Ban {IP}") for line in lines(tmp_path / "f2b.log"))
+    finally:
+        server.stop()
+
+
+def test_sigusr1_reopens_the_log_file(server: Server, tmp_path: Path) -> None:
+    server.start()
+    log = tmp_path / "f2b.log"
+    log.rename(tmp_path / "f2b.log.1")
+    server.kill(signal.SIGUSR1)
+    wait_for(log.exists, 10, "the reopened log file")
+    assert server.ask("set", "test", "banip", IP) == 1
+    wait_for(lambda: any("Ban " + IP in line for line in lines(log)), 10, "the ban in the new log")
+
+
+def test_restart_resumes_where_it_stopped(server: Server, tmp_path: Path) -> None:
+    server.start()
+    append(tmp_path / "test.log", [f"fail from {IP} port {p}" for p in range(2)])
+    wait_for(
+        lambda: server.ask("status", "test", "short")[0][1][1] == ["Total failed", 2], 10, "two failures"
+    )  # type: ignore[index]
+    server.stop()
+    server.start()
+    append(tmp_path / "test.log", [f"fail from 192.0.2.8 port {p}" for p in range(2)])
+    wait_for(
+        lambda: server.ask("status", "test", "short")[0][1][1] == ["Total failed", 2], 10, "two new failures"
+    )  # type: ignore[index]
+    found = [line for line in lines(tmp_path / "f2b.log") if "] Found " in line]
+    assert len(found) == 4  # the first two lines were not read again
