@@ -6,6 +6,7 @@ log lines, firewall or processes. Everything is torn down in `finally` blocks, i
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -59,8 +60,8 @@ def _kernel_support() -> str:
     return ""
 
 
-@pytest.fixture
-def seed_site(tmp_path: Path) -> Iterator[SeedSite]:
+@contextlib.contextmanager
+def _site(tmp_path: Path, logger: str) -> Iterator[SeedSite]:
     reason = _kernel_support()
     if reason:
         pytest.skip(reason)
@@ -70,9 +71,25 @@ def seed_site(tmp_path: Path) -> Iterator[SeedSite]:
     try:
         host = ServerHost(lab.server.netns, tmp_path).open()
         try:
-            sshd = sshd_lab.start(host, tmp_path / "sshd")
+            sshd = sshd_lab.start(host, tmp_path / "sshd", logger=logger)
             yield SeedSite(lab, host, sshd, tmp_path)
         finally:
             host.close()
     finally:
         lab.close()
+
+
+@pytest.fixture
+def seed_site(tmp_path: Path) -> Iterator[SeedSite]:
+    """The lab with sshd logging through rsyslog to `site.sshd.auth_log`."""
+    with _site(tmp_path, "rsyslog") as site:
+        yield site
+
+
+@pytest.fixture
+def seed_journal_site(tmp_path: Path) -> Iterator[SeedSite]:
+    """The lab with sshd logging to a systemd-journald of the server host's own."""
+    if not Path(sshd_lab.JOURNALD).exists():
+        pytest.fail(f"{sshd_lab.JOURNALD} is missing: run tools/e2e-deps")
+    with _site(tmp_path, "journald") as site:
+        yield site

@@ -22,11 +22,11 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
 
 import pytest
 from conftest import SeedSite
 from lab import clients, firewall
+from lab import sshd as sshd_lab
 from lab.banjail import Banjail
 
 pytestmark = pytest.mark.e2e
@@ -115,16 +115,6 @@ def _until(check: Callable[[], bool], timeout: float, period: float = 0.005) -> 
     return None
 
 
-def _failed_line_times(site: SeedSite, address: str) -> list[float]:
-    """Wall-clock times (from rsyslog's stamps) of every `Failed password` line for `address`."""
-    pattern = re.compile(
-        rf"^(\S+) srv sshd\[\d+\]: Failed password for \S+ from {re.escape(address)} port ", re.M
-    )
-    return [
-        datetime.fromisoformat(stamp).timestamp() for stamp in pattern.findall(site.sshd.auth_log.read_text())
-    ]
-
-
 def _status(daemon: Banjail) -> str:
     return daemon.client("status", "sshd")[0]
 
@@ -153,7 +143,7 @@ def test_seed_scenario(seed_site: SeedSite, seed_firewall: Firewall, seed_banjai
         out, _ = attack.communicate(timeout=30)
     assert enforced is not None, daemon.output()
     assert out.strip() == '["auth-failed"]'
-    logged = _failed_line_times(site, attacker)
+    logged = sshd_lab.failed_logins(site.host, site.sshd, attacker)
     assert len(logged) == 3
     latency = enforced - logged[-1]
     print(f"\n[{fw.banaction}] ban latency from the log line to the firewall entry: {latency * 1000:.0f} ms")

@@ -10,16 +10,15 @@ host's own /etc/msmtprc pointing there. banjail bans with its native nftables ac
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 import time
 from collections.abc import Callable
-from datetime import datetime
 
 import pytest
 from conftest import SeedSite
 from lab import clients, firewall, mail
+from lab import sshd as sshd_lab
 from lab.banjail import Banjail
 
 pytestmark = pytest.mark.e2e
@@ -83,12 +82,7 @@ def _attack(site: SeedSite, sink: mail.Sink, daemon: Banjail) -> tuple[mail.Rece
     finally:
         third.communicate(timeout=30)
     assert banned_at is not None, daemon.output()
-    stamp = re.findall(
-        rf"^(\S+) srv sshd\[\d+\]: Failed password for \S+ from {re.escape(attacker)} ",
-        site.sshd.auth_log.read_text(),
-        re.M,
-    )[-1]
-    latency = banned_at - datetime.fromisoformat(stamp).timestamp()
+    latency = banned_at - sshd_lab.failed_logins(site.host, site.sshd, attacker)[-1]
     received = sink.wait(1, 30)
     assert len(received) == 1, daemon.output()
     return received[0], latency, banned_at, daemon
