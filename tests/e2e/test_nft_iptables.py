@@ -119,3 +119,21 @@ def test_ipset_batch_with_timeouts_in_one_restore(net: Net) -> None:
     time.sleep(1.6)
     assert net.connects()
     asyncio.run(action.stop())
+
+
+@pytest.mark.parametrize("blocktype", ["blackhole", "unreachable"])
+def test_route_action(net: Net, blocktype: str) -> None:
+    action = firewall(net, "route", blocktype=blocktype)
+    ban = Ban("sshd", CLIENT, CLIENT, time.time(), None, 1, 5)
+
+    async def scenario() -> None:
+        await action.ban([ban])
+        await action.ban([ban])  # replaces, never fails on an existing route
+        assert net.inside("ip", "route", "show", "type", blocktype).split() == [blocktype, CLIENT]
+        assert not net.connects()
+        await action.unban([ban])
+        await action.unban([ban])
+
+    asyncio.run(scenario())
+    assert net.inside("ip", "route", "show", "type", blocktype) == ""
+    assert net.connects()
