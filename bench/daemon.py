@@ -114,12 +114,14 @@ SERVERS = {
 }
 
 
-def write_config(work: Path, jail_extra: str = "", action: str = "rec") -> Path:
-    """A copy of upstream's /etc/fail2ban plus fail2ban.local (socket, pidfile, db, log under work), a jail
-    `bench` on work/auth.log and the recording action `rec`. Returns the config dir."""
+def write_config(work: Path, jail_extra: str = "", action: str = "rec", upstream_tree: bool = True) -> Path:
+    """A copy of upstream's /etc/fail2ban (or, with upstream_tree False, nothing: banjail's stock tree serves)
+    plus fail2ban.local (socket, pidfile, db, log under work), a jail `bench` on work/auth.log with `action`,
+    and the recording action `rec`. Returns the config dir."""
     conf = work / "conf"
-    shutil.copytree(UPSTREAM_CONFIG, conf, ignore=shutil.ignore_patterns("jail.d", "*.local"))
-    (conf / "jail.d").mkdir()
+    if upstream_tree:
+        shutil.copytree(UPSTREAM_CONFIG, conf, ignore=shutil.ignore_patterns("jail.d", "*.local"))
+    (conf / "action.d").mkdir(parents=True, exist_ok=True)
     (conf / "fail2ban.local").write_text(
         f"[Definition]\nloglevel = INFO\nlogtarget = {work}/server.log\nsocket = {work}/f2b.sock\n"
         f"pidfile = {work}/f2b.pid\ndbfile = {work}/f2b.sqlite3\n"

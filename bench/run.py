@@ -3,7 +3,8 @@
 Each section is a module with ``NAME``, ``add_arguments(parser)`` and ``run(args, progress) -> Section``; this file
 only parses options, runs the chosen sections in order, prints each table, and saves ``bench/out/<name>.md`` and
 ``bench/out/<name>.json`` plus ``bench/out/report.md`` with every section of this invocation.
-Later sections (daemon ban latency, nftables bans/s) are added to SECTIONS.
+Sections: core (fail2ban-regex), daemon (fail2ban-server: bulk CPU, ban latency, idle, RSS), firewall (nftables
+bans/s and restore).
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from types import ModuleType
 
 import core
 import daemon
+import firewall
 from section import markdown, save
 
-SECTIONS: dict[str, ModuleType] = {core.NAME: core, daemon.NAME: daemon}
+SECTIONS: dict[str, ModuleType] = {core.NAME: core, daemon.NAME: daemon, firewall.NAME: firewall}
 QUICK_LINES = 100_000
 
 
