@@ -225,13 +225,16 @@ def element_scripts(
     chunk: int = CHUNK,
     refresh: bool = False,
 ) -> list[str]:
-    """One nft script per `chunk` elements (pairs from `element`), each a single transaction. verb: add | delete.
+    """One nft script per `chunk` distinct addresses (pairs from `elements`), each a single transaction.
+    verb: add | delete.
 
     `delete` first adds each address (a no-op when present), so deleting an address that is already gone or
     expired is not an error. `refresh` (with add) deletes and re-adds, so a new timeout replaces the old one.
     """
     scripts: list[str] = []
-    pending = list(elements)
+    # One entry per address, the last given winning: nft refuses to delete the same element twice in one
+    # statement, and a batch may name an address twice (banned, unbanned by hand, banned again).
+    pending = list(dict(elements).items())
     for begin in range(0, len(pending), max(1, chunk)):
         part = pending[begin : begin + max(1, chunk)]
         lines: list[str] = []

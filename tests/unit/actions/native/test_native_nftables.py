@@ -126,3 +126,17 @@ def test_delete_and_refresh_tolerate_missing_elements() -> None:
 def test_ipv6_elements_are_left_out_when_ipv6_is_off() -> None:
     layout = Layout("banjail", "c", "s4", "s6", "", "reject", ipv6=False)
     assert element_scripts(layout, [("::1", "::1")], "add") == []
+
+
+def test_an_address_named_twice_goes_in_once_with_its_last_timeout() -> None:
+    items = [
+        ("10.0.0.1", "10.0.0.1 timeout 5s"),
+        ("10.0.0.2", "10.0.0.2"),
+        ("10.0.0.1", "10.0.0.1 timeout 9s"),
+    ]
+    assert element_scripts(LAYOUT, items, "add") == [
+        "add element inet banjail s4 { 10.0.0.1 timeout 9s, 10.0.0.2 }\n"
+    ]
+    assert element_scripts(LAYOUT, items, "delete") == [
+        "add element inet banjail s4 { 10.0.0.1, 10.0.0.2 }\ndelete element inet banjail s4 { 10.0.0.1, 10.0.0.2 }\n"
+    ]
