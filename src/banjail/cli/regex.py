@@ -73,6 +73,22 @@ class _Collector:
             return False
         return self.opts.print_all_missed or missed_so_far - self.reclaimed <= self.bound
 
+    def wants_ignored(self, ignored_so_far: int) -> bool:
+        """Whether the matcher should return ignored outcomes for the next run of lines (only while one of them
+        may still be listed)."""
+        opts = self.opts
+        if opts.quiet or opts.print_no_ignored:
+            return False
+        return opts.print_all_ignored or ignored_so_far + 1 <= self.bound + 1
+
+    def wants_matched(self) -> bool:
+        """Whether matched lines that completed no failure are needed (to list every matched line)."""
+        return self.opts.print_all_matched and not self.opts.quiet
+
+    def wants_failures(self) -> bool:
+        """Whether failures are needed at all: to print them, for -v, or to reclaim buffered missed lines."""
+        return self.printer is not None or bool(self.opts.verbose) or self.multiline
+
     def take(self, outcomes: Sequence[LineOutcome], missed_before: int, ignored_before: int) -> None:
         opts = self.opts
         missed_n, ignored_n = missed_before - self.reclaimed, ignored_before
@@ -253,6 +269,7 @@ def run(opts: Options, stdout: TextIO, stderr: TextIO) -> int:
     collector = _Collector(opts, spec.maxlines, rows)
     stats = ScanStats()
     started = time.perf_counter()
+    wants_failures = collector.wants_failures()
     try:
         lineno = 1  # of the chunk's first line
         for chunk in chunks:
@@ -260,8 +277,16 @@ def run(opts: Options, stdout: TextIO, stderr: TextIO) -> int:
             seen = stats.lines
             for text, before in cut.runs:
                 missed, ignored = stats.missed, stats.ignored
-                keep = collector.wants_missed(missed)
-                outcomes = matcher.scan(text, now, lineno + before, stats, keep_missed=keep)
+                outcomes = matcher.scan(
+                    text,
+                    now,
+                    lineno + before,
+                    stats,
+                    keep_missed=collector.wants_missed(missed),
+                    keep_ignored=collector.wants_ignored(ignored),
+                    keep_matched=collector.wants_matched(),
+                    failures=wants_failures,
+                )
                 collector.take(outcomes, missed, ignored)
             lineno += cut.lines if cut.lines is not None else stats.lines - seen
             if rows:

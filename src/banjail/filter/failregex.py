@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from banjail import netaddr
 from banjail.errors import Problem, RegexError
@@ -94,9 +95,13 @@ class CompiledRegex:
         """Whether groups() does more than groupdict() (it has <F-ALT_*> or <F-TUPLE_*> groups)."""
         return bool(self.alt or self.tuples)
 
-    def groups(self, m: re.Match[str]) -> dict[str, str | tuple[str | None, ...] | None]:
+    def groups(self, m: re.Match[str]) -> dict[str, Any]:
         """The match's named groups, with <F-ALT_*> and <F-TUPLE_*> folded in as upstream does."""
-        found: dict[str, str | tuple[str | None, ...] | None] = dict(m.groupdict())
+        return self.fold(dict(m.groupdict()))
+
+    def fold(self, found: dict[str, Any]) -> dict[str, Any]:
+        """Fold <F-ALT_*> and <F-TUPLE_*> groups of `found` (a groupdict of this regex, changed in place) into
+        their targets, as upstream does; returns `found`."""
         for key, target in self.alt:
             value = found.get(key)
             if value and not found.get(target):

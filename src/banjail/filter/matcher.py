@@ -12,13 +12,12 @@ into their session (banjail.filter.session); the identifier is F-ID, else ip4, e
 from __future__ import annotations
 
 import re
-import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, Protocol
 
-from banjail import netaddr
-from banjail.filter import prefilter, session
+from banjail.filter import prefilter, session, singleline
 from banjail.filter.failregex import CompiledRegex, compile_filter
+from banjail.filter.identity import Identities, Resolver
 from banjail.filter.outcome import IGNORED, MATCHED, MISSED, LineOutcome, ScanStats
 from banjail.model import Failure, FilterSpec
 
@@ -46,9 +45,7 @@ class DateDetector(Protocol):
 
 MAX_LINE = 65536
 RECENT = 60.0  # a line without a date inherits the last date only when that is at most this old
-_ADDRESS_CACHE = 1 << 12  # hot attackers repeat (Zipf); a small bound keeps memory flat
 
-Resolver = Callable[[str], Sequence[str]]
 TupleLine = tuple[str, str, str]  # (before the date, the date text, after the date)
 # upstream's bookkeeping in a failure's data, not groups ("users" is added as one pair per user)
 _INTERNAL = frozenset(
@@ -62,16 +59,14 @@ def _buffer_text(lines: Sequence[TupleLine]) -> str:
     return "\n".join(t[0] + t[2] for t in lines) + "\n"
 
 
-def _no_resolver(_name: str) -> Sequence[str]:
-    return ()
-
-
 class Matcher:
     """A compiled filter with its per-log state (last date, line buffer, <F-MLFID> sessions).
 
     check_all: try every failregex on a line (fail2ban-regex); False stops at the first failure (the daemon).
     live: upstream's operation mode: a dateless failure takes `now`, a date more than a minute away from `now`
     is replaced by `now`. Otherwise a failure without a usable date is dropped (the line still counts matched).
+    single: with maxlines = 1, take the one-line step (banjail.filter.singleline; same results); False keeps the
+    general step (the reference the tests compare with).
     """
 
     def __init__(
@@ -82,6 +77,7 @@ class Matcher:
         resolver: Resolver | None = None,
         check_all: bool = True,
         live: bool = False,
+        single: bool = True,
     ) -> None:
         usedns = spec.usedns if spec.usedns in ("yes", "warn", "no", "raw") else "warn"
         self.spec = spec
@@ -108,7 +104,8 @@ class Matcher:
             self._by_first, self._any_first = prefilter.dispatch([r.pattern for r in self._fail])
         self.usedns = usedns
         self.detector = detector
-        self.resolver: Resolver = resolver or _no_resolver
+        self.identities = Identities(usedns, resolver)
+        self._identify = self.identities.identify
         self.check_all = check_all
         self.live = live
         self.truncated = 0
@@ -116,8 +113,8 @@ class Matcher:
         self._last_date: float | None = None
         self._buffer: list[TupleLine] = []
         self.sessions = session.SessionCache()
-        self._addresses: dict[tuple[str, int, int], tuple[str, bool]] = {}
         self._candidates: tuple[re.Pattern[str] | None] | None = None  # banjail.filter.scan's prefilter
+        self.single = single and self.maxlines == 1
 
     # --- per line -----------------------------------------------------------------------------------------
 
@@ -161,6 +158,9 @@ class Matcher:
     def _find(
         self, tup: TupleLine, date: float | None, now: float, lineno: int, line: str, template: str | None
     ) -> LineOutcome:
+        if self.single:
+            one = singleline.match_line(self, tup, date, now, lineno, True)
+            return LineOutcome(lineno, line, one[0], one[1], one[2], one[3], template)
         single = self.maxlines == 1
         if single:
             org = self._buffer = [tup]
@@ -290,78 +290,6 @@ class Matcher:
                 break
         return found
 
-    def _identify(self, fail: dict[str, Any], mlfid: Any) -> list[tuple[str, str | None]] | None:
-        """(identifier, address or None) pairs to count for this failure (several when a name resolves to
-        several addresses), or None while an <F-MLFID> session has no identifier yet. Sets fail["ip"] when the id
-        is not the address. Raises ValueError where upstream fails on the line (no identifier matched, an
-        unreadable "a/b" id)."""
-        raw_default = self.usedns == "raw"
-        defcidr = netaddr.RAW if raw_default else netaddr.UNSPEC
-        fid = fail.get("fid")
-        cidr = defcidr
-        raw = raw_default
-        ip = fail.get("ip4")
-        if ip is not None:
-            cidr, raw = _prefix(fail), True
-            family = 4
-        else:
-            ip = fail.get("ip6")
-            family = 6
-            if ip is not None:
-                cidr, raw = _prefix(fail), True
-            else:
-                family = 0
-                ip = fail.get("dns")
-                if ip is None:
-                    if fid is None and mlfid is None:
-                        raise ValueError("no identifier group matched")
-                    ip, raw = fid, True
-        if ip is None:
-            fail["mlfpending"] = 1
-            return None
-        if raw:
-            address, valid = self._address(str(ip), cidr, family)
-            if fid is None or fid == ip:
-                return [(address, address if valid else None)]
-            fail["ip"] = address
-            return [(netaddr.identifier(str(fid), defcidr), address if valid else None)]
-        return [(a, a) for a in self._resolve(str(ip))]
-
-    def _address(self, text: str, cidr: int, family: int) -> tuple[str, bool]:
-        """upstream's IPAddr(text, cidr) for a captured ip4/ip6 (family-restricted when no cidr) or an id: the
-        text it prints, and whether that is a valid address (cached: attackers repeat themselves)."""
-        key = (text, cidr, family)
-        cached = self._addresses.get(key)
-        if cached is not None:
-            return cached
-        if family:
-            fam = (socket.AF_INET if family == 4 else socket.AF_INET6) if cidr == netaddr.UNSPEC else 0
-            found = netaddr.canonical(text, family=fam, prefix=cidr)
-            result = (text, False) if found is None else (found, True)
-        else:
-            shown = netaddr.identifier(text, cidr)
-            result = (
-                shown,
-                cidr != netaddr.RAW and netaddr.plain_address(shown.partition("/")[0]) is not None,
-            )
-        if len(self._addresses) >= _ADDRESS_CACHE:
-            self._addresses.clear()
-        self._addresses[key] = result
-        return result
-
-    def _resolve(self, name: str) -> list[str]:
-        plain = netaddr.plain_address(name)
-        if plain is not None:
-            return [plain]
-        if self.usedns not in ("yes", "warn"):
-            return []
-        found: list[str] = []
-        for text in self.resolver(name):
-            address = netaddr.canonical(text)
-            if address is not None and address not in found:
-                found.append(address)
-        return found
-
     def _failure(
         self, fid: str, ip: str | None, fail: dict[str, Any], date: float, lineno: int, index: int
     ) -> Failure:
@@ -381,16 +309,23 @@ class Matcher:
     # --- many lines ---------------------------------------------------------------------------------------
 
     def scan(
-        self, chunk: str, now: float, first_lineno: int, stats: ScanStats, *, keep_missed: bool = False
+        self,
+        chunk: str,
+        now: float,
+        first_lineno: int,
+        stats: ScanStats,
+        *,
+        keep_missed: bool = False,
+        keep_ignored: bool = True,
+        keep_matched: bool = True,
+        failures: bool = True,
     ) -> list[LineOutcome]:
         """Process every complete line of `chunk` (lines joined by "\\n", optionally ending with one), update
-        `stats` for each, and return the outcomes of matched and ignored lines (and missed ones with
-        keep_missed). Equal to calling process() line by line."""
-        from banjail.filter.scan import scan_chunk
+        `stats` for each, and return the outcomes of the lines that completed failures, of ignored lines (unless
+        not keep_ignored), of matched ones (unless not keep_matched) and of missed ones (with keep_missed).
+        Equal to calling process() line by line, except that with `failures` False a one-line filter builds no
+        Failure (its outcomes have none; kinds and counts stay the same)."""
+        from banjail.filter.scan import Keep, scan_chunk
 
-        return scan_chunk(self, chunk, now, first_lineno, stats, keep_missed)
-
-
-def _prefix(fail: dict[str, Any]) -> int:
-    text = fail.get("cidr")
-    return int(text) if text else netaddr.UNSPEC
+        keep = Keep(keep_missed, keep_ignored, keep_matched, failures)
+        return scan_chunk(self, chunk, now, first_lineno, stats, keep)

@@ -191,8 +191,39 @@ def required(pattern: re.Pattern[str]) -> Need | None:
 
 
 def alternation(needs: list[Need]) -> re.Pattern[str] | None:
-    """One regex that finds any string of any of the sets (longest first so the search stays linear)."""
-    strings = sorted({s for need in needs for s in need}, key=lambda s: (-len(s), s))
+    """One regex that finds any string of any of the sets. The strings are merged into a trie (common prefixes
+    written once), so at each position of a search the engine reads each character once instead of once per
+    string that starts with it."""
+    strings = sorted({s for need in needs for s in need})
     if not strings:
         return None
-    return re.compile("|".join(re.escape(s) for s in strings))
+    return re.compile(_trie(strings))
+
+
+def _trie(strings: list[str]) -> str:
+    """A regex matching exactly the (non-empty, sorted, distinct) `strings` at a position. A string that is a
+    prefix of another ends a branch: finding it is enough, so its longer extensions are dropped."""
+    groups: dict[str, list[str]] = {}
+    for text in strings:
+        groups.setdefault(text[0], []).append(text[1:])
+    branches = []
+    for first, rests in groups.items():
+        if "" in rests:  # `first` alone is one of the strings
+            branches.append(re.escape(first))
+            continue
+        prefix = _common_prefix(rests)
+        inner = [r[len(prefix) :] for r in rests]
+        if "" in inner:  # first + prefix is itself one of the strings
+            branches.append(re.escape(first + prefix))
+            continue
+        tail = _trie(inner) if len(inner) > 1 else re.escape(inner[0])
+        branches.append(re.escape(first + prefix) + (f"(?:{tail})" if len(inner) > 1 else tail))
+    return branches[0] if len(branches) == 1 else "|".join(branches)
+
+
+def _common_prefix(texts: list[str]) -> str:
+    first, last = min(texts), max(texts)
+    n = 0
+    while n < len(first) and first[n] == last[n]:
+        n += 1
+    return first[:n]

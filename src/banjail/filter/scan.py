@@ -10,13 +10,27 @@ Multi-line buffers (maxlines > 1) keep every line in the buffer, so they always 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from banjail.filter import prefilter
 from banjail.filter.outcome import IGNORED, MATCHED, MISSED, LineOutcome, ScanStats
+from banjail.filter.singleline import match_line
 
 if TYPE_CHECKING:
     from banjail.filter.matcher import Matcher
+
+
+@dataclass(frozen=True, slots=True)
+class Keep:
+    """Which outcomes Matcher.scan returns: missed, ignored and matched lines (a line that completed failures is
+    always returned), and whether failures are built at all (they cost an object each; the counts never depend
+    on them)."""
+
+    missed: bool = False
+    ignored: bool = True
+    matched: bool = True
+    failures: bool = True
 
 
 def candidate_filter(matcher: Matcher) -> re.Pattern[str] | None:
@@ -38,10 +52,13 @@ def candidate_filter(matcher: Matcher) -> re.Pattern[str] | None:
 
 
 def scan_chunk(
-    matcher: Matcher, chunk: str, now: float, first_lineno: int, stats: ScanStats, keep_missed: bool
+    matcher: Matcher,
+    chunk: str,
+    now: float,
+    first_lineno: int,
+    stats: ScanStats,
+    keep: Keep,
 ) -> list[LineOutcome]:
-    from banjail.filter.matcher import MAX_LINE
-
     nfail, nignore = len(matcher.regexes.failregex), len(matcher.regexes.ignoreregex)
     record(stats, LineOutcome(0, "", MISSED), nfail, nignore)  # size the per-regex lists
     stats.lines -= 1
@@ -53,13 +70,33 @@ def scan_chunk(
         lines.pop()
     out: list[LineOutcome] = []
     candidates = candidate_filter(matcher)
-    if candidates is None:
-        for offset, line in enumerate(lines):
-            outcome = matcher.process(line, now, first_lineno + offset)
-            record(stats, outcome, nfail, nignore)
-            if outcome.kind != MISSED or keep_missed:
-                out.append(outcome)
-        return out
+    if not matcher.single:
+        if candidates is None:
+            for offset, line in enumerate(lines):
+                outcome = matcher.process(line, now, first_lineno + offset)
+                record(stats, outcome, nfail, nignore)
+                if outcome.kind != MISSED or keep.missed:
+                    out.append(outcome)
+            return out
+        return _filtered(matcher, lines, candidates, now, first_lineno, stats, keep.missed, nfail, nignore)
+    return _single(matcher, lines, candidates, now, first_lineno, stats, keep)
+
+
+def _filtered(
+    matcher: Matcher,
+    lines: list[str],
+    candidates: re.Pattern[str],
+    now: float,
+    first_lineno: int,
+    stats: ScanStats,
+    keep_missed: bool,
+    nfail: int,
+    nignore: int,
+) -> list[LineOutcome]:
+    """Lines through the literal prefilter, then Matcher's own step (buffers of several lines)."""
+    from banjail.filter.matcher import MAX_LINE
+
+    out: list[LineOutcome] = []
     search = candidates.search
     split_date = matcher._date
     find = matcher._find
@@ -84,6 +121,64 @@ def scan_chunk(
             out.append(outcome)
     stats.lines += missed
     stats.missed += missed
+    return out
+
+
+def _single(
+    matcher: Matcher,
+    lines: list[str],
+    candidates: re.Pattern[str] | None,
+    now: float,
+    first_lineno: int,
+    stats: ScanStats,
+    keep: Keep,
+) -> list[LineOutcome]:
+    """One-line buffers: lines through the literal prefilter (when there is one), the rest through
+    banjail.filter.singleline, with no object per line unless `keep` asks for its outcome."""
+    from banjail.filter.matcher import MAX_LINE
+
+    out: list[LineOutcome] = []
+    search = candidates.search if candidates is not None else None
+    split_date = matcher._date
+    templates: dict[str | None, int] = {}
+    fail_hits = stats.failregex_hits
+    ignore_hits = stats.ignoreregex_hits
+    keep_missed, keep_ignored, keep_matched, want = keep.missed, keep.ignored, keep.matched, keep.failures
+    counts = [0, 0, 0]  # by kind: MISSED, MATCHED, IGNORED
+    lineno = first_lineno - 1
+    for line in lines:
+        lineno += 1
+        if len(line) > MAX_LINE:
+            line = line[:MAX_LINE]
+            matcher.truncated += 1
+        tup, date, template = split_date(line, now)
+        templates[template] = templates.get(template, 0) + 1
+        if search is not None and search(tup[0] + tup[2] if tup[0] else tup[2]) is None:
+            counts[MISSED] += 1
+            if keep_missed:
+                out.append(LineOutcome(lineno, line, MISSED, template=template))
+            continue
+        kind, hits, ignored_by, failures = match_line(matcher, tup, date, now, lineno, want)
+        counts[kind] += 1
+        for index in hits:
+            fail_hits[index] += 1
+        if ignored_by >= 0:
+            ignore_hits[ignored_by] += 1
+        if (
+            failures
+            or (kind == MATCHED and keep_matched)
+            or (kind == IGNORED and keep_ignored)
+            or (kind == MISSED and keep_missed)
+        ):
+            out.append(LineOutcome(lineno, line, kind, hits, ignored_by, failures, template))
+    stats.lines += len(lines)
+    stats.missed += counts[MISSED]
+    stats.matched += counts[MATCHED]
+    stats.ignored += counts[IGNORED]
+    found = stats.template_hits
+    for name, n in templates.items():
+        if name is not None:
+            found[name] = found.get(name, 0) + n
     return out
 
 

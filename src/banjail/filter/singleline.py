@@ -1,0 +1,119 @@
+"""Matching one line against a filter whose buffer holds one line (maxlines = 1): the same results as Matcher's
+general step, without its buffer bookkeeping, without an outcome object, and without Failure objects when the
+caller does not want them (the kind and the hits never depend on them).
+
+With a one-line buffer the text the failregexes search stays the same through a line (the prefregex's content,
+or the date-cut line), except in one quirk kept from upstream: when not checking every regex, a match whose
+identifier cannot be read empties the buffer, and the regexes after it search an empty line ("\\n").
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from banjail.filter import session
+from banjail.filter.outcome import IGNORED, MATCHED, MISSED
+from banjail.model import Failure
+
+if TYPE_CHECKING:
+    from banjail.filter.matcher import Matcher, TupleLine
+
+# kind, indices of the failregexes that matched, the ignoreregex that ignored it (-1), the failures
+Found = tuple[int, tuple[int, ...], int, tuple[Failure, ...]]
+
+_NOTHING: tuple[int, ...] = ()
+_NO_FAILURES: tuple[Failure, ...] = ()
+
+
+def match_line(
+    matcher: Matcher,
+    tup: TupleLine,
+    date: float | None,
+    now: float,
+    lineno: int,
+    want_failures: bool,
+) -> Found:
+    """What Matcher's per-line step does for `tup` (a date-cut line) with maxlines = 1; failures are built only
+    when `want_failures` (the kind and hits do not depend on them)."""
+    org = [tup]
+    matcher._buffer = org
+    text = tup[0] + tup[2] + "\n"
+    check_all = matcher.check_all
+    if matcher._ignore_first:
+        ignored_by = matcher._ignored(text, org, None)
+        if ignored_by >= 0:
+            return IGNORED, _NOTHING, ignored_by, _NO_FAILURES
+    ignored_by = -1
+    buf = text
+    pre: dict[str, Any] = {}
+    pref = matcher._pref
+    if pref is not None:
+        pm = pref.pattern.search(text)
+        if pm is None:
+            return MISSED, _NOTHING, -1, _NO_FAILURES
+        pre = pref.groups(pm) if pref.folds else pm.groupdict()
+        content = pre.pop("content", None)
+        if isinstance(content, str) and content:
+            matcher._buffer = [("", "", content)]
+            buf = content + "\n"
+    by_first = matcher._by_first
+    order = by_first.get(buf[0], matcher._any_first) if by_first is not None else matcher._all
+    hits: list[int] = []
+    failures: list[Failure] = []
+    nofail = False
+    has_ignore = bool(matcher._ignore)
+    regexes = matcher._fail
+    for index in order:
+        m = regexes[index].pattern.search(buf)
+        if m is None:
+            continue
+        regex = regexes[index]
+        fail: dict[str, Any] = regex.groups(m) if regex.folds else m.groupdict()
+        if has_ignore:
+            by = matcher._ignored(buf, org, (org, []))
+            if by >= 0:
+                ignored_by = by
+                if not check_all:
+                    break
+                continue
+        if not check_all:
+            matcher._buffer = []
+        if pre:
+            fail = {**pre, **fail}
+        mlfid = fail.get("mlfid")
+        if mlfid is not None:
+            fail = session.merge(matcher.sessions, mlfid, fail, org, now)
+            if fail.get("nofail") and not check_all:
+                nofail = True
+                hits.append(index)
+                break
+        else:
+            fail["matches"] = fail.get("matches", []) + org
+        try:
+            ids = matcher._identify(fail, mlfid)
+        except ValueError:
+            if not check_all:
+                buf = "\n"  # the emptied buffer (see the module's note)
+            continue
+        if check_all and mlfid is not None:
+            fail = dict(fail)
+        hits.append(index)
+        if fail.get("nofail"):
+            nofail = True
+        if (
+            want_failures
+            and (not fail.get("nofail") or (mlfid is None and not check_all))
+            and ids
+            and date is not None
+        ):
+            for fid, ip in ids:
+                failures.append(matcher._failure(fid, ip, fail, date, lineno, index))
+        if not check_all:
+            break
+    if ignored_by >= 0 or nofail:
+        kind = IGNORED
+    elif hits:
+        kind = MATCHED
+    else:
+        kind = MISSED
+    return kind, tuple(hits), ignored_by, tuple(failures) if failures else _NO_FAILURES
