@@ -267,3 +267,14 @@ def test_the_same_file_runs_as_commands_with_native_off(net: Net) -> None:
 
     asyncio.run(scenario())
     assert net.inside("nft", "list", "ruleset") == ""
+
+
+def test_a_flushed_ruleset_is_rebuilt_at_the_next_ban(net: Net) -> None:
+    action = native(net)
+    now = time.time()
+    asyncio.run(action.ban([Ban("sshd", "10.5.5.5", "10.5.5.5", now, now + 600, 1, 5)]))
+    net.inside("nft", "flush", "ruleset")  # a firewall reload by someone else
+    assert net.connects()
+    asyncio.run(action.ban([Ban("sshd", CLIENT, CLIENT, now, now + 600, 1, 5)]))
+    assert not net.connects()
+    assert list(net.elements("addr-set-sshd")) == [CLIENT]

@@ -20,6 +20,8 @@ Guarantees:
 - `start` is idempotent and keeps the elements already in the sets (after `kill -9` the bans stay enforced and
   no rule is duplicated: the jail's chain is flushed and refilled in the same transaction). `stop` removes the
   jail's chain and sets, and the table once no jail uses it. `unban` of an address not in a set is not an error.
+- A transaction that fails (the table was flushed away by hand or by a firewall reload) makes the action
+  rebuild its chain and sets and try once more; a second failure raises ActionError.
 - nft runs by argv behind the Runner's prefix; no shell is involved and no log-derived text reaches nft: only
   addresses that parse as IP addresses are written, and config values are checked against narrow patterns.
 """
@@ -365,7 +367,15 @@ class NftablesAction:
                 # Also before an unban: the sets may hold elements a previous run left in the kernel.
                 await self._start()
             for script in element_scripts(self.layout, items, verb, self._chunk, refresh):
-                await self._nft(script, f"{what} ({len(items)} address(es) in this batch)")
+                label = f"{what} ({len(items)} address(es) in this batch)"
+                try:
+                    await self._nft(script, label)
+                except ActionError as first:
+                    # Someone removed our table or sets (`nft flush ruleset`, a firewall reload): build them
+                    # again and retry once, as upstream repairs an action whose check fails.
+                    log.warning("%s; recreating the jail's chain and sets and trying again", first)
+                    await self._start()
+                    await self._nft(script, label)
 
     async def _start(self) -> None:
         async with _table_lock(self._table_key()):
