@@ -44,7 +44,10 @@ def test_journal_failures_ban(seed_journal_site: SeedSite) -> None:
     try:
         daemon.start()
         assert clients.logins(site.attacker, server, site.sshd.user, WRONG, 2) == ["auth-failed"] * 2
-        status = lambda: daemon.client("status", "sshd")[0]  # noqa: E731
+
+        def status() -> str:
+            return daemon.client("status", "sshd")[0]
+
         assert _until(lambda: "Total failed:\t2" in status(), 5) is not None, status() + daemon.output()
         assert firewall.nft_elements(netns, "banjail", "addr-set-sshd") == []
 
