@@ -4,7 +4,8 @@ What it guarantees:
 - `ban(bans)` returns at once: it only schedules one report per ban. The firewall action before it in the jail
   has already applied the ban, and the next ban of the jail does not wait for whois or the mail server. Reports
   are written and sent in the background, at most `concurrency` at a time; a failure is logged (there is no
-  caller left to raise to). `stop` waits up to `timeout` seconds for the reports still pending.
+  caller left to raise to). At most `queue_limit` reports wait at once; beyond that a flood's reports are
+  dropped with a warning that counts them. `stop` waits up to `timeout` seconds for the reports still pending.
 - whois runs by argv with its own timeout (`whois_timeout`); when it fails or hangs the report says so.
 - Nothing goes through a shell. The message is built with the email package (headers cannot be split by a
   value with a line break); log lines only ever reach the message body.
@@ -59,6 +60,7 @@ DEFAULTS: Mapping[str, str] = {
     "startstop": "false",
     "timeout": "60",
     "concurrency": "4",
+    "queue_limit": "1000",
 }
 _TAIL_BYTES = 8 * 1024 * 1024  # how much of the end of a log file is searched for the address's lines
 
@@ -186,10 +188,24 @@ class MailAction:
     async def ban(self, bans: Sequence[Ban]) -> None:
         """Schedule one report per ban and return at once (see the module doc)."""
         skip_restored = _truthy(self._opt("norestored"))
+        limit = int(self._opt("queue_limit") or DEFAULTS["queue_limit"])
+        dropped = 0
         for ban in bans:
             if ban.restored and skip_restored:
                 continue
+            if len(self._pending) >= limit:
+                dropped += 1
+                continue
             self._schedule(self._report(ban))
+        if dropped:
+            # A flood must not turn into a mail bomb (nor into unbounded memory for pending reports).
+            log.warning(
+                "[%s] action %s: %d report(s) not sent: %d already waiting (queue_limit)",
+                self.jail,
+                self.name,
+                dropped,
+                len(self._pending),
+            )
 
     async def unban(self, bans: Sequence[Ban]) -> None:
         return None

@@ -60,7 +60,7 @@ def test_matching_lines_take_whole_addresses_only(ip: str, limit: int, expected:
 
 FAKE_SENDMAIL = """#!/bin/sh
 printf '%s\\n' "$@" > "{out}.argv"
-cat > "{out}.tmp" && mv "{out}.tmp" "{out}"
+cat > "{out}.$$" && mv "{out}.$$" "{out}"
 """
 
 
@@ -164,3 +164,18 @@ def test_the_password_is_not_shown(tmp_path: Path) -> None:
     action, _ = mail_action(tmp_path, "smtp", user="u", password="secret")
     assert action.properties()["password"] == "********"
     assert action.properties()["transport"] == "smtp"
+
+
+def test_a_flood_is_capped_at_queue_limit(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    action, _ = mail_action(tmp_path, "sendmail-whois", queue_limit="3", whois_timeout="0.2")
+    flood = [Ban("sshd", f"10.0.0.{i}", f"10.0.0.{i}", 1.0, 601.0, 1, 5) for i in range(1, 6)]
+
+    async def scenario() -> None:
+        await action.ban(flood)
+        assert await action.drain(10)
+
+    asyncio.run(scenario())
+    assert action.sent == 3
+    assert (
+        "[sshd] action sendmail-whois: 2 report(s) not sent: 3 already waiting (queue_limit)" in caplog.text
+    )
