@@ -11,10 +11,10 @@ import time
 from collections.abc import Callable
 
 import pytest
-from conftest import SeedSite
 from lab import clients, firewall
 from lab import sshd as sshd_lab
 from lab.banjail import Banjail
+from lab.site import SeedSite
 
 pytestmark = pytest.mark.e2e
 

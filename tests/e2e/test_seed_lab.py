@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import SeedSite
 from lab import clients
+from lab.site import SeedSite
 
 pytestmark = pytest.mark.e2e
 

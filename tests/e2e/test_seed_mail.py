@@ -16,10 +16,10 @@ import time
 from collections.abc import Callable
 
 import pytest
-from conftest import SeedSite
 from lab import clients, firewall, mail
 from lab import sshd as sshd_lab
 from lab.banjail import Banjail
+from lab.site import SeedSite
 
 pytestmark = pytest.mark.e2e
 
