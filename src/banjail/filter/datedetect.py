@@ -146,6 +146,99 @@ class DateDetector:
         self._win(i, m.start(), m, now)
         return self._date(self._entries[self._last], m, line, now)
 
+    # --- many lines at once (a caller that runs one regex over a chunk of lines) ----------------------------------
+
+    def uniform_template(self, chunk: str) -> Template | None:
+        """The template that find() would choose for every line of `chunk` (lines separated by "\\n", the last
+        one perhaps without it), given the detector's state now; None when that cannot be proven: a line without
+        the template's date, a template that may match after the line start, or one whose regex this detector
+        cannot reason about. One regex run over the chunk; it changes no state find() depends on.
+
+        Every line of the chunk then matches the template's regex (as a line alone), with group 1 spanning its
+        date text; the caller finds those texts (e.g. with the template's regex and re.MULTILINE), turns them
+        into epochs with parse_text, and calls note_hits for the chunk.
+        """
+        if not chunk:
+            return None
+        first = chunk.partition("\n")[0]
+        fast = self._fast
+        entry = self._last_entry
+        # the first line decides as find() would; the winner must then win the others on the fast path
+        if fast is not None and fast(first) is not None:
+            pass  # the anchored last template wins again
+        elif fast is None and entry is not None and self._prev is not None and self._same_place(first):
+            return None  # the unanchored last template wins again
+        else:
+            self._book()
+            found = self._locate(first, fast is not None)
+            if found is None:
+                return None
+            entry = self._entries[found[1]]
+        if entry is None or not entry.starts_line:
+            return None
+        check = entry.chunk_regex()
+        if check is None or check.fullmatch(chunk) is None:
+            return None
+        return Template(entry.name, entry.regex, True)
+
+    def parse_text(self, template: Template, text: str, now: float) -> float | None:
+        """The epoch of the date text `text` that group 1 of `template.regex` captured in a line, given `now`: the
+        value find() gives for that line (its DateHit.time), from the same memos; None where find() gives None
+        (a text that is not a valid date, as Feb 30). An empty text (an optional date absent) gives the last
+        date if less than a minute older than `now`, else `now`, as find() does.
+
+        The answer is that of find() for the line in the detector's state, which matters only for a local time
+        in the hour a DST change repeats: that one takes the UTC offset of the date before, and parse_text, like
+        find(), takes the last date it or find() or note_hits met. Raises ValueError for a template that is not
+        one of this detector's or that uniform_template would never return, or a text its regex cannot have
+        captured.
+        """
+        entry = self._by_name.get(template.name)
+        if entry is None:
+            raise ValueError(f"not a date template of this detector: {template.name!r}")
+        self._now = now
+        last = self._last_hit
+        if not text:
+            return last.time if last is not None and last.time > now - 60 else now
+        cached = entry.cache.get(text)
+        if cached is not None and cached[1] <= now < cached[2]:
+            self._last_hit = cached[0]
+            return cached[0].time
+        parser = entry.text_regex()
+        m = parser.fullmatch(text) if parser is not None else None
+        if m is None:
+            raise ValueError(f"{text!r} is not a date text of the template {template.name!r}")
+        hit = self._new_date(entry, m, text, 0, len(text), now)
+        return None if hit is None else hit.time
+
+    def note_hits(self, template: Template, count: int, last_time: float | None, now: float | None = None) -> None:
+        """Change the detector's state (hit statistics, template order, the last date) exactly as `count` calls
+        of find() in a row at `now` would, each won by `template`, which must be one uniform_template returns
+        (it matches at line start only). last_time: the epoch of the last of those lines whose date is valid and
+        not empty (None: there is none, the last date stays). now: the same `now` find() would have been given;
+        None means the `now` of the latest parse_text.
+        """
+        entry = self._by_name.get(template.name)
+        if entry is None or not entry.starts_line:
+            raise ValueError(f"not a date template of this detector that matches at line start: {template.name!r}")
+        if count <= 0:
+            return
+        if now is None:
+            now = self._now
+        if entry is not self._last_entry:
+            # the first line goes the slow way (and the template moves forward), the others the fast path
+            self._book()
+            self._win(self._entries.index(entry), 0, _AT_LINE_START, now)
+            count -= 1
+        if count:
+            self._prev = _AT_LINE_START
+            self._streak += count
+            self._streak_now = now
+        if last_time is not None:
+            self._last_hit = new_hit(last_time, 0, 0, entry.name)
+
+    # --- one line at a time --------------------------------------------------------------------------------------
+
     def _same_place(self, line: str) -> re.Match[str] | None:
         """The match of the unanchored last template where the last date was, between the same kind of
         characters (the first try of _locate), or None."""

@@ -105,8 +105,8 @@ class Entry:
         if self._chunk is _UNKNOWN:
             found = single_line(self.regex) if self.starts_line else None
             if found is not None:
-                one = f"(?:{found.pattern})[^\\n]*"
-                found = re.compile(f"(?:{one}\\n)*+(?:{one})?", found.flags)
+                # each line: the template at its start, the rest of the line, its end (the last may lack "\n")
+                found = re.compile(f"(?:(?:{found.pattern})[^\\n]*(?:\\n|\\Z))*+", found.flags)
             self._chunk = found  # type: ignore[assignment]
         return self._chunk
 
