@@ -153,23 +153,41 @@ def _nested_problems(seq: Any, inside_repeat: bool, found: list[str]) -> None:
             _nested_problems(child, inside_repeat, found)
 
 
+def _edge_repeat(seq: Any, last: bool) -> set[str] | None:
+    """Characters of the unbounded repeat a sequence starts (last=False) or ends (last=True) with, looking
+    through groups and optional parts; None when it starts/ends with something else."""
+    items = [x for x in seq if x[0] not in (C.AT, C.ASSERT, C.ASSERT_NOT)]
+    found: set[str] = set()
+    for op, av in reversed(items) if last else items:
+        if op in _REPEATS and av[1] == C.MAXREPEAT:
+            found |= _first_chars(av[2])
+        else:
+            for child in _children(op, av):
+                found |= _edge_repeat(child, last) or set()
+        if not _item_first(op, av)[1]:  # not nullable: nothing further in can touch the edge
+            break
+    return found or None
+
+
 def _adjacent_problems(seq: Any, found: list[str]) -> None:
     """Two unbounded repeats over common characters, with only optional items between them, split one run
-    of those characters in n ways: quadratic when the rest of the regex then fails (`\\s*:?\\s+`)."""
-    items = list(seq)
+    of those characters in n ways: quadratic when the rest of the regex then fails (`\\s*:?\\s+`). Optional
+    groups are looked into: `\\s*(?:\\d+)?(?:\\s+x)?` counts."""
     last: set[str] | None = None
-    for op, av in items:
-        if op in _REPEATS and av[1] == C.MAXREPEAT:
-            chars = _first_chars(av[2])
-            if last is not None and last & chars:
-                found.append("adjacent repeats over the same characters")
-            last = chars
-        elif op in (C.AT, C.ASSERT, C.ASSERT_NOT):
+    for op, av in seq:
+        if op in (C.AT, C.ASSERT, C.ASSERT_NOT):
             continue
+        if op in _REPEATS and av[1] == C.MAXREPEAT:
+            lead: set[str] | None = _first_chars(av[2])
+            tail = lead
         else:
-            _chars, nullable = _item_first(op, av)
-            if not nullable:
-                last = None
+            lead = _edge_repeat([(op, av)], False)
+            tail = _edge_repeat([(op, av)], True)
+        if last is not None and lead is not None and last & lead:
+            found.append("adjacent repeats over the same characters")
+        # an optional item leaves what came before it adjacent to what comes after it
+        nullable = _item_first(op, av)[1]
+        last = ((last or set()) | (tail or set()) or None) if nullable else tail
         for child in _children(op, av):
             _adjacent_problems(child, found)
 

@@ -49,7 +49,7 @@ def test_pathological_lines_complete(name: str, empty_config_dir: Path) -> None:
         chars |= repeated_chars(regex)
     runs = [c * RUN for c in CANDIDATES if c in chars]
     runs += [(w * (RUN // len(w) + 1))[:RUN] for w in WORDS]
-    bases = [c.line for b in sample.blocks for c in b.cases if c.expect.fid is not None][:3]
+    bases = [c.line for b in sample.blocks for c in b.cases if c.expect.fid is not None][:1]
     process = banjail_maker(str(empty_config_dir))(name, {})
     done = 0
     for base in bases:
