@@ -20,7 +20,9 @@ from banjail.daemon.runtime import socket_alive
 SERVER = [sys.executable, "-m", "banjail.cli.server"]
 
 
-def write_config(tmp: Path, *, bantime: str = "1h", maxretry: int = 3, findtime: str = "1h") -> Path:
+def write_config(
+    tmp: Path, *, bantime: str = "1h", maxretry: int = 3, findtime: str = "1h", norestored: bool = False
+) -> Path:
     conf = tmp / "conf"
     (conf / "filter.d").mkdir(parents=True)
     (conf / "action.d").mkdir()
@@ -37,7 +39,7 @@ def write_config(tmp: Path, *, bantime: str = "1h", maxretry: int = 3, findtime:
     (conf / "action.d" / "rec.conf").write_text(
         "[Definition]\n"
         f"actionban = echo ban <ip> <restored> >> {tmp}/rec\n"
-        f"actionunban = echo unban <ip> >> {tmp}/rec\n"
+        f"actionunban = echo unban <ip> >> {tmp}/rec\n" + ("norestored = 1\n" if norestored else "")
     )
     (tmp / "test.log").touch()
     return conf

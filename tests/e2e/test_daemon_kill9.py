@@ -1,0 +1,104 @@
+"""kill -9 at random moments during a flood of attack lines, 50 times: after the last restart every ban that was
+reported (logged `Ban`) is back, no ban was applied twice as a new ban, and no failure line was counted twice."""
+
+from __future__ import annotations
+
+import random
+import re
+import signal
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from daemon_run import Server, append, lines, wait_for, write_config
+
+pytestmark = pytest.mark.e2e
+
+TRIALS = 50
+PER_IP = 3  # = maxretry: every address that is read whole gets banned
+
+
+def _address(n: int) -> str:
+    return f"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}"
+
+
+class Flood(threading.Thread):
+    """Appends PER_IP failure lines per address, address after address, a few addresses every 10 ms."""
+
+    def __init__(self, log: Path) -> None:
+        super().__init__(daemon=True)
+        self.log = log
+        self.addresses = 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        port = 0
+        while not self.stop.is_set():
+            chunk = []
+            for _ in range(3):
+                ip = _address(self.addresses)
+                self.addresses += 1
+                for _ in range(PER_IP):
+                    port += 1
+                    chunk.append(f"fail from {ip} port {port}")
+            append(self.log, chunk)
+            time.sleep(0.01)
+
+
+def test_kill9_during_a_flood_loses_no_ban_and_counts_no_line_twice(tmp_path: Path) -> None:
+    # norestored: restored bans are checked in the ban list, not re-run through the shell at every restart.
+    write_config(tmp_path, bantime="1h", maxretry=PER_IP, findtime="1h", norestored=True)
+    rng = random.Random(20261125)
+    flood = Flood(tmp_path / "test.log")
+    server = Server(tmp_path)
+    started = time.monotonic()
+    try:
+        flood.start()
+        for _ in range(TRIALS):
+            server.start()
+            time.sleep(rng.uniform(0.0, 0.25))
+            server.kill(signal.SIGKILL)
+            server.wait()
+        flood.stop.set()
+        flood.join(5)
+        server.start()
+        size = (tmp_path / "test.log").stat().st_size
+        wait_for(lambda: _position(tmp_path) >= size, 30, "the last run to read the whole log")
+        wait_for(lambda: _quiet(tmp_path), 30, "the last bans to be applied")
+        banned = set(server.ask("get", "test", "banip"))  # type: ignore[arg-type]
+        server.stop()
+    finally:
+        flood.stop.set()
+        server.stop()
+    elapsed = time.monotonic() - started
+
+    log = lines(tmp_path / "f2b.log")
+    reported = {m.group(1) for line in log if (m := re.search(r"NOTICE  \[test\] Ban (\S+)$", line))}
+    found = Counter(m.group(1) for line in log if (m := re.search(r"\[test\] Found (\S+) - ", line)))
+    applied = Counter(line.split()[1] for line in lines(tmp_path / "rec") if line.endswith(" 0"))
+
+    assert reported, "no ban was reported: the flood did not reach the daemon"
+    assert reported <= banned, f"reported bans missing after restart: {sorted(reported - banned)[:10]}"
+    assert [ip for ip, n in applied.items() if n > 1] == [], "a ban was applied twice as a new ban"
+    assert [ip for ip, n in found.items() if n > PER_IP] == [], "a failure line was counted twice"
+    assert sum(found.values()) <= flood.addresses * PER_IP
+    assert elapsed < 120, f"the trials took {elapsed:.0f}s"
+
+
+def _position(tmp: Path) -> int:
+    import sqlite3
+
+    with sqlite3.connect(tmp / "f2b.sqlite3", timeout=5) as db:
+        rows = db.execute("SELECT lastfilepos FROM logs WHERE jail = 'test'").fetchall()
+    return max((int(r[0]) for r in rows), default=0)
+
+
+def _quiet(tmp: Path) -> bool:
+    """The recording action has caught up with the reported bans of the current run."""
+    log = lines(tmp / "f2b.log")
+    last_start = max(i for i, line in enumerate(log) if "Starting Fail2ban" in line)
+    bans = {m.group(1) for line in log[last_start:] if (m := re.search(r"\] Ban (\S+)$", line))}
+    applied = {line.split()[1] for line in lines(tmp / "rec")}
+    return bans <= applied
