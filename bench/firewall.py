@@ -38,6 +38,7 @@ NAME = "firewall"
 TARGET_BANS_PER_S = 100_000
 TARGET_RESTORE_S = 2.0
 BAN_TIMEOUT_S = 150.0
+BANIP_CHUNK = 10_000
 Progress = Callable[[str], None]
 
 
@@ -166,14 +167,16 @@ def _daemon_rows(kind: str, ns: Namespace, bans: int, restore: int, progress: Pr
 
 
 def _banip(run: Running, ips: list[str], native: bool) -> None:
-    """`set bench banip IP...`: banjail's through its client library (no 1-2 MB argv), upstream's by its CLI."""
-    if native:
-        from banjail.control.client import request
+    """`set bench banip IP...` in requests of BANIP_CHUNK addresses (banjail refuses requests over 1 MiB; a
+    command line stays well below ARG_MAX): banjail's through its client library, upstream's by its CLI."""
+    for begin in range(0, len(ips), BANIP_CHUNK):
+        part = ips[begin : begin + BANIP_CHUNK]
+        if native:
+            from banjail.control.client import request
 
-        request(run.sock, ["set", "bench", "banip", *ips], timeout=120)
-        return
-    for begin in range(0, len(ips), 20_000):  # stay well below ARG_MAX
-        out = run.client("set", "bench", "banip", *ips[begin : begin + 20_000], timeout=300)
+            request(run.sock, ["set", "bench", "banip", *part], timeout=120)
+            continue
+        out = run.client("set", "bench", "banip", *part, timeout=300)
         if out.returncode != 0:
             raise RuntimeError(f"banip failed: {(out.stderr or out.stdout).strip()[-300:]}")
 
