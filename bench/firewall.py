@@ -10,6 +10,8 @@ firewall is never touched. Rows:
   banjail commands     banjail's server running upstream's nftables.conf as commands (what a copied
                        /etc/fail2ban does)
   banjail action       banjail's NftablesAction driven directly: `ban()` of N bans, then of R restored bans
+  actions.benchmark    the actions' own measure (`python -m banjail.actions.benchmark --json`): native ban(),
+                       native restore, and upstream's nftables.conf run by banjail's CommandAction, ban by ban
   restore              the daemons stopped (actionstop empties the firewall) and started again with their
                        database: time from the process start until every ban is back in the set
 
@@ -39,6 +41,8 @@ TARGET_BANS_PER_S = 100_000
 TARGET_RESTORE_S = 2.0
 BAN_TIMEOUT_S = 150.0
 BANIP_CHUNK = 10_000
+REPO = Path(__file__).resolve().parents[1]
+ROWS = ("upstream", "banjail", "action", "hook", "commands")
 Progress = Callable[[str], None]
 
 
@@ -48,8 +52,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--fw-restore", type=int, default=100_000, help="bans restored at start")
     group.add_argument("--fw-command-bans", type=int, default=1_000,
                        help="bans for the rows that run one nft process per ban (upstream, commands)")
-    group.add_argument("--fw-rows", default="upstream,banjail,action",
-                       help="rows to run: upstream, banjail, action, commands (banjail running upstream's file)")
+    group.add_argument("--fw-rows", default="upstream,banjail,action,hook",
+                       help=f"rows to run, from: {', '.join(ROWS)} (commands: banjail's daemon running upstream's "
+                       "nftables.conf)")
 
 
 def addresses(n: int, first_octet: int = 10) -> list[str]:
@@ -220,6 +225,31 @@ def _action_rows(ns: Namespace, bans: int, restore: int) -> list[Row]:
         return [Row("banjail action (direct)", bans, 0.0, 0, f"{type(exc).__name__}: {exc}"[:300])]
 
 
+def _hook_rows(bans: int, restore: int, slow: int) -> list[Row]:
+    """The actions helper's own measure, `python -m banjail.actions.benchmark --json` (its own namespace): the
+    native action's bans/s, its restore (start + one ban() of restored bans), and upstream's nftables.conf run
+    one ban at a time by banjail's CommandAction."""
+    label = "banjail actions.benchmark"
+    argv = [str(REPO / ".venv/bin/python"), "-m", "banjail.actions.benchmark", "--bans", str(bans),
+            "--restore", str(restore), "--upstream", str(slow), "--json"]  # fmt: skip
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return [Row(label, bans, 0.0, 0, str(exc)[:300])]
+    if done.returncode != 0:
+        return [Row(label, bans, 0.0, 0, (done.stderr.strip().splitlines() or ["exit status"])[-1][:300])]
+    f = json.loads(done.stdout)
+    rows = [
+        Row(f"{label}: native ban()", f["native_bans"], f["native_seconds"], f["native_bans"], "", "rate"),
+        Row(f"{label}: native restore (start + ban())", f["restore_bans"], f["restore_seconds"], f["restore_bans"],
+            "", "restore"),
+    ]  # fmt: skip
+    if f["upstream_bans"] > 1 and f["upstream_seconds"]:
+        n = f["upstream_bans"] - 1  # its first ban (with actionstart) is not timed
+        rows.append(Row(f"{label}: upstream's nftables.conf as commands", n, f["upstream_seconds"], n))
+    return rows
+
+
 def run(args: argparse.Namespace, progress: Progress) -> Section:
     """Create the namespace, run the chosen rows, delete the namespace."""
     bans = min(args.fw_bans, 2_000) if args.quick else args.fw_bans
@@ -236,12 +266,15 @@ def run(args: argparse.Namespace, progress: Progress) -> Section:
             if kind == "action":
                 rows += _action_rows(ns, bans, restore)
                 progress("banjail action (direct): done")
+            elif kind == "hook":
+                rows += _hook_rows(bans, restore, slow)
+                progress("banjail actions.benchmark: done")
             elif kind in ("upstream", "banjail", "commands"):
                 # The command rows restore only what they banned (one process per ban again).
                 n = bans if kind == "banjail" else slow
                 rows += _daemon_rows(kind, ns, n, restore if kind == "banjail" else slow, progress)
             else:
-                raise SystemExit(f"bench firewall: unknown row {kind!r}; known: upstream, banjail, commands, action")
+                raise SystemExit(f"bench firewall: unknown row {kind!r}; known: {', '.join(ROWS)}")
     finally:
         ns.delete()
     return _section(rows, bans, restore)
