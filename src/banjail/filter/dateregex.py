@@ -90,26 +90,26 @@ def _strip_flags(source: str) -> str:
 
 def group_one(regex: re.Pattern[str]) -> re.Pattern[str] | None:
     """A regex that fully matches the texts group 1 of `regex` captures, with the same groups inside (same names,
-    same numbers): group 1 itself, alone. None if the source cannot be read or group 1 refers to groups outside
-    it. Matched alone, the text splits into the same fields as in its line unless an assertion at the text's edge
-    (a lookbehind at its start, a lookahead at its end) looks beyond it, which no default template does."""
+    same numbers): group 1 itself, alone. None if the source cannot be read. Matched alone, the text splits into
+    the same fields as in its line unless an assertion at the text's edge (a lookbehind at its start, a lookahead
+    at its end) looks beyond it, which no default template does."""
     source = _strip_flags(regex.pattern)
     tokens = _tokens(source)
     if tokens is None:
         return None
     depth = 0
-    start = -1
+    start = level = -1
     for kind, begin, end in tokens:
         if kind in (_OPEN, _CAPTURE):
             depth += 1
             if kind == _CAPTURE and start < 0:
-                start, level = end, depth
+                start, level = begin, depth
         elif kind == _CLOSE:
-            if start >= 0 and depth == level:
+            if depth == level:
                 try:
-                    return re.compile("(" + source[start:begin] + ")", regex.flags)
-                except re.error:
-                    return None  # e.g. a backreference to a group outside group 1
+                    return re.compile(source[start:end], regex.flags)
+                except re.error:  # not expected: group 1 is the first group, so it refers to none outside
+                    return None
             depth -= 1
     return None
 
