@@ -103,3 +103,24 @@ def test_restart_resumes_where_it_stopped(server: Server, tmp_path: Path) -> Non
     )  # type: ignore[index]
     found = [line for line in lines(tmp_path / "f2b.log") if "] Found " in line]
     assert len(found) == 4  # the first two lines were not read again
+
+
+def test_background_start_returns_once_the_server_answers(tmp_path: Path) -> None:
+    import subprocess
+
+    from daemon_run import SERVER
+
+    write_config(tmp_path)
+    sock = str(tmp_path / "f2b.sock")
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2] / "src"))
+    done = subprocess.run([*SERVER, "-c", str(tmp_path / "conf"), "start"], env=env, timeout=30, check=False)
+    pid = int((tmp_path / "f2b.pid").read_text())
+    try:
+        assert done.returncode == 0
+        from banjail.control.client import request
+
+        assert request(sock, ["ping"], timeout=5) == "pong"
+        assert pid != os.getpid()
+    finally:
+        os.kill(pid, signal.SIGTERM)
+        wait_for(lambda: not os.path.exists(sock), 15, "the background server to stop")

@@ -189,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     if isinstance(parsed, int):
         return parsed
     options = parsed
+    options.conf = os.path.abspath(options.conf)  # the background daemon runs in /; reload reads it again
     try:
         config = _load(options)
     except ConfigError as exc:
@@ -202,8 +203,8 @@ def main(argv: list[str] | None = None) -> int:
         print("OK: configuration test is successful")
         return 0
     server = config.server
-    sock = options.socket or server.socket
-    pidfile = options.pidfile or server.pidfile
+    sock = os.path.abspath(options.socket or server.socket)
+    pidfile = os.path.abspath(options.pidfile or server.pidfile)
     os.umask(0o077)
     try:
         runtime.claim_socket(sock, force=options.force)
@@ -278,33 +279,25 @@ async def serve(config: Config, options: Options, logs: LogTarget, sock: str) ->
 
 
 def _daemonize(sock: str, timeout: float) -> bool:
-    """Fork into the background. Returns True in the daemon; the parent waits until the socket answers (or
-    the daemon dies) and returns False."""
-    read_end, write_end = os.pipe()
+    """Fork into the background (double fork, new session, stdio on /dev/null). Returns True in the daemon; the
+    parent waits until the socket answers and returns False, or exits 255 when it does not within `timeout`."""
     pid = os.fork()
     if pid:
-        os.close(write_end)
+        os.waitpid(pid, 0)  # the middle child exits at once, leaving the daemon to init
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if runtime.socket_alive(sock, 0.2):
-                os.close(read_end)
                 return False
-            done, _status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                break
             time.sleep(0.05)
-        os.close(read_end)
         print("ERROR  Could not start server", file=sys.stderr)
-        os._exit(ERROR)
-    os.close(read_end)
+        sys.exit(ERROR)
     os.setsid()
     if os.fork():
-        os._exit(0)  # the middle child: the daemon is reparented to init
+        os._exit(0)
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
     os.close(devnull)
-    os.close(write_end)
     os.chdir("/")
     return True
 
