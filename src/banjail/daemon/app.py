@@ -172,7 +172,7 @@ class Daemon:
         now = self.clock.now()
         bans = await self.db(self.store.active_bans, now, jail.name)
         events = jail.state.restore(bans, now)
-        await self._carry_out(jail, events, now)
+        await self.carry_out(jail, events, now)
 
     async def stop_jail(self, name: str, *, remove: bool = True) -> None:
         """Stop a jail: its sources close, its last positions are saved, its action queue drains, its actions
@@ -232,7 +232,7 @@ class Daemon:
                 for line in batch:
                     events.extend(feed(line.text, now))
                 if events:
-                    await self._carry_out(jail, events, now)
+                    await self.carry_out(jail, events, now)
                 await asyncio.sleep(0)  # let the control socket and other jails in between batches
         except asyncio.CancelledError:
             raise
@@ -253,7 +253,7 @@ class Daemon:
                     await self.db(self._commit_positions, jail.name, ends)
                 jail.saved[source.name] = ends
 
-    async def _carry_out(self, jail: Jail, events: Iterable[Event], now: float) -> None:
+    async def carry_out(self, jail: Jail, events: Iterable[Event], now: float) -> None:
         """Carry out a batch of events in order: log failures, commit bans (one transaction), then log and apply
         them."""
         pending: list[Event] = list(events)
@@ -272,7 +272,7 @@ class Daemon:
             elif isinstance(event, BanDecided):
                 decided.append(event)
             else:
-                await self._unbans(jail, [event])
+                await self.unbans(jail, [event])
         if not decided:
             return
         durable = [d.ban for d in decided if d.store]
@@ -308,7 +308,7 @@ class Daemon:
             await self._enqueue(jail, ActionJob("ban", tuple(fresh)))
         self._wake.set()
 
-    async def _unbans(self, jail: Jail, unbans: Sequence[Unban]) -> int:
+    async def unbans(self, jail: Jail, unbans: Sequence[Unban]) -> int:
         """Log and remove bans that ended or were lifted; manual ones are deleted from the store first."""
         manual = [u.fid for u in unbans if u.manual]
         for fid in manual:
@@ -359,7 +359,7 @@ class Daemon:
         for jail in list(self.jails.values()):
             unbans = jail.state.tick(now)
             if unbans:
-                await self._unbans(jail, unbans)
+                await self.unbans(jail, unbans)
 
     async def _housekeeping(self) -> None:
         """Positions every second (a cheap safety net; batches already commit theirs), purge and DNS refresh."""
@@ -377,44 +377,7 @@ class Daemon:
                 for jail in list(self.jails.values()):
                     await asyncio.get_running_loop().run_in_executor(None, jail.state.ignore.refresh)
 
-    # -- operations the controller calls ------------------------------------------------------------------------
-
-    async def ban(self, name: str, fids: Sequence[str]) -> int:
-        """Manual bans (`set <jail> banip`): returns how many were newly banned."""
-        jail = self.jails[name]
-        now = self.clock.now()
-        decided = [jail.state.ban(fid, now) for fid in fids]
-        await self._carry_out(jail, decided, now)
-        return sum(1 for d in decided if d.kind == "banned")
-
-    async def unban(self, name: str, targets: Sequence[str] | None, *, report_absent: bool = False) -> int:
-        """Manual unbans (addresses, networks, ids) in one jail, or every ban when targets is None."""
-        jail = self.jails[name]
-        now = self.clock.now()
-        if targets is None:
-            unbans = jail.state.book.remove_all(now)
-            await self.db(self.store.del_ban, name, None)
-            await self._unbans(jail, [replace(u, manual=False) for u in unbans])
-            return len(unbans)
-        count = 0
-        missed: list[str] = []
-        for target in targets:
-            unbans = jail.state.unban(target, now)
-            if not unbans:
-                await self.db(self.store.del_ban, name, target)
-                log_actions.log(23, "%s is not banned", target)
-                missed.append(target)
-            count += await self._unbans(jail, unbans)
-        if missed and report_absent:
-            raise effects.not_banned(missed)
-        return count
-
-    async def attempt(self, name: str, fid: str, lines: Sequence[str]) -> int:
-        """A manual failure (`set <jail> attempt`): returns the fid's retry count now (0 after a ban)."""
-        jail = self.jails[name]
-        now = self.clock.now()
-        await self._carry_out(jail, jail.state.attempt(fid, lines, now), now)
-        return jail.state.counter.retries(fid)
+    # -- operations the controller calls (manual bans and unbans are in banjail.daemon.manual) -------------------
 
     def history(self, fid: str, jail: str | None) -> BanHistory | None:
         """fid's ban history (bantime.increment). Read on the loop: the store serialises it with its writes."""

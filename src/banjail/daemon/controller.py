@@ -15,7 +15,7 @@ from typing import Any
 
 from banjail import FAIL2BAN_COMPAT_VERSION
 from banjail.config.schema import JailConfig
-from banjail.daemon import properties
+from banjail.daemon import manual, properties
 from banjail.daemon.app import Daemon
 from banjail.daemon.jail import Jail
 from banjail.daemon.logging import level_value, logger
@@ -173,7 +173,7 @@ class Controller:
     async def unban_all_jails(self, ids: list[str] | None) -> int:
         count = 0
         for name in list(self.daemon.jails):
-            count += await self.daemon.unban(name, ids)
+            count += await manual.unban(self.daemon, name, ids)
         return count
 
     async def stop(self, args: Sequence[Any]) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from banjail.config.schema import JailConfig
+from banjail.daemon import manual
 from banjail.daemon.jail import Jail, build_matcher, build_policy
 from banjail.errors import ConfigError, ControlError
 from banjail.timespec import str2seconds
@@ -137,12 +138,12 @@ async def set_(daemon: Daemon, jail: Jail, prop: str, args: Sequence[str]) -> ob
     """Carry out `set <jail> <prop> <args>` and return upstream's reply value."""
     state = jail.state
     if prop == "banip":
-        return await daemon.ban(jail.name, list(args))
+        return await manual.ban(daemon, jail.name, list(args))
     if prop == "unbanip":
         absent = bool(args) and args[0] == "--report-absent"
-        return await daemon.unban(jail.name, list(args[1:] if absent else args), report_absent=absent)
+        return await manual.unban(daemon, jail.name, list(args[1:] if absent else args), report_absent=absent)
     if prop == "attempt":
-        await daemon.attempt(jail.name, args[0], list(args[1:]))
+        await manual.attempt(daemon, jail.name, args[0], list(args[1:]))
         return 1
     if prop == "idle":
         if args[0] not in ("on", "off"):

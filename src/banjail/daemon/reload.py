@@ -16,6 +16,7 @@ import dataclasses
 from typing import TYPE_CHECKING
 
 from banjail.config.schema import Config, JailConfig
+from banjail.daemon import manual
 from banjail.daemon.jail import ActionJob, Jail, build_state, ignore_cache
 from banjail.daemon.logging import logger
 from banjail.errors import BanjailError
@@ -32,7 +33,7 @@ async def apply(daemon: Daemon, config: Config, name: str | None, *, restart: bo
     targets = [name] if name is not None else list(dict.fromkeys([*daemon.jails, *wanted]))
     for target in targets:
         if target in daemon.jails and unban:
-            await daemon.unban(target, None)
+            await manual.unban(daemon, target, None)
         if target in daemon.jails and (restart or target not in wanted):
             await daemon.stop_jail(target)
     daemon.config = config

@@ -1,0 +1,59 @@
+"""Manual operations on a jail (`set <jail> banip/unbanip/attempt`, `unban`): the same pipeline as failures from
+the log, so a manual ban is committed, logged and applied exactly like any other, and a manual unban is deleted
+from the store before the actions remove it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from banjail.daemon import effects
+from banjail.daemon.logging import MSG, logger
+
+if TYPE_CHECKING:
+    from banjail.daemon.app import Daemon
+
+log_actions = logger("actions")
+
+
+async def ban(daemon: Daemon, name: str, fids: Sequence[str]) -> int:
+    """Manual bans (`set <jail> banip`): returns how many were newly banned."""
+    jail = daemon.jails[name]
+    now = daemon.clock.now()
+    decided = [jail.state.ban(fid, now) for fid in fids]
+    await daemon.carry_out(jail, decided, now)
+    return sum(1 for d in decided if d.kind == "banned")
+
+
+async def unban(
+    daemon: Daemon, name: str, targets: Sequence[str] | None, *, report_absent: bool = False
+) -> int:
+    """Manual unbans (addresses, networks, ids) in one jail, or every ban when targets is None."""
+    jail = daemon.jails[name]
+    now = daemon.clock.now()
+    if targets is None:
+        unbans = jail.state.book.remove_all(now)
+        await daemon.db(daemon.store.del_ban, name, None)
+        await daemon.unbans(jail, [replace(u, manual=False) for u in unbans])
+        return len(unbans)
+    count = 0
+    missed: list[str] = []
+    for target in targets:
+        unbans = jail.state.unban(target, now)
+        if not unbans:
+            await daemon.db(daemon.store.del_ban, name, target)
+            log_actions.log(MSG, "%s is not banned", target)
+            missed.append(target)
+        count += await daemon.unbans(jail, unbans)
+    if missed and report_absent:
+        raise effects.not_banned(missed)
+    return count
+
+
+async def attempt(daemon: Daemon, name: str, fid: str, lines: Sequence[str]) -> int:
+    """A manual failure (`set <jail> attempt`): returns the fid's retry count now (0 after a ban)."""
+    jail = daemon.jails[name]
+    now = daemon.clock.now()
+    await daemon.carry_out(jail, jail.state.attempt(fid, lines, now), now)
+    return jail.state.counter.retries(fid)
