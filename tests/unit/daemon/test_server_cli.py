@@ -134,3 +134,34 @@ def test_packaging_files() -> None:
     assert "Type=notify\n" in unit
     assert "ExecReload=" in unit and "ExecStop=" in unit
     assert "flushlogs" in (REPO / "packaging" / "fail2ban.logrotate").read_text()
+
+
+def test_recidive_filter_reads_our_ban_lines(tmp_path: Path) -> None:
+    """The stock recidive filter (banjail's and upstream's) parses the daemon's own `Ban` lines, and not
+    `Restore Ban` ones."""
+    import time
+
+    from banjail.config.load import load_filter
+    from banjail.daemon.jail import build_matcher
+
+    target = LogTarget()
+    path = tmp_path / "f2b.log"
+    try:
+        target.set_level("INFO")
+        target.set_target(str(path))
+        logger("actions").log(NOTICE, "[sshd] Ban %s", "192.0.2.7")
+        logger("actions").log(NOTICE, "[sshd] Restore Ban %s", "192.0.2.8")
+        logger("actions").log(NOTICE, "[recidive] Ban %s", "192.0.2.9")
+    finally:
+        target.close()
+    from banjail.config.schema import JailConfig
+
+    for config_dir in ("/nonexistent", "/etc/fail2ban"):
+        spec = load_filter("recidive", config_dir=config_dir)
+        matcher = build_matcher(JailConfig(name="recidive", filter=spec))
+        found = [
+            f.fid
+            for line in path.read_text().splitlines()
+            for f in matcher.process(line, time.time()).failures
+        ]
+        assert found == ["192.0.2.7"], config_dir
