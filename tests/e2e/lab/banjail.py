@@ -1,4 +1,5 @@
-"""banjail's fail2ban-server running inside the server host, driven by banjail's fail2ban-client.
+"""banjail's fail2ban-server running inside the server host, driven by banjail's fail2ban-client (or upstream's
+pair, for comparison).
 
 The configuration directory is written by the test (`jail.local`, and a `fail2ban.local` that puts the socket,
 pidfile, database and log under the work directory); banjail's stock tree fills in the rest.
@@ -10,28 +11,45 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from .serverhost import ServerHost, inner_pid
 
 BIN = Path(sys.executable).parent
-SERVER = str(BIN / "fail2ban-server")
-CLIENT = str(BIN / "fail2ban-client")
+
+
+@dataclass(frozen=True)
+class Program:
+    """Which fail2ban to run: its server and client, and the tree its config dir starts as a copy of."""
+
+    server: str
+    client: str
+    base: Path | None  # None: an empty dir over banjail's stock tree
+
+
+BANJAIL = Program(str(BIN / "fail2ban-server"), str(BIN / "fail2ban-client"), None)
+# Upstream fail2ban (Debian's package) as the bar to compare with: its own /etc/fail2ban, copied.
+UPSTREAM = Program("/usr/bin/fail2ban-server", "/usr/bin/fail2ban-client", Path("/etc/fail2ban"))
 
 
 class Banjail:
     """One banjail daemon (restartable) with its config dir, socket, database and log in `workdir`."""
 
-    def __init__(self, host: ServerHost, workdir: Path, jail_local: str) -> None:
+    def __init__(self, host: ServerHost, workdir: Path, jail_local: str, program: Program = BANJAIL) -> None:
         self.host = host
         self.workdir = workdir
+        self.program = program
         self.conf = workdir / "conf"
         self.socket = workdir / "f2b.sock"
         self.log = workdir / "banjail.log"
+        if program.base is not None:
+            shutil.copytree(program.base, self.conf)
         self.conf.mkdir(parents=True, exist_ok=True)
         (self.conf / "fail2ban.local").write_text(
             "[Definition]\n"
@@ -43,9 +61,9 @@ class Banjail:
         self.pid = 0
 
     def start(self, timeout: float = 20) -> None:
-        """Start `fail2ban-server -f -x` inside the host and wait until it answers ping."""
+        """Start `fail2ban-server -f -x start` inside the host and wait until it answers ping."""
         assert self._process is None, "already running"
-        argv = [SERVER, "-f", "-x", "-c", str(self.conf)]
+        argv = [self.program.server, "-f", "-x", "-c", str(self.conf), "start"]
         self._process = self.host.popen(argv, self.workdir / "server.out")
         self.pid = inner_pid(self._process)
         deadline = time.monotonic() + timeout
@@ -59,7 +77,7 @@ class Banjail:
 
     def client(self, *args: str, check: bool = True) -> tuple[str, int]:
         """Run banjail's fail2ban-client against this server; (stdout, exit status)."""
-        run = self.host.run([CLIENT, "-s", str(self.socket), *args], check=False, timeout=60)
+        run = self.host.run([self.program.client, "-s", str(self.socket), *args], check=False, timeout=60)
         if check and run.returncode != 0:
             raise RuntimeError(
                 f"fail2ban-client {' '.join(args)} -> {run.returncode}: {run.stdout}{run.stderr}"
