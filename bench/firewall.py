@@ -67,7 +67,7 @@ class Namespace:
 
     def __init__(self) -> None:
         self.name = f"bjbench-{os.getpid()}"
-        subprocess.run(["ip", "netns", "add", self.name], check=True, capture_output=True)
+        subprocess.run(["ip", "netns", "add", self.name], check=True, capture_output=True, text=True)
         self.prefix = ["ip", "netns", "exec", self.name]
 
     def delete(self) -> None:
@@ -135,7 +135,10 @@ def _daemon_rows(kind: str, ns: Namespace, bans: int, restore: int, progress: Pr
     with tempfile.TemporaryDirectory(prefix=f"bench-fw-{kind}-") as tmp:
         work = Path(tmp)
         conf = write_config(work, action="nftables[name=bench]", upstream_tree=not native)
-        run = Running(server, work, conf, ns.prefix)
+        try:
+            run = Running(server, work, conf, ns.prefix)
+        except OSError as exc:
+            return [Row(label, bans, 0.0, 0, f"cannot start the server: {exc}")]
         try:
             run.wait_ready("bench")
             ips = addresses(bans)
@@ -260,7 +263,11 @@ def run(args: argparse.Namespace, progress: Progress) -> Section:
     if os.geteuid() != 0:
         return _section([Row("all", bans, 0.0, 0, "needs root (network namespaces and nftables)")], bans, restore)
     rows: list[Row] = []
-    ns = Namespace()
+    try:
+        ns = Namespace()
+    except (OSError, subprocess.CalledProcessError) as exc:
+        why = exc.stderr.strip() if isinstance(exc, subprocess.CalledProcessError) and exc.stderr else str(exc)
+        return _section([Row("all", bans, 0.0, 0, f"cannot create a network namespace: {why}")], bans, restore)
     try:
         for kind in wanted:
             if kind == "action":
@@ -314,6 +321,8 @@ def _section(rows: list[Row], bans: int, restore: int) -> Section:
         "banjail daemon rows send banip through banjail.control.client in-process (no client start-up); "
         "upstream's through /usr/bin/fail2ban-client",
         "all inside a network namespace created for the run and deleted after it",
+        "load average (1, 5, 15 min) at the end: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()) +
+        f" on {os.cpu_count()} CPUs: nft processes and transactions compete with the machine's other work",
     )
     return Section(
         name=NAME,
