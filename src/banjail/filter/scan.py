@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from banjail.filter import prefilter
 from banjail.filter.outcome import IGNORED, MATCHED, MISSED, LineOutcome, ScanStats
 from banjail.filter.singleline import match_line
+from banjail.filter.uniform import scan_uniform
 
 if TYPE_CHECKING:
     from banjail.filter.matcher import Matcher
@@ -70,6 +71,10 @@ def scan_chunk(
         lines.pop()
     out: list[LineOutcome] = []
     candidates = candidate_filter(matcher)
+    if matcher.single and candidates is not None and chunk.endswith("\n"):
+        found = scan_uniform(matcher, chunk, len(lines), candidates, now, first_lineno, stats, keep)
+        if found is not None:
+            return found
     if not matcher.single:
         if candidates is None:
             for offset, line in enumerate(lines):

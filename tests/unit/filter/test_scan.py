@@ -205,3 +205,61 @@ def test_literal_prefilter_finds_what_a_plain_alternation_finds(strings: list[st
     plain = re.compile("|".join(re.escape(s) for s in strings))
     assert found is not None
     assert (found.search(text) is None) == (plain.search(text) is None)
+
+
+# One date format per chunk, so the detector proves the chunk uniform and the chunk path runs; "Feb 30" and
+# "Feb 29" (2026 is no leap year) are dates the template finds but that are not valid.
+UNIFORM_DATES = {
+    "syslog": ("Mar  1 11:59:{s:02d} ", "Feb 30 11:59:{s:02d} ", "Feb 29 10:00:{s:02d} "),
+    "iso": (
+        "2026-03-01T11:59:{s:02d}.{f:06d}+00:00 ",
+        "2026-02-30T11:59:{s:02d} ",
+        "2026-03-01 11:59:{s:02d} ",
+    ),
+}
+
+
+@pytest.mark.parametrize("spec", [SESSIONS, PLAIN], ids=["mlfid", "plain"])
+@pytest.mark.parametrize("fmt", ["syslog", "iso"])
+@settings(max_examples=30, deadline=None)
+@given(
+    items=st.lists(_line.filter(lambda item: item[0] != len(MESSAGES) - 1), min_size=1, max_size=60),
+    odd=st.lists(st.integers(0, 59), max_size=3),
+    check_all=st.booleans(),
+    failures=st.booleans(),
+)
+def test_uniform_chunks_equal_the_general_step(
+    spec: FilterSpec,
+    fmt: str,
+    items: list[tuple[int, int, str, str, int, int, int]],
+    odd: list[int],
+    check_all: bool,
+    failures: bool,
+) -> None:
+    dates = UNIFORM_DATES[fmt]
+    lines = []
+    for n, (kind, pid, ip, user, sec, _fmt, frac) in enumerate(items):
+        date = dates[1 + n % 2 if n in odd else 0].format(s=sec, f=frac)
+        lines.append(date + f"h app[{pid}]: " + MESSAGES[kind].format(ip=ip, user=user, n=pid))
+    expected = reference(spec, lines, check_all)
+    m = Matcher(spec, detector=DateDetector(), check_all=check_all)
+    stats = ScanStats()
+    half = len(lines) // 2
+    got = m.scan(
+        "".join(x + "\n" for x in lines[:half]), NOW, 1, stats, keep_ignored=False, failures=failures
+    )
+    got += m.scan(
+        "".join(x + "\n" for x in lines[half:]), NOW, half + 1, stats, keep_ignored=False, failures=failures
+    )
+    want = [o if failures else strip(o) for o in expected if kept(o, False, False, True, failures)]
+    assert got == want
+    assert (stats.lines, stats.matched, stats.ignored) == (
+        len(lines),
+        sum(o.kind == MATCHED for o in expected),
+        sum(o.kind == IGNORED for o in expected),
+    )
+    templates: dict[str, int] = {}
+    for o in expected:
+        if o.template is not None:
+            templates[o.template] = templates.get(o.template, 0) + 1
+    assert stats.template_hits == templates
