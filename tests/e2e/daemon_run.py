@@ -35,7 +35,7 @@ def write_config(
         f"[test]\nenabled = true\nfilter = test\nlogpath = {tmp}/test.log\naction = rec\n"
         f"maxretry = {maxretry}\nfindtime = {findtime}\nbantime = {bantime}\n"
     )
-    (conf / "filter.d" / "test.conf").write_text("[Definition]\nfailregex = ^fail from <HOST> port \\d+$\n")
+    (conf / "filter.d" / "test.conf").write_text("[Definition]\nfailregex = fail from <HOST> port \\d+$\n")
     (conf / "action.d" / "rec.conf").write_text(
         "[Definition]\n"
         f"actionban = echo ban <ip> <restored> >> {tmp}/rec\n"

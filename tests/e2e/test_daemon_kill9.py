@@ -40,9 +40,10 @@ class Flood(threading.Thread):
             for _ in range(3):
                 ip = _address(self.addresses)
                 self.addresses += 1
+                stamp = time.strftime("%Y-%m-%d %H:%M:%S")  # dated: lines read after a restart are catch-up
                 for _ in range(PER_IP):
                     port += 1
-                    chunk.append(f"fail from {ip} port {port}")
+                    chunk.append(f"{stamp} fail from {ip} port {port}")
             append(self.log, chunk)
             time.sleep(0.01)
 

@@ -34,10 +34,10 @@ from banjail.config.schema import Config, JailConfig
 from banjail.core.banpolicy import BanHistory
 from banjail.core.jail import AskIgnore, BanDecided, Event, Found, Ignored
 from banjail.daemon import effects
-from banjail.daemon.jail import ActionJob, Jail, build_state, ignore_cache
+from banjail.daemon.jail import ActionJob, Jail, backlog_sizes, build_state, ignore_cache
 from banjail.daemon.logging import LogTarget, logger
 from banjail.errors import ActionError, BanjailError
-from banjail.model import Ban, Position, Unban
+from banjail.model import Ban, LogLine, Position, Unban
 from banjail.sources.base import LogSource
 from banjail.store import Store
 
@@ -150,6 +150,7 @@ class Daemon:
     def _open_sources(self, jail: Jail) -> None:
         name = jail.name
         config = replace(jail.config, logpath=tuple(jail.logpaths))
+        jail.backlog = backlog_sizes(jail.logpaths)
         jail.sources = self._make_sources(config, lambda path: self.store.get_position(name, path))
         for source in jail.sources:
             jail.tasks.append(
@@ -229,8 +230,12 @@ class Daemon:
                 now = self.clock.now()
                 feed = jail.state.feed
                 events: list[Event] = []
-                for line in batch:
-                    events.extend(feed(line.text, now))
+                backlog = jail.backlog
+                if backlog:
+                    self._catch_up(jail, batch, now, events)
+                else:
+                    for line in batch:
+                        events.extend(feed(line.text, now))
                 if events:
                     await self.carry_out(jail, events, now)
                 await asyncio.sleep(0)  # let the control socket and other jails in between batches
@@ -238,6 +243,25 @@ class Daemon:
             raise
         except Exception as exc:  # a source that dies must not take the daemon down
             log_filter.error("[%s] log source %s failed: %s", jail.name, source.name, exc)
+
+    @staticmethod
+    def _catch_up(jail: Jail, batch: list[LogLine], now: float, events: list[Event]) -> None:
+        """Feed a batch that may hold lines written before the jail started (upstream's catch-up reading):
+        those keep their own dates and are dropped when older than findtime; the rest is read in operation
+        (dates far from now count as now)."""
+        backlog = jail.backlog
+        state = jail.state
+        matcher = state.matcher
+        for line in batch:
+            limit = backlog.get(line.source)
+            catching_up = limit is not None and line.position.offset <= limit
+            if limit is not None and not catching_up:
+                del backlog[line.source]  # this file is caught up
+            if matcher is not None:
+                matcher.live = not catching_up
+            events.extend(state.feed(line.text, now, catching_up=catching_up))
+        if matcher is not None:
+            matcher.live = True
 
     def _commit_positions(self, jail: str, ends: dict[str, Position]) -> None:
         for path, position in ends.items():

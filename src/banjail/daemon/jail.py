@@ -8,6 +8,9 @@ unban always reaches the actions with the Ban they banned, and a ban is never ha
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import glob
+import os
 import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -49,6 +52,8 @@ class Jail:
     ignorecommand: str = ""
     ignore_cache: IgnoreCache | None = None
     logpaths: list[str] = field(default_factory=list)
+    # file -> its size when the jail's sources opened: lines ending at or before it are catch-up reading
+    backlog: dict[str, int] = field(default_factory=dict)
     saved: dict[str, dict[str, Position]] = field(default_factory=dict)  # per source: positions last saved
 
     @property
@@ -85,6 +90,19 @@ def ignore_files(entries: Iterable[str]) -> dict[str, str]:
                 except OSError:
                     files[path] = ""
     return files
+
+
+def backlog_sizes(logpaths: Iterable[str]) -> dict[str, int]:
+    """The size of every existing file the logpath entries (globs, `path tail`) name, by path."""
+    sizes: dict[str, int] = {}
+    for entry in logpaths:
+        path = entry.rsplit(" ", 1)[0] if entry.endswith((" head", " tail")) else entry
+        for found in glob.glob(path.strip()):
+            with contextlib.suppress(OSError):
+                size = os.stat(found).st_size
+                if size:
+                    sizes[found] = size
+    return sizes
 
 
 def build_policy(config: JailConfig) -> BanPolicy:

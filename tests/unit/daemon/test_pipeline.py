@@ -7,7 +7,7 @@ from pathlib import Path
 
 from daemon_harness import START, Harness, jail_config, run
 
-from banjail.model import Position
+from banjail.model import FilterSpec, Position
 
 IP = "192.0.2.7"
 
@@ -220,3 +220,35 @@ def _local(when: float) -> str:
     import time
 
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(when))
+
+
+def test_catch_up_keeps_dates_and_drops_lines_older_than_findtime(tmp_path: Path) -> None:
+    import time
+
+    def stamp(when: float) -> str:
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(when))
+
+    backlog = [f"{stamp(START - 3600)} fail from 192.0.2.1", f"{stamp(START - 100)} fail from 192.0.2.2"]
+    log = tmp_path / "auth.log"
+    log.write_text("".join(line + "\n" for line in backlog))
+
+    async def scenario() -> list[str]:
+        dated = FilterSpec(failregex=(r"fail from <HOST>$",))  # unanchored: the date precedes the message
+        h = Harness(tmp_path, [jail_config(logpath=(str(log),), filter=dated)])
+        h.capture_log()
+        try:
+            await h.daemon.start()
+            source = h.source(path=str(log))
+            source.feed(*backlog)
+            await h.settle()
+            source.feed(f"{stamp(START - 3600)} fail from 192.0.2.3")  # written after the start: in operation
+            await h.settle()
+            await h.daemon.stop()
+        finally:
+            h.release_log()
+        return [m for m in h.messages() if "Found" in m]
+
+    assert run(scenario()) == [
+        f"INFO    [test] Found 192.0.2.2 - {stamp(START - 100)}",
+        f"INFO    [test] Found 192.0.2.3 - {stamp(START)}",
+    ]
