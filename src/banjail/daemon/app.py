@@ -15,6 +15,8 @@ Durability and counting invariants:
 - A batch's end position is committed before its lines are counted (the store executor is FIFO, so it also lands
   before any ban those lines cause): after kill -9 no line is counted twice; at worst the one batch in flight
   when the process died is not counted at all. A graceful stop finishes the batch in hand.
+- Lines already in a file when its jail starts are catch-up reading: they keep their own dates and are dropped
+  when older than findtime; later lines are read in operation (dates far from now count as now).
 - Store calls run on one named single-thread executor; nothing else blocks the loop.
 """
 
