@@ -175,8 +175,12 @@ def test_seed_scenario(seed_site: SeedSite, seed_firewall: Firewall, seed_banjai
     for how in ("kill -9", "SIGTERM"):
         watch = clients.start_watch(site.attacker, server, seconds=4)
         time.sleep(0.5)
+        began = time.monotonic()
         daemon.kill() if how == "kill -9" else daemon.terminate()
+        stopped = time.monotonic()
         daemon.start()
+        print(f"[{fw.banaction}] {how}: stopped in {stopped - began:.2f} s, answering ping "
+              f"{time.monotonic() - stopped:.2f} s later")  # fmt: skip
         seen = watch.result()
         assert len(seen) > 10, how
         gaps[how] = [at for at, outcome in seen if outcome not in BLOCKED]
