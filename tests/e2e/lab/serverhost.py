@@ -57,6 +57,7 @@ class ServerHost:
         self.netns = netns
         self.workdir = workdir
         self._unshare: subprocess.Popen[str] | None = None
+        self._started: list[subprocess.Popen[bytes]] = []  # nsenter processes of popen(), reaped by close()
         self.pid1 = 0
 
     def open(self) -> ServerHost:
@@ -92,6 +93,14 @@ class ServerHost:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self._unshare.communicate(timeout=10)
             self._unshare = None
+        # Their programs died with PID 1; each nsenter then exits (or is killed here) and is reaped.
+        while self._started:
+            process = self._started.pop()
+            try:
+                process.wait(5)
+            except subprocess.TimeoutExpired:
+                _kill(process.pid)
+                process.wait(5)
 
     def argv(self, argv: Sequence[str]) -> list[str]:
         """argv prefixed so that it runs inside the host (mounts, UTS, PID and network namespaces)."""
@@ -117,9 +126,11 @@ class ServerHost:
     ) -> subprocess.Popen[bytes]:
         """Start argv inside the host with stdout and stderr to `log`; the Popen is nsenter, see inner_pid."""
         with log.open("ab") as out:
-            return subprocess.Popen(
+            process = subprocess.Popen(
                 self.argv(argv), stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=_env(env)
             )
+        self._started.append(process)
+        return process
 
     def write(self, path: str, text: str, mode: int = 0o644) -> None:
         """Write a file as seen inside the host (e.g. in its private /etc)."""
