@@ -1,6 +1,9 @@
 """The `banjail` command: one entry point whose subcommands are the fail2ban tools.
 
 banjail regex [options] LOG REGEX [IGNOREREGEX]   same as fail2ban-regex
+banjail client [options] COMMAND                  same as fail2ban-client
+banjail server [options]                          same as fail2ban-server
+banjail python [ARGS...]                          same as fail2ban-python
 banjail --version
 """
 
@@ -18,9 +21,30 @@ def _regex(args: Sequence[str]) -> int:
     return regex.main(args, prog="banjail regex")
 
 
+def _client(args: Sequence[str]) -> int:
+    from banjail.cli import client
+
+    return client.main(list(args), prog="banjail client")
+
+
+def _server(args: Sequence[str]) -> int:
+    from banjail.cli import server
+
+    return server.main(list(args))
+
+
+def _python(args: Sequence[str]) -> int:
+    from banjail.cli import python
+
+    return python.main(list(args))
+
+
 # Subcommand name -> (entry point taking the remaining arguments, one-line summary).
 SUBCOMMANDS: dict[str, tuple[Callable[[Sequence[str]], int], str]] = {
     "regex": (_regex, "test a filter or regex against a log (fail2ban-regex)"),
+    "client": (_client, "talk to the running server (fail2ban-client)"),
+    "server": (_server, "run the server (fail2ban-server)"),
+    "python": (_python, "a Python with banjail importable (fail2ban-python)"),
 }
 
 USAGE_EXIT = 255
