@@ -95,6 +95,7 @@ class Matcher:
         self.ignoreregex: tuple[str, ...] = tuple(spec.ignoreregex)
         self._pref = compiled.prefregex
         self._fail = compiled.failregex
+        self._folds = tuple(r.folds for r in self._fail)
         self._ignore = compiled.ignoreregex
         self._ignore_first = bool(self._ignore) and len(self._ignore) < len(self._fail) - 2
         self._all = tuple(range(len(self._fail)))

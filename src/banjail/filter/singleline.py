@@ -63,12 +63,12 @@ def match_line(
     nofail = False
     has_ignore = bool(matcher._ignore)
     regexes = matcher._fail
+    folds = matcher._folds
     for index in order:
         m = regexes[index].pattern.search(buf)
         if m is None:
             continue
-        regex = regexes[index]
-        fail: dict[str, Any] = regex.groups(m) if regex.folds else m.groupdict()
+        fail: dict[str, Any] = regexes[index].groups(m) if folds[index] else m.groupdict()
         if has_ignore:
             by = matcher._ignored(buf, org, (org, []))
             if by >= 0:

@@ -114,14 +114,16 @@ def scan_uniform(
         pos = stop + 1
         date = dates[i]
         line = chunk[start:stop]
+        at = hit.start()
         if date is None:
             tup, date = _dateless(matcher, dates, texts, i, line, now)
             template_name = None
+            at = start  # the line keeps its date text: search it whole
         else:
-            cut = ends[i] - start
-            tup = ("", texts[i], line[cut:])
+            tup = ("", texts[i], line[ends[i] - start :])
             template_name = template.name
-        if search(tup[0] + tup[2] if tup[0] else tup[2]) is None:
+        # a literal found after the date is in the cut text; one that overlaps the date may not be
+        if at < ends[i] and search(tup[0] + tup[2] if tup[0] else tup[2]) is None:
             continue
         lineno = first_lineno + i
         kind, hits, ignored_by, failures = match_line(matcher, tup, date, now, lineno, want)
