@@ -4,7 +4,14 @@ The shortcut: with a one-line buffer, a line can only change a Matcher's state t
 seen) or through a regex that matches it. When every failregex (and every ignoreregex that runs first) has a set
 of required strings (banjail.filter.prefilter), a line whose date-cut text contains none of them cannot match
 anything: it only gets its date read and is counted as missed, with no outcome object and no regex run.
-Multi-line buffers (maxlines > 1) keep every line in the buffer, so they always take the per-line path.
+
+Three paths, fastest first, each taken only where it is exact:
+- a uniform chunk (banjail.filter.uniform): one line-start date template proven for every line; dates read with
+  one regex run, and only lines holding a required literal reach Python;
+- one-line buffers (banjail.filter.singleline, `_single`): dates line by line, the literal prefilter, the
+  one-line step with no object per line unless the caller keeps its outcome;
+- otherwise the general step: for every line with multi-line buffers (maxlines > 1 keeps every line in the
+  buffer), and through the literal prefilter (`_filtered`) for a one-line Matcher built with single=False.
 """
 
 from __future__ import annotations
