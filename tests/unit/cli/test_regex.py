@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -10,6 +11,8 @@ import pytest
 
 pytest.importorskip("banjail.filter.datedetect", reason="the date detector has not landed yet")
 from banjail.cli import regex
+from banjail.filter.matcher import Matcher
+from banjail.filter.outcome import LineOutcome, ScanStats
 
 DATA = Path(__file__).parent / "data"
 FAILED = r"Failed \S+ for (?:invalid user )?<F-USER>\S+</F-USER> from <HOST>"
@@ -104,4 +107,62 @@ def test_missed_lines_kept_only_up_to_the_bound(tmp_path: Path, capsys: pytest.C
     assert "Lines: 5000 lines, 0 ignored, 0 matched, 5000 missed" in out
     assert out.endswith(
         "Missed line(s): too many to print.  Use --print-all-missed to print all 5000 lines\n"
+    )
+
+
+class _KeepEverything(Matcher):
+    """The general step, returning every outcome with its failures (what fail2ban-regex got before it told the
+    matcher what it prints)."""
+
+    def __init__(self, *args: object, **kw: object) -> None:
+        super().__init__(*args, **kw, single=False)  # type: ignore[arg-type]
+
+    def scan(
+        self, chunk: str, now: float, first_lineno: int, stats: ScanStats, **kw: bool
+    ) -> list[LineOutcome]:
+        found: list[LineOutcome] = super().scan(
+            chunk, now, first_lineno, stats, keep_missed=kw.get("keep_missed", False)
+        )
+        return found
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        [],
+        ["-v"],
+        ["--print-all-matched"],
+        ["--print-all-ignored", "--print-no-missed"],
+        ["-o", "id"],
+        ["--json"],
+        ["-L", "3"],
+    ],
+    ids=["report", "verbose", "all-matched", "all-ignored", "out-id", "json", "maxlines3"],
+)
+def test_asking_only_for_what_is_printed_prints_the_same(
+    options: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = tmp_path / "auth.log"
+    rows = []
+    for i in range(400):
+        stamp = f"Aug 14 11:{i // 60 % 60:02d}:{i % 60:02d}"
+        rows.append(
+            (
+                f"{stamp} host sshd[{i}]: Failed password for root from 192.0.2.{i % 7} port 22 ssh2",
+                f"{stamp} host sshd[{i}]: Failed password for root from 10.0.0.{i % 5} port 22 ssh2",
+                f"{stamp} host sshd[{i}]: Accepted password for bob from 192.0.2.9 port 22 ssh2",
+                f"{stamp} host cron[{i}]: noise",
+            )[i % 4]
+        )
+    log.write_text("\n".join(rows) + "\n")
+    args = ["--now", NOW, *options, str(log), FAILED, r"from 10\.0\.0\.\d+"]
+    _run(args, capsys)  # warm up: the first run compiles and caches
+    fast = _run(args, capsys)
+    monkeypatch.setattr(regex, "Matcher", _KeepEverything)
+    slow = _run(args, capsys)
+    mask = re.compile(r"processed in \d+\.\d+ sec")
+    assert (fast[0], mask.sub("", fast[1])) == (slow[0], mask.sub("", slow[1]))
+    assert "Lines: 400 lines, 100 ignored, 100 matched, 200 missed" in fast[1] or options[0] in (
+        "-o",
+        "--json",
     )
