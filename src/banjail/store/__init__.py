@@ -13,6 +13,7 @@ from typing import Protocol
 from banjail.core.banpolicy import BanHistory
 from banjail.errors import BanjailError
 from banjail.model import Ban, Position
+from banjail.store.checkpoint import Checkpoint, CountedFailure
 
 
 class StoreError(BanjailError):
@@ -54,6 +55,14 @@ class Store(Protocol):
     def get_position(self, jail: str, path: str) -> Position | None:
         """The remembered position, or None when `jail` never saved one for `path`."""
 
+    def commit(self, checkpoints: Iterable[Checkpoint]) -> None:
+        """Apply the checkpoints of one or more processed batches (of any jails, in order) in ONE transaction:
+        all of them are durable when the call returns, or none is."""
+
+    def counted_failures(self, jail: str, since: float) -> list[CountedFailure]:
+        """The failures `jail` counted and did not yet turn into a ban, in counting order, for every fid whose
+        newest failure is after `since` (now - findtime); the others are dropped from the store."""
+
     def purge(self, now: float, age: float) -> None:
         """Drop ban history older than `age` seconds (dbpurgeage), stale current bans and stopped jails."""
 
@@ -61,4 +70,4 @@ class Store(Protocol):
         """Release the database; further calls are errors."""
 
 
-__all__ = ["BanHistory", "Store", "StoreError"]
+__all__ = ["BanHistory", "Checkpoint", "CountedFailure", "Store", "StoreError"]

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from banjail.core.banpolicy import BanHistory
 from banjail.model import Ban, Position
+from banjail.store.checkpoint import Checkpoint, CountedFailure
 
 
 class NullStore:
@@ -42,6 +43,12 @@ class NullStore:
 
     def get_position(self, jail: str, path: str) -> Position | None:
         return None
+
+    def commit(self, checkpoints: Iterable[Checkpoint]) -> None:
+        pass
+
+    def counted_failures(self, jail: str, since: float) -> list[CountedFailure]:
+        return []
 
     def purge(self, now: float, age: float) -> None:
         pass

@@ -13,6 +13,16 @@ Tables (the same layout as upstream's, so either program can open the other's fi
                                     {"matches": [...], "failures": n, <failure groups>}
 * bips(ip, jail, ...same)        -- the newest ban of each (ip, jail): what restore and bantime.increment read
 
+banjail's own addition (upstream ignores tables it does not know, and none of its tables changes meaning):
+
+* banjail_failures(jail, fid, ip, time, count, matches, groups)
+                                 -- the failures each jail counted that have not become a ban yet, in counting
+                                    order (rowid): the failure counters survive a restart or a kill -9. matches
+                                    are the failure's lines joined by newlines, groups JSON or NULL.
+
+Exactly-once reading: `commit` writes a batch's positions, counted failures and bans in one transaction (see
+banjail.store.checkpoint).
+
 Durability: WAL journal, synchronous FULL (NORMAL with fsync=False), one transaction per call, committed before
 the call returns.
 """
@@ -30,6 +40,7 @@ from typing import Any
 from banjail.core.banpolicy import BanHistory
 from banjail.model import Ban, Position
 from banjail.store import StoreError
+from banjail.store.checkpoint import Checkpoint, CountedFailure
 
 VERSION = 4
 JOURNAL_PREFIX = "journal:"
@@ -73,6 +84,18 @@ CREATE TABLE IF NOT EXISTS bips(
     FOREIGN KEY(jail) REFERENCES jails(name));
 CREATE INDEX IF NOT EXISTS bips_timeofban ON bips(timeofban);
 CREATE INDEX IF NOT EXISTS bips_ip ON bips(ip);
+"""
+
+_BANJAIL_SCHEMA = """
+CREATE TABLE IF NOT EXISTS banjail_failures(
+    jail TEXT NOT NULL,
+    fid TEXT NOT NULL,
+    ip TEXT,
+    time REAL NOT NULL,
+    count INTEGER NOT NULL DEFAULT 1,
+    matches TEXT,
+    groups TEXT);
+CREATE INDEX IF NOT EXISTS banjail_failures_jail_fid ON banjail_failures(jail, fid);
 """
 
 # Upstream keeps bips of bans that ended this many purge ages ago (its outDatedFactor).
@@ -125,7 +148,7 @@ class SqliteStore:
             )
         with self._transaction() as db:
             # One statement at a time: executescript would commit the open transaction first.
-            for statement in _SCHEMA.split(";"):
+            for statement in (_SCHEMA + _BANJAIL_SCHEMA).split(";"):
                 if statement.strip():
                     db.execute(statement)
             if version is None:
@@ -177,22 +200,29 @@ class SqliteStore:
         self.add_bans((ban,))
 
     def add_bans(self, bans: Iterable[Ban]) -> None:
-        rows = [(ban.jail, ban.fid, round(ban.at), _bantime(ban), ban.count, self._data(ban)) for ban in bans]
+        rows = self._ban_rows(bans)
         if not rows:
             return
         with self._transaction() as db:
-            db.executemany(
-                "INSERT OR IGNORE INTO jails(name, enabled) VALUES(?, 1)",
-                [(j,) for j in {r[0] for r in rows}],
-            )
-            db.executemany(
-                "INSERT INTO bans(jail, ip, timeofban, bantime, bancount, data) VALUES(?, ?, ?, ?, ?, ?)",
-                rows,
-            )
-            db.executemany(
-                "INSERT OR REPLACE INTO bips(jail, ip, timeofban, bantime, bancount, data) VALUES(?, ?, ?, ?, ?, ?)",
-                rows,
-            )
+            self._insert_bans(db, rows)
+
+    def _ban_rows(self, bans: Iterable[Ban]) -> list[tuple[Any, ...]]:
+        return [(ban.jail, ban.fid, round(ban.at), _bantime(ban), ban.count, self._data(ban)) for ban in bans]
+
+    @staticmethod
+    def _insert_bans(db: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+        db.executemany(
+            "INSERT OR IGNORE INTO jails(name, enabled) VALUES(?, 1)",
+            [(j,) for j in {r[0] for r in rows}],
+        )
+        db.executemany(
+            "INSERT INTO bans(jail, ip, timeofban, bantime, bancount, data) VALUES(?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        db.executemany(
+            "INSERT OR REPLACE INTO bips(jail, ip, timeofban, bantime, bancount, data) VALUES(?, ?, ?, ?, ?, ?)",
+            rows,
+        )
 
     def _data(self, ban: Ban) -> str:
         data: dict[str, Any] = dict(ban.groups)
@@ -279,13 +309,68 @@ class SqliteStore:
     # -- log positions ------------------------------------------------------------------------------------------
 
     def set_position(self, jail: str, path: str, position: Position) -> None:
-        mark = position.cursor if path.startswith(JOURNAL_PREFIX) else position.first_line_hash
         with self._transaction() as db:
             db.execute("INSERT OR IGNORE INTO jails(name, enabled) VALUES(?, 1)", (jail,))
             db.execute(
                 "INSERT OR REPLACE INTO logs(jail, path, firstlinemd5, lastfilepos) VALUES(?, ?, ?, ?)",
-                (jail, path, mark, position.offset),
+                _position_row(jail, path, position),
             )
+
+    # -- batches: positions, counted failures and bans together -------------------------------------------------
+
+    def commit(self, checkpoints: Iterable[Checkpoint]) -> None:
+        items = [c for c in checkpoints if c]
+        if not items:
+            return
+        ban_rows = self._ban_rows(b for c in items for b in c.bans)
+        with self._transaction() as db:
+            db.executemany(
+                "INSERT OR IGNORE INTO jails(name, enabled) VALUES(?, 1)",
+                [(j,) for j in {c.jail for c in items}],
+            )
+            for item in items:
+                # Forget first: a fid banned in this batch may have counted a new failure after its ban.
+                if item.cleared:
+                    db.executemany(
+                        "DELETE FROM banjail_failures WHERE jail = ? AND fid = ?",
+                        [(item.jail, fid) for fid in item.cleared],
+                    )
+                if item.failures:
+                    db.executemany(
+                        "INSERT INTO banjail_failures(jail, fid, ip, time, count, matches, groups) "
+                        "VALUES(?, ?, ?, ?, ?, ?, ?)",
+                        [_failure_row(item.jail, f) for f in item.failures],
+                    )
+                if item.positions:
+                    db.executemany(
+                        "INSERT OR REPLACE INTO logs(jail, path, firstlinemd5, lastfilepos) VALUES(?, ?, ?, ?)",
+                        [_position_row(item.jail, path, p) for path, p in item.positions],
+                    )
+            if ban_rows:
+                self._insert_bans(db, ban_rows)
+
+    def counted_failures(self, jail: str, since: float) -> list[CountedFailure]:
+        with self._transaction() as db:
+            db.execute(
+                "DELETE FROM banjail_failures WHERE jail = ?1 AND fid IN (SELECT fid FROM banjail_failures "
+                "WHERE jail = ?1 GROUP BY fid HAVING max(time) <= ?2)",
+                (jail, since),
+            )
+            rows = db.execute(
+                "SELECT fid, ip, time, count, matches, groups FROM banjail_failures WHERE jail = ? ORDER BY rowid",
+                (jail,),
+            ).fetchall()
+        return [
+            CountedFailure(
+                fid,
+                ip,
+                float(at),
+                int(count),
+                tuple(matches.split("\n")) if matches else (),
+                _groups(groups),
+            )
+            for fid, ip, at, count, matches, groups in rows
+        ]
 
     def get_position(self, jail: str, path: str) -> Position | None:
         rows = self._rows(
@@ -310,6 +395,11 @@ class SqliteStore:
                 "DELETE FROM bips WHERE timeofban < ? AND bantime != -1 AND timeofban + bantime * ? < ?",
                 (limit, _OUTDATED_FACTOR, limit),
             )
+            # Counted failures live at most findtime; dbpurgeage bounds what a jail that never restarts leaves.
+            db.execute("DELETE FROM banjail_failures WHERE time < ?", (now - age,))
+            db.execute(
+                "DELETE FROM banjail_failures WHERE jail NOT IN (SELECT name FROM jails WHERE enabled = 1)"
+            )
             db.execute(
                 "DELETE FROM jails WHERE enabled = 0 "
                 "AND NOT EXISTS(SELECT 1 FROM bans WHERE jail = jails.name) "
@@ -319,6 +409,28 @@ class SqliteStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _position_row(jail: str, path: str, position: Position) -> tuple[str, str, str, int]:
+    mark = position.cursor if path.startswith(JOURNAL_PREFIX) else position.first_line_hash
+    return (jail, path, mark, position.offset)
+
+
+def _failure_row(jail: str, failure: CountedFailure) -> tuple[object, ...]:
+    # Log lines never hold a newline (sources split on it), so joining by one is lossless.
+    groups = json.dumps(failure.groups, ensure_ascii=False) if failure.groups else None
+    matches = "\n".join(failure.lines) if failure.lines else None
+    return (jail, failure.fid, failure.ip, failure.time, failure.count, matches, groups)
+
+
+def _groups(raw: object) -> tuple[tuple[str, str], ...]:
+    if not isinstance(raw, str) or not raw:
+        return ()
+    try:
+        pairs = json.loads(raw)
+    except ValueError:
+        return ()
+    return tuple((str(k), str(v)) for k, v in pairs) if isinstance(pairs, list) else ()
 
 
 def _bantime(ban: Ban) -> float | int:

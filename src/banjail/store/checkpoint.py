@@ -1,0 +1,49 @@
+"""Checkpoint: what one processed batch of log lines changed, committed to the store in one transaction.
+
+Exactly-once counting rests on it: the daemon commits a batch's new source position, the failures it counted and
+the bans it decided together, and only then logs `Found`/`Ban` and hands the bans to actions. A crash before the
+commit leaves the store as before the batch (the batch is read again and counted once by the next process); after
+it, nothing of the batch is read again, and the counted failures come back from the store at start.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from banjail.model import Ban, Failure, Groups, Position
+
+
+@dataclass(frozen=True, slots=True)
+class CountedFailure:
+    """One failure the jail's FailureCounter counted, at its admitted `time`, with `count` retries."""
+
+    fid: str
+    ip: str | None
+    time: float
+    count: int = 1
+    lines: tuple[str, ...] = ()
+    groups: Groups = ()
+
+    @staticmethod
+    def of(failure: Failure, time: float, count: int = 1) -> CountedFailure:
+        return CountedFailure(failure.fid, failure.ip, time, count, failure.lines, failure.groups)
+
+    def failure(self) -> Failure:
+        """The Failure to count again when the counter is rebuilt at start."""
+        return Failure(fid=self.fid, ip=self.ip, time=self.time, lines=self.lines, groups=self.groups)
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """The store changes of one batch of one jail, applied in this order: every counted failure of a fid in
+    `cleared` is forgotten (its count became a ban decision), `failures` are added, `bans` recorded, and each
+    source's position set. Empty parts are allowed (a batch that counted nothing still moves its position)."""
+
+    jail: str
+    positions: tuple[tuple[str, Position], ...] = ()
+    failures: tuple[CountedFailure, ...] = ()
+    cleared: tuple[str, ...] = ()
+    bans: tuple[Ban, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.positions or self.failures or self.cleared or self.bans)
