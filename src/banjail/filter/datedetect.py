@@ -181,6 +181,17 @@ class DateDetector:
             return None
         return Template(entry.name, entry.regex, True)
 
+    def line_pattern(self, template: Template) -> str | None:
+        """Regex text of `template` to embed in a larger regex that runs with re.MULTILINE over a chunk: at a line
+        start it matches exactly where template.regex matches that line alone, no part of it can match a
+        newline, its first capturing group is the date text (the template's other groups follow, named as in
+        template.regex), and its flags are inline and scoped ("(?i:...)"). None if the template may match after
+        the line start or its regex cannot be rewritten so (then use uniform_template)."""
+        entry = self._by_name.get(template.name)
+        if entry is None:
+            raise ValueError(f"not a date template of this detector: {template.name!r}")
+        return entry.line_source()
+
     def parse_text(self, template: Template, text: str, now: float) -> float | None:
         """The epoch of the date text `text` that group 1 of `template.regex` captured in a line, given `now`: the
         value find() gives for that line (its DateHit.time), from the same memos; None where find() gives None

@@ -99,6 +99,14 @@ class Entry:
             self._text = group_one(self.regex)  # type: ignore[assignment]
         return self._text
 
+    def line_source(self) -> str | None:
+        """The newline-free form of the regex with scoped flags, for a template that matches at line start only."""
+        found = single_line(self.regex) if self.starts_line else None
+        if found is None:
+            return None
+        scoped = "".join(letter for flag, letter in ((re.IGNORECASE, "i"), (re.ASCII, "a")) if found.flags & flag)
+        return f"(?{scoped}:{found.pattern})" if scoped else found.pattern
+
     def chunk_regex(self) -> re.Pattern[str] | None:
         """A regex that fully matches a chunk of lines exactly when this template matches every line alone (None:
         not derivable, or the template does not always match at line start)."""
