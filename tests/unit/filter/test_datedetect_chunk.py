@@ -228,6 +228,6 @@ def test_line_pattern_of_every_default_template_that_starts_lines() -> None:
     patterns = {t.name: detector.line_pattern(t) for t in detector.templates}
     assert sum(p is not None for p in patterns.values()) == 17
     assert all((p is not None) == t.anchored for t, p in zip(detector.templates, patterns.values(), strict=True))
-    assert patterns[SYSLOG_T] is not None and patterns[SYSLOG_T].startswith(r"^[^\w\n]{0,2}((?:(?P<a>[Ff][Rr]")
+    assert (patterns[SYSLOG_T] or "").startswith(r"^[^\w\n]{0,2}((?:(?P<a>[Ff][Rr]")
     with pytest.raises(ValueError, match="not a date template of this detector: 'x'"):
         detector.line_pattern(Template("x", re.compile(""), True))
