@@ -115,6 +115,7 @@ class Matcher:
         self._buffer: list[TupleLine] = []
         self.sessions = session.SessionCache()
         self._candidates: tuple[re.Pattern[str] | None] | None = None  # banjail.filter.scan's prefilter
+        self.uniform = True  # whether scan may try banjail.filter.uniform's path (it turns this off)
         self.single = single and self.maxlines == 1
 
     # --- per line -----------------------------------------------------------------------------------------

@@ -79,7 +79,7 @@ def scan_chunk(
     out: list[LineOutcome] = []
     candidates = candidate_filter(matcher)
     if matcher.single and candidates is not None and chunk.endswith("\n"):
-        found = scan_uniform(matcher, chunk, len(lines), candidates, now, first_lineno, stats, keep)
+        found = scan_uniform(matcher, chunk, lines, candidates, now, first_lineno, stats, keep)
         if found is not None:
             return found
     if not matcher.single:

@@ -1,16 +1,19 @@
-"""Matcher.scan over a uniform chunk: every line's date found by one line-start template, so dates are read with
-one regex run over the chunk and only lines holding a required literal reach Python.
+"""Matcher.scan over a uniform chunk: every line's date found by one line-start template, so date texts are read
+without a Python step per line, and only lines holding a required literal reach Python.
 
-When the date detector proves (DateDetector.uniform_template) that the template it would choose for each line of
-the chunk matches at the start of every line, the per-line steps reduce to:
-- date texts: one re.MULTILINE run of the template's regex; each line's epoch from DateDetector.parse_text, called
-  once per run of equal texts in line order (a repeat right after itself gives the same answer, so the last date
-  each call sees is the one find() would have seen); the detector's statistics are then booked with note_hits;
+When the date detector proves (DateDetector.uniform_template, on the first line) the line-start template it would
+choose, and that template matches every line of the chunk (then find() would choose it for each: it is the last
+template and anchored), the per-line steps reduce to:
+- date texts: the template's regex matched on each line (map over the lines, anchored as find() runs it); each
+  line's epoch from DateDetector.parse_text, called once per run of equal texts in line order (a repeat right
+  after itself gives the same answer, so the last date each call sees is the one find() would have seen); the
+  detector's statistics are then booked with note_hits;
 - candidates: one search of the filter's literal prefilter over the raw chunk finds the lines that may match; a
   line's date-cut text is a part of the raw line (the date starts each line), so no other line can match;
 - counts: lines with a valid date count as template hits, lines not offered to the filter count as missed.
 
-Anything else takes the per-line path (returns None before any state changed): a live matcher, missed lines
+Anything else takes the per-line path (returns None before any state changed): a matcher whose dates were
+mostly distinct texts in an earlier chunk (matcher.uniform False, see the note in scan_uniform), a live matcher, missed lines
 wanted, a detector without these methods, a template that is not proven, an empty date text (an optional date),
 a date that does not start its line, or a line longer than MAX_LINE.
 """
@@ -19,7 +22,6 @@ from __future__ import annotations
 
 import bisect
 import itertools
-import operator
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -30,67 +32,66 @@ if TYPE_CHECKING:
     from banjail.filter.matcher import Matcher
     from banjail.filter.scan import Keep
 
-_MULTILINE: dict[tuple[str, int], re.Pattern[str]] = {}
 _start = re.Match.start
 _end = re.Match.end
-
-
-def _multiline(regex: re.Pattern[str]) -> re.Pattern[str]:
-    key = (regex.pattern, regex.flags)
-    found = _MULTILINE.get(key)
-    if found is None:
-        if len(_MULTILINE) > 64:
-            _MULTILINE.clear()
-        found = _MULTILINE[key] = re.compile(regex.pattern, regex.flags | re.MULTILINE)
-    return found
+_group = re.Match.group
+_ONE = itertools.repeat(1)  # endless: map() stops with the matches
 
 
 def scan_uniform(
     matcher: Matcher,
     chunk: str,
-    lines: int,
+    rows: list[str],
     candidates: re.Pattern[str],
     now: float,
     first_lineno: int,
     stats: ScanStats,
     keep: Keep,
 ) -> list[LineOutcome] | None:
-    """Scan `chunk` (`lines` complete lines, each ending with "\\n") as the per-line path would, or return None
+    """Scan `chunk` (complete lines, each ending with "\\n"; `rows` are those lines) as the per-line path would, or return None
     (nothing changed) when the chunk is not uniform. One-line filters only (Matcher.single)."""
     from banjail.filter.matcher import MAX_LINE
 
     detector: Any = matcher.detector
-    if matcher.live or keep.missed or detector is None or detector.none:
+    if not matcher.uniform or matcher.live or keep.missed or detector is None or detector.none:
         return None
     uniform = getattr(detector, "uniform_template", None)
     if uniform is None:
         return None
-    template = uniform(chunk)
+    # The first line proves which template find() would choose for it (a line-start one, or None); that template
+    # is then the last one, anchored, so find() keeps choosing it for every later line it matches.
+    template = uniform(rows[0] + "\n")
     if template is None:
         return None
-    found = list(_multiline(template.regex).finditer(chunk))
-    if len(found) != lines:
+    # each line alone, as find() matches it (anchored: only at 0); no per-character scan of the chunk
+    if max(map(len, rows)) > MAX_LINE:
         return None
-    starts = list(map(_start, found))
-    if starts != list(map(_start, found, itertools.repeat(1))):
-        return None  # a date after the line start: the cut text joins two parts of the line
-    ends = list(map(_end, found, itertools.repeat(1)))
-    if max(map(operator.sub, [*starts[1:], len(chunk)], starts)) > MAX_LINE:
-        return None
-    texts = list(map(chunk.__getitem__, map(slice, starts, ends)))
+    found = list(map(template.regex.match, rows))
+    if None in found or any(map(_start, found, _ONE)):
+        return None  # a date after the line start: the cut text would join two parts of the line
+    ends = list(map(_end, found, _ONE))
+    texts: list[str] = list(map(_group, found, _ONE))
     if "" in texts:
         return None
+    lines = len(rows)
+    starts = list(itertools.accumulate(map((1).__add__, map(len, rows)), initial=0))
     # epochs per line, parsed once per run of equal texts, in line order
     parse = detector.parse_text
     dates: list[float | None] = []
     append = dates.append
     previous = ""
     date: float | None = None
+    runs = 0
     for text in texts:
         if text != previous:
             date = parse(template, text, now)
             previous = text
+            runs += 1
         append(date)
+    # parse_text matches a text again, which find() does not: with mostly distinct texts (fractions of a second)
+    # this path costs more than it saves, so this matcher stops taking it (both paths give the same results)
+    if runs * 2 > lines:
+        matcher.uniform = False
     last_valid = lines - 1
     while last_valid >= 0 and dates[last_valid] is None:
         last_valid -= 1
@@ -109,18 +110,16 @@ def scan_uniform(
             break
         # the line holding the hit: starts[i] <= hit.start() < starts[i + 1]
         i = _line_of(starts, hit.start())
-        start = starts[i]
-        stop = chunk.index("\n", start)
-        pos = stop + 1
+        pos = starts[i + 1]
         date = dates[i]
-        line = chunk[start:stop]
-        at = hit.start()
+        line = rows[i]
+        at = hit.start() - starts[i]
         if date is None:
             tup, date = _dateless(matcher, dates, texts, i, line, now)
             template_name = None
-            at = start  # the line keeps its date text: search it whole
+            at = 0  # the line keeps its date text: search it whole
         else:
-            tup = ("", texts[i], line[ends[i] - start :])
+            tup = ("", texts[i], line[ends[i] :])
             template_name = template.name
         # a literal found after the date is in the cut text; one that overlaps the date may not be
         if at < ends[i] and search(tup[0] + tup[2] if tup[0] else tup[2]) is None:
