@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from banjail.model import LogBatch, LogLine
+
 JOURNALD = Path("/lib/systemd/systemd-journald")
 SYSLOG_SOCKET = "/run/systemd/journal/dev-log"
 ATTACKER = "10.77.0.2"
@@ -98,11 +100,15 @@ def _fail(n: int) -> None:
     _log(f"Failed password for user{n} from {ATTACKER} port 4000 ssh2")
 
 
+def _lines(batch: LogBatch) -> list[LogLine]:
+    """A LogBatch's lines as LogLines (with the batch's source and end position)."""
+    return [LogLine(batch.source, text, batch.position) for text in batch.lines]
+
+
 async def _scenario() -> dict[str, object]:
     from banjail.config.load import load_filter
     from banjail.filter.datedetect import DateDetector
     from banjail.filter.matcher import Matcher
-    from banjail.model import LogLine
     from banjail.sources.journal import JournalSource
 
     def user(line: LogLine) -> str:
@@ -117,9 +123,9 @@ async def _scenario() -> dict[str, object]:
     for n in range(3):
         _fail(n)
     async with asyncio.timeout(10):
-        first.extend(await reading)
+        first.extend(_lines(await reading))
         while len(first) < 3:
-            first.extend(await anext(batches))
+            first.extend(_lines(await anext(batches)))
 
     spec = load_filter("sshd", config_dir="/nonexistent", backend="systemd")
     matcher = Matcher(spec, detector=DateDetector(spec.datepattern, logtimezone=spec.logtimezone))
@@ -139,7 +145,7 @@ async def _scenario() -> dict[str, object]:
     after_kill: list[LogLine] = []
     async with asyncio.timeout(10):
         while len(after_kill) < 2:
-            after_kill.extend(await anext(batches))
+            after_kill.extend(_lines(await anext(batches)))
     saved = source.position()
     restarts = source.restarts
     await batches.aclose()  # type: ignore[attr-defined]
@@ -150,10 +156,10 @@ async def _scenario() -> dict[str, object]:
     more = again.batches()
     async with asyncio.timeout(10):
         while not resumed:
-            resumed.extend(await anext(more))
+            resumed.extend(_lines(await anext(more)))
     try:
         async with asyncio.timeout(0.5):
-            resumed.extend(await anext(more))
+            resumed.extend(_lines(await anext(more)))
     except TimeoutError:
         pass
     await more.aclose()  # type: ignore[attr-defined]

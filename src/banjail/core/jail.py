@@ -1,6 +1,6 @@
 """JailState: one jail's pure pipeline, line in, events out.
 
-    line --Matcher--> Failure --IgnoreSet--> (AskIgnore: the daemon runs ignorecommand, then `resume`)
+    lines --Matcher.scan--> Failure --IgnoreSet--> (AskIgnore: the daemon runs ignorecommand, then `resume`)
          --FailureCounter--> BanRequest --BanPolicy (+ ban history)--> Ban --BanBook--> BanDecided
     tick(now) --BanBook--> Unban
 
@@ -11,7 +11,7 @@ event the daemon carries out in order.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from banjail.core.banbook import ALREADY, BANNED, EXPIRED, PROLONGED, BanBook
@@ -19,6 +19,7 @@ from banjail.core.banpolicy import BanHistory, BanPolicy
 from banjail.core.counter import FailureCounter
 from banjail.core.ignore import IgnoreSet, parse_address, parse_network
 from banjail.filter.matcher import Matcher
+from banjail.filter.outcome import ScanStats
 from banjail.model import Ban, BanRequest, Failure, Unban
 
 HistoryLookup = Callable[[str, str | None], BanHistory | None]
@@ -29,10 +30,12 @@ _HISTORY_MEMO = 65536
 
 @dataclass(frozen=True, slots=True)
 class Found:
-    """A failure was counted (upstream logs `[jail] Found <fid> - <time>`)."""
+    """A failure was counted at `time` with `count` retries (upstream logs `[jail] Found <fid> - <time>`). The
+    daemon stores it, so that `recount` can rebuild the counter after a restart."""
 
     failure: Failure
     time: float
+    count: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +95,7 @@ class JailState:
         self.ignorecommand = ignorecommand
         self._history = history
         self._memo: dict[tuple[str, bool], BanHistory | None] = {}
+        self.stats = ScanStats()
 
     # -- lines and failures -------------------------------------------------------------------------------------
 
@@ -105,6 +109,41 @@ class JailState:
         events: list[Event] = []
         for failure in outcome.failures:
             self.failure(failure, now, events, catching_up=catching_up)
+        return events
+
+    def scan(self, lines: Sequence[str], now: float, *, catching_up: bool = False) -> list[Event]:
+        """Offer a batch of complete log lines (the daemon's hot path); return the events they caused, in order.
+
+        The matcher's own mode decides how dates are read (the daemon's is live: a dateless failure takes now);
+        FailureCounter.admit_time then applies the time rule: in operation a time more than a minute from now, or
+        in the future, counts as now; while `catching_up`, failures older than findtime are dropped. The caller
+        sets `matcher.live` to False for catch-up batches, so their lines keep their own dates.
+        """
+        matcher = self.matcher
+        if matcher is None or not lines:
+            return []
+        outcomes = matcher.scan("\n".join(lines), now, 1, self.stats, keep_ignored=False, keep_matched=False)
+        if not outcomes:
+            return []
+        events: list[Event] = []
+        failure = self.failure
+        for outcome in outcomes:
+            for found in outcome.failures:
+                failure(found, now, events, catching_up=catching_up)
+        return events
+
+    def recount(self, failures: Iterable[tuple[Failure, float, int]], now: float) -> list[Event]:
+        """Rebuild the counter from failures counted before a restart (failure, admitted time, retries), in their
+        order. No Found events: they were reported then. A fid that reaches maxretry (maxretry was lowered) is
+        decided as any other; "Total failed" restarts from zero, as upstream's."""
+        events: list[Event] = []
+        counter = self.counter
+        total = counter.total
+        for failure, time, count in failures:
+            request = counter.count(failure, time, count)
+            if request is not None:
+                events.append(self._decide(request, now))
+        counter.total = total
         return events
 
     def failure(
@@ -142,10 +181,10 @@ class JailState:
         return events
 
     def _count(self, failure: Failure, time: float, now: float, events: list[Event], count: int) -> None:
-        events.append(Found(failure, time))
         if self.policy.increment:
             known = self.history(failure.fid, overall=False)
             count = max(count, self.policy.failure_weight(time, known, self.counter.maxretry))
+        events.append(Found(failure, time, count))
         request = self.counter.count(failure, time, count)
         if request is not None:
             events.append(self._decide(request, now))

@@ -1,29 +1,34 @@
 """The composition root: one asyncio loop owns every jail, the store and the actions.
 
-    LogSource.batches() ──► [position committed] ──► JailState.feed(line, now) ──► events
-        Found / Ignored ────────────────────────────────────────────────────────► log (fail2ban.filter)
+    LogSource.batches() ──► LogBatch ──► JailState.scan(lines, now) ──► events
         AskIgnore ──► ignorecommand (subprocess, cached) ──► JailState.resume ──► events
-        BanDecided(store) ──► store executor: add_bans (one transaction per batch)
-                          ──► log `Ban` ──► jail action queue ──► Action.ban(batch)
+        events ──► Checkpoint(position, counted failures, bans decided)
+               ──► GroupCommit: ONE store transaction (shared with the batches of other jails ready meanwhile)
+               ──► log `Found` / `Ignore` / `Ban` ──► jail action queue ──► Action.ban(batch)
     scheduler: every 5 s and at the earliest ban end ──► JailState.tick ──► Unban
                           ──► log `Unban` ──► jail action queue ──► Action.unban(batch)
-    start-up: Store.active_bans(now) ──► JailState.restore ──► `Restore Ban` ──► actions (restored=True),
-              all before any source is opened.
+    start-up: Store.active_bans(now) ──► JailState.restore ──► `Restore Ban` ──► actions (restored=True);
+              Store.counted_failures ──► JailState.recount; all before any source is opened.
 
-Durability and counting invariants:
-- A ban is committed to the store before it is logged or handed to an action (kill -9 loses no reported ban).
-- A batch's end position is committed before its lines are counted (the store executor is FIFO, so it also lands
-  before any ban those lines cause): after kill -9 no line is counted twice; at worst the one batch in flight
-  when the process died is not counted at all. A graceful stop finishes the batch in hand.
-- Lines already in a file when its jail starts are catch-up reading: they keep their own dates and are dropped
-  when older than findtime; later lines are read in operation (dates far from now count as now).
+Durability and counting invariants (exactly once):
+- A batch's new position, the failures it counted and the bans it decided are committed in one transaction, and
+  only then is anything of it logged or handed to an action. kill -9 before the commit: the next process reads
+  the batch again and counts it once (nothing of it was stored or reported); after it: nothing is read again, the
+  counted failures come back with `recount`, the bans with `restore`. No reported ban is lost, no line counted
+  twice. A graceful stop lets the reader finish the batch in hand.
+- Positions are only ever saved by a batch's checkpoint (a position never runs ahead of the counting).
+- Lines already in a file when its jail starts are catch-up reading (the source never mixes them with newer
+  lines in one batch): they keep their own dates and are dropped when older than findtime; later lines are read
+  in operation (dates far from now count as now).
 - Store calls run on one named single-thread executor; nothing else blocks the loop.
+- Shutdown leaves the bans of persistent actions (kernel sets with timeouts) in place; `stop <jail>` removes them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -36,19 +41,22 @@ from banjail.config.schema import Config, JailConfig
 from banjail.core.banpolicy import BanHistory
 from banjail.core.jail import AskIgnore, BanDecided, Event, Found, Ignored
 from banjail.daemon import effects
-from banjail.daemon.jail import ActionJob, Jail, backlog_sizes, build_state, ignore_cache
-from banjail.daemon.logging import LogTarget, logger
+from banjail.daemon.commit import GroupCommit
+from banjail.daemon.jail import ActionJob, Jail, build_state, ignore_cache
+from banjail.daemon.logging import NOTICE, LogTarget, log_many, logger
 from banjail.errors import ActionError, BanjailError
-from banjail.model import Ban, LogLine, Position, Unban
+from banjail.model import Ban, Position, Unban
 from banjail.sources.base import LogSource
 from banjail.store import Store
+from banjail.store.checkpoint import Checkpoint, CountedFailure
 
 T = TypeVar("T")
 
 # Upstream's failure-expiry cadence; also the longest the scheduler sleeps.
 TICK_SECONDS = 5.0
-POSITION_SECONDS = 1.0
+HOUSEKEEPING_SECONDS = 10.0
 REFRESH_SECONDS = 300.0
+CLOSE_SECONDS = 10.0  # how long a graceful stop waits for a reader to finish the batch in hand
 
 PositionLookup = Callable[[str], Position | None]
 SourceFactory = Callable[[JailConfig, PositionLookup], list[LogSource]]
@@ -91,6 +99,7 @@ class Daemon:
         self._make_actions = actions
         self._load = config_loader
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="banjail-store")
+        self.committer = GroupCommit(store.commit, self.db)
         self._wake = asyncio.Event()
         self._stopped = asyncio.Event()
         self._stopping = False
@@ -145,6 +154,7 @@ class Daemon:
         jail.tasks.append(asyncio.create_task(self._run_actions(jail), name=f"actions:{name}"))
         await self._enqueue(jail, ActionJob("start"))
         await self._restore(jail)
+        await self._recount(jail)
         self._open_sources(jail)
         log_jail.info("Jail %r started", name)
         self._wake.set()
@@ -152,7 +162,6 @@ class Daemon:
     def _open_sources(self, jail: Jail) -> None:
         name = jail.name
         config = replace(jail.config, logpath=tuple(jail.logpaths))
-        jail.backlog = backlog_sizes(jail.logpaths)
         jail.sources = self._make_sources(config, lambda path: self.store.get_position(name, path))
         for source in jail.sources:
             jail.tasks.append(
@@ -164,10 +173,13 @@ class Daemon:
         for source in jail.sources:
             with contextlib.suppress(Exception):
                 await source.close()
+        # A reader in the middle of a batch finishes it (counts, commits, reports); one waiting for lines stops.
+        deadline = time.monotonic() + CLOSE_SECONDS
+        while jail.reading and time.monotonic() < deadline:
+            await asyncio.sleep(0.005)
         for task in readers:
             task.cancel()
         await asyncio.gather(*readers, return_exceptions=True)
-        await self._save_positions(jail)
         jail.tasks = [t for t in jail.tasks if t not in readers]
         jail.sources = []
 
@@ -177,13 +189,24 @@ class Daemon:
         events = jail.state.restore(bans, now)
         await self.carry_out(jail, events, now)
 
-    async def stop_jail(self, name: str, *, remove: bool = True) -> None:
-        """Stop a jail: its sources close, its last positions are saved, its action queue drains, its actions
-        stop (upstream's actionstop removes the firewall rules; the bans stay in the store)."""
+    async def _recount(self, jail: Jail) -> None:
+        """Rebuild the jail's failure counter from the failures counted before the restart (within findtime)."""
+        now = self.clock.now()
+        since = now - jail.state.counter.findtime
+        counted = await self.db(self.store.counted_failures, jail.name, since)
+        if counted:
+            events = jail.state.recount(((c.failure(), c.time, c.count) for c in counted), now)
+            if events:
+                await self.carry_out(jail, events, now)
+
+    async def stop_jail(self, name: str, *, remove: bool = True, shutdown: bool = False) -> None:
+        """Stop a jail: its sources close (a batch in hand is finished), its action queue drains, its actions
+        stop (upstream's actionstop removes the firewall rules; the bans stay in the store). At `shutdown`,
+        persistent actions are not stopped: their bans stay enforced until the next start re-adds them."""
         jail = self.jails.pop(name) if remove else self.jails[name]
         await self._close_sources(jail)
         if jail.tasks:  # started: its action queue has a worker
-            await self._enqueue(jail, ActionJob("stop"))
+            await self._enqueue(jail, ActionJob("shutdown" if shutdown else "stop"))
             await jail.queue.join()
         for task in jail.tasks:
             task.cancel()
@@ -202,10 +225,11 @@ class Daemon:
         log_server.info("Shutdown in progress...")
         log_server.info("Stopping all jails")
         for name in reversed(list(self.jails)):
-            await self.stop_jail(name)
+            await self.stop_jail(name, shutdown=True)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.committer.close()
         await self.db(self.store.close)
         self._executor.shutdown(wait=True)
         log_server.info("Exiting Fail2ban")
@@ -222,114 +246,121 @@ class Daemon:
     # -- lines --------------------------------------------------------------------------------------------------
 
     async def _read(self, jail: Jail, source: LogSource) -> None:
+        backlog: dict[str, int] | None = None
         try:
             async for batch in source.batches():
-                if not batch:
+                if not batch.lines:
                     continue
-                # Write-ahead: the position after this batch is committed before its lines are counted.
-                ends = {line.source: line.position for line in batch}
-                await self.db(self._commit_positions, jail.name, ends)
-                now = self.clock.now()
-                feed = jail.state.feed
-                events: list[Event] = []
-                backlog = jail.backlog
-                if backlog:
-                    self._catch_up(jail, batch, now, events)
-                else:
-                    for line in batch:
-                        events.extend(feed(line.text, now))
-                if events:
-                    await self.carry_out(jail, events, now)
+                jail.reading += 1
+                try:
+                    if backlog is None:  # the source has opened its files by its first batch
+                        sizes = getattr(source, "backlog", None)
+                        backlog = sizes() if callable(sizes) else {}
+                    limit = backlog.get(batch.source)
+                    catching_up = limit is not None and batch.position.offset <= limit
+                    if limit is not None and not catching_up:
+                        del backlog[batch.source]  # this file is caught up
+                    now = self.clock.now()
+                    matcher = jail.state.matcher
+                    if catching_up and matcher is not None:
+                        matcher.live = False  # catch-up lines keep their own dates
+                        try:
+                            events = jail.state.scan(batch.lines, now, catching_up=True)
+                        finally:
+                            matcher.live = True
+                    else:
+                        events = jail.state.scan(batch.lines, now)
+                    await self.carry_out(jail, events, now, ((batch.source, batch.position),))
+                finally:
+                    jail.reading -= 1
                 await asyncio.sleep(0)  # let the control socket and other jails in between batches
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a source that dies must not take the daemon down
             log_filter.error("[%s] log source %s failed: %s", jail.name, source.name, exc)
 
-    @staticmethod
-    def _catch_up(jail: Jail, batch: list[LogLine], now: float, events: list[Event]) -> None:
-        """Feed a batch that may hold lines written before the jail started (upstream's catch-up reading):
-        those keep their own dates and are dropped when older than findtime; the rest is read in operation
-        (dates far from now count as now)."""
-        backlog = jail.backlog
-        state = jail.state
-        matcher = state.matcher
-        for line in batch:
-            limit = backlog.get(line.source)
-            catching_up = limit is not None and line.position.offset <= limit
-            if limit is not None and not catching_up:
-                del backlog[line.source]  # this file is caught up
-            if matcher is not None:
-                matcher.live = not catching_up
-            events.extend(state.feed(line.text, now, catching_up=catching_up))
-        if matcher is not None:
-            matcher.live = True
-
-    def _commit_positions(self, jail: str, ends: dict[str, Position]) -> None:
-        for path, position in ends.items():
-            self.store.set_position(jail, path, position)
-
-    async def _save_positions(self, jail: Jail) -> None:
-        """Save where every source of the jail stands (per file, when the source follows several)."""
-        for source in jail.sources:
-            positions = getattr(source, "positions", None)
-            ends = positions() if callable(positions) else {source.name: source.position()}
-            if ends and ends != jail.saved.get(source.name):
-                with contextlib.suppress(Exception):
-                    await self.db(self._commit_positions, jail.name, ends)
-                jail.saved[source.name] = ends
-
-    async def carry_out(self, jail: Jail, events: Iterable[Event], now: float) -> None:
-        """Carry out a batch of events in order: log failures, commit bans (one transaction), then log and apply
-        them."""
+    async def carry_out(
+        self,
+        jail: Jail,
+        events: Iterable[Event],
+        now: float,
+        positions: tuple[tuple[str, Position], ...] = (),
+    ) -> None:
+        """Carry out a batch of events in order: commit the batch's checkpoint (positions, counted failures,
+        bans; one transaction), then log failures and bans and hand the bans to the actions."""
         pending: list[Event] = list(events)
+        notes: list[str] = []  # fail2ban.filter lines (Found, Ignore), in event order
         decided: list[BanDecided] = []
-        while pending:
-            event = pending.pop(0)
+        counted: dict[str, list[CountedFailure]] = {}
+        cleared: set[str] = set()
+        name = jail.name
+        index = 0
+        while index < len(pending):
+            event = pending[index]
+            index += 1
             if isinstance(event, Found):
-                log_filter.info("[%s] Found %s - %s", jail.name, event.failure.fid, _time2str(event.time))
-            elif isinstance(event, Ignored):
-                log_filter.info(
-                    "[%s] Ignore %s by %s", jail.name, event.failure.ip or event.failure.fid, event.source
+                failure = event.failure
+                counted.setdefault(failure.fid, []).append(
+                    CountedFailure.of(failure, event.time, event.count)
                 )
+                notes.append(f"[{name}] Found {failure.fid} - {_time2str(event.time)}")
+            elif isinstance(event, Ignored):
+                notes.append(f"[{name}] Ignore {event.failure.ip or event.failure.fid} by {event.source}")
             elif isinstance(event, AskIgnore):
                 ignored = await effects.ignore_command(jail, event.failure, now)
-                pending[0:0] = jail.state.resume(event, ignored, now)
+                pending[index:index] = jail.state.resume(event, ignored, now)
             elif isinstance(event, BanDecided):
                 decided.append(event)
+                if not event.ban.restored:
+                    # The fid's count became this decision: its stored failures go, later ones start anew.
+                    cleared.add(event.ban.fid)
+                    counted.pop(event.ban.fid, None)
             else:
                 await self.unbans(jail, [event])
-        if not decided:
-            return
-        durable = [d.ban for d in decided if d.store]
-        if durable:
-            await self.db(self.store.add_bans, durable)
+        checkpoint = Checkpoint(
+            name,
+            positions,
+            tuple(c for group in counted.values() for c in group),
+            tuple(cleared),
+            tuple(d.ban for d in decided if d.store),
+        )
+        if checkpoint:
+            try:
+                await self.committer.commit(checkpoint)
+            except Exception as exc:
+                log_server.error("[%s] cannot write to the database: %s", name, exc)
+        log_many(log_filter, logging.INFO, notes)
+        if decided:
+            await self._decided(jail, decided)
+
+    async def _decided(self, jail: Jail, decided: list[BanDecided]) -> None:
+        """Log the committed ban decisions (upstream's words) and hand the new bans to the actions."""
+        name = jail.name
+        notices: list[str] = []
         fresh: list[Ban] = []
         for d in decided:
             ban = d.ban
             if d.error:
-                log_actions.error("[%s] bantime.formula failed: %s", jail.name, d.error)
+                log_actions.error("[%s] bantime.formula failed: %s", name, d.error)
             if d.kind == "banned":
                 if ban.fid in jail.applied:
                     continue  # already handed to the actions (a restore over a live ban)
-                log_actions.log(25, "[%s] %sBan %s", jail.name, "Restore " if ban.restored else "", ban.fid)
+                notices.append(f"[{name}] {'Restore ' if ban.restored else ''}Ban {ban.fid}")
                 jail.applied[ban.fid] = ban
                 fresh.append(ban)
             elif d.kind == "prolonged":
-                log_actions.log(
-                    25,
-                    "[%s] Increase Ban %s (%d # %s -> %s)",
-                    jail.name,
-                    ban.fid,
-                    ban.count,
-                    effects.duration(ban.bantime),
-                    _time2str(ban.until) if ban.until else "permanent",
+                until = _time2str(ban.until) if ban.until else "permanent"
+                notices.append(
+                    f"[{name}] Increase Ban {ban.fid} ({ban.count} # {effects.duration(ban.bantime)} -> {until})"
                 )
                 jail.applied[ban.fid] = ban
             elif d.kind == "already banned":
-                log_actions.log(25, "[%s] %s already banned", jail.name, ban.fid)
+                notices.append(f"[{name}] {ban.fid} already banned")
             else:
-                log_actions.info("[%s] Ignore %s, expired bantime", jail.name, ban.fid)
+                log_many(log_actions, NOTICE, notices)
+                notices = []
+                log_actions.info("[%s] Ignore %s, expired bantime", name, ban.fid)
+        log_many(log_actions, NOTICE, notices)
         if fresh:
             await self._enqueue(jail, ActionJob("ban", tuple(fresh)))
         self._wake.set()
@@ -388,12 +419,10 @@ class Daemon:
                 await self.unbans(jail, unbans)
 
     async def _housekeeping(self) -> None:
-        """Positions every second (a cheap safety net; batches already commit theirs), purge and DNS refresh."""
+        """Purge of old history (hourly) and DNS refresh of ignoreip names."""
         last_purge = last_refresh = time.monotonic()
         while True:
-            await asyncio.sleep(POSITION_SECONDS)
-            for jail in list(self.jails.values()):
-                await self._save_positions(jail)
+            await asyncio.sleep(HOUSEKEEPING_SECONDS)
             mono = time.monotonic()
             if mono - last_purge > 3600:
                 last_purge = mono
@@ -440,8 +469,18 @@ class Daemon:
         return asyncio.get_running_loop().run_in_executor(None, loader)
 
 
+_STAMP: list[tuple[int, str]] = [(-1, "")]
+
+
 def _time2str(when: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(when))
+    # Failures of a flood share their second: format each second once.
+    second = int(when)
+    last = _STAMP[0]
+    if last[0] == second:
+        return last[1]
+    text = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
+    _STAMP[0] = (second, text)
+    return text
 
 
 def _version() -> str:

@@ -12,6 +12,7 @@ import os
 import shlex
 import signal
 
+from banjail.actions.base import persistent
 from banjail.daemon.jail import ActionJob, Jail
 from banjail.daemon.logging import logger
 from banjail.errors import ControlError
@@ -25,10 +26,13 @@ log_filter = logger("filter")
 
 async def run_job(jail: Jail, job: ActionJob) -> None:
     """Carry out one action job on every action of the jail, in order (stop: in reverse order). A failing
-    action is logged and does not keep the others from running."""
+    action is logged and does not keep the others from running. `shutdown` stops only the actions whose bans do
+    not outlive the daemon (see Action.persistent)."""
     actions = list(jail.actions.values())
-    if job.kind == "stop":
+    if job.kind in ("stop", "shutdown"):
         actions.reverse()
+    if job.kind == "shutdown":
+        actions = [a for a in actions if not persistent(a)]
     for action in actions:
         try:
             if job.kind == "start":
@@ -39,7 +43,7 @@ async def run_job(jail: Jail, job: ActionJob) -> None:
                 await action.unban(job.bans)
             elif job.kind == "flush":
                 await action.flush()
-            elif job.kind == "stop":
+            elif job.kind in ("stop", "shutdown"):
                 await action.stop()
         except asyncio.CancelledError:
             raise

@@ -8,9 +8,6 @@ unban always reaches the actions with the Ban they banned, and a ban is never ha
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import glob
-import os
 import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -24,7 +21,7 @@ from banjail.core.ignore import IgnoreCache, IgnoreSet
 from banjail.core.jail import HistoryLookup, JailState
 from banjail.filter.datedetect import DateDetector
 from banjail.filter.matcher import Matcher
-from banjail.model import Ban, Position
+from banjail.model import Ban
 from banjail.sources.base import LogSource
 from banjail.timespec import str2seconds
 
@@ -32,9 +29,10 @@ from banjail.timespec import str2seconds
 @dataclass(frozen=True, slots=True)
 class ActionJob:
     """One entry of a jail's action queue: apply (`ban`) or remove (`unban`) these bans, in order; `stop` runs
-    every action's stop (jail stop); `flush` every action's flush."""
+    every action's stop (jail stop); `shutdown` the stop of every action whose bans do not outlive the daemon
+    (daemon shutdown); `flush` every action's flush."""
 
-    kind: str  # "ban" | "unban" | "stop" | "flush" | "start"
+    kind: str  # "ban" | "unban" | "stop" | "shutdown" | "flush" | "start"
     bans: tuple[Ban, ...] = ()
 
 
@@ -52,9 +50,7 @@ class Jail:
     ignorecommand: str = ""
     ignore_cache: IgnoreCache | None = None
     logpaths: list[str] = field(default_factory=list)
-    # file -> its size when the jail's sources opened: lines ending at or before it are catch-up reading
-    backlog: dict[str, int] = field(default_factory=dict)
-    saved: dict[str, dict[str, Position]] = field(default_factory=dict)  # per source: positions last saved
+    reading: int = 0  # readers in the middle of a batch (a graceful stop lets them finish it)
 
     @property
     def name(self) -> str:
@@ -90,19 +86,6 @@ def ignore_files(entries: Iterable[str]) -> dict[str, str]:
                 except OSError:
                     files[path] = ""
     return files
-
-
-def backlog_sizes(logpaths: Iterable[str]) -> dict[str, int]:
-    """The size of every existing file the logpath entries (globs, `path tail`) name, by path."""
-    sizes: dict[str, int] = {}
-    for entry in logpaths:
-        path = entry.rsplit(" ", 1)[0] if entry.endswith((" head", " tail")) else entry
-        for found in glob.glob(path.strip()):
-            with contextlib.suppress(OSError):
-                size = os.stat(found).st_size
-                if size:
-                    sizes[found] = size
-    return sizes
 
 
 def build_policy(config: JailConfig) -> BanPolicy:

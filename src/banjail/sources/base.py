@@ -1,8 +1,8 @@
 """The contract between the daemon and every log source (file tail, journal).
 
 Duties of a source:
-- It yields batches of complete lines (never a partial line), in order, each with the Position after it, as fast
-  as it can read them, and waits without spinning (inotify or the journal's own wait) when there is nothing new:
+- It yields LogBatches: complete lines (never a partial line) of one file or journal, in order, with the Position
+  after the last of them, as fast as it can read them, and waits without spinning (inotify or the journal's own wait) when there is nothing new:
   idle CPU is 0 %.
 - It never loses and never repeats a line across rotation (rename+create, copytruncate) or a restart from a saved
   Position (a file whose first-line hash differs from the saved one is read from its start).
@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Protocol
 
-from banjail.model import LogLine, Position
+from banjail.model import LogBatch, Position
 
 
 class LogSource(Protocol):
@@ -25,7 +25,7 @@ class LogSource(Protocol):
         """The path or `journal` name shown by `fail2ban-client status <jail>` under the file list."""
         ...
 
-    def batches(self) -> AsyncIterator[list[LogLine]]:
+    def batches(self) -> AsyncIterator[LogBatch]:
         """Lines from the saved position onward, forever (until `close`)."""
         ...
 

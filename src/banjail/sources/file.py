@@ -1,8 +1,10 @@
 """FileSource: the lines of one log path or glob, across rotation, restarts and files that appear later.
 
 One FileSource serves one `logpath` value (a path or a glob). It holds a FileReader per matched file and yields
-their lines; each LogLine names its file in `source` and carries that file's Position, so the daemon saves one
-position per file (as upstream's `logs` table does). A source has no jail in it: the daemon may feed each batch to
+their lines in LogBatches, one file per batch; a batch names its file in `source` and carries the Position after
+its last line, so the daemon saves one position per file (as upstream's `logs` table does). A file's first batch
+ends at the file's size when the source started (`backlog`), so the daemon can tell catch-up reading from new
+lines batch by batch. A source has no jail in it: the daemon may feed each batch to
 every jail that watches the same path ("read once, match many").
 
 Rotation:
@@ -31,7 +33,7 @@ import time
 from collections.abc import AsyncIterator, Mapping
 
 from banjail.errors import SourceError
-from banjail.model import LogLine, Position
+from banjail.model import LogBatch, Position
 from banjail.sources.tail import FileReader, Identity, first_line
 from banjail.sources.watch import InotifyWatcher, PollWatcher, Watcher
 
@@ -101,6 +103,7 @@ class FileSource:
         self._wds: dict[str, int] = {}
         self._retired: list[_Retired] = []
         self._last: dict[str, Position] = {}
+        self._backlog: dict[str, int] = {}
         self._position = Position()
         self._watcher: Watcher | None = None
         self._dirs: dict[str, int] = {}
@@ -136,13 +139,19 @@ class FileSource:
         """The position of every file that yielded a line, by path."""
         return dict(self._last)
 
-    async def batches(self) -> AsyncIterator[list[LogLine]]:
+    def backlog(self) -> dict[str, int]:
+        """Each file opened when reading started that was not read to its end then, with its size at that moment:
+        a batch of that file ending at or before that offset is catch-up reading (no batch straddles it)."""
+        return dict(self._backlog)
+
+    async def batches(self) -> AsyncIterator[LogBatch]:
         self._start()
         try:
             while not self._closed:
-                batch = self.step()
-                if batch:
-                    yield batch
+                found = self.step()
+                if found:
+                    for batch in found:
+                        yield batch
                     await asyncio.sleep(0)  # let the loop breathe between batches of a backlog
                     continue
                 assert self._watcher is not None
@@ -177,8 +186,9 @@ class FileSource:
                 self._watcher = PollWatcher(self._poll_interval)
         self._rescan(startup=True)
 
-    def step(self) -> list[LogLine]:
-        """What one wake-up finds, at most one batch (the rest is read by the next call)."""
+    def step(self) -> list[LogBatch]:
+        """What one wake-up finds: at most `max_lines` lines in all, one batch per file (the rest is read by the
+        next call)."""
         watcher = self._watcher
         assert watcher is not None
         now = time.monotonic()
@@ -186,15 +196,16 @@ class FileSource:
         self._check_live()
         if watcher.take_rescan() or now >= self._next_rescan:
             self._rescan(startup=False)
-        out: list[LogLine] = []
-        self._read_retired(out, now)
+        out: list[LogBatch] = []
+        room = self._read_retired(out, now)
         for path, reader in list(self._live.items()):
-            if len(out) >= self._max_lines:
+            if room <= 0:
                 break
-            lines = reader.read(self._max_lines - len(out), self._max_bytes, path)
+            lines = reader.read(room, self._max_bytes)
             if lines:
-                self._last[path] = lines[-1].position
-                out.extend(lines)
+                position = self._last[path] = reader.position()
+                out.append(LogBatch(path, lines, position))
+                room -= len(lines)
         if out:
             self._position = out[-1].position
         return out
@@ -250,8 +261,11 @@ class FileSource:
                     reader = FileReader.open(
                         path, self._encoding, resume=self._saved.get(path), tail=self._tail
                     )
+                    if reader.boundary:
+                        self._backlog[path] = reader.boundary
                 else:
                     reader = FileReader.open(path, self._encoding)
+                    reader.boundary = 0
             except OSError as error:
                 log.error("cannot open log %s: %s", path, error)
                 continue
@@ -294,6 +308,7 @@ class FileSource:
     def _retire(self, path: str) -> None:
         """Keep reading the file that was at `path` (first, in bounded batches) until its grace is over."""
         reader = self._live.pop(path)
+        reader.boundary = 0  # its rest is read in order before the new file; no catch-up split any more
         wd = self._wds.pop(path, -1)
         self._retired.append(_Retired(path, reader, wd, time.monotonic() + self._rotate_grace))
 
@@ -347,26 +362,32 @@ class FileSource:
             self._retired.append(_Retired(path, copy, -1, time.monotonic() + self._rotate_grace))
             return
 
-    def _read_retired(self, out: list[LogLine], now: float) -> None:
+    def _read_retired(self, out: list[LogBatch], now: float) -> int:
+        """Append a batch per retired file with lines; return the room left for lines."""
         assert self._watcher is not None
+        room = self._max_lines
         for retired in list(self._retired):
-            room = self._max_lines - len(out)
             if room <= 0:
-                return
+                break
+            reader = retired.reader
             # Lines of the old file carry its own positions until the new file at the path has yielded one;
             # after that they must not move the path's saved position back to the old file.
             last = self._last.get(retired.path)
-            fixed = None if last is None or last.first_line_hash == retired.reader.hash else last
-            lines = retired.reader.read(room, self._max_bytes, retired.path, fixed)
-            if lines and fixed is None:
-                self._last[retired.path] = lines[-1].position
-            out.extend(lines)
-            if now >= retired.deadline and len(lines) < room:  # at its end, and the grace is over
-                out.extend(retired.reader.flush(retired.path, fixed))
+            fixed = None if last is None or last.first_line_hash == reader.hash else last
+            lines = reader.read(room, self._max_bytes)
+            room -= len(lines)
+            if now >= retired.deadline and room > 0:  # at its end, and the grace is over
+                lines.extend(reader.flush())
                 self._watcher.unwatch(retired.wd)
-                self._cut_closed += retired.reader.lines_cut
-                retired.reader.close()
+                self._cut_closed += reader.lines_cut
+                reader.close()
                 self._retired.remove(retired)
+            if lines:
+                position = fixed or reader.position()
+                if fixed is None:
+                    self._last[retired.path] = position
+                out.append(LogBatch(retired.path, lines, position))
+        return room
 
     def _stop(self) -> None:
         self._cut_closed = self.lines_cut

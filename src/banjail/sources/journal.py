@@ -21,7 +21,7 @@ import time
 from collections.abc import AsyncIterator, Sequence
 
 from banjail.errors import SourceError
-from banjail.model import LogLine, Position
+from banjail.model import LogBatch, Position
 from banjail.sources.journalentry import FIELDS, format_entry
 
 log = logging.getLogger(__name__)
@@ -122,7 +122,7 @@ class JournalSource:
         argv.extend(self._matches)
         return argv
 
-    async def batches(self) -> AsyncIterator[list[LogLine]]:
+    async def batches(self) -> AsyncIterator[LogBatch]:
         delay = self._backoff
         first = True
         self._started = time.time()
@@ -188,7 +188,7 @@ class JournalSource:
             log.warning("journal: cursor %r refused; reading from %s instead", cursor, _stamp(self._since))
             self._cursor = ""
 
-    async def _read(self) -> AsyncIterator[list[LogLine]]:
+    async def _read(self) -> AsyncIterator[LogBatch]:
         assert self._process is not None and self._process.stdout is not None
         stdout = self._process.stdout
         rest = b""
@@ -199,18 +199,18 @@ class JournalSource:
             data = rest + data
             cut = data.rfind(b"\n") + 1
             rest = data[cut:]
-            batch: list[LogLine] = []
+            batch: list[str] = []
             for raw in data[:cut].splitlines():
                 line = self._line(raw)
                 if line is not None:
                     batch.append(line)
                 if len(batch) >= self._max_lines:
-                    yield batch
+                    yield LogBatch(self._name, batch, self.position())
                     batch = []
             if batch:
-                yield batch
+                yield LogBatch(self._name, batch, self.position())
 
-    def _line(self, raw: bytes) -> LogLine | None:
+    def _line(self, raw: bytes) -> str | None:
         if not raw.strip():
             return None
         try:
@@ -224,7 +224,7 @@ class JournalSource:
             return None
         if line.cursor:
             self._cursor = line.cursor
-        return LogLine(self._name, line.text, Position(cursor=self._cursor))
+        return line.text
 
     async def _reap(self) -> int | None:
         process, self._process = self._process, None

@@ -14,9 +14,8 @@ import hashlib
 import os
 import stat
 from dataclasses import dataclass
-from itertools import accumulate
 
-from banjail.model import LogLine, Position
+from banjail.model import Position
 
 MAX_LINE = 64 * 1024  # bytes kept of one line; the rest up to the newline is dropped and counted
 READ_SIZE = 1 << 20
@@ -61,6 +60,7 @@ class FileReader:
         self.hash = line_hash(self.head)
         self.skipping = False  # inside a line longer than MAX_LINE: drop bytes up to its newline
         self.lines_cut = 0
+        self.boundary = 0  # the file's size when opened at start (0: none, or passed)
 
     @classmethod
     def open(
@@ -85,6 +85,8 @@ class FileReader:
                 reader.offset = resume.offset
         elif tail:
             reader.offset = reader.last_line_end(st.st_size)
+        if reader.offset < st.st_size:
+            reader.boundary = st.st_size
         return reader
 
     def last_line_end(self, size: int) -> int:
@@ -119,16 +121,15 @@ class FileReader:
         self.head = first_line(self.fd)
         self.hash = line_hash(self.head)
 
-    def read(
-        self, max_lines: int, max_bytes: int, source: str, fixed: Position | None = None
-    ) -> list[LogLine]:
+    def read(self, max_lines: int, max_bytes: int) -> list[str]:
         """Up to `max_lines` complete lines (about `max_bytes` at most) from the offset on, decoded with
-        replacement, without their line ends ("\\r\\n" or "\\n"). Each line carries the Position after it, or
-        `fixed` when given (a rotated-away file must not move the position saved for its path)."""
+        replacement, without their line ends ("\\r\\n" or "\\n"); the offset moves past them. A batch never
+        crosses `boundary` (the file's size when it was opened at start): the lines before it are catch-up
+        reading and the daemon treats the batch that ends there as such."""
         if not self.head:
             self.head = first_line(self.fd)
             self.hash = line_hash(self.head)
-        out: list[LogLine] = []
+        out: list[str] = []
         budget = max_bytes
         while len(out) < max_lines and budget > 0:
             data = os.pread(self.fd, min(READ_SIZE, max(budget, MAX_LINE + 1)), self.offset)
@@ -139,7 +140,7 @@ class FileReader:
                 self.offset += len(data) if end < 0 else end + 1
                 self.skipping = end < 0
                 continue
-            start = self._complete(data, max_lines - len(out), out, source, fixed)
+            start = self._complete(data, max_lines - len(out), out)
             self.offset += start
             budget -= start
             if start == 0:
@@ -149,39 +150,38 @@ class FileReader:
                 self.offset += len(data)
                 budget -= len(data)
                 self.skipping = True
-                out.append(LogLine(source, self._text(data), fixed or Position(self.offset, self.hash)))
+                out.append(self._text(data))
+            if self.boundary and self.offset >= self.boundary:
+                self.boundary = 0
+                break  # the catch-up part ends here
         return out
 
-    def _complete(
-        self, data: bytes, room: int, out: list[LogLine], source: str, fixed: Position | None
-    ) -> int:
-        """Append the complete lines at the start of `data` (at most `room`) to `out`; return the bytes used."""
+    def _complete(self, data: bytes, room: int, out: list[str]) -> int:
+        """Append the complete lines at the start of `data` (at most `room`, none past `boundary`) to `out`;
+        return the bytes used."""
         cut = data.rfind(b"\n") + 1
         if not cut:
             return 0
+        boundary = self.boundary - self.offset
+        if 0 < boundary < cut:
+            # Stop at the last newline at or before the boundary (if the first line crosses it, take that one).
+            last = data.rfind(b"\n", 0, boundary) + 1
+            cut = last or data.find(b"\n") + 1
         parts = data[:cut].split(b"\n")
         parts.pop()  # what follows the last newline: nothing
+        used = cut
         if len(parts) > room:
             del parts[room:]
-        lengths = [len(part) + 1 for part in parts]
-        ends = list(accumulate(lengths, initial=self.offset))
-        del ends[0]
-        used = ends[-1] - self.offset
+            used = sum(map(len, parts)) + len(parts)
         chunk = data[:used]
-        if max(lengths) <= MAX_LINE + 1 and b"\r" not in chunk:
+        if (used <= MAX_LINE + 1 or max(map(len, parts)) <= MAX_LINE) and b"\r" not in chunk:
             # The common case, one decode for the whole chunk: "\n" is never inside a multi-byte character of an
             # ASCII-compatible encoding, so the lines are the same as decoding each one.
             texts = chunk.decode(self.encoding, "replace").split("\n")
             texts.pop()
-        else:
-            texts = [self._text(part) for part in parts]
-        if fixed is not None:
-            out.extend([LogLine(source, text, fixed) for text in texts])
-        else:
-            digest = self.hash
-            out.extend(
-                [LogLine(source, text, Position(end, digest)) for text, end in zip(texts, ends, strict=True)]
-            )
+            out.extend(texts)
+            return used
+        out.extend([self._text(part) for part in parts])
         return used
 
     def _text(self, raw: bytes) -> str:
@@ -192,7 +192,7 @@ class FileReader:
             raw = raw[:-1]
         return raw.decode(self.encoding, "replace")
 
-    def flush(self, source: str, fixed: Position | None = None) -> list[LogLine]:
+    def flush(self) -> list[str]:
         """The unterminated last line of a file that will not grow any more (rotated away and abandoned)."""
         if self.skipping:
             return []
@@ -200,7 +200,7 @@ class FileReader:
         if not rest or b"\n" in rest:
             return []
         self.offset += len(rest)
-        return [LogLine(source, self._text(rest), fixed or Position(self.offset, self.hash))]
+        return [self._text(rest)]
 
     def close(self) -> None:
         if self.fd >= 0:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import os
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -16,7 +17,7 @@ from banjail.config.schema import Config, JailConfig, ServerConfig
 from banjail.daemon.app import Daemon
 from banjail.daemon.controller import Controller
 from banjail.daemon.logging import FORMAT, ROOT, LogTarget
-from banjail.model import Ban, FilterSpec, LogLine, Position
+from banjail.model import Ban, FilterSpec, LogBatch, Position
 from banjail.store.sqlite import SqliteStore
 
 START = 1_700_000_000.0
@@ -37,29 +38,34 @@ def jail_config(name: str = "test", **options: Any) -> JailConfig:
 
 
 class ScriptedSource:
-    """A LogSource whose lines the test pushes with `feed`; `position` is the last line's offset."""
+    """A LogSource whose lines the test pushes with `feed` (one batch per call); `position` is the offset after
+    the lines fed so far. A real file at its name gives its size as the catch-up backlog."""
 
     def __init__(self, name: str, saved: Position | None) -> None:
         self.name = name
         self.saved = saved
-        self._queue: asyncio.Queue[list[LogLine] | None] = asyncio.Queue()
+        self._queue: asyncio.Queue[LogBatch | None] = asyncio.Queue()
         self._position = saved or Position()
+        self._fed = self._position.offset
         self.closed = False
+        try:
+            self._backlog = {name: os.stat(name).st_size}
+        except OSError:
+            self._backlog = {}
 
     def feed(self, *texts: str) -> None:
-        offset = self._position.offset
-        batch = []
-        for text in texts:
-            offset += len(text) + 1
-            batch.append(LogLine(self.name, text, Position(offset, "hash")))
-        self._queue.put_nowait(batch)
+        self._fed += sum(len(text) + 1 for text in texts)
+        self._queue.put_nowait(LogBatch(self.name, list(texts), Position(self._fed, "hash")))
 
-    async def batches(self) -> AsyncIterator[list[LogLine]]:
+    def backlog(self) -> dict[str, int]:
+        return dict(self._backlog)
+
+    async def batches(self) -> AsyncIterator[LogBatch]:
         while True:
             batch = await self._queue.get()
             if batch is None:
                 return
-            self._position = batch[-1].position
+            self._position = batch.position
             yield batch
 
     def position(self) -> Position:

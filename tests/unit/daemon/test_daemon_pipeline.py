@@ -86,12 +86,14 @@ def test_restart_restores_bans_before_reading(tmp_path: Path) -> None:
             await h2.settle()
             # The restored ban reached the actions before the new source existed... and was not decided again.
             assert h2.recorder.calls[-2:] == [("rec", "start", (), ()), ("rec", "ban", (IP,), (True,))]
+            # The failure of 198.51.100.1 is still counted (the counters survive a restart).
             status = await h2.controller.dispatch(["status", "test"])
             assert status == [
-                ("Filter", [("Currently failed", 0), ("Total failed", 0), ("File list", ["/log/test"])]),
+                ("Filter", [("Currently failed", 1), ("Total failed", 0), ("File list", ["/log/test"])]),
                 ("Actions", [("Currently banned", 1), ("Total banned", 1), ("Banned IP list", [IP])]),
             ]
-            # The source resumes at the position saved for the last batch (written before it was counted).
+            assert h2.daemon.jails["test"].state.counter.retries("198.51.100.1") == 1
+            # The source resumes at the position committed with the last batch.
             assert h2.source().saved == Position(offset=4 * 20 + 3, first_line_hash="hash")
             await h2.daemon.stop()
         finally:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from banjail.errors import SourceError
-from banjail.model import LogLine, Position
+from banjail.model import LogBatch, LogLine, Position
 from banjail.sources.file import FileSource
 from banjail.sources.tail import MAX_LINE
 
@@ -37,7 +37,7 @@ async def read(
         try:
             async with asyncio.timeout(timeout):
                 while len(lines) < count:
-                    lines.extend(await anext(batches))
+                    lines.extend(flat(await anext(batches)))
                     seen[0] = len(lines)
         except TimeoutError:
             raise AssertionError(
@@ -46,7 +46,7 @@ async def read(
         try:
             async with asyncio.timeout(0.3):
                 while True:
-                    lines.extend(await anext(batches))
+                    lines.extend(flat(await anext(batches)))
         except TimeoutError:
             pass
     finally:
@@ -72,7 +72,14 @@ def run_with(
     return asyncio.run(main())
 
 
-def texts(lines: list[LogLine]) -> list[str]:
+def flat(batch: LogBatch) -> list[LogLine]:
+    """The batch's lines, each with the batch's source and end position."""
+    return [LogLine(batch.source, text, batch.position) for text in batch.lines]
+
+
+def texts(lines: list[LogLine] | LogBatch) -> list[str]:
+    if isinstance(lines, LogBatch):
+        return list(lines.lines)
     return [line.text for line in lines]
 
 
@@ -93,7 +100,10 @@ def test_existing_lines_then_appends_only_complete_lines(tmp_path: Path, backend
 
     lines = run_with(make(log, backend), 4, write)
     assert texts(lines) == ["one", "two", "three", "four"]
-    assert [line.position.offset for line in lines] == [4, 9, 15, 20]
+    # A batch ends after a complete line; the first one at the size the file had when reading started.
+    assert lines[1].position.offset == 9
+    assert {line.position.offset for line in lines} <= {9, 15, 20}
+    assert lines[-1].position.offset == 20
     assert {line.position.first_line_hash for line in lines} == {md5(b"one\n")}
     assert {line.source for line in lines} == {str(log)}
 
@@ -163,7 +173,7 @@ async def read_nothing(source: FileSource) -> list[LogLine]:
     try:
         async with asyncio.timeout(0.3):
             while True:
-                lines.extend(await anext(batches))
+                lines.extend(flat(await anext(batches)))
     except TimeoutError:
         return lines
     finally:
@@ -276,8 +286,8 @@ def test_position_survives_a_restart_without_loss_or_repeat(tmp_path: Path, back
     log.write_bytes(b"".join(f"n{i}\n".encode() for i in range(100)))
     first = make(log, backend, max_lines=30)
     got = asyncio.run(read(first, 100))
-    # The daemon saves the position of the last line it handled, wherever that falls in a batch.
-    handled = got[:45]
+    # The daemon saves the position after each batch it handled.
+    handled = got[:60]
     saved = handled[-1].position
     with log.open("ab") as f:
         f.write(b"n100\n")
@@ -295,7 +305,7 @@ def test_batches_are_bounded(tmp_path: Path) -> None:
         sizes: list[int] = []
         batches = source.batches()
         while sum(sizes) < 10_000:
-            sizes.append(len(await anext(batches)))
+            sizes.append(len((await anext(batches)).lines))
         await batches.aclose()  # type: ignore[attr-defined]
         return sizes
 
@@ -528,3 +538,30 @@ def test_big_rest_after_rotation_comes_in_bounded_batches(tmp_path: Path, style:
     got = asyncio.run(main())
     assert max(len(batch) for batch in got) == 1000
     assert [line for batch in got for line in batch] == [*(f"old{i}" for i in range(10_000)), "new0"]
+
+
+@pytest.mark.parametrize(
+    ("resume", "expected_first"),
+    [(None, ["a", "b", "c"]), (Position(2, md5(b"a\n")), ["b", "c"])],
+)
+def test_the_first_batch_ends_where_the_file_ended_at_start(
+    tmp_path: Path, resume: Position | None, expected_first: list[str]
+) -> None:
+    """Catch-up reading and new lines never share a batch, and `backlog` says where catch-up ends."""
+    log = tmp_path / "auth.log"
+    log.write_bytes(b"a\nb\nc\n")
+
+    async def main() -> tuple[dict[str, int], list[LogBatch]]:
+        source = make(log, "pyinotify", position=resume)
+        batches = source.batches()
+        source._start()  # open the files before the log grows, as the first read would
+        with log.open("ab") as f:
+            f.write(b"d\ne\n")
+        got = [await anext(batches), await anext(batches)]
+        backlog = source.backlog()
+        await batches.aclose()  # type: ignore[attr-defined]
+        return backlog, got
+
+    backlog, got = asyncio.run(main())
+    assert backlog == {str(log): 6}
+    assert [(list(b.lines), b.position.offset) for b in got] == [(expected_first, 6), (["d", "e"], 10)]

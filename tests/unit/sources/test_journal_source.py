@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from banjail.errors import SourceError
-from banjail.model import LogLine, Position
+from banjail.model import LogBatch, LogLine, Position
 from banjail.sources.journal import JournalSource, match_args
 from banjail.sources.journalentry import format_entry
 
@@ -187,7 +187,7 @@ async def take(
     try:
         async with asyncio.timeout(10):
             while len(lines) < count:
-                lines.extend(await anext(batches))
+                lines.extend(flat(await anext(batches)))
                 if later and journal is not None:
                     for number in range(later):
                         journal.log(f"later {number}")
@@ -195,6 +195,11 @@ async def take(
     finally:
         await batches.aclose()  # type: ignore[attr-defined]
     return lines
+
+
+def flat(batch: LogBatch) -> list[LogLine]:
+    """The batch's lines, each with the batch's source and end position."""
+    return [LogLine(batch.source, text, batch.position) for text in batch.lines]
 
 
 def messages(lines: list[LogLine]) -> list[str]:
