@@ -9,8 +9,12 @@ ignoreregex (run first and run after a match), identifiers that cannot be read, 
 from __future__ import annotations
 
 import calendar
+import importlib.util
+import io
 import itertools
 import re
+import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -263,3 +267,48 @@ def test_uniform_chunks_equal_the_general_step(
         if o.template is not None:
             templates[o.template] = templates.get(o.template, 0) + 1
     assert stats.template_hits == templates
+
+
+# --- the benchmark's generated auth.log with upstream's sshd filter ------------------------------------------------
+
+_GENERATOR = Path(__file__).parents[3] / "bench" / "gen_authlog.py"
+_SSHD = Path("/etc/fail2ban/filter.d/sshd.conf")
+
+
+def _authlog(lines: int, fmt: str, seed: int) -> str:
+    spec = importlib.util.spec_from_file_location("gen_authlog", _GENERATOR)
+    assert spec is not None and spec.loader is not None
+    gen = importlib.util.module_from_spec(spec)
+    sys.modules["gen_authlog"] = gen  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(gen)
+    out = io.StringIO()
+    gen.write_authlog(out, gen.LogSpec(lines=lines, end=int(NOW) - 60, seed=seed, format=fmt))
+    return out.getvalue()
+
+
+@pytest.mark.skipif(
+    not (_SSHD.exists() and _GENERATOR.exists()), reason="upstream's sshd filter is not installed"
+)
+@pytest.mark.parametrize("fmt", ["syslog", "iso"])
+@pytest.mark.parametrize("mode", ["normal", "aggressive"])
+@pytest.mark.parametrize("check_all", [True, False], ids=["all", "first"])
+def test_generated_authlog_with_upstream_sshd(fmt: str, mode: str, check_all: bool) -> None:
+    from banjail.config.load import load_filter
+
+    spec = load_filter(f"{_SSHD}[mode={mode}]", config_dir=str(_SSHD.parents[1]))
+    text = _authlog(3000, fmt, seed=7)
+    lines = text.splitlines()
+    expected = reference(spec, lines, check_all)
+    m = Matcher(spec, detector=DateDetector(), check_all=check_all)
+    stats = ScanStats()
+    got: list[LineOutcome] = []
+    for start in range(0, len(lines), 700):  # chunks of whole lines, as fail2ban-regex reads them
+        part = "".join(x + "\n" for x in lines[start : start + 700])
+        got += m.scan(part, NOW, start + 1, stats, keep_ignored=False, keep_matched=False)
+    assert got == [o for o in expected if o.failures]
+    assert sum(len(o.failures) for o in got) > 100
+    assert (stats.lines, stats.matched, stats.ignored) == (
+        len(lines),
+        sum(o.kind == MATCHED for o in expected),
+        sum(o.kind == IGNORED for o in expected),
+    )
