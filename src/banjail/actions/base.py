@@ -3,6 +3,12 @@
 Duties of an action:
 - `start` is called once before the first ban of the jail (or at jail start when the action is not on-demand);
   `stop` once at jail stop, in reverse order of the jail's actions; both are idempotent.
+- `persistent` (an optional attribute or property; read it with `persistent(action)`) is True when the action's bans stay enforced without the daemon: the kernel holds them with their
+  own timeouts (nftables or ipset sets with per-element timeouts), so a ban ends on time even if the daemon never
+  comes back. The daemon's shutdown then skips `stop` (the attacker stays out across a restart); an explicit
+  `fail2ban-client stop <jail>` still stops it. At the next start `start` and the restore's `ban` must therefore
+  be idempotent: existing tables, sets, rules and elements are reused, never duplicated. Actions without the
+  property are not persistent.
 - `ban` and `unban` receive batches: everything the daemon has for this action at that moment (a flood, a restore
   at start-up). An action that can apply a batch in one step (nft -f -) must; others loop. They return only once
   the change is in place (or has definitely failed), and raise ActionError with a message naming the action, the
@@ -45,3 +51,8 @@ class Action(Protocol):
         ...
 
     def set_property(self, key: str, value: str) -> None: ...
+
+
+def persistent(action: object) -> bool:
+    """Whether the action's bans stay enforced without the daemon (an action without the attribute: no)."""
+    return getattr(action, "persistent", False) is True

@@ -140,6 +140,12 @@ class IpsetAction:
         return self.spec.name
 
     @property
+    def persistent(self) -> bool:
+        """True: the kernel holds every ban with its own timeout and `start` keeps the set's elements, so the
+        daemon's shutdown leaves the bans in place (see banjail.actions.base)."""
+        return True
+
+    @property
     def timeout(self) -> float:
         return str2seconds(self._options.get("timeout", "").strip() or DEFAULTS["timeout"])
 
