@@ -19,8 +19,17 @@ from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from banjail.errors import ConfigError, Problem
-from banjail.filter.dateparse import CACHE_MAX, FAR, DateHit, Entry, new_hit, resolve
-from banjail.filter.datetemplate import EPOCH_KIND, LINE_BEGIN, Template, template_list
+from banjail.filter.dateparse import (
+    CACHE_MAX,
+    FAR,
+    PARSE_ERRORS,
+    DateHit,
+    Entry,
+    epoch_seconds,
+    new_hit,
+    resolve,
+)
+from banjail.filter.datetemplate import LINE_BEGIN, Template, template_list
 from banjail.filter.localtime import LocalZone, zone_offset
 
 __all__ = ["DateDetector", "DateHit", "Template"]
@@ -308,23 +317,47 @@ class DateDetector:
 
     def _new_date(self, entry: Entry, m: re.Match[str], text: str, start: int, end: int, now: float
                   ) -> DateHit | None:
-        """The date of a text not in the entry's cache (or not valid at `now`): resolved, and cached if it may
-        come again (not one with a fraction of a second: a pattern date's goes to the memo without it, and an
-        epoch's is cheaper to parse again)."""
+        """The date of a text (group 1 of `m`, at [start, end)) not in the entry's cache or not valid at `now`:
+        from the memo by text without fraction, or resolved and then remembered. A text with a fraction of a
+        second rarely comes again: a pattern date's is remembered without it, an epoch's not at all (parsing it
+        again is cheaper)."""
+        key = None
+        if entry.fraction:
+            fs, fe = m.span("f")
+            if fs >= 0:
+                key = text[:fs - start] + text[fe - start:]
+                found = entry.fractions.get(key)
+                if found is not None and found[1] <= now < found[2]:
+                    hit = found[0]
+                    if hit.start != start or hit.end != end:  # elsewhere, or a fraction of another length
+                        hit = new_hit(hit.time, start, end, entry.name)
+                        entry.fractions[key] = (hit, found[1], found[2])
+                    self._last_hit = hit
+                    return hit
+        elif entry.epoch and "." in text:
+            try:
+                hit = new_hit(epoch_seconds(entry.defn, m.group(entry.defn.group)), start, end, entry.name)
+            except PARSE_ERRORS:
+                return None
+            self._last_hit = hit
+            return hit
         last = self._last_hit
         parsed = resolve(entry, m, text, now, self._offset, self._zone, last.time if last is not None else None)
         if parsed is None:
             return None
         hit = new_hit(parsed[0], start, end, entry.name)
-        if parsed[1] < parsed[2] and (m.start("f") < 0 if entry.fraction else
-                                      entry.defn.kind != EPOCH_KIND or "." not in text):
-            if len(entry.cache) >= CACHE_MAX:
-                entry.cache.clear()
-            entry.cache[text] = (hit, parsed[1], parsed[2])
+        if parsed[1] < parsed[2]:
+            if key is not None:
+                memo = entry.fractions
+                if len(memo) >= CACHE_MAX:
+                    memo.clear()
+                memo[key] = (hit, parsed[1], parsed[2])
+            else:
+                if len(entry.cache) >= CACHE_MAX:
+                    entry.cache.clear()
+                entry.cache[text] = (hit, parsed[1], parsed[2])
         self._last_hit = hit
         return hit
-
-    # --- template list ---------------------------------------------------------------------------------------
 
     # --- choosing the template (fail2ban's order and preferences) ---------------------------------------------
 

@@ -30,7 +30,7 @@ from banjail.filter.strptime import Parsed, fields_to_epoch
 
 CACHE_MAX = 4096  # distinct date texts (days, seconds) remembered per template before a memo is cleared
 FAR = 0x7FFFFFFF
-_PARSE_ERRORS = (ValueError, KeyError, IndexError, OverflowError, OSError)
+PARSE_ERRORS = (ValueError, KeyError, IndexError, OverflowError, OSError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +67,8 @@ _UNKNOWN: re.Pattern[str] = re.compile("")  # a derived regex not computed yet (
 class Entry:
     """A template in one detector: the detector's usage statistics of it and its memos."""
 
-    __slots__ = ("_chunk", "_text", "cache", "days", "defn", "distance", "fixed", "fraction", "fractions", "hits",
-                 "last_used", "name", "regex", "starts_line", "weight")
+    __slots__ = ("_chunk", "_text", "cache", "days", "defn", "distance", "epoch", "fixed", "fraction", "fractions",
+                 "hits", "last_used", "name", "regex", "starts_line", "weight")
 
     def __init__(self, defn: TemplateDef, weight: float) -> None:
         self.defn = defn
@@ -80,9 +80,10 @@ class Entry:
         self.last_used = 0.0
         self.distance = FAR
         self.cache: dict[str, tuple[DateHit, float, float]] = {}
-        # a pattern date's fraction of a second changes nothing: text without it -> (epoch, valid from, until)
+        # a pattern date's fraction of a second changes nothing: text without it -> (hit, valid from, until)
         self.fraction = defn.kind == PATTERN and "f" in defn.regex.groupindex
-        self.fractions: dict[str, Parsed] = {}
+        self.fractions: dict[str, tuple[DateHit, float, float]] = {}
+        self.epoch = defn.kind == EPOCH_KIND
         # day fields -> (epoch of 00:00:00 or None when the day is not linear, valid from, valid until)
         self.days: dict[tuple[str | None, ...], tuple[float | None, float, float]] = {}
         # every match starts its line (so the fast path's match always starts at 0)
@@ -124,24 +125,14 @@ def resolve(entry: Entry, m: re.Match[str], text: str, now: float, offset: int |
     """The epoch of the date text `text` that `m` (a match of the entry's regex, or of its text_regex) found, and
     for which `now` it holds; None if it is not a valid date. offset: logtimezone (minutes east of UTC, None:
     local time); zone: the detector's local time memo; last: the epoch of the date before (see local_epoch)."""
-    key = None
-    if entry.fraction:
-        fs, fe = m.span("f")
-        if fs >= 0:
-            base = m.start(1)
-            key = text[:fs - base] + text[fe - base:]
-            found = entry.fractions.get(key)
-            if found is not None and found[1] <= now < found[2]:
-                return found
     try:
-        parsed = _by_day(entry, m, now, offset, zone) or _parse(entry.defn, m, text, now, offset, zone, last)
-    except _PARSE_ERRORS:
+        if entry.defn.day_keys is not None:
+            found = _by_day(entry, m, now, offset, zone)
+            if found is not None:
+                return found
+        return _parse(entry.defn, m, text, now, offset, zone, last)
+    except PARSE_ERRORS:
         return None
-    if key is not None and parsed[1] < parsed[2]:
-        if len(entry.fractions) >= CACHE_MAX:
-            entry.fractions.clear()
-        entry.fractions[key] = parsed
-    return parsed
 
 
 def _by_day(entry: Entry, m: re.Match[str], now: float, offset: int | None, zone: LocalZone) -> Parsed | None:
@@ -149,8 +140,7 @@ def _by_day(entry: Entry, m: re.Match[str], now: float, offset: int | None, zone
     00:00:00 and 23:59:59 are 86399 s apart (no roll-over boundary, no DST change inside it). Saves the full parse
     for every new second of a day already seen. None: parse in full."""
     keys = entry.defn.day_keys
-    if keys is None:
-        return None
+    assert keys is not None
     key: tuple[str | None, ...] = m.group(*keys) if len(keys) > 1 else tuple(m.group(k) for k in keys)
     day = entry.days.get(key)
     if day is None or not day[1] <= now < day[2]:
@@ -179,11 +169,15 @@ def _by_day(entry: Entry, m: re.Match[str], now: float, offset: int | None, zone
 def _parse(defn: TemplateDef, m: re.Match[str], text: str, now: float, offset: int | None, zone: LocalZone,
            last: float | None) -> Parsed:
     if defn.kind == EPOCH_KIND:
-        digits = m.group(defn.group)
-        if defn.long and len(digits) >= 13:
-            # milliseconds, or microseconds when 16+ digits without a fraction
-            return Parsed(float(digits) / (1000000 if len(digits) >= 16 and "." not in digits else 1000))
-        return Parsed(float(digits))
+        return Parsed(epoch_seconds(defn, m.group(defn.group)))
     if defn.kind == TAI64N:
         return Parsed(float(int(text[2:17], 16)))  # the seconds of the TAI64 label, as fail2ban reads them
     return fields_to_epoch(m.groupdict(), now, offset, last, zone)
+
+
+def epoch_seconds(defn: TemplateDef, digits: str) -> float:
+    """The epoch an EPOCH or LEPOCH template's digits stand for (valid for every `now`)."""
+    if defn.long and len(digits) >= 13:
+        # milliseconds, or microseconds when 16+ digits without a fraction
+        return float(digits) / (1000000 if len(digits) >= 16 and "." not in digits else 1000)
+    return float(digits)
