@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
 from pathlib import Path
 
@@ -165,3 +166,35 @@ def test_recidive_filter_reads_our_ban_lines(tmp_path: Path) -> None:
             for f in matcher.process(line, time.time()).failures
         ]
         assert found == ["192.0.2.7"], config_dir
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_many_lines_in_one_write_read_as_records_would(tmp_path: Path, fast: bool) -> None:
+    """log_many writes upstream's layout in one go to the daemon's file; with another handler in the way it
+    falls back to one record per line, with the same text."""
+    from banjail.daemon.logging import log_many
+
+    target = LogTarget()
+    path = tmp_path / "f2b.log"
+    extra = logging.NullHandler()
+    try:
+        target.set_level("NOTICE")
+        target.set_target(str(path))
+        if not fast:
+            logging.getLogger("fail2ban").addHandler(extra)
+        log_many(logger("actions"), NOTICE, ["[sshd] Restore Ban 192.0.2.7", "[sshd] Restore Ban 192.0.2.8"])
+        log_many(
+            logger("filter"), logging.INFO, ["[sshd] Found 192.0.2.9 - 2026-11-25 10:00:00"]
+        )  # below NOTICE
+    finally:
+        logging.getLogger("fail2ban").removeHandler(extra)
+        target.close()
+    lines = path.read_text().splitlines()
+    assert [line.split(" ", 2)[2] for line in lines] == [
+        f"fail2ban.actions        [{os.getpid()}]: NOTICE  [sshd] Restore Ban 192.0.2.7",
+        f"fail2ban.actions        [{os.getpid()}]: NOTICE  [sshd] Restore Ban 192.0.2.8",
+    ]
+    assert all(
+        re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}", " ".join(line.split(" ", 2)[:2]))
+        for line in lines
+    )
