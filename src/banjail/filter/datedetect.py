@@ -2,66 +2,31 @@
 
 A DateDetector holds an ordered list of date templates: the `datepattern` lines of a filter, or fail2ban's default
 set (ISO 8601, syslog with and without year, apache/CLF, EPOCH, LEPOCH, TAI64N, time-only, MySQL, Exim, ...), each
-default also in a line-begin form that is tried first (the templates themselves: banjail.filter.datetemplate). For each line it finds the template whose date is nearest to
-the start of the line, prefers the template that hit last time, and moves templates that keep hitting towards the
-front, all exactly as fail2ban 1.0.2 does, so the same lines get the same dates and the same template names.
+default also in a line-begin form that is tried first (the templates: banjail.filter.datetemplate). For each line
+it finds the template whose date is nearest to the start of the line, prefers the template that hit last time, and
+moves templates that keep hitting towards the front, all exactly as fail2ban 1.0.2 does, so the same lines get the
+same dates and the same template names.
 
 Speed: the last template that hit is tried first (and when it is anchored, its statistics are booked later in one
-go); a date text already seen is not parsed again (per-template bounded cache of DateHits, each valid for a known
-interval of `now`), so on that path `find` makes no object besides the cut text. A new text of a day already seen
-costs its time of day only: a per-template memo keeps each linear day's midnight epoch.
+go); a date text already seen is not parsed again, nor one that differs only in its fraction of a second, nor the
+day of one (banjail.filter.dateparse). A caller that runs one regex over a chunk of lines uses uniform_template,
+line_pattern, parse_text and note_hits instead of find(): the same dates and the same state, without a Python call
+per line.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from typing import Protocol
 
 from banjail.errors import ConfigError, Problem
-from banjail.filter.dateparse import (
-    CACHE_MAX,
-    FAR,
-    PARSE_ERRORS,
-    DateHit,
-    Entry,
-    epoch_seconds,
-    new_hit,
-    resolve,
-)
+from banjail.filter.dateparse import AT_LINE_START, FAR, DateHit, Entry, Span, new_date, new_hit
 from banjail.filter.datetemplate import LINE_BEGIN, Template, template_list
 from banjail.filter.localtime import LocalZone, zone_offset
 
 __all__ = ["DateDetector", "DateHit", "Template"]
 
 _UNUSED_AFTER = 300.0  # a template unused this long may be displaced by one that hits (fail2ban's 5 minutes)
-
-
-class _Span(Protocol):
-    """Where the last date was found: a match, or _AtLineStart after note_hits."""
-
-    @property
-    def string(self) -> str: ...
-
-    def start(self) -> int: ...
-
-    def end(self) -> int: ...
-
-
-class _AtLineStart:
-    """The place of the last date after note_hits: its template matches at line start only (so the match began
-    at 0); with an anchored last template, nothing reads the rest (_locate skips it, find takes the fast path)."""
-
-    string = ""
-
-    def start(self) -> int:
-        return 0
-
-    def end(self) -> int:
-        return 0
-
-
-_AT_LINE_START = _AtLineStart()
 
 
 class DateDetector:
@@ -89,7 +54,7 @@ class DateDetector:
         self._by_name: dict[str, Entry] = {}
         self._last = -1  # index of the template that found the last date
         self._last_entry: Entry | None = None  # and the template itself
-        self._prev: _Span | None = None  # where it was found (before any: at 1, no end)
+        self._prev: Span | None = None  # where it was found (before any: at 1, no end)
         self._first_unused = 0
         self._last_hit: DateHit | None = None
         # the fast path: search of the last template when it is anchored, its cache, wins not yet booked
@@ -138,7 +103,12 @@ class DateDetector:
                 if cached is not None and cached[1] <= now < cached[2] and cached[0].start == start:
                     self._last_hit = cached[0]
                     return cached[0]
-                return self._new_date(self._entries[self._last], m, text, start, end, now)
+                last = self._last_hit
+                hit = new_date(self._entries[self._last], m, text, start, end, now, self._offset, self._zone,
+                               last.time if last is not None else None)
+                if hit is not None:
+                    self._last_hit = hit
+                return hit
         elif self._last_entry is not None and self._prev is not None:
             m = self._same_place(line)
             if m is not None:
@@ -228,8 +198,12 @@ class DateDetector:
         m = parser.fullmatch(text) if parser is not None else None
         if m is None:
             raise ValueError(f"{text!r} is not a date text of the template {template.name!r}")
-        hit = self._new_date(entry, m, text, 0, len(text), now)
-        return None if hit is None else hit.time
+        hit = new_date(entry, m, text, 0, len(text), now, self._offset, self._zone,
+                       last.time if last is not None else None)
+        if hit is None:
+            return None
+        self._last_hit = hit
+        return hit.time
 
     def note_hits(self, template: Template, count: int, last_time: float | None, now: float | None = None) -> None:
         """Change the detector's state (hit statistics, template order, the last date) exactly as `count` calls
@@ -248,10 +222,10 @@ class DateDetector:
         if entry is not self._last_entry:
             # the first line goes the slow way (and the template moves forward), the others the fast path
             self._book()
-            self._win(self._entries.index(entry), 0, _AT_LINE_START, now)
+            self._win(self._entries.index(entry), 0, AT_LINE_START, now)
             count -= 1
         if count:
-            self._prev = _AT_LINE_START
+            self._prev = AT_LINE_START
             self._streak += count
             self._streak_now = now
         if last_time is not None:
@@ -271,7 +245,7 @@ class DateDetector:
                 return m
         return None
 
-    def _win(self, i: int, start: int, prev: _Span, now: float) -> None:
+    def _win(self, i: int, start: int, prev: Span, now: float) -> None:
         """Book that template i won a line at `start` (found by _locate, statistics booked): promote it."""
         entry = self._entries[i]
         entry.hits += 1
@@ -313,51 +287,12 @@ class DateDetector:
                     entry.cache[text] = (hit, valid_from, valid_until)
                 self._last_hit = hit
                 return hit
-        return self._new_date(entry, m, text, start, end, now)
-
-    def _new_date(self, entry: Entry, m: re.Match[str], text: str, start: int, end: int, now: float
-                  ) -> DateHit | None:
-        """The date of a text (group 1 of `m`, at [start, end)) not in the entry's cache or not valid at `now`:
-        from the memo by text without fraction, or resolved and then remembered. A text with a fraction of a
-        second rarely comes again: a pattern date's is remembered without it, an epoch's not at all (parsing it
-        again is cheaper)."""
-        key = None
-        if entry.fraction:
-            fs, fe = m.span("f")
-            if fs >= 0:
-                key = text[:fs - start] + text[fe - start:]
-                found = entry.fractions.get(key)
-                if found is not None and found[1] <= now < found[2]:
-                    hit = found[0]
-                    if hit.start != start or hit.end != end:  # elsewhere, or a fraction of another length
-                        hit = new_hit(hit.time, start, end, entry.name)
-                        entry.fractions[key] = (hit, found[1], found[2])
-                    self._last_hit = hit
-                    return hit
-        elif entry.epoch and "." in text:
-            try:
-                hit = new_hit(epoch_seconds(entry.defn, m.group(entry.defn.group)), start, end, entry.name)
-            except PARSE_ERRORS:
-                return None
-            self._last_hit = hit
-            return hit
         last = self._last_hit
-        parsed = resolve(entry, m, text, now, self._offset, self._zone, last.time if last is not None else None)
-        if parsed is None:
-            return None
-        hit = new_hit(parsed[0], start, end, entry.name)
-        if parsed[1] < parsed[2]:
-            if key is not None:
-                memo = entry.fractions
-                if len(memo) >= CACHE_MAX:
-                    memo.clear()
-                memo[key] = (hit, parsed[1], parsed[2])
-            else:
-                if len(entry.cache) >= CACHE_MAX:
-                    entry.cache.clear()
-                entry.cache[text] = (hit, parsed[1], parsed[2])
-        self._last_hit = hit
-        return hit
+        found = new_date(entry, m, text, start, end, now, self._offset, self._zone,
+                         last.time if last is not None else None)
+        if found is not None:
+            self._last_hit = found
+        return found
 
     # --- choosing the template (fail2ban's order and preferences) ---------------------------------------------
 

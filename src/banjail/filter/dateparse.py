@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Protocol
 
 from banjail.filter.dateregex import group_one, single_line, starts_line
 from banjail.filter.datetemplate import (
@@ -59,6 +60,33 @@ def new_hit(time: float, start: int, end: int, template: str) -> DateHit:
     _set_end(hit, end)
     _set_template(hit, template)
     return hit
+
+
+class Span(Protocol):
+    """Where the last date was found: a match, or AtLineStart after note_hits."""
+
+    @property
+    def string(self) -> str: ...
+
+    def start(self) -> int: ...
+
+    def end(self) -> int: ...
+
+
+class AtLineStart:
+    """The place of the last date after note_hits: its template matches at line start only (so the match began
+    at 0); with an anchored last template, nothing reads the rest (_locate skips it, find takes the fast path)."""
+
+    string = ""
+
+    def start(self) -> int:
+        return 0
+
+    def end(self) -> int:
+        return 0
+
+
+AT_LINE_START = AtLineStart()
 
 
 _UNKNOWN: re.Pattern[str] = re.compile("")  # a derived regex not computed yet (None: there is none)
@@ -181,3 +209,38 @@ def epoch_seconds(defn: TemplateDef, digits: str) -> float:
         # milliseconds, or microseconds when 16+ digits without a fraction
         return float(digits) / (1000000 if len(digits) >= 16 and "." not in digits else 1000)
     return float(digits)
+
+
+def new_date(entry: Entry, m: re.Match[str], text: str, start: int, end: int, now: float, offset: int | None,
+             zone: LocalZone, last: float | None) -> DateHit | None:
+    """The date of a text (group 1 of `m`, at [start, end)) not in the entry's cache or not valid at `now`:
+    from the memo by text without fraction, or resolved and then remembered (see resolve for the rest). A text
+    with a fraction of a second rarely comes again: a pattern date's is remembered without it, an epoch's not at
+    all (parsing it again is cheaper)."""
+    key = None
+    if entry.fraction:
+        fs, fe = m.span("f")
+        if fs >= 0:
+            key = text[:fs - start] + text[fe - start:]
+            found = entry.fractions.get(key)
+            if found is not None and found[1] <= now < found[2]:
+                hit = found[0]
+                if hit.start != start or hit.end != end:  # elsewhere, or a fraction of another length
+                    hit = new_hit(hit.time, start, end, entry.name)
+                    entry.fractions[key] = (hit, found[1], found[2])
+                return hit
+    elif entry.epoch and "." in text:
+        try:
+            return new_hit(epoch_seconds(entry.defn, m.group(entry.defn.group)), start, end, entry.name)
+        except PARSE_ERRORS:
+            return None
+    parsed = resolve(entry, m, text, now, offset, zone, last)
+    if parsed is None:
+        return None
+    hit = new_hit(parsed[0], start, end, entry.name)
+    if parsed[1] < parsed[2]:
+        memo, remembered = (entry.fractions, key) if key is not None else (entry.cache, text)
+        if len(memo) >= CACHE_MAX:
+            memo.clear()
+        memo[remembered] = (hit, parsed[1], parsed[2])
+    return hit
