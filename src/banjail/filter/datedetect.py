@@ -96,13 +96,16 @@ class DateDetector:
                 self._streak += 1
                 self._streak_now = now
                 start, end = m.span(1)
-                if start == end:
-                    return self._date(self._entries[self._last], m, line, now)
                 text = line[start:end]
                 cached = self._fast_cache.get(text)
-                if cached is not None and cached[1] <= now < cached[2] and cached[0].start == start:
-                    self._last_hit = cached[0]
-                    return cached[0]
+                hit: DateHit | None
+                if cached is not None:
+                    hit, valid_from, valid_until = cached
+                    if valid_from <= now < valid_until and hit.start == start:
+                        self._last_hit = hit
+                        return hit
+                elif start == end:
+                    return self._date(self._entries[self._last], m, line, now)
                 last = self._last_hit
                 hit = new_date(self._entries[self._last], m, text, start, end, now, self._offset, self._zone,
                                last.time if last is not None else None)
