@@ -159,7 +159,7 @@ class DateDetector:
         if entry is None or not entry.starts_line:
             return None
         check = entry.chunk_regex()
-        if check is None or check.fullmatch(chunk) is None:
+        if check is None or entry.text_regex() is None or check.fullmatch(chunk) is None:
             return None
         return Template(entry.name, entry.regex, True)
 

@@ -231,3 +231,14 @@ def test_line_pattern_of_every_default_template_that_starts_lines() -> None:
     assert (patterns[SYSLOG_T] or "").startswith(r"^[^\w\n]{0,2}((?:(?P<a>[Ff][Rr]")
     with pytest.raises(ValueError, match="not a date template of this detector: 'x'"):
         detector.line_pattern(Template("x", re.compile(""), True))
+
+
+def test_datepattern_none_is_uniform_and_its_dates_are_now() -> None:
+    by_line, by_chunk = DateDetector(["{NONE}"]), DateDetector(["{NONE}"])
+    chunk = "Aug 14 10:00:00 a\nanything\n\n"
+    assert _dates(by_line, ["Aug 14 10:00:00 a", "anything", ""], NOW) == [NOW, NOW, NOW]
+    template = by_chunk.uniform_template(chunk)
+    assert template is not None and template.name == "^"
+    assert by_chunk.parse_text(template, "", NOW) == NOW
+    by_chunk.note_hits(template, 3, None, NOW)
+    assert _state(by_chunk) == _state(by_line)
