@@ -298,7 +298,13 @@ class Daemon:
         while index < len(pending):
             event = pending[index]
             index += 1
-            if isinstance(event, Found):
+            if isinstance(event, BanDecided):  # first: a restore brings 100k of them
+                decided.append(event)
+                if not event.ban.restored:
+                    # The fid's count became this decision: its stored failures go, later ones start anew.
+                    cleared.add(event.ban.fid)
+                    counted.pop(event.ban.fid, None)
+            elif isinstance(event, Found):
                 failure = event.failure
                 counted.setdefault(failure.fid, []).append(
                     CountedFailure.of(failure, event.time, event.count)
@@ -309,12 +315,6 @@ class Daemon:
             elif isinstance(event, AskIgnore):
                 ignored = await effects.ignore_command(jail, event.failure, now)
                 pending[index:index] = jail.state.resume(event, ignored, now)
-            elif isinstance(event, BanDecided):
-                decided.append(event)
-                if not event.ban.restored:
-                    # The fid's count became this decision: its stored failures go, later ones start anew.
-                    cleared.add(event.ban.fid)
-                    counted.pop(event.ban.fid, None)
             else:
                 await self.unbans(jail, [event])
         checkpoint = Checkpoint(
