@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -39,16 +38,15 @@ from banjail import FAIL2BAN_COMPAT_VERSION
 from banjail.actions.base import Action
 from banjail.config.schema import Config, JailConfig
 from banjail.core.banpolicy import BanHistory
-from banjail.core.jail import AskIgnore, BanDecided, Event, Found, Ignored
-from banjail.daemon import effects
+from banjail.core.jail import Event
+from banjail.daemon import effects, outcome
 from banjail.daemon.commit import GroupCommit
 from banjail.daemon.jail import ActionJob, Jail, build_state, ignore_cache
-from banjail.daemon.logging import NOTICE, LogTarget, log_many, logger
+from banjail.daemon.logging import LogTarget, logger
 from banjail.errors import ActionError, BanjailError
 from banjail.model import Ban, Position, Unban
 from banjail.sources.base import LogSource
 from banjail.store import Store
-from banjail.store.checkpoint import Checkpoint, CountedFailure
 
 T = TypeVar("T")
 
@@ -286,84 +284,17 @@ class Daemon:
         now: float,
         positions: tuple[tuple[str, Position], ...] = (),
     ) -> None:
-        """Carry out a batch of events in order: commit the batch's checkpoint (positions, counted failures,
-        bans; one transaction), then log failures and bans and hand the bans to the actions."""
-        pending: list[Event] = list(events)
-        notes: list[str] = []  # fail2ban.filter lines (Found, Ignore), in event order
-        decided: list[BanDecided] = []
-        counted: dict[str, list[CountedFailure]] = {}
-        cleared: set[str] = set()
-        name = jail.name
-        index = 0
-        while index < len(pending):
-            event = pending[index]
-            index += 1
-            if isinstance(event, BanDecided):  # first: a restore brings 100k of them
-                decided.append(event)
-                if not event.ban.restored:
-                    # The fid's count became this decision: its stored failures go, later ones start anew.
-                    cleared.add(event.ban.fid)
-                    counted.pop(event.ban.fid, None)
-            elif isinstance(event, Found):
-                failure = event.failure
-                counted.setdefault(failure.fid, []).append(
-                    CountedFailure.of(failure, event.time, event.count)
-                )
-                notes.append(f"[{name}] Found {failure.fid} - {_time2str(event.time)}")
-            elif isinstance(event, Ignored):
-                notes.append(f"[{name}] Ignore {event.failure.ip or event.failure.fid} by {event.source}")
-            elif isinstance(event, AskIgnore):
-                ignored = await effects.ignore_command(jail, event.failure, now)
-                pending[index:index] = jail.state.resume(event, ignored, now)
-            else:
-                await self.unbans(jail, [event])
-        checkpoint = Checkpoint(
-            name,
-            positions,
-            tuple(c for group in counted.values() for c in group),
-            tuple(cleared),
-            tuple(d.ban for d in decided if d.store),
-        )
-        if checkpoint:
-            try:
-                await self.committer.commit(checkpoint)
-            except Exception as exc:
-                log_server.error("[%s] cannot write to the database: %s", name, exc)
-        log_many(log_filter, logging.INFO, notes)
-        if decided:
-            await self._decided(jail, decided)
+        """Carry out a batch of events in order (see banjail.daemon.outcome): commit the batch's checkpoint, then
+        log and apply."""
+        await outcome.carry_out(self, jail, events, now, positions)
 
-    async def _decided(self, jail: Jail, decided: list[BanDecided]) -> None:
-        """Log the committed ban decisions (upstream's words) and hand the new bans to the actions."""
-        name = jail.name
-        notices: list[str] = []
-        fresh: list[Ban] = []
-        for d in decided:
-            ban = d.ban
-            if d.error:
-                log_actions.error("[%s] bantime.formula failed: %s", name, d.error)
-            if d.kind == "banned":
-                if ban.fid in jail.applied:
-                    continue  # already handed to the actions (a restore over a live ban)
-                notices.append(f"[{name}] {'Restore ' if ban.restored else ''}Ban {ban.fid}")
-                jail.applied[ban.fid] = ban
-                fresh.append(ban)
-            elif d.kind == "prolonged":
-                until = _time2str(ban.until) if ban.until else "permanent"
-                notices.append(
-                    f"[{name}] Increase Ban {ban.fid} ({ban.count} # {effects.duration(ban.bantime)} -> {until})"
-                )
-                jail.applied[ban.fid] = ban
-            elif d.kind == "already banned":
-                notices.append(f"[{name}] {ban.fid} already banned")
-            else:
-                log_many(log_actions, NOTICE, notices)
-                notices = []
-                log_actions.info("[%s] Ignore %s, expired bantime", name, ban.fid)
-        log_many(log_actions, NOTICE, notices)
-        if fresh:
-            await self._enqueue(jail, ActionJob("ban", tuple(fresh)))
+    def wake(self) -> None:
+        """Make the scheduler look at ban ends again (a ban was added or changed)."""
         self._wake.set()
+
+    async def enqueue(self, jail: Jail, job: ActionJob) -> None:
+        """Queue an action job on the jail's ordered action queue."""
+        await jail.queue.put(job)
 
     async def unbans(self, jail: Jail, unbans: Sequence[Unban]) -> int:
         """Log and remove bans that ended or were lifted; manual ones are deleted from the store first."""
@@ -381,7 +312,7 @@ class Daemon:
         return len(unbans)
 
     async def _enqueue(self, jail: Jail, job: ActionJob) -> None:
-        await jail.queue.put(job)
+        await self.enqueue(jail, job)
 
     async def _run_actions(self, jail: Jail) -> None:
         """The per-jail action queue: jobs run one at a time, actions in order (stop in reverse)."""
@@ -469,18 +400,8 @@ class Daemon:
         return asyncio.get_running_loop().run_in_executor(None, loader)
 
 
-_STAMP: list[tuple[int, str]] = [(-1, "")]
-
-
 def _time2str(when: float) -> str:
-    # Failures of a flood share their second: format each second once.
-    second = int(when)
-    last = _STAMP[0]
-    if last[0] == second:
-        return last[1]
-    text = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
-    _STAMP[0] = (second, text)
-    return text
+    return outcome.time2str(when)
 
 
 def _version() -> str:

@@ -1,0 +1,135 @@
+"""What a batch of jail events turns into: one checkpoint committed to the store, then log lines and action jobs.
+
+    events ──► Found: a counted failure (stored) and `[jail] Found <fid> - <time>`
+           ──► Ignored: `[jail] Ignore <ip> by <source>`
+           ──► AskIgnore: the ignorecommand (awaited); its answer resumes the jail's pipeline in place
+           ──► BanDecided: bans to store; the fid's stored failures are forgotten (not for restored bans)
+           ──► Unban: handed to Daemon.unbans at once
+    then:  Checkpoint(positions, failures, cleared, bans) ──► GroupCommit (ONE transaction)
+           ──► `Found`/`Ignore` lines ──► `Ban`/`Restore Ban`/`Increase Ban` lines ──► the jail's action queue
+
+Invariant: nothing of a batch is logged or handed to an action before its checkpoint is durable, so a kill -9 at
+any moment either loses the whole batch (the next process reads and counts it again) or none of it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from banjail.core.jail import AskIgnore, BanDecided, Event, Found, Ignored
+from banjail.daemon import effects
+from banjail.daemon.jail import ActionJob, Jail
+from banjail.daemon.logging import NOTICE, log_many, logger
+from banjail.model import Ban, Position
+from banjail.store.checkpoint import Checkpoint, CountedFailure
+
+if TYPE_CHECKING:
+    from banjail.daemon.app import Daemon
+
+log_server = logger("server")
+log_filter = logger("filter")
+log_actions = logger("actions")
+
+
+async def carry_out(
+    daemon: Daemon,
+    jail: Jail,
+    events: Iterable[Event],
+    now: float,
+    positions: tuple[tuple[str, Position], ...] = (),
+) -> None:
+    """Carry out a batch of events in order: commit the batch's checkpoint (positions, counted failures,
+    bans; one transaction), then log failures and bans and hand the bans to the actions."""
+    pending: list[Event] = list(events)
+    notes: list[str] = []  # fail2ban.filter lines (Found, Ignore), in event order
+    decided: list[BanDecided] = []
+    counted: dict[str, list[CountedFailure]] = {}
+    cleared: set[str] = set()
+    name = jail.name
+    index = 0
+    while index < len(pending):
+        event = pending[index]
+        index += 1
+        if isinstance(event, BanDecided):  # first: a restore brings 100k of them
+            decided.append(event)
+            if not event.ban.restored:
+                # The fid's count became this decision: its stored failures go, later ones start anew.
+                cleared.add(event.ban.fid)
+                counted.pop(event.ban.fid, None)
+        elif isinstance(event, Found):
+            failure = event.failure
+            counted.setdefault(failure.fid, []).append(CountedFailure.of(failure, event.time, event.count))
+            notes.append(f"[{name}] Found {failure.fid} - {time2str(event.time)}")
+        elif isinstance(event, Ignored):
+            notes.append(f"[{name}] Ignore {event.failure.ip or event.failure.fid} by {event.source}")
+        elif isinstance(event, AskIgnore):
+            ignored = await effects.ignore_command(jail, event.failure, now)
+            pending[index:index] = jail.state.resume(event, ignored, now)
+        else:
+            await daemon.unbans(jail, [event])
+    checkpoint = Checkpoint(
+        name,
+        positions,
+        tuple(c for group in counted.values() for c in group),
+        tuple(cleared),
+        tuple(d.ban for d in decided if d.store),
+    )
+    if checkpoint:
+        try:
+            await daemon.committer.commit(checkpoint)
+        except Exception as exc:
+            log_server.error("[%s] cannot write to the database: %s", name, exc)
+    log_many(log_filter, logging.INFO, notes)
+    if decided:
+        await _decided(daemon, jail, decided)
+
+
+async def _decided(daemon: Daemon, jail: Jail, decided: list[BanDecided]) -> None:
+    """Log the committed ban decisions (upstream's words) and hand the new bans to the actions."""
+    name = jail.name
+    notices: list[str] = []
+    fresh: list[Ban] = []
+    for d in decided:
+        ban = d.ban
+        if d.error:
+            log_actions.error("[%s] bantime.formula failed: %s", name, d.error)
+        if d.kind == "banned":
+            if ban.fid in jail.applied:
+                continue  # already handed to the actions (a restore over a live ban)
+            notices.append(f"[{name}] {'Restore ' if ban.restored else ''}Ban {ban.fid}")
+            jail.applied[ban.fid] = ban
+            fresh.append(ban)
+        elif d.kind == "prolonged":
+            until = time2str(ban.until) if ban.until else "permanent"
+            notices.append(
+                f"[{name}] Increase Ban {ban.fid} ({ban.count} # {effects.duration(ban.bantime)} -> {until})"
+            )
+            jail.applied[ban.fid] = ban
+        elif d.kind == "already banned":
+            notices.append(f"[{name}] {ban.fid} already banned")
+        else:
+            log_many(log_actions, NOTICE, notices)
+            notices = []
+            log_actions.info("[%s] Ignore %s, expired bantime", name, ban.fid)
+    log_many(log_actions, NOTICE, notices)
+    if fresh:
+        await daemon.enqueue(jail, ActionJob("ban", tuple(fresh)))
+    daemon.wake()
+
+
+_STAMP: list[tuple[int, str]] = [(-1, "")]
+
+
+def time2str(when: float) -> str:
+    """Upstream's local time text of a log line's time (`2026-11-25 10:00:00`)."""
+    # Failures of a flood share their second: format each second once.
+    second = int(when)
+    last = _STAMP[0]
+    if last[0] == second:
+        return last[1]
+    text = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
+    _STAMP[0] = (second, text)
+    return text
