@@ -39,7 +39,7 @@ from typing import Any
 
 from banjail.core.banpolicy import BanHistory
 from banjail.model import Ban, Position
-from banjail.store import StoreError
+from banjail.store import StoreError, counted
 from banjail.store.checkpoint import Checkpoint, CountedFailure
 
 VERSION = 4
@@ -84,18 +84,6 @@ CREATE TABLE IF NOT EXISTS bips(
     FOREIGN KEY(jail) REFERENCES jails(name));
 CREATE INDEX IF NOT EXISTS bips_timeofban ON bips(timeofban);
 CREATE INDEX IF NOT EXISTS bips_ip ON bips(ip);
-"""
-
-_BANJAIL_SCHEMA = """
-CREATE TABLE IF NOT EXISTS banjail_failures(
-    jail TEXT NOT NULL,
-    fid TEXT NOT NULL,
-    ip TEXT,
-    time REAL NOT NULL,
-    count INTEGER NOT NULL DEFAULT 1,
-    matches TEXT,
-    groups TEXT);
-CREATE INDEX IF NOT EXISTS banjail_failures_jail_fid ON banjail_failures(jail, fid);
 """
 
 # Upstream keeps bips of bans that ended this many purge ages ago (its outDatedFactor).
@@ -148,7 +136,7 @@ class SqliteStore:
             )
         with self._transaction() as db:
             # One statement at a time: executescript would commit the open transaction first.
-            for statement in (_SCHEMA + _BANJAIL_SCHEMA).split(";"):
+            for statement in (_SCHEMA + counted.SCHEMA).split(";"):
                 if statement.strip():
                     db.execute(statement)
             if version is None:
@@ -338,18 +326,7 @@ class SqliteStore:
                 [(j,) for j in {c.jail for c in items}],
             )
             for item in items:
-                # Forget first: a fid banned in this batch may have counted a new failure after its ban.
-                if item.cleared:
-                    db.executemany(
-                        "DELETE FROM banjail_failures WHERE jail = ? AND fid = ?",
-                        [(item.jail, fid) for fid in item.cleared],
-                    )
-                if item.failures:
-                    db.executemany(
-                        "INSERT INTO banjail_failures(jail, fid, ip, time, count, matches, groups) "
-                        "VALUES(?, ?, ?, ?, ?, ?, ?)",
-                        [_failure_row(item.jail, f) for f in item.failures],
-                    )
+                counted.write(db, item)
                 if item.positions:
                     db.executemany(
                         "INSERT OR REPLACE INTO logs(jail, path, firstlinemd5, lastfilepos) VALUES(?, ?, ?, ?)",
@@ -360,26 +337,7 @@ class SqliteStore:
 
     def counted_failures(self, jail: str, since: float) -> list[CountedFailure]:
         with self._transaction() as db:
-            db.execute(
-                "DELETE FROM banjail_failures WHERE jail = ?1 AND fid IN (SELECT fid FROM banjail_failures "
-                "WHERE jail = ?1 GROUP BY fid HAVING max(time) <= ?2)",
-                (jail, since),
-            )
-            rows = db.execute(
-                "SELECT fid, ip, time, count, matches, groups FROM banjail_failures WHERE jail = ? ORDER BY rowid",
-                (jail,),
-            ).fetchall()
-        return [
-            CountedFailure(
-                fid,
-                ip,
-                float(at),
-                int(count),
-                tuple(matches.split("\n")) if matches else (),
-                _groups(groups),
-            )
-            for fid, ip, at, count, matches, groups in rows
-        ]
+            return counted.read(db, jail, since)
 
     def get_position(self, jail: str, path: str) -> Position | None:
         rows = self._rows(
@@ -423,23 +381,6 @@ class SqliteStore:
 def _position_row(jail: str, path: str, position: Position) -> tuple[str, str, str, int]:
     mark = position.cursor if path.startswith(JOURNAL_PREFIX) else position.first_line_hash
     return (jail, path, mark, position.offset)
-
-
-def _failure_row(jail: str, failure: CountedFailure) -> tuple[object, ...]:
-    # Log lines never hold a newline (sources split on it), so joining by one is lossless.
-    groups = json.dumps(failure.groups, ensure_ascii=False) if failure.groups else None
-    matches = "\n".join(failure.lines) if failure.lines else None
-    return (jail, failure.fid, failure.ip, failure.time, failure.count, matches, groups)
-
-
-def _groups(raw: object) -> tuple[tuple[str, str], ...]:
-    if not isinstance(raw, str) or not raw:
-        return ()
-    try:
-        pairs = json.loads(raw)
-    except ValueError:
-        return ()
-    return tuple((str(k), str(v)) for k, v in pairs) if isinstance(pairs, list) else ()
 
 
 def _bantime(ban: Ban) -> float | int:
