@@ -128,7 +128,11 @@ def test_chunk_api_leaves_the_same_state_as_find(seed: int, every_line: bool, pa
             assert embedded is not None
             assert [m.group(1) for m in re.finditer(f"^(?:{embedded})", chunk, re.MULTILINE)] == texts
             wanted = [i for i in range(len(lines)) if every_line or rnd.random() < 0.3]
-            got = {i: by_chunk.parse_text(template, texts[i], now) for i in wanted}
+            if seed % 2:  # parse_match on the lines' matches, else parse_text on their texts
+                matches = list(map(template.regex.search, lines))
+                got = {i: by_chunk.parse_match(template, matches[i], now) for i in wanted}  # type: ignore[arg-type]
+            else:
+                got = {i: by_chunk.parse_text(template, texts[i], now) for i in wanted}
             assert got == {i: expected[i] for i in wanted}
             valid = [i for i in range(len(lines)) if texts[i] and expected[i] is not None]
             last_time = by_chunk.parse_text(template, texts[valid[-1]], now) if valid else None
