@@ -256,8 +256,6 @@ async def serve(config: Config, options: Options, logs: LogTarget, sock: str) ->
     control = ControlServer(sock, controller, on_stop=daemon.stop)
     if daemon.dbfile:
         logger("database").info("Connected to fail2ban persistent database '%s'", daemon.dbfile)
-    await daemon.start()
-    await control.start()
     loop = asyncio.get_running_loop()
 
     async def reload() -> object:
@@ -267,9 +265,13 @@ async def serve(config: Config, options: Options, logs: LogTarget, sock: str) ->
         finally:
             notify("READY=1")
 
+    # Handlers go in before the socket accepts anything: a client (or logrotate's SIGUSR1) that sees the socket
+    # may signal at once, and a signal with the default disposition would kill the server.
     remove = signals.install(loop, stop=daemon.stop, reopen=logs.reopen, reload=reload)
-    notify("READY=1")
     try:
+        await daemon.start()
+        await control.start()
+        notify("READY=1")
         await daemon.wait_stopped()
     finally:
         notify("STOPPING=1")
