@@ -4,7 +4,7 @@ Each section is a module with ``NAME``, ``add_arguments(parser)`` and ``run(args
 only parses options, runs the chosen sections in order, prints each table, and saves ``bench/out/<name>.md`` and
 ``bench/out/<name>.json`` plus ``bench/out/report.md`` with every section of this invocation.
 Sections: core (fail2ban-regex), daemon (fail2ban-server: bulk CPU, ban latency, idle, RSS), firewall (nftables
-bans/s and restore).
+bans/s and restore), filters (worst time per line of every stock filter on pathological input).
 """
 
 from __future__ import annotations
@@ -18,9 +18,15 @@ from types import ModuleType
 import core
 import daemon
 import firewall
+import pathological
 from section import markdown, save
 
-SECTIONS: dict[str, ModuleType] = {core.NAME: core, daemon.NAME: daemon, firewall.NAME: firewall}
+SECTIONS: dict[str, ModuleType] = {
+    core.NAME: core,
+    daemon.NAME: daemon,
+    firewall.NAME: firewall,
+    pathological.NAME: pathological,
+}
 QUICK_LINES = 100_000
 
 
