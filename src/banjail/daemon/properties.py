@@ -34,7 +34,10 @@ _BANTIME_EXTRA = {
 
 
 def is_journal(jail: Jail) -> bool:
-    return jail.config.backend.startswith("systemd")
+    """Whether the jail reads the journal: configured so, or `backend = auto` that found no log file."""
+    from banjail.sources.journal import JournalSource
+
+    return jail.config.backend.startswith("systemd") or any(isinstance(s, JournalSource) for s in jail.sources)
 
 
 def logpaths(jail: Jail) -> list[str]:
