@@ -57,42 +57,54 @@ class Runner:
         """Run `script`; never raises for a failing command (see Outcome), only for an unusable shell."""
         if not script.text.strip():
             return Outcome(script.text, 0)
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        environment = {**os.environ, **self.env, **script.env}
-        argv: Sequence[str] = (*self.prefix, SHELL, "-c", script.text)
-        try:
-            process = await asyncio.create_subprocess_exec(
-                *argv,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-                env=environment,
-                start_new_session=True,
-            )
-        except OSError as exc:
-            return Outcome(script.text, 127, "", f"cannot run {argv[0]}: {exc}")
-        communicate = asyncio.ensure_future(process.communicate())
-        try:
-            stdout, stderr = await asyncio.wait_for(asyncio.shield(communicate), timeout)
-        except TimeoutError:
-            await _kill_group(process)
-            # The group is dead; a daemonised grandchild may still hold the pipes: do not wait for it.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(process.wait(), _GRACE)
-            communicate.cancel()
-            return Outcome(script.text, None, "", "", loop.time() - started)
-        except asyncio.CancelledError:
-            await _kill_group(process)
-            communicate.cancel()
-            raise
-        return Outcome(
-            script.text,
-            process.returncode,
-            stdout[-_OUTPUT_LIMIT:].decode("utf-8", "replace"),
-            stderr[-_OUTPUT_LIMIT:].decode("utf-8", "replace"),
-            loop.time() - started,
+        return await run_process(
+            (*self.prefix, SHELL, "-c", script.text),
+            env={**os.environ, **self.env, **script.env},
+            label=script.text,
+            stdin=None,
+            timeout=timeout,
         )
+
+
+async def run_process(
+    argv: Sequence[str], *, env: Mapping[str, str], label: str, stdin: bytes | None, timeout: float
+) -> Outcome:
+    """Run argv in its own session (stdin: bytes fed to it, or None for /dev/null); never raises for a failing
+    program. On timeout or cancellation the whole process group is killed; 127 means it could not start."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    try:
+        process = await asyncio.create_subprocess_exec(
+            *argv,
+            stdin=asyncio.subprocess.DEVNULL if stdin is None else asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=dict(env),
+            start_new_session=True,
+        )
+    except OSError as exc:
+        return Outcome(label, 127, "", f"cannot run {argv[0]}: {exc}")
+    communicate = asyncio.ensure_future(process.communicate(stdin))
+    try:
+        stdout, stderr = await asyncio.wait_for(asyncio.shield(communicate), timeout)
+    except TimeoutError:
+        await _kill_group(process)
+        # The group is dead; a daemonised grandchild may still hold the pipes: do not wait for it.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(process.wait(), _GRACE)
+        communicate.cancel()
+        return Outcome(label, None, "", "", loop.time() - started)
+    except asyncio.CancelledError:
+        await _kill_group(process)
+        communicate.cancel()
+        raise
+    return Outcome(
+        label,
+        process.returncode,
+        stdout[-_OUTPUT_LIMIT:].decode("utf-8", "replace"),
+        stderr[-_OUTPUT_LIMIT:].decode("utf-8", "replace"),
+        loop.time() - started,
+    )
 
 
 async def _kill_group(process: asyncio.subprocess.Process) -> None:
