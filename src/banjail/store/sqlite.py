@@ -42,6 +42,10 @@ from banjail.model import Ban, Position
 from banjail.store import StoreError, counted
 from banjail.store.checkpoint import Checkpoint, CountedFailure
 
+# A stored data value's (lines, failures, ip, groups); keys that are not match groups are left out of groups.
+_Details = tuple[tuple[str, ...], int, str | None, tuple[tuple[str, str], ...]]
+_NOT_GROUPS = frozenset(("matches", "failures"))
+
 VERSION = 4
 JOURNAL_PREFIX = "journal:"
 
@@ -240,48 +244,60 @@ class SqliteStore:
             args.append(jail)
         query += " ORDER BY jail, timeofban, ip"
         rows = self._rows(query, args)
-        datas = _load_all([row[5] for row in rows])
+        # A restore reads 100k rows: each distinct data text is parsed once (manual and match-less bans share
+        # theirs), and a row costs only its times and its Ban.
+        raws = list(dict.fromkeys(row[5] for row in rows))
+        details = {raw: self._details(data) for raw, data in zip(raws, _load_all(raws), strict=True)}
+        unknown = self.unknown_bantime
         bans = []
-        restored = self._restored
-        for (jail_name, fid, timeofban, bantime, bancount, _), data in zip(rows, datas, strict=True):
+        for jail_name, fid, timeofban, bantime, bancount, raw in rows:
             if not fid:
                 continue
             if bantime == -2:  # written before schema v3, which had no bantime column
-                bantime = self.unknown_bantime
+                bantime = unknown
             at = float(timeofban)
             until = None if bantime == -1 else at + float(bantime)
             if until is not None and until <= now:
                 continue
-            bans.append(restored(jail_name, fid, at, until, int(bancount), data))
+            lines, failures, ip, groups = details[raw]
+            if ip is None and _is_address(fid):
+                ip = fid
+            bans.append(
+                Ban(
+                    jail=jail_name,
+                    fid=fid,
+                    ip=ip,
+                    at=at,
+                    until=until,
+                    count=int(bancount),
+                    failures=failures,
+                    lines=lines,
+                    groups=groups,
+                    restored=True,
+                )
+            )
         return bans
 
-    def _restored(
-        self, jail: str, fid: str, at: float, until: float | None, count: int, data: dict[str, Any]
-    ) -> Ban:
-        matches = data.pop("matches", None)
+    def _details(self, data: dict[str, Any]) -> _Details:
+        """What a stored data value gives every ban that has it: (lines, failures, ip or None, groups)."""
+        matches = data.get("matches")
         lines: tuple[str, ...] = ()
         if matches and self.max_matches > 0:
             lines = tuple([m if type(m) is str else _line(m) for m in matches[-self.max_matches :]])
-        failures = data.pop("failures", 1)
+        failures = data.get("failures", 1)
         ip = data.get("ip")
-        if not isinstance(ip, str):
-            ip = fid if _is_address(fid) else None
-        groups = (
-            tuple((str(k), str(v)) for k, v in data.items() if isinstance(v, str | int | float))
-            if data
-            else ()
-        )
-        return Ban(
-            jail=jail,
-            fid=fid,
-            ip=ip,
-            at=at,
-            until=until,
-            count=count,
-            failures=int(failures) if isinstance(failures, int | float) else 1,
-            lines=lines,
-            groups=groups,
-            restored=True,
+        groups: tuple[tuple[str, str], ...] = ()
+        if not data.keys() <= _NOT_GROUPS:
+            groups = tuple(
+                (str(k), str(v))
+                for k, v in data.items()
+                if k not in _NOT_GROUPS and isinstance(v, str | int | float)
+            )
+        return (
+            lines,
+            int(failures) if isinstance(failures, int | float) else 1,
+            ip if isinstance(ip, str) else None,
+            groups,
         )
 
     def ban_history(self, fid: str, jail: str | None) -> BanHistory | None:

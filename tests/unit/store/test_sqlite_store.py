@@ -71,6 +71,22 @@ def test_active_bans_are_those_in_force(store: SqliteStore) -> None:
     assert store.active_bans(NOW + 600, jail="sshd") == [restored(permanent)]
 
 
+def test_bans_sharing_one_data_text_are_read_each_whole(store: SqliteStore) -> None:
+    # Identical data texts are parsed once: every ban still gets its own fid, ip, times and the shared fields.
+    bans = [
+        ban(f"192.0.2.{i}", NOW - i, 600, lines=("same line",), groups=(("user", "bob"),))
+        for i in range(1, 4)
+    ]
+    named = Ban(
+        "sshd", "bob", None, NOW - 9, NOW + 99, 2, 3, ("same line",), (("ip", "192.0.2.9"), ("user", "bob"))
+    )
+    store.add_bans([*bans, named])
+    assert store.active_bans(NOW) == [
+        Ban("sshd", "bob", "192.0.2.9", NOW - 9, NOW + 99, 2, 3, named.lines, named.groups, restored=True),
+        *(restored(b) for b in reversed(bans)),
+    ]
+
+
 def test_newest_ban_replaces_the_current_one_and_history_counts(store: SqliteStore) -> None:
     store.add_ban(ban("192.0.2.1", NOW - 5000, 600, count=1))
     store.add_ban(ban("192.0.2.1", NOW - 100, 1200, count=2))
