@@ -227,16 +227,19 @@ class JailState:
 
     def restore(self, bans: Iterable[Ban], now: float) -> list[Event]:
         """Re-apply bans read from the store at start (restored=True; nothing to store again). Bans of fids that
-        are ignored now are skipped with an Ignored event, expired ones dropped."""
+        are ignored now are skipped with an Ignored event, expired ones dropped. The Ignored events come first,
+        then the bans' events in the order given."""
         events: list[Event] = []
+        kept: list[Ban] = []
+        contains = self.ignore.contains
         for ban in bans:
-            source = self.ignore.contains(ban.ip or ban.fid)
-            if source is not None:
+            source = contains(ban.ip or ban.fid)
+            if source is None:
+                kept.append(ban)
+            else:
                 events.append(Ignored(_as_failure(ban), source))
-                continue
-            admission = self.book.admit(ban, now)
-            if admission.kind != EXPIRED:
-                events.append(BanDecided(admission.kind, admission.ban, False))
+        # The Ignore notes first, then every ban: bans are independent, so only each kind's order matters.
+        events.extend(BanDecided(a.kind, a.ban, False) for a in self.book.restore(kept, now))
         return events
 
     def unban(self, target: str, now: float) -> list[Unban]:

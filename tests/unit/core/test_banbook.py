@@ -78,3 +78,29 @@ def test_manual_unban_and_listing_order() -> None:
     ]
     assert book.remove_all(T0 + 2) == [Unban("sshd", "p", "p", T0 + 2, manual=True)]
     assert (len(book), book.total, book.next_end()) == (0, 4, None)
+
+
+RESTORE_CASES = [
+    pytest.param(
+        [ban("a", T0, 600), ban("b", T0 - 50, 100), ban("c", T0, None)], id="one expired, one permanent"
+    ),
+    pytest.param(
+        [ban("a", T0, 600), ban("a", T0 + 10, 1200), ban("a", T0, 300)], id="a fid twice: prolonged, already"
+    ),
+    pytest.param(
+        [ban(f"10.0.0.{i}", T0 - i, 100 + 7 * (i % 5)) for i in range(40)], id="many, unordered ends"
+    ),
+    pytest.param([], id="none"),
+]
+
+
+@pytest.mark.parametrize("bans", RESTORE_CASES)
+def test_bulk_restore_equals_admitting_each_in_order(bans: list[Ban]) -> None:
+    bulk, single = BanBook("sshd"), BanBook("sshd")
+    single.admit(ban("z", T0 - 5, 30), T0)
+    bulk.admit(ban("z", T0 - 5, 30), T0)  # a ban already in force before the restore
+    expected = [a for a in (single.admit(b, T0) for b in bans) if a.kind != EXPIRED]
+    assert bulk.restore(bans, T0) == expected
+    assert (bulk.banned(), len(bulk), bulk.total) == (single.banned(), len(single), single.total)
+    for now in (T0 + 40, T0 + 130, T0 + 700, T0 + 1300):
+        assert (bulk.next_end(), bulk.due(now)) == (single.next_end(), single.due(now))
