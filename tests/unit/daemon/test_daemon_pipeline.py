@@ -3,8 +3,10 @@ restore at start before any line; positions written ahead of counting."""
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
+import pytest
 from daemon_harness import START, Harness, jail_config, run
 
 from banjail.model import FilterSpec, Position
@@ -128,6 +130,30 @@ def test_restore_skips_expired_and_now_ignored(tmp_path: Path) -> None:
         assert await h3.controller.dispatch(["get", "test", "banip"]) == []
         assert h3.recorder.of("ban") == []
         await h3.daemon.stop()
+
+    run(scenario())
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_restore_leaves_the_collector_as_it_found_it(tmp_path: Path, enabled: bool) -> None:
+    # The restore pauses the cyclic collector (speed); it must come back on, and stay off if it was off.
+    async def scenario() -> None:
+        h = Harness(tmp_path, [jail_config()])
+        await h.daemon.start()
+        await h.controller.dispatch(["set", "test", "banip", "192.0.2.1"])
+        await h.daemon.stop()
+        h2 = Harness(tmp_path, [jail_config()], clock=h.clock)
+        (gc.enable if enabled else gc.disable)()
+        try:
+            await h2.daemon.start()
+            await h2.settle()
+            assert (gc.isenabled(), [fid for fids in h2.recorder.of("ban") for fid in fids]) == (
+                enabled,
+                ["192.0.2.1"],
+            )
+            await h2.daemon.stop()
+        finally:
+            gc.enable()
 
     run(scenario())
 
