@@ -18,19 +18,18 @@ Guarantees:
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 
+from banjail.actions.kernelset import KernelSetAction
 from banjail.actions.nftables import elements
 from banjail.actions.program import run_program
 from banjail.actions.runner import Outcome, Runner
 from banjail.config.schema import ActionSpec
 from banjail.errors import ActionError, ConfigError, Problem
 from banjail.model import Ban
-from banjail.timespec import str2seconds
 
 log = logging.getLogger("banjail.actions")
 
@@ -113,8 +112,10 @@ def restore_script(
     return "\n".join(lines) + "\n" if lines else ""
 
 
-class IpsetAction:
+class IpsetAction(KernelSetAction):
     """The native iptables-ipset action of one jail (see the module doc for what it guarantees)."""
+
+    DEFAULTS = DEFAULTS
 
     def __init__(
         self,
@@ -125,29 +126,8 @@ class IpsetAction:
         clock: Callable[[], float] = time.time,
         ipv6: bool = True,
     ) -> None:
-        self.spec = spec
-        self.jail = jail
-        self.runner = runner or Runner()
-        self._clock = clock
-        self._ipv6 = ipv6
-        self._options = dict(spec.options)
+        super().__init__(spec, jail=jail, runner=runner, clock=clock, ipv6=ipv6)
         self._rules = rules(self._options, jail, ipv6=ipv6)
-        self._started = False
-        self._lock = asyncio.Lock()
-
-    @property
-    def name(self) -> str:
-        return self.spec.name
-
-    @property
-    def persistent(self) -> bool:
-        """True: the kernel holds every ban with its own timeout and `start` keeps the set's elements, so the
-        daemon's shutdown leaves the bans in place (see banjail.actions.base)."""
-        return True
-
-    @property
-    def timeout(self) -> float:
-        return str2seconds(self._options.get("timeout", "").strip() or DEFAULTS["timeout"])
 
     async def start(self) -> None:
         async with self._lock:

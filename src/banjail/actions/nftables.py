@@ -39,12 +39,12 @@ import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from banjail.actions.kernelset import KernelSetAction
 from banjail.actions.program import run_program
 from banjail.actions.runner import Runner
 from banjail.config.schema import ActionSpec
 from banjail.errors import ActionError, ConfigError, Problem
 from banjail.model import Ban
-from banjail.timespec import str2seconds
 
 log = logging.getLogger("banjail.actions")
 
@@ -269,8 +269,10 @@ def _table_lock(key: str) -> asyncio.Lock:
     return locks.setdefault(key, asyncio.Lock())
 
 
-class NftablesAction:
+class NftablesAction(KernelSetAction):
     """The native nftables action of one jail (see the module doc for what it guarantees)."""
+
+    DEFAULTS = DEFAULTS
 
     def __init__(
         self,
@@ -282,30 +284,9 @@ class NftablesAction:
         ipv6: bool = True,
         chunk: int = CHUNK,
     ) -> None:
-        self.spec = spec
-        self.jail = jail
-        self.runner = runner or Runner()
-        self._clock = clock
-        self._ipv6 = ipv6
+        super().__init__(spec, jail=jail, runner=runner, clock=clock, ipv6=ipv6)
         self._chunk = chunk
-        self._options = dict(spec.options)
         self.layout = layout_from(self._options, jail, ipv6=ipv6)
-        self._started = False
-        self._lock = asyncio.Lock()
-
-    @property
-    def name(self) -> str:
-        return self.spec.name
-
-    @property
-    def persistent(self) -> bool:
-        """True: the kernel holds every ban with its own timeout and `start` keeps the set's elements, so the
-        daemon's shutdown leaves the bans in place (see banjail.actions.base)."""
-        return True
-
-    @property
-    def timeout(self) -> float:
-        return str2seconds(self._options.get("timeout", "").strip() or DEFAULTS["timeout"])
 
     async def start(self) -> None:
         """Create the jail's table, chain, sets and rules (idempotent; elements already present stay)."""
