@@ -6,10 +6,7 @@ test_datedetect_oracle.py compares the two on generated lines as well.
 
 from __future__ import annotations
 
-import os
 import re
-import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -25,17 +22,8 @@ DMY = r"{^LN-BEG}Day(?P<_sep>[-/])Month(?P=_sep)(?:ExYear|ExYear2) %k:Minute:Sec
 CLF = r"{^LN-BEG}Day(?P<_sep>[-/])MON(?P=_sep)ExYear[ :]?24hour:Minute:Second(?:\.Microseconds)?(?: Zone offset)?"
 
 
-@pytest.fixture(autouse=True)
-def cet() -> Iterator[None]:
-    saved = os.environ.get("TZ")
-    os.environ["TZ"] = CET
-    time.tzset()
-    yield
-    if saved is None:
-        os.environ.pop("TZ", None)
-    else:
-        os.environ["TZ"] = saved
-    time.tzset()
+# Every test here reads local times in CET/CEST (the fixture is in conftest.py).
+pytestmark = pytest.mark.usefixtures("cet")
 
 
 # (datepattern lines, logtimezone, line, expected (epoch, start, end, template) or None)

@@ -6,7 +6,6 @@ the same date for every line and end every chunk in the same state as one fed ev
 
 from __future__ import annotations
 
-import os
 import random
 import re
 import time
@@ -21,17 +20,8 @@ NOW = 1124013600.0  # 2005-08-14 12:00 CEST
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
-@pytest.fixture(autouse=True)
-def cet() -> Iterator[None]:
-    saved = os.environ.get("TZ")
-    os.environ["TZ"] = CET
-    time.tzset()
-    yield
-    if saved is None:
-        os.environ.pop("TZ", None)
-    else:
-        os.environ["TZ"] = saved
-    time.tzset()
+# Every test here reads local times in CET/CEST (the fixture is in conftest.py).
+pytestmark = pytest.mark.usefixtures("cet")
 
 
 def _line(rnd: random.Random, kind: str, epoch: float) -> str:

@@ -4,9 +4,6 @@ text, by text without the fraction of a second, by day) against a fresh detector
 from __future__ import annotations
 
 import datetime
-import os
-import time
-from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -19,17 +16,8 @@ CET = "CET-01CEST-02,M3.5.0,M10.5.0"
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
-@pytest.fixture(autouse=True)
-def cet() -> Iterator[None]:
-    saved = os.environ.get("TZ")
-    os.environ["TZ"] = CET
-    time.tzset()
-    yield
-    if saved is None:
-        os.environ.pop("TZ", None)
-    else:
-        os.environ["TZ"] = saved
-    time.tzset()
+# Every test here reads local times in CET/CEST (the fixture is in conftest.py).
+pytestmark = pytest.mark.usefixtures("cet")
 
 
 _wall = st.datetimes(min_value=datetime.datetime(2004, 12, 30), max_value=datetime.datetime(2006, 1, 2))

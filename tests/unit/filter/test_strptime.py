@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import datetime
 import itertools
-import os
 import re
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -20,17 +18,8 @@ NOW = 1124013600.0  # 2005-08-14 12:00 CEST
 INF = float("inf")
 
 
-@pytest.fixture(autouse=True)
-def cet() -> Iterator[None]:
-    saved = os.environ.get("TZ")
-    os.environ["TZ"] = CET
-    time.tzset()
-    yield
-    if saved is None:
-        os.environ.pop("TZ", None)
-    else:
-        os.environ["TZ"] = saved
-    time.tzset()
+# Every test here reads local times in CET/CEST (the fixture is in conftest.py).
+pytestmark = pytest.mark.usefixtures("cet")
 
 
 @pytest.mark.parametrize(("pattern", "name", "ignore_case"), [
