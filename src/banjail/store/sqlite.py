@@ -29,7 +29,6 @@ the call returns.
 
 from __future__ import annotations
 
-import json
 import socket
 import sqlite3
 import threading
@@ -39,12 +38,8 @@ from typing import Any
 
 from banjail.core.banpolicy import BanHistory
 from banjail.model import Ban, Position
-from banjail.store import StoreError, counted
+from banjail.store import StoreError, bandata, counted
 from banjail.store.checkpoint import Checkpoint, CountedFailure
-
-# A stored data value's (lines, failures, ip, groups); keys that are not match groups are left out of groups.
-_Details = tuple[tuple[str, ...], int, str | None, tuple[tuple[str, str], ...]]
-_NOT_GROUPS = frozenset(("matches", "failures"))
 
 VERSION = 4
 JOURNAL_PREFIX = "journal:"
@@ -199,7 +194,7 @@ class SqliteStore:
             self._insert_bans(db, rows)
 
     def _ban_rows(self, bans: Iterable[Ban]) -> list[tuple[Any, ...]]:
-        return [(ban.jail, ban.fid, round(ban.at), _bantime(ban), ban.count, self._data(ban)) for ban in bans]
+        return [(ban.jail, ban.fid, round(ban.at), _bantime(ban), ban.count, bandata.encode(ban, self.max_matches)) for ban in bans]
 
     @staticmethod
     def _insert_bans(db: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
@@ -215,17 +210,6 @@ class SqliteStore:
             "INSERT OR REPLACE INTO bips(jail, ip, timeofban, bantime, bancount, data) VALUES(?, ?, ?, ?, ?, ?)",
             rows,
         )
-
-    def _data(self, ban: Ban) -> str:
-        data: dict[str, Any] = dict(ban.groups)
-        lines = list(ban.lines)
-        if self.max_matches > 0:
-            if lines:
-                data["matches"] = lines[-self.max_matches :]
-        else:
-            data.pop("matches", None)
-        data["failures"] = ban.failures
-        return json.dumps(data, ensure_ascii=False)
 
     def del_ban(self, jail: str, fid: str | None = None) -> None:
         with self._transaction() as db:
@@ -246,8 +230,7 @@ class SqliteStore:
         rows = self._rows(query, args)
         # A restore reads 100k rows: each distinct data text is parsed once (manual and match-less bans share
         # theirs), and a row costs only its times and its Ban.
-        raws = list(dict.fromkeys(row[5] for row in rows))
-        details = {raw: self._details(data) for raw, data in zip(raws, _load_all(raws), strict=True)}
+        details = bandata.decode_all([row[5] for row in rows], self.max_matches)
         unknown = self.unknown_bantime
         bans = []
         for jail_name, fid, timeofban, bantime, bancount, raw in rows:
@@ -265,28 +248,6 @@ class SqliteStore:
             # Positional: a quarter cheaper than keywords, 100k times (Ban's field order).
             bans.append(Ban(jail_name, fid, ip, at, until, int(bancount), failures, lines, groups, True))
         return bans
-
-    def _details(self, data: dict[str, Any]) -> _Details:
-        """What a stored data value gives every ban that has it: (lines, failures, ip or None, groups)."""
-        matches = data.get("matches")
-        lines: tuple[str, ...] = ()
-        if matches and self.max_matches > 0:
-            lines = tuple([m if type(m) is str else _line(m) for m in matches[-self.max_matches :]])
-        failures = data.get("failures", 1)
-        ip = data.get("ip")
-        groups: tuple[tuple[str, str], ...] = ()
-        if not data.keys() <= _NOT_GROUPS:
-            groups = tuple(
-                (str(k), str(v))
-                for k, v in data.items()
-                if k not in _NOT_GROUPS and isinstance(v, str | int | float)
-            )
-        return (
-            lines,
-            int(failures) if isinstance(failures, int | float) else 1,
-            ip if isinstance(ip, str) else None,
-            groups,
-        )
 
     def ban_history(self, fid: str, jail: str | None) -> BanHistory | None:
         if jail is not None:
@@ -403,42 +364,3 @@ def _is_address(text: str) -> bool:
             continue
         return True
     return False
-
-
-def _load_all(raws: list[object]) -> list[dict[str, Any]]:
-    """Every data value at once (a restore reads 100k of them): one JSON parse of their concatenation, unless a
-    value is not JSON text, then value by value."""
-    texts = []
-    for raw in raws:
-        if isinstance(raw, bytes):
-            raw = raw.decode("utf-8", "replace")
-        if not isinstance(raw, str) or not raw.strip():
-            return [_load(r) for r in raws]
-        texts.append(raw)
-    try:
-        values = json.loads("[" + ",".join(texts) + "]")
-    except ValueError:
-        return [_load(r) for r in raws]
-    if len(values) != len(raws):  # a value like `1, 2` would split in two
-        return [_load(r) for r in raws]
-    return [v if isinstance(v, dict) else {} for v in values]
-
-
-def _load(raw: object) -> dict[str, Any]:
-    """Upstream writes data as UTF-8 JSON bytes (a BLOB), we as TEXT; a broken value reads as empty."""
-    if isinstance(raw, bytes):
-        raw = raw.decode("utf-8", "replace")
-    if not isinstance(raw, str):
-        return {}
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _line(match: object) -> str:
-    # Upstream may store a match as its [prefix, date, rest] parts.
-    if isinstance(match, list | tuple):
-        return "".join(str(part) for part in match)
-    return str(match)
