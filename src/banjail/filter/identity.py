@@ -39,7 +39,7 @@ class Identities:
         raw = raw_default
         ip = fail.get("ip4")
         if ip is not None:
-            cidr, raw = _prefix(fail), True
+            cidr, raw = _prefix(fail) if "cidr" in fail else netaddr.UNSPEC, True
             family = 4
         else:
             ip = fail.get("ip6")
@@ -57,7 +57,8 @@ class Identities:
             fail["mlfpending"] = 1
             return None
         if raw:
-            address, valid = self.address(str(ip), cidr, family)
+            cached = self._addresses.get((ip, cidr, family)) if ip.__class__ is str else None
+            address, valid = cached if cached is not None else self.address(str(ip), cidr, family)
             if fid is None or fid == ip:
                 return [(address, address if valid else None)]
             fail["ip"] = address

@@ -191,13 +191,39 @@ def required(pattern: re.Pattern[str]) -> Need | None:
 
 
 def alternation(needs: list[Need]) -> re.Pattern[str] | None:
-    """One regex that finds any string of any of the sets. The strings are merged into a trie (common prefixes
+    """One regex that finds, for any string of any of the sets, a part of it (see _scan_part: it may find a few
+    more lines than the strings themselves, never fewer). The parts are merged into a trie (common prefixes
     written once), so at each position of a search the engine reads each character once instead of once per
     string that starts with it."""
-    strings = sorted({s for need in needs for s in need})
+    strings = sorted({_scan_part(s) for need in needs for s in need})
     if not strings:
         return None
     return re.compile(_trie(strings))
+
+
+_SCAN_KEEP = 6  # a part shorter than this (unless the whole string is) finds too many false candidates
+
+
+def _scan_part(text: str) -> str:
+    """The part of a required string to search for (any text holding the string holds every part of it): the
+    longest one starting at its least frequent kind of character. sre tries the rest of the alternation at every
+    position whose character can start a string, so a string starting with a space (the commonest character of
+    a log) is tried about every sixth character; one starting with a capital letter far less often."""
+    keep = min(len(text), _SCAN_KEEP)
+    best, best_cost = 0, _char_cost(text[0])
+    for i in range(1, len(text) - keep + 1):
+        cost = _char_cost(text[i])
+        if cost < best_cost:
+            best, best_cost = i, cost
+    return text[best:]
+
+
+def _char_cost(c: str) -> int:
+    if c.isspace():
+        return 3
+    if c.islower() or c.isdigit():
+        return 2
+    return 1
 
 
 def _trie(strings: list[str]) -> str:

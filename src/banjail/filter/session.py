@@ -80,7 +80,7 @@ def merge(cache: SessionCache, mlfid: str, fail: Fail, matched: list[Any], now: 
             stored.pop("mlfpending", None)
         if (flags & 4) == 0 and not stored.get("mlfpending", 0):
             stored.pop("matches", None)
-        stored.update((k, v) for k, v in fail.items() if v is not None)
+        stored.update({k: v for k, v in fail.items() if v is not None})
         fail = stored
         if flags & 2:
             cache.unset(mlfid)

@@ -35,8 +35,8 @@ def match_line(
 ) -> Found:
     """What Matcher's per-line step does for `tup` (a date-cut line) with maxlines = 1; failures are built only
     when `want_failures` (the kind and hits do not depend on them)."""
+    # matcher._buffer is not kept here: with one-line buffers nothing reads it
     org = [tup]
-    matcher._buffer = org
     text = tup[0] + tup[2] + "\n"
     check_all = matcher.check_all
     if matcher._ignore_first:
@@ -54,7 +54,6 @@ def match_line(
         pre = pref.groups(pm) if pref.folds else pm.groupdict()
         content = pre.pop("content", None)
         if isinstance(content, str) and content:
-            matcher._buffer = [("", "", content)]
             buf = content + "\n"
     by_first = matcher._by_first
     order = by_first.get(buf[0], matcher._any_first) if by_first is not None else matcher._all
@@ -76,8 +75,6 @@ def match_line(
                 if not check_all:
                     break
                 continue
-        if not check_all:
-            matcher._buffer = []
         if pre:
             fail = {**pre, **fail}
         mlfid = fail.get("mlfid")
@@ -95,8 +92,8 @@ def match_line(
             if not check_all:
                 buf = "\n"  # the emptied buffer (see the module's note)
             continue
-        if check_all and mlfid is not None:
-            fail = dict(fail)
+        if want_failures and check_all and mlfid is not None:
+            fail = dict(fail)  # the session's own dict goes on changing with later lines
         hits.append(index)
         if fail.get("nofail"):
             nofail = True

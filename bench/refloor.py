@@ -1,0 +1,63 @@
+"""The regex floor: how fast any exact engine built on CPython's `re` can go with a filter's own regexes.
+
+Usage: refloor.py LOG FILTER [NOW]   (FILTER as fail2ban-regex takes it: a file, optionally with [args])
+
+It times only the regex calls an exact engine cannot avoid, on lines prepared beforehand (untimed): the prefregex
+on every line holding one of the filter's required literals, then every failregex that may start with the
+content's first character (banjail's dispatch; upstream runs them all). No date parsing, no sessions, no counting,
+no output. Prints one JSON object: {"lines": input lines, "searched": lines searched, "calls": regex calls,
+"regex_s": seconds}. lines / regex_s is an upper bound on the lines/s of banjail (or any exact reimplementation
+on `re`) with this filter and log.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+from banjail.cli.source import resolve_filter
+from banjail.filter.datedetect import DateDetector
+from banjail.filter.matcher import Matcher
+from banjail.filter.scan import candidate_filter
+
+
+def main(argv: list[str]) -> int:
+    log, spec_arg = argv[0], argv[1]
+    now = float(argv[2]) if len(argv) > 2 else time.time()
+    spec = resolve_filter(spec_arg, "/etc/fail2ban").spec
+    matcher = Matcher(spec, detector=DateDetector(spec.datepattern, logtimezone=spec.logtimezone))
+    candidates = candidate_filter(matcher)
+    texts: list[str] = []
+    lines = 0
+    with open(log, encoding="utf-8", errors="replace") as f:
+        for raw in f:
+            lines += 1
+            tup = matcher._date(raw.rstrip("\n"), now)[0]
+            text = tup[0] + tup[2] + "\n"
+            if candidates is None or candidates.search(text) is not None:
+                texts.append(text)
+    pref = matcher._pref.pattern.search if matcher._pref is not None else None
+    by_first, anyone, regexes = matcher._by_first or {}, matcher._any_first, [r.pattern.search for r in matcher._fail]
+    calls = 0
+    t0 = time.perf_counter()
+    for text in texts:
+        buf = text
+        if pref is not None:
+            calls += 1
+            m = pref(text)
+            if m is None:
+                continue
+            content = m.group("content")
+            if content:
+                buf = content + "\n"
+        for index in by_first.get(buf[0], anyone):
+            calls += 1
+            regexes[index](buf)
+    elapsed = time.perf_counter() - t0
+    print(json.dumps({"lines": lines, "searched": len(texts), "calls": calls, "regex_s": round(elapsed, 3)}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
