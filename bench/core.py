@@ -13,7 +13,9 @@ Peak RSS of banjail's report runs is also taken on the log's first quarter, to s
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
+import json
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -33,6 +35,7 @@ BANJAIL = str(REPO / ".venv/bin/fail2ban-regex")
 UPSTREAM_FILTER = "/etc/fail2ban/filter.d/sshd.conf"
 STOCK_FILTER = REPO / "src/banjail/stock/filter.d/sshd.conf"
 MODES = ("normal", "aggressive")
+FLOOR = "re floor"
 TARGET_LINES_PER_S = 1_000_000
 TARGET_RSS_MB = 60.0
 Progress = Callable[[str], None]
@@ -120,6 +123,7 @@ def run(args: argparse.Namespace, progress: Progress) -> Section:
             for variant in variants:
                 rows.append(_banjail_row(variant, fmt, mode, lines, log, empty, now, work, up_keys if m.ok else None,
                                          progress))  # fmt: skip
+            rows.append(_floor_row(fmt, mode, lines, log, now, work, progress))
             _cleanup(args, work.glob(f"*-{fmt}-{mode}.*"))
         if fmt == formats[0] and modes:
             small = lines // 4
@@ -157,6 +161,21 @@ def _banjail_row(variant: str, fmt: str, mode: str, lines: int, log: Path, empty
         return Row(variant, fmt, mode, lines, speed, None, "upstream failed: nothing to compare")
     comparison = failures.compare(up_keys, list(failures.banjail_json(js.stdout_path)))
     return Row(variant, fmt, mode, lines, speed, comparison, json_run=js)
+
+
+def _floor_row(fmt: str, mode: str, lines: int, log: Path, now: int, work: Path, progress: Progress) -> Row:
+    """The regex floor (refloor.py): upstream's filter regexes alone, as an exact engine on re must call them;
+    its lines/s bounds what any such engine can reach on this log."""
+    argv = [str(REPO / ".venv/bin/python"), str(Path(__file__).with_name("refloor.py")), str(log),
+            _filter_arg(UPSTREAM_FILTER, mode), str(now)]  # fmt: skip
+    out = work / f"refloor-{fmt}-{mode}.json"
+    m = measure(argv, out)
+    if not m.ok:
+        return Row(FLOOR, fmt, mode, lines, m, None, m.error())
+    regex_s = float(json.loads(out.read_text(encoding="utf-8"))["regex_s"])
+    progress(f"regex floor {fmt} {mode}: {regex_s:.2f} s of regex calls")
+    return Row(FLOOR, fmt, mode, lines, dataclasses.replace(m, wall_s=regex_s, peak_rss_kb=0), None,
+               "regex calls only (refloor.py): an upper bound, not a tool")  # fmt: skip
 
 
 def _rss_row(variant: str, fmt: str, mode: str, small: tuple[int, Path], big: tuple[int, int], empty: Path,
@@ -198,12 +217,14 @@ def _section(args: argparse.Namespace, rows: list[Row], rss_rows: list[tuple[str
         ratio = r.lines_per_s / base if base and r.lines_per_s else 0.0
         c = r.comparison
         same = "(reference)" if r.tool == "upstream" else (c.verdict() if c else f"n/a: {r.note}")
+        if r.tool == FLOOR:
+            same = "n/a (regex calls only)"
         count = str(c.banjail) + ("" if c.banjail == c.upstream else f" (upstream {c.upstream})") if c else ""
         cells.append((
             r.tool, r.fmt, r.mode,
             f"{r.lines_per_s:,.0f}" if r.lines_per_s else "failed",
             f"{ratio:.1f}x" if ratio else "", f"{r.speed.wall_s:.2f}", _mb(r.speed.peak_rss_kb), count, same,
-            "" if r.tool == "upstream" else _targets(r),
+            "" if r.tool in ("upstream", FLOOR) else _targets(r),
         ))  # fmt: skip
         figures.append({
             "tool": r.tool, "format": r.fmt, "mode": r.mode, "lines": r.lines, "lines_per_s": round(r.lines_per_s),
@@ -230,6 +251,10 @@ def _section(args: argparse.Namespace, rows: list[Row], rss_rows: list[tuple[str
         "upstream runs `fail2ban-regex -o row` (its failure printer; as fast as its report mode); banjail's speed "
         "and RSS come from its report mode, its failures from a second run with --json",
         "wall time includes interpreter start-up and config loading; lines/s = input lines / wall time",
+        f"{FLOOR}: refloor.py times only the regex calls an exact engine on Python's re must make with upstream's "
+        "filter (the prefregex on each line holding a required literal, then the failregexes that can start "
+        "with its content's first character), on lines prepared beforehand; its lines/s is the ceiling for "
+        "banjail on this log, and its ratio the most any exact engine on re can gain over upstream",
         f"log: gen_authlog.py seed {args.seed}, last line one minute before now={now}; banjail ran with --now {now}",
     ]
     return Section(
