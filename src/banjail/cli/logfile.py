@@ -30,7 +30,8 @@ class Chunk:
 
 def read_chunks(path: str, encoding: str, size: int = CHUNK_BYTES) -> Iterator[Chunk]:
     """The file's lines in chunks of about `size` bytes, split at line ends and decoded with `encoding`
-    (undecodable bytes become U+FFFD, never an error). A last line without "\\n" is completed with one.
+    (undecodable bytes become U+FFFD, never an error). A last line without "\\n" is not read: only complete
+    lines count, and upstream's fail2ban-regex skips it too (the writer may still be in the middle of it).
 
     Raises OSError if the file cannot be opened or read.
     """
@@ -49,8 +50,6 @@ def read_chunks(path: str, encoding: str, size: int = CHUNK_BYTES) -> Iterator[C
                 continue
             rest = data[cut:]
             yield Chunk(data[:cut].decode(encoding, errors="replace"), offset - len(rest))
-    if rest:
-        yield Chunk(rest.decode(encoding, errors="replace") + "\n", offset)
 
 
 def literal_chunk(text: str) -> Chunk:

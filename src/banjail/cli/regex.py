@@ -232,6 +232,7 @@ def _setup(opts: Options, echo: list[str]) -> _Setup:
     check_all = not (opts.quiet or opts.no_check_all)
     try:
         matcher = Matcher(spec, detector=detector, resolver=resolve, check_all=check_all)
+        matcher.count_pref = spec.prefregex != "" and not (opts.quiet or opts.out is not None or opts.json)
     except BanjailError as e:
         if resolved.missing_filter:
             raise BanjailError(
@@ -341,7 +342,7 @@ def _results(
         listing=listing,
         # Not yet part of the Matcher/ScanStats contract: shown when the matcher offers them.
         prefregex=pref.pattern.pattern if pref is not None else "",
-        prefregex_hits=int(getattr(stats, "prefregex_hits", 0) or 0),
+        prefregex_hits=stats.prefregex_hits,
         elapsed=elapsed,
         verbose=opts.verbose,
     )

@@ -117,6 +117,13 @@ class Matcher:
         self._candidates: tuple[re.Pattern[str] | None] | None = None  # banjail.filter.scan's prefilter
         self.uniform = True  # whether scan may try banjail.filter.uniform's path (it turns this off)
         self.single = single and self.maxlines == 1
+        # fail2ban-regex's `Prefregex: N total`: with count_pref, scan adds to ScanStats.prefregex_hits, per line,
+        # whether the prefregex's last search matched (as upstream, a line ignored before the prefregex ran
+        # counts the line before it); pref_any: it matches exactly the non-empty date-cut lines, so lines the
+        # literal prefilter skips need no search to be counted
+        self.count_pref = False  # set only when the filter has a prefregex
+        self.pref_last = False
+        self.pref_any = compiled.prefregex is not None and prefilter.matches_any_text(compiled.prefregex.pattern)
 
     # --- per line -----------------------------------------------------------------------------------------
 
@@ -127,6 +134,17 @@ class Matcher:
             self.truncated += 1
         tup, date, template = self._date(line, now)
         return self._find(tup, date, now, lineno, line, template)
+
+    def skipped_pref(self, tup: TupleLine) -> bool:
+        """Whether the prefregex matches a date-cut line that the literal prefilter kept from the regexes (for
+        count_pref); sets pref_last as a search would."""
+        if self.pref_any:
+            found = bool(tup[0] or tup[2])
+        else:
+            assert self._pref is not None
+            found = self._pref.pattern.search(tup[0] + tup[2] + "\n") is not None
+        self.pref_last = found
+        return found
 
     def _date(self, line: str, now: float) -> tuple[TupleLine, float | None, str | None]:
         """Split the date out of `line` and update the last-date state, as upstream's processLine does."""
@@ -181,6 +199,7 @@ class Matcher:
         pre: dict[str, Any] = {}
         if self._pref is not None:
             pm = self._pref.pattern.search(text)
+            self.pref_last = pm is not None
             if pm is None:
                 return LineOutcome(lineno, line, MISSED, template=template)
             pre = self._pref.groups(pm) if self._pref.folds else pm.groupdict()

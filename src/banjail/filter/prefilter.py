@@ -253,3 +253,47 @@ def _common_prefix(texts: list[str]) -> str:
     while n < len(first) and first[n] == last[n]:
         n += 1
     return first[:n]
+
+
+_ASSERTING = frozenset({_c.AT, _c.ASSERT, _c.ASSERT_NOT, _c.GROUPREF, _c.GROUPREF_EXISTS, _c.GROUPREF_IGNORE,
+                        _c.GROUPREF_LOC_IGNORE, _c.GROUPREF_UNI_IGNORE})
+
+
+def matches_any_text(pattern: re.Pattern[str]) -> bool:
+    """Whether a prefregex `pattern` finds a match in every one-line text "T\\n" with T non-empty, and in no
+    other: the shape ``^X(?P<content>.+)$`` where X can match the empty string and tests nothing (no anchor,
+    look-around or back-reference), without DOTALL or MULTILINE. (X matching empty leaves ``.+$`` on all of T.)"""
+    if pattern.flags & (re.DOTALL | re.MULTILINE | re.IGNORECASE):
+        return False
+    try:
+        items = list(_p.parse(pattern.pattern, pattern.flags))
+    except Exception:  # pragma: no cover - it compiled, so it parses
+        return False
+    if len(items) < 3 or items[0] != (_c.AT, _c.AT_BEGINNING) or items[-1] != (_c.AT, _c.AT_END):
+        return False
+    op, av = items[-2]
+    if op is not _c.SUBPATTERN or av[0] != pattern.groupindex.get("content") or av[1] or av[2]:
+        return False
+    body = list(av[3])
+    if len(body) != 1 or body[0][0] is not _c.MAX_REPEAT:
+        return False
+    low, high, inner = body[0][1]
+    if (low, high) != (1, _c.MAXREPEAT) or list(inner) != [(_c.ANY, None)]:
+        return False
+    head = _p.SubPattern(_p.State(), items[1:-2])
+    return not _asserts(items[1:-2]) and head.getwidth()[0] == 0
+
+
+def _asserts(items: Any) -> bool:
+    for op, av in items:
+        if op in _ASSERTING:
+            return True
+        if op is _c.SUBPATTERN and _asserts(av[3]):
+            return True
+        if op is _c.BRANCH and any(_asserts(b) for b in av[1]):
+            return True
+        if op in (_c.MAX_REPEAT, _c.MIN_REPEAT, _c.POSSESSIVE_REPEAT) and _asserts(av[2]):
+            return True
+        if op is _c.ATOMIC_GROUP and _asserts(av):
+            return True
+    return False

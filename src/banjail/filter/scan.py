@@ -84,9 +84,12 @@ def scan_chunk(
             return found
     if not matcher.single:
         if candidates is None:
+            count_pref = matcher.count_pref
             for offset, line in enumerate(lines):
                 outcome = matcher.process(line, now, first_lineno + offset)
                 record(stats, outcome, nfail, nignore)
+                if count_pref:
+                    stats.prefregex_hits += matcher.pref_last
                 if outcome.kind != MISSED or keep.missed:
                     out.append(outcome)
             return out
@@ -113,6 +116,7 @@ def _filtered(
     split_date = matcher._date
     find = matcher._find
     templates = stats.template_hits
+    count_pref = matcher.count_pref
     missed = 0
     for offset, line in enumerate(lines):
         if len(line) > MAX_LINE:
@@ -121,6 +125,8 @@ def _filtered(
         tup, date, template = split_date(line, now)
         head, _text, tail = tup
         if search(head + tail if head else tail) is None:
+            if count_pref:
+                stats.prefregex_hits += matcher.skipped_pref(tup)
             missed += 1
             if template is not None:
                 templates[template] = templates.get(template, 0) + 1
@@ -129,6 +135,8 @@ def _filtered(
             continue
         outcome = find(tup, date, now, first_lineno + offset, line, template)
         record(stats, outcome, nfail, nignore)
+        if count_pref:
+            stats.prefregex_hits += matcher.pref_last
         if outcome.kind != MISSED or keep_missed:
             out.append(outcome)
     stats.lines += missed
@@ -157,6 +165,7 @@ def _single(
     ignore_hits = stats.ignoreregex_hits
     keep_missed, keep_ignored, keep_matched, want = keep.missed, keep.ignored, keep.matched, keep.failures
     counts = [0, 0, 0]  # by kind: MISSED, MATCHED, IGNORED
+    count_pref = matcher.count_pref
     lineno = first_lineno - 1
     for line in lines:
         lineno += 1
@@ -166,11 +175,15 @@ def _single(
         tup, date, template = split_date(line, now)
         templates[template] = templates.get(template, 0) + 1
         if search is not None and search(tup[0] + tup[2] if tup[0] else tup[2]) is None:
+            if count_pref:
+                stats.prefregex_hits += matcher.skipped_pref(tup)
             counts[MISSED] += 1
             if keep_missed:
                 out.append(LineOutcome(lineno, line, MISSED, template=template))
             continue
         kind, hits, ignored_by, failures = match_line(matcher, tup, date, now, lineno, want)
+        if count_pref:
+            stats.prefregex_hits += matcher.pref_last
         counts[kind] += 1
         for index in hits:
             fail_hits[index] += 1

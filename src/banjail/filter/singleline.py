@@ -49,6 +49,7 @@ def match_line(
     pref = matcher._pref
     if pref is not None:
         pm = pref.pattern.search(text)
+        matcher.pref_last = pm is not None
         if pm is None:
             return MISSED, _NOTHING, -1, _NO_FAILURES
         pre = pref.groups(pm) if pref.folds else pm.groupdict()

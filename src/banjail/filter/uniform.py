@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import operator
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -55,6 +56,8 @@ def scan_uniform(
     detector: Any = matcher.detector
     if not matcher.uniform or matcher.live or keep.missed or detector is None or detector.none:
         return None
+    if matcher.count_pref and (not matcher.pref_any or matcher._ignore_first):
+        return None  # counting prefregex matches needs a search on every line
     uniform = getattr(detector, "uniform_template", None)
     if uniform is None:
         return None
@@ -138,7 +141,16 @@ def scan_uniform(
             out.append(LineOutcome(lineno, line, kind, hits, ignored_by, failures, template_name))
     if last_valid >= 0:
         matcher._last_text, matcher._last_date = texts[last_valid], dates[last_valid]
-    valid = lines - dates.count(None)
+    invalid = dates.count(None)
+    valid = lines - invalid
+    if matcher.count_pref:
+        # pref_any: the prefregex matches every non-empty date-cut line: the text after the date, or the whole
+        # line when its date is not valid (then it is not empty: it holds the date text)
+        found = sum(map(operator.lt, ends, map(len, rows)))
+        if invalid:
+            found += sum(1 for i in range(lines) if dates[i] is None and len(rows[i]) == ends[i])
+        stats.prefregex_hits += found
+        matcher.pref_last = dates[-1] is None or len(rows[-1]) > ends[-1]
     stats.lines += lines
     stats.matched += matched
     stats.ignored += ignored

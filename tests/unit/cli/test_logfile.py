@@ -11,11 +11,20 @@ from banjail.cli.logfile import Chunk, Segments, literal_chunk, read_chunks, seg
 
 def test_chunks_split_at_line_ends_and_number_lines(tmp_path: Path) -> None:
     log = tmp_path / "log"
-    log.write_bytes(b"one\ntwo\nthree\nfour")
+    log.write_bytes(b"one\ntwo\nthree\nfour\n")
     chunks = list(read_chunks(str(log), "utf-8", size=5))
     assert "".join(c.text for c in chunks) == "one\ntwo\nthree\nfour\n"
     assert all(c.text.endswith("\n") for c in chunks)
-    assert [c.end for c in chunks] == [4, 8, 14, 18]
+    assert [c.end for c in chunks] == [4, 8, 14, 19]
+
+
+def test_a_last_line_without_newline_is_not_read(tmp_path: Path) -> None:
+    # as upstream's fail2ban-regex: only complete lines count (the writer may be in the middle of the last one)
+    log = tmp_path / "log"
+    log.write_bytes(b"one\ntwo\nthree\nfour")
+    chunks = list(read_chunks(str(log), "utf-8", size=5))
+    assert "".join(c.text for c in chunks) == "one\ntwo\nthree\n"
+    assert [c.end for c in chunks] == [4, 8, 14]
 
 
 def test_line_longer_than_chunk_is_kept_whole(tmp_path: Path) -> None:
