@@ -251,6 +251,14 @@ class Matcher:
                 continue  # upstream logs an error and this regex yields nothing
             if self.check_all and mlfid is not None:
                 fail = dict(fail)
+            if ids is not None and len(ids) != 1:
+                # upstream adds one failure per address, and fail2ban-regex counts a hit per failure: a name that
+                # resolves to nothing is no hit at all (the line is missed unless another regex takes it)
+                if not ids:
+                    if not self.check_all:
+                        break
+                    continue
+                hits.extend([index] * (len(ids) - 1))
             hits.append(index)
             if fail.get("nofail"):
                 nofail = True

@@ -95,6 +95,14 @@ def match_line(
             continue
         if want_failures and check_all and mlfid is not None:
             fail = dict(fail)  # the session's own dict goes on changing with later lines
+        if ids is not None and len(ids) != 1:
+            # upstream adds one failure per address, and fail2ban-regex counts a hit per failure: a name that
+            # resolves to nothing is no hit at all (the line is missed unless another regex takes it)
+            if not ids:
+                if not check_all:
+                    break
+                continue
+            hits.extend([index] * (len(ids) - 1))
         hits.append(index)
         if fail.get("nofail"):
             nofail = True
