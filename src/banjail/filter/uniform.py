@@ -10,10 +10,11 @@ template and anchored), the per-line steps reduce to:
   detector's statistics are then booked with note_hits;
 - candidates: one search of the filter's literal prefilter over the raw chunk finds the lines that may match; a
   line's date-cut text is a part of the raw line (the date starts each line), so no other line can match;
-- counts: lines with a valid date count as template hits, lines not offered to the filter count as missed.
+- counts: lines with a valid date count as template hits, lines not offered to the filter count as missed;
+- a live matcher (the daemon's) then moves a date more than a minute from now to now, as Matcher._date does.
 
 Anything else takes the per-line path (returns None before any state changed): a matcher whose dates were
-mostly distinct texts in an earlier chunk (matcher.uniform False, see the note in scan_uniform), a live matcher, missed lines
+mostly distinct texts in an earlier chunk (matcher.uniform False, see the note in scan_uniform), missed lines
 wanted, a detector without these methods, a template that is not proven, an empty date text (an optional date),
 a date that does not start its line, or a line longer than MAX_LINE.
 """
@@ -37,6 +38,7 @@ _start = re.Match.start
 _end = re.Match.end
 _group = re.Match.group
 _ONE = itertools.repeat(1)  # endless: map() stops with the matches
+_JUDGED = 64  # a chunk this long or longer tells whether the path pays (see the note on runs in scan_uniform)
 
 
 def scan_uniform(
@@ -51,10 +53,10 @@ def scan_uniform(
 ) -> list[LineOutcome] | None:
     """Scan `chunk` (complete lines, each ending with "\\n"; `rows` are those lines) as the per-line path would, or return None
     (nothing changed) when the chunk is not uniform. One-line filters only (Matcher.single)."""
-    from banjail.filter.matcher import MAX_LINE
+    from banjail.filter.matcher import MAX_LINE, RECENT
 
     detector: Any = matcher.detector
-    if not matcher.uniform or matcher.live or keep.missed or detector is None or detector.none:
+    if not matcher.uniform or keep.missed or detector is None or detector.none:
         return None
     if matcher.count_pref and (not matcher.pref_any or matcher._ignore_first):
         return None  # counting prefregex matches needs a search on every line
@@ -93,12 +95,16 @@ def scan_uniform(
         append(date)
     # parse_text matches a text again, which find() does not: with mostly distinct texts (fractions of a second)
     # this path costs more than it saves, so this matcher stops taking it (both paths give the same results)
-    if runs * 2 > lines:
+    if runs * 2 > lines >= _JUDGED:
         matcher.uniform = False
     last_valid = lines - 1
     while last_valid >= 0 and dates[last_valid] is None:
         last_valid -= 1
     detector.note_hits(template, lines, dates[last_valid] if last_valid >= 0 else None, now)
+    if matcher.live:
+        # upstream's operation mode (Matcher._date): a date more than a minute from now counts as now, and so
+        # does the last date a later dateless line may take
+        dates = [now if d is not None and abs(int(d - now)) > RECENT else d for d in dates]
 
     out: list[LineOutcome] = []
     fail_hits, ignore_hits = stats.failregex_hits, stats.ignoreregex_hits
@@ -177,4 +183,4 @@ def _dateless(
     last_text, last_date = (texts[j], dates[j]) if j >= 0 else (matcher._last_text, matcher._last_date)
     if last_date is not None and last_date > now - RECENT:
         return ("", last_text, line), last_date
-    return ("", "", line), None
+    return ("", "", line), now if matcher.live else None

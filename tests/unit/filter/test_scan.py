@@ -101,9 +101,11 @@ def render(item: tuple[int, int, str, str, int, int, int]) -> str:
     return DATES[fmt].format(s=sec, f=frac) + f"h app[{pid}]: " + msg
 
 
-def reference(spec: FilterSpec, lines: list[str], check_all: bool) -> list[LineOutcome]:
-    m = Matcher(spec, detector=DateDetector(), check_all=check_all, single=False)
-    return [m.process(line, NOW, n) for n, line in enumerate(lines, 1)]
+def reference(
+    spec: FilterSpec, lines: list[str], check_all: bool, *, live: bool = False, now: float = NOW
+) -> list[LineOutcome]:
+    m = Matcher(spec, detector=DateDetector(), check_all=check_all, single=False, live=live)
+    return [m.process(line, now, n) for n, line in enumerate(lines, 1)]
 
 
 def kept(o: LineOutcome, missed: bool, ignored: bool, matched: bool, failures: bool) -> bool:
@@ -249,6 +251,8 @@ UNIFORM_DATES = {
     odd=st.lists(st.integers(0, 59), max_size=3),
     check_all=st.booleans(),
     failures=st.booleans(),
+    live=st.booleans(),
+    later=st.sampled_from([0, 30, 3600]),  # with live, 30 s moves part of the dates to now, 3600 all of them
 )
 def test_uniform_chunks_equal_the_general_step(
     spec: FilterSpec,
@@ -257,21 +261,24 @@ def test_uniform_chunks_equal_the_general_step(
     odd: list[int],
     check_all: bool,
     failures: bool,
+    live: bool,
+    later: int,
 ) -> None:
     dates = UNIFORM_DATES[fmt]
     lines = []
     for n, (kind, pid, ip, user, sec, _fmt, frac) in enumerate(items):
         date = dates[1 + n % 2 if n in odd else 0].format(s=sec, f=frac)
         lines.append(date + f"h app[{pid}]: " + MESSAGES[kind].format(ip=ip, user=user, n=pid))
-    expected = reference(spec, lines, check_all)
-    m = Matcher(spec, detector=DateDetector(), check_all=check_all)
+    now = NOW + later
+    expected = reference(spec, lines, check_all, live=live, now=now)
+    m = Matcher(spec, detector=DateDetector(), check_all=check_all, live=live)
     stats = ScanStats()
     half = len(lines) // 2
     got = m.scan(
-        "".join(x + "\n" for x in lines[:half]), NOW, 1, stats, keep_ignored=False, failures=failures
+        "".join(x + "\n" for x in lines[:half]), now, 1, stats, keep_ignored=False, failures=failures
     )
     got += m.scan(
-        "".join(x + "\n" for x in lines[half:]), NOW, half + 1, stats, keep_ignored=False, failures=failures
+        "".join(x + "\n" for x in lines[half:]), now, half + 1, stats, keep_ignored=False, failures=failures
     )
     want = [o if failures else strip(o) for o in expected if kept(o, False, False, True, failures)]
     assert got == want
