@@ -122,7 +122,9 @@ class JailState:
         matcher = self.matcher
         if matcher is None or not lines:
             return []
-        outcomes = matcher.scan("\n".join(lines), now, 1, self.stats, keep_ignored=False, keep_matched=False)
+        # ending the chunk with "\n" lets the matcher take its uniform-chunk path (banjail.filter.uniform)
+        chunk = "\n".join(lines) + "\n"
+        outcomes = matcher.scan(chunk, now, 1, self.stats, keep_ignored=False, keep_matched=False)
         if not outcomes:
             return []
         events: list[Event] = []
