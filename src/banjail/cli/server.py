@@ -242,16 +242,20 @@ async def serve(config: Config, options: Options, logs: LogTarget, sock: str) ->
     server = config.server
     store, dbfile = open_store(server.dbfile, server.dbmaxmatches)
     clock = SystemClock()
+    actions = action_factory(options.conf)
     daemon = Daemon(
         config,
         store=store,
         sources=make_sources,
-        actions=action_factory(options.conf),
+        actions=actions,
         clock=clock,
         logs=logs,
         config_loader=lambda: _load(options),
         dbfile=dbfile,
+        action_builder=actions.one,
     )
+    actions.history = daemon.merged_history
+    actions.counters = daemon.counters
     controller = Controller(daemon, stop_after_reply=False)
     control = ControlServer(sock, controller, on_stop=daemon.stop)
     if daemon.dbfile:

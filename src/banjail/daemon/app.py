@@ -37,7 +37,8 @@ from typing import Any, TypeVar
 
 from banjail import FAIL2BAN_COMPAT_VERSION
 from banjail.actions.base import Action
-from banjail.config.schema import Config, JailConfig
+from banjail.actions.tags import History
+from banjail.config.schema import ActionSpec, Config, JailConfig
 from banjail.core.banpolicy import BanHistory
 from banjail.core.jail import Event
 from banjail.daemon import effects, outcome
@@ -60,6 +61,7 @@ CLOSE_SECONDS = 10.0  # how long a graceful stop waits for a reader to finish th
 PositionLookup = Callable[[str], Position | None]
 SourceFactory = Callable[[JailConfig, PositionLookup], list[LogSource]]
 ActionFactory = Callable[[JailConfig], list[Action]]
+ActionBuilder = Callable[[JailConfig, ActionSpec], Action]
 
 log_server = logger("server")
 log_jail = logger("jail")
@@ -84,6 +86,7 @@ class Daemon:
         logs: LogTarget | None = None,
         config_loader: Callable[[], Config] | None = None,
         dbfile: str | None = None,
+        action_builder: ActionBuilder | None = None,
     ) -> None:
         self.config = config
         self.store = store
@@ -96,6 +99,7 @@ class Daemon:
         self.started_at = time.time()
         self._make_sources = sources
         self._make_actions = actions
+        self._build_action = action_builder
         self._load = config_loader
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="banjail-store")
         self.committer = GroupCommit(store.commit, self.db)
@@ -373,6 +377,32 @@ class Daemon:
                     await asyncio.get_running_loop().run_in_executor(None, jail.state.ignore.refresh)
 
     # -- operations the controller calls (manual bans and unbans are in banjail.daemon.manual) -------------------
+
+    def build_action(self, config: JailConfig, spec: ActionSpec) -> Action:
+        """One action for jail `config` from a resolved spec (`addaction`); BanjailError when it cannot be built."""
+        if self._build_action is None:
+            raise effects.control("this server cannot add actions at run time (it was started without a builder)")
+        return self._build_action(config, spec)
+
+    def merged_history(self, ban: Ban, all_jails: bool) -> History | None:
+        """The store's merged bans of `ban`'s fid, in its jail or in all (the <ip*matches> and <ip*failures>
+        tags); None without a database. Blocking: actions call it off the event loop."""
+        found = self.store.merged_bans(ban.fid, None if all_jails else ban.jail)
+        return None if found is None else History(found.matches, found.failures)
+
+    def counters(self, name: str) -> dict[str, int]:
+        """The <jail.banned> <jail.banned_total> <jail.found> <jail.found_total> values of jail `name` ({} when
+        it is gone)."""
+        jail = self.jails.get(name)
+        if jail is None:
+            return {}
+        state = jail.state
+        return {
+            "banned": len(state.book),
+            "banned_total": state.book.total,
+            "found": len(state.counter),
+            "found_total": state.counter.total,
+        }
 
     def history(self, fid: str, jail: str | None) -> BanHistory | None:
         """fid's ban history (bantime.increment). Read on the loop: the store serialises it with its writes."""

@@ -30,10 +30,12 @@ from banjail.timespec import str2seconds
 class ActionJob:
     """One entry of a jail's action queue: apply (`ban`) or remove (`unban`) these bans, in order; `stop` runs
     every action's stop (jail stop); `shutdown` the stop of every action whose bans do not outlive the daemon
-    (daemon shutdown); `flush` every action's flush."""
+    (daemon shutdown); `flush` every action's flush. With `action`, the job concerns that action alone (an
+    action added or removed at run time), whether or not the jail still lists it."""
 
     kind: str  # "ban" | "unban" | "stop" | "shutdown" | "flush" | "start"
     bans: tuple[Ban, ...] = ()
+    action: Action | None = None
 
 
 @dataclass

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from banjail.config.schema import JailConfig
-from banjail.daemon import manual
+from banjail.daemon import actionset, manual
 from banjail.daemon.jail import Jail, build_matcher, build_policy
 from banjail.errors import ConfigError, ControlError
 from banjail.timespec import str2seconds
@@ -95,9 +95,7 @@ def get(daemon: Daemon, jail: Jail, prop: str, args: Sequence[str]) -> object:
     if prop.startswith("bantime."):
         return _bantime_extra(jail, prop[len("bantime.") :])
     if prop in ("action", "actionproperties", "actionmethods"):
-        action = jail.actions.get(args[0])
-        if action is None:
-            raise ControlError(f"Invalid command {args[0]!r}")
+        action = actionset.action(jail, args[0])
         if prop == "actionmethods":
             return ACTION_METHODS
         props = action.properties()
@@ -183,10 +181,13 @@ async def set_(daemon: Daemon, jail: Jail, prop: str, args: Sequence[str]) -> ob
         return _set_bantime_extra(jail, prop[len("bantime.") :], args[0])
     if prop in ("addlogpath", "dellogpath"):
         return await _logpath(daemon, jail, prop, args)
+    if prop == "addaction":
+        return await actionset.add(daemon, jail, args)
+    if prop == "delaction":
+        await actionset.delete(daemon, jail, args)
+        return None
     if prop == "action":
-        action = jail.actions.get(args[0])
-        if action is None:
-            raise ControlError(f"Invalid command {args[0]!r}")
+        action = actionset.action(jail, args[0])
         action.set_property(args[1], args[2])
         return action.properties().get(args[1], args[2])
     return _set_filter(jail, prop, args)

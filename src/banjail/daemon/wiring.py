@@ -10,10 +10,11 @@ from __future__ import annotations
 import glob
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from banjail.actions.base import Action
-from banjail.config.schema import JailConfig
+from banjail.actions.tags import Counters, HistoryLookup
+from banjail.config.schema import ActionSpec, JailConfig
 from banjail.model import Position
 from banjail.sources.backend import choose_backend
 from banjail.sources.base import LogSource
@@ -74,13 +75,45 @@ def make_sources(config: JailConfig, saved: PositionLookup, *, now: float | None
     return sources
 
 
-def action_factory(config_dir: str) -> Callable[[JailConfig], list[Action]]:
-    """Builds a jail's actions (action.d files read under `config_dir`), in the order its `action` lists them."""
-    from banjail.actions.registry import build_actions
+class ActionBuilder:
+    """Builds a jail's actions (action.d files read under `config_dir`), in the order its `action` lists them
+    (calling it), or one action from a resolved spec (`one`, for `addaction` at run time).
 
-    def make(config: JailConfig) -> list[Action]:
+    history and counters are bound once the daemon exists (they read its store and its jails): history feeds
+    <ipmatches> <ipjailmatches> <ipfailures> <ipjailfailures>, counters the <jail.*> tags."""
+
+    def __init__(self, config_dir: str) -> None:
+        self.config_dir = config_dir
+        self.history: HistoryLookup | None = None
+        self.counters: Callable[[str], Mapping[str, int]] | None = None
+
+    def __call__(self, config: JailConfig) -> list[Action]:
+        from banjail.actions.registry import build_actions
+
         if not config.action_specs and not config.actions:
             return []
-        return build_actions(config, config_dir=config_dir)
+        return build_actions(
+            config, config_dir=self.config_dir, history=self.history, counters=self._counters(config.name)
+        )
 
-    return make
+    def one(self, config: JailConfig, spec: ActionSpec) -> Action:
+        from banjail.actions.registry import build_action
+
+        return build_action(
+            spec,
+            jail=config.name,
+            history=self.history,
+            counters=self._counters(config.name),
+            bantime=config.bantime,
+        )
+
+    def _counters(self, jail: str) -> Counters | None:
+        counters = self.counters
+        if counters is None:
+            return None
+        return lambda: counters(jail)
+
+
+def action_factory(config_dir: str) -> ActionBuilder:
+    """The ActionBuilder for `config_dir` (history and counters unbound)."""
+    return ActionBuilder(config_dir)
