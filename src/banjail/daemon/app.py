@@ -41,7 +41,7 @@ from banjail.actions.tags import History
 from banjail.config.schema import ActionSpec, Config, JailConfig
 from banjail.core.banpolicy import BanHistory
 from banjail.core.jail import Event
-from banjail.daemon import effects, outcome
+from banjail.daemon import effects, outcome, selfaddrs
 from banjail.daemon.commit import GroupCommit
 from banjail.daemon.jail import ActionJob, Jail, build_state, ignore_cache
 from banjail.daemon.logging import LogTarget, logger
@@ -100,6 +100,7 @@ class Daemon:
         self._make_sources = sources
         self._make_actions = actions
         self._build_action = action_builder
+        self.self_ips: Callable[[], tuple[str, ...]] = selfaddrs.current
         self._load = config_loader
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="banjail-store")
         self.committer = GroupCommit(store.commit, self.db)
@@ -139,7 +140,7 @@ class Daemon:
         if config.name in self.jails:
             raise effects.exists(config.name)
         log_jail.info("Creating new jail '%s'", config.name)
-        state = build_state(config, history=self.history)
+        state = build_state(config, history=self.history, self_ips=self.self_ips)
         jail = Jail(config=config, state=state)
         jail.ignorecommand = config.ignorecommand
         jail.ignore_cache = ignore_cache(config)
@@ -363,10 +364,12 @@ class Daemon:
                 await self.unbans(jail, unbans)
 
     async def _housekeeping(self) -> None:
-        """Purge of old history (hourly) and DNS refresh of ignoreip names."""
+        """Purge of old history (hourly), the host's own addresses for ignoreself (cached: read again when
+        older than selfaddrs.REFRESH_SECONDS) and DNS refresh of ignoreip names."""
         last_purge = last_refresh = time.monotonic()
         while True:
             await asyncio.sleep(HOUSEKEEPING_SECONDS)
+            await self.refresh_self_ips()
             mono = time.monotonic()
             if mono - last_purge > 3600:
                 last_purge = mono
@@ -375,6 +378,14 @@ class Daemon:
                 last_refresh = mono
                 for jail in list(self.jails.values()):
                     await asyncio.get_running_loop().run_in_executor(None, jail.state.ignore.refresh)
+
+    async def refresh_self_ips(self) -> None:
+        """Give every jail that ignores its own addresses the current ones (read off the event loop)."""
+        jails = [j for j in self.jails.values() if j.state.ignore.ignoreself]
+        if jails:
+            found = await asyncio.get_running_loop().run_in_executor(None, self.self_ips)
+            for jail in jails:
+                jail.state.ignore.set_self_ips(found)
 
     # -- operations the controller calls (manual bans and unbans are in banjail.daemon.manual) -------------------
 

@@ -19,6 +19,7 @@ from banjail.core.banpolicy import BanPolicy
 from banjail.core.counter import FailureCounter
 from banjail.core.ignore import IgnoreCache, IgnoreSet
 from banjail.core.jail import HistoryLookup, JailState
+from banjail.daemon import selfaddrs
 from banjail.filter.datedetect import DateDetector
 from banjail.filter.matcher import Matcher
 from banjail.model import Ban
@@ -69,11 +70,9 @@ def resolve(name: str) -> tuple[str, ...]:
 
 
 def self_addresses() -> tuple[str, ...]:
-    """The host's own addresses for `ignoreself`: loopback plus what the host name resolves to."""
-    found = ["127.0.0.1", "::1"]
-    for name in {socket.gethostname(), socket.getfqdn()}:
-        found.extend(resolve(name))
-    return tuple(dict.fromkeys(found))
+    """The host's own addresses for `ignoreself`: loopback plus every interface address (cached, see
+    banjail.daemon.selfaddrs)."""
+    return selfaddrs.current()
 
 
 def ignore_files(entries: Iterable[str]) -> dict[str, str]:
@@ -118,7 +117,7 @@ def build_state(
     ignore = IgnoreSet(
         words,
         ignoreself=config.ignoreself,
-        self_ips=self_ips() if config.ignoreself else (),
+        self_ips=self_ips(),  # also when off: `set <jail> ignoreself true` may turn it on
         resolver=resolve,
         files=ignore_files(words),
     )

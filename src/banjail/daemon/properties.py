@@ -152,6 +152,8 @@ async def set_(daemon: Daemon, jail: Jail, prop: str, args: Sequence[str]) -> ob
         return args[0] == "on"
     if prop == "ignoreself":
         state.ignore.ignoreself = _bool(args[0])
+        if state.ignore.ignoreself:
+            state.ignore.set_self_ips(daemon.self_ips())
         return state.ignore.ignoreself
     if prop == "addignoreip":
         for value in args:
