@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from banjail.config.schema import JailConfig
-from banjail.daemon import actionset, manual
+from banjail.daemon import actionset, manual, regexview
 from banjail.daemon.jail import Jail, build_matcher, build_policy
 from banjail.errors import ConfigError, ControlError
 from banjail.timespec import str2seconds
@@ -72,9 +72,9 @@ def get(daemon: Daemon, jail: Jail, prop: str, args: Sequence[str]) -> object:
         "ignoreip": lambda: list(state.ignore.entries),
         "ignorecommand": lambda: jail.ignorecommand,
         "ignorecache": lambda: config.ignorecache or None,
-        "prefregex": lambda: spec.prefregex,
-        "failregex": lambda: list(spec.failregex),
-        "ignoreregex": lambda: list(spec.ignoreregex),
+        "prefregex": lambda: regexview.reported_prefregex(spec.prefregex, spec.usedns),
+        "failregex": lambda: regexview.reported_list(spec.failregex, spec.usedns),
+        "ignoreregex": lambda: regexview.reported_list(spec.ignoreregex, spec.usedns),
         "usedns": lambda: spec.usedns,
         "findtime": lambda: _number(state.counter.findtime),
         "datepattern": lambda: (
@@ -258,12 +258,13 @@ def _set_filter(jail: Jail, prop: str, args: Sequence[str]) -> object:
     except ConfigError as exc:
         jail.config = previous
         raise ControlError(str(exc)) from None
+    dns = new_spec.usedns
     reply = {
-        "prefregex": new_spec.prefregex,
-        "addfailregex": list(new_spec.failregex),
-        "delfailregex": list(new_spec.failregex),
-        "addignoreregex": list(new_spec.ignoreregex),
-        "delignoreregex": list(new_spec.ignoreregex),
+        "prefregex": regexview.reported_prefregex(new_spec.prefregex, dns),
+        "addfailregex": regexview.reported_list(new_spec.failregex, dns),
+        "delfailregex": regexview.reported_list(new_spec.failregex, dns),
+        "addignoreregex": regexview.reported_list(new_spec.ignoreregex, dns),
+        "delignoreregex": regexview.reported_list(new_spec.ignoreregex, dns),
         "usedns": new_spec.usedns,
         "datepattern": (new_spec.datepattern[0], new_spec.datepattern[0])
         if new_spec.datepattern
