@@ -15,7 +15,7 @@ from typing import Any
 
 from banjail import FAIL2BAN_COMPAT_VERSION
 from banjail.config.schema import JailConfig
-from banjail.daemon import manual, properties
+from banjail.daemon import database, manual, properties
 from banjail.daemon.app import Daemon
 from banjail.daemon.jail import Jail
 from banjail.daemon.logging import level_value, logger
@@ -274,7 +274,7 @@ class Controller:
             daemon.logs.syslogsocket = str(args[1])
             return daemon.logs.syslogsocket
         if key == "dbfile":
-            return daemon.dbfile  # the database is chosen at start; upstream also refuses to switch it live
+            return await database.switch(daemon, str(args[1]))
         if key == "dbmaxmatches":
             if daemon.dbfile is None:
                 return None
