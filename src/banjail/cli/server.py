@@ -242,8 +242,7 @@ async def serve(config: Config, options: Options, logs: LogTarget, sock: str) ->
         dbfile=dbfile,
         action_builder=actions.one,
     )
-    actions.history = daemon.merged_history
-    actions.counters = daemon.counters
+    actions.bind(daemon)
     controller = Controller(daemon, stop_after_reply=False)
     control = ControlServer(sock, controller, on_stop=daemon.stop)
     if daemon.dbfile:

@@ -37,11 +37,10 @@ from typing import Any, TypeVar
 
 from banjail import FAIL2BAN_COMPAT_VERSION
 from banjail.actions.base import Action
-from banjail.actions.tags import History
 from banjail.config.schema import ActionSpec, Config, JailConfig
 from banjail.core.banpolicy import BanHistory
 from banjail.core.jail import Event
-from banjail.daemon import effects, outcome, selfaddrs
+from banjail.daemon import effects, housekeeping, outcome, selfaddrs
 from banjail.daemon.commit import GroupCommit
 from banjail.daemon.jail import ActionJob, Jail, build_state, ignore_cache
 from banjail.daemon.logging import LogTarget, logger
@@ -54,8 +53,6 @@ T = TypeVar("T")
 
 # Upstream's failure-expiry cadence; also the longest the scheduler sleeps.
 TICK_SECONDS = 5.0
-HOUSEKEEPING_SECONDS = 10.0
-REFRESH_SECONDS = 300.0
 CLOSE_SECONDS = 10.0  # how long a graceful stop waits for a reader to finish the batch in hand
 
 PositionLookup = Callable[[str], Position | None]
@@ -133,7 +130,7 @@ class Daemon:
         # survive; what remains disabled belongs to jails no longer configured.
         await self.db(self.store.purge, self.clock.now(), self.dbpurgeage)
         self._tasks.append(asyncio.create_task(self._schedule(), name="scheduler"))
-        self._tasks.append(asyncio.create_task(self._housekeeping(), name="housekeeping"))
+        self._tasks.append(asyncio.create_task(housekeeping.run(self), name="housekeeping"))
 
     async def add_jail(self, config: JailConfig) -> Jail:
         """Create jail `config.name` (not started). Raises ControlError-worthy BanjailError when it exists."""
@@ -363,30 +360,6 @@ class Daemon:
             if unbans:
                 await self.unbans(jail, unbans)
 
-    async def _housekeeping(self) -> None:
-        """Purge of old history (hourly), the host's own addresses for ignoreself (cached: read again when
-        older than selfaddrs.REFRESH_SECONDS) and DNS refresh of ignoreip names."""
-        last_purge = last_refresh = time.monotonic()
-        while True:
-            await asyncio.sleep(HOUSEKEEPING_SECONDS)
-            await self.refresh_self_ips()
-            mono = time.monotonic()
-            if mono - last_purge > 3600:
-                last_purge = mono
-                await self.db(self.store.purge, self.clock.now(), self.dbpurgeage)
-            if mono - last_refresh > REFRESH_SECONDS:
-                last_refresh = mono
-                for jail in list(self.jails.values()):
-                    await asyncio.get_running_loop().run_in_executor(None, jail.state.ignore.refresh)
-
-    async def refresh_self_ips(self) -> None:
-        """Give every jail that ignores its own addresses the current ones (read off the event loop)."""
-        jails = [j for j in self.jails.values() if j.state.ignore.ignoreself]
-        if jails:
-            found = await asyncio.get_running_loop().run_in_executor(None, self.self_ips)
-            for jail in jails:
-                jail.state.ignore.set_self_ips(found)
-
     # -- operations the controller calls (manual bans and unbans are in banjail.daemon.manual) -------------------
 
     def build_action(self, config: JailConfig, spec: ActionSpec) -> Action:
@@ -394,26 +367,6 @@ class Daemon:
         if self._build_action is None:
             raise effects.control("this server cannot add actions at run time (it was started without a builder)")
         return self._build_action(config, spec)
-
-    def merged_history(self, ban: Ban, all_jails: bool) -> History | None:
-        """The store's merged bans of `ban`'s fid, in its jail or in all (the <ip*matches> and <ip*failures>
-        tags); None without a database. Blocking: actions call it off the event loop."""
-        found = self.store.merged_bans(ban.fid, None if all_jails else ban.jail)
-        return None if found is None else History(found.matches, found.failures)
-
-    def counters(self, name: str) -> dict[str, int]:
-        """The <jail.banned> <jail.banned_total> <jail.found> <jail.found_total> values of jail `name` ({} when
-        it is gone)."""
-        jail = self.jails.get(name)
-        if jail is None:
-            return {}
-        state = jail.state
-        return {
-            "banned": len(state.book),
-            "banned_total": state.book.total,
-            "found": len(state.counter),
-            "found_total": state.counter.total,
-        }
 
     def history(self, fid: str, jail: str | None) -> BanHistory | None:
         """fid's ban history (bantime.increment). Read on the loop: the store serialises it with its writes."""

@@ -11,13 +11,17 @@ import glob
 import shutil
 import time
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 from banjail.actions.base import Action
-from banjail.actions.tags import Counters, HistoryLookup
+from banjail.actions.tags import Counters, History, HistoryLookup
 from banjail.config.schema import ActionSpec, JailConfig
-from banjail.model import Position
+from banjail.model import Ban, Position
 from banjail.sources.backend import choose_backend
 from banjail.sources.base import LogSource
+
+if TYPE_CHECKING:
+    from banjail.daemon.app import Daemon
 
 PositionLookup = Callable[[str], Position | None]
 
@@ -87,6 +91,12 @@ class ActionBuilder:
         self.history: HistoryLookup | None = None
         self.counters: Callable[[str], Mapping[str, int]] | None = None
 
+    def bind(self, daemon: Daemon) -> None:
+        """Feed the history tags from `daemon`'s store (whichever database it uses at the time) and the
+        <jail.*> tags from its jails."""
+        self.history = lambda ban, all_jails: merged_history(daemon, ban, all_jails)
+        self.counters = lambda name: jail_counters(daemon, name)
+
     def __call__(self, config: JailConfig) -> list[Action]:
         from banjail.actions.registry import build_actions
 
@@ -112,6 +122,28 @@ class ActionBuilder:
         if counters is None:
             return None
         return lambda: counters(jail)
+
+
+def merged_history(daemon: Daemon, ban: Ban, all_jails: bool) -> History | None:
+    """The store's merged bans of `ban`'s fid, in its jail or in all; None without a database. Blocking: actions
+    call it off the event loop."""
+    found = daemon.store.merged_bans(ban.fid, None if all_jails else ban.jail)
+    return None if found is None else History(found.matches, found.failures)
+
+
+def jail_counters(daemon: Daemon, name: str) -> dict[str, int]:
+    """The <jail.banned> <jail.banned_total> <jail.found> <jail.found_total> values of jail `name` ({} when it
+    is gone)."""
+    jail = daemon.jails.get(name)
+    if jail is None:
+        return {}
+    state = jail.state
+    return {
+        "banned": len(state.book),
+        "banned_total": state.book.total,
+        "found": len(state.counter),
+        "found_total": state.counter.total,
+    }
 
 
 def action_factory(config_dir: str) -> ActionBuilder:

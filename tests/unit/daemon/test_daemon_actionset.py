@@ -32,7 +32,7 @@ def replies_of(tmp: Path, commands: list[list[Any]], *, builder: ActionBuilder |
     async def scenario() -> list[object]:
         h = Harness(tmp, [jail_config()])
         if builder is not None:
-            builder.history = h.daemon.merged_history
+            builder.bind(h.daemon)
             h.daemon._build_action = builder.one
         await h.daemon.start()
         try:

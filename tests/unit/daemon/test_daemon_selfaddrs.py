@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from daemon_harness import Harness, jail_config, run
 
-from banjail.daemon import selfaddrs
+from banjail.daemon import housekeeping, selfaddrs
 
 HEADER = struct.Struct("=IHHII")
 
@@ -113,7 +113,7 @@ def test_daemon_ignores_its_own_addresses_and_picks_up_new_ones(tmp_path: Path) 
             h.source().feed("fail from 192.0.2.50", "fail from 192.0.2.51")
             await h.settle()
             own.append("192.0.2.51")  # an address added to an interface: seen at the next refresh
-            await h.daemon.refresh_self_ips()
+            await housekeeping.refresh_self_ips(h.daemon)
             h.source().feed("fail from 192.0.2.51")
             await h.settle()
             await h.controller.dispatch(["set", "test", "ignoreself", "false"])
