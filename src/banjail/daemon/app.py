@@ -91,7 +91,9 @@ class Daemon:
         self.logs = logs or LogTarget()
         self.jails: dict[str, Jail] = {}
         self.dbfile = dbfile
-        self.dbpurgeage = config.server.dbpurgeage
+        purgeage = config.server.dbpurgeage
+        # Replies give it as upstream does: an int unless fractional.
+        self.dbpurgeage: int | float = int(purgeage) if float(purgeage).is_integer() else purgeage
         self.dbmaxmatches = config.server.dbmaxmatches
         self.started_at = time.time()
         self._make_sources = sources
@@ -151,7 +153,9 @@ class Daemon:
         jail = self.jails[name]
         if jail.tasks:
             return
-        jail.actions = {a.name: a for a in self._make_actions(jail.config)}
+        built = {a.name: a for a in self._make_actions(jail.config)}
+        # Actions added (addaction) between `add` and `start`, as upstream's client does, come after these.
+        jail.actions = {**built, **{k: a for k, a in jail.actions.items() if k not in built}}
         jail.tasks.append(asyncio.create_task(self._run_actions(jail), name=f"actions:{name}"))
         await self._enqueue(jail, ActionJob("start"))
         await self._restore(jail)

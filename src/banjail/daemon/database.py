@@ -21,7 +21,7 @@ from banjail.store.null import NullStore
 if TYPE_CHECKING:
     from banjail.daemon.app import Daemon
 
-DEFAULT_PURGEAGE = 86400.0
+DEFAULT_PURGEAGE = 86400
 DEFAULT_MAXMATCHES = 10
 
 log_database = logger("database")

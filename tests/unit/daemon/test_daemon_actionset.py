@@ -121,6 +121,29 @@ def test_added_action_starts_takes_later_bans_and_stops_when_deleted(tmp_path: P
     ]
 
 
+def test_action_added_before_the_jail_starts_is_kept_and_started(tmp_path: Path) -> None:
+    # Upstream's client stream: add <jail>, addaction, set action ..., start <jail>.
+    async def scenario() -> tuple[list[object], list[tuple[str, str]]]:
+        h = Harness(tmp_path, [jail_config()])
+        await h.daemon.start()
+        replies = await _replies(
+            h,
+            [
+                ["add", "new", "polling"],
+                ["set", "new", "addaction", "extra"],
+                ["start", "new"],
+                ["get", "new", "actions"],
+                ["set", "new", "banip", A],
+            ],
+        )
+        await h.daemon.stop()
+        return replies, [(c[0], c[1]) for c in h.recorder.calls if c[1] in ("start", "ban")]
+
+    replies, calls = run(scenario())
+    assert replies == ["new", "extra", None, ["rec", "extra"], 1]
+    assert calls == [("rec", "start"), ("rec", "start"), ("extra", "start"), ("rec", "ban"), ("extra", "ban")]
+
+
 def test_added_command_action_runs_the_commands_set_on_it(tmp_path: Path) -> None:
     out = tmp_path / "out"
     replies = replies_of(

@@ -128,3 +128,11 @@ def test_jails_started_after_a_switch_restore_from_the_new_database(tmp_path: Pa
     store = SqliteStore(other, fsync=False)
     assert [b.fid for b in store.active_bans(START)] == ["192.0.2.2"]
     store.close()
+
+
+def test_dbpurgeage_reply_is_typed_as_upstream(tmp_path: Path) -> None:
+    replies = replies_of(
+        tmp_path, [["set", "dbpurgeage", value] for value in ("2d", "1.5d", "0.5", "1h30m")] + [["get", "dbpurgeage"]]
+    )
+    assert replies == [172800, 129600.0, 0.5, 5400, 5400]
+    assert [type(r) for r in replies] == [int, float, float, int, int]
