@@ -1,9 +1,12 @@
-"""The host's own addresses for `ignoreself`: loopback plus every address of every interface, IPv4 and IPv6.
+"""The host's own addresses for `ignoreself`: loopback, every address of every interface (IPv4 and IPv6), and
+the addresses /etc/hosts gives `localhost` and the host's name (Debian maps the name to 127.0.1.1, which no
+interface holds; upstream finds it by resolving the name).
 
-They come from the kernel's address list (an RTM_GETADDR dump over a netlink socket, standard library only),
-which is small even on a router, unlike /proc/net/fib_trie, which holds every route. The answer of one network
-namespace: the daemon's own. Cached process-wide and read again when older than REFRESH_SECONDS, so an address
-added to an interface is ignored within that time (the daemon's housekeeping asks every few seconds).
+The interface addresses come from the kernel's address list (an RTM_GETADDR dump over a netlink socket, standard
+library only), which is small even on a router, unlike /proc/net/fib_trie, which holds every route. No DNS query
+is made, so asking never waits on the network. The answer of one network namespace: the daemon's own. Cached
+process-wide and read again when older than REFRESH_SECONDS, so an address added to an interface is ignored
+within that time (the daemon's housekeeping asks every few seconds).
 """
 
 from __future__ import annotations
@@ -12,9 +15,11 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 
 LOOPBACK = ("127.0.0.1", "::1")
+HOSTS = "/etc/hosts"
 REFRESH_SECONDS = 30.0
 
 _RTM_GETADDR = 22
@@ -84,14 +89,35 @@ def interface_addresses(timeout: float = 2.0) -> list[str]:
         return found
 
 
-def local_addresses(read: Callable[[], list[str]] = interface_addresses) -> tuple[str, ...]:
-    """Loopback plus every interface address (loopback alone when the kernel cannot be asked), without
-    duplicates, loopback first."""
+def hosts_addresses(text: str, names: Iterable[str]) -> list[str]:
+    """The addresses an /etc/hosts text gives any of `names` (case-insensitive), in file order."""
+    wanted = {n.lower() for n in names}
+    found = []
+    for line in text.splitlines():
+        words = line.split("#", 1)[0].split()
+        if len(words) > 1 and wanted.intersection(w.lower() for w in words[1:]):
+            found.append(words[0])
+    return found
+
+
+def _own_names() -> list[str]:
+    try:
+        text = Path(HOSTS).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    return hosts_addresses(text, ["localhost", socket.gethostname()])
+
+
+def local_addresses(
+    read: Callable[[], list[str]] = interface_addresses, named: Callable[[], list[str]] = _own_names
+) -> tuple[str, ...]:
+    """Loopback, every interface address (none when the kernel cannot be asked) and the host's names' addresses
+    from /etc/hosts, without duplicates, loopback first."""
     try:
         found = read()
     except OSError:
         found = []
-    return tuple(dict.fromkeys([*LOOPBACK, *found]))
+    return tuple(dict.fromkeys([*LOOPBACK, *found, *named()]))
 
 
 class SelfAddresses:
