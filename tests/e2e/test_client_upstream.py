@@ -6,7 +6,8 @@ B. banjail's client against banjail's ControlServer whose controller forwards ea
 C. upstream's own client against banjail's ControlServer replaying B's recorded replies: byte-identical to A, so
    the pickle framing, the restricted unpickler and the error classes are what upstream's client expects;
 D. banjail's client, then upstream's client, against banjail's real daemon (fail2ban-server) on the same
-   configuration and log: byte-identical to A except the commands listed in DAEMON_DIFFERENCES.
+   configuration and log: byte-identical to A except the commands listed in DAEMON_DIFFERENCES; and the servers'
+   log lines about the address given to `set test attempt` (Attempt, Ban, Unban) are upstream's.
 
 Upstream's server runs inside `unshare -n` (a private, empty network namespace), with its own socket, pidfile,
 database and log in a temp dir, and a command action that only writes to a file: it can never touch the host's
@@ -79,8 +80,41 @@ SCENARIO: list[list[str]] = [
     ["echo", "a", "b"],
     ["bogus"],
     ["get", "test", "bogus"],
+    ["get", "test", "prefregex"],
+    ["get", "test", "ignoreregex"],
+    ["set", "test", "addaction", "rec2"],
+    ["set", "test", "addaction", "rec2"],
+    ["set", "test", "addaction", "rec"],
+    ["set", "test", "action", "rec2", "actionban", "echo x"],
+    ["get", "test", "action", "rec2", "actionban"],
+    ["get", "test", "actions"],
+    ["set", "test", "delaction", "rec2"],
+    ["set", "test", "delaction", "rec2"],
+    ["get", "test", "action", "rec2", "actionban"],
+    ["set", "test", "addaction"],
+    ["get", "test", "actions"],
+    ["set", "test", "addignoreip", "192.0.2.50"],
+    ["set", "test", "attempt", "192.0.2.50"],
+    ["status", "test"],
+    ["set", "test", "attempt", "192.0.2.50", "line 1", "line 2"],
+    ["status", "test"],
+    ["set", "test", "attempt", "192.0.2.50"],  # the 4th retry: maxretry is 4 by now
+    ["set", "dbpurgeage", "2d"],
+    ["get", "dbpurgeage"],
+    ["set", "dbfile", "/nonexistent/other.sqlite3"],
+    # Upstream bans from its actions thread (~0.15 s later when idle): wait well past it, even on a busy machine.
+    ["sleep", "1.5"],
+    ["status", "test"],
     ["unban", "--all"],
     ["status", "test"],
+    ["stop", "--all"],
+    ["set", "dbfile", ":memory:"],
+    ["get", "dbfile"],
+    ["get", "dbpurgeage"],
+    ["get", "dbmaxmatches"],
+    ["set", "dbfile", "None"],
+    ["get", "dbfile"],
+    ["get", "dbpurgeage"],
     ["stop"],
 ]
 
@@ -105,7 +139,9 @@ def _write_conf(root: Path) -> Path:
         f"logpath = {root}/test.log\nmaxretry = 3\nfindtime = 600\nbantime = 600\naction = rec\n"
     )
     (conf / "filter.d" / "test.conf").write_text(
-        "[Definition]\nfailregex = ^auth failure from <HOST>$\ndatepattern = {NONE}\n"
+        "[Definition]\nprefregex = ^<F-MLFID>auth</F-MLFID> <F-CONTENT>.+</F-CONTENT>$\n"
+        "failregex = ^failure from <HOST>$\n    ^bad user <F-USER>\\S+</F-USER> from <ADDR>$\n"
+        "ignoreregex = ^failure from 10\\.77\\.0\\.99$\ndatepattern = {NONE}\n"
     )
     (conf / "action.d" / "rec.conf").write_text(
         f"[Definition]\nactionban = echo ban <ip> >> {root}/actions.log\n"
@@ -126,8 +162,6 @@ def _client(sock: str, argv: list[str], *, upstream: bool) -> tuple[str, int]:
 
 # Replies where banjail's daemon knowingly differs from upstream's server (not the client's doing):
 DAEMON_DIFFERENCES: set[tuple[str, ...]] = {
-    # upstream answers with the compiled regex (<HOST> expanded); banjail with the regex as configured.
-    ("get", "test", "failregex"),
     # upstream answers {NONE} with its internal form ('{UNB}^', '^'); banjail with ('{NONE}', '{NONE}').
     ("get", "test", "datepattern"),
 }
@@ -285,6 +319,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Outputs
         results["upstream"] = _run(server.sock, upstream=True)
     finally:
         server.close()
+    results["upstream-log"] = _logged(root, ATTEMPTED)
     # B: banjail's client -> banjail's socket -> a fresh upstream server (same paths, same state).
     server = UpstreamServer(root)
     proxy = ProxyController(server.sock)
@@ -307,7 +342,22 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Outputs
             results[name] = _run(server.sock, upstream=upstream)
         finally:
             server.close()
+        results[f"{name}-log"] = _logged(root, ATTEMPTED)
     yield results
+
+
+ATTEMPTED = "192.0.2.50"
+
+
+def _logged(root: Path, ip: str) -> Outputs:
+    """The server log's lines about `ip`, without time stamp, logger and pid (`INFO    [test] Attempt ...`), the
+    time at the end of `Attempt`/`Found` lines masked; in the Outputs shape so the fixture keeps one type."""
+    lines = []
+    for line in (root / "f2b.log").read_text().splitlines():
+        if ip in line and "]: " in line:
+            message = line.split("]: ", 1)[1]
+            lines.append(message.rsplit(" - ", 1)[0] + " - <time>" if " - " in message else message)
+    return [(["log"], "\n".join(lines), 0)]
 
 
 def _compare(expected: Outputs, actual: Outputs, skip: set[tuple[str, ...]] | None = None) -> None:
@@ -336,3 +386,16 @@ def test_upstream_client_works_against_banjail_server(runs: dict[str, Outputs]) 
 @pytest.mark.parametrize("run", ["banjail-daemon", "banjail-daemon-upstream-client"])
 def test_banjail_daemon_output_is_byte_identical(runs: dict[str, Outputs], run: str) -> None:
     _compare(runs["upstream"], runs[run], skip=DAEMON_DIFFERENCES)
+
+
+@pytest.mark.parametrize("run", ["banjail-daemon", "banjail-daemon-upstream-client"])
+def test_banjail_daemon_logs_attempts_as_upstream(runs: dict[str, Outputs], run: str) -> None:
+    expected = runs["upstream-log"][0][1]
+    assert expected.splitlines() == [
+        "INFO    [test] Attempt 192.0.2.50 - <time>",
+        "INFO    [test] Attempt 192.0.2.50 - <time>",
+        "INFO    [test] Attempt 192.0.2.50 - <time>",
+        "NOTICE  [test] Ban 192.0.2.50",
+        "NOTICE  [test] Unban 192.0.2.50",
+    ]
+    assert runs[f"{run}-log"][0][1] == expected

@@ -23,7 +23,15 @@ from collections.abc import Callable, Mapping, Sequence
 
 from banjail.actions.render import Script, nested_shell_warning, render, used_tags
 from banjail.actions.runner import Outcome, Runner
-from banjail.actions.tags import BanInfo, Counters, HistoryLookup, family_of, fq_hostname, host_name
+from banjail.actions.tags import (
+    HISTORY_TAGS,
+    BanInfo,
+    Counters,
+    HistoryLookup,
+    family_of,
+    fq_hostname,
+    host_name,
+)
 from banjail.config.schema import ActionSpec
 from banjail.config.tags import TagError, substitute_text
 from banjail.errors import ActionError
@@ -369,6 +377,8 @@ class CommandAction:
             info.preset("ip-host", await asyncio.to_thread(host_name, ban.ip))
         if "fq-hostname" in tags:
             info.preset("fq-hostname", await asyncio.to_thread(fq_hostname))
+        if ban is not None and self._history is not None and not tags.isdisjoint(HISTORY_TAGS):
+            await asyncio.to_thread(info.load_history, tags)  # a store query: never on the event loop
         return render(text, info.value)
 
     async def _run(self, op: str, family: str, ban: Ban | None) -> Outcome:

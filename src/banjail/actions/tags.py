@@ -4,15 +4,19 @@
 <jail.banned_total> <jail.found> <jail.found_total>.
 
 Values are computed only when a command uses them (`BanInfo.value` is lazy and caches), because some are
-costly (a DNS lookup for <ip-host>, the store for <ipmatches>). Nothing here quotes: render.py does that.
+costly (a DNS lookup for <ip-host>, a store query for <ipmatches>). The history tags are upstream's merged bans
+of the address: <ipmatches>/<ipfailures> over every jail, <ipjailmatches>/<ipjailfailures> in the ban's jail;
+without a database (or when the query fails) the ban itself stands in, as upstream. Nothing here quotes:
+render.py does that.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import logging
 import re
 import socket
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 
@@ -34,6 +38,11 @@ class History:
 # (ban, all jails?) -> merged history, or None when unknown (then the ban itself stands in, as upstream).
 HistoryLookup = Callable[[Ban, bool], History | None]
 Counters = Callable[[], Mapping[str, int]]
+
+# The tags read from the store's history, and whether each merges the bans of all jails (else the ban's jail).
+HISTORY_TAGS = {"ipmatches": True, "ipfailures": True, "ipjailmatches": False, "ipjailfailures": False}
+
+log = logging.getLogger("banjail.actions")
 
 
 @cache
@@ -103,6 +112,7 @@ class BanInfo:
         self._counters = counters
         self._now = now
         self._cache: dict[str, str | None] = {}
+        self._histories: dict[bool, History] = {}
 
     def value(self, tag: str) -> str | None:
         """The value of run-time tag `tag`, or None when it is not a run-time tag (it then stays in place).
@@ -113,6 +123,14 @@ class BanInfo:
         if tag not in self._cache:
             self._cache[tag] = self._compute(tag)
         return self._cache[tag]
+
+    def load_history(self, tags: Iterable[str]) -> None:
+        """Query the store for the history tags among `tags` (blocking: callers on the event loop run it in a
+        thread first, so `value` then finds them computed). One query per scope (this jail, all jails)."""
+        if self.ban is None:
+            return
+        for all_jails in {HISTORY_TAGS[t] for t in tags if t in HISTORY_TAGS}:
+            self._merged(self.ban, all_jails)
 
     def preset(self, tag: str, value: str) -> None:
         """Give `tag` a value computed elsewhere (e.g. <ip-host> looked up off the event loop)."""
@@ -169,5 +187,16 @@ class BanInfo:
         return next((value for key, value in ban.groups if key == name), "")
 
     def _merged(self, ban: Ban, all_jails: bool) -> History:
-        found = self._history(ban, all_jails) if self._history is not None else None
-        return found if found is not None else History(ban.lines, ban.failures)
+        known = self._histories.get(all_jails)
+        if known is not None:
+            return known
+        found = None
+        if self._history is not None:
+            try:
+                found = self._history(ban, all_jails)
+            except Exception as exc:  # a tag must never keep the ban from being applied
+                scope = "all" if all_jails else "jail"
+                log.error("Failed to get %s bans merged, jail '%s': %s", scope, ban.jail, exc)
+        merged = found if found is not None else History(ban.lines, ban.failures)
+        self._histories[all_jails] = merged
+        return merged

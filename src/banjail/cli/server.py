@@ -22,12 +22,11 @@ from banjail.config.schema import Config
 from banjail.daemon import runtime, signals
 from banjail.daemon.app import Daemon
 from banjail.daemon.controller import Controller
+from banjail.daemon.database import open_store
 from banjail.daemon.logging import LogTarget, level_value, logger
 from banjail.daemon.notify import notify
 from banjail.daemon.wiring import action_factory, make_sources
 from banjail.errors import BanjailError, ConfigError
-from banjail.store import Store
-from banjail.store.null import NullStore
 from banjail.timespec import str2seconds
 
 ERROR = 255
@@ -173,17 +172,6 @@ def _load(options: Options) -> Config:
     return config
 
 
-def open_store(dbfile: str, max_matches: int) -> tuple[Store, str | None]:
-    """The store for `dbfile` (`None` means no persistence, as upstream)."""
-    if dbfile.strip().lower() in ("", "none"):
-        return NullStore(), None
-    from banjail.store.sqlite import SqliteStore
-
-    if dbfile != ":memory:":
-        runtime.ensure_parent(dbfile)
-    return SqliteStore(dbfile, max_matches=max_matches), dbfile
-
-
 def main(argv: list[str] | None = None) -> int:
     parsed = parse(list(sys.argv[1:] if argv is None else argv))
     if isinstance(parsed, int):
@@ -256,16 +244,19 @@ async def serve(config: Config, options: Options, logs: LogTarget, sock: str) ->
     server = config.server
     store, dbfile = open_store(server.dbfile, server.dbmaxmatches)
     clock = SystemClock()
+    actions = action_factory(options.conf)
     daemon = Daemon(
         config,
         store=store,
         sources=make_sources,
-        actions=action_factory(options.conf),
+        actions=actions,
         clock=clock,
         logs=logs,
         config_loader=lambda: _load(options),
         dbfile=dbfile,
+        action_builder=actions.one,
     )
+    actions.bind(daemon)
     controller = Controller(daemon, stop_after_reply=False)
     control = ControlServer(sock, controller, on_stop=daemon.stop)
     if daemon.dbfile:

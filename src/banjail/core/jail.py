@@ -30,12 +30,14 @@ _HISTORY_MEMO = 65536
 
 @dataclass(frozen=True, slots=True)
 class Found:
-    """A failure was counted at `time` with `count` retries (upstream logs `[jail] Found <fid> - <time>`). The
-    daemon stores it, so that `recount` can rebuild the counter after a restart."""
+    """A failure was counted at `time` with `count` retries (upstream logs `[jail] Found <fid> - <time>`, or
+    `[jail] Attempt <fid> - <time>` for a manual `attempt`). The daemon stores it, so that `recount` can rebuild
+    the counter after a restart."""
 
     failure: Failure
     time: float
     count: int = 1
+    attempt: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,20 +175,24 @@ class JailState:
         return events
 
     def attempt(self, fid: str, lines: Iterable[str], now: float) -> list[Event]:
-        """A manual failure (`set <jail> attempt <ip> [line ...]`): counts len(lines) retries, at least one."""
+        """A manual failure (`set <jail> attempt <ip> [line ...]`) at `now`: counts len(lines) retries, at least
+        one. As upstream's addAttempt, it is counted as given: no ignore rule, no ignorecommand, and no extra
+        weight from the fid's ban history (bantime.increment)."""
         matches = tuple(lines)
         address = parse_address(fid)
         ip = None if address is None else str(address)
         failure = Failure(fid=ip or fid, ip=ip, time=now, lines=matches)
         events: list[Event] = []
-        self.failure(failure, now, events, count=max(1, len(matches)))
+        self._count(failure, now, now, events, max(1, len(matches)), attempt=True)
         return events
 
-    def _count(self, failure: Failure, time: float, now: float, events: list[Event], count: int) -> None:
-        if self.policy.increment:
+    def _count(
+        self, failure: Failure, time: float, now: float, events: list[Event], count: int, *, attempt: bool = False
+    ) -> None:
+        if self.policy.increment and not attempt:
             known = self.history(failure.fid, overall=False)
             count = max(count, self.policy.failure_weight(time, known, self.counter.maxretry))
-        events.append(Found(failure, time, count))
+        events.append(Found(failure, time, count, attempt))
         request = self.counter.count(failure, time, count)
         if request is not None:
             events.append(self._decide(request, now))

@@ -37,10 +37,10 @@ from typing import Any, TypeVar
 
 from banjail import FAIL2BAN_COMPAT_VERSION
 from banjail.actions.base import Action
-from banjail.config.schema import Config, JailConfig
+from banjail.config.schema import ActionSpec, Config, JailConfig
 from banjail.core.banpolicy import BanHistory
 from banjail.core.jail import Event
-from banjail.daemon import effects, outcome
+from banjail.daemon import effects, housekeeping, outcome, selfaddrs
 from banjail.daemon.commit import GroupCommit
 from banjail.daemon.jail import ActionJob, Jail, build_state, ignore_cache
 from banjail.daemon.logging import LogTarget, logger
@@ -53,13 +53,12 @@ T = TypeVar("T")
 
 # Upstream's failure-expiry cadence; also the longest the scheduler sleeps.
 TICK_SECONDS = 5.0
-HOUSEKEEPING_SECONDS = 10.0
-REFRESH_SECONDS = 300.0
 CLOSE_SECONDS = 10.0  # how long a graceful stop waits for a reader to finish the batch in hand
 
 PositionLookup = Callable[[str], Position | None]
 SourceFactory = Callable[[JailConfig, PositionLookup], list[LogSource]]
 ActionFactory = Callable[[JailConfig], list[Action]]
+ActionBuilder = Callable[[JailConfig, ActionSpec], Action]
 
 log_server = logger("server")
 log_jail = logger("jail")
@@ -84,6 +83,7 @@ class Daemon:
         logs: LogTarget | None = None,
         config_loader: Callable[[], Config] | None = None,
         dbfile: str | None = None,
+        action_builder: ActionBuilder | None = None,
     ) -> None:
         self.config = config
         self.store = store
@@ -91,11 +91,15 @@ class Daemon:
         self.logs = logs or LogTarget()
         self.jails: dict[str, Jail] = {}
         self.dbfile = dbfile
-        self.dbpurgeage = config.server.dbpurgeage
+        purgeage = config.server.dbpurgeage
+        # Replies give it as upstream does: an int unless fractional.
+        self.dbpurgeage: int | float = int(purgeage) if float(purgeage).is_integer() else purgeage
         self.dbmaxmatches = config.server.dbmaxmatches
         self.started_at = time.time()
         self._make_sources = sources
         self._make_actions = actions
+        self._build_action = action_builder
+        self.self_ips: Callable[[], tuple[str, ...]] = selfaddrs.current
         self._load = config_loader
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="banjail-store")
         self.committer = GroupCommit(store.commit, self.db)
@@ -128,14 +132,14 @@ class Daemon:
         # survive; what remains disabled belongs to jails no longer configured.
         await self.db(self.store.purge, self.clock.now(), self.dbpurgeage)
         self._tasks.append(asyncio.create_task(self._schedule(), name="scheduler"))
-        self._tasks.append(asyncio.create_task(self._housekeeping(), name="housekeeping"))
+        self._tasks.append(asyncio.create_task(housekeeping.run(self), name="housekeeping"))
 
     async def add_jail(self, config: JailConfig) -> Jail:
         """Create jail `config.name` (not started). Raises ControlError-worthy BanjailError when it exists."""
         if config.name in self.jails:
             raise effects.exists(config.name)
         log_jail.info("Creating new jail '%s'", config.name)
-        state = build_state(config, history=self.history)
+        state = build_state(config, history=self.history, self_ips=self.self_ips)
         jail = Jail(config=config, state=state)
         jail.ignorecommand = config.ignorecommand
         jail.ignore_cache = ignore_cache(config)
@@ -149,7 +153,9 @@ class Daemon:
         jail = self.jails[name]
         if jail.tasks:
             return
-        jail.actions = {a.name: a for a in self._make_actions(jail.config)}
+        built = {a.name: a for a in self._make_actions(jail.config)}
+        # Actions added (addaction) between `add` and `start`, as upstream's client does, come after these.
+        jail.actions = {**built, **{k: a for k, a in jail.actions.items() if k not in built}}
         jail.tasks.append(asyncio.create_task(self._run_actions(jail), name=f"actions:{name}"))
         await self._enqueue(jail, ActionJob("start"))
         await self._restore(jail)
@@ -358,21 +364,13 @@ class Daemon:
             if unbans:
                 await self.unbans(jail, unbans)
 
-    async def _housekeeping(self) -> None:
-        """Purge of old history (hourly) and DNS refresh of ignoreip names."""
-        last_purge = last_refresh = time.monotonic()
-        while True:
-            await asyncio.sleep(HOUSEKEEPING_SECONDS)
-            mono = time.monotonic()
-            if mono - last_purge > 3600:
-                last_purge = mono
-                await self.db(self.store.purge, self.clock.now(), self.dbpurgeage)
-            if mono - last_refresh > REFRESH_SECONDS:
-                last_refresh = mono
-                for jail in list(self.jails.values()):
-                    await asyncio.get_running_loop().run_in_executor(None, jail.state.ignore.refresh)
-
     # -- operations the controller calls (manual bans and unbans are in banjail.daemon.manual) -------------------
+
+    def build_action(self, config: JailConfig, spec: ActionSpec) -> Action:
+        """One action for jail `config` from a resolved spec (`addaction`); BanjailError when it cannot be built."""
+        if self._build_action is None:
+            raise effects.control("this server cannot add actions at run time (it was started without a builder)")
+        return self._build_action(config, spec)
 
     def history(self, fid: str, jail: str | None) -> BanHistory | None:
         """fid's ban history (bantime.increment). Read on the loop: the store serialises it with its writes."""

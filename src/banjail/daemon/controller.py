@@ -15,11 +15,12 @@ from typing import Any
 
 from banjail import FAIL2BAN_COMPAT_VERSION
 from banjail.config.schema import JailConfig
-from banjail.daemon import manual, properties
+from banjail.daemon import database, manual, properties
 from banjail.daemon.app import Daemon
 from banjail.daemon.jail import Jail
 from banjail.daemon.logging import level_value, logger
 from banjail.errors import BanjailError, ControlError
+from banjail.timespec import str2seconds
 
 INVALID = "Invalid command"
 SORRY = "Sorry but the command is invalid"
@@ -251,7 +252,7 @@ class Controller:
         if key == "dbmaxmatches":
             return None if daemon.dbfile is None else daemon.dbmaxmatches
         if key == "dbpurgeage":
-            return None if daemon.dbfile is None else int(daemon.dbpurgeage)
+            return None if daemon.dbfile is None else daemon.dbpurgeage
         if key == "thread":
             return {"stacksize": 0}
         return _NONE
@@ -274,7 +275,7 @@ class Controller:
             daemon.logs.syslogsocket = str(args[1])
             return daemon.logs.syslogsocket
         if key == "dbfile":
-            return daemon.dbfile  # the database is chosen at start; upstream also refuses to switch it live
+            return await database.switch(daemon, str(args[1]))
         if key == "dbmaxmatches":
             if daemon.dbfile is None:
                 return None
@@ -286,10 +287,8 @@ class Controller:
         if key == "dbpurgeage":
             if daemon.dbfile is None:
                 return None
-            from banjail.timespec import str2seconds
-
-            daemon.dbpurgeage = str2seconds(str(args[1]))
-            return int(daemon.dbpurgeage)
+            daemon.dbpurgeage = upstream_seconds(str(args[1]))
+            return daemon.dbpurgeage
         if key in ("allowipv6", "thread"):
             return args[1]
         jail = self.jail(key)
@@ -297,6 +296,13 @@ class Controller:
 
 
 _NONE = object()
+
+
+def upstream_seconds(text: str) -> int | float:
+    """A time text in seconds, typed as upstream's str2seconds types it (its client prints the number): a float
+    when the text has a fractional number (`1.5d` is 129600.0), else an int (`2d` is 172800)."""
+    seconds = str2seconds(text)
+    return seconds if "." in text or not float(seconds).is_integer() else int(seconds)
 
 
 def _banned_in(jail: Jail, ids: list[str]) -> object:

@@ -27,8 +27,8 @@ log_filter = logger("filter")
 async def run_job(jail: Jail, job: ActionJob) -> None:
     """Carry out one action job on every action of the jail, in order (stop: in reverse order). A failing
     action is logged and does not keep the others from running. `shutdown` stops only the actions whose bans do
-    not outlive the daemon (see Action.persistent)."""
-    actions = list(jail.actions.values())
+    not outlive the daemon (see Action.persistent). A job naming one action runs on that action only."""
+    actions = list(jail.actions.values()) if job.action is None else [job.action]
     if job.kind in ("stop", "shutdown"):
         actions.reverse()
     if job.kind == "shutdown":

@@ -19,6 +19,7 @@ from banjail.core.banpolicy import BanPolicy
 from banjail.core.counter import FailureCounter
 from banjail.core.ignore import IgnoreCache, IgnoreSet
 from banjail.core.jail import HistoryLookup, JailState
+from banjail.daemon import selfaddrs
 from banjail.filter.datedetect import DateDetector
 from banjail.filter.matcher import Matcher
 from banjail.model import Ban
@@ -30,10 +31,12 @@ from banjail.timespec import str2seconds
 class ActionJob:
     """One entry of a jail's action queue: apply (`ban`) or remove (`unban`) these bans, in order; `stop` runs
     every action's stop (jail stop); `shutdown` the stop of every action whose bans do not outlive the daemon
-    (daemon shutdown); `flush` every action's flush."""
+    (daemon shutdown); `flush` every action's flush. With `action`, the job concerns that action alone (an
+    action added or removed at run time), whether or not the jail still lists it."""
 
     kind: str  # "ban" | "unban" | "stop" | "shutdown" | "flush" | "start"
     bans: tuple[Ban, ...] = ()
+    action: Action | None = None
 
 
 @dataclass
@@ -67,11 +70,9 @@ def resolve(name: str) -> tuple[str, ...]:
 
 
 def self_addresses() -> tuple[str, ...]:
-    """The host's own addresses for `ignoreself`: loopback plus what the host name resolves to."""
-    found = ["127.0.0.1", "::1"]
-    for name in {socket.gethostname(), socket.getfqdn()}:
-        found.extend(resolve(name))
-    return tuple(dict.fromkeys(found))
+    """The host's own addresses for `ignoreself`: loopback plus every interface address (cached, see
+    banjail.daemon.selfaddrs)."""
+    return selfaddrs.current()
 
 
 def ignore_files(entries: Iterable[str]) -> dict[str, str]:
@@ -116,7 +117,7 @@ def build_state(
     ignore = IgnoreSet(
         words,
         ignoreself=config.ignoreself,
-        self_ips=self_ips() if config.ignoreself else (),
+        self_ips=self_ips(),  # also when off: `set <jail> ignoreself true` may turn it on
         resolver=resolve,
         files=ignore_files(words),
     )

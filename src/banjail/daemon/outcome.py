@@ -1,6 +1,6 @@
 """What a batch of jail events turns into: one checkpoint committed to the store, then log lines and action jobs.
 
-    events ──► Found: a counted failure (stored) and `[jail] Found <fid> - <time>`
+    events ──► Found: a counted failure (stored) and `[jail] Found <fid> - <time>` (`Attempt` when manual)
            ──► Ignored: `[jail] Ignore <ip> by <source>`
            ──► AskIgnore: the ignorecommand (awaited); its answer resumes the jail's pipeline in place
            ──► BanDecided: bans to store; the fid's stored failures are forgotten (not for restored bans)
@@ -62,7 +62,8 @@ async def carry_out(
         elif isinstance(event, Found):
             failure = event.failure
             counted.setdefault(failure.fid, []).append(CountedFailure.of(failure, event.time, event.count))
-            notes.append(f"[{name}] Found {failure.fid} - {time2str(event.time)}")
+            word = "Attempt" if event.attempt else "Found"
+            notes.append(f"[{name}] {word} {failure.fid} - {time2str(event.time)}")
         elif isinstance(event, Ignored):
             notes.append(f"[{name}] Ignore {event.failure.ip or event.failure.fid} by {event.source}")
         elif isinstance(event, AskIgnore):

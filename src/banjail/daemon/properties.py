@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from banjail.config.schema import JailConfig
-from banjail.daemon import manual
+from banjail.daemon import actionset, manual, regexview
 from banjail.daemon.jail import Jail, build_matcher, build_policy
 from banjail.errors import ConfigError, ControlError
 from banjail.timespec import str2seconds
@@ -72,9 +72,9 @@ def get(daemon: Daemon, jail: Jail, prop: str, args: Sequence[str]) -> object:
         "ignoreip": lambda: list(state.ignore.entries),
         "ignorecommand": lambda: jail.ignorecommand,
         "ignorecache": lambda: config.ignorecache or None,
-        "prefregex": lambda: spec.prefregex,
-        "failregex": lambda: list(spec.failregex),
-        "ignoreregex": lambda: list(spec.ignoreregex),
+        "prefregex": lambda: regexview.reported_prefregex(spec.prefregex, spec.usedns),
+        "failregex": lambda: regexview.reported_list(spec.failregex, spec.usedns),
+        "ignoreregex": lambda: regexview.reported_list(spec.ignoreregex, spec.usedns),
         "usedns": lambda: spec.usedns,
         "findtime": lambda: _number(state.counter.findtime),
         "datepattern": lambda: (
@@ -95,9 +95,7 @@ def get(daemon: Daemon, jail: Jail, prop: str, args: Sequence[str]) -> object:
     if prop.startswith("bantime."):
         return _bantime_extra(jail, prop[len("bantime.") :])
     if prop in ("action", "actionproperties", "actionmethods"):
-        action = jail.actions.get(args[0])
-        if action is None:
-            raise ControlError(f"Invalid command {args[0]!r}")
+        action = actionset.action(jail, args[0])
         if prop == "actionmethods":
             return ACTION_METHODS
         props = action.properties()
@@ -154,6 +152,8 @@ async def set_(daemon: Daemon, jail: Jail, prop: str, args: Sequence[str]) -> ob
         return args[0] == "on"
     if prop == "ignoreself":
         state.ignore.ignoreself = _bool(args[0])
+        if state.ignore.ignoreself:
+            state.ignore.set_self_ips(daemon.self_ips())
         return state.ignore.ignoreself
     if prop == "addignoreip":
         for value in args:
@@ -183,10 +183,13 @@ async def set_(daemon: Daemon, jail: Jail, prop: str, args: Sequence[str]) -> ob
         return _set_bantime_extra(jail, prop[len("bantime.") :], args[0])
     if prop in ("addlogpath", "dellogpath"):
         return await _logpath(daemon, jail, prop, args)
+    if prop == "addaction":
+        return await actionset.add(daemon, jail, args)
+    if prop == "delaction":
+        await actionset.delete(daemon, jail, args)
+        return None
     if prop == "action":
-        action = jail.actions.get(args[0])
-        if action is None:
-            raise ControlError(f"Invalid command {args[0]!r}")
+        action = actionset.action(jail, args[0])
         action.set_property(args[1], args[2])
         return action.properties().get(args[1], args[2])
     return _set_filter(jail, prop, args)
@@ -255,12 +258,13 @@ def _set_filter(jail: Jail, prop: str, args: Sequence[str]) -> object:
     except ConfigError as exc:
         jail.config = previous
         raise ControlError(str(exc)) from None
+    dns = new_spec.usedns
     reply = {
-        "prefregex": new_spec.prefregex,
-        "addfailregex": list(new_spec.failregex),
-        "delfailregex": list(new_spec.failregex),
-        "addignoreregex": list(new_spec.ignoreregex),
-        "delignoreregex": list(new_spec.ignoreregex),
+        "prefregex": regexview.reported_prefregex(new_spec.prefregex, dns),
+        "addfailregex": regexview.reported_list(new_spec.failregex, dns),
+        "delfailregex": regexview.reported_list(new_spec.failregex, dns),
+        "addignoreregex": regexview.reported_list(new_spec.ignoreregex, dns),
+        "delignoreregex": regexview.reported_list(new_spec.ignoreregex, dns),
         "usedns": new_spec.usedns,
         "datepattern": (new_spec.datepattern[0], new_spec.datepattern[0])
         if new_spec.datepattern

@@ -56,7 +56,7 @@ async def apply(daemon: Daemon, config: Config, name: str | None, *, restart: bo
 
 async def _update(daemon: Daemon, jail: Jail, new: JailConfig) -> None:
     old = jail.config
-    state = build_state(new, history=daemon.history)
+    state = build_state(new, history=daemon.history, self_ips=daemon.self_ips)
     # Keep what the jail knows: its bans and its failure counts (with the new counting options).
     state.book = jail.state.book
     counter = jail.state.counter

@@ -10,13 +10,18 @@ from __future__ import annotations
 import glob
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 from banjail.actions.base import Action
-from banjail.config.schema import JailConfig
-from banjail.model import Position
+from banjail.actions.tags import Counters, History, HistoryLookup
+from banjail.config.schema import ActionSpec, JailConfig
+from banjail.model import Ban, Position
 from banjail.sources.backend import choose_backend
 from banjail.sources.base import LogSource
+
+if TYPE_CHECKING:
+    from banjail.daemon.app import Daemon
 
 PositionLookup = Callable[[str], Position | None]
 
@@ -74,13 +79,73 @@ def make_sources(config: JailConfig, saved: PositionLookup, *, now: float | None
     return sources
 
 
-def action_factory(config_dir: str) -> Callable[[JailConfig], list[Action]]:
-    """Builds a jail's actions (action.d files read under `config_dir`), in the order its `action` lists them."""
-    from banjail.actions.registry import build_actions
+class ActionBuilder:
+    """Builds a jail's actions (action.d files read under `config_dir`), in the order its `action` lists them
+    (calling it), or one action from a resolved spec (`one`, for `addaction` at run time).
 
-    def make(config: JailConfig) -> list[Action]:
+    history and counters are bound once the daemon exists (they read its store and its jails): history feeds
+    <ipmatches> <ipjailmatches> <ipfailures> <ipjailfailures>, counters the <jail.*> tags."""
+
+    def __init__(self, config_dir: str) -> None:
+        self.config_dir = config_dir
+        self.history: HistoryLookup | None = None
+        self.counters: Callable[[str], Mapping[str, int]] | None = None
+
+    def bind(self, daemon: Daemon) -> None:
+        """Feed the history tags from `daemon`'s store (whichever database it uses at the time) and the
+        <jail.*> tags from its jails."""
+        self.history = lambda ban, all_jails: merged_history(daemon, ban, all_jails)
+        self.counters = lambda name: jail_counters(daemon, name)
+
+    def __call__(self, config: JailConfig) -> list[Action]:
+        from banjail.actions.registry import build_actions
+
         if not config.action_specs and not config.actions:
             return []
-        return build_actions(config, config_dir=config_dir)
+        return build_actions(
+            config, config_dir=self.config_dir, history=self.history, counters=self._counters(config.name)
+        )
 
-    return make
+    def one(self, config: JailConfig, spec: ActionSpec) -> Action:
+        from banjail.actions.registry import build_action
+
+        return build_action(
+            spec,
+            jail=config.name,
+            history=self.history,
+            counters=self._counters(config.name),
+            bantime=config.bantime,
+        )
+
+    def _counters(self, jail: str) -> Counters | None:
+        counters = self.counters
+        if counters is None:
+            return None
+        return lambda: counters(jail)
+
+
+def merged_history(daemon: Daemon, ban: Ban, all_jails: bool) -> History | None:
+    """The store's merged bans of `ban`'s fid, in its jail or in all; None without a database. Blocking: actions
+    call it off the event loop."""
+    found = daemon.store.merged_bans(ban.fid, None if all_jails else ban.jail)
+    return None if found is None else History(found.matches, found.failures)
+
+
+def jail_counters(daemon: Daemon, name: str) -> dict[str, int]:
+    """The <jail.banned> <jail.banned_total> <jail.found> <jail.found_total> values of jail `name` ({} when it
+    is gone)."""
+    jail = daemon.jails.get(name)
+    if jail is None:
+        return {}
+    state = jail.state
+    return {
+        "banned": len(state.book),
+        "banned_total": state.book.total,
+        "found": len(state.counter),
+        "found_total": state.counter.total,
+    }
+
+
+def action_factory(config_dir: str) -> ActionBuilder:
+    """The ActionBuilder for `config_dir` (history and counters unbound)."""
+    return ActionBuilder(config_dir)

@@ -14,6 +14,7 @@ from banjail.core.banpolicy import BanHistory
 from banjail.errors import BanjailError
 from banjail.model import Ban, Position
 from banjail.store.checkpoint import Checkpoint, CountedFailure
+from banjail.store.merged import MergedBans
 
 
 class StoreError(BanjailError):
@@ -49,6 +50,10 @@ class Store(Protocol):
     def ban_count(self, fid: str, jail: str | None) -> int:
         """How many times fid was banned in `jail` (or in all jails when None); 0 if never."""
 
+    def merged_bans(self, fid: str, jail: str | None) -> MergedBans | None:
+        """fid's bans in `jail` (all jails when None) merged as upstream's getBansMerged (see store.merged);
+        None when there is none. Reads only: safe from any thread."""
+
     def set_position(self, jail: str, path: str, position: Position) -> None:
         """Remember how far `jail` has read the log `path` (a file path, or "journal:..." for a journal)."""
 
@@ -70,4 +75,4 @@ class Store(Protocol):
         """Release the database; further calls are errors."""
 
 
-__all__ = ["BanHistory", "Checkpoint", "CountedFailure", "Store", "StoreError"]
+__all__ = ["BanHistory", "Checkpoint", "CountedFailure", "MergedBans", "Store", "StoreError"]

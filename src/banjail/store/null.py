@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from banjail.core.banpolicy import BanHistory
 from banjail.model import Ban, Position
 from banjail.store.checkpoint import Checkpoint, CountedFailure
+from banjail.store.merged import MergedBans
 
 
 class NullStore:
@@ -37,6 +38,9 @@ class NullStore:
 
     def ban_count(self, fid: str, jail: str | None) -> int:
         return 0
+
+    def merged_bans(self, fid: str, jail: str | None) -> MergedBans | None:
+        return None
 
     def set_position(self, jail: str, path: str, position: Position) -> None:
         pass

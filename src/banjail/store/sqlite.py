@@ -38,8 +38,9 @@ from typing import Any
 
 from banjail.core.banpolicy import BanHistory
 from banjail.model import Ban, Position
-from banjail.store import StoreError, bandata, counted
+from banjail.store import StoreError, bandata, counted, merged
 from banjail.store.checkpoint import Checkpoint, CountedFailure
+from banjail.store.merged import MergedBans
 
 VERSION = 4
 JOURNAL_PREFIX = "journal:"
@@ -267,6 +268,10 @@ class SqliteStore:
     def ban_count(self, fid: str, jail: str | None) -> int:
         history = self.ban_history(fid, jail)
         return 0 if history is None else history.count
+
+    def merged_bans(self, fid: str, jail: str | None) -> MergedBans | None:
+        with self._lock:
+            return merged.read(self._db, fid, jail, self.max_matches)
 
     # -- log positions ------------------------------------------------------------------------------------------
 

@@ -142,6 +142,26 @@ def test_attempt_counts_its_lines() -> None:
     state = jail(maxretry=3)
     events = state.attempt("192.0.2.5", ["x", "y", "z"], T0)
     assert kinds(events) == ["found 192.0.2.5", f"banned 192.0.2.5 until {T0 + 600} store=True"]
+    assert isinstance(events[0], Found) and (events[0].attempt, events[0].count) == (True, 3)
+
+
+def test_attempt_skips_ignore_rules_ignorecommand_and_history_weight() -> None:
+    # As upstream's addAttempt: the failure goes straight to the counter.
+    increment = BanPolicy.from_options(bantime=600, increment=True)
+    history = {("192.0.2.5", "sshd"): BanHistory(count=3, last_at=T0 - 10, last_bantime=600)}
+    state = jail(
+        maxretry=5,
+        ignore=IgnoreSet(["192.0.2.0/24"], ignoreself=True, self_ips=["192.0.2.5"]),
+        ignorecommand=True,
+        policy=increment,
+        history=history,
+    )
+    events = state.attempt("192.0.2.5", [], T0)
+    assert kinds(events) == ["found 192.0.2.5"]
+    assert isinstance(events[0], Found) and (events[0].attempt, events[0].count) == (True, 1)
+    assert state.counter.retries("192.0.2.5") == 1
+    assert kinds(state.attempt("not-an-ip", [], T0)) == ["found not-an-ip"]
+    assert kinds(state.attempt("::ffff:192.0.2.9", [], T0)) == ["found 192.0.2.9"]
 
 
 def test_catch_up_drops_old_failures_and_operation_takes_them_as_now() -> None:

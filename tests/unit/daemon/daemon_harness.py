@@ -160,6 +160,7 @@ class Harness:
             logs=LogTarget(),
             config_loader=lambda: self.next_config or self.config,
             dbfile=str(self.tmp / "db.sqlite3"),
+            action_builder=lambda config, spec: RecordingAction(spec.name, self.recorder),
         )
 
     def capture_log(self) -> None:

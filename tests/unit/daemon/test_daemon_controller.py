@@ -6,11 +6,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import test_daemon_regexview
 from daemon_harness import START, Harness, jail_config, run
 
 from banjail.errors import ControlError
 
 A, B, C = "192.0.2.1", "192.0.2.2", "198.51.100.3"
+HOST = test_daemon_regexview.HOST  # <HOST> as upstream's server reports it
 
 
 def dispatch_all(tmp: Path, commands: list[list[Any]], jails: Any = None) -> list[object]:
@@ -126,12 +128,14 @@ CASES: list[tuple[str, list[list[Any]], object]] = [
     ("ignoreself", [["set", "test", "ignoreself", "true"]], True),
     ("get ignoreself", [["get", "test", "ignoreself"]], False),
     ("ignorecommand", [["set", "test", "ignorecommand", "/bin/false"]], "/bin/false"),
-    ("get failregex", [["get", "test", "failregex"]], ["^fail from <HOST>$"]),
+    ("get failregex", [["get", "test", "failregex"]], [f"^fail from {HOST}$"]),
     (
         "addfailregex",
         [["set", "test", "addfailregex", "^bad <HOST>$"]],
-        ["^fail from <HOST>$", "^bad <HOST>$"],
+        [f"^fail from {HOST}$", f"^bad {HOST}$"],
     ),
+    ("get prefregex", [["get", "test", "prefregex"]], ""),
+    ("prefregex", [["set", "test", "prefregex", "^<F-CONTENT>.+</F-CONTENT>$"]], "^(?P<content>.+)$"),
     ("delfailregex", [["set", "test", "delfailregex", "0"]], []),
     ("addignoreregex", [["set", "test", "addignoreregex", "^x$"]], ["^x$"]),
     ("get ignoreregex", [["get", "test", "ignoreregex"]], []),

@@ -75,6 +75,31 @@ def test_log_line_layout_is_upstreams(tmp_path: Path) -> None:
     assert rest.endswith(f"]: NOTICE  [test] Ban {IP}")
 
 
+def test_attempt_logs_upstreams_attempt_line_and_skips_ignoreip(tmp_path: Path) -> None:
+    async def scenario() -> tuple[list[object], list[str]]:
+        h = Harness(tmp_path, [jail_config(ignoreip=(IP,))])
+        h.capture_log()
+        try:
+            await h.daemon.start()
+            replies = [
+                await h.controller.dispatch(["set", "test", "attempt", IP]),
+                await h.controller.dispatch(["set", "test", "attempt", IP, "line one", "line two"]),
+            ]
+            await h.settle()
+            await h.daemon.stop()
+        finally:
+            h.release_log()
+        return replies, [m for m in h.messages() if "[test]" in m]
+
+    replies, lines = run(scenario())
+    assert replies == [1, 1]
+    assert lines == [
+        f"INFO    [test] Attempt {IP} - {_local(START)}",
+        f"INFO    [test] Attempt {IP} - {_local(START)}",
+        f"NOTICE  [test] Ban {IP}",
+    ]
+
+
 def test_restart_restores_bans_before_reading(tmp_path: Path) -> None:
     async def scenario() -> None:
         h = Harness(tmp_path, [jail_config()])

@@ -1,7 +1,8 @@
 """Run by /usr/bin/python3 (Debian's fail2ban 1.0.2), never imported by pytest.
 
 oracle_database.py write DB NOW   -- builds a database with upstream's Fail2BanDb from the JSON plan on stdin
-oracle_database.py read DB NOW    -- prints, as JSON, what upstream's Fail2BanDb reads from DB
+oracle_database.py read DB NOW    -- prints, as JSON, what upstream's Fail2BanDb reads from DB (current bans,
+                                     ban histories, log positions, bans merged as for <ipmatches>)
 """
 
 import json
@@ -79,6 +80,12 @@ def read(db, plan):
         out["history"][key] = [list(r) for r in rows]
     for jail, path, md5 in plan["logs"]:
         out["logs"].append(db.addLog(Jail(jail), Container(path, 0, md5)))
+    out["merged"] = []
+    for ip, jail, max_matches in plan.get("merged", []):
+        db.maxMatches = max_matches
+        db._bansMergedCache = {}  # it caches per (ip, jail) whatever maxMatches was
+        t = db.getBansMerged(ip=ip, jail=Jail(jail) if jail else None)
+        out["merged"].append(None if t is None else [t.getMatches(), t.getAttempt()])
     return out
 
 

@@ -34,6 +34,7 @@ def ban(
     count: int = 1,
     lines: tuple[str, ...] = ("Failed password for root from x",),
     groups: tuple[tuple[str, str], ...] = (),
+    failures: int = 3,
 ) -> Ban:
     return Ban(
         jail=jail,
@@ -42,7 +43,7 @@ def ban(
         at=at,
         until=None if length is None else at + length,
         count=count,
-        failures=3,
+        failures=failures,
         lines=lines,
         groups=groups,
     )
@@ -337,3 +338,43 @@ def test_a_reported_ban_survives_kill_9(tmp_path: Path, trial: int) -> None:
     assert len(reported) > 1
     assert set(reported) <= stored
     assert len(stored) - len(reported) <= 1  # at most the one committed but not yet printed
+
+
+MERGED_BANS = [
+    ban("192.0.2.1", NOW - 300, 600, lines=("a1", "a2"), failures=2),
+    ban("192.0.2.1", NOW - 200, 600, count=2, lines=("b1", "b2", "b3"), failures=3),
+    ban("192.0.2.1", NOW - 100, 600, jail="recidive", lines=("c1",), failures=5),
+    ban("192.0.2.2", NOW - 100, 600, lines=()),
+]
+# (fid, jail or "" for all jails, dbmaxmatches) -> (matches, failures) or None
+MERGED_CASES: list[tuple[tuple[str, str, int], tuple[tuple[str, ...], int] | None]] = [
+    (("192.0.2.1", "sshd", 10), (("a1", "a2", "b1", "b2", "b3"), 5)),
+    (("192.0.2.1", "", 10), (("a1", "a2", "b1", "b2", "b3", "c1"), 10)),
+    (("192.0.2.1", "", 3), (("b2", "b3", "c1"), 10)),  # the newest bans' lines, oldest first
+    (("192.0.2.1", "recidive", 10), (("c1",), 5)),
+    (("192.0.2.2", "sshd", 10), ((), 3)),
+    (("192.0.2.9", "sshd", 10), None),
+]
+
+
+@pytest.mark.parametrize(("query", "expected"), MERGED_CASES, ids=[str(c[0]) for c in MERGED_CASES])
+def test_merged_bans(tmp_path: Path, query: tuple[str, str, int], expected: object) -> None:
+    fid, jail, max_matches = query
+    store = SqliteStore(str(tmp_path / "db.sqlite3"), max_matches=max_matches, fsync=False)
+    store.add_bans(MERGED_BANS)
+    found = store.merged_bans(fid, jail or None)
+    store.close()
+    assert (None if found is None else (found.matches, found.failures)) == expected
+    assert NullStore().merged_bans(fid, jail or None) is None
+
+
+@pytest.mark.compat
+@pytest.mark.skipif(not HAS_UPSTREAM, reason="upstream fail2ban not installed")
+def test_merged_bans_are_upstreams_get_bans_merged(tmp_path: Path) -> None:
+    path = tmp_path / "banjail.sqlite3"
+    store = SqliteStore(str(path), fsync=False)
+    store.add_bans(MERGED_BANS)
+    store.close()
+    plan = {"jails": ["sshd"], "history": [], "logs": [], "merged": [list(q) for q, _ in MERGED_CASES]}
+    theirs = upstream("read", path, plan)["merged"]
+    assert theirs == [None if e is None else [list(e[0]), e[1]] for _, e in MERGED_CASES]
