@@ -28,6 +28,7 @@ from banjail.cli.options import Options, UsageError, parse_args, parser
 from banjail.cli.progress import NoProgress, Progress, progress_for
 from banjail.cli.resolve import resolve
 from banjail.cli.source import FILE, JOURNAL, Resolved, Source, classify_log, resolve_filter
+from banjail.daemon.regexview import reported_prefregex
 from banjail.errors import BanjailError
 from banjail.filter.datedetect import DateDetector
 from banjail.filter.matcher import Matcher
@@ -340,8 +341,9 @@ def _results(
             stats.missed - collector.reclaimed,
         ),
         listing=listing,
-        # Not yet part of the Matcher/ScanStats contract: shown when the matcher offers them.
-        prefregex=pref.pattern.pattern if pref is not None else "",
+        # upstream prints the compiled prefregex: its <HOST> groups in upstream's spelling (the matcher's own
+        # expansion matches the same addresses)
+        prefregex=reported_prefregex(pref.source, matcher.usedns) if pref is not None else "",
         prefregex_hits=stats.prefregex_hits,
         elapsed=elapsed,
         verbose=opts.verbose,

@@ -91,21 +91,8 @@ def _masked(text: str) -> str:
     return _TIME.sub("[processed in X sec]", text)
 
 
-_OWN_HOST = "banjail's own <HOST> expansion is printed inside the prefregex, not upstream's text"
-# Known differences, each with its reason; the other cases must agree byte for byte.
-KNOWN = {
-    "sample named-refused": _OWN_HOST,
-    "sample proftpd, last line without newline": _OWN_HOST,
-}
-
-
-@pytest.mark.parametrize(
-    "args",
-    [
-        pytest.param(args, id=name, marks=[pytest.mark.xfail(reason=KNOWN[name])] if name in KNOWN else [])
-        for name, args in CASES.items()
-    ],
-)
+# Every case must agree byte for byte (there are no known differences left).
+@pytest.mark.parametrize("args", [pytest.param(args, id=name) for name, args in CASES.items()])
 def test_same_output_as_upstream(
     args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
