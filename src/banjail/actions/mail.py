@@ -20,15 +20,12 @@ norestored (default true: no report for bans restored at start); startstop (mail
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import logging
-import smtplib
-import ssl
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from email.message import EmailMessage
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from banjail.actions.program import run_program
 from banjail.actions.runner import Runner
@@ -36,6 +33,12 @@ from banjail.actions.tags import fq_hostname, sh_hostname
 from banjail.config.schema import ActionSpec
 from banjail.model import Ban
 from banjail.timespec import str2seconds
+
+if TYPE_CHECKING:
+    from email.message import EmailMessage
+
+# email, smtplib and ssl are imported when a mail is built or sent: together about 10 MB resident (OpenSSL's
+# libraries among them) that a daemon which never mails would carry (issue 3's RSS target)
 
 log = logging.getLogger("banjail.actions")
 
@@ -109,6 +112,9 @@ def message(
     subject_text: str, text: str, *, sender: str, sendername: str, dests: Sequence[str], now: float
 ) -> EmailMessage:
     """An RFC 5322 message; raises ValueError when a header value is unusable (a line break in it)."""
+    import email.utils
+    from email.message import EmailMessage
+
     mail = EmailMessage()
     mail["Subject"] = subject_text
     mail["Date"] = email.utils.formatdate(now, localtime=True)
@@ -315,6 +321,8 @@ class MailAction:
         return tuple(found[-limit:]) if found else ban.lines[-limit:]
 
     async def _send(self, mail: EmailMessage) -> None:
+        import email.utils
+
         timeout = str2seconds(self._opt("timeout"))
         dests = [a for _, a in email.utils.getaddresses([str(mail["To"])])]
         sender = email.utils.parseaddr(str(mail["From"]))[1]
@@ -329,6 +337,9 @@ class MailAction:
             raise RuntimeError(f"{' '.join(argv)}: {outcome.describe()}")
 
     def _smtp(self, mail: EmailMessage, sender: str, dests: list[str], timeout: float) -> None:
+        import smtplib
+        import ssl
+
         host, _, port_text = self._opt("host").partition(":")
         use_ssl = _truthy(self._opt("ssl"))
         port = int(port_text) if port_text else (465 if use_ssl else 25)

@@ -28,9 +28,23 @@ def _client(args: Sequence[str]) -> int:
 
 
 def _server(args: Sequence[str]) -> int:
-    from banjail.cli import server
-
+    # asyncio imports ssl for TLS transports, which the daemon never uses: OpenSSL's libraries would add about
+    # 6 MB to the server's resident memory. ssl stays importable for whoever needs it later (the mail action's
+    # SMTP over TLS imports it then); only asyncio's own reference is None.
+    blocked = "ssl" not in sys.modules
+    if blocked:
+        sys.modules["ssl"] = None  # type: ignore[assignment]  # import ssl raises ImportError meanwhile
+    try:
+        from banjail.cli import server
+    finally:
+        if blocked and sys.modules.get("ssl", 0) is None:
+            del sys.modules["ssl"]
     return server.main(list(args))
+
+
+def server_main() -> int:
+    """The fail2ban-server command (through _server, for the memory it saves)."""
+    return _server(sys.argv[1:])
 
 
 def _python(args: Sequence[str]) -> int:

@@ -10,15 +10,19 @@ fail2ban stores in its `logs.firstlinemd5` column).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 from dataclasses import dataclass
 
 from banjail.model import Position
 
+try:  # CPython's own MD5: hashlib's would map OpenSSL's libcrypto into the daemon (3.4 MB resident)
+    from _md5 import md5 as _md5  # type: ignore[import-not-found]
+except ImportError:  # pragma: no cover - a build without it
+    from hashlib import md5 as _md5
+
 MAX_LINE = 64 * 1024  # bytes kept of one line; the rest up to the newline is dropped and counted
-READ_SIZE = 1 << 20
+READ_SIZE = 1 << 18  # one pread; a batch (at most 4096 lines) takes as many as it needs
 
 
 def first_line(fd: int) -> bytes:
@@ -33,7 +37,7 @@ def first_line(fd: int) -> bytes:
 
 def line_hash(line: bytes) -> str:
     """Upstream's first-line hash ("" when there is no complete first line yet)."""
-    return hashlib.md5(line, usedforsecurity=False).hexdigest() if line else ""
+    return _md5(line, usedforsecurity=False).hexdigest() if line else ""
 
 
 @dataclass(frozen=True, slots=True)
