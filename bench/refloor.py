@@ -1,10 +1,11 @@
 """The regex floor: how fast any exact engine built on CPython's `re` can go with a filter's own regexes.
 
-Usage: refloor.py LOG FILTER [NOW]   (FILTER as fail2ban-regex takes it: a file, optionally with [args])
+Usage: refloor.py [--first] LOG FILTER [NOW]   (FILTER as fail2ban-regex takes it: a file, optionally with [args])
 
 It times only the regex calls an exact engine cannot avoid, on lines prepared beforehand (untimed): the prefregex
 on every line holding one of the filter's required literals, then every failregex that may start with the
-content's first character (banjail's dispatch; upstream runs them all). No date parsing, no sessions, no counting,
+content's first character (banjail's dispatch; upstream runs them all), or with --first up to the first that
+matches (the daemon's mode). No date parsing, no sessions, no counting,
 no output. Prints one JSON object: {"lines": input lines, "searched": lines searched, "calls": regex calls,
 "regex_s": seconds}. lines / regex_s is an upper bound on the lines/s of banjail (or any exact reimplementation
 on `re`) with this filter and log.
@@ -23,6 +24,9 @@ from banjail.filter.scan import candidate_filter
 
 
 def main(argv: list[str]) -> int:
+    first = argv[:1] == ["--first"]
+    if first:
+        argv = argv[1:]
     log, spec_arg = argv[0], argv[1]
     now = float(argv[2]) if len(argv) > 2 else time.time()
     spec = resolve_filter(spec_arg, "/etc/fail2ban").spec
@@ -53,7 +57,8 @@ def main(argv: list[str]) -> int:
                 buf = content + "\n"
         for index in by_first.get(buf[0], anyone):
             calls += 1
-            regexes[index](buf)
+            if regexes[index](buf) is not None and first:
+                break
     elapsed = time.perf_counter() - t0
     print(json.dumps({"lines": lines, "searched": len(texts), "calls": calls, "regex_s": round(elapsed, 3)}))
     return 0
