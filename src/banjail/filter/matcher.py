@@ -96,6 +96,10 @@ class Matcher:
         self._pref = compiled.prefregex
         self._fail = compiled.failregex
         self._folds = tuple(r.folds for r in self._fail)
+        # bound methods and flags the one-line step reads per line (attribute chains cost as much as a search)
+        self._searches = tuple(r.pattern.search for r in self._fail)
+        self._pref_search = compiled.prefregex.pattern.search if compiled.prefregex is not None else None
+        self._pref_folds = compiled.prefregex is not None and compiled.prefregex.folds
         self._ignore = compiled.ignoreregex
         self._ignore_first = bool(self._ignore) and len(self._ignore) < len(self._fail) - 2
         self._all = tuple(range(len(self._fail)))

@@ -37,7 +37,7 @@ def match_line(
     when `want_failures` (the kind and hits do not depend on them)."""
     # matcher._buffer is not kept here: with one-line buffers nothing reads it
     org = [tup]
-    text = tup[0] + tup[2] + "\n"
+    text = tup[0] + tup[2] + "\n" if tup[0] else tup[2] + "\n"
     check_all = matcher.check_all
     if matcher._ignore_first:
         ignored_by = matcher._ignored(text, org, None)
@@ -46,15 +46,15 @@ def match_line(
     ignored_by = -1
     buf = text
     pre: dict[str, Any] = {}
-    pref = matcher._pref
-    if pref is not None:
-        pm = pref.pattern.search(text)
+    pref_search = matcher._pref_search
+    if pref_search is not None:
+        pm = pref_search(text)
         matcher.pref_last = pm is not None
         if pm is None:
             return MISSED, _NOTHING, -1, _NO_FAILURES
-        pre = pref.groups(pm) if pref.folds else pm.groupdict()
+        pre = matcher._pref.groups(pm) if matcher._pref_folds else pm.groupdict()  # type: ignore[union-attr]
         content = pre.pop("content", None)
-        if isinstance(content, str) and content:
+        if content:  # a group's value: a string or None
             buf = content + "\n"
     by_first = matcher._by_first
     order = by_first.get(buf[0], matcher._any_first) if by_first is not None else matcher._all
@@ -63,9 +63,10 @@ def match_line(
     nofail = False
     has_ignore = bool(matcher._ignore)
     regexes = matcher._fail
+    searches = matcher._searches
     folds = matcher._folds
     for index in order:
-        m = regexes[index].pattern.search(buf)
+        m = searches[index](buf)
         if m is None:
             continue
         fail: dict[str, Any] = regexes[index].groups(m) if folds[index] else m.groupdict()
