@@ -17,6 +17,7 @@ from banjail.config.schema import Config, JailConfig, ServerConfig
 from banjail.daemon.app import Daemon
 from banjail.daemon.controller import Controller
 from banjail.daemon.logging import FORMAT, ROOT, LogTarget
+from banjail.errors import ControlError
 from banjail.model import Ban, FilterSpec, LogBatch, Position
 from banjail.store.sqlite import SqliteStore
 
@@ -204,3 +205,39 @@ class Harness:
 
 def run(coro: Any) -> Any:
     return asyncio.run(coro)
+
+
+async def replies(h: Harness, commands: Sequence[Sequence[Any]]) -> list[object]:
+    """Each command's reply, in order ("error", message) for a refused one, letting the daemon settle after
+    each."""
+    found: list[object] = []
+    for argv in commands:
+        try:
+            found.append(await h.controller.dispatch(list(argv)))
+        except ControlError as exc:
+            found.append(("error", str(exc)))
+        await h.settle()
+    return found
+
+
+def fresh_replies(
+    tmp: Path,
+    commands: Sequence[Sequence[Any]],
+    jails: Sequence[JailConfig] | None = None,
+    prepare: Callable[[Harness], None] | None = None,
+) -> list[object]:
+    """Every command's reply (see replies) on a fresh daemon with `jails` (default: one jail `test`), started
+    after `prepare` and stopped after the last command."""
+
+    async def scenario() -> list[object]:
+        h = Harness(tmp, jails or [jail_config()])
+        if prepare is not None:
+            prepare(h)
+        await h.daemon.start()
+        try:
+            return await replies(h, commands)
+        finally:
+            await h.daemon.stop()
+
+    result: list[object] = run(scenario())
+    return result

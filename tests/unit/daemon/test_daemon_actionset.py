@@ -8,40 +8,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from daemon_harness import Harness, jail_config, run
+from daemon_harness import Harness, fresh_replies, jail_config, run
+from daemon_harness import replies as dispatch_replies
 
 from banjail.daemon.wiring import ActionBuilder
-from banjail.errors import ControlError
 
 A, B = "192.0.2.1", "192.0.2.2"
 INVALID = "Sorry but the command is invalid"
 
 
-async def _replies(h: Harness, commands: list[list[Any]]) -> list[object]:
-    replies: list[object] = []
-    for argv in commands:
-        try:
-            replies.append(await h.controller.dispatch(argv))
-        except ControlError as exc:
-            replies.append(("error", str(exc)))
-        await h.settle()
-    return replies
-
-
 def replies_of(tmp: Path, commands: list[list[Any]], *, builder: ActionBuilder | None = None) -> list[object]:
-    async def scenario() -> list[object]:
-        h = Harness(tmp, [jail_config()])
+    def prepare(h: Harness) -> None:
         if builder is not None:
             builder.bind(h.daemon)
             h.daemon._build_action = builder.one
-        await h.daemon.start()
-        try:
-            return await _replies(h, commands)
-        finally:
-            await h.daemon.stop()
 
-    result: list[object] = run(scenario())
-    return result
+    return fresh_replies(tmp, commands, prepare=prepare)
 
 
 CASES: list[tuple[str, list[list[Any]], object]] = [
@@ -90,7 +72,7 @@ def test_added_action_starts_takes_later_bans_and_stops_when_deleted(tmp_path: P
     async def scenario() -> tuple[list[tuple[str, str, tuple[str, ...]]], object]:
         h = Harness(tmp_path, [jail_config()])
         await h.daemon.start()
-        await _replies(
+        await dispatch_replies(
             h,
             [
                 ["set", "test", "banip", A],
@@ -126,7 +108,7 @@ def test_action_added_before_the_jail_starts_is_kept_and_started(tmp_path: Path)
     async def scenario() -> tuple[list[object], list[tuple[str, str]]]:
         h = Harness(tmp_path, [jail_config()])
         await h.daemon.start()
-        replies = await _replies(
+        replies = await dispatch_replies(
             h,
             [
                 ["add", "new", "polling"],

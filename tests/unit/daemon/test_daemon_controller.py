@@ -7,9 +7,7 @@ from typing import Any
 
 import pytest
 import test_daemon_regexview
-from daemon_harness import START, Harness, jail_config, run
-
-from banjail.errors import ControlError
+from daemon_harness import START, Harness, fresh_replies, jail_config, run
 
 A, B, C = "192.0.2.1", "192.0.2.2", "198.51.100.3"
 HOST = test_daemon_regexview.HOST  # <HOST> as upstream's server reports it
@@ -19,23 +17,7 @@ def dispatch_all(tmp: Path, commands: list[list[Any]], jails: Any = None) -> lis
     """Run commands in order on a fresh daemon (jails `test` and `web`); the last command's reply is the one
     tested, earlier ones set the scene."""
 
-    async def scenario() -> list[object]:
-        h = Harness(tmp, jails or [jail_config(), jail_config("web")])
-        await h.daemon.start()
-        replies = []
-        try:
-            for argv in commands:
-                try:
-                    replies.append(await h.controller.dispatch(argv))
-                except ControlError as exc:
-                    replies.append(("error", str(exc)))
-                await h.settle()
-        finally:
-            await h.daemon.stop()
-        return replies
-
-    result: list[object] = run(scenario())
-    return result
+    return fresh_replies(tmp, commands, jails or [jail_config(), jail_config("web")])
 
 
 CASES: list[tuple[str, list[list[Any]], object]] = [

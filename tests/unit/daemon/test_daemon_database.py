@@ -8,37 +8,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from daemon_harness import START, Harness, jail_config, run
+from daemon_harness import START, Harness, fresh_replies, jail_config, run
+from daemon_harness import replies as dispatch_replies
 
-from banjail.errors import ControlError
 from banjail.store.sqlite import SqliteStore
 
 A = "192.0.2.1"
 JAILS = "Cannot change database when there are jails present"
 
 
-async def _replies(h: Harness, commands: list[list[Any]]) -> list[object]:
-    replies: list[object] = []
-    for argv in commands:
-        try:
-            replies.append(await h.controller.dispatch(argv))
-        except ControlError as exc:
-            replies.append(("error", str(exc)))
-        await h.settle()
-    return replies
-
-
 def replies_of(tmp: Path, commands: list[list[Any]]) -> list[object]:
-    async def scenario() -> list[object]:
-        h = Harness(tmp, [jail_config()])
-        await h.daemon.start()
-        try:
-            return await _replies(h, commands)
-        finally:
-            await h.daemon.stop()
-
-    result: list[object] = run(scenario())
-    return result
+    return fresh_replies(tmp, commands)
 
 
 def test_replies(tmp_path: Path) -> None:
@@ -104,7 +84,7 @@ def test_jails_started_after_a_switch_restore_from_the_new_database(tmp_path: Pa
         h = Harness(tmp_path, [jail_config()])
         await h.daemon.start()
         banned = ["get", "test", "banned"]
-        replies = await _replies(
+        replies = await dispatch_replies(
             h,
             [
                 ["set", "test", "banip", A],
