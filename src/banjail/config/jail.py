@@ -11,6 +11,7 @@ ConfigError is raised. Unknown options that nothing refers to are warned about, 
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 from collections.abc import Callable
@@ -21,7 +22,7 @@ from banjail import FAIL2BAN_COMPAT_VERSION
 from banjail.config.definition import (
     FILTER_OPTIONS,
     action_from,
-    filter_from,
+    filter_with_options,
     read_definition_file,
     resolve,
     split_lines,
@@ -62,6 +63,8 @@ JAIL_OPTIONS = (
     "action",
     *FILTER_OPTIONS,
 )
+# The fail2ban.conf options upstream's client sends (`-d` prints them as written).
+SERVER_OPTIONS = ("loglevel", "logtarget", "syslogsocket", "allowipv6", "dbfile", "dbmaxmatches", "dbpurgeage")
 # Helper options stock configs define for interpolation; never warned about.
 HELPER_OPTIONS = frozenset(
     {"port", "protocol", "chain", "mode", "logtype", "banaction", "banaction_allports", "mta", "destemail"}
@@ -72,11 +75,14 @@ FALSE = ("0", "off", "false", "no")
 _REFERENCE = re.compile(r"%\(([^)]+)\)s|<([^ <>]+)>")
 
 
-def load_config(config_dir: Path | str = "/etc/fail2ban", *, stock_dir: Path = STOCK_DIR) -> Config:
+def load_config(
+    config_dir: Path | str = "/etc/fail2ban", *, stock_dir: Path = STOCK_DIR, skip_broken: bool = False
+) -> Config:
     """Read the whole configuration under `config_dir` laid over `stock_dir`.
 
     Returns the server options and every enabled jail, with notices and warnings; raises ConfigError listing
-    every error found in any file.
+    every error found in any file. skip_broken (for `-d`, as upstream's client): a jail whose filter or action
+    file cannot be read is kept as JailConfig(name, error=...) and its problems become warnings.
     """
     root = Path(config_dir)
     problems: list[Problem] = []
@@ -103,7 +109,12 @@ def load_config(config_dir: Path | str = "/etc/fail2ban", *, stock_dir: Path = S
     for name in list(tree.sections):
         if name == INCLUDES:
             continue
-        jail = _jail(tree, name, root, stock_dir, referenced, problems, cache)
+        found: list[Problem] = []
+        jail = _jail(tree, name, root, stock_dir, referenced, found, cache)
+        if jail is not None and jail.error and skip_broken:
+            found = [dataclasses.replace(p, severity="warning") for p in found]
+            jail = JailConfig(name, error=jail.error)
+        problems += found
         if jail is not None:
             jails.append(jail)
     _warn_default_typos(tree, referenced, problems)
@@ -128,12 +139,15 @@ class _Reader:
         self.section = section
         self.problems = problems
 
-    def text(self, option: str, default: str = "") -> str:
+    def optional(self, option: str) -> str | None:
         try:
-            value = self.tree.get(self.section, option)
+            return self.tree.get(self.section, option)
         except InterpolationError as exc:
             self.problems.append(exc.problem)
-            return default
+            return None
+
+    def text(self, option: str, default: str = "") -> str:
+        value = self.optional(option)
         return default if value is None else value
 
     def typed(self, option: str, default: T, convert: Callable[[str], T], expected: str) -> T:
@@ -207,6 +221,8 @@ def _server(tree: Tree, problems: list[Problem]) -> ServerConfig:
         dbpurgeage=reader.seconds("dbpurgeage", base.dbpurgeage),
         dbmaxmatches=reader.integer("dbmaxmatches", base.dbmaxmatches),
         allowipv6=reader.text("allowipv6", base.allowipv6),
+        texts=tuple((o, v) for o in SERVER_OPTIONS if (v := reader.optional(o)) is not None),
+        stacksize=_Reader(tree, "Thread", []).optional("stacksize"),
     )
 
 
@@ -235,11 +251,13 @@ def _jail(
     filter_text = reader.text("filter")
     first = {"enabled": "True", "backend": backend, "filter": filter_text}
     filter_name, filter_args = _spec(filter_text, tree, name, "filter", problems)
+    broken = ""  # upstream's reason to skip the jail, if any (first one wins)
     if filter_name:
         try:
             ftree, main = read_definition_file(filter_name, "filter", root, stock_dir, [], cache)
         except ConfigError as exc:
             problems += [_in_jail(p, tree, name, "filter", filter_text) for p in exc.problems]
+            broken = f"Unable to read the filter {filter_name!r}"
             filter_name = ""
         else:
             known = resolve(
@@ -278,9 +296,12 @@ def _jail(
                 severity="warning",
             )
         )
+    filter_options: tuple[tuple[str, str], ...] = ()
     if filter_name:
         try:
-            spec = filter_from(filter_name, filter_args, root, stock_dir, options, backend, problems, cache)
+            spec, filter_options = filter_with_options(
+                filter_name, filter_args, root, stock_dir, options, backend, problems, cache
+            )
         except ConfigError as exc:
             problems += exc.problems
     actions: list[str] = []
@@ -296,6 +317,7 @@ def _jail(
             )
         except ConfigError as exc:
             problems += [_in_jail(p, tree, name, "action", item) for p in exc.problems]
+            broken = broken or f"Unable to read action {action_name!r}"
     _warn_unknown(tree, name, referenced, problems)
     maxretry = reader.integer("maxretry", 5)
     spec = spec or FilterSpec()
@@ -330,6 +352,8 @@ def _jail(
         maxlines=spec.maxlines,
         datepattern=spec.datepattern,
         options=options,
+        filter_options=filter_options,
+        error=broken,
     )
 
 
