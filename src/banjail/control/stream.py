@@ -102,13 +102,24 @@ def _logpaths(jail: str, text: str, expand: Glob) -> list[list[Any]]:
     for line in text.split("\n"):
         # The last space-separated word is the read mode (head/tail) when there are several.
         pattern, _, mode = line.rpartition(" ") if " " in line else (line, "", "head")
-        found = [path for path in expand(pattern) if os.path.exists(path)]
+        found = expand(pattern)
         if not found:
             log.info("No file(s) found for glob %s", pattern)
         out += [["set", jail, "addlogpath", path, mode] for path in found]
     if not out:
         log.warning("Have not found any log file for %s jail", jail)
     return out
+
+
+def existing_files(pattern: str) -> list[str]:
+    """The files glob `pattern` names, in the glob's order; dangling links are warned about and left out."""
+    found = []
+    for path in glob.glob(pattern):
+        if os.path.exists(path):
+            found.append(path)
+        else:
+            log.warning("File %s is a dangling link, thus cannot be monitored", path)
+    return found
 
 
 def _action(jail: str, action: ActionSpec) -> list[list[Any]]:
@@ -146,11 +157,12 @@ def _jail(jail: JailConfig, expand: Glob) -> list[list[Any]]:
 
 
 def config_stream(
-    config: Config, overrides: Mapping[str, str] | None = None, expand: Glob = glob.glob
+    config: Config, overrides: Mapping[str, str] | None = None, expand: Glob = existing_files
 ) -> list[list[Any]]:
     """Every command upstream's client would send to configure a server as `config` says, in its order.
 
-    overrides: loglevel, logtarget or syslogsocket given on the command line. expand: the glob for log paths.
+    overrides: loglevel, logtarget or syslogsocket given on the command line. expand: a log path pattern to
+    the files it names (existing_files by default).
     """
     out = _server(config.server, overrides or {})
     for jail in config.jails:
