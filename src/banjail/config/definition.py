@@ -323,5 +323,7 @@ def action_from(
     init = {k: v for k, v in resolved.init.items() if not k.startswith("known/") and "?" not in k}
     # Upstream sends the action* options substituted but the arguments and [Init] values as written.
     sent = [(k, v) for k, v in resolved.combined.items() if k in ACTION_OPTIONS]
-    sent += [(k, v) for k, v in resolved.init.items() if k not in ACTION_OPTIONS and not k.startswith("known/")]
+    sent += [
+        (k, v) for k, v in resolved.init.items() if k not in ACTION_OPTIONS and not k.startswith("known/")
+    ]
     return ActionSpec(actname, main, options, init, families, sent=tuple(sent))

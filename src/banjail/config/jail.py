@@ -64,7 +64,15 @@ JAIL_OPTIONS = (
     *FILTER_OPTIONS,
 )
 # The fail2ban.conf options upstream's client sends (`-d` prints them as written).
-SERVER_OPTIONS = ("loglevel", "logtarget", "syslogsocket", "allowipv6", "dbfile", "dbmaxmatches", "dbpurgeage")
+SERVER_OPTIONS = (
+    "loglevel",
+    "logtarget",
+    "syslogsocket",
+    "allowipv6",
+    "dbfile",
+    "dbmaxmatches",
+    "dbpurgeage",
+)
 # Helper options stock configs define for interpolation; never warned about.
 HELPER_OPTIONS = frozenset(
     {"port", "protocol", "chain", "mode", "logtype", "banaction", "banaction_allports", "mta", "destemail"}
@@ -250,14 +258,14 @@ def _jail(
     backend = reader.text("backend", "auto")
     filter_text = reader.text("filter")
     first = {"enabled": "True", "backend": backend, "filter": filter_text}
-    filter_name, filter_args = _spec(filter_text, tree, name, "filter", problems)
-    broken = ""  # upstream's reason to skip the jail, if any (first one wins)
+    filter_name, filter_args, broken = _spec(filter_text, tree, name, "filter", problems)
+    # broken: upstream's reason to skip the jail, if any (the first one wins)
     if filter_name:
         try:
             ftree, main = read_definition_file(filter_name, "filter", root, stock_dir, [], cache)
         except ConfigError as exc:
             problems += [_in_jail(p, tree, name, "filter", filter_text) for p in exc.problems]
-            broken = f"Unable to read the filter {filter_name!r}"
+            broken = broken or f"Unable to read the filter {filter_name!r}"
             filter_name = ""
         else:
             known = resolve(
@@ -307,7 +315,8 @@ def _jail(
     actions: list[str] = []
     action_specs: list[ActionSpec] = []
     for item in split_with_options(options.get("action", "")):
-        action_name, action_args = _spec(item, tree, name, "action", problems)
+        action_name, action_args, bad = _spec(item, tree, name, "action", problems)
+        broken = broken or bad
         if not action_name:
             continue
         actions.append(item)
@@ -357,11 +366,15 @@ def _jail(
     )
 
 
-def _spec(text: str, tree: Tree, jail: str, kind: str, problems: list[Problem]) -> tuple[str, dict[str, str]]:
+def _spec(
+    text: str, tree: Tree, jail: str, kind: str, problems: list[Problem]
+) -> tuple[str, dict[str, str], str]:
+    """The name and arguments of a filter/action spec; on a syntax error, ("", {}, upstream's reason to skip
+    the jail) with the problem appended."""
     if not text.strip():
-        return "", {}
+        return "", {}, ""
     try:
-        return extract_options(text)
+        return *extract_options(text), ""
     except ValueError as exc:
         entry = tree.entry(jail, kind)
         problems.append(
@@ -375,7 +388,11 @@ def _spec(text: str, tree: Tree, jail: str, kind: str, problems: list[Problem]) 
                 'write name[key=value, key="value, with commas"]',
             )
         )
-        return "", {}
+        # Upstream words an unbalanced or nameless spec so; for other syntax errors banjail's reason is given.
+        stripped = text.strip()
+        unbalanced = stripped.startswith("[") or ("[" in stripped and not stripped.endswith("]"))
+        reason = "unexpected option syntax" if unbalanced else str(exc)
+        return "", {}, f"Invalid {kind} definition {stripped!r}: {reason}"
 
 
 def _in_jail(problem: Problem, tree: Tree, jail: str, option: str, value: str) -> Problem:

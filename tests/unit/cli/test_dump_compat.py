@@ -5,6 +5,7 @@ optional fail2ban.local and optional extra files. Upstream 1.0.2 is the oracle; 
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -49,6 +50,12 @@ mytag?family=inet6 = six
 """
 ONE_ACTION = "[Definition]\nactionban = echo one <ip>\n"
 
+# Every jail jail.conf defines (sshd, dropbear, ... recidive: 91 in 1.0.2), for the cases that enable them all.
+STOCK_JAILS = [
+    m.group(1)
+    for m in re.finditer(r"^\[([^\]]+)\]", (ETC / "jail.conf").read_text() if ETC.is_dir() else "", re.M)
+    if m.group(1) not in ("INCLUDES", "DEFAULT")
+]
 SSHD = "[sshd]\nenabled = true\nbackend = polling\nlogpath = {logs}/auth.log\n"
 # name: (jail.local, fail2ban.local, extra files, client options); {logs} is a directory holding auth.log,
 # other.log and a dangling link dangling.log.
@@ -166,6 +173,26 @@ CASES: dict[str, tuple[str, str, dict[str, str], list[str]]] = {
         ["-d"],
     ),
     "missing action, the only jail: status 255": ("[sshd]\nenabled = true\naction = nope\n", "", {}, ["-d"]),
+    "every stock jail": (
+        "".join(f"[{name}]\nenabled = true\nlogpath = {{logs}}/auth.log\n" for name in STOCK_JAILS),
+        "",
+        {},
+        ["-d"],
+    ),
+    "every stock jail: systemd, nftables, action_mwl, default log paths": (
+        "[DEFAULT]\nbackend = systemd\nbanaction = nftables\nbanaction_allports = nftables[type=allports]\n"
+        "action = %(action_mwl)s\n" + "".join(f"[{name}]\nenabled = true\n" for name in STOCK_JAILS),
+        "",
+        {},
+        ["-d"],
+    ),
+    "invalid filter spec: config-error": (
+        "[sshd]\nenabled = true\nfilter = sshd[mode=aggressive\n[dovecot]\nenabled = true\n"
+        "logpath = {logs}/auth.log\n",
+        "",
+        {},
+        ["-d"],
+    ),
     "missing filter, pretty": ("[dovecot]\nenabled = true\nfilter = nope\n" + SSHD, "", {}, ["--dp"]),
 }
 
