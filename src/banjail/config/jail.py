@@ -90,7 +90,8 @@ def load_config(
 
     Returns the server options and every enabled jail, with notices and warnings; raises ConfigError listing
     every error found in any file. skip_broken (for `-d`, as upstream's client): a jail whose filter or action
-    file cannot be read is kept as JailConfig(name, error=...) and its problems become warnings.
+    file cannot be read is kept as JailConfig(name, error=...) and its problems become warnings; a bad
+    boolean, number or time value is a warning (the default is used).
     """
     root = Path(config_dir)
     problems: list[Problem] = []
@@ -106,7 +107,7 @@ def load_config(
     overlay = Overlay(root, stock_dir)
     server_tree = overlay.read_name("fail2ban")
     problems += server_tree.problems
-    server = _server(server_tree, problems)
+    server = _server(server_tree, problems, skip_broken)
     tree = overlay.read_name("jail", conf_local=True)
     problems += tree.problems
     tree.defaults["fail2ban_version"] = Entry(FAIL2BAN_COMPAT_VERSION)
@@ -118,7 +119,7 @@ def load_config(
         if name == INCLUDES:
             continue
         found: list[Problem] = []
-        jail = _jail(tree, name, root, stock_dir, referenced, found, cache)
+        jail = _jail(tree, name, root, stock_dir, referenced, found, cache, skip_broken)
         if jail is not None and jail.error and skip_broken:
             found = [dataclasses.replace(p, severity="warning") for p in found]
             jail = JailConfig(name, error=jail.error)
@@ -142,10 +143,13 @@ def load_config(
 class _Reader:
     """Typed access to one section, turning bad values into problems and falling back to defaults."""
 
-    def __init__(self, tree: Tree, section: str, problems: list[Problem]) -> None:
+    def __init__(self, tree: Tree, section: str, problems: list[Problem], lenient: bool = False) -> None:
         self.tree = tree
         self.section = section
         self.problems = problems
+        self.lenient = (
+            lenient  # a bad value is a warning (its default is used), as upstream's client treats it
+        )
 
     def optional(self, option: str) -> str | None:
         try:
@@ -176,6 +180,7 @@ class _Reader:
                     option,
                     value,
                     _fix(expected),
+                    "warning" if self.lenient else "error",
                 )
             )
             return default
@@ -216,8 +221,8 @@ def _fix(expected: str) -> str:
     }.get(expected, "")
 
 
-def _server(tree: Tree, problems: list[Problem]) -> ServerConfig:
-    reader = _Reader(tree, "Definition", problems)
+def _server(tree: Tree, problems: list[Problem], lenient: bool) -> ServerConfig:
+    reader = _Reader(tree, "Definition", problems, lenient)
     base = ServerConfig()
     return ServerConfig(
         loglevel=reader.text("loglevel", base.loglevel),
@@ -251,8 +256,9 @@ def _jail(
     referenced: set[str],
     problems: list[Problem],
     cache: dict[Path, ParsedFile],
+    lenient: bool,
 ) -> JailConfig | None:
-    reader = _Reader(tree, name, problems)
+    reader = _Reader(tree, name, problems, lenient)
     if not reader.boolean("enabled", False):
         return None
     backend = reader.text("backend", "auto")

@@ -298,8 +298,9 @@ def dump_config(conf: str, pretty: bool, overrides: dict[str, str] | None = None
     """Print the configuration as upstream's client sends it (one command a line, pprint-ed if pretty).
 
     As upstream: a jail whose filter or action cannot be read is printed as a `config-error` command; if every
-    enabled jail is like that, the status is an error (Failed) after printing. overrides: --loglevel,
-    --logtarget, --syslogsocket.
+    enabled jail is like that, the status is an error (Failed) after printing. A bad value is printed as written
+    (a bad number as None) and warned about; any other configuration error prints upstream's one ERROR line.
+    overrides: --loglevel, --logtarget, --syslogsocket.
     """
     from banjail.config.load import load_config
     from banjail.control.stream import config_stream
@@ -312,11 +313,12 @@ def dump_config(conf: str, pretty: bool, overrides: dict[str, str] | None = None
     except ConfigError as exc:
         for problem in exc.problems:
             log.error("%s", problem)
+        out("ERROR: The configuration stream failed because of the invalid syntax.")
         raise Failed from None
     broken = [jail.name for jail in config.jails if jail.error]
     for problem in config.warnings:
-        if problem.section in broken:  # the errors that made a jail broken, kept as warnings by skip_broken
-            log.error("%s", problem)
+        # The errors that made a jail broken were kept as warnings by skip_broken: they are errors still.
+        (log.error if problem.section in broken else log.warning)("%s", problem)
     for name in broken:
         log.error("Errors in jail %r. Skipping...", name)
     for command in config_stream(config, overrides):
