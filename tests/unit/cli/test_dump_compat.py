@@ -201,6 +201,12 @@ CASES: dict[str, tuple[str, str, dict[str, str], list[str]]] = {
     ),
     "undefined %(reference)s: no stream, status 255": (SSHD + "bantime = %(nope)s\n", "", {}, ["-d"]),
     "unparsable jail.local: no stream, status 255": (SSHD + "this is not ini\n", "", {}, ["-d"]),
+    "dump, then test (-d -t), log file missing": (
+        "[sshd]\nenabled = true\nlogpath = {logs}/nothere.log\n",
+        "",
+        {},
+        ["-d", "-t"],
+    ),
     "missing filter, pretty": ("[dovecot]\nenabled = true\nfilter = nope\n" + SSHD, "", {}, ["--dp"]),
 }
 
