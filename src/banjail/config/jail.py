@@ -147,9 +147,8 @@ class _Reader:
         self.tree = tree
         self.section = section
         self.problems = problems
-        self.lenient = (
-            lenient  # a bad value is a warning (its default is used), as upstream's client treats it
-        )
+        # lenient: a bad value is a warning (its default is used), as upstream's client treats it.
+        self.lenient = lenient
 
     def optional(self, option: str) -> str | None:
         try:
