@@ -172,7 +172,8 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     _setup_logging(opts.verbose)
     try:
         if opts.dump:
-            dump_config(opts.conf, opts.dump == 2)
+            given = dict(zip(opts.server_args[::2], opts.server_args[1::2], strict=True))
+            dump_config(opts.conf, opts.dump == 2, {k.lstrip("-"): v for k, v in given.items()})
             if not opts.test:
                 return 0
         if opts.test:

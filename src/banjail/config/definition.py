@@ -204,6 +204,21 @@ def filter_from(
     cache: dict[Path, ParsedFile] | None = None,
 ) -> FilterSpec:
     """load_filter's work, appending problems instead of raising (for load_config, which collects them all)."""
+    return filter_with_options(name, args, config_dir, stock_dir, jail_options, backend, problems, cache)[0]
+
+
+def filter_with_options(
+    name: str,
+    args: dict[str, str],
+    config_dir: Path,
+    stock_dir: Path,
+    jail_options: dict[str, str],
+    backend: str,
+    problems: list[Problem],
+    cache: dict[Path, ParsedFile] | None = None,
+) -> tuple[FilterSpec, tuple[tuple[str, str], ...]]:
+    """filter_from's FilterSpec, and the filter's own FILTER_OPTIONS (those the jail does not set), substituted,
+    in the order upstream's reader holds them (its [Definition] ones, then arguments and [Init])."""
     tree, main = read_definition_file(name, "filter", config_dir, stock_dir, problems, cache)
     if not args.get("logtype") and "logtype" not in tree.sections.get(DEFINITION, {}):
         args = {**args, "logtype": "journal" if backend.startswith("systemd") else "file"}
@@ -226,6 +241,7 @@ def filter_from(
                     "for example maxlines = 2",
                 )
             )
+    own = tuple((k, v) for k, v in resolved.combined.items() if k in FILTER_OPTIONS)
     usedns = (jail_options.get("usedns") or values.get("usedns") or "warn").strip().lower()
     if usedns not in USEDNS:
         problems.append(
@@ -238,7 +254,7 @@ def filter_from(
                 "use one of yes, warn, no, raw",
             )
         )
-    return FilterSpec(
+    spec = FilterSpec(
         failregex=split_lines(values.get("failregex", "")),
         ignoreregex=split_lines(values.get("ignoreregex", "")),
         prefregex=values.get("prefregex", "").strip(),
@@ -250,6 +266,7 @@ def filter_from(
         name=Path(name).name.removesuffix(".conf").removesuffix(".local") if "/" in name else name,
         file=main,
     )
+    return spec, own
 
 
 def _bad(entry: object, main: str, option: str, value: str, message: str, fix: str) -> Problem:
@@ -273,7 +290,8 @@ def action_from(
     if name.endswith(".py"):
         # A Python action gets its arguments as given (no name default), as upstream passes them.
         path = config_dir / "action.d" / name
-        return ActionSpec(args.pop("actname", Path(name).stem), str(path), args, dict(args), {}, True)
+        py_name = args.pop("actname", Path(name).stem)
+        return ActionSpec(py_name, str(path), args, dict(args), {}, True, tuple(args.items()))
     label = args.setdefault("name", jail)
     actname = args.get("actname")
     if actname is None:
@@ -303,4 +321,9 @@ def action_from(
         elif key in ACTION_OPTIONS or key in resolved.init:
             options[key] = value
     init = {k: v for k, v in resolved.init.items() if not k.startswith("known/") and "?" not in k}
-    return ActionSpec(actname, main, options, init, families)
+    # Upstream sends the action* options substituted but the arguments and [Init] values as written.
+    sent = [(k, v) for k, v in resolved.combined.items() if k in ACTION_OPTIONS]
+    sent += [
+        (k, v) for k, v in resolved.init.items() if k not in ACTION_OPTIONS and not k.startswith("known/")
+    ]
+    return ActionSpec(actname, main, options, init, families, sent=tuple(sent))

@@ -11,6 +11,7 @@ ConfigError is raised. Unknown options that nothing refers to are warned about, 
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 from collections.abc import Callable
@@ -21,7 +22,7 @@ from banjail import FAIL2BAN_COMPAT_VERSION
 from banjail.config.definition import (
     FILTER_OPTIONS,
     action_from,
-    filter_from,
+    filter_with_options,
     read_definition_file,
     resolve,
     split_lines,
@@ -62,6 +63,16 @@ JAIL_OPTIONS = (
     "action",
     *FILTER_OPTIONS,
 )
+# The fail2ban.conf options upstream's client sends (`-d` prints them as written).
+SERVER_OPTIONS = (
+    "loglevel",
+    "logtarget",
+    "syslogsocket",
+    "allowipv6",
+    "dbfile",
+    "dbmaxmatches",
+    "dbpurgeage",
+)
 # Helper options stock configs define for interpolation; never warned about.
 HELPER_OPTIONS = frozenset(
     {"port", "protocol", "chain", "mode", "logtype", "banaction", "banaction_allports", "mta", "destemail"}
@@ -72,11 +83,15 @@ FALSE = ("0", "off", "false", "no")
 _REFERENCE = re.compile(r"%\(([^)]+)\)s|<([^ <>]+)>")
 
 
-def load_config(config_dir: Path | str = "/etc/fail2ban", *, stock_dir: Path = STOCK_DIR) -> Config:
+def load_config(
+    config_dir: Path | str = "/etc/fail2ban", *, stock_dir: Path = STOCK_DIR, skip_broken: bool = False
+) -> Config:
     """Read the whole configuration under `config_dir` laid over `stock_dir`.
 
     Returns the server options and every enabled jail, with notices and warnings; raises ConfigError listing
-    every error found in any file.
+    every error found in any file. skip_broken (for `-d`, as upstream's client): a jail whose filter or action
+    file cannot be read is kept as JailConfig(name, error=...) and its problems become warnings; a bad
+    boolean, number or time value is a warning (the default is used).
     """
     root = Path(config_dir)
     problems: list[Problem] = []
@@ -92,7 +107,7 @@ def load_config(config_dir: Path | str = "/etc/fail2ban", *, stock_dir: Path = S
     overlay = Overlay(root, stock_dir)
     server_tree = overlay.read_name("fail2ban")
     problems += server_tree.problems
-    server = _server(server_tree, problems)
+    server = _server(server_tree, problems, skip_broken)
     tree = overlay.read_name("jail", conf_local=True)
     problems += tree.problems
     tree.defaults["fail2ban_version"] = Entry(FAIL2BAN_COMPAT_VERSION)
@@ -103,7 +118,12 @@ def load_config(config_dir: Path | str = "/etc/fail2ban", *, stock_dir: Path = S
     for name in list(tree.sections):
         if name == INCLUDES:
             continue
-        jail = _jail(tree, name, root, stock_dir, referenced, problems, cache)
+        found: list[Problem] = []
+        jail = _jail(tree, name, root, stock_dir, referenced, found, cache, skip_broken)
+        if jail is not None and jail.error and skip_broken:
+            found = [dataclasses.replace(p, severity="warning") for p in found]
+            jail = JailConfig(name, error=jail.error)
+        problems += found
         if jail is not None:
             jails.append(jail)
     _warn_default_typos(tree, referenced, problems)
@@ -123,17 +143,22 @@ def load_config(config_dir: Path | str = "/etc/fail2ban", *, stock_dir: Path = S
 class _Reader:
     """Typed access to one section, turning bad values into problems and falling back to defaults."""
 
-    def __init__(self, tree: Tree, section: str, problems: list[Problem]) -> None:
+    def __init__(self, tree: Tree, section: str, problems: list[Problem], lenient: bool = False) -> None:
         self.tree = tree
         self.section = section
         self.problems = problems
+        # lenient: a bad value is a warning (its default is used), as upstream's client treats it.
+        self.lenient = lenient
 
-    def text(self, option: str, default: str = "") -> str:
+    def optional(self, option: str) -> str | None:
         try:
-            value = self.tree.get(self.section, option)
+            return self.tree.get(self.section, option)
         except InterpolationError as exc:
             self.problems.append(exc.problem)
-            return default
+            return None
+
+    def text(self, option: str, default: str = "") -> str:
+        value = self.optional(option)
         return default if value is None else value
 
     def typed(self, option: str, default: T, convert: Callable[[str], T], expected: str) -> T:
@@ -154,6 +179,7 @@ class _Reader:
                     option,
                     value,
                     _fix(expected),
+                    "warning" if self.lenient else "error",
                 )
             )
             return default
@@ -194,8 +220,8 @@ def _fix(expected: str) -> str:
     }.get(expected, "")
 
 
-def _server(tree: Tree, problems: list[Problem]) -> ServerConfig:
-    reader = _Reader(tree, "Definition", problems)
+def _server(tree: Tree, problems: list[Problem], lenient: bool) -> ServerConfig:
+    reader = _Reader(tree, "Definition", problems, lenient)
     base = ServerConfig()
     return ServerConfig(
         loglevel=reader.text("loglevel", base.loglevel),
@@ -207,6 +233,8 @@ def _server(tree: Tree, problems: list[Problem]) -> ServerConfig:
         dbpurgeage=reader.seconds("dbpurgeage", base.dbpurgeage),
         dbmaxmatches=reader.integer("dbmaxmatches", base.dbmaxmatches),
         allowipv6=reader.text("allowipv6", base.allowipv6),
+        texts=tuple((o, v) for o in SERVER_OPTIONS if (v := reader.optional(o)) is not None),
+        stacksize=_Reader(tree, "Thread", []).optional("stacksize"),
     )
 
 
@@ -227,19 +255,22 @@ def _jail(
     referenced: set[str],
     problems: list[Problem],
     cache: dict[Path, ParsedFile],
+    lenient: bool,
 ) -> JailConfig | None:
-    reader = _Reader(tree, name, problems)
+    reader = _Reader(tree, name, problems, lenient)
     if not reader.boolean("enabled", False):
         return None
     backend = reader.text("backend", "auto")
     filter_text = reader.text("filter")
     first = {"enabled": "True", "backend": backend, "filter": filter_text}
-    filter_name, filter_args = _spec(filter_text, tree, name, "filter", problems)
+    filter_name, filter_args, broken = _spec(filter_text, tree, name, "filter", problems)
+    # broken: upstream's reason to skip the jail, if any (the first one wins)
     if filter_name:
         try:
             ftree, main = read_definition_file(filter_name, "filter", root, stock_dir, [], cache)
         except ConfigError as exc:
             problems += [_in_jail(p, tree, name, "filter", filter_text) for p in exc.problems]
+            broken = broken or f"Unable to read the filter {filter_name!r}"
             filter_name = ""
         else:
             known = resolve(
@@ -278,15 +309,19 @@ def _jail(
                 severity="warning",
             )
         )
+    filter_options: tuple[tuple[str, str], ...] = ()
     if filter_name:
         try:
-            spec = filter_from(filter_name, filter_args, root, stock_dir, options, backend, problems, cache)
+            spec, filter_options = filter_with_options(
+                filter_name, filter_args, root, stock_dir, options, backend, problems, cache
+            )
         except ConfigError as exc:
             problems += exc.problems
     actions: list[str] = []
     action_specs: list[ActionSpec] = []
     for item in split_with_options(options.get("action", "")):
-        action_name, action_args = _spec(item, tree, name, "action", problems)
+        action_name, action_args, bad = _spec(item, tree, name, "action", problems)
+        broken = broken or bad
         if not action_name:
             continue
         actions.append(item)
@@ -296,6 +331,7 @@ def _jail(
             )
         except ConfigError as exc:
             problems += [_in_jail(p, tree, name, "action", item) for p in exc.problems]
+            broken = broken or f"Unable to read action {action_name!r}"
     _warn_unknown(tree, name, referenced, problems)
     maxretry = reader.integer("maxretry", 5)
     spec = spec or FilterSpec()
@@ -330,14 +366,20 @@ def _jail(
         maxlines=spec.maxlines,
         datepattern=spec.datepattern,
         options=options,
+        filter_options=filter_options,
+        error=broken,
     )
 
 
-def _spec(text: str, tree: Tree, jail: str, kind: str, problems: list[Problem]) -> tuple[str, dict[str, str]]:
+def _spec(
+    text: str, tree: Tree, jail: str, kind: str, problems: list[Problem]
+) -> tuple[str, dict[str, str], str]:
+    """The name and arguments of a filter/action spec; on a syntax error, ("", {}, upstream's reason to skip
+    the jail) with the problem appended."""
     if not text.strip():
-        return "", {}
+        return "", {}, ""
     try:
-        return extract_options(text)
+        return *extract_options(text), ""
     except ValueError as exc:
         entry = tree.entry(jail, kind)
         problems.append(
@@ -351,7 +393,11 @@ def _spec(text: str, tree: Tree, jail: str, kind: str, problems: list[Problem]) 
                 'write name[key=value, key="value, with commas"]',
             )
         )
-        return "", {}
+        # Upstream words an unbalanced or nameless spec so; for other syntax errors banjail's reason is given.
+        stripped = text.strip()
+        unbalanced = stripped.startswith("[") or ("[" in stripped and not stripped.endswith("]"))
+        reason = "unexpected option syntax" if unbalanced else str(exc)
+        return "", {}, f"Invalid {kind} definition {stripped!r}: {reason}"
 
 
 def _in_jail(problem: Problem, tree: Tree, jail: str, option: str, value: str) -> Problem:

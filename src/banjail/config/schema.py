@@ -21,6 +21,9 @@ class ActionSpec:
     have a family variant are left unsubstituted here; family_options["inet6"] holds those variants (from
     `[Init?family=inet6]`), for the runner to prefer when the address is IPv6. init: [Init] values and arguments
     as given (after %(...)s interpolation). python: the action is a `.py` file (options are its arguments).
+    sent: what upstream's client sends for the action (`-d` prints it): the [Definition] action* options
+    substituted, then every argument and [Init] value as written (conditional `x?family=...` ones included),
+    in upstream's order.
     """
 
     name: str
@@ -29,11 +32,16 @@ class ActionSpec:
     init: dict[str, str] = field(default_factory=dict)
     family_options: dict[str, dict[str, str]] = field(default_factory=dict)
     python: bool = False
+    sent: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True, slots=True)
 class ServerConfig:
-    """The [Definition] options of fail2ban.conf (with upstream's defaults)."""
+    """The [Definition] options of fail2ban.conf (with upstream's defaults).
+
+    texts: the options fail2ban.conf sets, as written (interpolated, not converted), for `-d` (upstream prints
+    `dbpurgeage = 1d` as '1d'); stacksize: [Thread] stacksize as written, None when not set.
+    """
 
     loglevel: str = "INFO"
     logtarget: str = "/var/log/fail2ban.log"
@@ -44,6 +52,9 @@ class ServerConfig:
     dbpurgeage: float = 86400.0
     dbmaxmatches: int = 10
     allowipv6: str = "auto"
+    # As-written views of the values above: equal configs may spell them differently.
+    texts: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    stacksize: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -53,7 +64,10 @@ class JailConfig:
     actions: the raw action specs as the `action` option lists them (`name[args]`), action_specs: each resolved.
     logpath: one entry per configured line (globs unexpanded; an optional trailing ` head`/` tail` kept).
     Times are seconds (bantime -1 = permanent). options: every option the jail section resolves (interpolated),
-    for callers that need one not typed here.
+    for callers that need one not typed here, in upstream's JailReader order. filter_options: the filter file's
+    own failregex, prefregex, ... (those the jail does not override), substituted, in upstream's order (`-d`).
+    error: set only by load_config(skip_broken=True) for a jail whose filter or action cannot be read (upstream's
+    message); such a jail has nothing else set.
     """
 
     name: str
@@ -86,6 +100,8 @@ class JailConfig:
     maxlines: int = 1
     datepattern: tuple[str, ...] = ()
     options: dict[str, str] = field(default_factory=dict)
+    filter_options: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    error: str = ""
 
 
 @dataclass(frozen=True)

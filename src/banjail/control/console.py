@@ -294,15 +294,34 @@ def check_config(conf: str, *, report: bool = False) -> None:
             log.warning("%s", warning)
 
 
-def dump_config(conf: str, pretty: bool) -> None:
+def dump_config(conf: str, pretty: bool, overrides: dict[str, str] | None = None) -> None:
+    """Print the configuration as upstream's client sends it (one command a line, pprint-ed if pretty).
+
+    As upstream: a jail whose filter or action cannot be read is printed as a `config-error` command; if every
+    enabled jail is like that, the status is an error (Failed) after printing. A bad value is printed as written
+    (a bad number as None) and warned about; any other configuration error prints upstream's one ERROR line.
+    overrides: --loglevel, --logtarget, --syslogsocket.
+    """
     from banjail.config.load import load_config
     from banjail.control.stream import config_stream
 
+    if not os.path.exists(conf):
+        out(f"ERROR: Base configuration directory {conf} does not exist ")
+        raise Failed
     try:
-        config = load_config(conf)
+        config = load_config(conf, skip_broken=True)
     except ConfigError as exc:
         for problem in exc.problems:
             log.error("%s", problem)
+        out("ERROR: The configuration stream failed because of the invalid syntax.")
         raise Failed from None
-    for command in config_stream(config):
+    broken = [jail.name for jail in config.jails if jail.error]
+    for problem in config.warnings:
+        # The errors that made a jail broken were kept as warnings by skip_broken: they are errors still.
+        (log.error if problem.section in broken else log.warning)("%s", problem)
+    for name in broken:
+        log.error("Errors in jail %r. Skipping...", name)
+    for command in config_stream(config, overrides):
         out(pprint.pformat(command, width=1000, indent=2) if pretty else str(command))
+    if broken and len(broken) == len(config.jails):
+        raise Failed
