@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
@@ -31,9 +30,9 @@ from banjail.config.ini import Entry, InterpolationError, ParsedFile, Tree
 from banjail.config.overlay import INCLUDES, STOCK_DIR, Overlay
 from banjail.config.schema import ActionSpec, Config, JailConfig, ServerConfig
 from banjail.config.tags import extract_options, split_with_options
+from banjail.config.values import Reader, multipliers
 from banjail.errors import ConfigError, Problem
 from banjail.model import FilterSpec
-from banjail.timespec import str2seconds
 
 T = TypeVar("T")
 
@@ -78,8 +77,6 @@ HELPER_OPTIONS = frozenset(
     {"port", "protocol", "chain", "mode", "logtype", "banaction", "banaction_allports", "mta", "destemail"}
     | {"sender", "sendername", "fail2ban_agent", "fail2ban_version", "fail2ban_confpath", "before", "after"}
 )
-TRUE = ("1", "on", "true", "yes")
-FALSE = ("0", "off", "false", "no")
 _REFERENCE = re.compile(r"%\(([^)]+)\)s|<([^ <>]+)>")
 
 
@@ -140,88 +137,8 @@ def load_config(
     )
 
 
-class _Reader:
-    """Typed access to one section, turning bad values into problems and falling back to defaults."""
-
-    def __init__(self, tree: Tree, section: str, problems: list[Problem], lenient: bool = False) -> None:
-        self.tree = tree
-        self.section = section
-        self.problems = problems
-        # lenient: a bad value is a warning (its default is used), as upstream's client treats it.
-        self.lenient = lenient
-
-    def optional(self, option: str) -> str | None:
-        try:
-            return self.tree.get(self.section, option)
-        except InterpolationError as exc:
-            self.problems.append(exc.problem)
-            return None
-
-    def text(self, option: str, default: str = "") -> str:
-        value = self.optional(option)
-        return default if value is None else value
-
-    def typed(self, option: str, default: T, convert: Callable[[str], T], expected: str) -> T:
-        value = self.text(option)
-        if not value.strip():
-            return default
-        try:
-            return convert(value.strip())
-        except ValueError:
-            entry = self.tree.entry(self.section, option)
-            self.problems.append(
-                Problem(
-                    f"is not {expected}"
-                    + (f" (written {entry.value!r})" if entry and entry.value != value else ""),
-                    entry.file if entry else "",
-                    entry.line if entry else 0,
-                    self.section,
-                    option,
-                    value,
-                    _fix(expected),
-                    "warning" if self.lenient else "error",
-                )
-            )
-            return default
-
-    def boolean(self, option: str, default: bool) -> bool:
-        return self.typed(option, default, _bool, "a boolean")
-
-    def integer(self, option: str, default: int) -> int:
-        return self.typed(option, default, int, "a whole number")
-
-    def seconds(self, option: str, default: float) -> float:
-        return self.typed(option, default, str2seconds, "a time value")
-
-    def seconds_or_none(self, option: str) -> float | None:
-        return self.typed(option, None, str2seconds, "a time value")
-
-
-def _bool(value: str) -> bool:
-    lowered = value.lower()
-    if lowered in TRUE:
-        return True
-    if lowered in FALSE:
-        return False
-    raise ValueError(value)
-
-
-def _multipliers(value: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in value.split())
-
-
-def _fix(expected: str) -> str:
-    return {
-        "a boolean": "use true or false (also yes/no, on/off, 1/0)",
-        "a whole number": "use digits only, e.g. 5",
-        "a time value": "use seconds or units, e.g. 600, 10m, 1h, 1d12h, 1w; -1 means permanent",
-        "a number": "use a number, e.g. 1 or 1.5",
-        "a list of whole numbers": "list numbers separated by spaces, e.g. 1 2 4 8 16",
-    }.get(expected, "")
-
-
 def _server(tree: Tree, problems: list[Problem], lenient: bool) -> ServerConfig:
-    reader = _Reader(tree, "Definition", problems, lenient)
+    reader = Reader(tree, "Definition", problems, lenient)
     base = ServerConfig()
     return ServerConfig(
         loglevel=reader.text("loglevel", base.loglevel),
@@ -234,7 +151,7 @@ def _server(tree: Tree, problems: list[Problem], lenient: bool) -> ServerConfig:
         dbmaxmatches=reader.integer("dbmaxmatches", base.dbmaxmatches),
         allowipv6=reader.text("allowipv6", base.allowipv6),
         texts=tuple((o, v) for o in SERVER_OPTIONS if (v := reader.optional(o)) is not None),
-        stacksize=_Reader(tree, "Thread", []).optional("stacksize"),
+        stacksize=Reader(tree, "Thread", []).optional("stacksize"),
     )
 
 
@@ -257,7 +174,7 @@ def _jail(
     cache: dict[Path, ParsedFile],
     lenient: bool,
 ) -> JailConfig | None:
-    reader = _Reader(tree, name, problems, lenient)
+    reader = Reader(tree, name, problems, lenient)
     if not reader.boolean("enabled", False):
         return None
     backend = reader.text("backend", "auto")
@@ -351,7 +268,7 @@ def _jail(
         bantime_increment=reader.boolean("bantime.increment", False),
         bantime_factor=reader.typed("bantime.factor", 1.0, float, "a number"),
         bantime_formula=options.get("bantime.formula", "").strip(),
-        bantime_multipliers=reader.typed("bantime.multipliers", (), _multipliers, "a list of whole numbers"),
+        bantime_multipliers=reader.typed("bantime.multipliers", (), multipliers, "a list of whole numbers"),
         bantime_maxtime=reader.seconds_or_none("bantime.maxtime"),
         bantime_rndtime=reader.seconds_or_none("bantime.rndtime"),
         bantime_overalljails=reader.boolean("bantime.overalljails", False),
