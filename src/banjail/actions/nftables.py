@@ -15,8 +15,9 @@ Layout in the kernel (names from the action's options; defaults shown for jail `
 Guarantees:
 - Every element carries the ban's remaining time as its timeout, so the kernel lifts a ban on time even when
   the daemon is down; a permanent ban has no timeout. A ban whose time is already over is not added.
-- `ban(bans)` applies the whole batch in one `nft -f -` transaction (several for batches larger than `chunk`
-  elements): either all of a chunk is in place or none of it. Restored bans go the same way.
+- `ban(bans)` applies the whole batch in one `nft -f -` transaction (several, run side by side, for batches
+  larger than `chunk` elements): either all of a chunk is in place or none of it. Restored bans go the same
+  way.
 - `start` is idempotent and keeps the elements already in the sets (after `kill -9` the bans stay enforced and
   no rule is duplicated: the jail's chain is flushed and refilled in the same transaction). `stop` removes the
   jail's chain and sets, and the table once no jail uses it. `unban` of an address not in a set is not an error.
@@ -353,16 +354,25 @@ class NftablesAction(KernelSetAction):
             if not self._started:
                 # Also before an unban: the sets may hold elements a previous run left in the kernel.
                 await self._start()
-            for script in element_scripts(self.layout, items, verb, self._chunk, refresh):
-                label = f"{what} ({len(items)} address(es) in this batch)"
-                try:
-                    await self._nft(script, label)
-                except ActionError as first:
-                    # Someone removed our table or sets (`nft flush ruleset`, a firewall reload): build them
-                    # again and retry once, as upstream repairs an action whose check fails.
-                    log.warning("%s; recreating the jail's chain and sets and trying again", first)
-                    await self._start()
-                    await self._nft(script, label)
+            label = f"{what} ({len(items)} address(es) in this batch)"
+            scripts = element_scripts(self.layout, items, verb, self._chunk, refresh)
+            # The chunks name distinct addresses, so they may commit in any order: run their nft processes side
+            # by side (each parses its text on its own core; the kernel commits them one after the other).
+            # Every chunk finishes (or fails) before the lock is let go; the first failure is raised.
+            results = await asyncio.gather(*(self._apply(s, label) for s in scripts), return_exceptions=True)
+            for result in results:
+                if isinstance(result, BaseException):
+                    raise result
+
+    async def _apply(self, script: str, label: str) -> None:
+        try:
+            await self._nft(script, label)
+        except ActionError as first:
+            # Someone removed our table or sets (`nft flush ruleset`, a firewall reload): build them again and
+            # retry once, as upstream repairs an action whose check fails.
+            log.warning("%s; recreating the jail's chain and sets and trying again", first)
+            await self._start()
+            await self._nft(script, label)
 
     async def _start(self) -> None:
         async with _table_lock(self._table_key()):
