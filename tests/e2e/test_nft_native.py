@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from daemon_run import Server, wait_for, write_config
 
 from banjail.actions.command import CommandAction
 from banjail.actions.nftables import NftablesAction
@@ -325,3 +326,27 @@ def test_a_flushed_chain_or_a_deleted_set_is_rebuilt_by_the_next_ban(net: Net) -
     assert chain.count("saddr @addr-set-sshd") == 1
     assert chain.count("saddr @addr6-set-sshd") == 1
     assert set(net.elements("addr-set-sshd")) == {"10.5.5.5", CLIENT}
+
+
+def test_the_daemon_bans_a_network_and_restores_it_into_an_empty_firewall(net: Net, tmp_path: Path) -> None:
+    conf = write_config(tmp_path / "d")
+    local = conf / "jail.local"
+    local.write_text(
+        local.read_text().replace("action = rec", f"action = nftables[port={PORT}, nftables={net.nft}]")
+    )
+    server = Server(tmp_path / "d", prefix=("ip", "netns", "exec", net.srv))
+    try:
+        server.start()
+        assert server.ask("set", "test", "banip", "10.77.0.0/25") == 1
+        assert (net.connects(), net.connects(OTHER)) == (False, True)
+        server.stop()
+        net.inside("nft", "flush", "ruleset")  # as after a reboot: the store alone holds the ban
+        assert net.connects()
+        server.start()
+        wait_for(lambda: not net.connects(), 10, "the restored network ban")
+        assert net.connects(OTHER)
+        assert list(net.elements("net-set-test")) == ["10.77.0.0/25"]
+        assert server.ask("set", "test", "unbanip", "10.77.0.0/25") == 1
+        assert net.connects()
+    finally:
+        server.stop()
