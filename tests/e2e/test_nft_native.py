@@ -311,6 +311,9 @@ def test_network_bans_drop_inside_the_net_only(net: Net) -> None:
     asyncio.run(scenario())
     assert net.connects(OTHER)
     assert net.elements("addr-set-sshd") == {}
+    v6 = Ban("sshd", "2001:db8::1/64", None, now, None, 1, 0)
+    asyncio.run(action.ban([v6]))
+    assert net.elements("net6-set-sshd") == {"2001:db8::/64": None}
 
 
 def test_a_flushed_chain_or_a_deleted_set_is_rebuilt_by_the_next_ban(net: Net) -> None:
