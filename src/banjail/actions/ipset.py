@@ -14,9 +14,10 @@ Guarantees:
 - `start` is idempotent: sets that exist keep their members (bans survive a crash and restart) and a rule is
   inserted only when `iptables -C` does not find it. `stop` removes the rules and the sets; `unban` of an
   address not in a set is not an error.
-- Repair: after every ban batch the rules are checked (`iptables -C`, side by side) and the missing ones
-  inserted, so rules flushed behind banjail's back are back when the next ban lands; a restore that fails (a
-  set destroyed) makes the action create the sets and rules and try once more.
+- Repair: with every ban batch the rules are checked (`iptables -C`, beside the `ipset restore`, so the members
+  land no later) and the missing ones inserted, so rules flushed behind banjail's back are back when the next
+  ban lands; this makes `ban()` return after ~20 ms instead of ~5 ms. A restore that fails (a set destroyed)
+  makes the action create the sets and rules and try once more.
 - Everything runs by argv behind the Runner's prefix; only addresses and networks that parse as such reach
   ipset, and config values are checked against narrow patterns.
 """
@@ -243,7 +244,11 @@ class IpsetAction(KernelSetAction):
             if not script:
                 return
             label = f"{what} {len(items)} address(es)"
-            outcome = await self._restore(script)
+            # The rules may be gone while the sets stay (`iptables -F`, `nft flush ruleset` with iptables-nft):
+            # the members would land and nothing would be enforced. Their checks run beside the restore, so
+            # the members land as soon as without them.
+            checks = self._check_rules() if verb == "add" else _nothing()
+            outcome, missing = await asyncio.gather(self._restore(script), checks)
             if not outcome.ok:
                 # A set destroyed behind banjail's back: create what is missing and try once more, as upstream
                 # repairs an action whose check fails.
@@ -255,10 +260,8 @@ class IpsetAction(KernelSetAction):
                 )
                 await self._start()
                 outcome = await self._restore(script)
-            elif verb == "add":
-                # The rules may be gone while the sets stay (`iptables -F`, `nft flush ruleset` with
-                # iptables-nft): the members would land and nothing would be enforced.
-                await self._ensure_rules()
+            else:
+                await self._insert(missing)
             await self._check(outcome, label)
 
     async def _restore(self, script: str) -> Outcome:
@@ -275,12 +278,17 @@ class IpsetAction(KernelSetAction):
         self._started = True
 
     async def _ensure_rules(self) -> None:
-        """Insert every rule `iptables -C` does not find (the checks run side by side)."""
+        await self._insert(await self._check_rules())
+
+    async def _check_rules(self) -> list[tuple[tuple[str, ...], SetRule]]:
+        """The rules `iptables -C` does not find (the checks run side by side), with their program."""
         wanted = [(_iptables(family), item) for family, pair in self._rules.items() for item in pair]
         found = await asyncio.gather(*(self._run((*program, "-C", *item.args)) for program, item in wanted))
-        for (program, item), check in zip(wanted, found, strict=True):
-            if not check.ok:
-                await self._check(await self._run((*program, "-I", *item.args)), "inserting the rule")
+        return [rule for rule, check in zip(wanted, found, strict=True) if not check.ok]
+
+    async def _insert(self, missing: Sequence[tuple[tuple[str, ...], SetRule]]) -> None:
+        for program, item in missing:
+            await self._check(await self._run((*program, "-I", *item.args)), "inserting the rule")
 
     async def _run(self, argv: Sequence[str]) -> Outcome:
         return await run_program(self.runner, argv, timeout=self.timeout)
@@ -295,3 +303,7 @@ class IpsetAction(KernelSetAction):
 def _iptables(family: str) -> tuple[str, ...]:
     # -w: wait for the xtables lock rather than fail while another program holds it.
     return ("ip6tables", "-w") if family == "inet6" else ("iptables", "-w")
+
+
+async def _nothing() -> list[tuple[tuple[str, ...], SetRule]]:
+    return []
