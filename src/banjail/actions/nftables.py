@@ -27,8 +27,8 @@ Guarantees:
 - `start` is idempotent and keeps the elements already in the sets (after `kill -9` the bans stay enforced and
   no rule is duplicated: the jail's chain is flushed and refilled in the same transaction). `stop` removes the
   jail's chain and sets, and the table once no jail uses it. `unban` of an address not in a set is not an error.
-- Repair: every element transaction begins with the jail's structure (chain, sets, rules written anew), so a
-  chain flushed, a rule or a set deleted behind banjail's back is back, atomically, when the next ban lands.
+- Repair: beside every ban transaction runs one that writes the jail's structure anew (chain, sets, rules, in
+  one transaction), so a chain flushed, a rule or a set deleted behind banjail's back is back with the next ban.
   A transaction that fails (the table is gone: `nft flush ruleset`, a firewall reload) makes the action
   rebuild table, chain and sets and try once more; a second failure raises ActionError.
 - nft runs by argv behind the Runner's prefix; no shell is involved and no log-derived text reaches nft: only
@@ -175,15 +175,19 @@ class NftablesAction(KernelSetAction):
                 # Also before an unban: the sets may hold elements a previous run left in the kernel.
                 await self._start()
             label = f"{what} ({len(items) + len(nets)} address(es) in this batch)"
-            structure = self.layout.structure_script()
-            scripts = element_scripts(self.layout, items, verb, self._chunk, refresh, structure)
+            scripts = element_scripts(self.layout, items, verb, self._chunk, refresh)
             if nets:
                 for fid, network, until in nets:
                     if verb == "delete":
                         self._nets.pop(fid, None)
                     else:
                         self._nets[fid] = (network, until)
-                scripts.append(structure + self.layout.net_script(cover(self._nets, now), now))
+                scripts.append(self.layout.net_script(cover(self._nets, now), now))
+            if verb == "add":
+                # Repair beside the ban: the structure is written anew in a transaction of its own (about 17 ms
+                # of nft's time; a ban's own takes 7), which the kernel commits before or after the elements:
+                # the elements land as soon as without it, and a removed rule is back right after.
+                scripts.append(self.layout.structure_script())
             # The chunks name distinct addresses, so they may commit in any order: run their nft processes side
             # by side (each parses its text on its own core; the kernel commits them one after the other).
             # Every chunk finishes (or fails) before the lock is let go; the first failure is raised.

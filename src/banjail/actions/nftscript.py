@@ -74,10 +74,11 @@ class Layout:
         return [f"add set inet {self.table} {n} {{ type {k}; flags {f}; }}" for n, k, f in flags]
 
     def structure_script(self) -> str:
-        """The jail's chain, sets and rules, created when missing and the rules written anew, in an existing
-        table; elements already in the sets are kept. Every element transaction starts with it, so whatever
-        was removed behind banjail's back (chain, rules, sets) is back when the bans land, atomically; a
-        missing table makes it fail, and the action then runs start_script (which holds the table lock)."""
+        """The jail's chain, sets and rules, created when missing and the rules written anew (one transaction:
+        never a moment without them), in an existing table; elements already in the sets are kept. The action
+        runs it beside every ban transaction, so whatever was removed behind banjail's back (chain, rules,
+        sets) is back with the ban; a missing table makes it fail, and the action then runs start_script
+        (under the table lock)."""
         lines = [
             f"add chain inet {self.table} {self.chain} "
             f"{{ type filter hook {self.hook} priority {self.priority}; policy accept; }}",
@@ -228,10 +229,9 @@ def element_scripts(
     verb: str,
     chunk: int = CHUNK,
     refresh: bool = False,
-    prefix: str = "",
 ) -> list[str]:
-    """One nft script per `chunk` distinct addresses (pairs from `elements`), each a single transaction that
-    begins with `prefix` (the layout's structure_script, in the action). verb: add | delete.
+    """One nft script per `chunk` distinct addresses (pairs from `elements`), each a single transaction.
+    verb: add | delete.
 
     `delete` first adds each address (a no-op when present), so deleting an address that is already gone or
     expired is not an error. `refresh` (with add) deletes and re-adds, so a new timeout replaces the old one.
@@ -256,5 +256,5 @@ def element_scripts(
             if verb == "add":
                 lines.append(f"add {head} {{ {', '.join([text for _, text in items])} }}")
         if lines:
-            scripts.append(prefix + "\n".join(lines) + "\n")
+            scripts.append("\n".join(lines) + "\n")
     return scripts

@@ -49,7 +49,7 @@ def test_start_script_for_a_jail() -> None:
         "add rule inet banjail f2b-sshd meta l4proto { tcp } th dport { ssh } ip saddr @net-set-sshd drop\n"
         "add rule inet banjail f2b-sshd meta l4proto { tcp } th dport { ssh } ip6 saddr @net6-set-sshd drop\n"
     )
-    # Every element transaction begins with the same, less the table (see test_nft_native's repair tests).
+    # What runs beside every ban transaction is the same, less the table (see test_nft_native's repair tests).
     assert layout.structure_script() == layout.start_script().removeprefix("add table inet banjail\n")
 
 
@@ -130,12 +130,6 @@ def test_delete_and_refresh_tolerate_missing_elements() -> None:
     assert element_scripts(LAYOUT, items, "add", refresh=True) == [
         "add element inet banjail s4 { 10.0.0.1 }\ndelete element inet banjail s4 { 10.0.0.1 }\n"
         "add element inet banjail s4 { 10.0.0.1 timeout 9s }\n"
-    ]
-
-
-def test_element_scripts_begin_with_the_prefix() -> None:
-    assert element_scripts(LAYOUT, [("10.0.0.1", "10.0.0.1")], "add", prefix="P\n") == [
-        "P\nadd element inet banjail s4 { 10.0.0.1 }\n"
     ]
 
 
