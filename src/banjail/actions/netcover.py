@@ -54,12 +54,19 @@ def cover(held: Held, now: float) -> dict[Network, float | None]:
             ends[network] = None if until is None or old is None else max(old, until)
         else:
             ends[network] = until
-    kept: list[Network] = []
-    # Larger networks first: a network is dropped when a kept one (never smaller) contains it.
+    kept: dict[Network, float | None] = {}
+    lengths: dict[int, set[int]] = {4: set(), 6: set()}  # the prefix lengths among the kept networks
+    # Larger networks first, so a network's kept supernets are all known when it comes: it is dropped when
+    # its supernet at one of the kept lengths is kept (a lookup per distinct length, not per kept network).
     for network in sorted(ends, key=lambda n: (n.version, n.prefixlen, int(n.network_address))):
-        if not any(k.version == network.version and network.subnet_of(k) for k in kept):  # type: ignore[arg-type]
-            kept.append(network)
-    return {network: ends[network] for network in kept}
+        shorter = lengths[network.version]
+        if any(
+            network.supernet(new_prefix=length) in kept for length in shorter if length < network.prefixlen
+        ):
+            continue
+        kept[network] = ends[network]
+        shorter.add(network.prefixlen)
+    return kept
 
 
 def element_text(network: Network, until: float | None, now: float) -> str:
