@@ -161,11 +161,13 @@ def restore_script(
 
 def network_items(bans: Sequence[Ban], now: float) -> list[tuple[str, str]]:
     """(network, nft-style element) pairs, as `elements` gives for addresses, for the bans that name a
-    network and are not over. hash:net sets hold overlapping networks, so each ban is one member."""
+    network and are not over. hash:net sets hold overlapping networks, so each ban is one member; as they
+    refuse a prefix of length 0, `0.0.0.0/0` and `::/0` become their two halves."""
     found = []
     for _, network, until in networks(bans):
         if until is None or until > now:
-            found.append((str(network), element_text(network, until, now)))
+            for part in network.subnets(new_prefix=1) if network.prefixlen == 0 else (network,):
+                found.append((str(part), element_text(part, until, now)))
     return found
 
 

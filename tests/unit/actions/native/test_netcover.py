@@ -7,6 +7,7 @@ from ipaddress import ip_network
 
 import pytest
 
+from banjail.actions.ipset import network_items, restore_script
 from banjail.actions.netcover import Network, cover, element_text, network_of, networks
 from banjail.model import Ban
 
@@ -100,3 +101,19 @@ def test_cover_of_many_networks_is_fast_and_keeps_the_outermost() -> None:
     assert time.perf_counter() - started < 2  # about 0.1 s; a pairwise check took minutes
     assert len(found) == 20_000 - 16 * 256 + 1
     assert ip_network("10.0.0.0/12") in found and ip_network("10.16.0.0/24") in found
+
+
+def test_ipset_members_of_network_bans_split_what_hash_net_refuses() -> None:
+    bans = [
+        ban("0.0.0.0/0", None, None),
+        ban("10.9.0.0/24", None, NOW + 9.5),
+        ban("10.1.0.0/16", None, NOW - 1),
+    ]
+    assert network_items(bans, NOW) == [
+        ("0.0.0.0/1", "0.0.0.0/1"),
+        ("128.0.0.0/1", "128.0.0.0/1"),
+        ("10.9.0.0/24", "10.9.0.0/24 timeout 10s"),
+    ]
+    assert restore_script(network_items(bans, NOW), "n4", "n6", "add", NOW, nets=True) == (
+        "add n4 0.0.0.0/1 timeout 0\nadd n4 128.0.0.0/1 timeout 0\nadd n4 10.9.0.0/24 timeout 10\n"
+    )
