@@ -48,15 +48,17 @@ def write_config(
 class Server:
     """One fail2ban-server process on the temp config."""
 
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, prefix: tuple[str, ...] = ()) -> None:
+        """prefix: argv the server runs behind (`ip netns exec NS` execs it in place: the PID stays its own)."""
         self.tmp = tmp
+        self.prefix = prefix
         self.sock = str(tmp / "f2b.sock")
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 15.0) -> Server:
         env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2] / "src"))
         self.proc = subprocess.Popen(
-            [*SERVER, "-f", "-x", "-c", str(self.tmp / "conf"), "start"],
+            [*self.prefix, *SERVER, "-f", "-x", "-c", str(self.tmp / "conf"), "start"],
             stdout=subprocess.DEVNULL,
             stderr=open(self.tmp / "stderr", "ab"),  # noqa: SIM115 - closed with the process
             env=env,

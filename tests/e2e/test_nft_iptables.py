@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 import pytest
-from test_nft_native import CLIENT, PORT, Net, net
+from test_nft_native import CLIENT, OTHER, PORT, Net, net
 
 from banjail.actions.base import Action
 from banjail.actions.command import CommandAction
@@ -137,3 +137,60 @@ def test_route_action(net: Net, blocktype: str) -> None:
     asyncio.run(scenario())
     assert net.inside("ip", "route", "show", "type", blocktype) == ""
     assert net.connects()
+
+
+def test_ipset_network_bans_drop_inside_the_net_only(net: Net) -> None:
+    action = firewall(net, "iptables-ipset")
+    now = time.time()
+    wide = Ban("sshd", "10.77.0.0/25", "10.77.0.0/25", now, now + 600, 1, 5)
+    narrow = Ban("sshd", "10.77.0.0/26", None, now, None, 1, 0)  # `banip 10.77.0.0/26`: permanent
+
+    async def scenario() -> None:
+        await action.ban([wide, narrow])
+        assert not net.connects()  # 10.77.0.2 is inside both
+        assert net.connects(OTHER)  # 10.77.0.200 is inside neither
+        await action.unban([wide])
+        assert not net.connects()  # the /26 still holds it
+        await action.unban([narrow])
+        assert net.connects()
+
+    asyncio.run(scenario())
+    assert "Number of entries: 0" in net.inside("ipset", "list", "f2bn-sshd")
+    asyncio.run(action.ban([wide]))
+    assert re.search(
+        r"^10\.77\.0\.0/25 timeout (59[5-9]|600)$", net.inside("ipset", "list", "f2bn-sshd"), re.M
+    )
+    asyncio.run(action.stop())
+    assert "f2b" not in save(net)
+    assert net.inside("ipset", "list") == ""
+
+
+@pytest.mark.parametrize(
+    "removal",
+    [
+        pytest.param(("iptables", "-F", "INPUT"), id="iptables -F"),
+        pytest.param(("nft", "flush", "ruleset"), id="nft flush ruleset"),
+    ],
+)
+def test_ipset_rules_removed_behind_its_back_are_back_at_the_next_ban(
+    net: Net, removal: tuple[str, ...]
+) -> None:
+    action = firewall(net, "iptables-ipset")
+    now = time.time()
+    asyncio.run(action.ban([Ban("sshd", "10.5.5.5", "10.5.5.5", now, now + 600, 1, 5)]))
+    net.inside(*removal)
+    assert "match-set f2b-sshd" not in save(net, "iptables-save")
+    asyncio.run(action.ban([Ban("sshd", CLIENT, CLIENT, now, now + 600, 1, 5)]))
+    assert not net.connects()
+    assert save(net, "iptables-save").count("--match-set f2b-sshd src") == 1
+
+
+def test_a_destroyed_set_is_created_again_at_the_next_ban(net: Net) -> None:
+    action = firewall(net, "iptables-ipset")
+    now = time.time()
+    asyncio.run(action.ban([Ban("sshd", "10.5.5.5", "10.5.5.5", now, now + 600, 1, 5)]))
+    net.inside("iptables", "-F", "INPUT")
+    net.inside("ipset", "destroy", "f2b-sshd")
+    asyncio.run(action.ban([Ban("sshd", CLIENT, CLIENT, now, now + 600, 1, 5)]))
+    assert not net.connects()
+    assert CLIENT in net.inside("ipset", "list", "f2b-sshd")

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from daemon_run import Server, wait_for, write_config
 
 from banjail.actions.command import CommandAction
 from banjail.actions.nftables import NftablesAction
@@ -27,6 +28,7 @@ from banjail.model import Ban
 pytestmark = pytest.mark.e2e
 
 SERVER, CLIENT, PORT = "10.77.0.1", "10.77.0.2", 2222
+OTHER = "10.77.0.200"  # a second address of the client namespace, outside 10.77.0.0/25
 LISTENER = (
     "import socket\n"
     "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
@@ -57,8 +59,11 @@ class Net:
     def calls(self) -> list[str]:
         return self.log.read_text().splitlines() if self.log.exists() else []
 
-    def connects(self) -> bool:
-        probe = f"import socket; socket.create_connection(('{SERVER}', {PORT}), timeout=2).close()"
+    def connects(self, source: str = CLIENT) -> bool:
+        probe = (
+            "import socket; "
+            f"socket.create_connection(('{SERVER}', {PORT}), timeout=2, source_address=('{source}', 0)).close()"
+        )
         done = subprocess.run(
             ["ip", "netns", "exec", self.cli, "python3", "-c", probe], capture_output=True, check=False
         )
@@ -70,8 +75,13 @@ class Net:
         found: dict[str, int | None] = {}
         for entry in json.loads(text)["nftables"]:
             for item in entry.get("set", {}).get("elem", []):
-                if isinstance(item, dict):
-                    found[item["elem"]["val"]] = item["elem"].get("timeout")
+                if isinstance(item, dict) and "prefix" in item:  # a network in an interval set, no timeout
+                    found[f"{item['prefix']['addr']}/{item['prefix']['len']}"] = None
+                elif isinstance(item, dict):
+                    value = item["elem"]["val"]
+                    if isinstance(value, dict):  # a network with a timeout
+                        value = f"{value['prefix']['addr']}/{value['prefix']['len']}"
+                    found[value] = item["elem"].get("timeout")
                 else:
                     found[item] = None
         return found
@@ -105,7 +115,7 @@ def net(tmp_path: Path) -> Iterator[Net]:
             ],
             check=True,
         )
-        for ns, dev, addr in ((net.srv, "bjv0", SERVER), (net.cli, "bjv1", CLIENT)):
+        for ns, dev, addr in ((net.srv, "bjv0", SERVER), (net.cli, "bjv1", CLIENT), (net.cli, "bjv1", OTHER)):
             subprocess.run(
                 ["ip", "netns", "exec", ns, "ip", "addr", "add", f"{addr}/24", "dev", dev], check=True
             )
@@ -154,7 +164,8 @@ def test_ten_thousand_bans_in_one_transaction_with_timeouts(net: Net) -> None:
         assert net.connects()
         started = len(net.calls())
         await action.ban(bans)
-        assert net.calls()[started:] == ["-f -"]  # the whole batch: one nft process, one transaction
+        # The whole batch: one transaction (and beside it the one that writes the jail's structure anew).
+        assert net.calls()[started:] == ["-f -", "-f -"]
 
     asyncio.run(scenario())
     v4 = net.elements("addr-set-sshd")
@@ -278,3 +289,68 @@ def test_a_flushed_ruleset_is_rebuilt_at_the_next_ban(net: Net) -> None:
     asyncio.run(action.ban([Ban("sshd", CLIENT, CLIENT, now, now + 600, 1, 5)]))
     assert not net.connects()
     assert list(net.elements("addr-set-sshd")) == [CLIENT]
+
+
+def test_network_bans_drop_inside_the_net_only(net: Net) -> None:
+    action = native(net)
+    now = time.time()
+    wide = Ban("sshd", "10.77.0.0/25", "10.77.0.0/25", now, now + 60, 1, 5)  # from a failregex with <SUBNET>
+    narrow = Ban("sshd", "10.77.0.0/26", None, now, now + 600, 1, 0)  # `banip 10.77.0.0/26`, overlaps `wide`
+    assert net.connects() and net.connects(OTHER)
+
+    async def scenario() -> None:
+        await action.ban([wide])
+        assert not net.connects()  # 10.77.0.2 is inside 10.77.0.0/25
+        assert net.connects(OTHER)  # 10.77.0.200 is not
+        await action.ban([narrow])  # inside the banned /25: the /25 enforces it, no overlap error
+        assert list(net.elements("net-set-sshd")) == ["10.77.0.0/25"]
+        await action.unban([wide])  # the /26 takes its place
+        assert not net.connects()
+        await action.unban([narrow])
+        assert net.connects()
+
+    asyncio.run(scenario())
+    assert net.connects(OTHER)
+    assert net.elements("addr-set-sshd") == {}
+    v6 = Ban("sshd", "2001:db8::1/64", None, now, None, 1, 0)
+    asyncio.run(action.ban([v6]))
+    assert net.elements("net6-set-sshd") == {"2001:db8::/64": None}
+
+
+def test_a_flushed_chain_or_a_deleted_set_is_rebuilt_by_the_next_ban(net: Net) -> None:
+    action = native(net)
+    now = time.time()
+    asyncio.run(action.ban([Ban("sshd", "10.5.5.5", "10.5.5.5", now, now + 600, 1, 5)]))
+    # The table and sets stay, the rules go: adding an element alone would succeed and enforce nothing.
+    net.inside("nft", "flush", "chain", "inet", "banjail", "f2b-sshd")
+    net.inside("nft", "delete", "set", "inet", "banjail", "addr6-set-sshd")
+    asyncio.run(action.ban([Ban("sshd", CLIENT, CLIENT, now, now + 600, 1, 5)]))
+    assert not net.connects()
+    chain = net.inside("nft", "list", "chain", "inet", "banjail", "f2b-sshd")
+    assert chain.count("saddr @addr-set-sshd") == 1
+    assert chain.count("saddr @addr6-set-sshd") == 1
+    assert set(net.elements("addr-set-sshd")) == {"10.5.5.5", CLIENT}
+
+
+def test_the_daemon_bans_a_network_and_restores_it_into_an_empty_firewall(net: Net, tmp_path: Path) -> None:
+    conf = write_config(tmp_path / "d")
+    local = conf / "jail.local"
+    local.write_text(
+        local.read_text().replace("action = rec", f"action = nftables[port={PORT}, nftables={net.nft}]")
+    )
+    server = Server(tmp_path / "d", prefix=("ip", "netns", "exec", net.srv))
+    try:
+        server.start()
+        assert server.ask("set", "test", "banip", "10.77.0.0/25") == 1
+        assert (net.connects(), net.connects(OTHER)) == (False, True)
+        server.stop()
+        net.inside("nft", "flush", "ruleset")  # as after a reboot: the store alone holds the ban
+        assert net.connects()
+        server.start()
+        wait_for(lambda: not net.connects(), 10, "the restored network ban")
+        assert net.connects(OTHER)
+        assert list(net.elements("net-set-test")) == ["10.77.0.0/25"]
+        assert server.ask("set", "test", "unbanip", "10.77.0.0/25") == 1
+        assert net.connects()
+    finally:
+        server.stop()

@@ -81,32 +81,37 @@ class BanBook:
         self._schedule(longer)
         return Admission(PROLONGED, longer)
 
-    def restore(self, bans: Iterable[Ban], now: float) -> list[Admission]:
-        """Admit many bans at once (the start-up restore of stored bans): the same book and the same admissions
-        as `admit` of each in order, without the expired ones; the ends are scheduled with one heapify."""
-        admissions: list[Admission] = []
+    def restore(self, bans: Iterable[Ban], now: float) -> tuple[list[Ban], list[Admission]]:
+        """Admit many bans at once (the start-up restore of stored bans), as `admit` of each in order would,
+        without the expired ones. Returns the bans admitted as BANNED (in order; one list, no Admission per ban:
+        a restore brings 100k) and the admissions of any other kind (a fid stored twice, or a restore over a ban
+        already in force), in order. The ends are scheduled with one heapify."""
+        banned: list[Ban] = []
+        others: list[Admission] = []
         book = self._bans
         heap = self._heap
         sequence = self._sequence
+        keep, push = banned.append, heap.append
         for ban in bans:
             until = ban.until
             if until is not None and until < now:
                 continue
-            if ban.fid in book:  # rare: a fid stored twice, or a restore over a live ban
+            fid = ban.fid
+            if fid in book:  # rare: a fid stored twice, or a restore over a live ban
                 self._sequence = sequence
-                admissions.append(self.admit(ban, now))
+                others.append(self.admit(ban, now))
                 sequence = self._sequence
                 continue
-            book[ban.fid] = ban
-            self.total += 1
+            book[fid] = ban
             if until is not None:
                 sequence += 1
-                heap.append((until, sequence, ban.fid))
-            admissions.append(Admission(BANNED, ban))
+                push((until, sequence, fid))
+            keep(ban)
+        self.total += len(banned)
         self._sequence = sequence
         # admit() above may have pushed onto the unordered list; heapify restores the invariant for all rows.
         heapq.heapify(heap)
-        return admissions
+        return banned, others
 
     def remove(self, fid: str, now: float, *, manual: bool = True) -> Unban | None:
         """End fid's ban now (`unbanip`); None when it is not banned."""

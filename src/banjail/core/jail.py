@@ -67,7 +67,16 @@ class BanDecided:
     error: str = ""
 
 
-Event = Found | Ignored | AskIgnore | BanDecided | Unban
+@dataclass(frozen=True, slots=True)
+class Restored:
+    """Bans read from the store at start that are in force again (each restored=True, nothing to store): the
+    daemon logs `Restore Ban` for each and hands them to the actions as one batch. One event for all of them:
+    a restore brings 100k."""
+
+    bans: tuple[Ban, ...]
+
+
+Event = Found | Ignored | AskIgnore | BanDecided | Restored | Unban
 
 
 def _no_history(_fid: str, _jail: str | None) -> BanHistory | None:
@@ -235,19 +244,25 @@ class JailState:
 
     def restore(self, bans: Iterable[Ban], now: float) -> list[Event]:
         """Re-apply bans read from the store at start (restored=True; nothing to store again). Bans of fids that
-        are ignored now are skipped with an Ignored event, expired ones dropped. The Ignored events come first,
-        then the bans' events in the order given."""
+        are ignored now are skipped with an Ignored event, expired ones dropped. Events: the Ignored ones first,
+        then one Restored with every ban newly in force (in the order given), then a BanDecided for each ban that
+        met one already in force (prolonged or already banned), in the order given."""
         events: list[Event] = []
         kept: list[Ban] = []
         contains = self.ignore.contains
+        keep = kept.append
         for ban in bans:
             source = contains(ban.ip or ban.fid)
             if source is None:
-                kept.append(ban)
+                keep(ban)
             else:
                 events.append(Ignored(_as_failure(ban), source))
-        # The Ignore notes first, then every ban: bans are independent, so only each kind's order matters.
-        events.extend(BanDecided(a.kind, a.ban, False) for a in self.book.restore(kept, now))
+        # Bans are independent, so only the order within each kind matters; a fid's first admission is in
+        # Restored, so its later prolongation (a BanDecided) correctly comes after it.
+        banned, others = self.book.restore(kept, now)
+        if banned:
+            events.append(Restored(tuple(banned)))
+        events.extend(BanDecided(a.kind, a.ban, False) for a in others)
         return events
 
     def unban(self, target: str, now: float) -> list[Unban]:
@@ -314,4 +329,5 @@ __all__ = [
     "Found",
     "Ignored",
     "JailState",
+    "Restored",
 ]

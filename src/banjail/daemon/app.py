@@ -54,6 +54,7 @@ T = TypeVar("T")
 # Upstream's failure-expiry cadence; also the longest the scheduler sleeps.
 TICK_SECONDS = 5.0
 CLOSE_SECONDS = 10.0  # how long a graceful stop waits for a reader to finish the batch in hand
+FREEZE_BANS = 10_000  # a restore at least this large freezes what it made out of the cyclic collector's sight
 
 PositionLookup = Callable[[str], Position | None]
 SourceFactory = Callable[[JailConfig, PositionLookup], list[LogSource]]
@@ -194,12 +195,18 @@ class Daemon:
         # walk them again and again as they pile up (a third of the restore's time), and they hold no cycles.
         enabled = gc.isenabled()
         gc.disable()
+        bans: list[Ban] = []
         try:
             bans = await self.db(self.store.active_bans, now, jail.name)
             events = jail.state.restore(bans, now)
             await self.carry_out(jail, events, now)
         finally:
             if enabled:
+                if len(bans) >= FREEZE_BANS:
+                    # The restored bans live until they end. Enabled again as they are, the collector's next run
+                    # would walk every object made meanwhile (0.1 s at 100k bans), and every full run after it
+                    # again; frozen, they are out of its sight (refcounting still frees each when it goes).
+                    gc.freeze()
                 gc.enable()
 
     async def _recount(self, jail: Jail) -> None:

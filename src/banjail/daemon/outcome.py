@@ -4,9 +4,10 @@
            ──► Ignored: `[jail] Ignore <ip> by <source>`
            ──► AskIgnore: the ignorecommand (awaited); its answer resumes the jail's pipeline in place
            ──► BanDecided: bans to store; the fid's stored failures are forgotten (not for restored bans)
+           ──► Restored: bans back from the store at start (nothing to store), one batch for the actions
            ──► Unban: handed to Daemon.unbans at once
     then:  Checkpoint(positions, failures, cleared, bans) ──► GroupCommit (ONE transaction)
-           ──► `Found`/`Ignore` lines ──► `Ban`/`Restore Ban`/`Increase Ban` lines ──► the jail's action queue
+           ──► `Found`/`Ignore` lines ──► `Restore Ban`/`Ban`/`Increase Ban` lines ──► the jail's action queue
 
 Invariant: nothing of a batch is logged or handed to an action before its checkpoint is durable, so a kill -9 at
 any moment either loses the whole batch (the next process reads and counts it again) or none of it.
@@ -19,7 +20,7 @@ import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from banjail.core.jail import AskIgnore, BanDecided, Event, Found, Ignored
+from banjail.core.jail import AskIgnore, BanDecided, Event, Found, Ignored, Restored
 from banjail.daemon import effects
 from banjail.daemon.jail import ActionJob, Jail
 from banjail.daemon.logging import NOTICE, log_many, logger
@@ -46,6 +47,7 @@ async def carry_out(
     pending: list[Event] = list(events)
     notes: list[str] = []  # fail2ban.filter lines (Found, Ignore), in event order
     decided: list[BanDecided] = []
+    restored: list[Ban] = []
     counted: dict[str, list[CountedFailure]] = {}
     cleared: set[str] = set()
     name = jail.name
@@ -53,7 +55,9 @@ async def carry_out(
     while index < len(pending):
         event = pending[index]
         index += 1
-        if isinstance(event, BanDecided):  # first: a restore brings 100k of them
+        if isinstance(event, Restored):
+            restored.extend(event.bans)
+        elif isinstance(event, BanDecided):
             decided.append(event)
             if not event.ban.restored:
                 # The fid's count became this decision: its stored failures go, later ones start anew.
@@ -84,8 +88,23 @@ async def carry_out(
         except Exception as exc:
             log_server.error("[%s] cannot write to the database: %s", name, exc)
     log_many(log_filter, logging.INFO, notes)
+    if restored:
+        await _restored(daemon, jail, restored)
     if decided:
         await _decided(daemon, jail, decided)
+
+
+async def _restored(daemon: Daemon, jail: Jail, bans: list[Ban]) -> None:
+    """Log `Restore Ban` for the bans back from the store and hand them to the actions as one batch (a ban
+    already handed to them, a restore over a live ban, is not handed again)."""
+    name = jail.name
+    applied = jail.applied
+    fresh = [ban for ban in bans if ban.fid not in applied] if applied else bans
+    applied.update([(ban.fid, ban) for ban in fresh])
+    log_many(log_actions, NOTICE, [f"[{name}] Restore Ban {ban.fid}" for ban in fresh])
+    if fresh:
+        await daemon.enqueue(jail, ActionJob("ban", tuple(fresh)))
+    daemon.wake()
 
 
 async def _decided(daemon: Daemon, jail: Jail, decided: list[BanDecided]) -> None:

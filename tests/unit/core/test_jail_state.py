@@ -6,7 +6,7 @@ from banjail.core.banbook import ALREADY, BANNED, PROLONGED
 from banjail.core.banpolicy import BanHistory, BanPolicy
 from banjail.core.counter import FailureCounter
 from banjail.core.ignore import IgnoreSet
-from banjail.core.jail import AskIgnore, BanDecided, Event, Found, Ignored, JailState
+from banjail.core.jail import AskIgnore, BanDecided, Event, Found, Ignored, JailState, Restored
 from banjail.filter.matcher import Matcher
 from banjail.model import Ban, Failure, FilterSpec, Unban
 
@@ -45,6 +45,8 @@ def kinds(events: list[Event]) -> list[str]:
             out.append(f"ask {event.failure.fid}")
         elif isinstance(event, BanDecided):
             out.append(f"{event.kind} {event.ban.fid} until {event.ban.until} store={event.store}")
+        elif isinstance(event, Restored):
+            out.append("restored " + " ".join(f"{b.fid} until {b.until}" for b in event.bans))
         else:
             out.append(f"unban {event.fid}")
     return out
@@ -133,9 +135,28 @@ def test_restore_skips_ignored_and_expired() -> None:
     events = state.restore(
         [stored("192.0.2.1", T0 + 500), stored("10.1.1.1", T0 + 500), stored("192.0.2.2", T0 - 1)], T0
     )
-    # The Ignored events come first, then the bans (the daemon logs the two kinds apart anyway).
-    assert kinds(events) == ["ignore 10.1.1.1 by ip", f"banned 192.0.2.1 until {T0 + 500} store=False"]
+    # The Ignored events come first, then the bans as one batch (the daemon logs the two kinds apart anyway).
+    assert kinds(events) == ["ignore 10.1.1.1 by ip", f"restored 192.0.2.1 until {T0 + 500}"]
     assert [b.fid for b in state.book.banned()] == ["192.0.2.1"]
+
+
+def test_restore_over_bans_in_force_prolongs_or_keeps_them_after_the_batch() -> None:
+    state = jail()
+    state.ban("192.0.2.1", T0 - 100)  # in force until T0 + 500
+    state.ban("192.0.2.2", T0 - 100)
+
+    def stored(fid: str, until: float) -> Ban:
+        return Ban("sshd", fid, fid, T0 - 100, until, 1, 3, restored=True)
+
+    events = state.restore(
+        [stored("192.0.2.1", T0 + 900), stored("192.0.2.3", T0 + 700), stored("192.0.2.2", T0 + 400)], T0
+    )
+    assert kinds(events) == [
+        f"restored 192.0.2.3 until {T0 + 700}",
+        f"prolonged 192.0.2.1 until {T0 + 900} store=False",
+        f"already banned 192.0.2.2 until {T0 + 500} store=False",
+    ]
+    assert state.restore([], T0) == []
 
 
 def test_attempt_counts_its_lines() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ipaddress import ip_network
+
 import pytest
 
 from banjail.actions.nftables import Layout, element, element_scripts, layout_from
@@ -40,9 +42,15 @@ def test_start_script_for_a_jail() -> None:
         "flush chain inet banjail f2b-sshd\n"
         "add set inet banjail addr-set-sshd { type ipv4_addr; flags timeout; }\n"
         "add set inet banjail addr6-set-sshd { type ipv6_addr; flags timeout; }\n"
+        "add set inet banjail net-set-sshd { type ipv4_addr; flags interval, timeout; }\n"
+        "add set inet banjail net6-set-sshd { type ipv6_addr; flags interval, timeout; }\n"
         "add rule inet banjail f2b-sshd meta l4proto { tcp } th dport { ssh } ip saddr @addr-set-sshd drop\n"
         "add rule inet banjail f2b-sshd meta l4proto { tcp } th dport { ssh } ip6 saddr @addr6-set-sshd drop\n"
+        "add rule inet banjail f2b-sshd meta l4proto { tcp } th dport { ssh } ip saddr @net-set-sshd drop\n"
+        "add rule inet banjail f2b-sshd meta l4proto { tcp } th dport { ssh } ip6 saddr @net6-set-sshd drop\n"
     )
+    # What runs beside every ban transaction is the same, less the table (see test_nft_native's repair tests).
+    assert layout.structure_script() == layout.start_script().removeprefix("add table inet banjail\n")
 
 
 def test_stop_script_is_valid_whatever_exists() -> None:
@@ -51,8 +59,10 @@ def test_stop_script_is_valid_whatever_exists() -> None:
         "add table inet banjail\n"
         "add chain inet banjail f2b-web\n"
         "add set inet banjail addr-set-web { type ipv4_addr; flags timeout; }\n"
+        "add set inet banjail net-set-web { type ipv4_addr; flags interval, timeout; }\n"
         "delete chain inet banjail f2b-web\n"
         "delete set inet banjail addr-set-web\n"
+        "delete set inet banjail net-set-web\n"
     )
 
 
@@ -121,6 +131,21 @@ def test_delete_and_refresh_tolerate_missing_elements() -> None:
         "add element inet banjail s4 { 10.0.0.1 }\ndelete element inet banjail s4 { 10.0.0.1 }\n"
         "add element inet banjail s4 { 10.0.0.1 timeout 9s }\n"
     ]
+
+
+def test_net_script_rewrites_the_network_sets_whole() -> None:
+    layout = layout_from({}, "sshd")
+    nets = {ip_network("10.9.0.0/24"): NOW + 599.2, ip_network("2001:db8::/64"): None}
+    assert layout.net_script(nets, NOW) == (
+        "flush set inet banjail net-set-sshd\n"
+        "add element inet banjail net-set-sshd { 10.9.0.0/24 timeout 600s }\n"
+        "flush set inet banjail net6-set-sshd\n"
+        "add element inet banjail net6-set-sshd { 2001:db8::/64 }\n"
+    )
+    assert (
+        layout.net_script({}, NOW)
+        == "flush set inet banjail net-set-sshd\nflush set inet banjail net6-set-sshd\n"
+    )
 
 
 def test_ipv6_elements_are_left_out_when_ipv6_is_off() -> None:
