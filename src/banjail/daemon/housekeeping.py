@@ -1,7 +1,8 @@
 """The daemon's periodic upkeep, one task: purge of old ban history (hourly, dbpurgeage), the host's own
-addresses for ignoreself (every HOUSEKEEPING_SECONDS; the addresses themselves are cached and read again when
-older than selfaddrs.REFRESH_SECONDS) and a fresh DNS resolution of ignoreip names (every REFRESH_SECONDS).
-Blocking work runs in executor threads, never on the event loop."""
+addresses for ignoreself (every SELF_IPS_SECONDS while a jail uses them; the addresses themselves are cached and
+read again when older than selfaddrs.REFRESH_SECONDS) and a fresh DNS resolution of ignoreip names (every
+REFRESH_SECONDS). The task sleeps until the next of these is due, so an idle daemon wakes up rarely (issue 3:
+idle CPU 0 %). Blocking work runs in executor threads, never on the event loop."""
 
 from __future__ import annotations
 
@@ -12,18 +13,24 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from banjail.daemon.app import Daemon
 
-HOUSEKEEPING_SECONDS = 10.0
+SELF_IPS_SECONDS = 30.0
 PURGE_SECONDS = 3600.0
 REFRESH_SECONDS = 300.0
 
 
 async def run(daemon: Daemon) -> None:
     """Run the upkeep until cancelled."""
-    last_purge = last_refresh = time.monotonic()
+    last_purge = last_refresh = last_self = time.monotonic()
     while True:
-        await asyncio.sleep(HOUSEKEEPING_SECONDS)
-        await refresh_self_ips(daemon)
         mono = time.monotonic()
+        due = [last_purge + PURGE_SECONDS, last_refresh + REFRESH_SECONDS]
+        if any(j.state.ignore.ignoreself for j in daemon.jails.values()):
+            due.append(last_self + SELF_IPS_SECONDS)
+        await asyncio.sleep(max(1.0, min(due) - mono))
+        mono = time.monotonic()
+        if mono - last_self >= SELF_IPS_SECONDS:
+            last_self = mono
+            await refresh_self_ips(daemon)
         if mono - last_purge > PURGE_SECONDS:
             last_purge = mono
             await daemon.db(daemon.store.purge, daemon.clock.now(), daemon.dbpurgeage)
