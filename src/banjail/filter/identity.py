@@ -101,6 +101,13 @@ class Identities:
         return found
 
 
+def hit_count(ids: Sequence[object] | None) -> int:
+    """How many hits fail2ban-regex counts for a failregex match whose identifiers are `ids` (Identities.identify):
+    upstream adds one failure per address, so a name that resolves to nothing is no hit at all (the line is missed
+    unless another regex takes it), and one while an <F-MLFID> session waits for its identifier (None)."""
+    return 1 if ids is None else len(ids)
+
+
 def _prefix(fail: dict[str, Any]) -> int:
     text = fail.get("cidr")
     return int(text) if text else netaddr.UNSPEC

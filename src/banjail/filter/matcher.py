@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from banjail.filter import prefilter, session, singleline
 from banjail.filter.failregex import CompiledRegex, compile_filter
-from banjail.filter.identity import Identities, Resolver
+from banjail.filter.identity import Identities, Resolver, hit_count
 from banjail.filter.outcome import IGNORED, MATCHED, MISSED, LineOutcome, ScanStats
 from banjail.model import Failure, FilterSpec
 
@@ -255,15 +255,12 @@ class Matcher:
                 continue  # upstream logs an error and this regex yields nothing
             if self.check_all and mlfid is not None:
                 fail = dict(fail)
-            if ids is not None and len(ids) != 1:
-                # upstream adds one failure per address, and fail2ban-regex counts a hit per failure: a name that
-                # resolves to nothing is no hit at all (the line is missed unless another regex takes it)
-                if not ids:
-                    if not self.check_all:
-                        break
-                    continue
-                hits.extend([index] * (len(ids) - 1))
-            hits.append(index)
+            count = hit_count(ids)
+            if not count:
+                if not self.check_all:
+                    break
+                continue
+            hits.extend([index] * count)
             if fail.get("nofail"):
                 nofail = True
             if (

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from banjail.filter import session
+from banjail.filter.identity import hit_count
 from banjail.filter.outcome import IGNORED, MATCHED, MISSED
 from banjail.model import Failure
 
@@ -96,15 +97,12 @@ def match_line(
             continue
         if want_failures and check_all and mlfid is not None:
             fail = dict(fail)  # the session's own dict goes on changing with later lines
-        if ids is not None and len(ids) != 1:
-            # upstream adds one failure per address, and fail2ban-regex counts a hit per failure: a name that
-            # resolves to nothing is no hit at all (the line is missed unless another regex takes it)
-            if not ids:
-                if not check_all:
-                    break
-                continue
-            hits.extend([index] * (len(ids) - 1))
-        hits.append(index)
+        count = hit_count(ids)
+        if not count:
+            if not check_all:
+                break
+            continue
+        hits.extend([index] * count)
         if fail.get("nofail"):
             nofail = True
         if (
