@@ -201,8 +201,7 @@ def test_seed_scenario(seed_site: SeedSite, seed_firewall: Firewall, seed_banjai
     assert 1.5 < freed_at - banned_at < 8
     assert fw.banned(netns) == []
 
-    # Checked last so that everything above is proven either way: a graceful stop runs the actions' actionstop,
-    # which removes the firewall entries until the restarted daemon restores them (upstream does the same).
-    if gaps["SIGTERM"]:
-        window = f"{gaps['SIGTERM'][0]:.2f}..{gaps['SIGTERM'][-1]:.2f} s"
-        pytest.xfail(f"graceful restart: the attacker connected {len(gaps['SIGTERM'])} times ({window})")
+    # A graceful stop runs the actions' actionstop, which removes iptables' entries until the restarted daemon
+    # restores them (upstream lets the attacker in for about a second); banjail holds the bans meanwhile
+    # (banjail.actions.handover), and nftables' kernel set keeps them anyway.
+    assert gaps["SIGTERM"] == [], f"graceful restart: the attacker connected at {gaps['SIGTERM']} s"

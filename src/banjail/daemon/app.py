@@ -160,6 +160,8 @@ class Daemon:
         jail.tasks.append(asyncio.create_task(self._run_actions(jail), name=f"actions:{name}"))
         await self._enqueue(jail, ActionJob("start"))
         await self._restore(jail)
+        # the restored bans are queued: a hold left by the last shutdown can go once they are applied
+        await self._enqueue(jail, ActionJob("release"))
         await self._recount(jail)
         self._open_sources(jail)
         log_jail.info("Jail %r started", name)
@@ -226,7 +228,9 @@ class Daemon:
         jail = self.jails.pop(name) if remove else self.jails[name]
         await self._close_sources(jail)
         if jail.tasks:  # started: its action queue has a worker
-            await self._enqueue(jail, ActionJob("shutdown" if shutdown else "stop"))
+            # at shutdown, the bans of the actions it stops are held over the restart (banjail.actions.handover)
+            held = tuple(jail.state.book.banned()) if shutdown else ()
+            await self._enqueue(jail, ActionJob("shutdown", held) if shutdown else ActionJob("stop"))
             await jail.queue.join()
         for task in jail.tasks:
             task.cancel()

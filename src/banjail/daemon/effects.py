@@ -11,8 +11,13 @@ import contextlib
 import os
 import shlex
 import signal
+import time
+from collections.abc import Sequence
 
+from banjail.actions import handover
 from banjail.actions.base import persistent
+from banjail.actions.program import run_program
+from banjail.actions.runner import Runner
 from banjail.daemon.jail import ActionJob, Jail
 from banjail.daemon.logging import logger
 from banjail.errors import ControlError
@@ -21,6 +26,7 @@ from banjail.model import Failure
 IGNORECOMMAND_TIMEOUT = 30.0
 
 log_actions = logger("actions")
+HANDOVER_TIMEOUT = 10.0
 log_filter = logger("filter")
 
 
@@ -33,6 +39,10 @@ async def run_job(jail: Jail, job: ActionJob) -> None:
         actions.reverse()
     if job.kind == "shutdown":
         actions = [a for a in actions if not persistent(a)]
+        await _handover(jail, actions, job)
+    if job.kind == "release":
+        await _handover(jail, actions, job)
+        return
     for action in actions:
         try:
             if job.kind == "start":
@@ -128,3 +138,29 @@ def exists(name: str) -> ControlError:
 
 def not_banned(ids: list[str]) -> ControlError:
     return ControlError(f"not banned: {ids!r}")
+
+
+async def _handover(jail: Jail, actions: Sequence[object], job: ActionJob) -> None:
+    """At shutdown, hold the jail's bans (job.bans) for the restart in banjail.actions.handover's kernel sets;
+    at `release`, remove the hold. Done for the jail's first action that declares `handover` (one hold per
+    jail); a failure is logged and the action's own stop or restore goes on as upstream's would."""
+    for action in actions:
+        spec = getattr(action, "spec", None)
+        options = getattr(spec, "options", None)
+        if not isinstance(options, dict) or not handover.declared(options):
+            continue
+        if job.kind == "release":
+            script: str | None = handover.release_script(jail.name)
+        else:
+            script = handover.hold_script(jail.name, options, job.bans, time.time())
+        if script is None:
+            return
+        runner = getattr(action, "runner", None)
+        found = await run_program(
+            runner if isinstance(runner, Runner) else Runner(), ("nft", "-f", "-"), script.encode(), HANDOVER_TIMEOUT
+        )
+        if found.returncode == 127:  # no nft on this machine: the restart lapses as upstream's does
+            log_actions.debug("[%s] no restart handover: nft is not available", jail.name)
+        elif not found.ok:
+            log_actions.warning("[%s] restart handover (%s) failed: %s", jail.name, job.kind, found.describe())
+        return

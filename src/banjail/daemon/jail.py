@@ -34,7 +34,8 @@ class ActionJob:
     (daemon shutdown); `flush` every action's flush. With `action`, the job concerns that action alone (an
     action added or removed at run time), whether or not the jail still lists it."""
 
-    kind: str  # "ban" | "unban" | "stop" | "shutdown" | "flush" | "start"
+    kind: str  # "ban" | "unban" | "stop" | "shutdown" (bans: those to hold over a restart) | "flush" | "start"
+    # | "release" (the restart's hold is removed)
     bans: tuple[Ban, ...] = ()
     action: Action | None = None
 
