@@ -193,20 +193,6 @@ def read_definition_file(
     return tree, main
 
 
-def filter_from(
-    name: str,
-    args: dict[str, str],
-    config_dir: Path,
-    stock_dir: Path,
-    jail_options: dict[str, str],
-    backend: str,
-    problems: list[Problem],
-    cache: dict[Path, ParsedFile] | None = None,
-) -> FilterSpec:
-    """load_filter's work, appending problems instead of raising (for load_config, which collects them all)."""
-    return filter_with_options(name, args, config_dir, stock_dir, jail_options, backend, problems, cache)[0]
-
-
 def filter_with_options(
     name: str,
     args: dict[str, str],
@@ -217,7 +203,8 @@ def filter_with_options(
     problems: list[Problem],
     cache: dict[Path, ParsedFile] | None = None,
 ) -> tuple[FilterSpec, tuple[tuple[str, str], ...]]:
-    """filter_from's FilterSpec, and the filter's own FILTER_OPTIONS (those the jail does not set), substituted,
+    """The resolved FilterSpec (load_filter's work, appending problems instead of raising, for load_config, which
+    collects them all), and the filter's own FILTER_OPTIONS (those the jail does not set), substituted,
     in the order upstream's reader holds them (its [Definition] ones, then arguments and [Init])."""
     tree, main = read_definition_file(name, "filter", config_dir, stock_dir, problems, cache)
     if not args.get("logtype") and "logtype" not in tree.sections.get(DEFINITION, {}):

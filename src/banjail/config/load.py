@@ -16,7 +16,7 @@ from banjail.config.definition import (
     ACTION_RUNTIME_TAGS,
     FILTER_OPTIONS,
     action_from,
-    filter_from,
+    filter_with_options,
     split_lines,
 )
 from banjail.config.jail import load_config
@@ -67,7 +67,7 @@ def load_filter(
     name, spec_args = _parse_spec(spec, "filter")
     merged = {**spec_args, **(args or {})}
     problems: list[Problem] = []
-    spec_obj = filter_from(
+    spec_obj, _options = filter_with_options(
         name, merged, Path(config_dir), stock_dir, dict(jail_options or {}), backend, problems
     )
     errors = [p for p in problems if p.severity == "error"]
