@@ -17,6 +17,8 @@ import resource
 import sys
 import tempfile
 
+from banjail.cli.server import reap_children_in_loop
+
 
 async def _spawn(n: int, path: str) -> None:
     for i in range(n):
@@ -28,8 +30,7 @@ async def _spawn(n: int, path: str) -> None:
 
 def main(argv: list[str]) -> int:
     n = int(argv[0])
-    if sys.version_info < (3, 12) and hasattr(os, "pidfd_open"):
-        asyncio.set_child_watcher(asyncio.PidfdChildWatcher())
+    reap_children_in_loop()  # as the daemon reaps its action commands
     with tempfile.TemporaryDirectory(prefix="spawnfloor-") as tmp:
         before = resource.getrusage(resource.RUSAGE_SELF)
         asyncio.run(_spawn(n, os.path.join(tmp, "bans")))

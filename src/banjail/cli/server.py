@@ -212,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ERROR  {exc}", file=sys.stderr)
         return ERROR
     runtime.write_pidfile(pidfile)
-    _reap_children_in_loop()
+    reap_children_in_loop()
     try:
         return asyncio.run(serve(config, options, logs, sock))
     except BanjailError as exc:
@@ -224,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         logs.close()
 
 
-def _reap_children_in_loop() -> None:
+def reap_children_in_loop() -> None:
     """Reap action commands through a pidfd watched by the event loop (Linux 5.3+) instead of asyncio 3.11's
     default, a thread started and joined for every child: a ban spawning a command costs a thread less. Python
     3.12 does this by itself; where the kernel refuses pidfds the default stays."""
