@@ -52,6 +52,7 @@ class Finding:
     how: str  # "failure" (the engine counted a failure) or "match" (a helper or session match named it)
     line: str  # the shortest line that showed it (lines joined by "\n")
     base_regex: int
+    source: str  # where the line it was written into came from: LOG, SAMPLE or GENERATED (no date)
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +207,7 @@ def audit(
                         capture.how,
                         text,
                         field.base.regex,
+                        field.base.source,
                     )
         lines[field.line_index] = line
     if progress is not None:

@@ -112,6 +112,20 @@ class Probe:
         origin.append(base - 1 if lines else 0)
         return Searched("".join(chars), tuple(origin))
 
+    def _cut(self, line: str) -> str:
+        hit = self.detector.find(line, self.now)
+        return line[: hit.start] + line[hit.end :] if hit is not None and hit.end > hit.start else line
+
+    def searched_text(self, lines: Sequence[str]) -> str:
+        """searched(lines).text, faster (no origin)."""
+        text = "\n".join(self._cut(line) for line in lines[-self.maxlines :]) + "\n"
+        if self.prefregex is None:
+            return text
+        m = self.prefregex.pattern.search(text)
+        if m is None or "content" not in m.re.groupindex or not m.group("content"):
+            return text
+        return m.group("content") + "\n"
+
     def searched(self, lines: Sequence[str]) -> Searched:
         """The text the failregexes search (the prefregex's <F-CONTENT> when it has one and it matches)."""
         whole = self.buffer(lines)
@@ -159,7 +173,7 @@ class Probe:
         last = outcomes[-1] if outcomes else None
         if found or last is None or not last.failregex or last.ignoreregex >= 0:
             return found
-        text = self.searched(lines).text
+        text = self.searched_text(lines)
         for index in sorted(set(last.failregex)):
             if self._session_end(index, text):
                 continue

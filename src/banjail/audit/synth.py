@@ -20,6 +20,8 @@ ATTACKER_NAME = "client.example"
 # detector), then digits and the punctuation log lines use.
 _CANDIDATES = "xyzabcXYZABC" + string.ascii_letters + "0123456789 -_.:/@=,;+()[]<>\"'#!?*&%$~^{}|\\`\t"
 
+_ALL_CANDIDATES = _CANDIDATES + "".join(chr(code) for code in range(0xA0, 0x3000))
+
 # groups whose value is an address: the attacker's is written there
 ADDRESS_VALUES = {"ip4": ATTACKER4, "ip6": ATTACKER6, "dns": ATTACKER_NAME}
 
@@ -58,13 +60,12 @@ class _Synth:
         op, av = item
         if op == "LITERAL":
             return chr(av)
-        for ch in _CANDIDATES:
-            if accepts(self.tree, item, ch):
-                return ch
-        for code in range(0xA0, 0x3000):
-            if accepts(self.tree, item, chr(code)):
-                return chr(code)
-        return ""
+        key = id(item)
+        found = self.tree.memo.get(key)
+        if found is None:
+            found = next((ch for ch in _ALL_CANDIDATES if accepts(self.tree, item, ch)), "")
+            self.tree.memo[key] = found
+        return found
 
     def branch(self, alternatives: list[list[Item]]) -> list[Item]:
         if self.rng is not None:

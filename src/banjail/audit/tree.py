@@ -15,7 +15,7 @@ from __future__ import annotations
 import importlib
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -46,6 +46,7 @@ _CATEGORY = {
     "CATEGORY_WORD": r"\w",
     "CATEGORY_NOT_WORD": r"\W",
 }
+_ATOMS = CHAR_OPS | {"BRANCH", "SUBPATTERN", "ATOMIC_GROUP"}
 _FLAG_LETTERS = ((re.IGNORECASE, "i"), (re.MULTILINE, "m"), (re.DOTALL, "s"), (re.ASCII, "a"))
 
 
@@ -56,6 +57,8 @@ class Tree:
     items: tuple[Item, ...]
     flags: int
     names: Mapping[int, str]
+    # memo for users of the tree, keyed by id() of one of its items (alive as long as the tree)
+    memo: dict[int, str] = field(default_factory=dict, compare=False, repr=False)
 
     def group_name(self, number: int) -> str:
         return self.names.get(number, f"_g{number}")
@@ -123,12 +126,16 @@ def _char(code: int) -> str:
     ch = chr(code)
     if ch.isascii() and (ch.isalnum() or ch in " _"):
         return ch
+    if ch.isascii() and ch.isprintable():
+        return "\\" + ch  # a backslash makes any ASCII punctuation literal, in a class too
     if code < 0x100:
         return f"\\x{code:02x}"
     return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def _class_text(items: list[Item]) -> str:
+    if len(items) == 1 and items[0][0] == "CATEGORY":
+        return _CATEGORY.get(items[0][1], "")  # \S rather than [\S]
     parts: list[str] = []
     for op, av in items:
         if op == "NEGATE":
@@ -203,7 +210,10 @@ class _Writer:
             )
         if op in REPEATS:
             low, high, body = av
-            return f"(?:{self.seq(body, (*path, 0))})" + _quantifier(op, low, high)
+            inner = self.seq(body, (*path, 0))
+            # one character, or one item that writes its own parentheses, takes the quantifier as it is
+            single = len(body) == 1 and (body[0][0] in _ATOMS or (*path, 0, 0) in self.marks)
+            return (inner if single else f"(?:{inner})") + _quantifier(op, low, high)
         if op == "GROUPREF":
             return f"(?P={self.tree.group_name(av)})"
         if op == "GROUPREF_EXISTS":

@@ -40,7 +40,9 @@ JSON_SHAPE = """\
                  "field_regex": INDEX, "field": TEXT, the free-text part the payload was written into
                  "field_text": TEXT, "family": TEXT, "victim": ADDRESS,
                  "counted": "failure" | "match",      a failure, or a helper/session match naming it
-                 "line": TEXT}, ...]}                 the shortest line that showed it"""
+                 "line": TEXT,                        the shortest line that showed it
+                 "source": "log" | "sample" | "generated"}, ...]}
+                                                      a generated line has no date: fail2ban-regex -d '{NONE}'"""
 
 
 class _UsageError(BanjailError):
@@ -55,7 +57,7 @@ class _Parser(argparse.ArgumentParser):
 def parser(prog: str) -> argparse.ArgumentParser:
     p = _Parser(
         prog=prog,
-        usage="%(prog)s [-c CONFIG] [--log LOG] [--json] FILTER",
+        usage="%(prog)s [-c CONFIG] [--log LOG] [--json] FILTER   (fail2ban-regex --audit [LOG] FILTER)",
         description=(
             "Try whether text a client writes into a log line can make FILTER capture an address of the "
             "client's choosing.\n\n"
@@ -149,6 +151,7 @@ def as_json(name: str, file: str, report: Report) -> dict[str, object]:
                 "victim": f.victim,
                 "counted": f.how,
                 "line": f.line,
+                "source": f.source,
             }
             for f in report.findings
         ],
@@ -176,6 +179,8 @@ def as_text(name: str, file: str, report: Report) -> str:
             f"  field: {f.part} of failregex {f.span_regex} (matched {f.field!r}), payload: {f.family}",
             f"  line: {f.line!r}" if not f.line.isprintable() else f"  line: {f.line}",
         ]
+        if f.source == GENERATED:
+            out.append("  (written without a date: try it with fail2ban-regex -d '{NONE}' LINE FILTER)")
     out.append("")
     if report.findings:
         out.append(f"{len(report.findings)} finding(s): a client can aim this filter at an address (exit 1).")
@@ -221,6 +226,22 @@ def main(argv: Sequence[str] | None = None, prog: str = "banjail audit") -> int:
     except BrokenPipeError:
         return 0
     return ERROR_EXIT
+
+
+_VALUED = frozenset({"-c", "--config", "--log", "--now"})
+
+
+def regex_main(args: Sequence[str], prog: str = "fail2ban-regex") -> int:
+    """`fail2ban-regex --audit ...`: the same audit; with two arguments they are fail2ban-regex's LOG and
+    FILTER (`fail2ban-regex --audit /var/log/auth.log sshd`)."""
+    rest = [a for a in args if a != "--audit"]
+    positional = [
+        i for i, a in enumerate(rest) if not a.startswith("-") and (i == 0 or rest[i - 1] not in _VALUED)
+    ]
+    if len(positional) == 2:
+        log_at = positional[0]
+        rest = [*rest[:log_at], "--log", *rest[log_at:]]
+    return main(rest, prog=f"{prog} --audit")
 
 
 if __name__ == "__main__":
