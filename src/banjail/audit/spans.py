@@ -3,7 +3,9 @@
 A payload is written into an unnamed part only when the part itself admits it (`Part.admits`): what the regex
 says of such a field (no space in `\\S+`, no quote in `[^"]*`) is taken as the service's grammar (a host name
 the service checked, a key fingerprint it computed). A named <F-...> group (a user, a URL) declares the client's
-text, whose grammar is the client's: every payload is written there, whatever the group's own regex admits.
+text, whose grammar is the client's: every payload is written there, whatever the group's own regex admits. So
+is every payload into a quoted or bracketed field matched as "anything but the delimiter" ([^']*, [^"]*): such
+a class says where the field ends, not that the client cannot write the delimiter.
 
 A free-text part is where a line can carry text of any shape, an address included: a repeat (unbounded, or of 7
 or more) of a character class that admits every character of an IPv4 or an IPv6 address (`.*`, `.+?`, `\\S+`,
@@ -56,7 +58,20 @@ class Part:
         return self.fit is None or self.fit.fullmatch(value) is not None
 
 
+def _delimited(tree: Tree, item: Item) -> bool:
+    """Whether `item` repeats a class that excludes only delimiters ([^']*, [^"]+, [^\\]]*), not white space:
+    the text of a quoted or bracketed field, whose closing delimiter the client can write too."""
+    op, av = item
+    if op not in REPEATS or len(av[2]) != 1:
+        return False
+    body = av[2][0]
+    negated = body[0] == "NOT_LITERAL" or (body[0] == "IN" and body[1][0][0] == "NEGATE")
+    return negated and accepts(tree, body, " ")
+
+
 def _fit(tree: Tree, item: Item) -> re.Pattern[str] | None:
+    if _delimited(tree, item):
+        return None
     try:
         return re.compile(item_text(tree, item), tree.flags)
     except re.error:
