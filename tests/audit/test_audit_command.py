@@ -27,6 +27,8 @@ VICTIM = "198.51.100.7"
 FIXED_BY_INJ = {
     "dovecot",
     "dovecot[mode=aggressive]",
+    "exim",
+    "exim[mode=aggressive]",
     "roundcube-auth",
     "sshd",
     "sshd[mode=aggressive]",
