@@ -20,6 +20,7 @@ pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 UNIT = REPO / "packaging" / "fail2ban.service"
+SOCKET_UNIT = REPO / "packaging" / "fail2ban.socket"
 
 JAIL_LOCAL = """\
 [DEFAULT]
@@ -51,6 +52,7 @@ def machine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[container.Mach
     try:
         box.boot()
         box.write("/etc/systemd/system/fail2ban.service", installed_unit())
+        box.write("/etc/systemd/system/fail2ban.socket", SOCKET_UNIT.read_text())
         box.write("/etc/fail2ban/jail.local", JAIL_LOCAL)
         box.write("/var/log/auth.log", "")
         box.write("/var/log/nginx-error.log", "")
@@ -101,6 +103,25 @@ def test_start_status_reload_restart_stop(machine: container.Machine) -> None:
     stopped = machine.run(["systemctl", "stop", "fail2ban.service"], timeout=60)
     assert stopped.returncode == 0, stopped.stderr
     assert show(machine, "ActiveState", "Result") == {"ActiveState": "inactive", "Result": "success"}
+
+
+def test_socket_activation(machine: container.Machine) -> None:
+    """With fail2ban.socket listening and the service stopped, the first client command starts the server,
+    which answers on the socket systemd passed it; stopping the server leaves systemd's socket in place."""
+    machine.run(["systemctl", "stop", "fail2ban.service"], timeout=60)
+    assert machine.run(["systemctl", "start", "fail2ban.socket"], timeout=30).returncode == 0
+    assert show(machine, "ActiveState")["ActiveState"] == "inactive"
+    try:
+        assert client(machine, "ping").strip() == "Server replied: pong"
+        assert show(machine, "ActiveState", "TriggeredBy") == {"ActiveState": "active",
+                                                              "TriggeredBy": "fail2ban.socket"}
+        journal = machine.run(["journalctl", "-u", "fail2ban.service", "--no-pager", "-o", "cat"]).stdout
+        log = machine.run(["cat", "/var/log/fail2ban.log"]).stdout
+        assert "taken over from systemd (socket activation)" in journal + log
+        assert client(machine, "stop").strip() == "Shutdown successful"
+        assert machine.run(["test", "-S", "/run/fail2ban/fail2ban.sock"]).returncode == 0
+    finally:
+        machine.run(["systemctl", "stop", "fail2ban.socket", "fail2ban.service"], timeout=60)
 
 
 def exposure(box: container.Machine) -> float:
