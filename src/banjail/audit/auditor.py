@@ -67,6 +67,9 @@ class Report:
     findings: tuple[Finding, ...]
 
 
+_VICTIMS = frozenset(str(canonical_victim(v)) for v in payloads.VICTIMS)
+
+
 def _base_from(probe: Probe, regex: int, source: str, lines: Sequence[str]) -> Base | None:
     if regex not in probe.hits(lines):
         return None
@@ -74,9 +77,6 @@ def _base_from(probe: Probe, regex: int, source: str, lines: Sequence[str]) -> B
     if canonical_victim(address) in _VICTIMS:
         return None
     return Base(regex, source, tuple(lines), address)
-
-
-_VICTIMS = frozenset(str(canonical_victim(v)) for v in payloads.VICTIMS)
 
 
 def given_bases(probe: Probe, lines: Iterable[str], source: str) -> list[Base]:
