@@ -14,6 +14,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from banjail import FAIL2BAN_COMPAT_VERSION, __version__
 from banjail.clock import SystemClock
@@ -28,6 +29,9 @@ from banjail.daemon.notify import notify
 from banjail.daemon.wiring import action_factory, make_sources
 from banjail.errors import BanjailError, ConfigError
 from banjail.timespec import str2seconds
+
+if TYPE_CHECKING:
+    from banjail.fleet.hub import Fleet
 
 ERROR = 255
 USAGE = """\
@@ -257,6 +261,8 @@ async def serve(config: Config, options: Options, logs: LogTarget, sock: str) ->
         action_builder=actions.one,
     )
     actions.bind(daemon)
+    if config.fleet is not None:
+        daemon.fleet = _fleet(config, daemon)
     controller = Controller(daemon, stop_after_reply=False)
     control = ControlServer(sock, controller, on_stop=daemon.stop)
     if daemon.dbfile:
@@ -283,6 +289,19 @@ async def serve(config: Config, options: Options, logs: LogTarget, sock: str) ->
         remove()
         await control.close()
     return 0
+
+
+def _fleet(config: Config, daemon: Daemon) -> Fleet:
+    """The fleet hub for the [fleet] section; imported only then, since it needs the `redis` package."""
+    assert config.fleet is not None
+    try:
+        from banjail.fleet.hub import Fleet
+    except ImportError as exc:
+        raise BanjailError(
+            f"fail2ban.local has a [fleet] section but the redis package cannot be imported ({exc}): "
+            "install banjail[fleet] (pip install 'banjail[fleet]'), or remove the [fleet] section"
+        ) from None
+    return Fleet(config.fleet, daemon)
 
 
 def _daemonize(sock: str, timeout: float) -> bool:
