@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 from daemon_run import wait_for
-from lab.fleet import FleetLab, percentile
+from lab.fleet import FleetLab, Host, percentile, timeouts
+
+from banjail.fleet.notice import ban_notice, encode
 
 pytestmark = pytest.mark.e2e
 
@@ -27,8 +29,7 @@ def addresses(first: int, count: int, net: int = 50) -> list[str]:
 def fleet(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[FleetLab]:
     if os.geteuid() != 0:
         pytest.skip("network namespaces need root")
-    marker = request.node.get_closest_marker("fleet")
-    options = dict(marker.kwargs) if marker else {}
+    options = getattr(request, "param", {})  # FleetLab options, given with parametrize(indirect=True)
     lab = FleetLab(tmp_path, **options).open()
     try:
         yield lab
@@ -64,3 +65,119 @@ def test_an_attack_on_a_is_enforced_on_b_and_c(fleet: FleetLab) -> None:
     for host in (a, b, c):
         wait_for(lambda h=host: targets[0] not in h.firewall(), 10, f"{targets[0]} lifted on {host.name}")  # type: ignore[misc]
         assert targets[1] in host.firewall()
+
+
+def signed(lab: FleetLab, key: str, target: str, start: float, end: float, origin: str = "d") -> list[str]:
+    """The XADD argv (field value ...) of a ban notice signed with `key`."""
+    entry = encode(
+        ban_notice("test", target, start, end, 1, origin, "test, 1 failures", time.time()), key.encode()
+    )
+    return [word for pair in entry.items() for word in pair]
+
+
+@pytest.mark.parametrize(
+    "fleet", [{"extra": {"b": "ignoreip = 10.9.9.0/24\n"}}], indirect=True, ids=["ignoreip-b"]
+)
+def test_forged_ignored_and_skewed_notices(fleet: FleetLab) -> None:
+    a, b, c = fleet["a"], fleet["b"], fleet["c"]
+    redis = fleet.redis
+    assert redis is not None
+    # an address in b's own ignoreip: c bans it, b does not (and says why)
+    a.fail(["10.9.9.9"])
+    wait_for(lambda: "10.9.9.9" in c.monitor.added, 10, "10.9.9.9 on c")
+    wait_for(lambda: "[test] Ignore 10.9.9.9 by ip" in b.daemon_log(), 10, "b ignoring 10.9.9.9")
+    assert "10.9.9.9" not in b.firewall()
+    # a notice signed with another key is dropped, logged and not applied; a good one after it is
+    now = time.time()
+    redis.cli(
+        "XADD", "banjail:bans", "*", *signed(fleet, "wrong-key-0123456789", "10.66.0.1", now, now + 600)
+    )
+    redis.cli("XADD", "banjail:bans", "*", *signed(fleet, fleet.key, "10.66.0.2", now, now + 600))
+    for host in (b, c):
+        wait_for(lambda h=host: "10.66.0.2" in h.monitor.added, 10, f"good notice on {host.name}")  # type: ignore[misc]
+        assert "10.66.0.1" not in host.monitor.added
+        assert "does not verify with this host's key" in host.daemon_log()
+    # clocks that differ: a notice from a clock 5 s ahead lasts its length from now, one 5 s behind keeps its
+    # end, one whose end is past by our clock is not applied
+    now = time.time()
+    redis.cli("XADD", "banjail:bans", "*", *signed(fleet, fleet.key, "10.66.1.1", now + 5, now + 605))
+    redis.cli("XADD", "banjail:bans", "*", *signed(fleet, fleet.key, "10.66.1.2", now - 5, now + 595))
+    redis.cli("XADD", "banjail:bans", "*", *signed(fleet, fleet.key, "10.66.1.3", now - 20, now - 10))
+    redis.cli("XADD", "banjail:bans", "*", *signed(fleet, fleet.key, "10.66.1.4", now, now + 600))
+    wait_for(lambda: "10.66.1.4" in b.monitor.added, 10, "the last skewed notice on b")
+    left = timeouts(b)
+    assert 598 <= left["10.66.1.1"] <= 601, left
+    assert 592 <= left["10.66.1.2"] <= 596, left
+    assert "10.66.1.3" not in left
+
+
+def every_ban_once(hosts: list[Host], targets: list[str], what: str) -> None:
+    for host in hosts:
+        wait_for(lambda h=host: set(targets) <= h.firewall(), 30, f"{what}: every ban on {host.name}")  # type: ignore[misc]
+    for host in hosts:
+        twice = {x: host.ban_lines(x) for x in targets if host.ban_lines(x) != 1}
+        assert not twice, f"{what}: {host.name} applied these not exactly once: {twice}"
+
+
+@pytest.mark.parametrize("fleet", [{"aof": True}], indirect=True, ids=["aof"])
+def test_redis_down_host_down_and_network_cut(fleet: FleetLab) -> None:
+    a, b, c = fleet["a"], fleet["b"], fleet["c"]
+    redis = fleet.redis
+    assert redis is not None
+    # 1. Redis killed in the middle of a flood, restarted a second later: A bans on alone, its outbox goes out
+    flood = addresses(1, 150, net=60)
+    a.fail(flood[:50])
+    redis.kill()
+    a.fail(flood[50:100])
+    wait_for(lambda: set(flood[:100]) <= a.firewall(), 10, "local bans on a while Redis is down")
+    wait_for(lambda: "publisher lost" in a.daemon_log(), 10, "a noticing Redis is gone")
+    time.sleep(1.0)
+    redis.start()
+    a.fail(flood[100:])
+    every_ban_once([a, b, c], flood, "redis restart")
+    assert a.daemon_log().count("fleet: publisher lost") == 1  # one line per state change, not per retry
+    # 2. B down for a while: it replays exactly what it missed, once
+    b.stop()
+    missed = addresses(1, 30, net=61)
+    a.fail(missed)
+    wait_for(lambda: set(missed) <= c.firewall(), 10, "c while b is down")
+    before = b.daemon_log().count("[test] Ban ")
+    b.start()
+    every_ban_once([b], missed, "b restarted")
+    assert b.daemon_log().count("[test] Ban ") - before == len(missed)
+    # 3. C cut off from Redis by the network (packets dropped), then healed
+    losses = c.daemon_log().count("subscriber lost")
+    c.cut(True)
+    wait_for(lambda: c.daemon_log().count("subscriber lost") > losses, 15, "c noticing the cut")
+    cut = addresses(1, 30, net=62)
+    a.fail(cut)
+    wait_for(lambda: set(cut) <= b.firewall(), 10, "b during the cut")
+    assert not set(cut) & c.firewall()
+    c.cut(False)
+    every_ban_once([c], cut, "c healed")
+    print("c's fleet log lines:\n" + "\n".join(x for x in c.daemon_log().splitlines() if "fleet:" in x))
+    assert all(c.ban_lines(x) == 1 for x in flood + missed)
+
+
+@pytest.mark.parametrize("fleet", [{"hosts": ("a",), "late": ("d",)}], indirect=True, ids=["join"])
+def test_a_new_host_loads_the_bans_in_force_from_the_stream(fleet: FleetLab) -> None:
+    a, d = fleet["a"], fleet["d"]
+    redis = fleet.redis
+    assert redis is not None
+    # an entry older than the longest bantime (1h) is trimmed by the next XADD (MINID)
+    now = time.time()
+    redis.cli("XADD", "banjail:bans", "1000-0", *signed(fleet, fleet.key, "10.70.0.1", now - 7200, now + 600))
+    targets = addresses(1, 20, net=71)
+    a.fail(targets)
+    wait_for(lambda: set(targets) <= a.firewall(), 10, "a's bans")
+    assert a.client("set", "test", "unbanip", "--fleet", targets[0]).strip() == "1"
+    wait_for(
+        lambda: redis.cli("XLEN", "banjail:bans").strip() == "21", 10, "20 bans and an unban in the stream"
+    )
+    assert "1000-0" not in redis.cli("XRANGE", "banjail:bans", "-", "+", "COUNT", "1")
+    fleet.join("d")
+    wait_for(lambda: set(targets[1:]) <= d.firewall(), 10, "d loading the bans in force")
+    wait_for(lambda: "[test] Unban " + targets[0] in d.daemon_log(), 10, "d replaying the unban")
+    wait_for(lambda: d.firewall() == set(targets[1:]), 10, "d's firewall without the unbanned address")
+    assert all(d.ban_lines(x) == 1 for x in targets)
+    assert "10.70.0.1" not in d.daemon_log()

@@ -206,6 +206,10 @@ class Fleet:
             if notice.origin == self.config.host or jail is None or self.mode(jail) not in SUBSCRIBES:
                 counters.skipped += 1
                 continue
+            if notice.kind == "unban" and by_jail.get(jail.name):
+                # carry_out removes unbans at once but applies bans after their commit: bans read before this
+                # unban are carried out first, so that it finds them applied
+                await daemon.carry_out(jail, by_jail.pop(jail.name), now, remote=True)
             events = by_jail.setdefault(jail.name, [])
             changed = await self._decide(jail, notice, now, events)
             if changed:

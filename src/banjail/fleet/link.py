@@ -65,6 +65,13 @@ class Link:
             )
         return self._client
 
+    async def ensure(self) -> None:
+        """Connect (PING) unless the link is up, so that `connected` is logged when it is, not at the first
+        entry. Raises one of FAILURES."""
+        if self.state != "up":
+            await self.client().ping()
+            self.up()
+
     def up(self) -> None:
         """The last call worked."""
         if self.state != "up":
@@ -97,16 +104,18 @@ class Link:
 
 async def publish(link: Link, stream: str, entries: Sequence[Mapping[str, str]], minid: str | None) -> None:
     """XADD every entry to `stream` in one round trip (a pipeline, in order), trimming entries older than
-    `minid` (approximately: Redis trims whole nodes). Raises one of FAILURES when Redis is away."""
+    `minid` (exactly: an approximate trim keeps a whole node of old entries). Raises one of FAILURES when Redis is away."""
+    await link.ensure()
     pipe = link.client().pipeline(transaction=False)
     for entry in entries:
         fields: dict[Any, Any] = dict(entry)
-        pipe.xadd(stream, fields, minid=minid, approximate=True)
+        pipe.xadd(stream, fields, minid=minid, approximate=False)
     await pipe.execute()
 
 
 async def read(link: Link, stream: str, after: str) -> Entries:
     """The entries of `stream` after id `after` (at most READ_COUNT), waiting up to BLOCK_MS for the first."""
+    await link.ensure()
     found: Any = await link.client().xread({stream: after}, count=READ_COUNT, block=BLOCK_MS)
     entries: Entries = []
     streams = found.items() if isinstance(found, dict) else (found or ())  # RESP3 answers with a map

@@ -65,11 +65,10 @@ def read_fleet(tree: Tree, problems: list[Problem]) -> FleetConfig | None:
 
     def bad(option: str, text: str, message: str, fix: str) -> None:
         entry = tree.entry(SECTION, option)
-        problems.append(
-            Problem(
-                message, entry.file if entry else "", entry.line if entry else 0, SECTION, option, text, fix
-            )
-        )
+        # a missing option is reported in the file of the section
+        where = entry or next(iter(tree.sections[SECTION].values()), None)
+        line = entry.line if entry else 0
+        problems.append(Problem(message, where.file if where else "", line, SECTION, option, text, fix))
 
     url = value("redis")
     if not url:
@@ -88,7 +87,12 @@ def read_fleet(tree: Tree, problems: list[Problem]) -> FleetConfig | None:
         bad("stream", stream, "is not a stream name (it holds white space)", "use a name like banjail:bans")
     host = value("host") or socket.gethostname()
     if not _HOST.match(host):
-        bad("host", host, "is not a host name for the fleet", "use letters, digits, '.', '-', '_' (up to 64)")
+        bad(
+            "host",
+            host,
+            "is not a host name for the fleet",
+            "use letters, digits, '.', '-' and '_', at most 64",
+        )
     key = _key(value("key"), value("keyfile"), bad)
     if len(problems) > found:
         return None
@@ -120,7 +124,7 @@ def _key(key: str, keyfile: str, report: Report) -> bytes:
                 "keyfile",
                 keyfile,
                 f"cannot be read: {exc.strerror or exc}",
-                "create it (e.g. head -c 32 /dev/urandom | base64 > FILE; chmod 600 FILE)",
+                "create it: head -c 32 /dev/urandom | base64 > FILE; chmod 600 FILE",
             )
             return b""
         if len(secret) < MIN_KEY_BYTES:

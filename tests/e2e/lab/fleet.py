@@ -12,6 +12,7 @@ deleted in `close()`.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import secrets
@@ -73,7 +74,9 @@ class Monitor:
 class Host:
     """One banjail host of the fleet."""
 
-    def __init__(self, name: str, netns: str, tmp: Path, redis_url: str, key: str, extra_jail: str = "") -> None:
+    def __init__(
+        self, name: str, netns: str, tmp: Path, redis_url: str, key: str, extra_jail: str = ""
+    ) -> None:
         self.name = name
         self.netns = netns
         self.tmp = tmp
@@ -90,7 +93,9 @@ class Host:
             f"[test]\nenabled = true\nfilter = test\nlogpath = {self.log}\naction = nftables[port=2222]\n"
             f"maxretry = 1\nfindtime = 1h\nbantime = 1h\nfleet = both\n{extra_jail}"
         )
-        (conf / "filter.d" / "test.conf").write_text("[Definition]\nfailregex = fail from <HOST> port \\d+$\n")
+        (conf / "filter.d" / "test.conf").write_text(
+            "[Definition]\nfailregex = fail from <HOST> port \\d+$\n"
+        )
         self.log.touch()
         self.server = Server(tmp, prefix=("ip", "netns", "exec", netns))
         self.monitor = Monitor(netns).start()
@@ -121,7 +126,9 @@ class Host:
     def firewall(self) -> set[str]:
         """The addresses in the jail's nftables set now."""
         run = in_netns(self.netns, ["nft", "list", "set", "inet", "banjail", SET], timeout=10)
-        return set(_ADDRESS.findall(run.stdout.split("elements", 1)[1])) if "elements" in run.stdout else set()
+        return (
+            set(_ADDRESS.findall(run.stdout.split("elements", 1)[1])) if "elements" in run.stdout else set()
+        )
 
     def daemon_log(self) -> str:
         try:
@@ -178,7 +185,9 @@ class Redis:
         return self
 
     def cli(self, *argv: str) -> str:
-        run = in_netns(self.netns, ["redis-cli", "-h", SERVER_ADDRESS, "-p", str(self.port), *argv], timeout=10)
+        run = in_netns(
+            self.netns, ["redis-cli", "-h", SERVER_ADDRESS, "-p", str(self.port), *argv], timeout=10
+        )
         return run.stdout
 
     def kill(self) -> None:
@@ -199,11 +208,12 @@ class FleetLab:
     """Redis plus `hosts` banjail hosts; `extra` maps a host name to lines added to its jail section."""
 
     def __init__(self, tmp: Path, hosts: Sequence[str] = ("a", "b", "c"), *, aof: bool = False,
-                 extra: dict[str, str] | None = None) -> None:  # fmt: skip
+                 extra: dict[str, str] | None = None, late: Sequence[str] = ()) -> None:  # fmt: skip
         self.tmp = tmp
         self.key = secrets.token_hex(16)
-        self.lab = Lab(list(hosts), tag="fl")
+        self.lab = Lab([*hosts, *late], tag="fl")
         self.names = list(hosts)
+        self.late = list(late)  # hosts made but not started: `join` starts them
         self.extra = extra or {}
         self.port = 20000 + os.getpid() % 20000
         self.aof = aof
@@ -218,16 +228,23 @@ class FleetLab:
         try:
             self.lab.open()
             self.redis = Redis(self.lab.server.netns, self.tmp / "redis", self.port, self.aof).start()
-            for name in self.names:
-                host = Host(name, self.lab[name].netns, self.tmp / name, self.url, self.key, self.extra.get(name, ""))
+            for name in self.names + self.late:
+                host = Host(
+                    name, self.lab[name].netns, self.tmp / name, self.url, self.key, self.extra.get(name, "")
+                )
                 self.hosts[name] = host
-                host.start()
-            for host in self.hosts.values():
-                wait_for(lambda h=host: "subscriber connected" in h.daemon_log(), 15, f"{host.name} subscribed")  # type: ignore[misc]
+            for name in self.names:
+                self.join(name)
         except BaseException:
             self.close()
             raise
         return self
+
+    def join(self, name: str) -> Host:
+        """Start host `name` and wait until it follows the stream."""
+        host = self.hosts[name].start()
+        wait_for(lambda: "subscriber connected" in host.daemon_log(), 15, f"{name} subscribed")
+        return host
 
     def __getitem__(self, name: str) -> Host:
         return self.hosts[name]
@@ -245,3 +262,14 @@ def percentile(values: Sequence[float], q: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
     return ordered[index]
+
+
+def timeouts(host: Host) -> dict[str, int]:
+    """Address -> the timeout (seconds) its element was added with to the host's set."""
+    run = in_netns(host.netns, ["nft", "-j", "list", "set", "inet", "banjail", SET], timeout=10)
+    found: dict[str, int] = {}
+    for item in json.loads(run.stdout or '{"nftables": []}')["nftables"]:
+        for element in item.get("set", {}).get("elem", []):
+            if isinstance(element, dict) and "elem" in element:
+                found[str(element["elem"]["val"])] = int(element["elem"].get("timeout", 0))
+    return found
