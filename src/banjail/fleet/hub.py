@@ -53,7 +53,8 @@ class Fleet:
         self.counters = FleetCounters()
         where = safe_url(config.redis)
         self._publisher = link.Link(config.redis, "publisher", self.counters, log_fleet, where)
-        self._subscriber = link.Link(config.redis, "subscriber", self.counters, log_fleet, where)
+        source = config.replica or config.redis
+        self._subscriber = link.Link(source, "subscriber", self.counters, log_fleet, safe_url(source))
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 

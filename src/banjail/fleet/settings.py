@@ -5,6 +5,8 @@
     stream  = banjail:bans                 (the Redis stream every host of the fleet shares)
     key     = <shared secret>              or  keyfile = /etc/fail2ban/fleet.key
     host    = <this host's name>           (default: the hostname)
+    replica = redis://127.0.0.1:6379/0     (optional: read the stream from this replica of `redis`, e.g. one per
+                                            site; notices are still written to `redis`)
 
     [sshd]
     fleet   = publish | subscribe | both | no     (default no)
@@ -43,9 +45,13 @@ class FleetConfig:
     stream: str
     key: bytes
     host: str
+    replica: str = ""  # where the subscriber reads; "" reads from `redis`
 
     def __repr__(self) -> str:  # the key must not reach a log line or a dump
-        return f"FleetConfig(redis={safe_url(self.redis)!r}, stream={self.stream!r}, host={self.host!r})"
+        return (
+            f"FleetConfig(redis={safe_url(self.redis)!r}, stream={self.stream!r}, host={self.host!r}, "
+            f"replica={safe_url(self.replica)!r})"
+        )
 
 
 def read_fleet(tree: Tree, problems: list[Problem]) -> FleetConfig | None:
@@ -82,6 +88,9 @@ def read_fleet(tree: Tree, problems: list[Problem]) -> FleetConfig | None:
                 message,
                 "write redis://HOST:PORT/DB, or rediss://[USER:]PASSWORD@HOST:PORT/DB for TLS",
             )
+    replica = value("replica")
+    if replica and _url_problem(replica):
+        bad("replica", safe_url(replica), _url_problem(replica), "write redis://HOST:PORT/DB (a replica of redis)")
     stream = value("stream") or DEFAULT_STREAM
     if any(c.isspace() for c in stream):
         bad("stream", stream, "is not a stream name (it holds white space)", "use a name like banjail:bans")
@@ -96,7 +105,7 @@ def read_fleet(tree: Tree, problems: list[Problem]) -> FleetConfig | None:
     key = _key(value("key"), value("keyfile"), bad)
     if len(problems) > found:
         return None
-    return FleetConfig(redis=url, stream=stream, key=key, host=host)
+    return FleetConfig(redis=url, stream=stream, key=key, host=host, replica=replica)
 
 
 def jail_mode(text: str | None) -> str | None:
