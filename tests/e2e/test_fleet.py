@@ -75,18 +75,24 @@ def signed(lab: FleetLab, key: str, target: str, start: float, end: float, origi
     return [word for pair in entry.items() for word in pair]
 
 
-@pytest.mark.parametrize(
-    "fleet", [{"extra": {"b": "ignoreip = 10.9.9.0/24\n"}}], indirect=True, ids=["ignoreip-b"]
-)
+B_IGNORES = 'ignoreip = 10.9.9.0/24\nignoreself = true\nignorecommand = [ "<ip>" = 10.9.8.8 ]\n'
+
+
+@pytest.mark.parametrize("fleet", [{"extra": {"b": B_IGNORES}}], indirect=True, ids=["b-ignores"])
 def test_forged_ignored_and_skewed_notices(fleet: FleetLab) -> None:
     a, b, c = fleet["a"], fleet["b"], fleet["c"]
     redis = fleet.redis
     assert redis is not None
-    # an address in b's own ignoreip: c bans it, b does not (and says why)
-    a.fail(["10.9.9.9"])
-    wait_for(lambda: "10.9.9.9" in c.monitor.added, 10, "10.9.9.9 on c")
-    wait_for(lambda: "[test] Ignore 10.9.9.9 by ip" in b.daemon_log(), 10, "b ignoring 10.9.9.9")
-    assert "10.9.9.9" not in b.firewall()
+    # addresses b's own ignore rules cover (ignoreip, ignoreself: b's own address, ignorecommand): c bans
+    # them, b does not, and says why
+    own = fleet.lab["b"].address
+    a.fail(["10.9.9.9", own, "10.9.8.8"])
+    wait_for(lambda: {"10.9.9.9", own, "10.9.8.8"} <= set(c.monitor.added), 10, "the three on c")
+    for address, source in (("10.9.9.9", "ip"), (own, "ignoreself rule"), ("10.9.8.8", "command")):
+        wait_for(
+            lambda x=f"[test] Ignore {address} by {source}": x in b.daemon_log(), 10, f"b ignoring {address}"
+        )  # type: ignore[misc]
+    assert not {"10.9.9.9", own, "10.9.8.8"} & set(b.monitor.added)
     # a notice signed with another key is dropped, logged and not applied; a good one after it is
     now = time.time()
     redis.cli(
