@@ -187,3 +187,16 @@ def test_a_new_host_loads_the_bans_in_force_from_the_stream(fleet: FleetLab) -> 
     wait_for(lambda: d.firewall() == set(targets[1:]), 10, "d's firewall without the unbanned address")
     assert all(d.ban_lines(x) == 1 for x in targets)
     assert "10.70.0.1" not in d.daemon_log()
+
+
+@pytest.mark.parametrize("fleet", [{"hosts": ("a", "b"), "tls": True}], indirect=True, ids=["tls"])
+def test_rediss_with_a_password(fleet: FleetLab) -> None:
+    a, b = fleet["a"], fleet["b"]
+    assert fleet.url.startswith("rediss://:")
+    a.fail(["10.72.0.1"])
+    wait_for(lambda: "10.72.0.1" in b.monitor.added, 10, "the ban on b over TLS")
+    status = b.client("status", "test").splitlines()
+    assert status[-2:] == [
+        "   |- Banned IP list:\t10.72.0.1",
+        "   `- Banned by the fleet:\t10.72.0.1 (from a)",
+    ]

@@ -165,10 +165,20 @@ class Host:
 class Redis:
     """A redis-server in the lab's server namespace, on a temp dir, stopped by its PID."""
 
-    def __init__(self, netns: str, tmp: Path, port: int, aof: bool) -> None:
+    def __init__(self, netns: str, tmp: Path, port: int, aof: bool, tls: bool = False) -> None:
         self.netns, self.tmp, self.port, self.aof = netns, tmp, port, aof
         self.proc: subprocess.Popen[bytes] | None = None
         tmp.mkdir(parents=True, exist_ok=True)
+        self.password = secrets.token_hex(8) if tls else ""
+        self.ca = tmp / "ca.pem"
+        if tls:
+            certificates(tmp)
+
+    @property
+    def url(self) -> str:
+        if self.password:
+            return f"rediss://:{self.password}@{SERVER_ADDRESS}:{self.port}/0?ssl_ca_certs={self.ca}"
+        return f"redis://{SERVER_ADDRESS}:{self.port}/0"
 
     def start(self) -> Redis:
         argv = [
@@ -176,6 +186,12 @@ class Redis:
             "--save", "", "--daemonize", "no", "--protected-mode", "no",
             "--appendonly", "yes" if self.aof else "no", "--appendfsync", "always",
         ]  # fmt: skip
+        if self.password:
+            t = self.tmp
+            argv[2] = "0"  # no plain port: TLS only, with a password
+            argv += ["--tls-port", str(self.port), "--tls-cert-file", str(t / "server.pem"),
+                     "--tls-key-file", str(t / "server.key"), "--tls-ca-cert-file", str(self.ca),
+                     "--tls-auth-clients", "no", "--requirepass", self.password]  # fmt: skip
         self.proc = subprocess.Popen(
             ["ip", "netns", "exec", self.netns, *argv],
             stdout=open(self.tmp / "redis.log", "ab"),  # noqa: SIM115 - closed with the process
@@ -185,9 +201,13 @@ class Redis:
         return self
 
     def cli(self, *argv: str) -> str:
-        run = in_netns(
-            self.netns, ["redis-cli", "-h", SERVER_ADDRESS, "-p", str(self.port), *argv], timeout=10
+        secure = (
+            ["--tls", "--cacert", str(self.ca), "--no-auth-warning", "-a", self.password]
+            if self.password
+            else []
         )
+        where = ["-h", SERVER_ADDRESS, "-p", str(self.port)]
+        run = in_netns(self.netns, ["redis-cli", *secure, *where, *argv], timeout=10)
         return run.stdout
 
     def kill(self) -> None:
@@ -208,7 +228,7 @@ class FleetLab:
     """Redis plus `hosts` banjail hosts; `extra` maps a host name to lines added to its jail section."""
 
     def __init__(self, tmp: Path, hosts: Sequence[str] = ("a", "b", "c"), *, aof: bool = False,
-                 extra: dict[str, str] | None = None, late: Sequence[str] = ()) -> None:  # fmt: skip
+                 extra: dict[str, str] | None = None, late: Sequence[str] = (), tls: bool = False) -> None:  # fmt: skip
         self.tmp = tmp
         self.key = secrets.token_hex(16)
         self.lab = Lab([*hosts, *late], tag="fl")
@@ -217,17 +237,21 @@ class FleetLab:
         self.extra = extra or {}
         self.port = 20000 + os.getpid() % 20000
         self.aof = aof
+        self.tls = tls
         self.redis: Redis | None = None
         self.hosts: dict[str, Host] = {}
 
     @property
     def url(self) -> str:
-        return f"redis://{SERVER_ADDRESS}:{self.port}/0"
+        assert self.redis is not None
+        return self.redis.url
 
     def open(self) -> FleetLab:
         try:
             self.lab.open()
-            self.redis = Redis(self.lab.server.netns, self.tmp / "redis", self.port, self.aof).start()
+            self.redis = Redis(
+                self.lab.server.netns, self.tmp / "redis", self.port, self.aof, self.tls
+            ).start()
             for name in self.names + self.late:
                 host = Host(
                     name, self.lab[name].netns, self.tmp / name, self.url, self.key, self.extra.get(name, "")
@@ -256,6 +280,23 @@ class FleetLab:
         if self.redis is not None:
             self.redis.stop()
         self.lab.close()
+
+
+def certificates(where: Path) -> None:
+    """A CA and a server certificate for SERVER_ADDRESS (an IP subjectAltName), made with openssl."""
+
+    def openssl(*argv: str) -> None:
+        subprocess.run(["openssl", *argv], cwd=where, capture_output=True, check=True, timeout=30)
+
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+            "-subj", "/CN=banjail test CA")  # fmt: skip
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
+            "-subj", f"/CN={SERVER_ADDRESS}")  # fmt: skip
+    (where / "san.ext").write_text(f"subjectAltName = IP:{SERVER_ADDRESS}\n")
+    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+            "-out", "server.pem", "-days", "2", "-extfile", "san.ext")  # fmt: skip
+    for name in ("server.key", "ca.pem", "server.pem"):
+        (where / name).chmod(0o644)
 
 
 def percentile(values: Sequence[float], q: float) -> float:
