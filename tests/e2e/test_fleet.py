@@ -163,6 +163,18 @@ def test_redis_down_host_down_and_network_cut(fleet: FleetLab) -> None:
     every_ban_once([c], cut, "c healed")
     print("c's fleet log lines:\n" + "\n".join(x for x in c.daemon_log().splitlines() if "fleet:" in x))
     assert all(c.ban_lines(x) == 1 for x in flood + missed)
+    # 4. A cut off, bans in its outbox, killed with -9: its next start sends them
+    losses = a.daemon_log().count("publisher lost")
+    a.cut(True)
+    held = addresses(1, 20, net=63)
+    a.fail(held)
+    wait_for(lambda: set(held) <= a.firewall(), 10, "a's bans while cut off")
+    wait_for(lambda: a.daemon_log().count("publisher lost") > losses, 15, "a noticing the cut")
+    a.server.kill()
+    a.server.wait()
+    a.cut(False)
+    a.start()
+    every_ban_once([b, c], held, "a's outbox after kill -9")
 
 
 @pytest.mark.parametrize("fleet", [{"hosts": ("a",), "late": ("d",)}], indirect=True, ids=["join"])
@@ -200,3 +212,15 @@ def test_rediss_with_a_password(fleet: FleetLab) -> None:
         "   |- Banned IP list:\t10.72.0.1",
         "   `- Banned by the fleet:\t10.72.0.1 (from a)",
     ]
+
+
+@pytest.mark.parametrize(
+    "fleet", [{"hosts": ("a", "b"), "replica_for": ("b",)}], indirect=True, ids=["replica"]
+)
+def test_a_host_reads_from_a_replica(fleet: FleetLab) -> None:
+    a, b = fleet["a"], fleet["b"]
+    assert fleet.replica is not None
+    a.fail(["10.73.0.1"])
+    wait_for(lambda: "10.73.0.1" in b.monitor.added, 10, "the ban on b through the replica")
+    assert f"subscriber connected to {fleet.replica.url}" in b.daemon_log()
+    assert fleet.replica.cli("XLEN", "banjail:bans").strip() == "1"

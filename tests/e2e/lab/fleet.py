@@ -75,7 +75,14 @@ class Host:
     """One banjail host of the fleet."""
 
     def __init__(
-        self, name: str, netns: str, tmp: Path, redis_url: str, key: str, extra_jail: str = ""
+        self,
+        name: str,
+        netns: str,
+        tmp: Path,
+        redis_url: str,
+        key: str,
+        extra_jail: str = "",
+        extra_fleet: str = "",
     ) -> None:
         self.name = name
         self.netns = netns
@@ -86,7 +93,7 @@ class Host:
         (conf / "fail2ban.local").write_text(
             f"[Definition]\nlogtarget = {tmp}/f2b.log\nsocket = {tmp}/f2b.sock\npidfile = {tmp}/f2b.pid\n"
             f"dbfile = {tmp}/f2b.sqlite3\nloglevel = INFO\n"
-            f"[fleet]\nredis = {redis_url}\nstream = banjail:bans\nkey = {key}\nhost = {name}\n"
+            f"[fleet]\nredis = {redis_url}\nstream = banjail:bans\nkey = {key}\nhost = {name}\n{extra_fleet}"
         )
         (conf / "jail.local").write_text(
             "[DEFAULT]\nignoreself = false\n[sshd]\nenabled = false\n"
@@ -165,7 +172,10 @@ class Host:
 class Redis:
     """A redis-server in the lab's server namespace, on a temp dir, stopped by its PID."""
 
-    def __init__(self, netns: str, tmp: Path, port: int, aof: bool, tls: bool = False) -> None:
+    def __init__(
+        self, netns: str, tmp: Path, port: int, aof: bool, tls: bool = False, replicaof: int = 0
+    ) -> None:
+        self.replicaof = replicaof  # the port of the primary this one replicates, 0: a primary
         self.netns, self.tmp, self.port, self.aof = netns, tmp, port, aof
         self.proc: subprocess.Popen[bytes] | None = None
         tmp.mkdir(parents=True, exist_ok=True)
@@ -186,6 +196,8 @@ class Redis:
             "--save", "", "--daemonize", "no", "--protected-mode", "no",
             "--appendonly", "yes" if self.aof else "no", "--appendfsync", "always",
         ]  # fmt: skip
+        if self.replicaof:
+            argv += ["--replicaof", SERVER_ADDRESS, str(self.replicaof)]
         if self.password:
             t = self.tmp
             argv[2] = "0"  # no plain port: TLS only, with a password
@@ -228,7 +240,8 @@ class FleetLab:
     """Redis plus `hosts` banjail hosts; `extra` maps a host name to lines added to its jail section."""
 
     def __init__(self, tmp: Path, hosts: Sequence[str] = ("a", "b", "c"), *, aof: bool = False,
-                 extra: dict[str, str] | None = None, late: Sequence[str] = (), tls: bool = False) -> None:  # fmt: skip
+                 extra: dict[str, str] | None = None, late: Sequence[str] = (), tls: bool = False,
+                 replica_for: Sequence[str] = ()) -> None:  # fmt: skip
         self.tmp = tmp
         self.key = secrets.token_hex(16)
         self.lab = Lab([*hosts, *late], tag="fl")
@@ -238,6 +251,8 @@ class FleetLab:
         self.port = 20000 + os.getpid() % 20000
         self.aof = aof
         self.tls = tls
+        self.replica_for = list(replica_for)  # hosts that read the stream from a replica of the primary
+        self.replica: Redis | None = None
         self.redis: Redis | None = None
         self.hosts: dict[str, Host] = {}
 
@@ -252,9 +267,21 @@ class FleetLab:
             self.redis = Redis(
                 self.lab.server.netns, self.tmp / "redis", self.port, self.aof, self.tls
             ).start()
+            netns = self.lab.server.netns
+            if self.replica_for:
+                self.replica = Redis(
+                    netns, self.tmp / "replica", self.port + 1, False, replicaof=self.port
+                ).start()
             for name in self.names + self.late:
+                reads = f"replica = {self.replica.url}\n" if self.replica and name in self.replica_for else ""
                 host = Host(
-                    name, self.lab[name].netns, self.tmp / name, self.url, self.key, self.extra.get(name, "")
+                    name,
+                    self.lab[name].netns,
+                    self.tmp / name,
+                    self.url,
+                    self.key,
+                    self.extra.get(name, ""),
+                    reads,
                 )
                 self.hosts[name] = host
             for name in self.names:
@@ -277,8 +304,9 @@ class FleetLab:
         for host in self.hosts.values():
             with contextlib.suppress(Exception):
                 host.close()
-        if self.redis is not None:
-            self.redis.stop()
+        for redis in (self.replica, self.redis):
+            if redis is not None:
+                redis.stop()
         self.lab.close()
 
 
