@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
 from banjail.core.banbook import BANNED, PROLONGED
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 log_fleet = logger("fleet")
 SEND_BATCH = 500
+RESTART_S = 1.0
 
 
 class Fleet:
@@ -101,8 +102,8 @@ class Fleet:
 
     async def start(self) -> None:
         self._store_or_fail()
-        self._tasks.append(asyncio.create_task(self._send(), name="fleet:send"))
-        self._tasks.append(asyncio.create_task(self._receive(), name="fleet:receive"))
+        self._tasks.append(asyncio.create_task(_kept(self._send, "sender"), name="fleet:send"))
+        self._tasks.append(asyncio.create_task(_kept(self._receive, "subscriber"), name="fleet:receive"))
         self.wake()  # notices left in the outbox by the last run go out now
         log_fleet.info("fleet: host %r on stream %r", self.config.host, self.config.stream)
 
@@ -255,3 +256,16 @@ class Fleet:
             return False
         events.append(BanDecided(admission.kind, admission.ban, True))
         return True
+
+
+async def _kept(loop: Callable[[], Awaitable[None]], role: str) -> None:
+    """Run one of the fleet's loops for the daemon's life: an unexpected error (the database, a bug) is logged
+    and the loop starts again a second later, so the fleet never stops silently."""
+    while True:
+        try:
+            await loop()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log_fleet.error("fleet: %s failed: %r; starting it again in %gs", role, exc, RESTART_S)
+            await asyncio.sleep(RESTART_S)
