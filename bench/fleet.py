@@ -18,12 +18,12 @@ with `fleet = both`. Attacks are failure lines appended to a's log. Rows:
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from daemon import cpu_of
 from section import Section, Table
 
 REPO = Path(__file__).resolve().parents[1]
@@ -47,8 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return cpu_of(pid).own
 
 
 def addresses(net: int, count: int) -> list[str]:

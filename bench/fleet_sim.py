@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import resource
 import shutil
 import socket
@@ -38,6 +37,8 @@ import redis.asyncio as aioredis
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
+from daemon import cpu_of, percentile
+
 from banjail.fleet.notice import ban_notice, encode
 
 STREAM = "banjail:bans"
@@ -46,20 +47,10 @@ IDLE_S = 3.0
 DELIVERIES_PER_S = 20_000  # what the subscribers (one Python process) keep up with; the rate is capped by it
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 async def reply(reader: asyncio.StreamReader) -> object:
@@ -115,12 +106,11 @@ async def one_size(port: int, pid: int, n: int, messages: int, rate: float) -> d
     for ready in readies:
         await ready.wait()
     await asyncio.sleep(0.5)  # every subscriber blocked in XREAD
-    idle = cpu_seconds(
-        pid
-    )  # Redis's own cost with N blocked clients and nothing to deliver (cron, re-blocks)
+    # Redis's own cost with N blocked clients and nothing to deliver (cron, re-blocks)
+    idle = cpu_of(pid).own
     await asyncio.sleep(IDLE_S)
-    idle = (cpu_seconds(pid) - idle) / IDLE_S
-    before = cpu_seconds(pid)
+    idle = (cpu_of(pid).own - idle) / IDLE_S
+    before = cpu_of(pid).own
     started = time.monotonic()
     for i in range(messages):
         now = time.time()
@@ -140,7 +130,7 @@ async def one_size(port: int, pid: int, n: int, messages: int, rate: float) -> d
         await admin.xadd(STREAM, dict(entry))  # type: ignore[arg-type]
         await asyncio.sleep(max(0.0, started + (i + 1) / rate - time.monotonic()))
     await asyncio.gather(*tasks)
-    used = cpu_seconds(pid) - before - idle * (time.monotonic() - started)
+    used = cpu_of(pid).own - before - idle * (time.monotonic() - started)
     await admin.aclose()
     delivered = len(latencies)
     return {
@@ -150,8 +140,8 @@ async def one_size(port: int, pid: int, n: int, messages: int, rate: float) -> d
         "redis_cpu_us_per_notice": max(0.0, used) / messages * 1e6,
         "rate": rate,
         "idle_cpu_percent": idle * 100,
-        "p50_ms": percentile(latencies, 50) * 1000 if latencies else float("nan"),
-        "p99_ms": percentile(latencies, 99) * 1000 if latencies else float("nan"),
+        "p50_ms": percentile(latencies, 0.50) * 1000 if latencies else float("nan"),
+        "p99_ms": percentile(latencies, 0.99) * 1000 if latencies else float("nan"),
     }
 
 
