@@ -65,12 +65,14 @@ class Fleet:
         """The fleet counters now (for metrics: banjail.fleet.counters.FleetSnapshot)."""
         return self.counters.snapshot()
 
-    def mode(self, jail: Jail) -> str:
-        return getattr(jail.config, "fleet", "no") or "no"
+    @staticmethod
+    def mode(jail: Jail) -> str:
+        return jail.config.fleet
 
     def outbox(self, jail: Jail, bans: Sequence[Ban]) -> tuple[dict[str, str], ...]:
-        """The signed notices for `bans`, new local bans of `jail` about to be committed: none unless the jail
-        publishes; bans that came from the fleet are not sent on."""
+        """The signed notices for `bans`, the bans a batch of `jail`'s own lines or commands decided (never a
+        batch of remote notices: those are not sent on), about to be committed: none unless the jail publishes.
+        A local decision that prolonged a ban from the fleet is published too, with this host as its origin."""
         if self.mode(jail) not in PUBLISHES:
             return ()
         now = self.daemon.clock.now()
@@ -84,7 +86,6 @@ class Fleet:
                 key,
             )
             for b in bans
-            if remote.origin_of(b) is None
         )
 
     def wake(self) -> None:
