@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import getopt
+import importlib.util
 import os
 import sys
 import time
@@ -34,6 +35,10 @@ if TYPE_CHECKING:
     from banjail.fleet.hub import Fleet
 
 ERROR = 255
+FLEET_NEEDS_REDIS = (
+    "fail2ban.local has a [fleet] section but the redis package cannot be imported ({why}): "
+    "install banjail[fleet] (pip install 'banjail[fleet]'), or remove the [fleet] section"
+)
 USAGE = """\
 Usage: fail2ban-server [OPTIONS] [start]
 
@@ -192,6 +197,9 @@ def main(argv: list[str] | None = None) -> int:
         if options.dump:
             for jail in config.jails:
                 print(f"['add', {jail.name!r}, {jail.backend!r}]")
+        if config.fleet is not None and importlib.util.find_spec("redis") is None:
+            print(f"ERROR  {FLEET_NEEDS_REDIS.format(why='it is not installed')}", file=sys.stderr)
+            return ERROR
         print("OK: configuration test is successful")
         return 0
     server = config.server
@@ -297,10 +305,7 @@ def _fleet(config: Config, daemon: Daemon) -> Fleet:
     try:
         from banjail.fleet.hub import Fleet
     except ImportError as exc:
-        raise BanjailError(
-            f"fail2ban.local has a [fleet] section but the redis package cannot be imported ({exc}): "
-            "install banjail[fleet] (pip install 'banjail[fleet]'), or remove the [fleet] section"
-        ) from None
+        raise BanjailError(FLEET_NEEDS_REDIS.format(why=exc)) from None
     return Fleet(config.fleet, daemon)
 
 

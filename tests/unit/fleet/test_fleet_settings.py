@@ -7,11 +7,13 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from banjail.config.load import load_config
+from banjail.daemon.runtime import socket_alive
 
 SRC = str(Path(__file__).resolve().parents[3] / "src")
 KEY = "0123456789abcdef0123"
@@ -132,28 +134,55 @@ def test_without_redis_a_fleet_is_refused_and_no_fleet_never_imports_it(tmp_path
     plain = write(tmp_path / "plain", f"[Definition]\nsocket = {run}/s.sock\npidfile = {run}/p.pid\ndbfile = {run}/db\n"
                   f"logtarget = {run}/log\n")  # fmt: skip
     assert server_test(plain, env) == (0, [])
-    code = (
-        "import runpy, sys, threading, time, os\n"
-        "stop = threading.Timer(1.5, lambda: os.kill(os.getpid(), 15))\n"
-        "stop.daemon = True\n"
-        "stop.start()\n"
-        f"sys.argv = ['fail2ban-server', '-f', '-x', '-c', {str(plain)!r}]\n"
-        "runpy.run_module('banjail.cli.server', run_name='__main__')\n"
+    server = [sys.executable, "-m", "banjail.cli.server", "-f", "-x", "-c"]
+    proc = subprocess.Popen(
+        [*server, str(plain)], env={**os.environ, **env}, stderr=subprocess.PIPE, text=True
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=False,
-                          env=dict(os.environ, **env))  # fmt: skip
-    assert done.returncode == 0, done.stderr
+    try:
+        deadline = time.monotonic() + 20
+        while (
+            not socket_alive(str(run / "s.sock"), 0.2) and proc.poll() is None and time.monotonic() < deadline
+        ):
+            time.sleep(0.05)
+        assert proc.poll() is None, proc.communicate()[1]
+    finally:
+        proc.terminate()
+        _out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
     log = (run / "log").read_text()
     assert "Jail 'sshd' started" in log and "redis was imported" not in log and "fail2ban.fleet" not in log
-    fleet = write(
-        tmp_path / "fleet",
-        (plain / "fail2ban.local").read_text() + f"[fleet]\nredis = redis://127.0.0.1:1/0\nkey = {KEY}\n",
-    )
-    code = code.replace(str(plain), str(fleet))
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=False,
-                          env=dict(os.environ, **env))  # fmt: skip
+    fleet_text = (
+        plain / "fail2ban.local"
+    ).read_text() + f"[fleet]\nredis = redis://127.0.0.1:1/0\nkey = {KEY}\n"
+    fleet = write(tmp_path / "fleet", fleet_text)
+    done = subprocess.run([*server, str(fleet)], capture_output=True, text=True, timeout=30, check=False,
+                          env={**os.environ, **env})  # fmt: skip
     assert done.returncode == 255
     assert done.stderr.splitlines()[-1] == (
         "ERROR  fail2ban.local has a [fleet] section but the redis package cannot be imported (redis was imported): "
         "install banjail[fleet] (pip install 'banjail[fleet]'), or remove the [fleet] section"
     )
+
+
+def test_the_configuration_test_says_when_redis_is_not_installed(tmp_path: Path) -> None:
+    """`python -S`: no site-packages, so no `redis` (and banjail's core needs none)."""
+    plain = write(tmp_path / "plain", "[Definition]\nloglevel = INFO\n")
+    fleet = write(
+        tmp_path / "fleet", f"[fleet]\nredis = redis://10.0.0.5:6379/0\nkey = {KEY}\n", "fleet = both\n"
+    )
+    results = []
+    for conf in (plain, fleet):
+        done = subprocess.run(
+            [sys.executable, "-S", "-m", "banjail.cli.server", "-t", "-c", str(conf)],
+            capture_output=True, text=True, timeout=30, check=False, env={**os.environ, "PYTHONPATH": SRC},
+        )  # fmt: skip
+        results.append((done.returncode, done.stdout.strip(), done.stderr.strip()))
+    assert results == [
+        (0, "OK: configuration test is successful", ""),
+        (
+            255,
+            "",
+            "ERROR  fail2ban.local has a [fleet] section but the redis package cannot be imported (it is not "
+            "installed): install banjail[fleet] (pip install 'banjail[fleet]'), or remove the [fleet] section",
+        ),
+    ]
