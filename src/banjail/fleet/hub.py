@@ -127,8 +127,15 @@ class Fleet:
         return store
 
     async def _store(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work` in a transaction on the store executor, the fleet's tables made first if missing (the
+        database may have been switched with `set dbfile`)."""
         store = self._store_or_fail()
-        return await self.daemon.db(store.run, work)
+
+        def run(db: sqlite3.Connection) -> T:
+            fleetstate.create(db)
+            return work(db)
+
+        return await self.daemon.db(store.run, run)
 
     # -- publishing ---------------------------------------------------------------------------------------------
 

@@ -12,7 +12,8 @@
                                              and the removal sends a notice twice; subscribers find the ban
                                              already in force and change nothing.
 
-Every function runs inside the caller's transaction (SqliteStore.commit, or SqliteStore.run).
+Every function runs inside the caller's transaction (SqliteStore.commit, or SqliteStore.run). The tables are made
+by `create` when the daemon joins a fleet, so the database of a daemon without a fleet keeps its layout.
 """
 
 from __future__ import annotations
@@ -28,13 +29,22 @@ CREATE TABLE IF NOT EXISTS banjail_fleet_cursor(
     stream TEXT NOT NULL PRIMARY KEY,
     last_id TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS banjail_fleet_outbox(
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    id INTEGER PRIMARY KEY,
     entry TEXT NOT NULL);
 """
 
 
+def create(db: sqlite3.Connection) -> None:
+    """Make the fleet's tables if they are missing."""
+    for statement in SCHEMA.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
 def write(db: sqlite3.Connection, item: Checkpoint) -> None:
     """Apply a checkpoint's fleet parts: its outbox notices and its stream cursor."""
+    if item.outbox or item.fleet_cursor is not None:
+        create(db)  # the database may have been switched (`set dbfile`) since the fleet started
     if item.outbox:
         enqueue(db, item.outbox)
     if item.fleet_cursor is not None:

@@ -20,7 +20,8 @@ banjail's own addition (upstream ignores tables it does not know, and none of it
                                     order (rowid): the failure counters survive a restart or a kill -9. matches
                                     are the failure's lines joined by newlines, groups JSON or NULL.
 * banjail_fleet_cursor, banjail_fleet_outbox
-                                 -- the fleet's stream cursor and outbox (banjail.store.fleetstate)
+                                 -- the fleet's stream cursor and outbox (banjail.store.fleetstate), made
+                                    only when the daemon is in a fleet
 
 Exactly-once reading: `commit` writes a batch's positions, counted failures and bans in one transaction (see
 banjail.store.checkpoint).
@@ -141,7 +142,7 @@ class SqliteStore:
             )
         with self._transaction() as db:
             # One statement at a time: executescript would commit the open transaction first.
-            for statement in (_SCHEMA + counted.SCHEMA + fleetstate.SCHEMA).split(";"):
+            for statement in (_SCHEMA + counted.SCHEMA).split(";"):
                 if statement.strip():
                     db.execute(statement)
             if version is None:

@@ -17,6 +17,7 @@ BAN = Ban("sshd", "192.0.2.7", "192.0.2.7", 1000.0, 1600.0, 1, 5, groups=(("flee
 
 def test_bans_outbox_and_cursor_are_one_transaction(tmp_path: Path) -> None:
     store = SqliteStore(str(tmp_path / "db"))
+    store.run(fleetstate.create)
     store.commit(
         [
             Checkpoint(
@@ -39,9 +40,19 @@ def test_bans_outbox_and_cursor_are_one_transaction(tmp_path: Path) -> None:
 
 def test_a_failed_commit_leaves_neither_ban_nor_notice_nor_cursor(tmp_path: Path) -> None:
     store = SqliteStore(str(tmp_path / "db"))
+    store.run(fleetstate.create)
     bad = Checkpoint("sshd", bans=(BAN,), outbox=({"x": object()},), fleet_cursor=("s", "9-0"))  # type: ignore[dict-item]
     with pytest.raises(TypeError):
         store.commit([bad])
     assert store.active_bans(1001.0) == []
     assert store.run(fleetstate.depth) == 0
     assert store.run(lambda db: fleetstate.cursor(db, "s")) is None
+
+
+def test_a_database_without_a_fleet_keeps_its_layout(tmp_path: Path) -> None:
+    store = SqliteStore(str(tmp_path / "db"))
+    store.commit([Checkpoint("sshd", bans=(BAN,))])
+    store.close()
+    with sqlite3.connect(tmp_path / "db") as db:
+        tables = sorted(r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'"))
+    assert tables == ["banjail_failures", "bans", "bips", "fail2banDb", "jails", "logs"]
