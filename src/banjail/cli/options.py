@@ -84,8 +84,19 @@ def parser(prog: str) -> argparse.ArgumentParser:
     p.add_argument(
         "-o", "--out", help="print only this of each failure: id, ip, msg, row, a group, or <tags>"
     )
-    p.add_argument("--json", action="store_true", help="print each failure as one JSON object per line")
-    p.add_argument("--now", type=float, help="evaluate dates as if the time now were this epoch")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print each failure as one JSON object per line: line, id, ip, time, groups (users: a list), "
+        "matches; with --usedns raw (or -r) the ip of a <HOST> that is a name is that name, otherwise its "
+        "resolved address (one failure per address; a name that does not resolve gives none)",
+    )
+    p.add_argument(
+        "--now",
+        type=float,
+        help="evaluate dates as if the time now were this epoch; with -o/--json a failure on a line without a "
+        "date (journal-format lines) has this time, or the current time without --now",
+    )
     p.add_argument("--print-no-missed", action="store_true", help="do not print missed lines")
     p.add_argument("--print-no-ignored", action="store_true", help="do not print ignored lines")
     p.add_argument("--print-all-matched", action="store_true", help="print every matched line")

@@ -234,6 +234,8 @@ def _setup(opts: Options, echo: list[str]) -> _Setup:
     try:
         matcher = Matcher(spec, detector=detector, resolver=resolve, check_all=check_all)
         matcher.count_pref = spec.prefregex != "" and not (opts.quiet or opts.out is not None or opts.json)
+        # Printed failures of lines without a date (journal-format lines) take `now`, as upstream prints them.
+        matcher.stamp_dateless = opts.quiet
     except BanjailError as e:
         if resolved.missing_filter:
             raise BanjailError(
