@@ -68,7 +68,11 @@ def parser(prog: str) -> argparse.ArgumentParser:
     p.add_argument("--timezone", "--TZ", dest="timezone", help="time zone of times written without one")
     p.add_argument("-e", "--encoding", default=_preferred_encoding(), help="log encoding (system locale)")
     p.add_argument("-r", "--raw", action="store_true", help="take host names as they are, never resolve them")
-    p.add_argument("--usedns", help="what <HOST> accepts: yes (names too), warn, no (addresses only), raw")
+    p.add_argument(
+        "--usedns",
+        help="what <HOST> accepts: yes/warn (names too, resolved to their addresses), no (addresses only), "
+        "raw (names too, kept as written, never resolved)",
+    )
     p.add_argument("-L", "--maxlines", type=int, default=0, help="lines a multi-line regex may span")
     p.add_argument("-m", "--journalmatch", help="journal matches (systemd-journal only)")
     p.add_argument("-l", "--log-level", dest="log_level", default="critical", help="level of log messages")
@@ -88,8 +92,9 @@ def parser(prog: str) -> argparse.ArgumentParser:
         "--json",
         action="store_true",
         help="print each failure as one JSON object per line: line, id, ip, time, groups (users: a list), "
-        "matches; with --usedns raw (or -r) the ip of a <HOST> that is a name is that name, otherwise its "
-        "resolved address (one failure per address; a name that does not resolve gives none)",
+        "matches. A <HOST> that is a name: with --usedns raw (or -r) id is the name as written and ip null; "
+        "with yes/warn one failure per address the name resolves to (id and ip that address; none when it does "
+        "not resolve); with no a name does not match",
     )
     p.add_argument(
         "--now",
