@@ -21,7 +21,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
-from banjail.cli import report
+from banjail.cli import journal, report
 from banjail.cli.failures import Formatter, formatter, json_line
 from banjail.cli.logfile import Chunk, literal_chunk, read_chunks, segments
 from banjail.cli.options import Options, UsageError, parse_args, parser
@@ -191,7 +191,15 @@ def _effective_spec(spec: FilterSpec, opts: Options) -> FilterSpec:
     return dataclasses.replace(spec, **changes)  # type: ignore[arg-type]
 
 
-def _log_chunks(source: Source, opts: Options, multiline: bool, echo: list[str]) -> Iterator[Chunk]:
+def _log_chunks(source: Source, opts: Options, spec: FilterSpec, echo: list[str]) -> Iterator[Chunk]:
+    if source.kind == JOURNAL:
+        q = journal.query(source.value, [opts.journalmatch] if opts.journalmatch else spec.journalmatch)
+        echo.append("Use         systemd journal")
+        echo.append(report.use_line("encoding", opts.encoding))
+        if q.match:
+            echo.append(report.use_line("journal match", q.match))
+        return journal.read_journal(q, opts.encoding)
+    multiline = spec.maxlines > 1
     if source.kind == FILE:
         echo.append(report.use_line("log file", source.value))
         echo.append(report.use_line("encoding", opts.encoding))
@@ -220,7 +228,8 @@ def _setup(opts: Options, echo: list[str]) -> _Setup:
     if opts.datepattern is not None:
         name = datepattern_name(FilterSpec(datepattern=tuple(opts.datepattern.split("\n"))))
         echo.append(report.use_line("datepattern", f"{opts.datepattern} : {name}"))
-    resolved = resolve_filter(opts.regex, opts.config)
+    source = classify_log(opts.log)
+    resolved = resolve_filter(opts.regex, opts.config, "systemd" if source.kind == JOURNAL else "auto")
     echo.extend(resolved.echo)
     echo.extend(_echo_filter_settings(resolved, opts))
     spec = resolved.spec
@@ -228,6 +237,9 @@ def _setup(opts: Options, echo: list[str]) -> _Setup:
         spec = dataclasses.replace(spec, ignoreregex=(*spec.ignoreregex, opts.ignoreregex))
         echo.append(report.use_line("ignoreregex line", report.shorten(opts.ignoreregex)))
     spec = _effective_spec(spec, opts)
+    if source.kind == JOURNAL:
+        # the journal's lines carry their entry's time in front: upstream drops the filter's datepattern there
+        spec = dataclasses.replace(spec, datepattern=())
     detector = DateDetector(spec.datepattern, logtimezone=spec.logtimezone)
     # Printing failures (-o, --json) stops at the first failregex that finds one, as upstream's -o does.
     check_all = not (opts.quiet or opts.no_check_all)
@@ -243,13 +255,7 @@ def _setup(opts: Options, echo: list[str]) -> _Setup:
                 f"filters, and as a regex: {e}"
             ) from None
         raise
-    source = classify_log(opts.log)
-    if source.kind == JOURNAL:
-        raise BanjailError(
-            "systemd-journal is not supported offline yet; export the messages first "
-            "(journalctl -o short-iso -u UNIT > FILE) and test FILE"
-        )
-    chunks = _log_chunks(source, opts, spec.maxlines > 1, echo)
+    chunks = _log_chunks(source, opts, spec, echo)
     return _Setup(spec, detector, matcher, source, chunks)
 
 
@@ -302,14 +308,15 @@ def run(opts: Options, stdout: TextIO, stderr: TextIO) -> int:
     elapsed = time.perf_counter() - started
     if opts.quiet:
         return 0
-    stdout.write(
-        "\n".join(report.results_lines(_results(matcher, detector, stats, collector, elapsed))) + "\n"
-    )
+    # journal entries come with their time, so upstream lists no date template hits for them
+    dates = None if source.kind == JOURNAL else detector
+    results = _results(matcher, dates, stats, collector, elapsed)
+    stdout.write("\n".join(report.results_lines(results)) + "\n")
     return 0
 
 
 def _results(
-    matcher: Matcher, detector: DateDetector, stats: ScanStats, collector: _Collector, elapsed: float
+    matcher: Matcher, detector: DateDetector | None, stats: ScanStats, collector: _Collector, elapsed: float
 ) -> report.Results:
     opts = collector.opts
     pref = matcher.regexes.prefregex
@@ -335,7 +342,9 @@ def _results(
         failregex=counts(matcher.failregex, stats.failregex_hits, collector.hits),
         ignoreregex=counts(matcher.ignoreregex, stats.ignoreregex_hits, {}),
         # In the order the detector tries its templates at the end, as upstream lists them.
-        templates=tuple((t.name, stats.template_hits.get(t.name, 0)) for t in detector.templates),
+        templates=tuple((t.name, stats.template_hits.get(t.name, 0)) for t in detector.templates)
+        if detector is not None
+        else (),
         counts=report.LineCounts(
             stats.lines,
             stats.ignored,

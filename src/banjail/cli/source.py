@@ -80,8 +80,9 @@ class Resolved:
     missing_filter: str = ""  # the argument looked like a filter name, but no such filter exists
 
 
-def resolve_filter(value: str, config_dir: str) -> Resolved:
-    """The filter a REGEX argument means. Raises BanjailError (ConfigError, RegexError) when it cannot be loaded."""
+def resolve_filter(value: str, config_dir: str, backend: str = "auto") -> Resolved:
+    """The filter a REGEX argument means; `backend` chooses the automatic logtype (systemd: journal), as a
+    jail's does. Raises BanjailError (ConfigError, RegexError) when it cannot be loaded."""
     missing = ""
     if _FILTER_SHAPE.fullmatch(value):
         try:
@@ -96,10 +97,12 @@ def resolve_filter(value: str, config_dir: str) -> Resolved:
             if within:
                 short = os.path.splitext(os.path.basename(name))[0]
                 echo = [report.use_line(f"{'failregex':>11} filter file", f"{short}, basedir: {basedir}")]
-                spec = load_filter(short + value[len(name) :], config_dir=basedir)
+                spec = load_filter(short + value[len(name) :], config_dir=basedir, backend=backend)
             else:
                 echo = [report.use_line("  failregex file", name)]
-                spec = load_filter(os.path.abspath(path) + value[len(name) :], config_dir=config_dir)
+                spec = load_filter(
+                    os.path.abspath(path) + value[len(name) :], config_dir=config_dir, backend=backend
+                )
             if options:
                 echo.append(report.use_line("filter options", repr(options)))
             return Resolved(spec, tuple(echo), True)
