@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from banjail import FAIL2BAN_COMPAT_VERSION
+from banjail.cli.invert import usage_problem
 from banjail.errors import BanjailError
 
 
@@ -31,6 +32,7 @@ class Options:
     no_check_all: bool = False
     out: str | None = None
     json: bool = False
+    invert: bool = False
     now: float | None = None
     print_no_missed: bool = False
     print_no_ignored: bool = False
@@ -97,6 +99,13 @@ def parser(prog: str) -> argparse.ArgumentParser:
         "not resolve); with no a name does not match",
     )
     p.add_argument(
+        "-i",
+        "--invert",
+        action="store_true",
+        help="with -o msg, -o TEMPLATE (<msg>, <time>) or --json: print the lines no failure came from instead "
+        "(upstream 1.1); a line's time is its date, else the --now value or the current time",
+    )
+    p.add_argument(
         "--now",
         type=float,
         help="evaluate dates as if the time now were this epoch; with -o/--json a failure on a line without a "
@@ -130,6 +139,8 @@ def parse_args(argv: Sequence[str], prog: str = "fail2ban-regex") -> Options:
         problems.append("--print-no-ignored and --print-all-ignored are mutually exclusive.")
     if ns.json and ns.out is not None:
         problems.append("--json and -o/--out are mutually exclusive.")
+    if ns.invert and (problem := usage_problem(ns.out, ns.json)) is not None:
+        problems.append(problem)
     if len(ns.args) not in (2, 3):
         problems.append("provide both <LOG> and <REGEX>.")
     if problems:
@@ -151,6 +162,7 @@ def parse_args(argv: Sequence[str], prog: str = "fail2ban-regex") -> Options:
         no_check_all=ns.no_check_all,
         out=ns.out,
         json=ns.json,
+        invert=ns.invert,
         now=ns.now,
         print_no_missed=ns.print_no_missed,
         print_no_ignored=ns.print_no_ignored,

@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import re
 import sys
 import time
 from collections import deque
@@ -23,11 +22,20 @@ from typing import TextIO
 
 from banjail.cli import journal, report
 from banjail.cli.failures import Formatter, formatter, json_line
+from banjail.cli.invert import Inverted, LineTime
 from banjail.cli.logfile import Chunk, literal_chunk, read_chunks, segments
 from banjail.cli.options import Options, UsageError, parse_args, parser
 from banjail.cli.progress import NoProgress, Progress, progress_for
 from banjail.cli.resolve import resolve
-from banjail.cli.source import FILE, JOURNAL, Resolved, Source, classify_log, resolve_filter
+from banjail.cli.source import (
+    FILE,
+    JOURNAL,
+    Source,
+    classify_log,
+    datepattern_name,
+    echo_filter_settings,
+    resolve_filter,
+)
 from banjail.daemon.regexview import reported_prefregex
 from banjail.errors import BanjailError
 from banjail.filter.datedetect import DateDetector
@@ -45,8 +53,11 @@ class _Collector:
     lines only up to the bound upstream prints, failures only when printing them or in verbose mode, and with
     multi-line buffers the last `maxlines` missed lines (a later failure may consume them)."""
 
-    def __init__(self, opts: Options, maxlines: int, rows: list[str]) -> None:
+    def __init__(
+        self, opts: Options, maxlines: int, rows: list[str], inverted: Inverted | None = None
+    ) -> None:
         self.opts = opts
+        self.inverted = inverted  # -i: the lines without a failure are printed, not the failures
         self.bound = opts.maxlines or DEFAULT_BOUND
         self.multiline = maxlines > 1
         self.matched: list[str] = []
@@ -58,7 +69,9 @@ class _Collector:
         self.hits: dict[int, list[report.Hit]] = {}
         self.rows = rows  # output rows for -o/--json, flushed by the caller after each chunk
         self.printer: Formatter | None = None
-        if opts.json:
+        if inverted is not None:
+            pass
+        elif opts.json:
             self.printer = lambda failure: [json_line(failure)]
         elif opts.out is not None:
             self.printer = formatter(opts.out)
@@ -66,6 +79,8 @@ class _Collector:
     def wants_missed(self, missed_so_far: int) -> bool:
         """Whether the matcher should return missed outcomes for the next run of lines: while they may still be
         printed, or always with multi-line buffers (asking costs an object per line, so only then)."""
+        if self.inverted is not None:
+            return True
         if self.opts.quiet:
             return False
         if self.multiline:
@@ -78,23 +93,33 @@ class _Collector:
         """Whether the matcher should return ignored outcomes for the next run of lines (only while one of them
         may still be listed)."""
         opts = self.opts
+        if self.inverted is not None:
+            return True
         if opts.quiet or opts.print_no_ignored:
             return False
         return opts.print_all_ignored or ignored_so_far + 1 <= self.bound + 1
 
     def wants_matched(self) -> bool:
         """Whether matched lines that completed no failure are needed (to list every matched line)."""
-        return self.opts.print_all_matched and not self.opts.quiet
+        return self.inverted is not None or (self.opts.print_all_matched and not self.opts.quiet)
 
     def wants_failures(self) -> bool:
         """Whether failures are needed at all: to print them, for -v, or to reclaim buffered missed lines."""
-        return self.printer is not None or bool(self.opts.verbose) or self.multiline
+        return (
+            self.printer is not None or self.inverted is not None or bool(self.opts.verbose) or self.multiline
+        )
 
     def take(self, outcomes: Sequence[LineOutcome], missed_before: int, ignored_before: int) -> None:
         opts = self.opts
         missed_n, ignored_n = missed_before - self.reclaimed, ignored_before
         limit = self.bound + 1  # upstream keeps one line more than it may print
         for outcome in outcomes:
+            if self.inverted is not None:
+                for failure in outcome.failures:
+                    for line in failure.lines[:-1]:
+                        self.inverted.consumed(line)
+                self.rows.extend(self.inverted.take(outcome))
+                continue
             kind = outcome.kind
             if kind == MISSED:
                 missed_n += 1
@@ -135,44 +160,6 @@ class _Collector:
                         self.matched.append(line)
         self.reclaimed += moved
         return moved
-
-
-def _echo_filter_settings(resolved: Resolved, opts: Options) -> list[str]:
-    """The maxlines/datepattern lines upstream prints when the filter sets them (and the command line did not
-    already). FilterSpec holds values, not whether a file set them: a datepattern is set when it is not empty (the
-    default is), maxlines when it is not 1 or the filter file itself has the option."""
-    spec = resolved.spec
-    out: list[str] = []
-    if not resolved.from_file:
-        return out
-    if not opts.maxlines and (spec.maxlines != 1 or _sets_maxlines(spec.file)):
-        out.append(report.use_line("maxlines", str(spec.maxlines)))
-    if opts.datepattern is None and spec.datepattern:
-        pattern = "\n".join(spec.datepattern)
-        out.append(report.use_line("datepattern", f"{pattern} : {datepattern_name(spec)}"))
-    return out
-
-
-def _sets_maxlines(path: str) -> bool:
-    # The filter file and its .local; included files are not searched (no stock filter sets maxlines there).
-    for candidate in (path, os.path.splitext(path)[0] + ".local"):
-        try:
-            with open(candidate, encoding="utf-8", errors="replace") as handle:
-                if re.search(r"(?m)^maxlines\s*=", handle.read()):
-                    return True
-        except OSError:
-            pass
-    return False
-
-
-def datepattern_name(spec: FilterSpec) -> str:
-    """How upstream names a datepattern: "Default Detectors" when it selects more than two templates, else the
-    display name of the (first) template."""
-    detector = DateDetector(spec.datepattern, logtimezone=spec.logtimezone)
-    templates = detector.templates
-    if not templates or len(templates) > 2:
-        return "Default Detectors"
-    return templates[0].name
 
 
 def _effective_spec(spec: FilterSpec, opts: Options) -> FilterSpec:
@@ -231,7 +218,7 @@ def _setup(opts: Options, echo: list[str]) -> _Setup:
     source = classify_log(opts.log)
     resolved = resolve_filter(opts.regex, opts.config, "systemd" if source.kind == JOURNAL else "auto")
     echo.extend(resolved.echo)
-    echo.extend(_echo_filter_settings(resolved, opts))
+    echo.extend(echo_filter_settings(resolved, bool(opts.maxlines), opts.datepattern is not None))
     spec = resolved.spec
     if opts.ignoreregex is not None:
         spec = dataclasses.replace(spec, ignoreregex=(*spec.ignoreregex, opts.ignoreregex))
@@ -276,7 +263,8 @@ def run(opts: Options, stdout: TextIO, stderr: TextIO) -> int:
     progress: Progress = progress_for(size, stderr) if source.kind == FILE else NoProgress()
     now = time.time() if opts.now is None else opts.now
     rows: list[str] = []
-    collector = _Collector(opts, spec.maxlines, rows)
+    inverted = Inverted(opts.out, spec.maxlines, _line_time(detector, now)) if opts.invert else None
+    collector = _Collector(opts, spec.maxlines, rows, inverted)
     stats = ScanStats()
     started = time.perf_counter()
     wants_failures = collector.wants_failures()
@@ -305,6 +293,8 @@ def run(opts: Options, stdout: TextIO, stderr: TextIO) -> int:
             progress.update(chunk.end, stats.lines)
     finally:
         progress.close()
+    if inverted is not None and (held := inverted.flush()):
+        stdout.write("\n".join(held) + "\n")
     elapsed = time.perf_counter() - started
     if opts.quiet:
         return 0
@@ -313,6 +303,14 @@ def run(opts: Options, stdout: TextIO, stderr: TextIO) -> int:
     results = _results(matcher, dates, stats, collector, elapsed)
     stdout.write("\n".join(report.results_lines(results)) + "\n")
     return 0
+
+
+def _line_time(detector: DateDetector, now: float) -> LineTime:
+    def line_time(line: str) -> float:
+        hit = detector.find(line, now)
+        return hit.time if hit is not None else now
+
+    return line_time
 
 
 def _results(

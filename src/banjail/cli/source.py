@@ -13,6 +13,7 @@ from banjail.config.load import load_filter
 from banjail.config.overlay import STOCK_DIR
 from banjail.config.tags import extract_options
 from banjail.errors import BanjailError
+from banjail.filter.datedetect import DateDetector
 from banjail.model import FilterSpec
 
 # A REGEX argument shaped like a filter name or path, optionally with [options]; anything else is a regex.
@@ -109,3 +110,41 @@ def resolve_filter(value: str, config_dir: str, backend: str = "auto") -> Resolv
         missing = name
     spec = FilterSpec(failregex=(value,))
     return Resolved(spec, (report.use_line("failregex line", report.shorten(value)),), False, missing)
+
+
+def echo_filter_settings(resolved: Resolved, maxlines_given: bool, datepattern_given: bool) -> list[str]:
+    """The maxlines/datepattern lines upstream prints when the filter sets them (and the command line did not
+    already: `maxlines_given`, `datepattern_given`). FilterSpec holds values, not whether a file set them: a datepattern is set when it is not empty (the
+    default is), maxlines when it is not 1 or the filter file itself has the option."""
+    spec = resolved.spec
+    out: list[str] = []
+    if not resolved.from_file:
+        return out
+    if not maxlines_given and (spec.maxlines != 1 or _sets_maxlines(spec.file)):
+        out.append(report.use_line("maxlines", str(spec.maxlines)))
+    if not datepattern_given and spec.datepattern:
+        pattern = "\n".join(spec.datepattern)
+        out.append(report.use_line("datepattern", f"{pattern} : {datepattern_name(spec)}"))
+    return out
+
+
+def _sets_maxlines(path: str) -> bool:
+    # The filter file and its .local; included files are not searched (no stock filter sets maxlines there).
+    for candidate in (path, os.path.splitext(path)[0] + ".local"):
+        try:
+            with open(candidate, encoding="utf-8", errors="replace") as handle:
+                if re.search(r"(?m)^maxlines\s*=", handle.read()):
+                    return True
+        except OSError:
+            pass
+    return False
+
+
+def datepattern_name(spec: FilterSpec) -> str:
+    """How upstream names a datepattern: "Default Detectors" when it selects more than two templates, else the
+    display name of the (first) template."""
+    detector = DateDetector(spec.datepattern, logtimezone=spec.logtimezone)
+    templates = detector.templates
+    if not templates or len(templates) > 2:
+        return "Default Detectors"
+    return templates[0].name
