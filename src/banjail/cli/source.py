@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 
 from banjail.cli import report
+from banjail.config.jail import load_jail
 from banjail.config.load import load_filter
 from banjail.config.overlay import STOCK_DIR
 from banjail.config.tags import extract_options
@@ -82,8 +83,11 @@ class Resolved:
 
 
 def resolve_filter(value: str, config_dir: str, backend: str = "auto") -> Resolved:
-    """The filter a REGEX argument means; `backend` chooses the automatic logtype (systemd: journal), as a
-    jail's does. Raises BanjailError (ConfigError, RegexError) when it cannot be loaded."""
+    """The filter a REGEX argument means: a filter file (upstream 1.0.2's search, banjail's stock filter.d last),
+    else a jail of that name in `config_dir`'s jail.conf/jail.local/jail.d, enabled or not (upstream 1.1): its
+    filter with the jail's arguments and filter options (failregex, mode, datepattern, maxlines...), else a regex.
+    `backend` chooses the automatic logtype (systemd: journal; a jail keeps its own otherwise). Raises
+    BanjailError (ConfigError, RegexError) when it cannot be loaded."""
     missing = ""
     if _FILTER_SHAPE.fullmatch(value):
         try:
@@ -107,6 +111,13 @@ def resolve_filter(value: str, config_dir: str, backend: str = "auto") -> Resolv
             if options:
                 echo.append(report.use_line("filter options", repr(options)))
             return Resolved(spec, tuple(echo), True)
+        if not options and "/" not in name:
+            jail = load_jail(config_dir, name, backend=None if backend == "auto" else backend)
+            if jail is not None:
+                echo = [report.use_line("jail", f"{name}, basedir: {config_dir}")]
+                if jail.filter_spec.strip():
+                    echo.append(report.use_line("jail's filter", jail.filter_spec.strip()))
+                return Resolved(jail.filter, tuple(echo), True)
         missing = name
     spec = FilterSpec(failregex=(value,))
     return Resolved(spec, (report.use_line("failregex line", report.shorten(value)),), False, missing)

@@ -137,6 +137,29 @@ def load_config(
     )
 
 
+def load_jail(
+    config_dir: Path | str, name: str, *, backend: str | None = None, stock_dir: Path = STOCK_DIR
+) -> JailConfig | None:
+    """Jail `name` of the configuration under `config_dir`, enabled or not (fail2ban-regex's jail lookup); None
+    when no jail section has that name. `backend` replaces the jail's for the automatic logtype. Raises
+    ConfigError listing the errors found in that jail (other jails are not read)."""
+    root = Path(config_dir)
+    tree = Overlay(root, stock_dir).read_name("jail", conf_local=True)
+    if name == INCLUDES or name not in tree.sections:
+        return None
+    tree.defaults["fail2ban_version"] = Entry(FAIL2BAN_COMPAT_VERSION)
+    tree.defaults["fail2ban_confpath"] = Entry(str(root))
+    tree.sections[name]["enabled"] = Entry("true")
+    if backend is not None:
+        tree.sections[name]["backend"] = Entry(backend)
+    problems = [p for p in tree.problems if p.severity == "error"]
+    jail = _jail(tree, name, root, stock_dir, _references(tree), problems, {}, False)
+    errors = [p for p in dict.fromkeys(problems) if p.severity == "error"]
+    if errors:
+        raise ConfigError(errors)
+    return jail
+
+
 def _server(tree: Tree, problems: list[Problem], lenient: bool) -> ServerConfig:
     reader = Reader(tree, "Definition", problems, lenient)
     base = ServerConfig()
