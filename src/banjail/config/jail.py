@@ -204,6 +204,7 @@ def _jail(
     filter_text = reader.text("filter")
     first = {"enabled": "True", "backend": backend, "filter": filter_text}
     filter_name, filter_args, broken = _spec(filter_text, tree, name, "filter", problems)
+    filter_tree: Tree | None = None
     # broken: upstream's reason to skip the jail, if any (the first one wins)
     if filter_name:
         try:
@@ -213,6 +214,7 @@ def _jail(
             broken = broken or f"Unable to read the filter {filter_name!r}"
             filter_name = ""
         else:
+            filter_tree = ftree
             known = resolve(
                 ftree,
                 main,
@@ -252,9 +254,12 @@ def _jail(
     filter_options: tuple[tuple[str, str], ...] = ()
     if filter_name:
         try:
+            found_here: list[Problem] = []
             spec, filter_options = filter_with_options(
-                filter_name, filter_args, root, stock_dir, options, backend, problems, cache
+                filter_name, filter_args, root, stock_dir, options, backend, found_here, cache
             )
+            # a value the jail set is reported where the jail sets it (the filter reader leaves it unplaced)
+            problems += [_in_jail(p, tree, name, p.option, p.value) for p in found_here]
         except ConfigError as exc:
             problems += exc.problems
     actions: list[str] = []
@@ -308,7 +313,21 @@ def _jail(
         options=options,
         filter_options=filter_options,
         error=broken,
+        origins=_origins(tree, name, options, filter_tree),
     )
+
+
+def _origins(
+    tree: Tree, jail: str, options: dict[str, str], filter_tree: Tree | None
+) -> tuple[tuple[str, str, int], ...]:
+    found: list[tuple[str, str, int]] = []
+    for option in JAIL_OPTIONS:
+        entry = tree.entry(jail, option) if option in options else None
+        if entry is None and filter_tree is not None and option in FILTER_OPTIONS:
+            entry = filter_tree.entry("Definition", option)
+        if entry is not None and entry.file:
+            found.append((option, entry.file, entry.line))
+    return tuple(found)
 
 
 def _spec(

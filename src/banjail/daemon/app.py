@@ -140,7 +140,9 @@ class Daemon:
         if config.name in self.jails:
             raise effects.exists(config.name)
         log_jail.info("Creating new jail '%s'", config.name)
-        state = build_state(config, history=self.history, self_ips=self.self_ips)
+        state = build_state(
+            config, history=self.history, self_ips=self.self_ips, warn=lambda p: log_jail.warning("%s", p)
+        )
         jail = Jail(config=config, state=state)
         jail.ignorecommand = config.ignorecommand
         jail.ignore_cache = ignore_cache(config)
