@@ -297,13 +297,11 @@ def check_config(conf: str, *, report: bool = False) -> None:
         log.info("%s", notice)
     for warning in config.warnings:
         log.warning("%s", warning)
-    failed = False
-    for jail in config.jails:
-        check = check_jail(jail)
-        for problem in check.problems:
-            (log.error if problem.severity == "error" else log.warning)("%s", problem)
-        failed = failed or bool(check.errors)
-    if failed:
+    # a filter file several jails use is reported once
+    problems = dict.fromkeys(p for jail in config.jails for p in check_jail(jail).problems)
+    for problem in problems:
+        (log.error if problem.severity == "error" else log.warning)("%s", problem)
+    if any(p.severity == "error" for p in problems):
         raise Failed
 
 
