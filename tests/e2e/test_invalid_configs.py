@@ -54,16 +54,17 @@ def _base(conf: Path, work: Path) -> None:
     for jail in ("test", "other"):
         jails += (
             f"[{jail}]\nenabled = true\nfilter = {jail}\nbackend = polling\nmaxretry = 1\n"
-            f"logpath = {work}/{jail}.log\naction = rec\n\n"
+            f"logpath = {work}/{jail}.log\naction = {'rec' if jail == 'test' else 'rec-other'}\n\n"
         )
         (work / f"{jail}.log").write_text("")
         (conf / "filter.d" / f"{jail}.conf").write_text(
             "[Definition]\nfailregex = ^fail <HOST>$\ndatepattern = {NONE}\n"
         )
     (conf / "jail.conf").write_text(jails)
-    (conf / "action.d" / "rec.conf").write_text(
-        f"[Definition]\nactionban = echo ban <name> <ip> >> {work}/actions.log\nactionunban = true\n"
-    )
+    for action in ("rec", "rec-other"):
+        (conf / "action.d" / f"{action}.conf").write_text(
+            f"[Definition]\nactionban = echo ban <name> <ip> >> {work}/actions.log\nactionunban = true\n"
+        )
 
 
 def _overlay(case: str, conf: Path) -> None:

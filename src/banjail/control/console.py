@@ -292,13 +292,14 @@ def check_config(conf: str, *, report: bool = False) -> None:
     if not report:
         return
     from banjail.daemon.jail import check_jail
+    from banjail.daemon.wiring import ActionBuilder
 
     for notice in config.notices:
         log.info("%s", notice)
     for warning in config.warnings:
         log.warning("%s", warning)
     # a filter file several jails use is reported once
-    problems = dict.fromkeys(p for jail in config.jails for p in check_jail(jail).problems)
+    problems = dict.fromkeys(p for jail in config.jails for p in check_jail(jail, actions=ActionBuilder(conf)).problems)
     for problem in problems:
         (log.error if problem.severity == "error" else log.warning)("%s", problem)
     if any(p.severity == "error" for p in problems):

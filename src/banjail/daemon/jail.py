@@ -144,11 +144,14 @@ def check_jail(
     *,
     self_ips: Callable[[], Iterable[str]] = self_addresses,
     journal_available: bool | None = None,
+    actions: Callable[[JailConfig], object] | None = None,
 ) -> JailCheck:
     """Build every part the server builds when it starts jail `config` (matcher, ban policy, ignore rules, the
     choice of log source) and check its log paths, collecting every problem instead of stopping at the first.
     The server's jail start (build_state) and `fail2ban-client -t` both run this, so -t refuses exactly what the
-    server would refuse. A log path that matches no file is a warning: the server waits for the file."""
+    server would refuse. A log path that matches no file is a warning: the server waits for the file.
+    `actions`: the server's action builder (banjail.daemon.wiring.ActionBuilder), to build the jail's actions
+    too, as its start does (nothing runs: building an action runs none of its commands)."""
     problems: list[Problem] = []
     matcher = _built(lambda: build_matcher(config), config, problems)
     policy = _built(lambda: build_policy(config), config, problems)
@@ -193,6 +196,8 @@ def check_jail(
                         config,
                     )
                 )
+    if actions is not None:
+        _built(lambda: actions(config), config, problems)
     return JailCheck(matcher, policy, ignore, backend, tuple(problems))
 
 

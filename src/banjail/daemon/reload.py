@@ -69,6 +69,14 @@ async def apply(daemon: Daemon, config: Config, name: str | None, *, restart: bo
 async def _update(daemon: Daemon, jail: Jail, new: JailConfig) -> None:
     old = jail.config
     state = build_state(new, history=daemon.history, self_ips=daemon.self_ips)
+    if old.action_specs != new.action_specs or old.actions != new.actions:
+        # built before anything else changes: new actions that cannot be built leave the jail as it was
+        jail.config = new
+        try:
+            await daemon.replace_actions(jail)
+        except BanjailError:
+            jail.config = old
+            raise
     # Keep what the jail knows: its bans and its failure counts (with the new counting options).
     state.book = jail.state.book
     counter = jail.state.counter
@@ -78,8 +86,6 @@ async def _update(daemon: Daemon, jail: Jail, new: JailConfig) -> None:
     jail.config = new
     jail.ignorecommand = new.ignorecommand
     jail.ignore_cache = ignore_cache(new)
-    if old.action_specs != new.action_specs or old.actions != new.actions:
-        await daemon.replace_actions(jail)
     if any(getattr(old, f) != getattr(new, f) for f in _SOURCE_FIELDS):
         jail.logpaths = list(new.logpath)
         await daemon.restart_sources(jail)
