@@ -1,9 +1,11 @@
 """`fail2ban-regex` (also `banjail regex`): test a filter or a regex against a log file or a log line, offline.
 
-Usage and report are upstream's (fail2ban 1.0.2): `fail2ban-regex [options] LOG REGEX [IGNOREREGEX]`. Beyond
-upstream: `--json` (one JSON object per failure), `--now EPOCH` (evaluate dates as if now were EPOCH), a progress
-bar on a terminal, and memory that stays flat: the log is read in chunks of whole lines and handed to
-Matcher.scan; only the example lines the report will print are kept.
+Usage and report are upstream's (fail2ban 1.0.2): `fail2ban-regex [options] LOG REGEX [IGNOREREGEX]`, LOG a file,
+log text or systemd-journal[...] (banjail.cli.journal). From upstream 1.1: a jail's name as REGEX
+(banjail.cli.source) and -i/--invert (banjail.cli.invert). Beyond upstream: `--json` (one JSON object per
+failure), `--now EPOCH` (evaluate dates as if now were EPOCH), a progress bar on a terminal, and memory that stays
+flat: the log is read in chunks of whole lines and handed to Matcher.scan; only the example lines the report will
+print are kept.
 
 Exit status: 0 when the test ran, 255 for any error (bad usage, unreadable log, bad regex or filter), as upstream.
 """
