@@ -1,7 +1,7 @@
 """The invalid-config corpus (invalid_configs/<case>/): each case is a small config tree laid over a valid base (one
 jail `test` that works, one jail `other`), with its stage and its expected message in the header of its file:
 
-    # stage: jail | load | warning
+    # stage: jail | load | warning | skipped
     # expect: <the problem exactly as banjail prints it; {conf} is the tree's directory>
 
 - `jail`: the configuration loads, but the server refuses to start the jail: `fail2ban-client -t` fails with the
@@ -9,6 +9,7 @@ jail `test` that works, one jail `other`), with its stage and its expected messa
   `reload` into the case fails with the message (exit 255) and `test` keeps banning with its previous config.
 - `load`: the configuration does not load: -t, start and reload fail with the message (exit 255).
 - `warning`: -t warns with the message and succeeds; the server starts the jail and logs the warning.
+- `skipped`: -t warns with the message and succeeds; the server does not start the jail (skip_if_nologs).
 Every command is the installed one, run as a subprocess; servers run in a private network namespace.
 """
 
@@ -111,7 +112,7 @@ def _needs_root() -> None:
 
 def test_the_corpus_covers_every_kind() -> None:
     stages = {_header(case)[0] for case in CASES}
-    assert stages == {"jail", "load", "warning"}
+    assert stages == {"jail", "load", "warning", "skipped"}
     assert len(CASES) >= 9
 
 
@@ -124,7 +125,7 @@ def test_t_reports_the_problem(case: str, work: Path) -> None:
     stage, expect = _header(case)
     expect = expect.replace("{conf}", str(conf))
     proc = _client(conf, "-t")
-    if stage == "warning":
+    if stage in ("warning", "skipped"):
         assert (proc.returncode, proc.stdout) == (0, "OK: configuration test is successful\n")
         assert _messages(proc.stderr) == [("WARNING", expect)]
     else:
@@ -149,8 +150,11 @@ def test_server_start_refuses_what_t_refuses(case: str, work: Path) -> None:
     assert (started.returncode, started.stdout) == (0, "Server ready\n"), started.stderr
     log = _wait_for(work / "f2b.log", "Jail 'other' started")
     messages = _messages(log)
-    if stage == "jail":
-        assert ("ERROR", f"Failed to start jail 'test': {expect}") in messages
+    if stage in ("jail", "skipped"):
+        if stage == "jail":
+            assert ("ERROR", f"Failed to start jail 'test': {expect}") in messages
+        else:
+            assert any(level == "WARNING" and m.startswith("Skipping jail 'test': ") for level, m in messages)
         assert _client(conf, "status").stdout == "Status\n|- Number of jail:\t1\n`- Jail list:\tother\n"
     else:
         assert ("WARNING", expect) in messages
@@ -172,7 +176,7 @@ def test_reload_into_the_case_fails_and_keeps_the_old_config(case: str, work: Pa
     stage, expect = _header(case)
     expect = expect.replace("{conf}", str(conf))
     reloaded = _client(conf, "reload")
-    if stage == "warning":
+    if stage in ("warning", "skipped"):
         assert (reloaded.returncode, reloaded.stdout) == (0, "OK\n")
         return
     assert reloaded.returncode == 255

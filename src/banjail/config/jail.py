@@ -59,6 +59,7 @@ JAIL_OPTIONS = (
     "logtimezone",
     "logencoding",
     "logpath",
+    "skip_if_nologs",
     "action",
     *FILTER_OPTIONS,
 )

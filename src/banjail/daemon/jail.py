@@ -24,7 +24,7 @@ from banjail.core.counter import FailureCounter
 from banjail.core.ignore import IgnoreCache, IgnoreSet
 from banjail.core.jail import HistoryLookup, JailState
 from banjail.daemon import selfaddrs
-from banjail.daemon.wiring import split_logpath
+from banjail.daemon.wiring import no_logs_to_skip, split_logpath
 from banjail.errors import ConfigError, Problem, SourceError
 from banjail.filter.datedetect import DateDetector
 from banjail.filter.matcher import Matcher
@@ -180,7 +180,21 @@ def check_jail(
                 config,
             )
         )
-    if backend and backend != "systemd":
+    skipped = no_logs_to_skip(config)
+    if skipped:
+        problems.append(
+            placed(
+                Problem(
+                    f"the server does not start this jail: {skipped}",
+                    option="logpath",
+                    value=" ".join(paths),
+                    fix="check the path, or set skip_if_nologs = false to start it and wait for the file",
+                    severity="warning",
+                ),
+                config,
+            )
+        )
+    elif backend and backend != "systemd":
         for path in paths:
             if not _matches_file(path):
                 problems.append(
