@@ -76,6 +76,13 @@ def _overlay(case: str, conf: Path) -> None:
             target.write_text(file.read_text().replace("{conf}", str(conf)))
 
 
+def _case(case: str, conf: Path) -> tuple[str, str]:
+    """Lay the case over the base tree at `conf`; its stage and its expected message (for this tree)."""
+    _overlay(case, conf)
+    stage, expect = _header(case)
+    return stage, expect.replace("{conf}", str(conf))
+
+
 def _client(conf: Path, *args: str, netns: bool = False) -> subprocess.CompletedProcess[str]:
     argv = [CLIENT, "-c", str(conf), *args]
     if netns:
@@ -105,9 +112,19 @@ def work(tmp_path: Path) -> Iterator[Path]:
         subprocess.run([CLIENT, "-c", str(conf), "stop"], capture_output=True, timeout=30, check=False)
 
 
-def _needs_root() -> None:
+@pytest.fixture
+def conf(work: Path) -> Path:
+    """The valid base tree (jails `test` and `other`) at work/conf."""
+    _base(work / "conf", work)
+    return work / "conf"
+
+
+@pytest.fixture
+def server_conf(conf: Path) -> Path:
+    """The base tree, where a server can be run (root, unshare)."""
     if os.geteuid() != 0 or shutil.which("unshare") is None:
         pytest.skip("needs root and unshare for a server in a private network namespace")
+    return conf
 
 
 def test_the_corpus_covers_every_kind() -> None:
@@ -117,13 +134,9 @@ def test_the_corpus_covers_every_kind() -> None:
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_t_reports_the_problem(case: str, work: Path) -> None:
-    conf = work / "conf"
-    _base(conf, work)
+def test_t_reports_the_problem(case: str, conf: Path) -> None:
     assert _client(conf, "-t").stdout == "OK: configuration test is successful\n"
-    _overlay(case, conf)
-    stage, expect = _header(case)
-    expect = expect.replace("{conf}", str(conf))
+    stage, expect = _case(case, conf)
     proc = _client(conf, "-t")
     if stage in ("warning", "skipped"):
         assert (proc.returncode, proc.stdout) == (0, "OK: configuration test is successful\n")
@@ -135,13 +148,9 @@ def test_t_reports_the_problem(case: str, work: Path) -> None:
 
 @pytest.mark.e2e
 @pytest.mark.parametrize("case", CASES)
-def test_server_start_refuses_what_t_refuses(case: str, work: Path) -> None:
-    _needs_root()
-    conf = work / "conf"
-    _base(conf, work)
-    _overlay(case, conf)
-    stage, expect = _header(case)
-    expect = expect.replace("{conf}", str(conf))
+def test_server_start_refuses_what_t_refuses(case: str, work: Path, server_conf: Path) -> None:
+    conf = server_conf
+    stage, expect = _case(case, conf)
     started = _client(conf, "start", netns=True)
     if stage == "load":
         assert started.returncode == 255
@@ -166,15 +175,13 @@ def test_server_start_refuses_what_t_refuses(case: str, work: Path) -> None:
 
 @pytest.mark.e2e
 @pytest.mark.parametrize("case", CASES)
-def test_reload_into_the_case_fails_and_keeps_the_old_config(case: str, work: Path) -> None:
-    _needs_root()
-    conf = work / "conf"
-    _base(conf, work)
+def test_reload_into_the_case_fails_and_keeps_the_old_config(
+    case: str, work: Path, server_conf: Path
+) -> None:
+    conf = server_conf
     started = _client(conf, "start", netns=True)
     assert (started.returncode, started.stdout) == (0, "Server ready\n"), started.stderr
-    _overlay(case, conf)
-    stage, expect = _header(case)
-    expect = expect.replace("{conf}", str(conf))
+    stage, expect = _case(case, conf)
     reloaded = _client(conf, "reload")
     if stage in ("warning", "skipped"):
         assert (reloaded.returncode, reloaded.stdout) == (0, "OK\n")
