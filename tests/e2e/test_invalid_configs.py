@@ -10,7 +10,7 @@ jail `test` that works, one jail `other`), with its stage and its expected messa
 - `load`: the configuration does not load: -t, start and reload fail with the message (exit 255).
 - `warning`: -t warns with the message and succeeds; the server starts the jail and logs the warning.
 - `skipped`: -t warns with the message and succeeds; the server does not start the jail (skip_if_nologs).
-Every command is the installed one, run as a subprocess; servers run in a private network namespace.
+`fail2ban-server -t` reports what `fail2ban-client -t` does. Every command is the installed one, run as a subprocess; servers run in a private network namespace.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from pathlib import Path
 import pytest
 
 CLIENT = str(Path(sys.executable).with_name("fail2ban-client"))
+SERVER = str(Path(sys.executable).with_name("fail2ban-server"))
 CORPUS = Path(__file__).with_name("invalid_configs")
 CASES = sorted(p.name for p in CORPUS.iterdir() if p.is_dir())
 _LOG_LINE = re.compile(r"^\S+ \S+ \S+\s+\[\d+\]: (?P<level>[A-Z]+)\s+(?P<message>.*)$")
@@ -144,6 +145,13 @@ def test_t_reports_the_problem(case: str, conf: Path) -> None:
     else:
         assert (proc.returncode, proc.stdout) == (255, "")
         assert _messages(proc.stderr) == [("ERROR", expect), ("ERROR", "ERROR: test configuration failed")]
+    # fail2ban-server -t runs the same checks
+    server = subprocess.run(
+        [SERVER, "-c", str(conf), "-t"], capture_output=True, text=True, timeout=60, check=False
+    )
+    level = "ERROR" if stage in ("jail", "load") else "WARNING"
+    assert server.stderr.splitlines() == [f"{level}  {expect}"]
+    assert server.returncode == (255 if level == "ERROR" else 0)
 
 
 @pytest.mark.e2e

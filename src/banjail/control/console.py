@@ -297,15 +297,13 @@ def check_config(conf: str, *, report: bool = False) -> None:
         raise Failed from None
     if not report:
         return
-    from banjail.daemon.jail import check_jail
-    from banjail.daemon.wiring import ActionBuilder
+    from banjail.daemon.jail import check_jails
 
     for notice in config.notices:
         log.info("%s", notice)
     for warning in config.warnings:
         log.warning("%s", warning)
-    # a filter file several jails use is reported once
-    problems = dict.fromkeys(p for jail in config.jails for p in check_jail(jail, actions=ActionBuilder(conf)).problems)
+    problems = check_jails(config, conf)
     for problem in problems:
         (log.error if problem.severity == "error" else log.warning)("%s", problem)
     if any(p.severity == "error" for p in problems):

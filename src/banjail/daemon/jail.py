@@ -18,7 +18,7 @@ from typing import TypeVar
 
 from banjail.actions.base import Action
 from banjail.config.origins import placed
-from banjail.config.schema import JailConfig
+from banjail.config.schema import Config, JailConfig
 from banjail.core.banpolicy import BanPolicy
 from banjail.core.counter import FailureCounter
 from banjail.core.ignore import IgnoreCache, IgnoreSet
@@ -213,6 +213,15 @@ def check_jail(
     if actions is not None:
         _built(lambda: actions(config), config, problems)
     return JailCheck(matcher, policy, ignore, backend, tuple(problems))
+
+
+def check_jails(config: Config, config_dir: str) -> list[Problem]:
+    """check_jail on every jail of `config` (with the server's action builder for `config_dir`), each problem
+    once (a filter several jails use is reported once), in order: what `-t` reports."""
+    from banjail.daemon.wiring import ActionBuilder
+
+    builder = ActionBuilder(config_dir)
+    return list(dict.fromkeys(p for jail in config.jails for p in check_jail(jail, actions=builder).problems))
 
 
 T = TypeVar("T")
