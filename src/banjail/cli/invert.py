@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Callable
 
 from banjail.cli.failures import Formatter, formatter
+from banjail.filter.datedetect import DateDetector
 from banjail.filter.outcome import LineOutcome
 from banjail.model import Failure
 
@@ -31,6 +32,16 @@ def usage_problem(out: str | None, json_mode: bool) -> str | None:
     if out is not None and out != "msg" and ("<" not in out or _LINE_TAGS.search(out)):
         return f"-i/--invert prints lines, not failures: -o {out} cannot be used; use -o msg or <msg> and <time>."
     return None
+
+
+def line_time(detector: DateDetector, now: float) -> LineTime:
+    """A line's time for -i: the date `detector` finds in it, else `now`."""
+
+    def time_of(line: str) -> float:
+        hit = detector.find(line, now)
+        return hit.time if hit is not None else now
+
+    return time_of
 
 
 def _json_row(failure: Failure) -> list[str]:

@@ -24,7 +24,7 @@ from typing import TextIO
 
 from banjail.cli import journal, report
 from banjail.cli.failures import Formatter, formatter, json_line
-from banjail.cli.invert import Inverted, LineTime
+from banjail.cli.invert import Inverted, line_time
 from banjail.cli.logfile import Chunk, literal_chunk, read_chunks, segments
 from banjail.cli.options import Options, UsageError, parse_args, parser
 from banjail.cli.progress import NoProgress, Progress, progress_for
@@ -265,7 +265,7 @@ def run(opts: Options, stdout: TextIO, stderr: TextIO) -> int:
     progress: Progress = progress_for(size, stderr) if source.kind == FILE else NoProgress()
     now = time.time() if opts.now is None else opts.now
     rows: list[str] = []
-    inverted = Inverted(opts.out, spec.maxlines, _line_time(detector, now)) if opts.invert else None
+    inverted = Inverted(opts.out, spec.maxlines, line_time(detector, now)) if opts.invert else None
     collector = _Collector(opts, spec.maxlines, rows, inverted)
     stats = ScanStats()
     started = time.perf_counter()
@@ -305,14 +305,6 @@ def run(opts: Options, stdout: TextIO, stderr: TextIO) -> int:
     results = _results(matcher, dates, stats, collector, elapsed)
     stdout.write("\n".join(report.results_lines(results)) + "\n")
     return 0
-
-
-def _line_time(detector: DateDetector, now: float) -> LineTime:
-    def line_time(line: str) -> float:
-        hit = detector.find(line, now)
-        return hit.time if hit is not None else now
-
-    return line_time
 
 
 def _results(
