@@ -151,7 +151,8 @@ def check_jail(
     The server's jail start (build_state) and `fail2ban-client -t` both run this, so -t refuses exactly what the
     server would refuse. A log path that matches no file is a warning: the server waits for the file.
     `actions`: the server's action builder (banjail.daemon.wiring.ActionBuilder), to build the jail's actions
-    too, as its start does (nothing runs: building an action runs none of its commands)."""
+    too, as its start does (a command or native action runs none of its commands when built; a Python action's
+    module is imported and its Action created, exactly as at the server's start)."""
     problems: list[Problem] = []
     matcher = _built(lambda: build_matcher(config), config, problems)
     policy = _built(lambda: build_policy(config), config, problems)
