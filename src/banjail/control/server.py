@@ -19,7 +19,7 @@ import stat
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from banjail.control import legacy
+from banjail.control import legacy, nesting
 from banjail.control.protocol import MAX_REQUEST, VERSION
 from banjail.errors import ControlError
 
@@ -205,9 +205,11 @@ def _json_error(message: str) -> bytes:
 
 
 def _parse_json(line: bytes) -> tuple[list[Any] | None, str]:
+    if nesting.json_depth(line) > nesting.MAX_DEPTH:
+        return None, nesting.TOO_DEEP
     try:
         request = json.loads(line)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: cannot happen below MAX_DEPTH; kept as a guard
         return None, f"malformed request: {exc}"
     if not isinstance(request, dict):
         return None, "a request must be a JSON object"
