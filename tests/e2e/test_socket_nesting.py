@@ -13,7 +13,6 @@ import pickle
 import random
 import socket
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from daemon_run import Server, write_config
@@ -29,7 +28,7 @@ DEPTHS = (1, MAX_DEPTH - 1, MAX_DEPTH, MAX_DEPTH + 1, 1000, 100_000)
 def _nest(value: str, levels: int, shape: str, rng: random.Random) -> str:
     """`value` inside `levels` containers of `shape`, with decoy brackets in the strings."""
     opened: list[str] = []
-    for level in range(levels):
+    for _ in range(levels):
         kind = shape if shape != "mixed" else rng.choice(("array", "object"))
         opened.append("]" if kind == "array" else "}")
     head = "".join("[" if close == "]" else '{"[{k":' for close in opened)
