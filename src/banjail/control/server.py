@@ -209,10 +209,7 @@ def _parse_json(line: bytes) -> tuple[list[Any] | None, str]:
         return None, nesting.TOO_DEEP
     try:
         request = json.loads(line)
-    except (
-        ValueError,
-        RecursionError,
-    ) as exc:  # RecursionError: cannot happen below MAX_DEPTH; kept as a guard
+    except (ValueError, RecursionError) as exc:  # RecursionError cannot happen within MAX_DEPTH: a guard
         return None, f"malformed request: {exc}"
     if not isinstance(request, dict):
         return None, "a request must be a JSON object"

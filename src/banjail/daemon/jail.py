@@ -8,7 +8,6 @@ unban always reaches the actions with the Ban they banned, and a ban is never ha
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +18,8 @@ from banjail.core.banpolicy import BanPolicy
 from banjail.core.counter import FailureCounter
 from banjail.core.ignore import IgnoreCache, IgnoreSet
 from banjail.core.jail import HistoryLookup, JailState
-from banjail.daemon import selfaddrs
+from banjail.daemon import dns, selfaddrs
+from banjail.daemon.scanning import Scanner
 from banjail.filter.datedetect import DateDetector
 from banjail.filter.matcher import Matcher
 from banjail.model import Ban
@@ -34,7 +34,9 @@ class ActionJob:
     (daemon shutdown); `flush` every action's flush. With `action`, the job concerns that action alone (an
     action added or removed at run time), whether or not the jail still lists it."""
 
-    kind: str  # "ban" | "unban" | "stop" | "shutdown" (bans: those to hold over a restart) | "flush" | "start"
+    kind: (
+        str  # "ban" | "unban" | "stop" | "shutdown" (bans: those to hold over a restart) | "flush" | "start"
+    )
     # | "release" (the restart's hold is removed)
     bans: tuple[Ban, ...] = ()
     action: Action | None = None
@@ -55,6 +57,7 @@ class Jail:
     ignore_cache: IgnoreCache | None = None
     logpaths: list[str] = field(default_factory=list)
     reading: int = 0  # readers in the middle of a batch (a graceful stop lets them finish it)
+    scanner: Scanner = field(default_factory=Scanner)  # the jail's scan thread (banjail.daemon.scanning)
 
     @property
     def name(self) -> str:
@@ -62,12 +65,9 @@ class Jail:
 
 
 def resolve(name: str) -> tuple[str, ...]:
-    """The addresses a host name resolves to (for ignoreip names and usedns); () when it does not resolve."""
-    try:
-        infos = socket.getaddrinfo(name, None, proto=socket.IPPROTO_TCP)
-    except (OSError, UnicodeError):
-        return ()
-    return tuple(dict.fromkeys(str(info[4][0]) for info in infos))
+    """The addresses a host name resolves to (for ignoreip names and usedns); () when it does not resolve, or
+    gives no answer within banjail.daemon.dns.LOOKUP_TIMEOUT. Cached; never call it on the event loop."""
+    return dns.RESOLVER(name)
 
 
 def self_addresses() -> tuple[str, ...]:
