@@ -139,7 +139,7 @@ async def set_(daemon: Daemon, jail: Jail, prop: str, args: Sequence[str]) -> ob
     """Carry out `set <jail> <prop> <args>` and return upstream's reply value."""
     state = jail.state
     if prop == "banip":
-        return await manual.ban(daemon, jail.name, list(args))
+        return await manual.ban(daemon, jail.name, manual.ban_targets(jail, args))
     if prop == "unbanip":
         absent = bool(args) and args[0] == "--report-absent"
         return await manual.unban(daemon, jail.name, list(args[1:] if absent else args), report_absent=absent)
