@@ -39,9 +39,9 @@ def _invalid(rng: random.Random) -> list[str]:
     return [
         ".".join(bad),
         ".".join(octets[:3]),
-        ".".join(octets + [str(rng.randint(0, 255))]),
+        ".".join([*octets, str(rng.randint(0, 255))]),
         ".".join(octets).replace(".", " ", 1),
-        ":".join(groups + ["1"]),
+        ":".join([*groups, "1"]),
         ":".join(groups[:3]) + ":::1",
         ":".join(groups).replace(groups[2][0], "g", 1) if groups[2] else "g::1",
         f"$({rng.choice(['id', 'touch /tmp/x', 'reboot'])})",
