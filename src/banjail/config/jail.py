@@ -33,8 +33,18 @@ from banjail.config.tags import extract_options, split_with_options
 from banjail.config.values import Reader, multipliers
 from banjail.errors import ConfigError, Problem
 from banjail.model import FilterSpec
+from banjail.sources.tail import DEFAULT_MAX_LINE, MAX_LINE
 
 T = TypeVar("T")
+_LINE_LENGTHS = f"a whole number of bytes from 256 to {MAX_LINE}"
+
+
+def _line_length(value: str) -> int:
+    length = int(value)
+    if not 256 <= length <= MAX_LINE:
+        raise ValueError(value)
+    return length
+
 
 # The options a jail section is read for (upstream's JailReader plus the filter's).
 JAIL_OPTIONS = (
@@ -42,6 +52,7 @@ JAIL_OPTIONS = (
     "backend",
     "maxretry",
     "maxmatches",
+    "maxlinelength",
     "findtime",
     "bantime",
     "bantime.increment",
@@ -263,6 +274,7 @@ def _jail(
         backend=backend.strip() or "auto",
         maxretry=maxretry,
         maxmatches=reader.integer("maxmatches", maxretry),
+        maxlinelength=reader.typed("maxlinelength", DEFAULT_MAX_LINE, _line_length, _LINE_LENGTHS),
         findtime=reader.seconds("findtime", 600.0),
         bantime=reader.seconds("bantime", 600.0),
         bantime_increment=reader.boolean("bantime.increment", False),

@@ -80,6 +80,7 @@ class JailConfig:
     backend: str = "auto"
     maxretry: int = 5
     maxmatches: int = 5
+    maxlinelength: int = 8192  # banjail: bytes kept of one log line (banjail.sources.tail)
     findtime: float = 600.0
     bantime: float = 600.0
     bantime_increment: bool = False

@@ -41,7 +41,7 @@ from banjail.actions.base import Action
 from banjail.config.schema import ActionSpec, Config, JailConfig
 from banjail.core.banpolicy import BanHistory
 from banjail.core.jail import Event
-from banjail.daemon import effects, housekeeping, outcome, selfaddrs
+from banjail.daemon import effects, housekeeping, outcome, reading, selfaddrs
 from banjail.daemon.commit import GroupCommit
 from banjail.daemon.jail import ActionJob, Jail, build_state, ignore_cache
 from banjail.daemon.logging import LogTarget, logger
@@ -297,6 +297,7 @@ class Daemon:
                     else:
                         events = await jail.scanner.scan(jail.state, batch.lines, now)
                     await self.carry_out(jail, events, now, ((batch.source, batch.position),))
+                    reading.report_cut(jail.name, jail.sources, jail.cut, jail.config.maxlinelength)
                 finally:
                     jail.reading -= 1
                 await asyncio.sleep(0)  # let the control socket and other jails in between batches

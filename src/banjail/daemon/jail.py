@@ -19,6 +19,7 @@ from banjail.core.counter import FailureCounter
 from banjail.core.ignore import IgnoreCache, IgnoreSet
 from banjail.core.jail import HistoryLookup, JailState
 from banjail.daemon import dns, selfaddrs
+from banjail.daemon.reading import ReadingReport
 from banjail.daemon.scanning import Scanner
 from banjail.filter.datedetect import DateDetector
 from banjail.filter.matcher import Matcher
@@ -58,6 +59,7 @@ class Jail:
     logpaths: list[str] = field(default_factory=list)
     reading: int = 0  # readers in the middle of a batch (a graceful stop lets them finish it)
     scanner: Scanner = field(default_factory=Scanner)  # the jail's scan thread (banjail.daemon.scanning)
+    cut: ReadingReport = field(default_factory=ReadingReport)  # cut lines logged so far
 
     @property
     def name(self) -> str:
