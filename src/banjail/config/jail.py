@@ -81,6 +81,7 @@ SERVER_OPTIONS = (
     "allowipv6",
     "dbfile",
     "dbmaxmatches",
+    "dbmaxfailures",
     "dbpurgeage",
 )
 # Helper options stock configs define for interpolation; never warned about.
@@ -160,6 +161,7 @@ def _server(tree: Tree, problems: list[Problem], lenient: bool) -> ServerConfig:
         dbfile=reader.text("dbfile", base.dbfile),
         dbpurgeage=reader.seconds("dbpurgeage", base.dbpurgeage),
         dbmaxmatches=reader.integer("dbmaxmatches", base.dbmaxmatches),
+        dbmaxfailures=reader.integer("dbmaxfailures", base.dbmaxfailures),
         allowipv6=reader.text("allowipv6", base.allowipv6),
         texts=tuple((o, v) for o in SERVER_OPTIONS if (v := reader.optional(o)) is not None),
         stacksize=Reader(tree, "Thread", []).optional("stacksize"),

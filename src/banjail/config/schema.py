@@ -51,6 +51,7 @@ class ServerConfig:
     dbfile: str = "/var/lib/fail2ban/fail2ban.sqlite3"
     dbpurgeage: float = 86400.0
     dbmaxmatches: int = 10
+    dbmaxfailures: int = 100_000  # banjail: counted failures kept per jail in the database (store/counted.py)
     allowipv6: str = "auto"
     # As-written views of the values above: equal configs may spell them differently.
     texts: tuple[tuple[str, str], ...] = field(default=(), compare=False)

@@ -81,6 +81,7 @@ async def carry_out(
         tuple(c for group in counted.values() for c in group),
         tuple(cleared),
         tuple(d.ban for d in decided if d.store),
+        now - jail.state.counter.findtime,
     )
     if checkpoint:
         try:

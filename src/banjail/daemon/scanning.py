@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from banjail.core.jail import Event, JailState
 
-SLICE_LINES = 1024
+SLICE_LINES = 4096
 
 
 class Scanner:

@@ -44,6 +44,7 @@ class Checkpoint:
     failures: tuple[CountedFailure, ...] = ()
     cleared: tuple[str, ...] = ()
     bans: tuple[Ban, ...] = ()
+    expire_before: float = 0.0  # the jail's counter forgets failures older than this (now - findtime)
 
     def __bool__(self) -> bool:
         return bool(self.positions or self.failures or self.cleared or self.bans)

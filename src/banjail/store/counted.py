@@ -4,6 +4,11 @@ survive a restart or a kill -9 (banjail's own table; upstream ignores tables it 
 Rows are in counting order (rowid). `matches` holds the failure's lines joined by newlines (log lines never hold
 one), `groups` the failure's groups as JSON, or NULL. A checkpoint forgets the fids it `cleared` before it adds
 its failures, because a fid banned in a batch may count a new failure after its ban in the same batch.
+
+Bounded (a flood of failures that never reach maxretry must not grow the file without end): every PRUNE_EVERY
+failures a jail writes, its rows older than findtime are deleted (its counter forgot them already) and, beyond
+MAX_FAILURES_PER_JAIL rows, the oldest ones. What the cap drops is only lost to a restart: the running counter
+still has those failures, but a restart recounts at most the newest MAX_FAILURES_PER_JAIL.
 """
 
 from __future__ import annotations
@@ -24,6 +29,22 @@ CREATE TABLE IF NOT EXISTS banjail_failures(
     groups TEXT);
 CREATE INDEX IF NOT EXISTS banjail_failures_jail_fid ON banjail_failures(jail, fid);
 """
+
+
+MAX_FAILURES_PER_JAIL = 100_000  # about 15 MB of rows with their lines
+PRUNE_EVERY = 10_000
+
+
+def prune(db: sqlite3.Connection, jail: str, before: float, cap: int = MAX_FAILURES_PER_JAIL) -> None:
+    """Delete the jail's failures older than `before` and all but its newest `cap` (inside the caller's
+    transaction)."""
+    if before > 0:
+        db.execute("DELETE FROM banjail_failures WHERE jail = ? AND time < ?", (jail, before))
+    db.execute(
+        "DELETE FROM banjail_failures WHERE jail = ?1 AND rowid <= (SELECT rowid FROM banjail_failures "
+        "WHERE jail = ?1 ORDER BY rowid DESC LIMIT 1 OFFSET ?2)",
+        (jail, cap),
+    )
 
 
 def write(db: sqlite3.Connection, item: Checkpoint) -> None:

@@ -18,7 +18,8 @@ banjail's own addition (upstream ignores tables it does not know, and none of it
 * banjail_failures(jail, fid, ip, time, count, matches, groups)
                                  -- the failures each jail counted that have not become a ban yet, in counting
                                     order (rowid): the failure counters survive a restart or a kill -9. matches
-                                    are the failure's lines joined by newlines, groups JSON or NULL.
+                                    are the failure's lines joined by newlines, groups JSON or NULL. Bounded:
+                                    older than findtime and beyond dbmaxfailures per jail are pruned.
 
 Exactly-once reading: `commit` writes a batch's positions, counted failures and bans in one transaction (see
 banjail.store.checkpoint).
@@ -103,6 +104,8 @@ class SqliteStore:
         self.path = path
         self.max_matches = max_matches
         self.unknown_bantime = unknown_bantime
+        self.max_failures = counted.MAX_FAILURES_PER_JAIL  # counted failures kept per jail (banjail.store.counted)
+        self._written: dict[str, int] = {}  # failures written per jail since its last prune
         # The daemon writes from its store executor and may read ban histories from the event loop: one
         # connection, one call at a time.
         self._lock = threading.Lock()
@@ -299,6 +302,7 @@ class SqliteStore:
             )
             for item in items:
                 counted.write(db, item)
+                self._prune_failures(db, item)
                 if item.positions:
                     db.executemany(
                         "INSERT OR REPLACE INTO logs(jail, path, firstlinemd5, lastfilepos) VALUES(?, ?, ?, ?)",
@@ -306,6 +310,13 @@ class SqliteStore:
                     )
             if ban_rows:
                 self._insert_bans(db, ban_rows)
+
+    def _prune_failures(self, db: sqlite3.Connection, item: Checkpoint) -> None:
+        written = self._written.get(item.jail, 0) + len(item.failures)
+        if written >= min(counted.PRUNE_EVERY, self.max_failures // 10 + 1):
+            counted.prune(db, item.jail, item.expire_before, self.max_failures)
+            written = 0
+        self._written[item.jail] = written
 
     def counted_failures(self, jail: str, since: float) -> list[CountedFailure]:
         with self._transaction() as db:
