@@ -18,6 +18,8 @@ future is taken as now.
 
 from __future__ import annotations
 
+from itertools import islice
+
 from banjail.model import BanRequest, Failure, Groups
 
 # In operation, a timestamp further than this from now is a clock or zone problem: upstream treats it as now.
@@ -52,7 +54,7 @@ class FailureCounter:
     the change applies from the next call on.
 
     Bounded (banjail; upstream keeps every fid): at most `max_fids` fids are counted at once; a new fid beyond
-    that evicts the one counted first (a flood of distinct addresses that never reach maxretry keeps memory flat;
+    that evicts the fids counted first (a tenth of max_fids at a time) (a flood of distinct addresses that never reach maxretry keeps memory flat;
     the fids it evicts start again from zero).
     """
 
@@ -110,7 +112,10 @@ class FailureCounter:
         self.total += 1
         if entry is None:
             if len(entries) >= self.max_fids:
-                del entries[next(iter(entries))]  # insertion order: the fid counted first
+                # the fids counted first (insertion order), a tenth at a time: deleting the first key one by one
+                # makes every next(iter()) walk the holes left before it
+                for old in list(islice(entries, max(1, self.max_fids // 10))):
+                    del entries[old]
             entry = entries[fid] = _Entry(failure, time, count)
         else:
             if time > entry.last:

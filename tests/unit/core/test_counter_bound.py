@@ -19,6 +19,7 @@ def _fail(fid: str, at: float) -> Failure:
         (3, ["a", "b", "c", "d"], ["b", "c", "d"], []),
         (3, ["a", "b", "a", "c", "d", "a"], ["c", "d", "a"], []),  # "a" was counted first: evicted, starts again
         (3, ["a", "b", "c", "a", "a"], ["b", "c"], ["a"]),  # maxretry 3 reached while still counted
+        # a tenth at a time: f0-f9 go at f100, f10-f19 at f110, ... f140-f149 at f240
         (100, [f"f{n}" for n in range(250)], [f"f{n}" for n in range(150, 250)], []),
     ],
 )
