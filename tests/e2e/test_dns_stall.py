@@ -16,25 +16,12 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-from daemon_run import Server, append, lines, wait_for, write_config
-from lab.netns import ip
+from daemon_run import Server, append, lines, wait_for, write_jails
+from lab.resolver import silent_resolver
 
 NAMES = ("host-1.banjail.test", "host-2.banjail.test", "host-3.banjail.test")
 RESOLVER_TIMEOUT = 3  # seconds per query (resolv.conf options), so every name takes about that long to fail
 CLIENT = [sys.executable, "-m", "banjail.cli.client"]
-
-
-def _configure(tmp: Path) -> Path:
-    conf = write_config(tmp, maxretry=1)
-    (conf / "jail.local").write_text(
-        "[DEFAULT]\nignoreself = false\naction = rec\nmaxretry = 1\nfilter = test\n[sshd]\nenabled = false\n"
-        f"[dns]\nenabled = true\nlogpath = {tmp}/dns.log\nusedns = yes\n"
-        f"[other]\nenabled = true\nlogpath = {tmp}/other.log\n"
-    )
-    for name in ("dns.log", "other.log"):
-        (tmp / name).touch()
-    return conf
 
 
 def _client(tmp: Path, *argv: str) -> str:
@@ -46,44 +33,13 @@ def _client(tmp: Path, *argv: str) -> str:
     return run.stdout
 
 
-@pytest.fixture
-def silent_resolver_netns(tmp_path: Path) -> tuple[str, Path]:
-    netns = f"bjdns{os.getpid()}"
-    ip("netns", "add", netns)
-    try:
-        ip("-n", netns, "link", "set", "lo", "up")
-        # a veth pair whose far end has no address: queries to the nameserver leave and are never answered
-        ip("-n", netns, "link", "add", "sink0", "type", "veth", "peer", "name", "sink1")
-        ip("-n", netns, "addr", "add", "10.79.0.1/24", "dev", "sink0")
-        ip("-n", netns, "link", "set", "sink0", "up")
-        ip("-n", netns, "link", "set", "sink1", "up")
-        ip(
-            "-n",
-            netns,
-            "neigh",
-            "add",
-            "10.79.0.53",
-            "lladdr",
-            "02:00:00:00:00:53",
-            "dev",
-            "sink0",
-            "nud",
-            "permanent",
-        )
-        resolv = tmp_path / "resolv.conf"
-        resolv.write_text(f"nameserver 10.79.0.53\noptions timeout:{RESOLVER_TIMEOUT} attempts:1\n")
-        yield netns, resolv
-    finally:
-        ip("netns", "delete", netns)
+def test_unanswered_lookup_stalls_only_its_jail(tmp_path: Path) -> None:
+    write_jails(tmp_path, {"dns": "usedns = yes\n", "other": ""})
+    with silent_resolver(tmp_path, f"timeout:{RESOLVER_TIMEOUT} attempts:1") as prefix:
+        _run(tmp_path, Server(tmp_path, prefix))
 
 
-def test_unanswered_lookup_stalls_only_its_jail(
-    tmp_path: Path, silent_resolver_netns: tuple[str, Path]
-) -> None:
-    netns, resolv = silent_resolver_netns
-    _configure(tmp_path)
-    mount = f'mount --bind {resolv} /etc/resolv.conf && exec "$@"'
-    server = Server(tmp_path, ("ip", "netns", "exec", netns, "unshare", "--mount", "sh", "-c", mount, "sh"))
+def _run(tmp_path: Path, server: Server) -> None:
     try:
         server.start()
         append(tmp_path / "dns.log", [f"fail from {name} port 1" for name in NAMES])

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from daemon_run import Server, append, lines, wait_for, write_config
+from daemon_run import Server, append, lines, wait_for, write_jails
 
 UPSTREAM = Path("/etc/fail2ban/filter.d")
 SLOW_LINES = 20
@@ -24,16 +24,9 @@ FAILURE = (
 
 @pytest.mark.skipif(not (UPSTREAM / "pam-generic.conf").exists(), reason="upstream fail2ban is not installed")
 def test_slow_lines_hold_up_only_their_jail(tmp_path: Path) -> None:
-    conf = write_config(tmp_path, maxretry=1)
+    conf = write_jails(tmp_path, {"slow": "filter = pam-generic\n", "other": ""})
     for name in ("pam-generic.conf", "common.conf"):
         shutil.copy(UPSTREAM / name, conf / "filter.d" / name)
-    (conf / "jail.local").write_text(
-        "[DEFAULT]\nignoreself = false\naction = rec\nmaxretry = 1\n[sshd]\nenabled = false\n"
-        f"[slow]\nenabled = true\nfilter = pam-generic\nlogpath = {tmp_path}/slow.log\n"
-        f"[other]\nenabled = true\nfilter = test\nlogpath = {tmp_path}/other.log\n"
-    )
-    for name in ("slow.log", "other.log"):
-        (tmp_path / name).touch()
     server = Server(tmp_path)
     try:
         server.start()
