@@ -104,8 +104,7 @@ class SqliteStore:
         self.path = path
         self.max_matches = max_matches
         self.unknown_bantime = unknown_bantime
-        self.max_failures = counted.MAX_FAILURES_PER_JAIL  # counted failures kept per jail (banjail.store.counted)
-        self._written: dict[str, int] = {}  # failures written per jail since its last prune
+        self._pruner = counted.Pruner()  # counted failures kept per jail (dbmaxfailures, banjail.store.counted)
         # The daemon writes from its store executor and may read ban histories from the event loop: one
         # connection, one call at a time.
         self._lock = threading.Lock()
@@ -302,7 +301,7 @@ class SqliteStore:
             )
             for item in items:
                 counted.write(db, item)
-                self._prune_failures(db, item)
+                self._pruner.written(db, item)
                 if item.positions:
                     db.executemany(
                         "INSERT OR REPLACE INTO logs(jail, path, firstlinemd5, lastfilepos) VALUES(?, ?, ?, ?)",
@@ -310,13 +309,6 @@ class SqliteStore:
                     )
             if ban_rows:
                 self._insert_bans(db, ban_rows)
-
-    def _prune_failures(self, db: sqlite3.Connection, item: Checkpoint) -> None:
-        written = self._written.get(item.jail, 0) + len(item.failures)
-        if written >= min(counted.PRUNE_EVERY, self.max_failures // 10 + 1):
-            counted.prune(db, item.jail, item.expire_before, self.max_failures)
-            written = 0
-        self._written[item.jail] = written
 
     def counted_failures(self, jail: str, since: float) -> list[CountedFailure]:
         with self._transaction() as db:
@@ -355,6 +347,15 @@ class SqliteStore:
                 "AND NOT EXISTS(SELECT 1 FROM bans WHERE jail = jails.name) "
                 "AND NOT EXISTS(SELECT 1 FROM bips WHERE jail = jails.name)"
             )
+
+    @property
+    def max_failures(self) -> int:
+        """Counted failures kept per jail (dbmaxfailures)."""
+        return self._pruner.cap
+
+    @max_failures.setter
+    def max_failures(self, cap: int) -> None:
+        self._pruner.cap = cap
 
     def close(self) -> None:
         with self._lock:
