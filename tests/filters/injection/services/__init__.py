@@ -1,0 +1,1 @@
+"""One service spec per stock filter: services/<filter>.py defines SERVICE (see ../spec.py)."""

@@ -1,0 +1,76 @@
+"""OpenSSH sshd (7.x-9.x, also sshd-session): the lines of auth.c, auth2.c, auth-pam.c, packet.c, sshd.c,
+kex.c as do_log() writes them (strnvis over the whole message: printable ASCII kept, spaces ':' ',' included)."""
+
+from __future__ import annotations
+
+from ..spec import SYSLOG_FORMS, Field, Service, Template, strnvis
+
+USER = Field("user", strnvis, "guest", "user name (SSH_MSG_USERAUTH_REQUEST, any bytes, up to 255 shown)")
+TEXT = Field("text", strnvis, "bye", "disconnect reason (SSH_MSG_DISCONNECT description)")
+BANNER = Field("banner", strnvis, "GET / HTTP/1.1", "protocol identification string")
+OFFER = Field("offer", strnvis, "diffie-hellman-group1-sha1", "the client's algorithm list (KEXINIT)")
+
+NORMAL: tuple[dict[str, str], ...] = ({}, {"mode": "ddos"}, {"mode": "extra"}, {"mode": "aggressive"})
+DDOS: tuple[dict[str, str], ...] = ({"mode": "ddos"}, {"mode": "aggressive"})
+EXTRA: tuple[dict[str, str], ...] = ({"mode": "extra"}, {"mode": "aggressive"})
+KEY = "RSA SHA256:2c7+0GNJ0mJYWx9hJ2HxzR7nXKjBRsjzJ6eJ1T1+8DQ"
+
+T = Template
+SERVICE = Service(
+    filter="sshd",
+    daemon="sshd",
+    prefixes=SYSLOG_FORMS,
+    option_sets=({}, {"mode": "ddos"}, {"mode": "extra"}, {"mode": "aggressive"}, {"publickey": "any"}),
+    templates=(
+        T("failed-password-valid", "Failed password for root from {A} port {port} ssh2", ()),
+        T("failed-password", "Failed password for invalid user {user} from {A} port {port} ssh2", (USER,), NORMAL),
+        T("failed-kbdint", "Failed keyboard-interactive/pam for invalid user {user} from {A} port {port} ssh2",
+          (USER,), NORMAL),
+        T("failed-none", "Failed none for invalid user {user} from {A} port {port} ssh2", (USER,), NORMAL),
+        T("failed-publickey", "Failed publickey for invalid user {user} from {A} port {port} ssh2: " + KEY,
+          (USER,), NORMAL),
+        T("failed-publickey-valid", "Failed publickey for root from {A} port {port} ssh2: " + KEY, (),
+          ({"publickey": "any"},)),
+        T("invalid-user", "Invalid user {user} from {A} port {port}", (USER,), NORMAL),
+        T("not-allowed", "User root from {A} not allowed because not listed in AllowUsers", (), NORMAL),
+        T("max-attempts",
+          "error: maximum authentication attempts exceeded for invalid user {user} from {A} port {port} ssh2 [preauth]",
+          (USER,), NORMAL),
+        T("disconnecting-too-many",
+          "Disconnecting invalid user {user} {A} port {port}: Too many authentication failures [preauth]",
+          (USER,), NORMAL),
+        T("pam-failure",
+          "pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost={A}  user=root",
+          (), NORMAL),
+        T("disconnect-auth-fail",
+          "Received disconnect from {A} port {port}:3: {text}: Auth fail [preauth]", (TEXT,), NORMAL),
+        T("disconnect-11", "Received disconnect from {A} port {port}:11: {text} [preauth]", (TEXT,), (),
+          before=("Failed password for root from {A} port {port} ssh2",)),
+        # the address of a session comes from its closing line: the failure line before it has none
+        T("closed-invalid-session", "Connection closed by invalid user {user} {A} port {port} [preauth]", (USER,),
+          NORMAL, before=("Disconnecting: Too many authentication failures [preauth]",)),
+        T("disconnected-invalid-session", "Disconnected from invalid user {user} {A} port {port} [preauth]",
+          (USER,), NORMAL, before=("Disconnecting: Too many authentication failures [preauth]",)),
+        T("closed-authenticating-session",
+          "Connection closed by authenticating user root {A} port {port} [preauth]", (),
+          NORMAL, before=("Disconnecting: Too many authentication failures for root [preauth]",)),
+        T("closed-invalid", "Connection closed by invalid user {user} {A} port {port} [preauth]", (USER,), DDOS),
+        T("disconnected-invalid", "Disconnected from invalid user {user} {A} port {port} [preauth]", (USER,),
+          ({"mode": "ddos"}, {"mode": "extra"}, {"mode": "aggressive"})),
+        T("no-identification", "Did not receive identification string from {A} port {port}", (), DDOS),
+        T("bad-banner", "Bad protocol version identification '{banner}' from {A} port {port}", (BANNER,), DDOS),
+        T("banner-invalid", "banner exchange: Connection from {A} port {port}: invalid format", (), DDOS),
+        T("dispatch-fatal",
+          "ssh_dispatch_run_fatal: Connection from invalid user {user} {A} port {port}: "
+          "message authentication code incorrect [preauth]", (USER,), DDOS),
+        T("unable-negotiate",
+          "Unable to negotiate with {A} port {port}: no matching key exchange method found. "
+          "Their offer: {offer} [preauth]", (OFFER,), EXTRA),
+        T("no-auth-methods",
+          "Received disconnect from {A} port {port}:14: No supported authentication methods available [preauth]",
+          (), EXTRA),
+    ),
+    notes="Valid users (root) and PAM's rhost= are not attacker text: a user must exist to appear there, and "
+    "rhost is sshd's forward-confirmed name or the address. UseDNS names are left out (sshd only logs a name that "
+    "resolves back to the client).",
+)
