@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .spec import ATTACKER4, ATTACKER6, SYSLOG, VICTIMS, Field, Prefix, Service, Template
+from .spec import ATTACKER4, ATTACKER6, ISO, SYSLOG, VICTIMS, Field, Prefix, Service, Template
 
 GENERIC = (
     "{V}", " {V} ", "x {V}", "{V} x", "x from {V}", " from {V}", "x from {V} port 22", "x from {V} port 22 ssh2",
@@ -89,7 +89,8 @@ def cuts(text: str) -> list[str]:
 
 def _values(template: Template, address: str, pid: int) -> dict[str, str]:
     values = dict(_CONSTANTS)
-    values.update({f.name: f.default for f in template.fields})
+    values.update({f.name: f.escape(f.default) for f in template.fields})
+    values.update({name: escape(f.default) for f in template.fields for name, escape in f.alias})
     values["A"] = address
     values["pid"] = str(pid)
     return values
@@ -101,16 +102,28 @@ def payloads(service: Service, template: Template, fld: Field, victim: str) -> l
     found: dict[str, str] = {}
     for shape in GENERIC:
         found.setdefault(render(shape, spell), "generic")
+    if fld.names_only:  # an address literal as a PTR name: left out (see Field.names_only)
+        found = {p: f for p, f in found.items() if not _is_address(fld.escape(p))}
     # mimicry: what the service writes after the field, then the whole message, with the victim as client
     values = _values(template, victim, 0)
     _, _, tail = template.text.partition("{" + fld.name + "}")
     after = render(tail, values)
     whole = render(template.text, values)
-    for text in (after, whole, *(render(t, values) for t in (*template.before, *template.after))):
-        for cut in cuts(text):
-            for payload in (cut, fld.default + cut, "x " + cut.lstrip()):
-                found.setdefault(payload, "mimic")
+    # the text after the field, cut at every word and punctuation mark (where the holes are); the whole message
+    # and the session's other lines, cut at every word
+    wholes = [whole, *(render(t, values) for t in (*template.before, *template.after))]
+    for cut in [*cuts(after), *(c for text in wholes for c in cuts(text) if c.endswith(" ") or c == text)]:
+        for payload in (cut, fld.default + cut):
+            found.setdefault(payload, "mimic")
+    if fld.names_only:
+        found = {p: f for p, f in found.items() if not _is_address(fld.escape(p))}
     return [(family, payload) for payload, family in found.items()]
+
+
+def _is_address(text: str) -> bool:
+    """An address literal, or a name made only of digits and dots / hex and colons ("198.51.100.722"), which
+    address patterns read as one."""
+    return re.fullmatch(r"[\d.]+|[\da-fA-F:.]*:[\da-fA-F:.]*", text) is not None
 
 
 def raw_payloads(service: Service, template: Template, prefix: Prefix, victim: str) -> list[str]:
@@ -125,6 +138,8 @@ def _lines(service: Service, template: Template, prefix: Prefix, address: str, p
     values = _values(template, address, pid)
     if attack is not None:
         values[attack[0].name] = attack[0].escape(attack[1])
+        for name, escape in attack[0].alias:
+            values[name] = escape(attack[1])
     head = prefix.render(service.daemon, pid)
     base = _values(template, address, pid)
     out = [head + prefix.transport(render(t, base)) for t in template.before]
@@ -138,21 +153,25 @@ def cases(service: Service) -> Iterator[Case]:
     (generic and mimic payloads over the traditional syslog prefix, raw controls over every prefix)."""
     pid = 10000
     for template in service.templates:
-        attackers = ATTACKERS if template.ipv6 else ATTACKERS[:1]
-        for prefix in service.prefixes:
+        attackers = tuple(a for a in ATTACKERS if ("6" if ":" in a else "4") in template.families)
+        prefixes = template.prefixes or service.prefixes
+        for prefix in prefixes:
             for attacker in attackers:
                 pid += 1
                 yield Case(template.name, "", "control", prefix.name, attacker, "",
                            _lines(service, template, prefix, attacker, pid, None), True, template.fails_under)
         for fld in template.fields:
-            for victim in VICTIMS:
-                for attacker in attackers:
-                    prefix = SYSLOG if SYSLOG in service.prefixes else service.prefixes[0]
+            for n, victim in enumerate(VICTIMS):
+                # each victim spelling against one attacker address, the families crossed where the template
+                # writes both
+                for attacker in (attackers[n % len(attackers)],):
+                    prefix = SYSLOG if SYSLOG in prefixes else prefixes[0]
                     for family, payload in payloads(service, template, fld, victim):
                         pid += 1
                         yield Case(template.name, fld.name, family, prefix.name, attacker, victim,
                                    _lines(service, template, prefix, attacker, pid, (fld, payload)), False, ())
-                for prefix in service.prefixes:
+                # the escaping differs by transport (rsyslog, journald, the service's own file), not by date form
+                for prefix in [p for p in prefixes if p is not ISO]:
                     for payload in raw_payloads(service, template, prefix, victim):
                         pid += 1
                         yield Case(template.name, fld.name, "raw", prefix.name, ATTACKER4, victim,

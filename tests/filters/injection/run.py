@@ -77,20 +77,21 @@ def engine_api(name: str, options: dict[str, str], config_dir: str, filter_dir: 
     return run
 
 
-def fail2ban_regex(command: str, target: str, workdir: Path) -> Engine:
-    """The installed `fail2ban-regex --json` over a file of the lines (TARGET: "sshd[mode=ddos]" or a path)."""
+def fail2ban_regex(command: str, target: str, workdir: Path, extra: Sequence[str] = ()) -> Engine:
+    """The installed `fail2ban-regex --json` over a file of the lines (TARGET: "sshd[mode=ddos]" or a path;
+    `extra`: more arguments, e.g. ["-c", CONFIG_DIR])."""
 
     def run(lines: Sequence[str]) -> list[list[tuple[str, str]]]:
         log = workdir / "generated.log"
         with open(log, "w", encoding="utf-8", newline="") as out:
             for line in lines:
                 out.write(line + "\n")
-        proc = subprocess.run([command, "--json", "-r", "--now", str(int(NOW)), str(log), target],
+        proc = subprocess.run([command, *extra, "--json", "-r", "--now", str(int(NOW)), str(log), target],
                               capture_output=True, text=True, timeout=300, check=False)
         if proc.returncode not in (0, 1):
             raise RuntimeError(f"fail2ban-regex {target}: exit {proc.returncode}: {proc.stderr[-2000:]}")
         out_lines: list[list[tuple[str, str]]] = [[] for _ in lines]
-        for row in proc.stdout.splitlines():
+        for row in proc.stdout.split("\n"):  # never splitlines(): U+2028 and friends sit raw inside JSON strings
             if row.startswith("{"):
                 item = json.loads(row)
                 out_lines[item["line"] - 1].append((str(item["id"]), str(item.get("ip") or "")))

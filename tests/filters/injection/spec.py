@@ -34,6 +34,15 @@ def raw(text: str) -> str:
 
 
 @dataclass(frozen=True)
+class Prefix:
+    """How a line reaches the log file."""
+
+    name: str
+    render: Callable[[str, int], str]  # (daemon, pid) -> the text before the message
+    transport: Escape = raw  # the log daemon's escaping of the whole message
+
+
+@dataclass(frozen=True)
 class Field:
     """A part of a line that the remote party chooses."""
 
@@ -41,6 +50,12 @@ class Field:
     escape: Escape  # the service's escaping of what the client sent
     default: str = "x"  # the value when another field is attacked, and in the control line
     what: str = ""  # what it is: "user name", "URL", "HELO", ...
+    # the same client text written again elsewhere in the line, each with its own escaping: (placeholder, escape)
+    alias: tuple[tuple[str, Escape], ...] = ()
+    # a DNS name the client's own zone chooses (a PTR record): a payload that is an address literal is not
+    # generated, no filter can tell it from the address the service writes (services should not log
+    # unconfirmed names; OpenSSH refuses numeric PTR records)
+    names_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -56,16 +71,8 @@ class Template:
     # other lines of the same session (same {pid}/{sess}), written before / after this one, unattacked
     before: tuple[str, ...] = ()
     after: tuple[str, ...] = ()
-    ipv6: bool = True  # False: the service only writes IPv4 client addresses here
-
-
-@dataclass(frozen=True)
-class Prefix:
-    """How a line reaches the log file."""
-
-    name: str
-    render: Callable[[str, int], str]  # (daemon, pid) -> the text before the message
-    transport: Escape = raw  # the log daemon's escaping of the whole message
+    families: str = "46"  # the client address families the service writes in this shape ("4", "6", "46")
+    prefixes: tuple[Prefix, ...] = ()  # how these lines reach the log, when not all of the service's prefixes
 
 
 @dataclass(frozen=True)
@@ -139,6 +146,79 @@ def json_string(text: str) -> str:
     return body.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
+def ngx_escape(text: str) -> str:
+    """nginx access log (ngx_http_log_escape): '"', '\\', controls and bytes >= 0x7f as \\xHH; spaces kept."""
+    out = []
+    for ch in text:
+        if ch in '"\\' or not " " <= ch <= "~":
+            out.extend(f"\\x{b:02X}" for b in ch.encode("utf-8"))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def no_crlf(text: str) -> str:
+    """A field of a line-based protocol (FTP USER, SMTP, IMAP, HTTP header): CR and LF end the command, so they
+    never reach the field; every other byte is written raw."""
+    return text.replace("\r", "").replace("\n", "")
+
+
+def no_controls(text: str) -> str:
+    """A field whose parser rejects control characters (an HTTP request target as nginx parses it)."""
+    return "".join(ch for ch in text if " " <= ch != "\x7f")
+
+
+def logfmt(text: str) -> str:
+    """Grafana's logfmt value: bare when it has no space, '=', '"' or control, else quoted with Go's %q-like
+    escapes."""
+    if text and not any(ch in ' ="\\' or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in text):
+        return text
+    return '"' + json_string(text) + '"'
+
+
+def audit_acct(text: str) -> str:
+    """Linux audit's acct= (audit_log_acct_message): quoted when every byte is printable ASCII without '"' or
+    space, else the bytes in upper-case hex, unquoted."""
+    if text and all("!" <= ch <= "~" and ch != '"' for ch in text):
+        return f'"{text}"'
+    return text.encode("utf-8").hex().upper()
+
+
+def bind_name(text: str) -> str:
+    """BIND's presentation of a query name: letters, digits, '-', '_', '.' kept, the specials '"();@$\\' as \\X,
+    everything else (space, controls, UTF-8 bytes) as \\DDD."""
+    out = []
+    for ch in text:
+        if ch.isascii() and (ch.isalnum() or ch in "-_./:*"):
+            out.append(ch)
+        elif ch in '"();@$\\':
+            out.append("\\" + ch)
+        else:
+            out.extend(f"\\{b:03d}" for b in ch.encode("utf-8"))
+    return "".join(out)
+
+
+def dns_name(text: str) -> str:
+    """A host name from a PTR record as the C library returns it (res_hnok): letters, digits, '-', '.', '_'
+    only; other characters make the lookup fail, so the service writes the address instead ("unknown")."""
+    name = "".join(ch for ch in text if ch.isascii() and (ch.isalnum() or ch in "-._"))
+    return name or "unknown"
+
+
+def exim_printing(text: str) -> str:
+    """exim string_printing(): printable characters kept (spaces too), \\n \\r \\t as C escapes, other
+    non-printing bytes as \\ooo."""
+    out = []
+    for ch in text:
+        if " " <= ch <= "~":
+            out.append(ch)
+        elif ch in "\n\r\t":
+            out.append({"\n": "\\n", "\r": "\\r", "\t": "\\t"}[ch])
+        else:
+            out.append(_octal(ch))
+    return "".join(out)
+
+
 def rsyslog(text: str) -> str:
     """rsyslog's EscapeControlCharactersOnReceive: bytes < 0x20 and 0x7f as #ooo; UTF-8 passes raw (so U+0085,
     U+2028, U+2029 reach the file unescaped)."""
@@ -177,3 +257,13 @@ ATTACKER6 = "2001:db8:a77::66"
 VICTIMS = ("198.51.100.7", "::ffff:198.51.100.7", "2001:db8:dead::7")
 # What a failure id may not contain: each victim in its address and reverse-DNS spellings.
 VICTIM_MARKS = ("198.51.100.7", "198-51-100-7", "7.100.51.198", "2001:db8:dead", "2001-db8-dead", "dead::7")
+
+
+def helo_name(text: str) -> str:
+    """A HELO/EHLO argument exim accepted: exim rejects one that is not a domain name or an address literal
+    (helo_allow_chars empty, the default), so only those reach H=(...); anything else is logged as no HELO."""
+    import re
+
+    if re.fullmatch(r"[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\]", text):
+        return text
+    return dns_name(text)

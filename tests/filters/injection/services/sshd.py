@@ -20,7 +20,8 @@ SERVICE = Service(
     filter="sshd",
     daemon="sshd",
     prefixes=SYSLOG_FORMS,
-    option_sets=({}, {"mode": "ddos"}, {"mode": "extra"}, {"mode": "aggressive"}, {"publickey": "any"}),
+    # ddos and extra add to normal what aggressive adds all of, but for extra's own "Disconnected ... user"
+    option_sets=({}, {"mode": "extra"}, {"mode": "aggressive"}, {"publickey": "any"}),
     templates=(
         T("failed-password-valid", "Failed password for root from {A} port {port} ssh2", ()),
         T("failed-password", "Failed password for invalid user {user} from {A} port {port} ssh2", (USER,), NORMAL),
@@ -41,7 +42,7 @@ SERVICE = Service(
           (USER,), NORMAL),
         T("pam-failure",
           "pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost={A}  user=root",
-          (), NORMAL),
+          (), ()),
         T("disconnect-auth-fail",
           "Received disconnect from {A} port {port}:3: {text}: Auth fail [preauth]", (TEXT,), NORMAL),
         T("disconnect-11", "Received disconnect from {A} port {port}:11: {text} [preauth]", (TEXT,), (),
