@@ -56,14 +56,14 @@ def judge(cases: Sequence[Case], per_line: Sequence[list[tuple[str, str]]], opti
     return Verdict(options, len(cases), tuple(hits), tuple(missed))
 
 
-def engine_api(name: str, options: dict[str, str], config_dir: str, filter_dir: str | None = None) -> Engine:
-    """banjail's Matcher over a stock filter (or over `filter_dir`'s NAME.conf, e.g. upstream's)."""
+def engine_api(name: str, options: dict[str, str], config_dir: str) -> Engine:
+    """banjail's Matcher over filter NAME as banjail finds it from `config_dir` (an empty directory: the stock
+    tree; a directory whose filter.d holds other filters, e.g. upstream's: those)."""
     from banjail.config.load import load_filter
     from banjail.filter.datedetect import DateDetector
     from banjail.filter.matcher import Matcher
 
-    target = name if filter_dir is None else str(Path(filter_dir) / f"{name}.conf")
-    spec = load_filter(target, config_dir=config_dir, args=options or None, jail_options={"usedns": "raw"})
+    spec = load_filter(name, config_dir=config_dir, args=options or None, jail_options={"usedns": "raw"})
 
     def run(lines: Sequence[str]) -> list[list[tuple[str, str]]]:
         matcher = Matcher(spec, detector=DateDetector(spec.datepattern, logtimezone=spec.logtimezone),
