@@ -19,7 +19,7 @@ KNOWN_DIFFERENCES: dict[str, int] = {
     "sshd": 14,  # 8 deliberate (README), 6 where banjail's Failure.groups holds one "users" value, not a set
     "apache-auth": 1,
     "nginx-http-auth": 2,
-    "pam-generic": 2,
+    "pam-generic": 6,
     "postfix": 1,
     "roundcube-auth": 3,
 }
