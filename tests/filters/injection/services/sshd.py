@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from ..spec import SYSLOG_FORMS, Field, Service, Template, strnvis
 
-USER = Field("user", strnvis, "guest", "user name (SSH_MSG_USERAUTH_REQUEST, any bytes, up to 255 shown)")
+USER = Field(
+    "user",
+    strnvis,
+    "guest",
+    "user name (SSH_MSG_USERAUTH_REQUEST, any bytes, up to 255 shown)",
+    alias=(("user2", strnvis),),
+)
+OTHER = Field("other", strnvis, "root", "the second user name of a session that changes it")
 TEXT = Field("text", strnvis, "bye", "disconnect reason (SSH_MSG_DISCONNECT description)")
 BANNER = Field("banner", strnvis, "GET / HTTP/1.1", "protocol identification string")
 OFFER = Field("offer", strnvis, "diffie-hellman-group1-sha1", "the client's algorithm list (KEXINIT)")
@@ -58,6 +65,21 @@ SERVICE = Service(
         T("closed-invalid", "Connection closed by invalid user {user} {A} port {port} [preauth]", (USER,), DDOS),
         T("disconnected-invalid", "Disconnected from invalid user {user} {A} port {port} [preauth]", (USER,),
           ({"mode": "ddos"}, {"mode": "extra"}, {"mode": "aggressive"})),
+        T(
+            "change-of-username",
+            "Disconnecting invalid user {user} {A} port {port}: Change of username or service not allowed: "
+            "({user2},ssh-connection) -> ({other},ssh-connection) [preauth]",
+            (USER, OTHER),
+            NORMAL,
+        ),
+        T("pam-illegal", "error: PAM: Authentication failure for illegal user {user} from {A}", (USER,), NORMAL),
+        T(
+            "pam-unknown",
+            "error: PAM: User not known to the underlying authentication module for illegal user {user} from {A}",
+            (USER,),
+            NORMAL,
+        ),
+        T("closed-preauth", "Connection closed by {A} port {port} [preauth]", (), DDOS),
         T("no-identification", "Did not receive identification string from {A} port {port}", (), DDOS),
         T("bad-banner", "Bad protocol version identification '{banner}' from {A} port {port}", (BANNER,), DDOS),
         T("banner-invalid", "banner exchange: Connection from {A} port {port}: invalid format", (), DDOS),
