@@ -104,3 +104,24 @@ def run_cases(cases: Iterable[Case], engine: Engine, options: dict[str, str]) ->
     listed = list(cases)
     lines = [line for case in listed for line in case.lines]
     return judge(listed, engine(lines), options)
+
+
+def uncovered_failregexes(
+    name: str, options: dict[str, str], config_dir: str, cases: Iterable[Case]
+) -> list[str]:
+    """The failregexes of filter NAME (with `options`) that no control line of `cases` matches: shapes the
+    service spec has no template for, so the generator never attacks them."""
+    from banjail.config.load import load_filter
+    from banjail.filter.datedetect import DateDetector
+    from banjail.filter.matcher import Matcher
+
+    spec = load_filter(name, config_dir=config_dir, args=options or None, jail_options={"usedns": "raw"})
+    matcher = Matcher(spec, detector=DateDetector(spec.datepattern, logtimezone=spec.logtimezone), check_all=True)
+    hit: set[int] = set()
+    n = 0
+    for case in cases:
+        if case.control:
+            for line in case.lines:
+                n += 1
+                hit.update(matcher.process(line, NOW, n).failregex)
+    return [spec.failregex[i] for i in range(len(spec.failregex)) if i not in hit]

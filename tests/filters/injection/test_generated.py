@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from .generate import CONTROLS, GENERIC, Case, cases, cuts, render
-from .run import Verdict, engine_api, fail2ban_regex, run_cases
+from .run import Verdict, engine_api, fail2ban_regex, run_cases, uncovered_failregexes
 from .services import load, module_name
 from .spec import ATTACKER4, SYSLOG, VICTIMS
 
@@ -57,6 +57,20 @@ def test_generated_injections_never_yield_a_victim(
     record_property("injection_cases", runs)
     assert problems == [], f"{name}: " + "\n".join(problems)
     assert any(c.control for c in generated) and len(generated) > len(service.templates)
+
+
+@pytest.mark.parametrize("name", stock_filter_names())
+def test_every_failregex_has_a_template(name: str, empty_config_dir: Path) -> None:
+    """A failregex no control line matches is a line shape the generator never attacks: its service spec must
+    have a template for it."""
+    service = load(name)
+    controls = [c for c in cases(service) if c.control]
+    missing = {
+        repr(options): uncovered
+        for options in service.option_sets
+        if (uncovered := uncovered_failregexes(name, options, str(empty_config_dir), controls))
+    }
+    assert missing == {}, f"add templates to services/{module_name(name)}.py for {missing}"
 
 
 def test_the_generator_reaches_the_known_shapes() -> None:

@@ -9,6 +9,8 @@ from ..spec import BARE, Field, Service, Template, hex_escape
 USER = Field("user", lambda t: hex_escape(t, quote=False), "bob", "Basic/Digest user name")
 URI = Field("uri", lambda t: hex_escape(t, quote=False), "/admin/", "request URI")
 REALM = Field("realm", lambda t: hex_escape(t, quote=False), "private", "Digest realm the client sent")
+SNI = Field("sni", lambda t: hex_escape(t, quote=False).replace(" ", ""), "a.example", "TLS SNI name")
+HOSTH = Field("host", lambda t: hex_escape(t, quote=False), "b.example", "Host header")
 HEAD = "[{apache}] [auth_basic:error] [pid {pid}:tid 140000] [client {A}:{port}] "
 OLD = "[Wed Nov 25 08:44:15 2026] [error] [client {A}] "
 
@@ -31,6 +33,14 @@ SERVICE = Service(
         T("denied",
           "[{apache}] [authz_core:error] [pid {pid}:tid 140000] [client {A}:{port}] "
           "AH01630: client denied by server configuration: /var/www{uri}", (URI,)),
+        T("authz-failure", HEAD + 'AH01631: user {user}: authorization failure for "{uri}": ', (USER, URI)),
+        T("authz-22", OLD + "Authorization of user {user} to access {uri} failed, reason: user is not part of the "
+          "'require'ment", (USER, URI)),
+        T("digest-qop",
+          "[{apache}] [auth_digest:error] [pid {pid}:tid 140000] [client {A}:{port}] "
+          "AH01793: invalid qop `{realm}' received: {uri}", (REALM, URI)),
+        T("sni", "[{apache}] [ssl:error] [pid {pid}:tid 140000] [client {A}:{port}] AH02032: Hostname {sni} "
+          "provided via SNI and hostname {host} provided via HTTP have no compatible SSL setup", (SNI, HOSTH)),
         T("wrong-scheme", HEAD + "AH01614: client used wrong authentication scheme: {uri}", (URI,)),
     ),
 )

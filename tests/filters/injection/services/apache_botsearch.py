@@ -23,5 +23,7 @@ SERVICE = Service(
                  "[{apache}] [cgi:error] [pid {pid}:tid 140000] [client {A}:{port}] AH02811: script not found or "
                  "unable to stat: /var/www/html/cgi-bin/php5{path}",
                  (Field("path", PATH.escape, "", PATH.what),)),
+        Template("script-quoted", "[Wed Nov 25 08:44:16 2026] [error] [client {A}] script '/var/www/html/"
+                 "wp-login.php{path}' not found or unable to stat", (Field("path", PATH.escape, "", PATH.what),)),
     ),
 )

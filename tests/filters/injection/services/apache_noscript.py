@@ -18,6 +18,8 @@ SERVICE = Service(
         Template("script-not-found",
                  "[{apache}] [cgi:error] [pid {pid}:tid 140000] [client {A}:{port}] AH02811: script not found or "
                  "unable to stat: /usr/lib/cgi-bin/{path}", (PATH,)),
+        Template("directory", HEAD + "AH01239: attempt to invoke directory as script: /usr/lib/cgi-bin/{path}",
+                 (Field("path", PATH.escape, "", PATH.what),)),
         Template("fcgi", "[{apache}] [proxy_fcgi:error] [pid {pid}:tid 140000] [client {A}:{port}] AH01071: Got "
                  "error 'Primary script unknown'", ()),
     ),

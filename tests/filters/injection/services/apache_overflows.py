@@ -17,6 +17,10 @@ SERVICE = Service(
                  (REQ,)),
         Template("too-long", "[Wed Nov 25 08:44:17 2026] [error] [client {A}] request failed: URI too long (longer "
                  "than 8190)", ()),
+        Template("field-size", "[{apache}] [core:info] [pid {pid}:tid 140000] [client {A}:{port}] AH00561: Request "
+                 "header exceeds LimitRequestFieldSize: {req}", (REQ,)),
+        Template("server-limit", "[Wed Nov 25 08:44:18 2026] [error] [client {A}] Size of a request header field "
+                 "exceeds server limit.", ()),
         Template("headers", "[{apache}] [core:info] [pid {pid}:tid 140000] [client {A}:{port}] AH00567: request "
                  "failed: error reading the headers", ()),
     ),

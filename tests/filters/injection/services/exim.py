@@ -4,13 +4,14 @@ string_printing() (printable bytes kept, spaces included; others as \\ooo)."""
 
 from __future__ import annotations
 
-from ..spec import BARE, Field, Service, Template, exim_printing, helo_name
+from ..spec import BARE, Field, Service, Template, dns_name, exim_printing, helo_name
 
 HELO = Field("helo", helo_name, "example.com", "HELO/EHLO argument (syntax-checked by exim)")
 SENDER = Field("sender", exim_printing, "a@example.com", "MAIL FROM address")
 RCPT = Field("rcpt", exim_printing, "x@example.net", "RCPT TO address")
 SETID = Field("setid", exim_printing, "bob", "AUTH user name (set_id)")
 CMD = Field("cmd", exim_printing, "AUTH LOGIN", "the last SMTP command")
+NAME = Field("name", dns_name, "mail.example.net", "PTR name of the client", names_only=True)
 D = "2026-11-25 08:44:15 "
 
 T = Template
@@ -34,6 +35,14 @@ SERVICE = Service(
           'connection from H=[{A}]:{port} I=[203.0.113.1]:25 input="{cmd}"', (CMD,), ({}, {"mode": "aggressive"})),
         T("protocol-error", D + 'SMTP protocol error in "{cmd}" H=({helo}) [{A}]:{port} I=[203.0.113.1]:25 AUTH '
           "command used when not advertised", (CMD, HELO), ({}, {"mode": "aggressive"})),
+        T("rejected-mail", D + "H=({helo}) [{A}]:{port} I=[203.0.113.1]:25 rejected MAIL <{sender}>: Sender verify "
+          "failed", (HELO, SENDER), ({}, {"mode": "aggressive"})),
+        T("no-mail", D + "no MAIL in SMTP connection from ({helo}) [{A}]:{port} I=[203.0.113.1]:25 D=10s C=EHLO,QUIT",
+          (HELO,), ({}, {"mode": "aggressive"})),
+        T("drop", D + "SMTP connection from ({helo}) [{A}]:{port} I=[203.0.113.1]:25 closed by DROP in ACL", (HELO,),
+          ({}, {"mode": "aggressive"})),
+        T("no-ip-for-host", D + "no IP address found for host {name} (during SMTP connection from [{A}])", (NAME,),
+          ({"mode": "aggressive"},)),
         T("no-host-name", D + "no host name found for IP address {A}", (), ({"mode": "aggressive"},)),
     ),
 )

@@ -20,5 +20,7 @@ SERVICE = Service(
                  (QNAME,)),
         Template("update", "client @0x7f1c2b0a4168 {A}#{port} ({qname}): view external: update '{qname2}/IN' "
                  "denied", (QNAME,)),
+        Template("notauth", "client @0x7f1c2b0a4168 {A}#{port} ({qname}): bad zone transfer request: '{qname2}/IN': "
+                 "non-authoritative zone (NOTAUTH)", (QNAME,)),
     ),
 )

@@ -26,6 +26,12 @@ SERVICE = Service(
           "table; from=<{sender}> to=<{rcpt2}> proto=ESMTP helo=<{helo}>", (RCPT, SENDER, HELO), MORE),
         T("helo", "NOQUEUE: reject: EHLO from unknown[{A}]: 504 5.5.2 <{helo}>: Helo command rejected: need "
           "fully-qualified hostname; proto=SMTP helo=<{helo}>", (HELO,), MORE),
+        T("rbl", REJ + "554 5.7.1 Service unavailable; Client host [{A}] blocked using zen.spamhaus.org; "
+          "from=<{sender}> to=<{rcpt}> proto=ESMTP helo=<{helo}>", (RCPT, SENDER, HELO), MORE),
+        T("disconnect", "disconnect from unknown[{A}] ehlo=1 auth=0/1 quit=1 commands=2/3", (),
+          ({"mode": "aggressive"}, {"mode": "ddos"})),
+        T("pregreet", "PREGREET 11 after 0.1 from [{A}]:{port}: {helo}", (HELO,),
+          ({"mode": "aggressive"}, {"mode": "ddos"})),
         T("sasl", "warning: unknown[{A}]: SASL LOGIN authentication failed: UGFzc3dvcmQ6", (),
           ({}, {"mode": "aggressive"})),
         T("pipelining", "improper command pipelining after AUTH from unknown[{A}]: {helo}", (HELO,),

@@ -3,7 +3,7 @@ kex.c as do_log() writes them (strnvis over the whole message: printable ASCII k
 
 from __future__ import annotations
 
-from ..spec import SYSLOG_FORMS, Field, Service, Template, strnvis
+from ..spec import SYSLOG_FORMS, Field, Service, Template, dns_name, strnvis
 
 USER = Field(
     "user",
@@ -17,9 +17,14 @@ TEXT = Field("text", strnvis, "bye", "disconnect reason (SSH_MSG_DISCONNECT desc
 BANNER = Field("banner", strnvis, "GET / HTTP/1.1", "protocol identification string")
 OFFER = Field("offer", strnvis, "diffie-hellman-group1-sha1", "the client's algorithm list (KEXINIT)")
 
-NORMAL: tuple[dict[str, str], ...] = ({}, {"mode": "ddos"}, {"mode": "extra"}, {"mode": "aggressive"})
-DDOS: tuple[dict[str, str], ...] = ({"mode": "ddos"}, {"mode": "aggressive"})
-EXTRA: tuple[dict[str, str], ...] = ({"mode": "extra"}, {"mode": "aggressive"})
+# aggressive is run with publickey=any: together they hold every regex the other sets have but extra's own
+# "Disconnected from invalid user" and publickey=nofail's helper (the default set has that one)
+AGG = {"mode": "aggressive", "publickey": "any"}
+NORMAL: tuple[dict[str, str], ...] = ({}, {"mode": "extra"}, AGG)
+DDOS: tuple[dict[str, str], ...] = (AGG,)
+EXTRA: tuple[dict[str, str], ...] = ({"mode": "extra"}, AGG)
+NAME = Field("name", dns_name, "client.example.net", "tcpd's name of the client (PTR)", names_only=True)
+CONN = "Connection from {A} port {port} on 10.0.0.1 port 22 rdomain \"\""
 KEY = "RSA SHA256:2c7+0GNJ0mJYWx9hJ2HxzR7nXKjBRsjzJ6eJ1T1+8DQ"
 
 T = Template
@@ -27,8 +32,7 @@ SERVICE = Service(
     filter="sshd",
     daemon="sshd",
     prefixes=SYSLOG_FORMS,
-    # ddos and extra add to normal what aggressive adds all of, but for extra's own "Disconnected ... user"
-    option_sets=({}, {"mode": "extra"}, {"mode": "aggressive"}, {"publickey": "any"}),
+    option_sets=({}, {"mode": "extra"}, AGG),
     templates=(
         T("failed-password-valid", "Failed password for root from {A} port {port} ssh2", ()),
         T("failed-password", "Failed password for invalid user {user} from {A} port {port} ssh2", (USER,), NORMAL),
@@ -38,7 +42,7 @@ SERVICE = Service(
         T("failed-publickey", "Failed publickey for invalid user {user} from {A} port {port} ssh2: " + KEY,
           (USER,), NORMAL),
         T("failed-publickey-valid", "Failed publickey for root from {A} port {port} ssh2: " + KEY, (),
-          ({"publickey": "any"},)),
+          (AGG,)),
         T("invalid-user", "Invalid user {user} from {A} port {port}", (USER,), NORMAL),
         T("not-allowed", "User root from {A} not allowed because not listed in AllowUsers", (), NORMAL),
         T("max-attempts",
@@ -64,7 +68,7 @@ SERVICE = Service(
           NORMAL, before=("Disconnecting: Too many authentication failures for root [preauth]",)),
         T("closed-invalid", "Connection closed by invalid user {user} {A} port {port} [preauth]", (USER,), DDOS),
         T("disconnected-invalid", "Disconnected from invalid user {user} {A} port {port} [preauth]", (USER,),
-          ({"mode": "ddos"}, {"mode": "extra"}, {"mode": "aggressive"})),
+          ({"mode": "extra"}, AGG)),
         T(
             "change-of-username",
             "Disconnecting invalid user {user} {A} port {port}: Change of username or service not allowed: "
@@ -80,6 +84,22 @@ SERVICE = Service(
             NORMAL,
         ),
         T("closed-preauth", "Connection closed by {A} port {port} [preauth]", (), DDOS),
+        # lines without an address: the session's "Connection from" line (LogLevel VERBOSE) names it
+        T("locked", "User root not allowed because account is locked", (), NORMAL, before=(CONN,)),
+        T("root-refused", "ROOT LOGIN REFUSED FROM {A} port {port}", (), NORMAL),
+        T("tcpwrappers", "refused connect from {name} ({A})", (NAME,), NORMAL),
+        T("accepted", "Accepted password for root from {A} port {port} ssh2", (), (), before=(CONN,)),
+        T("kex-closed", "error: kex_exchange_identification: Connection closed by remote host", (), DDOS,
+          before=(CONN,)),
+        T("kex-closed-helper", "Connection closed by {A} port {port}", (), DDOS,
+          before=("error: kex_exchange_identification: Connection closed by remote host",)),
+        T("timeout", "Timeout before authentication for {A} port {port}", (), DDOS),
+        T("socket-reset", "Read from socket failed: Connection reset by peer [preauth]", (), DDOS, before=(CONN,)),
+        T("audit-patch", "SSH: Server;Ltype: Authname;Remote: {A}-{port};Name: {user} [preauth]", (USER,), (),
+          before=("Did not receive identification string from {A} port {port}",)),
+        T("negotiate-no-address", "Unable to negotiate a key exchange method [preauth]", (), EXTRA, before=(CONN,)),
+        T("no-matching", "fatal: no matching cipher found: client {offer} server aes256-gcm@openssh.com", (OFFER,),
+          EXTRA, before=(CONN,)),
         T("no-identification", "Did not receive identification string from {A} port {port}", (), DDOS),
         T("bad-banner", "Bad protocol version identification '{banner}' from {A} port {port}", (BANNER,), DDOS),
         T("banner-invalid", "banner exchange: Connection from {A} port {port}: invalid format", (), DDOS),
