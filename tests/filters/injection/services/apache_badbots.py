@@ -4,12 +4,14 @@ by ap_escape_logitem ('"' and '\\\\' backslashed, controls as \\xHH)."""
 
 from __future__ import annotations
 
-from ..spec import BARE, Field, Service, Template, hex_escape
+from ..spec import BARE, Field, Service, Template, dns_name, hex_escape
 
 REQ = Field("req", hex_escape, "GET /contact.html HTTP/1.1", "request line")
 REF = Field("ref", hex_escape, "-", "Referer header")
 UA = Field("ua", hex_escape, "Mozilla/4.0 (compatible; EmailSiphon)", "User-Agent header")
 USER = Field("user", hex_escape, "-", "Basic auth user")
+# with HostnameLookups On, Apache writes %h as the client's reverse name, unconfirmed: the client's zone chooses it
+NAME = Field("name", dns_name, "client.example.net", "PTR name as %h (HostnameLookups On)", names_only=True)
 
 SERVICE = Service(
     filter="apache-badbots",
@@ -17,5 +19,6 @@ SERVICE = Service(
     prefixes=(BARE,),
     templates=(
         Template("access", '{A} - {user} [{clf}] "{req}" 200 5120 "{ref}" "{ua}"', (REQ, REF, UA, USER)),
+        Template("access-name", '{name} - - [{clf}] "GET / HTTP/1.1" 200 5120 "-" "EmailSiphon"', (NAME,), ()),
     ),
 )

@@ -4,9 +4,10 @@ address); the USER argument is written raw (FTP commands cannot carry CR/LF)."""
 
 from __future__ import annotations
 
-from ..spec import SYSLOG_FORMS, Field, Service, Template, no_crlf
+from ..spec import SYSLOG_FORMS, Field, Service, Template, dns_name, no_crlf
 
 USER = Field("user", no_crlf, "bob", "USER argument")
+NAME = Field("name", dns_name, "client.example.net", "reverse name of the client (UseReverseDNS)", names_only=True)
 HEAD = "ftp1.example.org ({A}[{A}]) - "
 
 SERVICE = Service(
@@ -16,6 +17,8 @@ SERVICE = Service(
     templates=(
         Template("no-such-user", HEAD + "USER {user}: no such user found from {A} [{A}] to 203.0.113.1:21", (USER,)),
         Template("incorrect", HEAD + "USER {user} (Login failed): Incorrect password", (USER,)),
+        Template("no-such-user-name", "ftp1.example.org ({name}[{A}]) - USER bob: no such user found from {name} "
+                 "[{A}] to 203.0.113.1:21", (NAME,)),
         Template("max", HEAD + "Maximum login attempts (3) exceeded", ()),
         Template("violation", HEAD + "SECURITY VIOLATION: root login attempted", ()),
     ),

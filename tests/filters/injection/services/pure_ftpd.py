@@ -3,9 +3,11 @@ login; the address is written by the server; the USER argument comes last, raw b
 
 from __future__ import annotations
 
-from ..spec import SYSLOG_FORMS, Field, Service, Template, no_crlf
+from ..spec import SYSLOG_FORMS, Field, Service, Template, dns_name, no_crlf
 
 USER = Field("user", no_crlf, "bob", "USER argument")
+# without -H (DontResolve), pure-ftpd writes the client's reverse name, unconfirmed: the client's zone chooses it
+NAME = Field("name", dns_name, "client.example.net", "PTR name of the client", names_only=True)
 
 SERVICE = Service(
     filter="pure-ftpd",
@@ -13,5 +15,6 @@ SERVICE = Service(
     prefixes=SYSLOG_FORMS,
     templates=(
         Template("failed", "(?@{A}) [WARNING] Authentication failed for user [{user}]", (USER,)),
+        Template("failed-name", "(?@{name}) [WARNING] Authentication failed for user [bob]", (NAME,), ()),
     ),
 )
