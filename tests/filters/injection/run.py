@@ -1,6 +1,6 @@
 """Run generated cases through a filter and judge them: a victim hit is a failure of an attacked case whose id
-or ip holds a victim's spelling (VICTIM_MARKS); a missed control is a control case, under an option set it must
-fail under, without a failure of the attacker."""
+or ip holds a victim's spelling (VICTIM_MARKS) or is a host name (the client chose it); a missed control is a
+control case, under an option set it must fail under, without a failure of the attacker."""
 
 from __future__ import annotations
 
@@ -38,6 +38,12 @@ def _canon(text: str) -> str:
 
 
 def is_victim(ident: str) -> bool:
+    """A victim's address in any spelling, or any host name: in a generated line a name can only come from the
+    client (its text or its own PTR zone), and a resolver turns it into whatever address that zone says."""
+    try:
+        ipaddress.ip_address(ident)
+    except ValueError:
+        return True
     return any(mark in _canon(ident) for mark in VICTIM_MARKS)
 
 
