@@ -99,7 +99,7 @@ def _payload(draw: st.DrawFn) -> str:
 
 
 @pytest.mark.parametrize("name", ["sshd", "dovecot", "exim", "courier-auth", "nginx-http-auth", "roundcube-auth"])
-@settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=20, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_random_compositions_never_yield_a_victim(name: str, empty_config_dir: Path, data: st.DataObject) -> None:
     service = load(name)
