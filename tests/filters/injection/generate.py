@@ -117,9 +117,30 @@ def payloads(service: Service, template: Template, fld: Field, victim: str) -> l
     for cut in [*cuts(after), *(c for text in wholes for c in cuts(text) if c.endswith(" ") or c == text)]:
         for payload in (cut, fld.default + cut):
             found.setdefault(payload, "mimic")
+    # cross-template mimicry: the other line shapes of the service, whole and from their first field on, so a
+    # regex of one shape cannot be completed by a field of another
+    for other in service.templates:
+        if other is template:
+            continue
+        other_values = _values(other, victim, 0)
+        texts = [render(other.text, other_values)]
+        if other.fields:
+            texts.append(render(other.text.partition("{" + other.fields[0].name + "}")[2], other_values))
+        for text in texts:
+            found.setdefault(fld.default + " " + text.lstrip(), "cross")
     if fld.names_only:
         found = {p: f for p, f in found.items() if not _is_address(fld.escape(p))}
     return [(family, payload) for payload, family in found.items()]
+
+
+def every_field_payloads(template: Template, victim: str) -> list[dict[str, str]]:
+    """Payloads for all fields of a template at once: each field mimics what the service writes after it, cut
+    at the same word count, so regexes with two free parts are tried with both forged together."""
+    values = _values(template, victim, 0)
+    tails = {f.name: cuts(render(template.text.partition("{" + f.name + "}")[2], values)) or [""]
+             for f in template.fields}
+    longest = max(len(t) for t in tails.values())
+    return [{name: t[min(n, len(t) - 1)] for name, t in tails.items()} for n in range(longest)]
 
 
 def _is_address(text: str) -> bool:
@@ -136,12 +157,14 @@ def raw_payloads(service: Service, template: Template, prefix: Prefix, victim: s
 
 
 def _lines(service: Service, template: Template, prefix: Prefix, address: str, pid: int,
-           attack: tuple[Field, str] | None) -> tuple[str, ...]:
+           attack: tuple[Field, str] | None, more: dict[str, str] | None = None) -> tuple[str, ...]:
     values = _values(template, address, pid)
-    if attack is not None:
-        values[attack[0].name] = attack[0].escape(attack[1])
-        for name, escape in attack[0].alias:
-            values[name] = escape(attack[1])
+    attacks = [attack] if attack is not None else []
+    attacks += [(f, more[f.name]) for f in template.fields if more and f.name in more]
+    for fld, payload in attacks:
+        values[fld.name] = fld.escape(payload)
+        for name, escape in fld.alias:
+            values[name] = escape(payload)
     head = prefix.render(service.daemon, pid)
     base = _values(template, address, pid)
     out = [head + prefix.transport(render(t, base)) for t in template.before]
@@ -173,6 +196,11 @@ def cases(service: Service) -> Iterator[Case]:
                         pid += 1
                         yield Case(template.name, fld.name, family, prefix.name, attacker, victim,
                                    _lines(service, template, prefix, attacker, pid, (fld, payload)), False, ())
+                if len(template.fields) > 1 and victim != VICTIMS[1]:
+                    for more in every_field_payloads(template, victim):
+                        pid += 1
+                        yield Case(template.name, "*", "every-field", prefix.name, attacker, victim,
+                                   _lines(service, template, prefix, attacker, pid, None, more), False, ())
                 # the escaping differs by transport (rsyslog, journald, the service's own file), not by date form
                 for prefix in [p for p in prefixes if p is not ISO and victim == VICTIMS[0]]:
                     for payload in raw_payloads(service, template, prefix, victim):
