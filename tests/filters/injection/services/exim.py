@@ -10,6 +10,7 @@ HELO = Field("helo", helo_name, "example.com", "HELO/EHLO argument (syntax-check
 SENDER = Field("sender", exim_printing, "a@example.com", "MAIL FROM address")
 RCPT = Field("rcpt", exim_printing, "x@example.net", "RCPT TO address")
 SETID = Field("setid", exim_printing, "bob", "AUTH user name (set_id)")
+INPUT = Field("input", exim_printing, "QUIT\r\n", "the pipelined input exim shows")
 CMD = Field("cmd", exim_printing, "AUTH LOGIN", "the last SMTP command")
 NAME = Field("name", dns_name, "mail.example.net", "PTR name of the client", names_only=True)
 D = "2026-11-25 08:44:15 "
@@ -32,7 +33,7 @@ SERVICE = Service(
         T("sender-verify", D + "H=({helo}) [{A}] sender verify fail for <{sender}>: Unrouteable address",
           (HELO, SENDER), ({}, {"mode": "aggressive"})),
         T("sync", D + "SMTP protocol synchronization error (input sent without waiting for greeting): rejected "
-          'connection from H=[{A}]:{port} I=[203.0.113.1]:25 input="{cmd}"', (CMD,), ({}, {"mode": "aggressive"})),
+          'connection from H=[{A}]:{port} I=[203.0.113.1]:25 input="{input}"', (INPUT,), ({}, {"mode": "aggressive"})),
         T("protocol-error", D + 'SMTP protocol error in "{cmd}" H=({helo}) [{A}]:{port} I=[203.0.113.1]:25 AUTH '
           "command used when not advertised", (CMD, HELO), ({}, {"mode": "aggressive"})),
         T("rejected-mail", D + "H=({helo}) [{A}]:{port} I=[203.0.113.1]:25 rejected MAIL <{sender}>: Sender verify "
@@ -43,6 +44,9 @@ SERVICE = Service(
           ({}, {"mode": "aggressive"})),
         T("no-ip-for-host", D + "no IP address found for host {name} (during SMTP connection from [{A}])", (NAME,),
           ({"mode": "aggressive"},)),
+        T("sync-pipelining", D + "SMTP protocol synchronization error (next input sent too soon: pipelining was not "
+          'advertised): rejected "{cmd}" H=({helo}) [{A}]:{port} I=[203.0.113.1]:25 next input="{input}"',
+          (CMD, HELO, INPUT), ({}, {"mode": "aggressive"})),
         T("no-host-name", D + "no host name found for IP address {A}", (), ({"mode": "aggressive"},)),
     ),
 )
