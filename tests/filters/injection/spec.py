@@ -267,3 +267,8 @@ def helo_name(text: str) -> str:
     if re.fullmatch(r"[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\]", text):
         return text
     return dns_name(text)
+
+
+def ptr_name(what: str = "PTR name of the client") -> Field:
+    """The client's reverse name as a service writes it unconfirmed: the client's own zone chooses it."""
+    return Field("name", dns_name, "client.example.net", what, names_only=True)

@@ -65,6 +65,20 @@ def test_fail2ban_regex_literal_lines_split_on_newline_only(empty_config_dir: Pa
     assert lines == f"Lines: {len(SEPARATORS)} lines, 0 ignored, 0 matched, {len(SEPARATORS)} missed"
 
 
+async def _collect(source: FileSource | JournalSource, count: int) -> list[str]:
+    """The first `count` lines the source yields (10 s at most), then the source closed."""
+    got: list[str] = []
+    batches = source.batches()
+    try:
+        async with asyncio.timeout(10):
+            while len(got) < count:
+                got.extend((await anext(batches)).lines)
+    finally:
+        await batches.aclose()  # type: ignore[attr-defined]
+        await source.close()
+    return got
+
+
 def test_file_reader_and_file_source_split_on_newline_only(tmp_path: Path) -> None:
     log = _log(tmp_path, SEPARATORS)
     want = [CARRIER.format(sep=s) for s in SEPARATORS]
@@ -74,19 +88,8 @@ def test_file_reader_and_file_source_split_on_newline_only(tmp_path: Path) -> No
     finally:
         reader.close()
 
-    async def main() -> list[str]:
-        source = FileSource(str(log), backend="polling", poll_interval=0.01)
-        batches = source.batches()
-        got: list[str] = []
-        try:
-            async with asyncio.timeout(10):
-                while len(got) < len(want):
-                    got.extend((await anext(batches)).lines)
-        finally:
-            await batches.aclose()  # type: ignore[attr-defined]
-        return got
-
-    assert asyncio.run(main()) == want
+    source = FileSource(str(log), backend="polling", poll_interval=0.01)
+    assert asyncio.run(_collect(source, len(want))) == want
 
 
 def test_journal_source_splits_on_newline_only(tmp_path: Path) -> None:
@@ -101,20 +104,8 @@ def test_journal_source_splits_on_newline_only(tmp_path: Path) -> None:
     fake.write_text(f"#!/bin/sh\ncat {entries}\nexec sleep 30\n")
     fake.chmod(0o755)
 
-    async def main() -> list[str]:
-        source = JournalSource([], journalctl=str(fake), since=0)
-        got: list[str] = []
-        batches = source.batches()
-        try:
-            async with asyncio.timeout(10):
-                while len(got) < len(SEPARATORS):
-                    got.extend((await anext(batches)).lines)
-        finally:
-            await batches.aclose()  # type: ignore[attr-defined]
-            await source.close()
-        return got
-
-    got = [line.split(" ", 1)[1] for line in asyncio.run(main())]  # without the date
+    source = JournalSource([], journalctl=str(fake), since=0)
+    got = [line.split(" ", 1)[1] for line in asyncio.run(_collect(source, len(SEPARATORS)))]  # without the date
     assert got == [f"web1 proftpd[4242]: USER x{sep}{FORGED}" for sep in SEPARATORS]
 
 

@@ -4,14 +4,14 @@ by ap_escape_logitem ('"' and '\\\\' backslashed, controls as \\xHH)."""
 
 from __future__ import annotations
 
-from ..spec import BARE, Field, Service, Template, dns_name, hex_escape
+from ..spec import BARE, Field, Service, Template, hex_escape, ptr_name
 
 REQ = Field("req", hex_escape, "GET /contact.html HTTP/1.1", "request line")
 REF = Field("ref", hex_escape, "-", "Referer header")
 UA = Field("ua", hex_escape, "Mozilla/4.0 (compatible; EmailSiphon)", "User-Agent header")
 USER = Field("user", hex_escape, "-", "Basic auth user")
 # with HostnameLookups On, Apache writes %h as the client's reverse name, unconfirmed: the client's zone chooses it
-NAME = Field("name", dns_name, "client.example.net", "PTR name as %h (HostnameLookups On)", names_only=True)
+NAME = ptr_name("PTR name as %h (HostnameLookups On)")
 
 SERVICE = Service(
     filter="apache-badbots",

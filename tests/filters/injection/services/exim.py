@@ -4,7 +4,7 @@ string_printing() (printable bytes kept, spaces included; others as \\ooo)."""
 
 from __future__ import annotations
 
-from ..spec import BARE, Field, Service, Template, dns_name, exim_printing, helo_name
+from ..spec import BARE, Field, Service, Template, exim_printing, helo_name, ptr_name
 
 HELO = Field("helo", helo_name, "example.com", "HELO/EHLO argument (syntax-checked by exim)")
 SENDER = Field("sender", exim_printing, "a@example.com", "MAIL FROM address")
@@ -12,7 +12,7 @@ RCPT = Field("rcpt", exim_printing, "x@example.net", "RCPT TO address")
 SETID = Field("setid", exim_printing, "bob", "AUTH user name (set_id)")
 INPUT = Field("input", exim_printing, "QUIT\r\n", "the pipelined input exim shows")
 CMD = Field("cmd", exim_printing, "AUTH LOGIN", "the last SMTP command")
-NAME = Field("name", dns_name, "mail.example.net", "PTR name of the client", names_only=True)
+NAME = ptr_name("PTR name of the client")
 D = "2026-11-25 08:44:15 "
 
 T = Template

@@ -6,11 +6,11 @@ client's own zone chooses."""
 
 from __future__ import annotations
 
-from ..spec import SYSLOG_FORMS, Field, Service, Template, dns_name, no_crlf
+from ..spec import SYSLOG_FORMS, Field, Service, Template, no_crlf, ptr_name
 
 RUSER = Field("ruser", no_crlf, "bob", "PAM_RUSER (the client's login name)")
 USER = Field("user", no_crlf, "bob", "PAM_USER (the client's login name)")
-NAME = Field("name", dns_name, "client.example.net", "PTR name as PAM_RHOST", names_only=True)
+NAME = ptr_name("PTR name as PAM_RHOST")
 HEAD = "pam_unix(vsftpd:auth): authentication failure; logname= uid=0 euid=0 tty=ftp "
 
 SERVICE = Service(

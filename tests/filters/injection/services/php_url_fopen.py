@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from ..spec import BARE, Field, Service, Template, dns_name, hex_escape
+from ..spec import BARE, Field, Service, Template, hex_escape, ptr_name
 
 PATH = Field("path", hex_escape, "shell.txt", "URL in the query string")
 REF = Field("ref", hex_escape, "-", "Referer header")
 UA = Field("ua", hex_escape, "Mozilla/4.0", "User-Agent header")
 # with HostnameLookups On, Apache writes %h as the client's reverse name, unconfirmed: the client's zone chooses it
-NAME = Field("name", dns_name, "client.example.net", "PTR name as %h (HostnameLookups On)", names_only=True)
+NAME = ptr_name("PTR name as %h (HostnameLookups On)")
 
 SERVICE = Service(
     filter="php-url-fopen",

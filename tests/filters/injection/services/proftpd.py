@@ -4,10 +4,10 @@ address); the USER argument is written raw (FTP commands cannot carry CR/LF)."""
 
 from __future__ import annotations
 
-from ..spec import SYSLOG_FORMS, Field, Service, Template, dns_name, no_crlf
+from ..spec import SYSLOG_FORMS, Field, Service, Template, no_crlf, ptr_name
 
 USER = Field("user", no_crlf, "bob", "USER argument")
-NAME = Field("name", dns_name, "client.example.net", "reverse name of the client (UseReverseDNS)", names_only=True)
+NAME = ptr_name("reverse name of the client (UseReverseDNS)")
 HEAD = "ftp1.example.org ({A}[{A}]) - "
 
 SERVICE = Service(

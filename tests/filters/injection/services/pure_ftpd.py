@@ -3,11 +3,11 @@ login; the address is written by the server; the USER argument comes last, raw b
 
 from __future__ import annotations
 
-from ..spec import SYSLOG_FORMS, Field, Service, Template, dns_name, no_crlf
+from ..spec import SYSLOG_FORMS, Field, Service, Template, no_crlf, ptr_name
 
 USER = Field("user", no_crlf, "bob", "USER argument")
 # without -H (DontResolve), pure-ftpd writes the client's reverse name, unconfirmed: the client's zone chooses it
-NAME = Field("name", dns_name, "client.example.net", "PTR name of the client", names_only=True)
+NAME = ptr_name("PTR name of the client")
 
 SERVICE = Service(
     filter="pure-ftpd",

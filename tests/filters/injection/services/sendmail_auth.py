@@ -5,10 +5,10 @@ forged"): the attacker's zone chooses it (letters, digits, '-', '.' only)."""
 
 from __future__ import annotations
 
-from ..spec import SYSLOG_FORMS, Field, Service, Template, dns_name, no_crlf
+from ..spec import SYSLOG_FORMS, Field, Service, Template, no_crlf, ptr_name
 
 USER = Field("user", no_crlf, "bob", "SASL authentication id")
-NAME = Field("name", dns_name, "client.example.net", "PTR name of the client", names_only=True)
+NAME = ptr_name("PTR name of the client")
 HEAD = "5APAiF4t004242: AUTH failure (LOGIN): authentication failure (-13) SASL(-13): authentication failure: "
 
 SERVICE = Service(

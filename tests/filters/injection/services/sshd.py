@@ -3,7 +3,7 @@ kex.c as do_log() writes them (strnvis over the whole message: printable ASCII k
 
 from __future__ import annotations
 
-from ..spec import SYSLOG_FORMS, Field, Service, Template, dns_name, strnvis
+from ..spec import SYSLOG_FORMS, Field, Service, Template, ptr_name, strnvis
 
 USER = Field(
     "user",
@@ -23,7 +23,7 @@ AGG = {"mode": "aggressive", "publickey": "any"}
 NORMAL: tuple[dict[str, str], ...] = ({}, {"mode": "extra"}, AGG)
 DDOS: tuple[dict[str, str], ...] = (AGG,)
 EXTRA: tuple[dict[str, str], ...] = ({"mode": "extra"}, AGG)
-NAME = Field("name", dns_name, "client.example.net", "tcpd's name of the client (PTR)", names_only=True)
+NAME = ptr_name("tcpd's name of the client (PTR)")
 CONN = "Connection from {A} port {port} on 10.0.0.1 port 22 rdomain \"\""
 KEY = "RSA SHA256:2c7+0GNJ0mJYWx9hJ2HxzR7nXKjBRsjzJ6eJ1T1+8DQ"
 

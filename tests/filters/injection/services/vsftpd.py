@@ -4,11 +4,10 @@ writes the user through vsf_sysutil (non-printable bytes become '?')."""
 
 from __future__ import annotations
 
-from ..spec import BARE, SYSLOG_FORMS, Field, Service, Template, dns_name, no_crlf, question
+from ..spec import BARE, SYSLOG_FORMS, Field, Service, Template, no_crlf, ptr_name, question
 
 USER = Field("user", question, "bob", "USER argument")
-NAME = Field("name", dns_name, "client.example.net", "PTR name as PAM_RHOST (reverse_lookup_enable)",
-             names_only=True)
+NAME = ptr_name("PTR name as PAM_RHOST (reverse_lookup_enable)")
 RUSER = Field("ruser", no_crlf, "bob", "PAM_RUSER (the USER argument)")
 D = "Wed Nov 25 08:44:15 2026 [pid {pid}] "
 
