@@ -25,6 +25,10 @@ DDOS: tuple[dict[str, str], ...] = (AGG,)
 EXTRA: tuple[dict[str, str], ...] = ({"mode": "extra"}, AGG)
 NAME = ptr_name("tcpd's name of the client (PTR)")
 CONN = "Connection from {A} port {port} on 10.0.0.1 port 22 rdomain \"\""
+RUSER = Field("ruser", strnvis, "bob", "protocol 1 rhosts remote user name")
+KEYID = Field("keyid", strnvis, "alice@laptop", "key id of a certificate from an untrusted CA")
+CUSER = Field("cuser", strnvis, "alice", "hostbased client user name")
+CHOST = Field("chost", strnvis, "laptop.example.org", "hostbased client host name")
 KEY = "RSA SHA256:2c7+0GNJ0mJYWx9hJ2HxzR7nXKjBRsjzJ6eJ1T1+8DQ"
 
 T = Template
@@ -43,6 +47,23 @@ SERVICE = Service(
           (USER,), NORMAL),
         T("failed-publickey-valid", "Failed publickey for root from {A} port {port} ssh2: " + KEY, (),
           (AGG,)),
+        T(
+            "failed-cert",
+            "Failed publickey for invalid user {user} from {A} port {port} ssh2: RSA-CERT " + KEY.split()[1]
+            + " ID {keyid} (serial 7) CA RSA " + KEY.split()[1],
+            (USER, KEYID),
+            NORMAL,
+        ),
+        T(
+            "failed-hostbased",
+            "Failed hostbased for root from {A} port {port} ssh2: " + KEY
+            + ', client user "{cuser}", client host "{chost}"',
+            (CUSER, CHOST),
+            NORMAL,
+        ),
+        # protocol 1 (OpenSSH < 7.4): the client's remote user name after the address; not read any more
+        T("ssh1-ruser", "Failed password for invalid user {user} from {A} port {port} ssh1: ruser {ruser}",
+          (USER, RUSER), ()),
         T("invalid-user", "Invalid user {user} from {A} port {port}", (USER,), NORMAL),
         T("not-allowed", "User root from {A} not allowed because not listed in AllowUsers", (), NORMAL),
         T("max-attempts",
