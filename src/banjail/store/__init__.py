@@ -81,6 +81,15 @@ class Store(Protocol):
     def applied_actions(self, jail: str) -> set[tuple[str, int, str]]:
         """(fid, timeofban, action) of every ban of `jail` an action applied and did not remove."""
 
+    def begin_run(self) -> bool:
+        """Mark a server running; True when the previous one never reached its graceful stop (killed)."""
+
+    def end_run(self) -> None:
+        """Mark the graceful stop done."""
+
+    def runs_since(self) -> float:
+        """When the database began recording action runs (bans older than that have none)."""
+
     def purge(self, now: float, age: float) -> None:
         """Drop ban history older than `age` seconds (dbpurgeage), stale current bans and stopped jails."""
 

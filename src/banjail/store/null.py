@@ -64,6 +64,15 @@ class NullStore:
     def applied_actions(self, jail: str) -> set[tuple[str, int, str]]:
         return set()
 
+    def begin_run(self) -> bool:
+        return False
+
+    def end_run(self) -> None:
+        pass
+
+    def runs_since(self) -> float:
+        return 0.0
+
     def counted_failures(self, jail: str, since: float) -> list[CountedFailure]:
         return []
 

@@ -22,6 +22,8 @@ banjail's own addition (upstream ignores tables it does not know, and none of it
 * banjail_action_runs(jail, fid, timeofban, action, op, started, ended, status, stderr)
                                  -- what each action did with each ban (banjail.store.actionruns): the restore
                                     tells a ban an action applied before the stop from one it never applied.
+* banjail_lifecycle(key, value)  -- whether the last server stopped gracefully, and since when runs are recorded
+                                    (banjail.store.lifecycle).
 
 Exactly-once reading: `commit` writes a batch's positions, counted failures and bans in one transaction (see
 banjail.store.checkpoint).
@@ -35,13 +37,14 @@ from __future__ import annotations
 import socket
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from banjail.core.banpolicy import BanHistory
 from banjail.model import Ban, Position
-from banjail.store import StoreError, actionruns, bandata, counted, merged
+from banjail.store import StoreError, actionruns, bandata, counted, lifecycle, merged
 from banjail.store.actionruns import ActionRun
 from banjail.store.checkpoint import Checkpoint, CountedFailure
 from banjail.store.merged import MergedBans
@@ -142,9 +145,10 @@ class SqliteStore:
             )
         with self._transaction() as db:
             # One statement at a time: executescript would commit the open transaction first.
-            for statement in (_SCHEMA + counted.SCHEMA + actionruns.SCHEMA).split(";"):
+            for statement in (_SCHEMA + counted.SCHEMA + actionruns.SCHEMA + lifecycle.SCHEMA).split(";"):
                 if statement.strip():
                     db.execute(statement)
+            lifecycle.open_schema(db, time.time())
             if version is None:
                 db.execute("INSERT INTO fail2banDb(version) VALUES(?)", (VERSION,))
             elif version == 3:
@@ -331,6 +335,20 @@ class SqliteStore:
         """(fid, timeofban, action) of every ban of `jail` an action applied (see actionruns.applied_in)."""
         with self._lock:
             return actionruns.applied_in(self._db, jail)
+
+    def begin_run(self) -> bool:
+        """Mark a server running (banjail.store.lifecycle); True when the previous one was killed."""
+        with self._transaction() as db:
+            return lifecycle.begin(db)
+
+    def end_run(self) -> None:
+        with self._transaction() as db:
+            lifecycle.end(db)
+
+    def runs_since(self) -> float:
+        """When this database began recording action runs."""
+        with self._lock:
+            return lifecycle.runs_since(self._db)
 
     def counted_failures(self, jail: str, since: float) -> list[CountedFailure]:
         with self._transaction() as db:

@@ -1,0 +1,227 @@
+"""A jail's action jobs on independent per-action queues ("lanes"), and the record of what each action did.
+
+    jail.queue (the jail's jobs, in order) ──► dispatch ──► one lane per action: its own FIFO and task
+                                                        ──► stop / shutdown / reset: every lane idle, then
+                                                            effects.run_job (in order, stop in reverse)
+    lane: effects.run_action(job) ──► ActionRun per ban (ban/unban jobs) ──► RunLog (batched store writes)
+
+Invariants:
+- One action's jobs run in the order the jail queued them (upstream's order, within an action); a job of one
+  action never waits for another action's job, so a whois that hangs in a mail action holds neither the
+  firewall's next ban nor any other jail. Jobs about the whole jail (stop, shutdown, reset) wait for every lane.
+- `jail.queue.task_done()` for a job is called once every lane it went to has finished it: `jail.queue.join()`
+  still means "every job queued so far is done".
+- Every ban and unban an action finished is recorded (banjail.store.actionruns), off the flood path: runs are
+  collected and written in one store transaction per round (RunLog), never awaited by a lane.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+
+from banjail.actions.base import Action
+from banjail.daemon import effects
+from banjail.daemon.jail import ActionJob, Jail
+from banjail.daemon.logging import logger
+from banjail.model import Ban
+from banjail.store.actionruns import ActionRun, first_line
+
+WHOLE_JAIL = frozenset({"stop", "shutdown", "reset"})
+
+log_actions = logger("actions")
+
+Write = Callable[[Sequence[ActionRun]], None]
+Run = Callable[[Write, Sequence[ActionRun]], Awaitable[None]]
+
+
+class RunLog:
+    """Collects action runs and writes them to the store in rounds: the runs made while one write is in flight
+    go into the next (one transaction each). `write` is the store's record_action_runs, `run` the daemon's
+    store executor."""
+
+    def __init__(self, write: Callable[[], Write], run: Run) -> None:
+        self._write = write
+        self._run = run
+        self._pending: list[ActionRun] = []
+        self._task: asyncio.Task[None] | None = None
+        self.writes = 0
+
+    def add(self, runs: Iterable[ActionRun]) -> None:
+        self._pending.extend(runs)
+        if self._pending and (self._task is None or self._task.done()):
+            self._task = asyncio.create_task(self._drain(), name="action-runs")
+
+    async def _drain(self) -> None:
+        while self._pending:
+            await asyncio.sleep(0)
+            taken, self._pending = self._pending, []
+            try:
+                await self._run(self._write(), taken)
+            except Exception as exc:  # a lost record only means the ban is applied again after a restart
+                log_actions.warning("cannot record %d action runs: %s", len(taken), exc)
+            self.writes += 1
+
+    async def close(self) -> None:
+        """Wait until every run added so far is written."""
+        task = self._task
+        if task is not None:
+            await asyncio.gather(task, return_exceptions=True)
+
+
+def runs_of(
+    jail: str, action: Action, job: ActionJob, started: float, ended: float, error: str
+) -> list[ActionRun]:
+    """The runs to record for `action` having carried out ban/unban `job` (error: its error text, "" if none).
+    A norestored action's restored bans were skipped, not run: nothing is recorded for them."""
+    if job.kind not in ("ban", "unban") or not job.bans:
+        return []
+    failed: set[str] | None = None
+    if error:
+        found = getattr(action, "failed", None)
+        failed = {b.fid for b in found} if job.kind == "ban" and isinstance(found, tuple) else None
+    skip = job.kind == "ban" and getattr(action, "norestored", False) is True
+    line = first_line(error)
+    runs = []
+    for ban in job.bans:
+        if skip and ban.restored:
+            continue
+        bad = bool(error) if failed is None else ban.fid in failed
+        runs.append(
+            ActionRun(
+                jail,
+                ban.fid,
+                round(ban.at),
+                action.name,
+                job.kind,
+                started,
+                ended,
+                1 if bad else 0,
+                line if bad else "",
+            )
+        )
+    return runs
+
+
+def restore_jobs(
+    actions: Sequence[Action], bans: Sequence[Ban], applied: set[tuple[str, int, str]], since: float
+) -> list[ActionJob]:
+    """The jobs that hand restored `bans` to the actions: each action gets a ban as restored when it applied it
+    before the stop (or the ban predates run recording, `since`), as a new ban when it never applied it. One
+    job for every action when they all see the same; else one job per action."""
+    views: list[tuple[Action, tuple[Ban, ...]]] = []
+    differs = False
+    for action in actions:
+        view = []
+        for ban in bans:
+            key = round(ban.at)
+            if key < since or (ban.fid, key, action.name) in applied:
+                view.append(ban)
+            else:
+                view.append(dataclasses.replace(ban, restored=False))
+                differs = True
+        views.append((action, tuple(view)))
+    if not differs or not actions:
+        return [ActionJob("ban", tuple(bans))]
+    return [ActionJob("ban", view, action=action) for action, view in views]
+
+
+class Lanes:
+    """The lanes of one jail; `dispatch` is the jail's `actions:<name>` task (cancelling it ends every lane)."""
+
+    def __init__(self, jail: Jail, runs: RunLog) -> None:
+        self._jail = jail
+        self._runs = runs
+        self._lanes: dict[
+            int, tuple[asyncio.Queue[tuple[ActionJob, Callable[[], None]]], asyncio.Task[None]]
+        ] = {}
+
+    async def dispatch(self) -> None:
+        jail = self._jail
+        try:
+            while True:
+                job = await jail.queue.get()
+                try:
+                    if job.kind in WHOLE_JAIL and job.action is None:
+                        await self._idle()
+                        await self._whole(job)
+                        jail.queue.task_done()
+                    else:
+                        self._fan_out(job)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    log_actions.error("[%s] action %s failed: %r", jail.name, job.kind, exc)
+                    jail.queue.task_done()
+        finally:
+            lanes = [task for _, task in self._lanes.values()]
+            for task in lanes:
+                task.cancel()
+            with contextlib.suppress(BaseException):
+                await asyncio.gather(*lanes, return_exceptions=True)
+            self._lanes.clear()
+
+    def _fan_out(self, job: ActionJob) -> None:
+        jail = self._jail
+        if job.action is not None:
+            targets = [job.action]
+        elif job.kind == "release":
+            owner = effects.handover_action(list(jail.actions.values()))
+            targets = [] if owner is None else [owner]
+        else:
+            targets = list(jail.actions.values())
+        if not targets:
+            jail.queue.task_done()
+            return
+        left = [len(targets)]
+
+        def done() -> None:
+            left[0] -= 1
+            if left[0] == 0:
+                jail.queue.task_done()
+
+        for action in targets:
+            self._lane(action).put_nowait((job, done))
+
+    def _lane(self, action: Action) -> asyncio.Queue[tuple[ActionJob, Callable[[], None]]]:
+        found = self._lanes.get(id(action))
+        if found is None:
+            queue: asyncio.Queue[tuple[ActionJob, Callable[[], None]]] = asyncio.Queue()
+            task = asyncio.create_task(
+                self._work(action, queue), name=f"lane:{self._jail.name}:{action.name}"
+            )
+            found = self._lanes[id(action)] = (queue, task)
+        return found[0]
+
+    async def _work(self, action: Action, queue: asyncio.Queue[tuple[ActionJob, Callable[[], None]]]) -> None:
+        jail = self._jail
+        while True:
+            job, done = await queue.get()
+            try:
+                started = time.time()
+                error = await effects.run_action(jail, action, job)
+                runs = runs_of(jail.name, action, job, started, time.time(), error)
+                if runs:
+                    self._runs.add(runs)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log_actions.error("[%s] action %s %s failed: %r", jail.name, action.name, job.kind, exc)
+            finally:
+                queue.task_done()
+                done()
+
+    async def _idle(self) -> None:
+        for queue, _ in list(self._lanes.values()):
+            await queue.join()
+
+    async def _whole(self, job: ActionJob) -> None:
+        await effects.run_job(self._jail, job)
+        if job.kind in ("stop", "shutdown"):
+            # every lane is idle, and the actions may now be replaced (reload): lanes are made again on demand
+            for _, task in self._lanes.values():
+                task.cancel()
+            self._lanes.clear()
