@@ -105,15 +105,17 @@ class CommandAction:
 
     @property
     def firewall(self) -> str | None:
-        """The firewall program (iptables, ip6tables, ipset, nft) the action's actionban runs, or None: such an
-        action's rules outlive a killed server, and its bans are held over a restart (actions.handover)."""
-        for family in self._family_list():
-            try:
-                tool = firewall_tool(self._command("actionban", family))
-            except ActionError:
-                continue
-            if tool is not None:
-                return tool
+        """The firewall program (iptables, ip6tables, ipset, nft) the action's actionban or actionstop runs, or
+        None: such an action's rules outlive a killed server, and its bans are held over a restart
+        (actions.handover)."""
+        for op in ("actionban", "actionstop"):
+            for family in self._family_list():
+                try:
+                    tool = firewall_tool(self._command(op, family))
+                except ActionError:
+                    continue
+                if tool is not None:
+                    return tool
         return None
 
     def _family_list(self) -> list[str]:

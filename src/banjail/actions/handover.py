@@ -37,19 +37,22 @@ _PROTOCOL = re.compile(r"[a-z0-9]+\Z")
 FIREWALL_TOOLS = frozenset(
     {"iptables", "ip6tables", "iptables-legacy", "ip6tables-legacy", "iptables-nft", "ip6tables-nft", "ipset", "nft"}
 )
-# The first word of each simple command: after a line start, `;`, `&`, `|`, `{`, `(`, `then`, `do`, and after
-# variable assignments.
-_COMMAND = re.compile(
-    r"(?:^|[;&|{(]|\b(?:then|do|else)\b)\s*(?:[A-Za-z_][A-Za-z0-9_]*=\S*\s+)*([^\s;&|(){}]+)", re.MULTILINE
-)
+# Simple commands are separated by these; their first word (after keywords and variable assignments) runs.
+_SEPARATORS = re.compile(r"[;&|{}()\n`]")
+_KEYWORDS = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!", "time", "exec", "command"})
+_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
 
 
 def firewall_tool(script: str) -> str | None:
     """The first firewall program (FIREWALL_TOOLS, any directory) `script` runs as a command, or None."""
-    for found in _COMMAND.finditer(script):
-        word = found.group(1).rsplit("/", 1)[-1]
-        if word in FIREWALL_TOOLS:
-            return word
+    for segment in _SEPARATORS.split(script):
+        for word in segment.split():
+            if word in _KEYWORDS or _ASSIGNMENT.match(word):
+                continue
+            name = word.rsplit("/", 1)[-1]
+            if name in FIREWALL_TOOLS:
+                return name
+            break
     return None
 
 
