@@ -47,29 +47,46 @@ class RunLog:
         self._write = write
         self._run = run
         self._pending: list[ActionRun] = []
+        self._waiting: list[asyncio.Future[None]] = []
         self._task: asyncio.Task[None] | None = None
         self.writes = 0
 
-    def add(self, runs: Iterable[ActionRun]) -> None:
+    def add(self, runs: Iterable[ActionRun]) -> asyncio.Future[None]:
+        """Queue runs for the next write; the future is done once they are written (or the write failed, which
+        is logged: a lost record only means the ban is handed again after a restart)."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.extend(runs)
-        if self._pending and (self._task is None or self._task.done()):
+        self._waiting.append(future)
+        if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._drain(), name="action-runs")
+        return future
 
     async def _drain(self) -> None:
-        while self._pending:
+        while self._waiting:
             await asyncio.sleep(0)
             taken, self._pending = self._pending, []
+            waiting, self._waiting = self._waiting, []
             try:
-                await self._run(self._write(), taken)
-            except Exception as exc:  # a lost record only means the ban is applied again after a restart
+                if taken:
+                    await self._run(self._write(), taken)
+            except Exception as exc:
                 log_actions.warning("cannot record %d action runs: %s", len(taken), exc)
             self.writes += 1
+            for future in waiting:
+                if not future.done():
+                    future.set_result(None)
 
     async def close(self) -> None:
         """Wait until every run added so far is written."""
         task = self._task
         if task is not None:
             await asyncio.gather(task, return_exceptions=True)
+
+
+def side_action(action: Action) -> bool:
+    """A command action that drives no firewall (mail, whois, a report): its effect cannot be checked or undone
+    after a crash, so each ban is run and recorded on its own (a kill repeats at most the one in flight)."""
+    return hasattr(action, "firewall") and action.firewall is None
 
 
 def runs_of(
@@ -201,11 +218,15 @@ class Lanes:
         while True:
             job, done = await queue.get()
             try:
-                started = time.time()
-                error = await effects.run_action(jail, action, job)
-                runs = runs_of(jail.name, action, job, started, time.time(), error)
-                if runs:
-                    self._runs.add(runs)
+                if job.kind == "ban" and len(job.bans) > 0 and side_action(action):
+                    for ban in job.bans:
+                        await self._one(action, dataclasses.replace(job, bans=(ban,)))
+                else:
+                    started = time.time()
+                    error = await effects.run_action(jail, action, job)
+                    runs = runs_of(jail.name, action, job, started, time.time(), error)
+                    if runs:
+                        self._runs.add(runs)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -213,6 +234,18 @@ class Lanes:
             finally:
                 queue.task_done()
                 done()
+
+    async def _one(self, action: Action, job: ActionJob) -> None:
+        """One ban on a side action, recorded at its start (an interrupted run shows as one that never ended)
+        and at its end."""
+        started = time.time()
+        begun = runs_of(self._jail.name, action, job, started, started, "")
+        if begun:
+            self._runs.add([dataclasses.replace(r, ended=None, status=None) for r in begun])
+        error = await effects.run_action(self._jail, action, job)
+        runs = runs_of(self._jail.name, action, job, started, time.time(), error)
+        if runs:
+            self._runs.add(runs)
 
     async def _idle(self) -> None:
         for queue, _ in list(self._lanes.values()):

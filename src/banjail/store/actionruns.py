@@ -7,8 +7,12 @@ ban's time rounded to whole seconds as in `bans`/`bips`.
 Why it exists: at start the daemon restores the bans still in force; an action that had applied a ban before the
 stop gets it as *restored* (a `norestored` action skips it), an action that never applied it (the server was
 killed between the commit and the command) gets it as a *new* ban, so every action sees every ban once.
-`ended` is None and `status` None for a run that was recorded before it finished; `applied` counts only runs
-that ended with status 0.
+
+A run is recorded when it ends, and a side action's (mail, whois: anything whose effect cannot be checked or
+undone) also when it starts, with `ended` and `status` None; the end then updates that row (a run is identified
+by jail, fid, timeofban, action, op and started). `applied` counts only a ban run that ended with status 0: a run
+that started and never ended (the server was killed meanwhile) may not have done anything, so the ban is handed
+again (at least once: a kill can repeat the one command it interrupted, never lose a ban).
 """
 
 from __future__ import annotations
@@ -46,11 +50,13 @@ CREATE TABLE IF NOT EXISTS banjail_action_runs(
     ended REAL,
     status INTEGER,
     stderr TEXT NOT NULL DEFAULT '');
-CREATE INDEX IF NOT EXISTS banjail_action_runs_ban ON banjail_action_runs(jail, fid, timeofban, action);
+CREATE UNIQUE INDEX IF NOT EXISTS banjail_action_runs_run
+    ON banjail_action_runs(jail, fid, timeofban, action, op, started);
 CREATE INDEX IF NOT EXISTS banjail_action_runs_fid ON banjail_action_runs(fid);
 """
 
 _COLUMNS = "jail, fid, timeofban, action, op, started, ended, status, stderr"
+_EFFECTIVE = "status = 0"  # a run that took effect
 
 
 def first_line(text: str) -> str:
@@ -81,9 +87,12 @@ def record(conn: sqlite3.Connection, run: ActionRun) -> None:
 
 
 def record_many(conn: sqlite3.Connection, runs: Iterable[ActionRun]) -> None:
-    """Add many runs with one statement (inside the caller's transaction): a flood's batch costs one write."""
+    """Add many runs with one statement (inside the caller's transaction): a flood's batch costs one write. A
+    run already recorded (same jail, fid, timeofban, action, op, started: recorded at its start) is updated."""
     conn.executemany(
-        f"INSERT INTO banjail_action_runs({_COLUMNS}) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO banjail_action_runs({_COLUMNS}) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT(jail, fid, timeofban, action, op, started) DO UPDATE SET "
+        "ended = excluded.ended, status = excluded.status, stderr = excluded.stderr",
         [_row(r) for r in runs],
     )
 
@@ -110,11 +119,10 @@ def runs_for(conn: sqlite3.Connection, fid: str) -> list[ActionRun]:
 
 
 def applied(conn: sqlite3.Connection, jail: str, fid: str, timeofban: int, action: str) -> bool:
-    """Whether `action` applied this ban: a ban run ended with status 0 and no unban run ended with status 0
-    after it."""
+    """Whether `action` applied this ban: its newest ban or unban run that ended with status 0 is a ban run."""
     rows = conn.execute(
         "SELECT op FROM banjail_action_runs WHERE jail = ? AND fid = ? AND timeofban = ? AND action = ? "
-        "AND status = 0 ORDER BY started DESC, rowid DESC LIMIT 1",
+        f"AND {_EFFECTIVE} ORDER BY started DESC, rowid DESC LIMIT 1",
         (jail, fid, timeofban, action),
     ).fetchall()
     return bool(rows) and rows[0][0] == "ban"
@@ -124,7 +132,7 @@ def applied_in(conn: sqlite3.Connection, jail: str) -> set[tuple[str, int, str]]
     """Every (fid, timeofban, action) of `jail` for which `applied` holds, in one query (a restore of 100k
     bans asks once, not 100k times)."""
     rows = conn.execute(
-        "SELECT fid, timeofban, action, op FROM banjail_action_runs WHERE jail = ? AND status = 0 "
+        f"SELECT fid, timeofban, action, op FROM banjail_action_runs WHERE jail = ? AND {_EFFECTIVE} "
         "ORDER BY started, rowid",
         (jail,),
     ).fetchall()

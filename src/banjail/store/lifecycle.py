@@ -4,8 +4,10 @@ Two keys (banjail's own table; upstream ignores it):
 
 * `running`     -- 1 from a server's start until its graceful stop: found at start, the previous server was
                    killed (kill -9, power loss) and the command actions' rules of that run may still stand;
-* `runs_since`  -- when this database began recording action runs (banjail.store.actionruns). A ban committed
-                   before that has no runs, which says nothing about whether its actions applied it.
+* `runs_since`  -- when this database began recording action runs (banjail.store.actionruns): 0 for a database
+                   banjail created, the time of the first open for one that already held bans (upstream's, or an
+                   older banjail's). A ban from before that has no runs, which says nothing about whether its
+                   actions applied it.
 """
 
 from __future__ import annotations
@@ -20,8 +22,11 @@ CREATE TABLE IF NOT EXISTS banjail_lifecycle(
 
 
 def open_schema(conn: sqlite3.Connection, now: float) -> None:
-    """Note `now` as the start of run recording when the database has none (inside the caller's transaction)."""
-    conn.execute("INSERT OR IGNORE INTO banjail_lifecycle(key, value) VALUES('runs_since', ?)", (now,))
+    """Note when run recording began, once (inside the caller's transaction, after the bips table exists)."""
+    if conn.execute("SELECT 1 FROM banjail_lifecycle WHERE key = 'runs_since'").fetchone() is not None:
+        return
+    legacy = conn.execute("SELECT 1 FROM bips LIMIT 1").fetchone() is not None
+    conn.execute("INSERT INTO banjail_lifecycle(key, value) VALUES('runs_since', ?)", (now if legacy else 0.0,))
 
 
 def begin(conn: sqlite3.Connection) -> bool:

@@ -38,7 +38,8 @@ def run(
         ([], False),
         ([run("ban", 0)], True),
         ([run("ban", 1)], False),
-        ([run("ban", None)], False),  # recorded before it ended: not known to be applied
+        ([run("ban", None)], False),  # started and never ended (killed meanwhile): handed again
+        ([run("ban", None), run("ban", 0, at=NOW)], True),  # the same run, ended well (one row, updated)
         ([run("ban", 1), run("ban", 0, at=NOW + 1)], True),  # a retry that worked
         ([run("ban", 0), run("unban", 0, at=NOW + 1)], False),
         ([run("ban", 0), run("unban", 1, at=NOW + 1)], True),  # the unban failed: the rule is still there
@@ -90,6 +91,36 @@ def test_the_sqlite_store_records_reads_and_purges_runs(tmp_path: Path) -> None:
         assert store.action_runs("192.0.2.1") == [applied]
     finally:
         store.close()
+
+
+def test_a_run_recorded_at_its_start_is_updated_at_its_end(conn: sqlite3.Connection) -> None:
+    actionruns.record(conn, run("ban", None))
+    actionruns.record(conn, run("ban", 1))
+    assert [(r.ended, r.status) for r in actionruns.runs_for(conn, "192.0.2.1")] == [(NOW + 0.5, 1)]
+
+
+def test_run_recording_begins_at_creation_or_at_the_first_open_of_a_database_with_bans(
+    tmp_path: Path,
+) -> None:
+    fresh = SqliteStore(str(tmp_path / "new.sqlite3"))
+    fresh.add_ban(Ban("sshd", "192.0.2.1", "192.0.2.1", NOW, NOW + 600, 1, 3))
+    fresh.close()
+    fresh = SqliteStore(str(tmp_path / "new.sqlite3"))
+    assert fresh.runs_since() == 0.0  # banjail made it: every ban in it has its runs
+    fresh.close()
+    with sqlite3.connect(tmp_path / "old.sqlite3") as db:  # an upstream database with a ban
+        db.executescript(
+            "CREATE TABLE fail2banDb(version INTEGER); INSERT INTO fail2banDb VALUES(4);"
+            "CREATE TABLE bips(ip TEXT NOT NULL, jail TEXT NOT NULL, timeofban INTEGER NOT NULL,"
+            " bantime INTEGER NOT NULL, bancount INTEGER NOT NULL default 1, data JSON, PRIMARY KEY(ip, jail));"
+            "INSERT INTO bips VALUES('192.0.2.1', 'sshd', 1000, 600, 1, '{}');"
+        )
+    old = SqliteStore(str(tmp_path / "old.sqlite3"))
+    assert old.runs_since() > NOW - 10**9
+    assert (old.begin_run(), old.begin_run()) == (False, True)  # a second start without end_run: unclean
+    old.end_run()
+    assert old.begin_run() is False
+    old.close()
 
 
 def test_the_null_store_keeps_no_run() -> None:
