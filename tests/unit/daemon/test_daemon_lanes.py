@@ -191,3 +191,34 @@ def test_restore_jobs_hand_a_ban_as_new_to_an_action_that_never_applied_it(
     ]
     assert found == expected
     assert all(j.kind == "ban" for j in jobs)
+
+
+def test_a_side_action_runs_and_records_each_ban_on_its_own() -> None:
+    async def scenario() -> tuple[list[str], list[list[tuple[str, float | None, int | None]]]]:
+        calls: list[str] = []
+        mail = Gated("mail", calls)
+        mail.firewall = None  # type: ignore[attr-defined]  # a command action that drives no firewall
+        jail = _jail(mail)
+        rounds: list[list[tuple[str, float | None, int | None]]] = []
+
+        async def run(write: object, runs: Sequence[ActionRun]) -> None:
+            rounds.append([(r.fid, r.ended, r.status) for r in runs])
+
+        log = RunLog(lambda: lambda runs: None, run)  # type: ignore[arg-type, return-value]
+        task = asyncio.create_task(Lanes(jail, log).dispatch())
+        jail.queue.put_nowait(ActionJob("ban", (ban("192.0.2.1"), ban("192.0.2.2"))))
+        await asyncio.wait_for(jail.queue.join(), 5)
+        await log.close()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        return calls, rounds
+
+    calls, rounds = asyncio.run(scenario())
+    assert calls == ["mail ban 192.0.2.1", "mail ban 192.0.2.2"]  # one ban per call
+    runs = [r for batch in rounds for r in batch]
+    assert [(fid, ended is None, status) for fid, ended, status in runs] == [
+        ("192.0.2.1", True, None),  # recorded at its start
+        ("192.0.2.1", False, 0),  # and at its end
+        ("192.0.2.2", True, None),
+        ("192.0.2.2", False, 0),
+    ]
