@@ -108,7 +108,7 @@ class Daemon:
         self._load = config_loader
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="banjail-store")
         self.committer = GroupCommit(store.commit, self.db)
-        self.runs = RunLog(lambda: self.store.record_action_runs, self.db)
+        self.runs = RunLog(lambda: self.committer.commit)
         self.unclean = False  # the previous server was killed: firewall leftovers are cleared at jail start
         self._wake = asyncio.Event()
         self._stopped = asyncio.Event()
@@ -264,8 +264,8 @@ class Daemon:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self.committer.close()
         await self.runs.close()
+        await self.committer.close()
         await self.db(self.store.end_run)
         await self.db(self.store.close)
         self._executor.shutdown(wait=True)

@@ -55,8 +55,8 @@ async def switch(daemon: Daemon, dbfile: str) -> str | None:
     except (StoreError, OSError) as exc:
         raise ControlError(str(exc)) from None
     old = daemon.store
-    await daemon.committer.close()
     await daemon.runs.close()
+    await daemon.committer.close()
     await daemon.db(old.end_run)
     await daemon.db(old.close)
     daemon.store = store

@@ -3,7 +3,8 @@
     jail.queue (the jail's jobs, in order) ──► dispatch ──► one lane per action: its own FIFO and task
                                                         ──► stop / shutdown / reset: every lane idle, then
                                                             effects.run_job (in order, stop in reverse)
-    lane: effects.run_action(job) ──► ActionRun per ban (ban/unban jobs) ──► RunLog (batched store writes)
+    lane: effects.run_action(job) ──► ActionRun per ban (ban/unban jobs) ──► RunLog ──► GroupCommit (riding
+                                                                          along with the batches' checkpoints)
 
 Invariants:
 - One action's jobs run in the order the jail queued them (upstream's order, within an action); a job of one
@@ -12,7 +13,8 @@ Invariants:
 - `jail.queue.task_done()` for a job is called once every lane it went to has finished it: `jail.queue.join()`
   still means "every job queued so far is done".
 - Every ban and unban an action finished is recorded (banjail.store.actionruns), off the flood path: runs are
-  collected and written in one store transaction per round (RunLog), never awaited by a lane.
+  collected and handed to the daemon's GroupCommit as one checkpoint per round, so during a flood they share the
+  batches' transactions (no fsync of their own); a lane never waits for them.
 """
 
 from __future__ import annotations
@@ -29,23 +31,21 @@ from banjail.daemon.jail import ActionJob, Jail
 from banjail.daemon.logging import logger
 from banjail.model import Ban
 from banjail.store.actionruns import ActionRun, first_line
+from banjail.store.checkpoint import Checkpoint
 
 WHOLE_JAIL = frozenset({"stop", "shutdown", "reset"})
 
 log_actions = logger("actions")
 
-Write = Callable[[Sequence[ActionRun]], None]
-Run = Callable[[Write, Sequence[ActionRun]], Awaitable[None]]
+Commit = Callable[[Checkpoint], Awaitable[None]]
 
 
 class RunLog:
-    """Collects action runs and writes them to the store in rounds: the runs made while one write is in flight
-    go into the next (one transaction each). `write` is the store's record_action_runs, `run` the daemon's
-    store executor."""
+    """Collects action runs and commits them in rounds: the runs made while one commit is in flight go into
+    the next. `commit` gives the daemon's current GroupCommit.commit (the database may be switched)."""
 
-    def __init__(self, write: Callable[[], Write], run: Run) -> None:
-        self._write = write
-        self._run = run
+    def __init__(self, commit: Callable[[], Commit]) -> None:
+        self._commit = commit
         self._pending: list[ActionRun] = []
         self._waiting: list[asyncio.Future[None]] = []
         self._task: asyncio.Task[None] | None = None
@@ -68,7 +68,7 @@ class RunLog:
             waiting, self._waiting = self._waiting, []
             try:
                 if taken:
-                    await self._run(self._write(), taken)
+                    await self._commit()(Checkpoint("", runs=tuple(taken)))
             except Exception as exc:
                 log_actions.warning("cannot record %d action runs: %s", len(taken), exc)
             self.writes += 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from banjail.model import Ban, Failure, Groups, Position
+from banjail.store.actionruns import ActionRun
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,13 +38,16 @@ class CountedFailure:
 class Checkpoint:
     """The store changes of one batch of one jail, applied in this order: every counted failure of a fid in
     `cleared` is forgotten (its count became a ban decision), `failures` are added, `bans` recorded, and each
-    source's position set. Empty parts are allowed (a batch that counted nothing still moves its position)."""
+    source's position set. Empty parts are allowed (a batch that counted nothing still moves its position).
+    `runs` are action runs (banjail.store.actionruns, of any jail: `jail` may then be "") that ride along, so
+    recording them costs no transaction of its own while batches are being committed."""
 
     jail: str
     positions: tuple[tuple[str, Position], ...] = ()
     failures: tuple[CountedFailure, ...] = ()
     cleared: tuple[str, ...] = ()
     bans: tuple[Ban, ...] = ()
+    runs: tuple[ActionRun, ...] = ()
 
     def __bool__(self) -> bool:
-        return bool(self.positions or self.failures or self.cleared or self.bans)
+        return bool(self.positions or self.failures or self.cleared or self.bans or self.runs)

@@ -303,8 +303,11 @@ class SqliteStore:
         with self._transaction() as db:
             db.executemany(
                 "INSERT OR IGNORE INTO jails(name, enabled) VALUES(?, 1)",
-                [(j,) for j in {c.jail for c in items}],
+                [(j,) for j in {c.jail for c in items if c.positions or c.failures or c.cleared or c.bans}],
             )
+            runs = [r for c in items for r in c.runs]
+            if runs:
+                actionruns.record_many(db, runs)
             for item in items:
                 counted.write(db, item)
                 if item.positions:

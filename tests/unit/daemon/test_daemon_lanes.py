@@ -13,6 +13,7 @@ from banjail.daemon.jail import ActionJob, Jail, build_state
 from banjail.daemon.lanes import Lanes, RunLog, restore_jobs, runs_of
 from banjail.model import Ban
 from banjail.store.actionruns import ActionRun
+from banjail.store.checkpoint import Checkpoint
 
 NOW = 1_700_000_000.0
 
@@ -60,6 +61,10 @@ class Gated:
         pass
 
 
+async def _nothing(checkpoint: Checkpoint) -> None:
+    pass
+
+
 async def _settle() -> None:
     for _ in range(20):
         await asyncio.sleep(0)
@@ -84,10 +89,10 @@ def test_a_slow_action_holds_neither_another_actions_bans_nor_its_own_order() ->
         jail = _jail(mail, firewall)
         sink: list[ActionRun] = []
 
-        async def run(write: object, runs: Sequence[ActionRun]) -> None:
-            sink.extend(runs)
+        async def commit(checkpoint: Checkpoint) -> None:
+            sink.extend(checkpoint.runs)
 
-        log = RunLog(lambda: lambda runs: None, run)  # type: ignore[arg-type, return-value]
+        log = RunLog(lambda: commit)
         task = asyncio.create_task(Lanes(jail, log).dispatch())
         for job in (
             ActionJob("start"),
@@ -125,7 +130,7 @@ def test_a_stop_waits_for_every_lane() -> None:
         calls: list[str] = []
         slow = Gated("slow", calls, slow=True)
         jail = _jail(slow, Gated("fw", calls))
-        log = RunLog(lambda: lambda runs: None, lambda write, runs: asyncio.sleep(0))
+        log = RunLog(lambda: _nothing)
         task = asyncio.create_task(Lanes(jail, log).dispatch())
         jail.queue.put_nowait(ActionJob("ban", (ban("192.0.2.1"),)))
         jail.queue.put_nowait(ActionJob("stop"))
@@ -201,10 +206,10 @@ def test_a_side_action_runs_and_records_each_ban_on_its_own() -> None:
         jail = _jail(mail)
         rounds: list[list[tuple[str, float | None, int | None]]] = []
 
-        async def run(write: object, runs: Sequence[ActionRun]) -> None:
-            rounds.append([(r.fid, r.ended, r.status) for r in runs])
+        async def commit(checkpoint: Checkpoint) -> None:
+            rounds.append([(r.fid, r.ended, r.status) for r in checkpoint.runs])
 
-        log = RunLog(lambda: lambda runs: None, run)  # type: ignore[arg-type, return-value]
+        log = RunLog(lambda: commit)
         task = asyncio.create_task(Lanes(jail, log).dispatch())
         jail.queue.put_nowait(ActionJob("ban", (ban("192.0.2.1"), ban("192.0.2.2"))))
         await asyncio.wait_for(jail.queue.join(), 5)

@@ -11,6 +11,7 @@ import pytest
 from banjail.model import Ban
 from banjail.store import actionruns
 from banjail.store.actionruns import ActionRun
+from banjail.store.checkpoint import Checkpoint
 from banjail.store.null import NullStore
 from banjail.store.sqlite import SqliteStore
 
@@ -128,3 +129,20 @@ def test_the_null_store_keeps_no_run() -> None:
     store.record_action_run(run("ban", 0))
     assert store.action_runs("192.0.2.1") == []
     assert store.applied_actions("sshd") == set()
+
+
+def test_runs_ride_along_in_a_checkpoint_without_a_jail_of_their_own(tmp_path: Path) -> None:
+    store = SqliteStore(str(tmp_path / "db.sqlite3"))
+    try:
+        applied = ActionRun("sshd", "192.0.2.1", 1000, "mail", "ban", NOW, NOW + 1, 0, "")
+        store.commit(
+            [
+                Checkpoint("", runs=(applied,)),
+                Checkpoint("sshd", bans=(Ban("sshd", "x", None, NOW, None, 1, 1),)),
+            ]
+        )
+        assert store.action_runs("192.0.2.1") == [applied]
+        with sqlite3.connect(tmp_path / "db.sqlite3") as db:
+            assert [r[0] for r in db.execute("SELECT name FROM jails")] == ["sshd"]
+    finally:
+        store.close()
