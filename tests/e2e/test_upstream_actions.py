@@ -228,7 +228,7 @@ def test_a_hanging_whois_does_not_hold_the_next_firewall_ban(tmp_path: Path) -> 
         assert clients.probe(site.attacker, SERVER_ADDRESS, PORT) in BLOCKED
 
 
-FLOOD_TRIALS = 12
+FLOOD_TRIALS = 10
 
 
 def test_kill9_during_bans_mails_every_ban_once(tmp_path: Path) -> None:
