@@ -48,6 +48,7 @@ from banjail.daemon.commit import GroupCommit
 from banjail.daemon.jail import ActionJob, Jail, build_state, ignore_cache
 from banjail.daemon.lanes import Lanes, RunLog
 from banjail.daemon.logging import LogTarget, logger
+from banjail.daemon.wiring import no_logs_to_skip
 from banjail.errors import BanjailError
 from banjail.model import Ban, Position, Unban
 from banjail.sources.base import LogSource
@@ -133,6 +134,10 @@ class Daemon:
         if self.unclean:
             log_server.info("The last server did not stop gracefully: its firewall rules are cleared at restore")
         for jail_config in self.config.jails:
+            skip = no_logs_to_skip(jail_config)
+            if skip:
+                log_server.warning("Skipping jail %r: %s", jail_config.name, skip)
+                continue
             try:
                 await self.add_jail(jail_config)
                 await self.start_jail(jail_config.name)
