@@ -14,15 +14,16 @@ from __future__ import annotations
 import contextlib
 import json
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from lab import site as site_lab
+from lab import testjail
 from lab.banjail import BIN, Banjail
 from lab.netns import Lab, in_netns
 from lab.serverhost import ServerHost
+from lab.testjail import until
 
 pytestmark = pytest.mark.e2e
 
@@ -49,7 +50,6 @@ bantime = 1h
 banaction = iptables-ipset-proto6
 action = %(action_)s
 """
-FILTER = "[Definition]\nfailregex = fail from <HOST> port \\d+$\n"
 ATTACKER = "10.79.5.5"
 
 
@@ -68,15 +68,6 @@ def _timeouts(netns: str) -> list[tuple[str, int]]:
     return found
 
 
-def _until(check: object, timeout: float = 10) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():  # type: ignore[operator]
-            return True
-        time.sleep(0.02)
-    return False
-
-
 def _ipset(netns: str, name: str) -> list[str]:
     run = in_netns(netns, ["ipset", "list", name], timeout=10)
     return run.stdout.split("Members:\n", 1)[1].split() if run.returncode == 0 else []
@@ -93,8 +84,7 @@ def _daemon(tmp: Path) -> Iterator[tuple[Banjail, str]]:
         try:
             (tmp / "test.log").touch()
             daemon = Banjail(host, tmp / "banjail", JAIL_LOCAL.format(log=tmp / "test.log"))
-            (daemon.conf / "filter.d").mkdir()
-            (daemon.conf / "filter.d" / "banjail-test.conf").write_text(FILTER)
+            testjail.write_filter(daemon.conf)
             try:
                 yield daemon, lab.server.netns
             finally:
@@ -111,7 +101,7 @@ def test_stop_keeps_kernel_bans_and_unban_all_or_stop_unban_lift_them(tmp_path: 
         daemon.start()
         for jail in ("test", "test6"):
             assert daemon.client("set", jail, "banip", ATTACKER) == ("1\n", 0)
-        assert _until(lambda: _timeouts(netns) and _ipset(netns, "f2b-test6")), daemon.output()
+        assert until(lambda: _timeouts(netns) and _ipset(netns, "f2b-test6")), daemon.output()
         kept = _timeouts(netns)
         assert [a for a, _ in kept] == [ATTACKER] and 3500 < kept[0][1] <= 3600, kept
         assert _ipset(netns, "f2b-test6")[:2] == [ATTACKER, "timeout"]
@@ -122,14 +112,14 @@ def test_stop_keeps_kernel_bans_and_unban_all_or_stop_unban_lift_them(tmp_path: 
         assert _ipset(netns, "f2b-test6")[:1] == [ATTACKER]
 
         daemon.start()
-        assert _until(lambda: _timeouts(netns))  # restored
+        assert until(lambda: _timeouts(netns))  # restored
         assert daemon.client("unban", "--all") == ("2\n", 0)
-        assert _until(lambda: (_timeouts(netns), _ipset(netns, "f2b-test6")) == ([], []))
+        assert until(lambda: (_timeouts(netns), _ipset(netns, "f2b-test6")) == ([], []))
         assert "Currently banned:\t0" in daemon.client("status", "test")[0]
 
         for jail in ("test", "test6"):
             daemon.client("set", jail, "banip", ATTACKER)
-        assert _until(lambda: [a for a, _ in _timeouts(netns)] == [ATTACKER] and _ipset(netns, "f2b-test6"))
+        assert until(lambda: [a for a, _ in _timeouts(netns)] == [ATTACKER] and _ipset(netns, "f2b-test6"))
         daemon.stop("--unban")  # lifted, and gone from the database
         assert (_timeouts(netns), _ipset(netns, "f2b-test6")) == ([], [])
         daemon.start()
@@ -206,8 +196,7 @@ def test_uninstall_removes_kernel_bans_unit_and_files_in_a_private_namespace(tmp
     if reason:
         pytest.skip(reason)
     conf = tmp_path / "conf"
-    (conf / "filter.d").mkdir(parents=True)
-    (conf / "filter.d" / "banjail-test.conf").write_text(FILTER)
+    testjail.write_filter(conf)
     (tmp_path / "test.log").touch()
     (conf / "jail.local").write_text(JAIL_LOCAL.format(log=tmp_path / "test.log"))
     (conf / "fail2ban.local").write_text(

@@ -24,16 +24,17 @@ import sqlite3
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from lab import clients, firewall, mail
+from lab import clients, firewall, mail, testjail
 from lab import site as site_lab
 from lab.banjail import BIN, Banjail, Program
 from lab.netns import SERVER_ADDRESS, Lab, Node
 from lab.serverhost import ServerHost
+from lab.testjail import until
 
 pytestmark = pytest.mark.e2e
 
@@ -62,7 +63,6 @@ bantime = 1h
 banaction = {banaction}
 action = {action}
 """
-FILTER = "[Definition]\nfailregex = fail from <HOST> port \\d+$\n"
 LISTENER = f"""\
 import socket
 s = socket.socket()
@@ -96,9 +96,7 @@ class Site:
         return self.workdir / "test.log"
 
     def fail(self, *addresses: str) -> None:
-        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-        with self.log.open("a") as out:
-            out.write("".join(f"{stamp} fail from {ip} port 1\n" for ip in addresses))
+        testjail.fail(self.log, addresses)
 
     def rejects(self, address: str, chain: str = "f2b-test") -> int:
         rule = f"-A {chain} -s {address}/32 -j REJECT --reject-with icmp-port-unreachable"
@@ -125,11 +123,11 @@ def upstream_site(
         try:
             out = tmp / "listener.out"
             host.popen([sys.executable, "-c", LISTENER], out)
-            _until(lambda: "listening" in out.read_text(errors="replace") if out.exists() else False, 10)
+            until(lambda: "listening" in out.read_text(errors="replace") if out.exists() else False, 10)
             (tmp / "test.log").touch()
             local = JAIL_LOCAL.format(log=tmp / "test.log", port=PORT, banaction=banaction, action=action)
             daemon = Banjail(host, tmp / "banjail", local, PROGRAM)
-            (daemon.conf / "filter.d" / "banjail-test.conf").write_text(FILTER)
+            testjail.write_filter(daemon.conf)
             try:
                 yield Site(lab, host, tmp, daemon)
             finally:
@@ -141,22 +139,12 @@ def upstream_site(
         lab.close()
 
 
-def _until(check: Callable[[], bool], timeout: float, period: float = 0.01) -> float | None:
-    """Poll `check` (bounded); the wall-clock time it first held, or None."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return time.time()
-        time.sleep(period)
-    return None
-
-
 def test_kill9_never_stacks_a_second_rule_and_unban_lets_the_attacker_in(tmp_path: Path) -> None:
     with upstream_site(tmp_path) as site:
         daemon, attacker = site.daemon, site.attacker.address
         daemon.start()
         site.fail(attacker)
-        assert _until(lambda: site.rejects(attacker) == 1, 10) is not None, daemon.output()
+        assert until(lambda: site.rejects(attacker) == 1, 10) is not None, daemon.output()
         counts, gaps = [], []
         for trial in range(TRIALS):
             watch = clients.start_watch(site.attacker, SERVER_ADDRESS, seconds=2.5, period=0.02, port=PORT)
@@ -164,7 +152,7 @@ def test_kill9_never_stacks_a_second_rule_and_unban_lets_the_attacker_in(tmp_pat
             daemon.kill()
             daemon.start()
             restores = trial + 1
-            _until(lambda n=restores: daemon.log.read_text(errors="replace").count("Restore Ban") >= n, 10)
+            until(lambda n=restores: daemon.log.read_text(errors="replace").count("Restore Ban") >= n, 10)
             seen = watch.result()  # 2.5 s: the restored ban's commands have run
             assert len(seen) > 10
             gaps += [at for at, outcome in seen if outcome not in BLOCKED]
@@ -186,7 +174,7 @@ def test_a_graceful_stop_and_start_leaves_no_moment_without_the_ban(tmp_path: Pa
         daemon.start()
         site.fail(attacker)
         assert (
-            _until(lambda: clients.probe(site.attacker, SERVER_ADDRESS, PORT, 0.2) in BLOCKED, 10) is not None
+            until(lambda: clients.probe(site.attacker, SERVER_ADDRESS, PORT, 0.2) in BLOCKED, 10) is not None
         )
         watch = clients.start_watch(site.attacker, SERVER_ADDRESS, seconds=4, period=0.01, port=PORT)
         time.sleep(0.3)
@@ -216,10 +204,10 @@ def test_a_hanging_whois_does_not_hold_the_next_firewall_ban(tmp_path: Path) -> 
         daemon, first, second = site.daemon, "10.78.0.200", site.attacker.address
         daemon.start()
         site.fail(first)
-        assert _until(lambda: _whois_running(site, first), 10) is not None, daemon.output()
+        assert until(lambda: _whois_running(site, first), 10) is not None, daemon.output()
         written = time.time()
         site.fail(second)
-        banned = _until(lambda: site.rejects(second) == 1, 30)
+        banned = until(lambda: site.rejects(second) == 1, 30)
         assert banned is not None, daemon.output()
         print(
             f"\naction_mwl, whois hanging: the next address's firewall ban {banned - written:.2f} s after its line"
@@ -247,7 +235,7 @@ def test_kill9_during_bans_mails_every_ban_once(tmp_path: Path) -> None:
             daemon.kill()
         daemon.start()
         stored = _stored_bans(site.daemon.workdir / "f2b.sqlite3")
-        assert _until(lambda: _mailed(sink) >= stored, 60, period=0.2) is not None, daemon.output()
+        assert until(lambda: _mailed(sink) >= stored, 60, period=0.2) is not None, daemon.output()
         time.sleep(1)  # any duplicate in flight arrives
         per = _mailed_per_address(sink)
         missing = sorted(stored - set(per))

@@ -106,6 +106,7 @@ async def _restored(daemon: Daemon, jail: Jail, bans: list[Ban]) -> None:
     log_many(log_actions, NOTICE, [f"[{name}] Restore Ban {ban.fid}" for ban in fresh])
     if fresh:
         store = daemon.store
+        await daemon.runs.flush()  # runs of this process (a reload restarting the jail) are read too
         done = await daemon.db(store.applied_actions, name)
         since = await daemon.db(store.runs_since)
         for job in restore_jobs(list(jail.actions.values()), fresh, done, since):
