@@ -12,8 +12,7 @@ A run is recorded when it ends, and a side action's (mail, whois: anything whose
 undone) also when it starts, with `ended` and `status` None; the end then updates that row (a run is identified
 by jail, fid, timeofban, action, op and started). `applied` counts only a ban run that ended with status 0: a run
 that started and never ended (the server was killed meanwhile) may not have done anything, so the ban is handed
-again (at least once: a kill can repeat the command it interrupted and those whose record had not reached the
-store yet, never lose a ban).
+again (at least once: a kill can repeat the command it interrupted, never lose a ban).
 """
 
 from __future__ import annotations
