@@ -1,7 +1,8 @@
 """kill -9 at random moments during a flood of attack lines, 50 times: after the last restart every ban that was
 reported (logged `Ban`) is back; the `norestored` recording action applied every stored ban (a ban committed but
-not yet applied when the server was killed comes back to it as new: issue 14 item 2), and at most one ban per
-kill twice (the one in flight: its record comes after its command); and every failure line was counted exactly
+not yet applied when the server was killed comes back to it as new: issue 14 item 2), and a kill repeats only
+the ban in flight and those of the last 50 ms record round (banjail.daemon.lanes.ROUND_SECONDS: a few of this
+fast action's per kill); and every failure line was counted exactly
 once: the failures the store holds (counted, not yet banned) plus those behind its bans equal the lines written."""
 
 from __future__ import annotations
@@ -67,16 +68,16 @@ def test_kill9_during_a_flood_loses_no_ban_and_counts_no_line_twice(tmp_path: Pa
             server.wait()
         flood.stop.set()
         flood.join(5)
+        elapsed = time.monotonic() - started  # the trials, not the last run's catching up
         server.start()
         size = (tmp_path / "test.log").stat().st_size
         wait_for(lambda: _position(tmp_path) >= size, 30, "the last run to read the whole log")
-        wait_for(lambda: _quiet(tmp_path), 120, "every stored ban to be applied")
+        _drained(tmp_path)
         banned = set(server.ask("get", "test", "banip"))  # type: ignore[arg-type]
         server.stop()
     finally:
         flood.stop.set()
         server.stop()
-    elapsed = time.monotonic() - started
 
     log = lines(tmp_path / "f2b.log")
     reported = {m.group(1) for line in log if (m := re.search(r"NOTICE  \[test\] Ban (\S+)$", line))}
@@ -89,7 +90,7 @@ def test_kill9_during_a_flood_loses_no_ban_and_counts_no_line_twice(tmp_path: Pa
     again = sum(n - 1 for n in applied.values())
     print(f"\n{len(applied)} bans applied by the norestored action, {len(never)} never, {again} again")
     assert never == set(), f"stored bans the norestored action never applied: {sorted(never)[:10]}"
-    assert again <= TRIALS, "more bans applied twice than kills"
+    assert again <= 10 * TRIALS, "more bans applied twice than a round's worth per kill"
     assert [ip for ip, n in found.items() if n > PER_IP] == [], "a failure line was counted twice"
     assert sum(found.values()) <= flood.addresses * PER_IP
     counted, behind_bans, banned_twice = _counted(tmp_path)
@@ -134,3 +135,20 @@ def _quiet(tmp: Path) -> bool:
     """The recording action has applied every stored ban."""
     applied = {line.split()[1] for line in lines(tmp / "rec") if line.startswith("ban ")}
     return _stored(tmp) <= applied
+
+
+def _drained(tmp: Path) -> None:
+    """Wait until the recording action applied every stored ban (the last run applies what the killed ones never
+    did: thousands of commands): bounded by 300 s, and failing after 20 s without a new command."""
+    deadline = time.monotonic() + 300
+    seen, progress = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        if _quiet(tmp):
+            return
+        count = len(lines(tmp / "rec"))
+        if count != seen:
+            seen, progress = count, time.monotonic()
+        elif time.monotonic() - progress > 20:
+            break
+        time.sleep(0.2)
+    raise AssertionError(f"stored bans not applied by the recording action ({seen} commands ran)")

@@ -15,7 +15,8 @@ Invariants:
 - Every ban and unban an action finished is recorded (banjail.store.actionruns), off the flood path: runs are
   collected and handed to the daemon's GroupCommit as one checkpoint per round, so during a flood they share the
   batches' transactions (no fsync of their own). A firewall lane never waits for them; a side action's lane
-  (mail, whois) waits for each ban's record before its next ban, so a kill repeats at most the one in flight.
+  (mail, whois) waits for the record of a ban whose command took a round or longer before its next ban, so a kill
+  repeats the one in flight and at most a round's worth of fast ones.
 """
 
 from __future__ import annotations
@@ -35,9 +36,9 @@ from banjail.store.actionruns import ActionRun, first_line
 from banjail.store.checkpoint import Checkpoint
 
 WHOLE_JAIL = frozenset({"stop", "shutdown", "reset"})
-# How long a firewall action's runs wait to share one commit: fewer transactions while actions run after a flood
-# (one per run: 0.34 CPU s for 1525 bans; 10 per round: 0.04 s). A kill -9 loses at most a round of records,
-# and a firewall action's ban applied again is harmless (after a kill its leftovers are cleared first).
+# How long runs wait to share one commit: fewer transactions while actions run after a flood (one per run: 0.34
+# CPU s for 1525 bans; 10 per round: 0.04 s). A kill -9 loses at most a round of records: a firewall action's
+# ban applied again is harmless (after a kill its leftovers are cleared first), a side action repeats it.
 ROUND_SECONDS = 0.05
 
 log_actions = logger("actions")
@@ -243,7 +244,7 @@ class Lanes:
 
     async def _one(self, action: Action, job: ActionJob) -> None:
         """One ban on a side action, recorded at its start (an interrupted run shows as one that never ended)
-        and, durably before the action's next ban, at its end: a kill repeats at most the one in flight."""
+        and at its end (see ROUND_SECONDS: a kill repeats the one in flight and the fast ones of the last round)."""
         started = time.time()
         begun = runs_of(self._jail.name, action, job, started, started, "")
         if begun:
@@ -252,7 +253,10 @@ class Lanes:
         runs = runs_of(self._jail.name, action, job, started, time.time(), error)
         if runs:
             self._runs.add(runs)
-            await self._runs.commit_now()
+            if time.time() - started >= ROUND_SECONDS:
+                # a slow command (a mail, a whois): its record is durable before the next one, at the cost of one
+                # commit per ROUND_SECONDS at most; a fast one's waits for the round
+                await self._runs.commit_now()
 
     async def _idle(self) -> None:
         for queue, _ in list(self._lanes.values()):
