@@ -24,6 +24,9 @@ banjail's own addition (upstream ignores tables it does not know, and none of it
                                     tells a ban an action applied before the stop from one it never applied.
 * banjail_lifecycle(key, value)  -- whether the last server stopped gracefully, and since when runs are recorded
                                     (banjail.store.lifecycle).
+* banjail_fleet_cursor, banjail_fleet_outbox
+                                 -- the fleet's stream cursor and outbox (banjail.store.fleetstate), made
+                                    only when the daemon is in a fleet
 
 Exactly-once reading: `commit` writes a batch's positions, counted failures and bans in one transaction (see
 banjail.store.checkpoint).
@@ -38,18 +41,19 @@ import socket
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from banjail.core.banpolicy import BanHistory
 from banjail.model import Ban, Position
-from banjail.store import StoreError, actionruns, bandata, counted, lifecycle, merged
+from banjail.store import StoreError, actionruns, bandata, counted, fleetstate, lifecycle, merged
 from banjail.store.actionruns import ActionRun
 from banjail.store.checkpoint import Checkpoint, CountedFailure
 from banjail.store.merged import MergedBans
 
 VERSION = 4
+T = TypeVar("T")
 JOURNAL_PREFIX = "journal:"
 
 # Our own text of upstream's v4 layout: same tables, columns, constraints and indexes.
@@ -303,13 +307,14 @@ class SqliteStore:
         with self._transaction() as db:
             db.executemany(
                 "INSERT OR IGNORE INTO jails(name, enabled) VALUES(?, 1)",
-                [(j,) for j in {c.jail for c in items if c.positions or c.failures or c.cleared or c.bans}],
+                [(j,) for j in {c.jail for c in items} if j],  # a fleet cursor alone has no jail
             )
             runs = [r for c in items for r in c.runs]
             if runs:
                 actionruns.record_many(db, runs)
             for item in items:
                 counted.write(db, item)
+                fleetstate.write(db, item)
                 if item.positions:
                     db.executemany(
                         "INSERT OR REPLACE INTO logs(jail, path, firstlinemd5, lastfilepos) VALUES(?, ?, ?, ?)",
@@ -317,6 +322,11 @@ class SqliteStore:
                     )
             if ban_rows:
                 self._insert_bans(db, ban_rows)
+
+    def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work` in one transaction of its own (the fleet's outbox and cursor, banjail.store.fleetstate)."""
+        with self._transaction() as db:
+            return work(db)
 
     # -- what each action did with each ban (banjail.store.actionruns) ----------------------------------------
 
