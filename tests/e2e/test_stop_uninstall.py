@@ -21,35 +21,25 @@ import pytest
 from lab import site as site_lab
 from lab import testjail
 from lab.banjail import BIN, Banjail
-from lab.netns import Lab, in_netns
-from lab.serverhost import ServerHost
-from lab.testjail import until
+from lab.netns import in_netns
+from lab.poll import until
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
-JAIL_LOCAL = """\
-[DEFAULT]
-ignoreself = false
-[sshd]
-enabled = false
-[test]
-enabled = true
-filter = banjail-test
-logpath = {log}
-port = 2222
-bantime = 1h
-banaction = nftables
-action = %(action_)s
-[test6]
-enabled = true
-filter = banjail-test
-logpath = {log}
-port = 2222
-bantime = 1h
-banaction = iptables-ipset-proto6
-action = %(action_)s
-"""
+HEAD = "[DEFAULT]\nignoreself = false\n[sshd]\nenabled = false\n"
+NATIVE = {"port": "2222", "bantime": "1h", "action": "%(action_)s"}
+
+
+def _jail_local(log: Path) -> str:
+    """Jail `test` with banjail's native nftables action, `test6` with its native ipset one."""
+    return (
+        HEAD
+        + testjail.jail("test", log, banaction="nftables", **NATIVE)
+        + testjail.jail("test6", log, banaction="iptables-ipset-proto6", **NATIVE)
+    )
+
+
 ATTACKER = "10.79.5.5"
 
 
@@ -75,25 +65,9 @@ def _ipset(netns: str, name: str) -> list[str]:
 
 @contextlib.contextmanager
 def _daemon(tmp: Path) -> Iterator[tuple[Banjail, str]]:
-    reason = site_lab.kernel_support()
-    if reason:
-        pytest.skip(reason)
-    lab = Lab([], tag="st").open()
-    try:
-        host = ServerHost(lab.server.netns, tmp).open()
-        try:
-            (tmp / "test.log").touch()
-            daemon = Banjail(host, tmp / "banjail", JAIL_LOCAL.format(log=tmp / "test.log"))
-            testjail.write_filter(daemon.conf)
-            try:
-                yield daemon, lab.server.netns
-            finally:
-                daemon.close()
-                print(daemon.output()[-2000:])
-        finally:
-            host.close()
-    finally:
-        lab.close()
+    (tmp / "test.log").touch()
+    with testjail.served(tmp, _jail_local(tmp / "test.log"), tag="st") as (lab, _host, daemon):
+        yield daemon, lab.server.netns
 
 
 def test_stop_keeps_kernel_bans_and_unban_all_or_stop_unban_lift_them(tmp_path: Path) -> None:
@@ -198,7 +172,7 @@ def test_uninstall_removes_kernel_bans_unit_and_files_in_a_private_namespace(tmp
     conf = tmp_path / "conf"
     testjail.write_filter(conf)
     (tmp_path / "test.log").touch()
-    (conf / "jail.local").write_text(JAIL_LOCAL.format(log=tmp_path / "test.log"))
+    (conf / "jail.local").write_text(_jail_local(tmp_path / "test.log"))
     (conf / "fail2ban.local").write_text(
         f"[Definition]\nlogtarget = {tmp_path}/f2b.log\ndbfile = {tmp_path}/f2b.sqlite3\n"
     )  # socket and pidfile: the defaults, under the namespace's private /run

@@ -30,11 +30,10 @@ from pathlib import Path
 
 import pytest
 from lab import clients, firewall, mail, testjail
-from lab import site as site_lab
 from lab.banjail import BIN, Banjail, Program
 from lab.netns import SERVER_ADDRESS, Lab, Node
+from lab.poll import until
 from lab.serverhost import ServerHost
-from lab.testjail import until
 
 pytestmark = pytest.mark.e2e
 
@@ -42,7 +41,7 @@ UPSTREAM_TREE = Path("/etc/fail2ban")
 PROGRAM = Program(str(BIN / "fail2ban-server"), str(BIN / "fail2ban-client"), UPSTREAM_TREE)
 PORT = 2222
 TRIALS = 5
-JAIL_LOCAL = """\
+HEAD = """\
 [DEFAULT]
 ignoreself = false
 destemail = sysadmin@lab.test
@@ -52,16 +51,6 @@ mta = sendmail
 [sshd]
 enabled = false
 
-[test]
-enabled = true
-filter = banjail-test
-logpath = {log}
-port = {port}
-maxretry = 1
-findtime = 1h
-bantime = 1h
-banaction = {banaction}
-action = {action}
 """
 LISTENER = f"""\
 import socket
@@ -112,31 +101,16 @@ class Site:
 def upstream_site(
     tmp: Path, *, banaction: str = "iptables-multiport", action: str = "%(action_)s"
 ) -> Iterator[Site]:
-    reason = site_lab.kernel_support()
-    if reason:
-        pytest.skip(reason)
     if not (UPSTREAM_TREE / "action.d" / "iptables-multiport.conf").exists():
         pytest.skip("Debian's fail2ban (the upstream action.d files) is not installed")
-    lab = Lab(["attacker"], tag="up").open()
-    try:
-        host = ServerHost(lab.server.netns, tmp).open()
-        try:
-            out = tmp / "listener.out"
-            host.popen([sys.executable, "-c", LISTENER], out)
-            until(lambda: "listening" in out.read_text(errors="replace") if out.exists() else False, 10)
-            (tmp / "test.log").touch()
-            local = JAIL_LOCAL.format(log=tmp / "test.log", port=PORT, banaction=banaction, action=action)
-            daemon = Banjail(host, tmp / "banjail", local, PROGRAM)
-            testjail.write_filter(daemon.conf)
-            try:
-                yield Site(lab, host, tmp, daemon)
-            finally:
-                daemon.close()
-                print(daemon.output()[-2500:])
-        finally:
-            host.close()
-    finally:
-        lab.close()
+    (tmp / "test.log").touch()
+    options = {"port": str(PORT), "maxretry": "1", "findtime": "1h", "bantime": "1h"}
+    local = HEAD + testjail.jail("test", tmp / "test.log", **options, banaction=banaction, action=action)
+    with testjail.served(tmp, local, clients=["attacker"], tag="up", program=PROGRAM) as (lab, host, daemon):
+        out = tmp / "listener.out"
+        host.popen([sys.executable, "-c", LISTENER], out)
+        until(lambda: "listening" in out.read_text(errors="replace") if out.exists() else False, 10)
+        yield Site(lab, host, tmp, daemon)
 
 
 def test_kill9_never_stacks_a_second_rule_and_unban_lets_the_attacker_in(tmp_path: Path) -> None:
