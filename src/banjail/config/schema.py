@@ -89,6 +89,8 @@ class JailConfig:
     bantime_maxtime: float | None = None
     bantime_rndtime: float | None = None
     bantime_overalljails: bool = False
+    banprefix4: int = 32  # count and ban IPv4 failures by this prefix (banjail.core.prefix); 32: per address
+    banprefix6: int = 128  # the same for IPv6; 64 bans an attacker's /64
     ignoreip: tuple[str, ...] = ()
     ignoreself: bool = True
     ignorecommand: str = ""

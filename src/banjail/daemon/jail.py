@@ -19,6 +19,7 @@ from banjail.core.banpolicy import BanPolicy
 from banjail.core.counter import FailureCounter
 from banjail.core.ignore import IgnoreCache, IgnoreSet
 from banjail.core.jail import HistoryLookup, JailState
+from banjail.core.prefix import BanPrefix
 from banjail.daemon import selfaddrs
 from banjail.filter.datedetect import DateDetector
 from banjail.filter.matcher import Matcher
@@ -132,6 +133,7 @@ def build_state(
         ignore=ignore,
         history=history,
         ignorecommand=bool(config.ignorecommand.strip()),
+        prefix=BanPrefix(config.banprefix4, config.banprefix6),
     )
 
 

@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from banjail.core.jail import AskIgnore, BanDecided, Event, Found, Ignored, Restored
+from banjail.core.jail import AskIgnore, BanDecided, Event, Found, Ignored, PrefixSplit, Restored
 from banjail.daemon import effects
 from banjail.daemon.jail import ActionJob, Jail
 from banjail.daemon.logging import NOTICE, log_many, logger
@@ -70,6 +70,13 @@ async def carry_out(
             notes.append(f"[{name}] {word} {failure.fid} - {time2str(event.time)}")
         elif isinstance(event, Ignored):
             notes.append(f"[{name}] Ignore {event.failure.ip or event.failure.fid} by {event.source}")
+        elif isinstance(event, PrefixSplit):
+            rule = event.rule
+            by = f"{rule.source} {rule.entry}".strip() if rule.entry else rule.source
+            notes.append(
+                f"[{name}] {event.network} is not banned as a whole: it holds an address ignored by {by}; "
+                "its addresses are counted and banned one by one"
+            )
         elif isinstance(event, AskIgnore):
             ignored = await effects.ignore_command(jail, event.failure, now)
             pending[index:index] = jail.state.resume(event, ignored, now)
