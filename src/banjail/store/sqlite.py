@@ -19,6 +19,9 @@ banjail's own addition (upstream ignores tables it does not know, and none of it
                                  -- the failures each jail counted that have not become a ban yet, in counting
                                     order (rowid): the failure counters survive a restart or a kill -9. matches
                                     are the failure's lines joined by newlines, groups JSON or NULL.
+* banjail_action_runs(jail, fid, timeofban, action, op, started, ended, status, stderr)
+                                 -- what each action did with each ban (banjail.store.actionruns): the restore
+                                    tells a ban an action applied before the stop from one it never applied.
 
 Exactly-once reading: `commit` writes a batch's positions, counted failures and bans in one transaction (see
 banjail.store.checkpoint).
@@ -38,7 +41,8 @@ from typing import Any
 
 from banjail.core.banpolicy import BanHistory
 from banjail.model import Ban, Position
-from banjail.store import StoreError, bandata, counted, merged
+from banjail.store import StoreError, actionruns, bandata, counted, merged
+from banjail.store.actionruns import ActionRun
 from banjail.store.checkpoint import Checkpoint, CountedFailure
 from banjail.store.merged import MergedBans
 
@@ -138,7 +142,7 @@ class SqliteStore:
             )
         with self._transaction() as db:
             # One statement at a time: executescript would commit the open transaction first.
-            for statement in (_SCHEMA + counted.SCHEMA).split(";"):
+            for statement in (_SCHEMA + counted.SCHEMA + actionruns.SCHEMA).split(";"):
                 if statement.strip():
                     db.execute(statement)
             if version is None:
@@ -307,6 +311,27 @@ class SqliteStore:
             if ban_rows:
                 self._insert_bans(db, ban_rows)
 
+    # -- what each action did with each ban (banjail.store.actionruns) ----------------------------------------
+
+    def record_action_run(self, run: ActionRun) -> None:
+        self.record_action_runs((run,))
+
+    def record_action_runs(self, runs: Iterable[ActionRun]) -> None:
+        """Record many runs in one transaction (the daemon batches a job's runs)."""
+        found = list(runs)
+        if found:
+            with self._transaction() as db:
+                actionruns.record_many(db, found)
+
+    def action_runs(self, fid: str) -> list[ActionRun]:
+        with self._lock:
+            return actionruns.runs_for(self._db, fid)
+
+    def applied_actions(self, jail: str) -> set[tuple[str, int, str]]:
+        """(fid, timeofban, action) of every ban of `jail` an action applied (see actionruns.applied_in)."""
+        with self._lock:
+            return actionruns.applied_in(self._db, jail)
+
     def counted_failures(self, jail: str, since: float) -> list[CountedFailure]:
         with self._transaction() as db:
             return counted.read(db, jail, since)
@@ -336,6 +361,7 @@ class SqliteStore:
             )
             # Counted failures live at most findtime; dbpurgeage bounds what a jail that never restarts leaves.
             db.execute("DELETE FROM banjail_failures WHERE time < ?", (now - age,))
+            actionruns.purge(db, now - age)
             db.execute(
                 "DELETE FROM banjail_failures WHERE jail NOT IN (SELECT name FROM jails WHERE enabled = 1)"
             )
