@@ -50,6 +50,8 @@ async def carry_out(
     restored: list[Ban] = []
     counted: dict[str, list[CountedFailure]] = {}
     cleared: set[str] = set()
+    evidence: list[CountedFailure] = []  # this batch's failures that became a ban (banjail.store.evidence)
+    source = positions[0][0] if positions else ""
     name = jail.name
     index = 0
     while index < len(pending):
@@ -62,10 +64,10 @@ async def carry_out(
             if not event.ban.restored:
                 # The fid's count became this decision: its stored failures go, later ones start anew.
                 cleared.add(event.ban.fid)
-                counted.pop(event.ban.fid, None)
+                evidence += counted.pop(event.ban.fid, ())
         elif isinstance(event, Found):
             failure = event.failure
-            counted.setdefault(failure.fid, []).append(CountedFailure.of(failure, event.time, event.count))
+            counted.setdefault(failure.fid, []).append(CountedFailure.of(failure, event.time, event.count, source))
             word = "Attempt" if event.attempt else "Found"
             notes.append(f"[{name}] {word} {failure.fid} - {time2str(event.time)}")
         elif isinstance(event, Ignored):
@@ -88,6 +90,7 @@ async def carry_out(
         tuple(c for group in counted.values() for c in group),
         tuple(cleared),
         tuple(d.ban for d in decided if d.store),
+        tuple(evidence),
     )
     if checkpoint:
         try:

@@ -15,7 +15,9 @@ from banjail.model import Ban, Failure, Groups, Position
 
 @dataclass(frozen=True, slots=True)
 class CountedFailure:
-    """One failure the jail's FailureCounter counted, at its admitted `time`, with `count` retries."""
+    """One failure the jail's FailureCounter counted, at its admitted `time`, with `count` retries; `source` is
+    the file (or journal) its lines came from, `regex` the index of the failregex that matched (-1: unknown, e.g.
+    a manual attempt). Both are kept for `why` (banjail.store.evidence)."""
 
     fid: str
     ip: str | None
@@ -23,10 +25,14 @@ class CountedFailure:
     count: int = 1
     lines: tuple[str, ...] = ()
     groups: Groups = ()
+    source: str = ""
+    regex: int = -1
 
     @staticmethod
-    def of(failure: Failure, time: float, count: int = 1) -> CountedFailure:
-        return CountedFailure(failure.fid, failure.ip, time, count, failure.lines, failure.groups)
+    def of(failure: Failure, time: float, count: int = 1, source: str = "") -> CountedFailure:
+        return CountedFailure(
+            failure.fid, failure.ip, time, count, failure.lines, failure.groups, source, failure.regex_index
+        )
 
     def failure(self) -> Failure:
         """The Failure to count again when the counter is rebuilt at start."""
@@ -37,13 +43,16 @@ class CountedFailure:
 class Checkpoint:
     """The store changes of one batch of one jail, applied in this order: every counted failure of a fid in
     `cleared` is forgotten (its count became a ban decision), `failures` are added, `bans` recorded, and each
-    source's position set. Empty parts are allowed (a batch that counted nothing still moves its position)."""
+    source's position set. Empty parts are allowed (a batch that counted nothing still moves its position).
+    `evidence`: the failures of this batch that went into one of its `bans` (never stored as counted); with the
+    stored counted failures of the banned fids they become the bans' evidence (banjail.store.evidence)."""
 
     jail: str
     positions: tuple[tuple[str, Position], ...] = ()
     failures: tuple[CountedFailure, ...] = ()
     cleared: tuple[str, ...] = ()
     bans: tuple[Ban, ...] = ()
+    evidence: tuple[CountedFailure, ...] = ()
 
     def __bool__(self) -> bool:
         return bool(self.positions or self.failures or self.cleared or self.bans)

@@ -19,6 +19,9 @@ banjail's own addition (upstream ignores tables it does not know, and none of it
                                  -- the failures each jail counted that have not become a ban yet, in counting
                                     order (rowid): the failure counters survive a restart or a kill -9. matches
                                     are the failure's lines joined by newlines, groups JSON or NULL.
+* banjail_evidence(jail, fid, timeofban, time, count, matches, source, regex)
+                                 -- the counted failures that made each ban, with their file and failregex index
+                                    (banjail.store.evidence), for `why`.
 * banjail_action_runs(jail, fid, timeofban, action, op, started, ended, status, stderr)
                                  -- what each action did with each ban (banjail.store.actionruns): the restore
                                     tells a ban an action applied before the stop from one it never applied.
@@ -35,15 +38,16 @@ from __future__ import annotations
 import socket
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from banjail.core.banpolicy import BanHistory
 from banjail.model import Ban, Position
-from banjail.store import StoreError, actionruns, bandata, counted, merged
+from banjail.store import StoreError, actionruns, bandata, counted, evidence, merged
 from banjail.store.actionruns import ActionRun
 from banjail.store.checkpoint import Checkpoint, CountedFailure
+from banjail.store.evidence import Record
 from banjail.store.merged import MergedBans
 
 VERSION = 4
@@ -142,9 +146,10 @@ class SqliteStore:
             )
         with self._transaction() as db:
             # One statement at a time: executescript would commit the open transaction first.
-            for statement in (_SCHEMA + counted.SCHEMA + actionruns.SCHEMA).split(";"):
+            for statement in (_SCHEMA + counted.SCHEMA + actionruns.SCHEMA + evidence.SCHEMA).split(";"):
                 if statement.strip():
                     db.execute(statement)
+            counted.upgrade(db)
             if version is None:
                 db.execute("INSERT INTO fail2banDb(version) VALUES(?)", (VERSION,))
             elif version == 3:
@@ -302,6 +307,7 @@ class SqliteStore:
                 [(j,) for j in {c.jail for c in items}],
             )
             for item in items:
+                evidence.write(db, item)  # before counted.write forgets the banned fids' failures
                 counted.write(db, item)
                 if item.positions:
                     db.executemany(
@@ -331,6 +337,18 @@ class SqliteStore:
         """(fid, timeofban, action) of every ban of `jail` an action applied (see actionruns.applied_in)."""
         with self._lock:
             return actionruns.applied_in(self._db, jail)
+
+    # -- `why` (banjail.store.evidence) --------------------------------------------------------------------------
+
+    def network_fids(self) -> list[str]:
+        """Every banned or counting fid that names a network."""
+        with self._lock:
+            return evidence.network_fids(self._db)
+
+    def ban_evidence(self, fids: Sequence[str]) -> Record:
+        """The bans of `fids` in the history with the failures that made them, and their pending failures."""
+        with self._lock:
+            return evidence.read(self._db, fids, self.max_matches)
 
     def counted_failures(self, jail: str, since: float) -> list[CountedFailure]:
         with self._transaction() as db:
@@ -362,6 +380,7 @@ class SqliteStore:
             # Counted failures live at most findtime; dbpurgeage bounds what a jail that never restarts leaves.
             db.execute("DELETE FROM banjail_failures WHERE time < ?", (now - age,))
             actionruns.purge(db, now - age)
+            evidence.purge(db, now - age)
             db.execute(
                 "DELETE FROM banjail_failures WHERE jail NOT IN (SELECT name FROM jails WHERE enabled = 1)"
             )
