@@ -52,9 +52,7 @@ def netns() -> Iterator[str]:
 def test_three_addresses_of_one_64_are_banned_as_the_64(netns: str, tmp_path: Path) -> None:
     conf = write_config(tmp_path, maxretry=3)
     local = conf / "jail.local"
-    local.write_text(
-        local.read_text().replace("action = rec", "action = nftables[port=22]\nbanprefix6 = 64")
-    )
+    local.write_text(local.read_text().replace("action = rec", "action = nftables[port=22]\nbanprefix6 = 64"))
     server = Server(tmp_path, prefix=("ip", "netns", "exec", netns))
     try:
         server.start()
@@ -67,11 +65,16 @@ def test_three_addresses_of_one_64_are_banned_as_the_64(netns: str, tmp_path: Pa
         assert server.ask("get", "test", "banned") == ["2001:db8:1:2::/64"]
         # the other /64 is still counting (one entry, two failures), nothing of it is banned
         assert server.ask("status", "test", "short") == [
-            ["Filter", [["Currently failed", 1], ["Total failed", 5], ["File list", [str(tmp_path / "test.log")]]]],
+            [
+                "Filter",
+                [["Currently failed", 1], ["Total failed", 5], ["File list", [str(tmp_path / "test.log")]]],
+            ],
             ["Actions", [["Currently banned", 1], ["Total banned", 1]]],
         ]
         listing = ["ip", "netns", "exec", netns, "nft", "list", "set", "inet", "banjail", "net6-set-test"]
-        print(subprocess.run(listing, capture_output=True, text=True, timeout=10, check=False).stdout)  # for -s
+        print(
+            subprocess.run(listing, capture_output=True, text=True, timeout=10, check=False).stdout
+        )  # for -s
         log = (tmp_path / "f2b.log").read_text()
         assert "[test] Ban 2001:db8:1:2::/64" in log
         assert "2001:db8:1:3::" not in "".join(_nft_elements(netns, "net6-set-test"))

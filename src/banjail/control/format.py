@@ -184,6 +184,10 @@ def _render(argv: Sequence[Any], value: Any) -> str:
         return "logs: " + _text(value)
     if head == "echo":
         return " ".join(map(_text, value))
+    if head == "why" and isinstance(value, dict):
+        from banjail.control.whytext import render_why
+
+        return render_why(value)
     if head == "status":
         return jail_status(_text(argv[1]), value) if len(argv) > 1 else status_tree("Status", value)
     if len(argv) >= 2:

@@ -34,7 +34,10 @@ class BanPrefix:
                 value=str(value),
                 fix=f"use {limit} (one address, the default) or a shorter prefix such as {example}",
             )
-            for option, value, limit, example in (("banprefix4", self.v4, 32, 24), ("banprefix6", self.v6, 128, 64))
+            for option, value, limit, example in (
+                ("banprefix4", self.v4, 32, 24),
+                ("banprefix6", self.v6, 128, 64),
+            )
             if not 1 <= value <= limit
         ]
         if problems:

@@ -51,6 +51,7 @@ class StoredBan:
     lines: tuple[str, ...]  # the matches the ban's data kept (dbmaxmatches)
     failures: int
     evidence: tuple[CountedFailure, ...]
+    groups: tuple[tuple[str, str], ...] = ()  # the ban's stored groups (a fleet ban's origin host among them)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +79,16 @@ def write(db: sqlite3.Connection, item: Checkpoint) -> None:
         db.executemany(
             f"INSERT INTO banjail_evidence({_COLUMNS}) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                (item.jail, f.fid, times[f.fid], f.time, f.count, "\n".join(f.lines) or None, f.source, f.regex)
+                (
+                    item.jail,
+                    f.fid,
+                    times[f.fid],
+                    f.time,
+                    f.count,
+                    "\n".join(f.lines) or None,
+                    f.source,
+                    f.regex,
+                )
                 for f in item.evidence
                 if f.fid in times
             ],
@@ -108,7 +118,7 @@ def read(db: sqlite3.Connection, fids: Sequence[str], max_matches: int) -> Recor
     details = bandata.decode_all([row[5] for row in ban_rows], max_matches)
     bans = []
     for jail, fid, timeofban, bantime, bancount, raw in ban_rows:
-        lines, failures, _ip, _groups = details[raw]
+        lines, failures, _ip, groups = details[raw]
         bans.append(
             StoredBan(
                 str(jail),
@@ -119,6 +129,7 @@ def read(db: sqlite3.Connection, fids: Sequence[str], max_matches: int) -> Recor
                 tuple(lines),
                 int(failures),
                 tuple(_evidence(db, str(jail), str(fid), int(timeofban))),
+                tuple(groups),
             )
         )
     pending = db.execute(

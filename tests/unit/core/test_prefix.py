@@ -100,7 +100,9 @@ def test_an_address_of_another_network_does_not_count_with_it(seed: int) -> None
         (("2001:db8::/32",), None),  # a larger one covers the attacker's addresses themselves: all ignored
     ],
 )
-def test_an_ignored_address_inside_keeps_the_addresses_apart(ignore: tuple[str, ...], rule: str | None) -> None:
+def test_an_ignored_address_inside_keeps_the_addresses_apart(
+    ignore: tuple[str, ...], rule: str | None
+) -> None:
     jail = state(BanPrefix(v6=64), ignore)
     ips = ["2001:db8:1:2::a", "2001:db8:1:2::b", "2001:db8:1:2::c", "2001:db8:1:2::a", "2001:db8:1:2::a"]
     events = _feed(jail, ips)

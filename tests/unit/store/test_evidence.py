@@ -25,7 +25,9 @@ def ban(fid: str, at: float) -> Ban:
 def test_a_ban_keeps_the_failures_of_earlier_batches_and_its_own() -> None:
     store = SqliteStore(":memory:")
     ip, other = "192.0.2.7", "192.0.2.8"
-    store.commit([Checkpoint("sshd", failures=(failure(ip, NOW - 9, "a", 0), failure(other, NOW - 8, "x", 1)))])
+    store.commit(
+        [Checkpoint("sshd", failures=(failure(ip, NOW - 9, "a", 0), failure(other, NOW - 8, "x", 1)))]
+    )
     store.commit([Checkpoint("sshd", failures=(failure(ip, NOW - 5, "b", 1, "/var/log/secure"),))])
     store.commit(
         [
@@ -45,7 +47,9 @@ def test_a_ban_keeps_the_failures_of_earlier_batches_and_its_own() -> None:
         (NOW - 1, ("c",), LOG, 0),
     ]
     assert record.pending == ()
-    assert [(jail, f.fid, f.lines) for jail, f in store.ban_evidence([other]).pending] == [("sshd", other, ("x",))]
+    assert [(jail, f.fid, f.lines) for jail, f in store.ban_evidence([other]).pending] == [
+        ("sshd", other, ("x",))
+    ]
     store.purge(NOW + 10 * 86400, 86400)
     assert store.ban_evidence([ip]).bans == ()
     store.close()
@@ -58,7 +62,9 @@ def test_a_database_of_an_older_banjail_gets_the_new_columns(tmp_path: Path) -> 
             "CREATE TABLE banjail_failures(jail TEXT NOT NULL, fid TEXT NOT NULL, ip TEXT, time REAL NOT NULL, "
             "count INTEGER NOT NULL DEFAULT 1, matches TEXT, groups TEXT)"
         )
-        db.execute("INSERT INTO banjail_failures VALUES('sshd', '192.0.2.1', '192.0.2.1', ?, 1, 'old', NULL)", (NOW,))
+        db.execute(
+            "INSERT INTO banjail_failures VALUES('sshd', '192.0.2.1', '192.0.2.1', ?, 1, 'old', NULL)", (NOW,)
+        )
     store = SqliteStore(str(path))
     (old,) = store.counted_failures("sshd", NOW - 60)
     assert (old.lines, old.source, old.regex) == (("old",), "", -1)
