@@ -30,7 +30,7 @@ from banjail.config.ini import Entry, InterpolationError, ParsedFile, Tree
 from banjail.config.overlay import INCLUDES, STOCK_DIR, Overlay
 from banjail.config.schema import ActionSpec, Config, JailConfig, ServerConfig
 from banjail.config.tags import extract_options, split_with_options
-from banjail.config.values import Reader, multipliers, prefix_length
+from banjail.config.values import Reader, listen_address, multipliers, prefix_length
 from banjail.errors import ConfigError, Problem
 from banjail.model import FilterSpec
 
@@ -152,6 +152,9 @@ def _server(tree: Tree, problems: list[Problem], lenient: bool) -> ServerConfig:
         dbpurgeage=reader.seconds("dbpurgeage", base.dbpurgeage),
         dbmaxmatches=reader.integer("dbmaxmatches", base.dbmaxmatches),
         allowipv6=reader.text("allowipv6", base.allowipv6),
+        metrics=reader.typed("metrics", "", listen_address, "a listen address").strip(),
+        metrics_textfile=reader.text("metrics_textfile", "").strip(),
+        metrics_interval=reader.seconds("metrics_interval", base.metrics_interval),
         texts=tuple((o, v) for o in SERVER_OPTIONS if (v := reader.optional(o)) is not None),
         stacksize=Reader(tree, "Thread", []).optional("stacksize"),
     )

@@ -40,7 +40,7 @@ from banjail.actions.base import Action
 from banjail.config.schema import ActionSpec, Config, JailConfig
 from banjail.core.banpolicy import BanHistory
 from banjail.core.jail import Event
-from banjail.daemon import effects, housekeeping, outcome, selfaddrs
+from banjail.daemon import effects, housekeeping, metrics, outcome, selfaddrs
 from banjail.daemon.commit import GroupCommit
 from banjail.daemon.jail import ActionJob, Jail, build_state, ignore_cache
 from banjail.daemon.logging import LogTarget, logger
@@ -200,6 +200,7 @@ class Daemon:
         bans: list[Ban] = []
         try:
             bans = await self.db(self.store.active_bans, now, jail.name)
+            metrics.RESTORED.value(jail.name).inc(len(bans))
             events = jail.state.restore(bans, now)
             await self.carry_out(jail, events, now)
         finally:
@@ -285,6 +286,8 @@ class Daemon:
                     if limit is not None and not catching_up:
                         del backlog[batch.source]  # this file is caught up
                     now = self.clock.now()
+                    jail.batch_read_at = time.monotonic()  # for the ban latency (banjail.daemon.metrics)
+                    cpu = time.thread_time()
                     matcher = jail.state.matcher
                     if catching_up and matcher is not None:
                         matcher.live = False  # catch-up lines keep their own dates
@@ -294,9 +297,11 @@ class Daemon:
                             matcher.live = True
                     else:
                         events = jail.state.scan(batch.lines, now)
+                    metrics.batch_read(jail.name, batch.source, len(batch.lines), time.thread_time() - cpu)
                     await self.carry_out(jail, events, now, ((batch.source, batch.position),))
                 finally:
                     jail.reading -= 1
+                    jail.batch_read_at = 0.0
                 await asyncio.sleep(0)  # let the control socket and other jails in between batches
         except asyncio.CancelledError:
             raise
@@ -346,6 +351,7 @@ class Daemon:
             job = await jail.queue.get()
             try:
                 await effects.run_job(jail, job)
+                metrics.bans_applied(jail.name, len(job.bans), job.read_at, time.monotonic())
             except asyncio.CancelledError:
                 raise
             except ActionError as exc:

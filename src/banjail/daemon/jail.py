@@ -39,6 +39,7 @@ class ActionJob:
     # | "release" (the restart's hold is removed)
     bans: tuple[Ban, ...] = ()
     action: Action | None = None
+    read_at: float = 0.0  # monotonic time the batch whose line fired these bans was read (0: none; latency)
 
 
 @dataclass
@@ -56,6 +57,7 @@ class Jail:
     ignore_cache: IgnoreCache | None = None
     logpaths: list[str] = field(default_factory=list)
     reading: int = 0  # readers in the middle of a batch (a graceful stop lets them finish it)
+    batch_read_at: float = 0.0  # monotonic time the batch in hand was read (0: none), for the ban latency
 
     @property
     def name(self) -> str:

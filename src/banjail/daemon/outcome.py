@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from banjail.core.jail import AskIgnore, BanDecided, Event, Found, Ignored, PrefixSplit, Restored
-from banjail.daemon import effects
+from banjail.daemon import effects, metrics
 from banjail.daemon.jail import ActionJob, Jail
 from banjail.daemon.logging import NOTICE, log_many, logger
 from banjail.model import Ban, Position
@@ -96,6 +96,7 @@ async def carry_out(
         try:
             await daemon.committer.commit(checkpoint)
         except Exception as exc:
+            metrics.ERRORS.value("db").inc()
             log_server.error("[%s] cannot write to the database: %s", name, exc)
     log_many(log_filter, logging.INFO, notes)
     if restored:
@@ -146,7 +147,7 @@ async def _decided(daemon: Daemon, jail: Jail, decided: list[BanDecided]) -> Non
             log_actions.info("[%s] Ignore %s, expired bantime", name, ban.fid)
     log_many(log_actions, NOTICE, notices)
     if fresh:
-        await daemon.enqueue(jail, ActionJob("ban", tuple(fresh)))
+        await daemon.enqueue(jail, ActionJob("ban", tuple(fresh), read_at=jail.batch_read_at))
     daemon.wake()
 
 
