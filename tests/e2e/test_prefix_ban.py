@@ -75,6 +75,11 @@ def test_three_addresses_of_one_64_are_banned_as_the_64(netns: str, tmp_path: Pa
         print(
             subprocess.run(listing, capture_output=True, text=True, timeout=10, check=False).stdout
         )  # for -s
+        why = server.ask("why", "2001:db8:1:2::c")
+        assert why["fids"] == ["2001:db8:1:2::c", "2001:db8:1:2::/64"]  # type: ignore[index]
+        (ban,) = why["jails"][0]["bans"]  # type: ignore[index]
+        assert (ban["network"], len(ban["failures"])) == ("2001:db8:1:2::/64", 3)
+        assert sorted(f["lines"][0] for f in ban["failures"]) == [f"fail from {ip} port 22" for ip in attack]
         log = (tmp_path / "f2b.log").read_text()
         assert "[test] Ban 2001:db8:1:2::/64" in log
         assert "2001:db8:1:3::" not in "".join(_nft_elements(netns, "net6-set-test"))
