@@ -183,7 +183,7 @@ def _ban(jail: Jail | None, ban: StoredBan, runs: list[Any], now: float) -> dict
         else {"findtime": findtime, "maxretry": jail.state.counter.maxretry, "from": since, "to": at},
         "failures": [_failure(jail, f, since) for f in ban.evidence],
         "matches": list(ban.lines),
-        "bantime": _bantime(jail, ban),
+        "bantime": bantime_rule(jail, ban),
         "actions": [
             {
                 "action": r.action,
@@ -200,7 +200,7 @@ def _ban(jail: Jail | None, ban: StoredBan, runs: list[Any], now: float) -> dict
     }
 
 
-def _bantime(jail: Jail | None, ban: StoredBan) -> dict[str, Any]:
+def bantime_rule(jail: Jail | None, ban: StoredBan) -> dict[str, Any]:
     """The ban's length and how the jail's policy arrives at it for the ban's count."""
     out: dict[str, Any] = {"seconds": ban.bantime, "count": ban.bancount}
     if jail is None:
