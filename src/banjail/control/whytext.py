@@ -58,6 +58,16 @@ def _ban_lines(ban: dict[str, Any]) -> list[str]:
     return rows
 
 
+def _ignore_text(ignore: dict[str, Any]) -> str:
+    rules = [
+        f"ignoreself {'on' if ignore['ignoreself'] else 'off'}",
+        f"ignoreip {' '.join(ignore['ignoreip']) or '(none)'}",
+        f"ignorecommand {ignore['ignorecommand'] or '(none)'}",
+    ]
+    found = ignore.get("matched")
+    return ", ".join(rules) + ": " + (f"matched {found}" if found else "none matched")
+
+
 def render_why(value: dict[str, Any]) -> str:
     """The report for one why object."""
     rows = [f"Why {value.get('address')}"]
@@ -72,12 +82,7 @@ def render_why(value: dict[str, Any]) -> str:
             rows.append(f"  filter: {filt.get('name')} ({filt.get('file') or 'inline'})")
         ignore = jail.get("ignore")
         if ignore:
-            rows.append(
-                f"  ignore rules checked: ignoreself {'on' if ignore['ignoreself'] else 'off'}, "
-                f"ignoreip {' '.join(ignore['ignoreip']) or '(none)'}, "
-                f"ignorecommand {ignore['ignorecommand'] or '(none)'}: "
-                + (f"matched {ignore['matched']}" if ignore.get("matched") else "none matched")
-            )
+            rows.append("  ignore rules checked: " + _ignore_text(ignore))
         for ban in jail.get("bans", []):
             rows += _ban_lines(ban)
         current = jail.get("current_failures") or {}

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -36,6 +36,7 @@ from banjail.metrics.registry import COUNTER, GAUGE, Family
 
 if TYPE_CHECKING:
     from banjail.daemon.app import Daemon
+    from banjail.daemon.jail import Jail
 
 log_server = logger("server")
 
@@ -84,67 +85,77 @@ def action_ran(jail: str, action: str, op: str, failed: bool) -> None:
         ACTION_FAILURES.value(jail, action, op).inc()
 
 
-def _per_jail(daemon: Daemon) -> Iterable[Family]:
-    jails = [daemon.jails[name] for name in sorted(daemon.jails)]
-
-    def gauge(name: str, help: str, values: Iterable[tuple[str, float]], kind: str = GAUGE) -> Family:
-        return Family.snapshot(name, help, kind, ("jail",), (((jail,), value) for jail, value in values))
-
-    yield Family.snapshot("f2b_up", "Check if the fail2ban server is up", GAUGE, (), [((), 1.0)])
-    yield Family.snapshot("f2b_jail_count", "Number of defined jails", GAUGE, (), [((), float(len(jails)))])
-    yield gauge(
+# Per-jail families read at scrape time: (name, help, type, value of one jail).
+_PER_JAIL: tuple[tuple[str, str, str, Callable[[Jail], float]], ...] = (
+    (
         "f2b_jail_banned_current",
         "Number of IPs currently banned in this jail",
-        ((j.name, len(j.state.book)) for j in jails),
-    )
-    yield gauge(
+        GAUGE,
+        lambda j: len(j.state.book),
+    ),
+    (
         "f2b_jail_banned_total",
         "Total number of IPs banned by this jail (includes expired bans)",
-        ((j.name, j.state.book.total) for j in jails),
-    )
-    yield gauge(
+        GAUGE,
+        lambda j: j.state.book.total,
+    ),
+    (
         "f2b_jail_failed_current",
         "Number of current failures on this jail's filter",
-        ((j.name, len(j.state.counter)) for j in jails),
-    )
-    yield gauge(
+        GAUGE,
+        lambda j: len(j.state.counter),
+    ),
+    (
         "f2b_jail_failed_total",
         "Number of total failures on this jail's filter",
-        ((j.name, j.state.counter.total) for j in jails),
-    )
-    yield gauge(
+        GAUGE,
+        lambda j: j.state.counter.total,
+    ),
+    (
         "f2b_config_jail_ban_time",
         "How long an IP is banned for in this jail (in seconds)",
-        ((j.name, j.state.policy.bantime) for j in jails),
-    )
-    yield gauge(
+        GAUGE,
+        lambda j: j.state.policy.bantime,
+    ),
+    (
         "f2b_config_jail_find_time",
         "How far back will the filter look for failures in this jail (in seconds)",
-        ((j.name, j.state.counter.findtime) for j in jails),
-    )
-    yield gauge(
+        GAUGE,
+        lambda j: j.state.counter.findtime,
+    ),
+    (
         "f2b_config_jail_max_retries",
         "The number of failures allowed until the IP is banned by this jail",
-        ((j.name, j.state.counter.maxretry) for j in jails),
-    )
+        GAUGE,
+        lambda j: j.state.counter.maxretry,
+    ),
+    (
+        "banjail_lines_matched_total",
+        "Lines a failregex matched, per jail",
+        COUNTER,
+        lambda j: j.state.stats.matched,
+    ),
+    (
+        "banjail_lines_ignored_total",
+        "Lines an ignoreregex dropped, per jail",
+        COUNTER,
+        lambda j: j.state.stats.ignored,
+    ),
+)
+
+
+def _per_jail(daemon: Daemon) -> Iterable[Family]:
+    jails = [daemon.jails[name] for name in sorted(daemon.jails)]
+    yield Family.snapshot("f2b_up", "Check if the fail2ban server is up", GAUGE, (), [((), 1.0)])
+    yield Family.snapshot("f2b_jail_count", "Number of defined jails", GAUGE, (), [((), float(len(jails)))])
+    for name, help, kind, read in _PER_JAIL:
+        yield Family.snapshot(name, help, kind, ("jail",), (((j.name,), float(read(j))) for j in jails))
     yield Family.snapshot(
         "f2b_version",
         "Version of the exporter and fail2ban server",
         GAUGE,
         ("exporter", "fail2ban"),
         [((f"banjail {__version__}", FAIL2BAN_COMPAT_VERSION), 1.0)],
-    )
-    yield gauge(
-        "banjail_lines_matched_total",
-        "Lines a failregex matched, per jail",
-        ((j.name, j.state.stats.matched) for j in jails),
-        COUNTER,
-    )
-    yield gauge(
-        "banjail_lines_ignored_total",
-        "Lines an ignoreregex dropped, per jail",
-        ((j.name, j.state.stats.ignored) for j in jails),
-        COUNTER,
     )
     depth = [(("actions", j.name), float(j.queue.qsize())) for j in jails]
     depth.append((("store", ""), float(daemon.committer.pending)))
