@@ -19,7 +19,9 @@ def _failure_lines(failure: dict[str, Any], indent: str) -> list[str]:
     where = failure.get("source") or "(source not recorded)"
     window = failure.get("in_window")
     flag = "" if window is None else ("" if window else "  [before the window]")
-    rows = [f"{indent}{failure.get('time_text')}  {where}{flag}"]
+    weight = failure.get("retries", 1)
+    counted = f"  (counted {weight} times: a known bad address, bantime.increment)" if weight > 1 else ""
+    rows = [f"{indent}{failure.get('time_text')}  {where}{flag}{counted}"]
     if index is not None:
         rows.append(f"{indent}  failregex [{index}]: {regex.get('text') or '(no longer in the filter)'}")
     rows += [f"{indent}  | {line}" for line in failure.get("lines", [])]

@@ -1,14 +1,18 @@
-"""`why`'s account of a ban's length: bantime, or bantime.increment's rule for the ban's count, with its cap."""
+"""`why`: the account of a ban's length (bantime, or bantime.increment's rule for the ban's count, with its
+cap), and past and current bans with the action runs banjail.store.actionruns recorded."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
-from daemon_harness import jail_config
+from daemon_harness import START, Harness, jail_config, run
 
+from banjail.daemon import why
 from banjail.daemon.jail import Jail, build_state
 from banjail.daemon.why import bantime_rule
+from banjail.store.actionruns import ActionRun
 from banjail.store.evidence import StoredBan
 
 
@@ -55,3 +59,56 @@ FORMULA = (
 def test_how_the_bantime_was_computed(options: dict[str, Any], seconds: float, count: int, how: str) -> None:
     explained = bantime_rule(jail(**options), ban(seconds, count))
     assert (explained["seconds"], explained["count"], explained["how"]) == (seconds, count, how)
+
+
+def test_why_lists_past_and_current_bans_with_the_recorded_action_runs(tmp_path: Path) -> None:
+    ip = "192.0.2.7"
+
+    async def scenario() -> dict[str, Any]:
+        h = Harness(tmp_path, [jail_config(bantime_increment=True)])
+        await h.daemon.start()
+        try:
+            h.source().feed(*[f"fail from {ip}"] * 3)  # first ban: 600 s
+            await h.settle()
+            h.clock.advance(700)
+            await h.daemon.tick(h.clock.now())
+            h.source().feed(*[f"fail from {ip}"] * 3)  # second ban: the formula doubles it
+            await h.settle()
+            first = round(START)
+            # what banjail.store.actionruns records for an action's run (helper dropin's recorder writes these)
+            h.daemon.store.record_action_run(
+                ActionRun("test", ip, first, "rec", "ban", START + 0.1, START + 0.2, 0, "")
+            )
+            h.daemon.store.record_action_run(
+                ActionRun(
+                    "test",
+                    ip,
+                    first,
+                    "rec",
+                    "unban",
+                    START + 601,
+                    START + 601.5,
+                    1,
+                    "iptables: No chain\nmore",
+                )
+            )
+            return await why.explain(h.daemon, ip)
+        finally:
+            await h.daemon.stop()
+
+    found = run(scenario())
+    (jail,) = found["jails"]
+    assert found["banned_in"] == ["test"]
+    assert [(b["current"], b["bantime"]["seconds"], b["bantime"]["count"]) for b in jail["bans"]] == [
+        (False, 600.0, 1),
+        (True, 1200.0, 2),
+    ]
+    assert jail["bans"][1]["bantime"]["how"] == f"{FORMULA} = 1200 s"
+    assert [(a["op"], a["status"], a["stderr"]) for a in jail["bans"][0]["actions"]] == [
+        ("ban", 0, ""),
+        ("unban", 1, "iptables: No chain"),
+    ]
+    assert jail["bans"][1]["actions"] == []
+    # a known bad address's failures weigh more under bantime.increment (2 retries each): two made the second ban
+    assert [[f["retries"] for f in b["failures"]] for b in jail["bans"]] == [[1, 1, 1], [2, 2]]
+    assert jail["current_failures"]["retries"] == {ip: 2}  # the third line of the second burst counts anew
