@@ -65,7 +65,18 @@ def test_json_shapes_of_the_read_commands(running: tuple[Server, Path]) -> None:
         (["status"], {"jails": ["test"]}),
         (["status", "test"], jail),
         (["status", "--all"], {"jails": {"test": jail}}),
-        (["stats"], {"jails": {"test": jail}}),
+        (
+            ["stats"],
+            {
+                "jails": {
+                    "test": {
+                        "backend": server.ask("stats")["test"][0],  # type: ignore[index]
+                        "filter": {"currently_failed": 1, "total_failed": 4},
+                        "actions": {"currently_banned": 1, "total_banned": 1},
+                    }
+                }
+            },
+        ),
         (["ping"], {"reply": "pong"}),
         (["echo", "a", "b c"], {"echo": ["a", "b c"]}),
         (["version"], {"version": "1.0.2"}),

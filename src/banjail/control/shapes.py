@@ -7,7 +7,9 @@ upstream's lists of (name, value) pairs, so scripts read `.filter.currently_fail
     status <JAIL> [flavor]      {"filter": {"currently_failed": N, "total_failed": N, "file_list": [...]
                                             | "journal_matches": [...]},
                                  "actions": {"currently_banned": N, "total_banned": N, "banned": [...]}}
-    status --all, stats         {"jails": {NAME: <the jail's status object>, ...}}
+    status --all                {"jails": {NAME: <the jail's status object>, ...}}
+    stats                       {"jails": {NAME: {"backend": B, "filter": {"currently_failed": N,
+                                 "total_failed": N}, "actions": {"currently_banned": N, "total_banned": N}}}}
     banned                      {"banned": {JAIL: [IP, ...], ...}}
     banned IP ...               {"banned": {IP: [JAIL, ...], ...}}
     get <JAIL> banned [IP ...]  {"banned": [IP, ...]}   or with addresses {"banned": {IP: true|false}}
@@ -71,6 +73,18 @@ def _status(argv: Sequence[Any], value: Any) -> dict[str, Any]:
     return jail_object(value)
 
 
+def _stats(value: Any) -> dict[str, Any]:
+    """`stats` (upstream 1.1's value: jail -> [backend, [failed cur, total], [banned cur, total]])."""
+    jails = {}
+    for name, (backend, failed, banned) in value.items():
+        jails[str(name)] = {
+            "backend": backend,
+            "filter": {"currently_failed": failed[0], "total_failed": failed[1]},
+            "actions": {"currently_banned": banned[0], "total_banned": banned[1]},
+        }
+    return {"jails": jails}
+
+
 def _banned(argv: Sequence[Any], value: Any) -> dict[str, Any]:
     ids = [str(a) for a in argv[1:]]
     if ids:
@@ -111,7 +125,7 @@ def shape(argv: Sequence[Any], value: Any) -> Any:
         if head == "status":
             return _status(argv, value)
         if head == "stats":
-            return jails_object(value)
+            return _stats(value)
         if head == "banned":
             return _banned(argv, value)
         if head == "get" and len(argv) >= 2:
