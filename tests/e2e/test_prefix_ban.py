@@ -85,3 +85,28 @@ def test_three_addresses_of_one_64_are_banned_as_the_64(netns: str, tmp_path: Pa
         assert "2001:db8:1:3::" not in "".join(_nft_elements(netns, "net6-set-test"))
     finally:
         server.stop()
+
+
+def test_a_command_action_gets_the_network_as_ip_and_an_ignored_address_splits_it(tmp_path: Path) -> None:
+    conf = write_config(tmp_path, maxretry=3)  # the recording command action: `echo ban <ip> ... >> rec`
+    local = conf / "jail.local"
+    local.write_text(local.read_text() + "banprefix6 = 64\nbanprefix4 = 24\nignoreip = 198.51.100.1\n")
+    server = Server(tmp_path)
+    try:
+        server.start()
+        append(
+            tmp_path / "test.log",
+            [f"fail from 2001:db8:5:6::{n} port 22" for n in (1, 2, 3)]
+            + [f"fail from 198.51.100.{n} port 22" for n in (7, 8, 9)],  # its /24 holds an ignored address
+        )
+        wait_for(lambda: (tmp_path / "rec").exists(), 15, "the network ban")
+        assert server.ask("get", "test", "banned") == ["2001:db8:5:6::/64"]
+        assert (tmp_path / "rec").read_text() == "ban 2001:db8:5:6::/64 0\n"
+        log = (tmp_path / "f2b.log").read_text()
+        assert (
+            "[test] 198.51.100.0/24 is not banned as a whole: it holds an address ignored by ip 198.51.100.1; "
+            "its addresses are counted and banned one by one"
+        ) in log
+        assert server.ask("status", "test", "short")[0][1][0] == ["Currently failed", 3]  # type: ignore[index]
+    finally:
+        server.stop()
