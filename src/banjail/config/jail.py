@@ -32,6 +32,7 @@ from banjail.config.schema import ActionSpec, Config, JailConfig, ServerConfig
 from banjail.config.tags import extract_options, split_with_options
 from banjail.config.values import Reader, listen_address, multipliers, prefix_length
 from banjail.errors import ConfigError, Problem
+from banjail.fleet import settings as fleet_settings
 from banjail.model import FilterSpec
 
 T = TypeVar("T")
@@ -62,6 +63,7 @@ JAIL_OPTIONS = (
     "logencoding",
     "logpath",
     "action",
+    "fleet",
     *FILTER_OPTIONS,
 )
 # The fail2ban.conf options upstream's client sends (`-d` prints them as written).
@@ -107,6 +109,7 @@ def load_config(
     server_tree = overlay.read_name("fail2ban")
     problems += server_tree.problems
     server = _server(server_tree, problems, skip_broken)
+    fleet = fleet_settings.read_fleet(server_tree, problems)
     tree = overlay.read_name("jail", conf_local=True)
     problems += tree.problems
     tree.defaults["fail2ban_version"] = Entry(FAIL2BAN_COMPAT_VERSION)
@@ -136,6 +139,7 @@ def load_config(
         tuple(overlay.notices),
         tuple(p for p in unique if p.severity != "error"),
         tuple(server_tree.files + tree.files),
+        fleet,
     )
 
 
@@ -256,6 +260,10 @@ def _jail(
             broken = broken or f"Unable to read action {action_name!r}"
     _warn_unknown(tree, name, referenced, problems)
     maxretry = reader.integer("maxretry", 5)
+    fleet = fleet_settings.jail_mode(options.get("fleet"))
+    if fleet is None:
+        entry = tree.entry(name, "fleet")
+        problems.append(fleet_settings.mode_problem(options.get("fleet", ""), entry.file if entry else "", entry.line if entry else 0, name))
     spec = spec or FilterSpec()
     return JailConfig(
         name=name,
@@ -290,6 +298,7 @@ def _jail(
         maxlines=spec.maxlines,
         datepattern=spec.datepattern,
         skip_if_nologs=reader.boolean("skip_if_nologs", False),
+        fleet=fleet or "no",
         options=options,
         filter_options=filter_options,
         error=broken,

@@ -6,9 +6,13 @@ FilterSpec lives in banjail.model (the filter engine consumes it); the rest is h
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from banjail.errors import Problem
 from banjail.model import FilterSpec
+
+if TYPE_CHECKING:
+    from banjail.fleet.settings import FleetConfig
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,7 @@ class JailConfig:
     datepattern: tuple[str, ...] = ()
     # upstream 1.1: do not start the jail when no log path matches a file (banjail otherwise waits for it)
     skip_if_nologs: bool = False
+    fleet: str = "no"  # publish | subscribe | both | no (banjail.fleet.settings)
     options: dict[str, str] = field(default_factory=dict)
     filter_options: tuple[tuple[str, str], ...] = field(default=(), compare=False)
     error: str = ""
@@ -121,3 +126,4 @@ class Config:
     notices: tuple[str, ...] = ()
     warnings: tuple[Problem, ...] = ()
     files: tuple[str, ...] = ()
+    fleet: FleetConfig | None = None  # the [fleet] section of fail2ban.local, None without one

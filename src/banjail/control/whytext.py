@@ -32,7 +32,8 @@ def _ban_lines(ban: dict[str, Any]) -> list[str]:
     state = "in force" if ban.get("current") else "ended"
     rows = [f"  ban of {ban['fid']} at {ban['time_text']}, until {ban['until_text']} ({state})"]
     if ban.get("origin"):
-        rows.append(f"    origin: {ban['origin']}")
+        reason = f" ({ban['fleet_reason']})" if ban.get("fleet_reason") else ""
+        rows.append(f"    origin: fleet host {ban['origin']}{reason}")
     window = ban.get("window")
     if window:
         rows.append(

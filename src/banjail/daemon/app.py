@@ -33,7 +33,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from banjail import FAIL2BAN_COMPAT_VERSION
 from banjail.actions.base import Action
@@ -49,6 +49,9 @@ from banjail.errors import ActionError, BanjailError
 from banjail.model import Ban, Position, Unban
 from banjail.sources.base import LogSource
 from banjail.store import Store
+
+if TYPE_CHECKING:
+    from banjail.fleet.hub import Fleet
 
 T = TypeVar("T")
 
@@ -110,6 +113,7 @@ class Daemon:
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
         self.on_stop: Callable[[], None] = lambda: None
+        self.fleet: Fleet | None = None  # set by the server when fail2ban.local has a [fleet] section
 
     # -- the store executor -------------------------------------------------------------------------------------
 
@@ -139,6 +143,8 @@ class Daemon:
         await self.db(self.store.purge, self.clock.now(), self.dbpurgeage)
         self._tasks.append(asyncio.create_task(self._schedule(), name="scheduler"))
         self._tasks.append(asyncio.create_task(housekeeping.run(self), name="housekeeping"))
+        if self.fleet is not None:  # after every jail restored its bans: remote ones meet them in the books
+            await self.fleet.start()
 
     async def add_jail(self, config: JailConfig) -> Jail:
         """Create jail `config.name` (not started). Raises ControlError-worthy BanjailError when it exists."""
@@ -253,6 +259,8 @@ class Daemon:
             return
         self._stopping = True
         log_server.info("Shutdown in progress...")
+        if self.fleet is not None:
+            await self.fleet.close()
         log_server.info("Stopping all jails")
         for name in reversed(list(self.jails)):
             await self.stop_jail(name, shutdown=True)
@@ -319,10 +327,13 @@ class Daemon:
         events: Iterable[Event],
         now: float,
         positions: tuple[tuple[str, Position], ...] = (),
+        *,
+        remote: bool = False,
+        fleet_cursor: tuple[str, str] | None = None,
     ) -> None:
         """Carry out a batch of events in order (see banjail.daemon.outcome): commit the batch's checkpoint, then
         log and apply."""
-        await outcome.carry_out(self, jail, events, now, positions)
+        await outcome.carry_out(self, jail, events, now, positions, remote=remote, fleet_cursor=fleet_cursor)
 
     def wake(self) -> None:
         """Make the scheduler look at ban ends again (a ban was added or changed)."""

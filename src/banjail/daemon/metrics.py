@@ -15,7 +15,10 @@ banjail's own:
     moment every action of the jail had applied the ban), banjail_action_runs_total{jail,action,op},
     banjail_action_failures_total{jail,action,op}, banjail_store_commit_seconds (histogram),
     banjail_queue_depth{queue,jail} (actions per jail, the store's pending checkpoints),
-    banjail_restored_bans_total{jail}, banjail_fleet_messages_total{direction} (banjail.metrics).
+    banjail_restored_bans_total{jail}, banjail_fleet_messages_total{direction} (from the fleet's own counters,
+    banjail.fleet.counters, when the daemon is in a fleet; else the registry's family others may fill), and
+    with a fleet banjail_fleet_entries_total{outcome}, banjail_fleet_outbox, banjail_fleet_reconnects_total,
+    banjail_fleet_link_up{link}.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from banjail.metrics.registry import COUNTER, GAUGE, Family
 if TYPE_CHECKING:
     from banjail.daemon.app import Daemon
     from banjail.daemon.jail import Jail
+    from banjail.fleet.counters import FleetSnapshot
 
 log_server = logger("server")
 
@@ -157,6 +161,9 @@ def _per_jail(daemon: Daemon) -> Iterable[Family]:
         ("exporter", "fail2ban"),
         [((f"banjail {__version__}", FAIL2BAN_COMPAT_VERSION), 1.0)],
     )
+    fleet = getattr(daemon, "fleet", None)
+    if fleet is not None:
+        yield from fleet_families(fleet.snapshot())
     depth = [(("actions", j.name), float(j.queue.qsize())) for j in jails]
     depth.append((("store", ""), float(daemon.committer.pending)))
     yield Family.snapshot(
@@ -165,6 +172,42 @@ def _per_jail(daemon: Daemon) -> Iterable[Family]:
         GAUGE,
         ("queue", "jail"),
         depth,
+    )
+
+
+def fleet_families(snap: FleetSnapshot) -> Iterable[Family]:
+    """The fleet's counters (banjail.fleet.counters) when the daemon is in a fleet."""
+    yield Family.snapshot(
+        "banjail_fleet_messages_total",
+        "Fleet messages received (in) and sent (out)",
+        COUNTER,
+        ("direction",),
+        [(("in",), snap.messages_in), (("out",), snap.messages_out)],
+    )
+    yield Family.snapshot(
+        "banjail_fleet_entries_total",
+        "Fleet entries read, by outcome (applied, skipped, ignored by own rules, dropped: signature, malformed)",
+        COUNTER,
+        ("outcome",),
+        [(("applied",), snap.applied), (("skipped",), snap.skipped), (("ignored",), snap.ignored)]
+        + [((f"dropped_{reason}",), n) for reason, n in snap.dropped],
+    )
+    yield Family.snapshot(
+        "banjail_fleet_outbox", "Notices waiting to be sent", GAUGE, (), [((), snap.outbox)]
+    )
+    yield Family.snapshot(
+        "banjail_fleet_reconnects_total", "Times a fleet link went down", COUNTER, (), [((), snap.reconnects)]
+    )
+    yield Family.snapshot(
+        "banjail_fleet_link_up",
+        "1 when the fleet link is up, 0 when down (absent: off)",
+        GAUGE,
+        ("link",),
+        [
+            ((name,), 1.0 if state == "up" else 0.0)
+            for name, state in (("publisher", snap.publisher), ("subscriber", snap.subscriber))
+            if state != "off"
+        ],
     )
 
 

@@ -4,7 +4,8 @@ For every jail (running, or named by a ban in the store) that banned the address
 (banprefix4/banprefix6, `banip 10.0.0.0/24`): each ban of the history with the failures that made it (time, log
 file, failregex index and text, lines, in or out of the findtime window that fired), the bantime and how it was
 computed (bantime.increment: count, formula or multipliers, factor, cap), the ignore rules checked, the action
-runs (banjail.store.actionruns: when, exit status, first stderr line) and the origin host (a fleet ban's). For a
+runs (banjail.store.actionruns: when, exit status, first stderr line) and the origin host and reason of a fleet
+ban (banjail.fleet.remote keeps them in the ban's groups). For a
 running jail that did not ban it: its current failures and the reason it is not banned.
 
 The regex text is the jail's current failregex at the stored index (a reload may have changed the list since).
@@ -20,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 from banjail.core.banpolicy import DEFAULT_FORMULA, BanPolicy
 from banjail.core.ignore import parse_address, parse_network
 from banjail.daemon.jail import Jail
+from banjail.fleet.remote import ORIGIN as FLEET_ORIGIN
+from banjail.fleet.remote import REASON as FLEET_REASON
 from banjail.store.checkpoint import CountedFailure
 from banjail.store.evidence import Record, StoredBan
 
@@ -196,7 +199,8 @@ def _ban(jail: Jail | None, ban: StoredBan, runs: list[Any], now: float) -> dict
             }
             for r in mine
         ],
-        "origin": groups.get("origin"),  # the host a fleet ban came from (None: this host's own)
+        "origin": groups.get(FLEET_ORIGIN),  # the host a fleet ban came from (None: this host's own)
+        "fleet_reason": groups.get(FLEET_REASON),
     }
 
 

@@ -43,7 +43,8 @@ class CountedFailure:
 class Checkpoint:
     """The store changes of one batch of one jail, applied in this order: every counted failure of a fid in
     `cleared` is forgotten (its count became a ban decision), `failures` are added, `bans` recorded, and each
-    source's position set. Empty parts are allowed (a batch that counted nothing still moves its position).
+    source's position set; then the fleet's `outbox` notices and `fleet_cursor`
+    are written (banjail.store.fleetstate). Empty parts are allowed (a batch that counted nothing still moves its position).
     `evidence`: the failures of this batch that went into one of its `bans` (never stored as counted); with the
     stored counted failures of the banned fids they become the bans' evidence (banjail.store.evidence)."""
 
@@ -53,6 +54,11 @@ class Checkpoint:
     cleared: tuple[str, ...] = ()
     bans: tuple[Ban, ...] = ()
     evidence: tuple[CountedFailure, ...] = ()
+    # the fleet (banjail.store.fleetstate): notices to publish, and (stream, last entry id) read
+    outbox: tuple[dict[str, str], ...] = ()
+    fleet_cursor: tuple[str, str] | None = None
 
     def __bool__(self) -> bool:
-        return bool(self.positions or self.failures or self.cleared or self.bans)
+        return bool(
+            self.positions or self.failures or self.cleared or self.bans or self.outbox or self.fleet_cursor
+        )

@@ -25,6 +25,9 @@ banjail's own addition (upstream ignores tables it does not know, and none of it
 * banjail_action_runs(jail, fid, timeofban, action, op, started, ended, status, stderr)
                                  -- what each action did with each ban (banjail.store.actionruns): the restore
                                     tells a ban an action applied before the stop from one it never applied.
+* banjail_fleet_cursor, banjail_fleet_outbox
+                                 -- the fleet's stream cursor and outbox (banjail.store.fleetstate), made
+                                    only when the daemon is in a fleet
 
 Exactly-once reading: `commit` writes a batch's positions, counted failures and bans in one transaction (see
 banjail.store.checkpoint).
@@ -38,19 +41,20 @@ from __future__ import annotations
 import socket
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from banjail.core.banpolicy import BanHistory
 from banjail.model import Ban, Position
-from banjail.store import StoreError, actionruns, bandata, counted, evidence, merged
+from banjail.store import StoreError, actionruns, bandata, counted, evidence, fleetstate, merged
 from banjail.store.actionruns import ActionRun
 from banjail.store.checkpoint import Checkpoint, CountedFailure
 from banjail.store.evidence import Record
 from banjail.store.merged import MergedBans
 
 VERSION = 4
+T = TypeVar("T")
 JOURNAL_PREFIX = "journal:"
 
 # Our own text of upstream's v4 layout: same tables, columns, constraints and indexes.
@@ -304,11 +308,12 @@ class SqliteStore:
         with self._transaction() as db:
             db.executemany(
                 "INSERT OR IGNORE INTO jails(name, enabled) VALUES(?, 1)",
-                [(j,) for j in {c.jail for c in items}],
+                [(j,) for j in {c.jail for c in items} if j],  # a fleet cursor alone has no jail
             )
             for item in items:
                 evidence.write(db, item)  # before counted.write forgets the banned fids' failures
                 counted.write(db, item)
+                fleetstate.write(db, item)
                 if item.positions:
                     db.executemany(
                         "INSERT OR REPLACE INTO logs(jail, path, firstlinemd5, lastfilepos) VALUES(?, ?, ?, ?)",
@@ -349,6 +354,10 @@ class SqliteStore:
         """The bans of `fids` in the history with the failures that made them, and their pending failures."""
         with self._lock:
             return evidence.read(self._db, fids, self.max_matches)
+    def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work` in one transaction of its own (the fleet's outbox and cursor, banjail.store.fleetstate)."""
+        with self._transaction() as db:
+            return work(db)
 
     def counted_failures(self, jail: str, since: float) -> list[CountedFailure]:
         with self._transaction() as db:

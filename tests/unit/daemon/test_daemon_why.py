@@ -112,3 +112,26 @@ def test_why_lists_past_and_current_bans_with_the_recorded_action_runs(tmp_path:
     # a known bad address's failures weigh more under bantime.increment (2 retries each): two made the second ban
     assert [[f["retries"] for f in b["failures"]] for b in jail["bans"]] == [[1, 1, 1], [2, 2]]
     assert jail["current_failures"]["retries"] == {ip: 2}  # the third line of the second burst counts anew
+
+
+def test_why_names_the_fleet_host_a_ban_came_from(tmp_path: Path) -> None:
+    from banjail.control.whytext import render_why
+    from banjail.fleet.remote import ORIGIN, REASON
+    from banjail.model import Ban
+
+    async def scenario() -> dict[str, Any]:
+        h = Harness(tmp_path, [jail_config()])
+        await h.daemon.start()
+        try:
+            groups = ((ORIGIN, "web-2"), (REASON, "sshd: 5 failures"))
+            h.daemon.store.add_ban(
+                Ban("test", "203.0.113.9", "203.0.113.9", START, START + 600, 1, 5, (), groups)
+            )
+            return await why.explain(h.daemon, "203.0.113.9")
+        finally:
+            await h.daemon.stop()
+
+    found = run(scenario())
+    (ban,) = found["jails"][0]["bans"]
+    assert (ban["origin"], ban["fleet_reason"]) == ("web-2", "sshd: 5 failures")
+    assert "    origin: fleet host web-2 (sshd: 5 failures)" in render_why(found).splitlines()

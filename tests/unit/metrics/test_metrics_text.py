@@ -130,3 +130,27 @@ def test_the_grafana_dashboard_reads_only_exported_metrics() -> None:
     used = {name for expr in exprs for name in re.findall(r"\b(?:f2b|banjail)_[a-z_]+\b", expr)}
     assert used - exported_names() == set()
     assert {"f2b_jail_banned_current", "banjail_ban_latency_seconds_bucket", "f2b_up"} <= used
+
+
+def test_the_fleet_counters_follow_the_format() -> None:
+    from banjail.fleet.counters import FleetSnapshot
+
+    snap = FleetSnapshot(7, 3, 5, 1, 1, (("malformed", 1), ("signature", 2)), 4, 1, "up", "down")
+    text = "".join(f.text() for f in daemon_metrics.fleet_families(snap))
+    families = parse(text)
+    assert {lab["direction"]: v for _, lab, v in families["banjail_fleet_messages_total"].samples} == {
+        "in": 7.0,
+        "out": 3.0,
+    }
+    assert {lab["outcome"]: v for _, lab, v in families["banjail_fleet_entries_total"].samples} == {
+        "applied": 5.0,
+        "skipped": 1.0,
+        "ignored": 1.0,
+        "dropped_malformed": 1.0,
+        "dropped_signature": 2.0,
+    }
+    assert families["banjail_fleet_link_up"].samples == [
+        ("banjail_fleet_link_up", {"link": "publisher"}, 1.0),
+        ("banjail_fleet_link_up", {"link": "subscriber"}, 0.0),
+    ]
+    assert promtool(text) == []
