@@ -194,6 +194,14 @@ def main(argv: list[str] | None = None) -> int:
         for problem in exc.problems:
             print(f"ERROR  {problem}", file=sys.stderr)
         return ERROR
+    if options.test:
+        from banjail.daemon.jail import check_jails
+
+        problems = check_jails(config, options.conf)  # every check a jail's start runs, as fail2ban-client -t
+        for problem in problems:
+            print(f"{'ERROR' if problem.severity == 'error' else 'WARNING'}  {problem}", file=sys.stderr)
+        if any(p.severity == "error" for p in problems):
+            return ERROR
     if options.test or options.dump:
         if options.dump:
             for jail in config.jails:

@@ -114,6 +114,9 @@ class JailConfig:
     options: dict[str, str] = field(default_factory=dict)
     filter_options: tuple[tuple[str, str], ...] = field(default=(), compare=False)
     error: str = ""
+    # (option, file, line) where each option's effective value is written: the jail's section (or [DEFAULT]) for
+    # jail options, the filter file for filter options the jail does not set; for problems found after loading
+    origins: tuple[tuple[str, str, int], ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)

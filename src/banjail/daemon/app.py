@@ -138,6 +138,8 @@ class Daemon:
                 await self.start_jail(jail_config.name)
             except BanjailError as exc:
                 log_server.error("Failed to start jail %r: %s", jail_config.name, exc)
+                # created but its actions could not be built: it must not stay half there (no task runs yet)
+                self.jails.pop(jail_config.name, None)
         # Purge only now: jails stopped by the last shutdown are enabled again, so their positions and bans
         # survive; what remains disabled belongs to jails no longer configured.
         await self.db(self.store.purge, self.clock.now(), self.dbpurgeage)
@@ -151,7 +153,9 @@ class Daemon:
         if config.name in self.jails:
             raise effects.exists(config.name)
         log_jail.info("Creating new jail '%s'", config.name)
-        state = build_state(config, history=self.history, self_ips=self.self_ips)
+        state = build_state(
+            config, history=self.history, self_ips=self.self_ips, warn=lambda p: log_jail.warning("%s", p)
+        )
         jail = Jail(config=config, state=state)
         jail.ignorecommand = config.ignorecommand
         jail.ignore_cache = ignore_cache(config)
@@ -417,12 +421,14 @@ class Daemon:
         self._open_sources(jail)
 
     async def replace_actions(self, jail: Jail) -> None:
-        """Stop the jail's actions and start the ones its current config lists, handing them every ban."""
+        """Stop the jail's actions and start the ones its current config lists, handing them every ban. The new
+        actions are built first: when they cannot be, this raises and the old ones go on."""
         from banjail.daemon.reload import restored_bans
 
+        actions = {a.name: a for a in self._make_actions(jail.config)}
         await self._enqueue(jail, ActionJob("stop"))
         await jail.queue.join()
-        jail.actions = {a.name: a for a in self._make_actions(jail.config)}
+        jail.actions = actions
         for job in restored_bans(jail):
             await self._enqueue(jail, job)
         jail.applied = {b.fid: b for b in jail.state.book.banned()}

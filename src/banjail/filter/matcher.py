@@ -64,7 +64,9 @@ class Matcher:
 
     check_all: try every failregex on a line (fail2ban-regex); False stops at the first failure (the daemon).
     live: upstream's operation mode: a dateless failure takes `now`, a date more than a minute away from `now`
-    is replaced by `now`. Otherwise a failure without a usable date is dropped (the line still counts matched).
+    is replaced by `now`. Otherwise a failure without a usable date is dropped (the line still counts matched),
+    unless the attribute `stamp_dateless` is set (fail2ban-regex's -o/--json: such a failure takes `now`, as
+    upstream prints it, and dates are otherwise left as they are).
     single: with maxlines = 1, take the one-line step (banjail.filter.singleline; same results); False keeps the
     general step (the reference the tests compare with).
     """
@@ -113,6 +115,7 @@ class Matcher:
         self._identify = self.identities.identify
         self.check_all = check_all
         self.live = live
+        self.stamp_dateless = False
         self.truncated = 0
         self._last_text = ""
         self._last_date: float | None = None
@@ -172,7 +175,7 @@ class Matcher:
             tup = ("", "", line)
             if self._last_date is not None and self._last_date > now - RECENT:
                 tup, date = ("", self._last_text, line), self._last_date
-            elif self.live:
+            elif self.live or self.stamp_dateless:
                 date = now
         if self.live and date is not None and abs(int(date - now)) > RECENT:
             date = now

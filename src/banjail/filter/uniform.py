@@ -183,4 +183,4 @@ def _dateless(
     last_text, last_date = (texts[j], dates[j]) if j >= 0 else (matcher._last_text, matcher._last_date)
     if last_date is not None and last_date > now - RECENT:
         return ("", last_text, line), last_date
-    return ("", "", line), now if matcher.live else None
+    return ("", "", line), now if matcher.live or matcher.stamp_dateless else None
