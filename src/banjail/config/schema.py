@@ -55,6 +55,7 @@ class ServerConfig:
     dbfile: str = "/var/lib/fail2ban/fail2ban.sqlite3"
     dbpurgeage: float = 86400.0
     dbmaxmatches: int = 10
+    dbmaxfailures: int = 100_000  # banjail: counted failures kept per jail in the database (store/counted.py)
     allowipv6: str = "auto"
     metrics: str = ""  # banjail: HOST:PORT serving GET /metrics (banjail.daemon.metrics); "" = off
     metrics_textfile: str = ""  # banjail: a file the same text is written to every metrics_interval s; "" = off
@@ -87,6 +88,7 @@ class JailConfig:
     backend: str = "auto"
     maxretry: int = 5
     maxmatches: int = 5
+    maxlinelength: int = 8192  # banjail: bytes kept of one log line (banjail.sources.tail)
     findtime: float = 600.0
     bantime: float = 600.0
     bantime_increment: bool = False

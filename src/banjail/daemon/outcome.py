@@ -103,6 +103,7 @@ async def carry_out(
         evidence=tuple(evidence),
         outbox=outbox,
         fleet_cursor=fleet_cursor,
+        expire_before=now - jail.state.counter.findtime,
     )
     if checkpoint:
         try:

@@ -18,7 +18,8 @@ banjail's own addition (upstream ignores tables it does not know, and none of it
 * banjail_failures(jail, fid, ip, time, count, matches, groups)
                                  -- the failures each jail counted that have not become a ban yet, in counting
                                     order (rowid): the failure counters survive a restart or a kill -9. matches
-                                    are the failure's lines joined by newlines, groups JSON or NULL.
+                                    are the failure's lines joined by newlines, groups JSON or NULL. Bounded:
+                                    older than findtime and beyond dbmaxfailures per jail are pruned.
 * banjail_evidence(jail, fid, timeofban, time, count, matches, source, regex)
                                  -- the counted failures that made each ban, with their file and failregex index
                                     (banjail.store.evidence), for `why`.
@@ -115,6 +116,7 @@ class SqliteStore:
         self.path = path
         self.max_matches = max_matches
         self.unknown_bantime = unknown_bantime
+        self._pruner = counted.Pruner()  # counted failures kept per jail (dbmaxfailures, banjail.store.counted)
         # The daemon writes from its store executor and may read ban histories from the event loop: one
         # connection, one call at a time.
         self._lock = threading.Lock()
@@ -313,6 +315,7 @@ class SqliteStore:
             for item in items:
                 evidence.write(db, item)  # before counted.write forgets the banned fids' failures
                 counted.write(db, item)
+                self._pruner.written(db, item)
                 fleetstate.write(db, item)
                 if item.positions:
                     db.executemany(
@@ -398,6 +401,15 @@ class SqliteStore:
                 "AND NOT EXISTS(SELECT 1 FROM bans WHERE jail = jails.name) "
                 "AND NOT EXISTS(SELECT 1 FROM bips WHERE jail = jails.name)"
             )
+
+    @property
+    def max_failures(self) -> int:
+        """Counted failures kept per jail (dbmaxfailures)."""
+        return self._pruner.cap
+
+    @max_failures.setter
+    def max_failures(self, cap: int) -> None:
+        self._pruner.cap = cap
 
     def close(self) -> None:
         with self._lock:
