@@ -99,7 +99,12 @@ def test_a_command_action_gets_the_network_as_ip_and_an_ignored_address_splits_i
             [f"fail from 2001:db8:5:6::{n} port 22" for n in (1, 2, 3)]
             + [f"fail from 198.51.100.{n} port 22" for n in (7, 8, 9)],  # its /24 holds an ignored address
         )
-        wait_for(lambda: (tmp_path / "rec").exists(), 15, "the network ban")
+        # the shell creates the file before echo writes to it: wait for the line itself
+        wait_for(
+            lambda: (tmp_path / "rec").exists() and (tmp_path / "rec").read_text().endswith("\n"),
+            15,
+            "the ban",
+        )
         assert server.ask("get", "test", "banned") == ["2001:db8:5:6::/64"]
         assert (tmp_path / "rec").read_text() == "ban 2001:db8:5:6::/64 0\n"
         log = (tmp_path / "f2b.log").read_text()
