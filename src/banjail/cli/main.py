@@ -5,11 +5,13 @@ banjail client [options] COMMAND                  same as fail2ban-client
 banjail server [options]                          same as fail2ban-server
 banjail python [ARGS...]                          same as fail2ban-python
 banjail audit [--log LOG] [--json] FILTER         can log text aim FILTER at a chosen address? (banjail only)
+banjail why [-s SOCKET] IP [--json]                same as fail2ban-client why IP
 banjail --version
 """
 
 from __future__ import annotations
 
+import getopt
 import sys
 from collections.abc import Callable, Sequence
 
@@ -32,6 +34,19 @@ def _client(args: Sequence[str]) -> int:
     from banjail.cli import client
 
     return client.main(list(args), prog="banjail client")
+
+
+def _why(args: Sequence[str]) -> int:
+    from banjail.cli import client
+
+    # fail2ban-client's options come before the command: split them off and put `why` after them
+    try:
+        pairs, rest = getopt.getopt(list(args), client.SHORT_OPTS, client.LONG_OPTS)
+    except getopt.GetoptError as exc:
+        sys.stderr.write(f"banjail why: {exc}\n")
+        return USAGE_EXIT
+    options = [word for name, value in pairs for word in ((name, value) if value else (name,))]
+    return client.main([*options, "why", *rest], prog="banjail why")
 
 
 def _server(args: Sequence[str]) -> int:
@@ -67,6 +82,7 @@ SUBCOMMANDS: dict[str, tuple[Callable[[Sequence[str]], int], str]] = {
     "server": (_server, "run the server (fail2ban-server)"),
     "python": (_python, "a Python with banjail importable (fail2ban-python)"),
     "audit": (_audit, "can text a client writes aim a filter at a chosen address?"),
+    "why": (_why, "why an address is or is not banned (fail2ban-client why IP [--json])"),
 }
 
 USAGE_EXIT = 255

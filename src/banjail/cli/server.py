@@ -302,14 +302,19 @@ async def serve(
     # Handlers go in before the socket accepts anything: a client (or logrotate's SIGUSR1) that sees the socket
     # may signal at once, and a signal with the default disposition would kill the server.
     remove = signals.install(loop, stop=daemon.stop, reopen=logs.reopen, reload=reload)
+    from banjail.daemon import metrics
+
+    exporter = metrics.Exporter(daemon)
     try:
         await daemon.start()
         await control.start()
+        exporter = await metrics.start(daemon, server)
         notify("READY=1")
         await daemon.wait_stopped()
     finally:
         notify("STOPPING=1")
         remove()
+        await exporter.close()
         await control.close()
     return 0
 

@@ -30,7 +30,7 @@ from banjail.config.ini import Entry, InterpolationError, ParsedFile, Tree
 from banjail.config.overlay import INCLUDES, STOCK_DIR, Overlay
 from banjail.config.schema import ActionSpec, Config, JailConfig, ServerConfig
 from banjail.config.tags import extract_options, split_with_options
-from banjail.config.values import Reader, multipliers
+from banjail.config.values import Reader, listen_address, multipliers, prefix_length
 from banjail.errors import ConfigError, Problem
 from banjail.fleet import settings as fleet_settings
 from banjail.model import FilterSpec
@@ -63,6 +63,8 @@ JAIL_OPTIONS = (
     "bantime.maxtime",
     "bantime.rndtime",
     "bantime.overalljails",
+    "banprefix4",
+    "banprefix6",
     "ignorecommand",
     "ignoreself",
     "ignoreip",
@@ -191,6 +193,9 @@ def _server(tree: Tree, problems: list[Problem], lenient: bool) -> ServerConfig:
         dbmaxmatches=reader.integer("dbmaxmatches", base.dbmaxmatches),
         dbmaxfailures=reader.integer("dbmaxfailures", base.dbmaxfailures),
         allowipv6=reader.text("allowipv6", base.allowipv6),
+        metrics=reader.typed("metrics", "", listen_address, "a listen address").strip(),
+        metrics_textfile=reader.text("metrics_textfile", "").strip(),
+        metrics_interval=reader.seconds("metrics_interval", base.metrics_interval),
         texts=tuple((o, v) for o in SERVER_OPTIONS if (v := reader.optional(o)) is not None),
         stacksize=Reader(tree, "Thread", []).optional("stacksize"),
     )
@@ -323,6 +328,8 @@ def _jail(
         bantime_maxtime=reader.seconds_or_none("bantime.maxtime"),
         bantime_rndtime=reader.seconds_or_none("bantime.rndtime"),
         bantime_overalljails=reader.boolean("bantime.overalljails", False),
+        banprefix4=reader.typed("banprefix4", 32, prefix_length(32), "a prefix length from 1 to 32"),
+        banprefix6=reader.typed("banprefix6", 128, prefix_length(128), "a prefix length from 1 to 128"),
         ignoreip=tuple(w for w in re.split(r"[ ,\n]+", options.get("ignoreip", "")) if w),
         ignoreself=reader.boolean("ignoreself", True),
         ignorecommand=options.get("ignorecommand", "").strip(),

@@ -57,6 +57,9 @@ class ServerConfig:
     dbmaxmatches: int = 10
     dbmaxfailures: int = 100_000  # banjail: counted failures kept per jail in the database (store/counted.py)
     allowipv6: str = "auto"
+    metrics: str = ""  # banjail: HOST:PORT serving GET /metrics (banjail.daemon.metrics); "" = off
+    metrics_textfile: str = ""  # banjail: a file the same text is written to every metrics_interval s; "" = off
+    metrics_interval: float = 15.0  # banjail: seconds between two writes of metrics_textfile
     # As-written views of the values above: equal configs may spell them differently.
     texts: tuple[tuple[str, str], ...] = field(default=(), compare=False)
     stacksize: str | None = field(default=None, compare=False)
@@ -95,6 +98,8 @@ class JailConfig:
     bantime_maxtime: float | None = None
     bantime_rndtime: float | None = None
     bantime_overalljails: bool = False
+    banprefix4: int = 32  # count and ban IPv4 failures by this prefix (banjail.core.prefix); 32: per address
+    banprefix6: int = 128  # the same for IPv6; 64 bans an attacker's /64
     ignoreip: tuple[str, ...] = ()
     ignoreself: bool = True
     ignorecommand: str = ""

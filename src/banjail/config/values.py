@@ -86,7 +86,35 @@ def multipliers(value: str) -> tuple[int, ...]:
     return tuple(int(part) for part in value.split())
 
 
+def prefix_length(limit: int) -> Callable[[str], int]:
+    """A converter of a prefix length from 1 to `limit` (ValueError otherwise)."""
+
+    def convert(value: str) -> int:
+        length = int(value.lstrip("/"))
+        if not 1 <= length <= limit:
+            raise ValueError(value)
+        return length
+
+    return convert
+
+
+def listen_address(value: str) -> str:
+    """fail2ban.local's `metrics` HOST:PORT, checked (ValueError when it is not one)."""
+    from banjail.errors import ConfigError
+    from banjail.metrics.listen import parse_listen
+
+    try:
+        parse_listen(value)
+    except ConfigError:
+        raise ValueError(value) from None
+    return value
+
+
 def _fix(expected: str) -> str:
+    if expected == "a listen address":
+        return "write HOST:PORT, e.g. 127.0.0.1:9191 or [::1]:9191; leave it empty to turn metrics off"
+    if expected.startswith("a prefix length"):
+        return "use 128 for IPv6 or 32 for IPv4 (one address, the default), or a network such as 64 or 24"
     return {
         "a boolean": "use true or false (also yes/no, on/off, 1/0)",
         "a whole number": "use digits only, e.g. 5",

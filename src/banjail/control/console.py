@@ -19,6 +19,7 @@ from typing import Any
 
 from banjail import FAIL2BAN_COMPAT_VERSION
 from banjail.control import format as fmt
+from banjail.control import shapes
 from banjail.control.client import ControlClient
 from banjail.control.protocol import is_read
 from banjail.errors import ConfigError, ControlError
@@ -99,8 +100,8 @@ class Client:
             return False
 
     def show(self, argv: list[Any], value: Any) -> None:
-        if self.opts.json and is_read(argv):
-            out(json.dumps(value, ensure_ascii=False))
+        if self.opts.json and shapes.wants_json(argv, is_read(argv)):
+            out(json.dumps(shapes.shape(argv, value), ensure_ascii=False))
         else:
             out(fmt.render(argv, value))
 
@@ -168,7 +169,7 @@ class Client:
             out(str(exc))
             raise Failed from None
         if self.opts.json:
-            out(json.dumps(value, ensure_ascii=False))
+            out(json.dumps(shapes.shape(["status", "--all"], value), ensure_ascii=False))
         else:
             out(fmt.all_status(value))
 
@@ -182,7 +183,7 @@ class Client:
             out(str(exc))
             raise Failed from None
         if self.opts.json:
-            out(json.dumps(value, ensure_ascii=False))
+            out(json.dumps(shapes.shape(["stats"], value), ensure_ascii=False))
         else:
             utf8 = (getattr(sys.stdout, "encoding", None) or "").lower().replace("-", "") == "utf8"
             out(fmt.stats_table(value, utf8=utf8))

@@ -204,6 +204,10 @@ def _render(argv: Sequence[Any], value: Any) -> str:
         return "logs: " + _text(value)
     if head == "echo":
         return " ".join(map(_text, value))
+    if head == "why" and isinstance(value, dict):
+        from banjail.control.whytext import render_why
+
+        return render_why(value)
     if head == "status" and len(argv) > 1 and argv[1] == "--all":
         return all_status(value)
     if head == "stats":

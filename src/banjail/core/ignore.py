@@ -218,6 +218,32 @@ class IgnoreSet:
                 return name_match
         return None
 
+    def overlap(self, network: str) -> IgnoreMatch | None:
+        """The first ignore rule that covers any address of `network` (a prefix ban must not ban it whole), or
+        None. Checked in `match`'s order: own addresses, single addresses, networks, resolved names."""
+        net = parse_network(network)
+        if net is None:
+            return None
+        if self.ignoreself and any(a.version == net.version and a in net for a in self._self):
+            return IgnoreMatch(SELF)
+        for address, found in self._singles.items():
+            if address.version == net.version and address in net:
+                return found
+        width = 32 if net.version == 4 else 128
+        for key, table in self._networks.items():
+            v6 = key >= 256
+            if v6 != (net.version == 6):
+                continue
+            prefix = key - 256 if v6 else key
+            for masked, found in table.items():
+                other = ipaddress.ip_network((masked, prefix)) if prefix <= width else None
+                if other is not None and net.overlaps(other):
+                    return found
+        for name_match, addresses in self._names:
+            if any(a.version == net.version and a in net for a in addresses):
+                return name_match
+        return None
+
     def contains(self, ip: str) -> str | None:
         """The upstream word for why `ip` is ignored ("ignoreself rule", "ip", "dns"), or None."""
         found = self.match(ip)

@@ -12,12 +12,13 @@ event the daemon carries out in order.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from banjail.core.banbook import ALREADY, BANNED, EXPIRED, PROLONGED, BanBook
 from banjail.core.banpolicy import BanHistory, BanPolicy
 from banjail.core.counter import FailureCounter
-from banjail.core.ignore import IgnoreSet, parse_address, parse_network
+from banjail.core.ignore import IgnoreMatch, IgnoreSet, parse_address, parse_network
+from banjail.core.prefix import BanPrefix
 from banjail.filter.matcher import Matcher
 from banjail.filter.outcome import LineOutcome, ScanStats
 from banjail.model import Ban, BanRequest, Failure, Unban
@@ -26,6 +27,8 @@ HistoryLookup = Callable[[str, str | None], BanHistory | None]
 
 # Bound on remembered ban histories (bantime.increment); past it the memo starts over.
 _HISTORY_MEMO = 65536
+# Bound on the networks whose ignored address was already reported (PrefixSplit); past it they are told again.
+_SPLITS_TOLD = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +79,17 @@ class Restored:
     bans: tuple[Ban, ...]
 
 
-Event = Found | Ignored | AskIgnore | BanDecided | Restored | Unban
+@dataclass(frozen=True, slots=True)
+class PrefixSplit:
+    """`network` (banprefix4/banprefix6) holds an address an ignore rule covers, so its addresses are counted
+    and banned one by one instead of the network as a whole. Emitted once per network (bounded memory)."""
+
+    failure: Failure
+    network: str
+    rule: IgnoreMatch
+
+
+Event = Found | Ignored | AskIgnore | BanDecided | Restored | Unban | PrefixSplit
 
 
 def _no_history(_fid: str, _jail: str | None) -> BanHistory | None:
@@ -96,7 +109,9 @@ class JailState:
         ignore: IgnoreSet | None = None,
         history: HistoryLookup = _no_history,
         ignorecommand: bool = False,
+        prefix: BanPrefix | None = None,
     ) -> None:
+        """prefix: count and ban failures by network (banprefix4/banprefix6); None counts every address."""
         self.name = name
         self.matcher = matcher
         self.counter = counter
@@ -107,6 +122,8 @@ class JailState:
         self._history = history
         self._memo: dict[tuple[str, bool], BanHistory | None] = {}
         self.stats = ScanStats()
+        self.prefix = None if prefix is None or prefix.per_address else prefix
+        self._splits_told: set[str] = set()
 
     # -- lines and failures -------------------------------------------------------------------------------------
 
@@ -206,6 +223,8 @@ class JailState:
     def _count(
         self, failure: Failure, time: float, now: float, events: list[Event], count: int, *, attempt: bool = False
     ) -> None:
+        if self.prefix is not None and not attempt:
+            failure = self._widen(failure, events)
         if self.policy.increment and not attempt:
             known = self.history(failure.fid, overall=False)
             count = max(count, self.policy.failure_weight(time, known, self.counter.maxretry))
@@ -213,6 +232,26 @@ class JailState:
         request = self.counter.count(failure, time, count)
         if request is not None:
             events.append(self._decide(request, now))
+
+    def _widen(self, failure: Failure, events: list[Event]) -> Failure:
+        """The failure counted under its network (banprefix4/banprefix6), unless an ignore rule covers an address
+        of that network: then it stays the address's own (told once per network by a PrefixSplit)."""
+        prefix = self.prefix
+        ip = failure.ip
+        if prefix is None or ip is None or failure.fid != ip:
+            return failure  # an <F-ID> fid, or no address: nothing to widen
+        network = prefix.network(ip)
+        if network is None:
+            return failure
+        rule = self.ignore.overlap(network)
+        if rule is None:
+            return replace(failure, fid=network, ip=network)
+        if network not in self._splits_told:
+            if len(self._splits_told) >= _SPLITS_TOLD:
+                self._splits_told.clear()
+            self._splits_told.add(network)
+            events.append(PrefixSplit(failure, network, rule))
+        return failure
 
     # -- bans ---------------------------------------------------------------------------------------------------
 
@@ -337,5 +376,6 @@ __all__ = [
     "Found",
     "Ignored",
     "JailState",
+    "PrefixSplit",
     "Restored",
 ]

@@ -44,7 +44,7 @@ from banjail.actions.base import Action
 from banjail.config.schema import ActionSpec, Config, JailConfig
 from banjail.core.banpolicy import BanHistory
 from banjail.core.jail import Event
-from banjail.daemon import effects, housekeeping, outcome, reading, selfaddrs
+from banjail.daemon import effects, housekeeping, metrics, outcome, reading, selfaddrs
 from banjail.daemon.commit import GroupCommit
 from banjail.daemon.jail import ActionJob, Jail, build_state, ignore_cache
 from banjail.daemon.lanes import Lanes, RunLog
@@ -224,6 +224,7 @@ class Daemon:
         bans: list[Ban] = []
         try:
             bans = await self.db(self.store.active_bans, now, jail.name)
+            metrics.RESTORED.value(jail.name).inc(len(bans))
             if self.unclean:
                 await self._enqueue(jail, ActionJob("reset", tuple(bans)))
             await self._enqueue(jail, ActionJob("start"))
@@ -317,6 +318,8 @@ class Daemon:
                     if limit is not None and not catching_up:
                         del backlog[batch.source]  # this file is caught up
                     now = self.clock.now()
+                    jail.batch_read_at = time.monotonic()  # for the ban latency (banjail.daemon.metrics)
+                    cpu = jail.scanner.cpu  # the scan thread's CPU seconds so far (banjail.daemon.scanning)
                     matcher = jail.state.matcher
                     if catching_up and matcher is not None:
                         matcher.live = False  # catch-up lines keep their own dates
@@ -326,10 +329,12 @@ class Daemon:
                             matcher.live = True
                     else:
                         events = await jail.scanner.scan(jail.state, batch.lines, now)
+                    metrics.batch_read(jail.name, batch.source, len(batch.lines), jail.scanner.cpu - cpu)
                     await self.carry_out(jail, events, now, ((batch.source, batch.position),))
                     reading.report_cut(jail.name, jail.sources, jail.cut, jail.config.maxlinelength)
                 finally:
                     jail.reading -= 1
+                    jail.batch_read_at = 0.0
                 await asyncio.sleep(0)  # let the control socket and other jails in between batches
         except asyncio.CancelledError:
             raise

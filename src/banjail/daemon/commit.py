@@ -12,8 +12,10 @@ are committed in the order they were handed in.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Sequence
 
+from banjail.daemon.metrics import COMMIT_SECONDS
 from banjail.store.checkpoint import Checkpoint
 
 Run = Callable[[Callable[[Sequence[Checkpoint]], None], Sequence[Checkpoint]], Awaitable[None]]
@@ -30,6 +32,11 @@ class GroupCommit:
         self._task: asyncio.Task[None] | None = None
         self.transactions = 0  # how many store transactions were made (for tests and stats)
 
+    @property
+    def pending(self) -> int:
+        """Checkpoints waiting for the next transaction (a queue depth for the metrics)."""
+        return len(self._pending)
+
     async def commit(self, checkpoint: Checkpoint) -> None:
         """Make `checkpoint` durable; returns when its transaction committed (raises the store's error)."""
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -42,8 +49,10 @@ class GroupCommit:
         while self._pending:
             await asyncio.sleep(0)  # checkpoints made in the same loop turn share the transaction
             taken, self._pending = self._pending, []
+            started = time.monotonic()
             try:
                 await self._run(self._write, [c for c, _ in taken])
+                COMMIT_SECONDS.histogram().observe(time.monotonic() - started)
             except Exception as exc:
                 for _, future in taken:
                     if not future.done():

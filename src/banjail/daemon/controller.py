@@ -15,7 +15,7 @@ from typing import Any
 
 from banjail import FAIL2BAN_COMPAT_VERSION
 from banjail.config.schema import JailConfig
-from banjail.daemon import database, manual, properties, reading
+from banjail.daemon import database, manual, properties, reading, why
 from banjail.daemon.app import Daemon
 from banjail.daemon.jail import Jail
 from banjail.daemon.logging import level_value, logger
@@ -83,6 +83,8 @@ class Controller:
             return self.stats()
         if name == "banned":
             return self.banned(None, [str(a) for a in args])
+        if name == "why" and args:
+            return await why.explain(self.daemon, str(args[0]))
         if name == "unban" and args:
             return await self.unban_all_jails(None if args == ["--all"] else [str(a) for a in args])
         if name == "stop":

@@ -18,6 +18,7 @@ from banjail.actions import handover
 from banjail.actions.base import Action, persistent
 from banjail.actions.program import run_program
 from banjail.actions.runner import Runner
+from banjail.daemon import metrics
 from banjail.daemon.jail import ActionJob, Jail
 from banjail.daemon.logging import logger
 from banjail.errors import ControlError
@@ -68,10 +69,12 @@ async def run_action(jail: Jail, action: Action, job: ActionJob) -> str:
             clear = getattr(action, "clear_leftovers", None)
             if callable(clear):
                 await clear()
+        metrics.action_ran(jail.name, action.name, job.kind, failed=False)
         return ""
     except asyncio.CancelledError:
         raise
     except Exception as exc:
+        metrics.action_ran(jail.name, action.name, job.kind, failed=True)
         ids = ", ".join(b.fid for b in job.bans[:5]) + (" ..." if len(job.bans) > 5 else "")
         log_actions.error(
             "Failed to execute %s jail '%s' action '%s'%s: %s",

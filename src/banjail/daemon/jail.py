@@ -22,6 +22,7 @@ from banjail.core.banpolicy import BanPolicy
 from banjail.core.counter import FailureCounter
 from banjail.core.ignore import IgnoreCache, IgnoreSet
 from banjail.core.jail import HistoryLookup, JailState
+from banjail.core.prefix import BanPrefix
 from banjail.daemon import dns, selfaddrs
 from banjail.daemon.reading import ReadingReport
 from banjail.daemon.scanning import Scanner
@@ -48,6 +49,7 @@ class ActionJob:
     # | "release" (the restart's hold is removed)
     bans: tuple[Ban, ...] = ()
     action: Action | None = None
+    read_at: float = 0.0  # monotonic time the batch whose line fired these bans was read (0: none; latency)
 
 
 @dataclass
@@ -65,6 +67,7 @@ class Jail:
     ignore_cache: IgnoreCache | None = None
     logpaths: list[str] = field(default_factory=list)
     reading: int = 0  # readers in the middle of a batch (a graceful stop lets them finish it)
+    batch_read_at: float = 0.0  # monotonic time the batch in hand was read (0: none), for the ban latency
     scanner: Scanner = field(default_factory=Scanner)  # the jail's scan thread (banjail.daemon.scanning)
     cut: ReadingReport = field(default_factory=ReadingReport)  # cut lines logged so far
 
@@ -266,6 +269,7 @@ def build_state(
         ignore=check.ignore,
         history=history,
         ignorecommand=bool(config.ignorecommand.strip()),
+        prefix=BanPrefix(config.banprefix4, config.banprefix6),
     )
 
 

@@ -28,7 +28,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 
 from banjail.actions.base import Action
-from banjail.daemon import effects
+from banjail.daemon import effects, metrics
 from banjail.daemon.jail import ActionJob, Jail
 from banjail.daemon.logging import logger
 from banjail.model import Ban
@@ -234,6 +234,9 @@ class Lanes:
                     runs = runs_of(jail.name, action, job, started, time.time(), error)
                     if runs:
                         self._runs.add(runs)
+                    if job.kind == "ban" and not error:
+                        # ban latency (log line read -> firewall applied) is a firewall action's, not a mail's
+                        metrics.bans_applied(jail.name, len(job.bans), job.read_at, time.monotonic())
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

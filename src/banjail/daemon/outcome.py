@@ -20,8 +20,8 @@ import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from banjail.core.jail import AskIgnore, BanDecided, Event, Found, Ignored, Restored
-from banjail.daemon import effects
+from banjail.core.jail import AskIgnore, BanDecided, Event, Found, Ignored, PrefixSplit, Restored
+from banjail.daemon import effects, metrics
 from banjail.daemon.jail import ActionJob, Jail
 from banjail.daemon.lanes import restore_jobs
 from banjail.daemon.logging import NOTICE, log_many, logger
@@ -58,6 +58,8 @@ async def carry_out(
     restored: list[Ban] = []
     counted: dict[str, list[CountedFailure]] = {}
     cleared: set[str] = set()
+    evidence: list[CountedFailure] = []  # this batch's failures that became a ban (banjail.store.evidence)
+    source = positions[0][0] if positions else ""
     name = jail.name
     index = 0
     while index < len(pending):
@@ -70,14 +72,21 @@ async def carry_out(
             if not event.ban.restored:
                 # The fid's count became this decision: its stored failures go, later ones start anew.
                 cleared.add(event.ban.fid)
-                counted.pop(event.ban.fid, None)
+                evidence += counted.pop(event.ban.fid, ())
         elif isinstance(event, Found):
             failure = event.failure
-            counted.setdefault(failure.fid, []).append(CountedFailure.of(failure, event.time, event.count))
+            counted.setdefault(failure.fid, []).append(CountedFailure.of(failure, event.time, event.count, source))
             word = "Attempt" if event.attempt else "Found"
             notes.append(f"[{name}] {word} {failure.fid} - {time2str(event.time)}")
         elif isinstance(event, Ignored):
             notes.append(f"[{name}] Ignore {event.failure.ip or event.failure.fid} by {event.source}")
+        elif isinstance(event, PrefixSplit):
+            rule = event.rule
+            by = f"{rule.source} {rule.entry}".strip() if rule.entry else rule.source
+            notes.append(
+                f"[{name}] {event.network} is not banned as a whole: it holds an address ignored by {by}; "
+                "its addresses are counted and banned one by one"
+            )
         elif isinstance(event, AskIgnore):
             ignored = await effects.ignore_command(jail, event.failure, now)
             pending[index:index] = jail.state.resume(event, ignored, now)
@@ -92,14 +101,16 @@ async def carry_out(
         tuple(c for group in counted.values() for c in group),
         tuple(cleared),
         stored,
-        outbox,
-        fleet_cursor,
+        evidence=tuple(evidence),
+        outbox=outbox,
+        fleet_cursor=fleet_cursor,
         expire_before=now - jail.state.counter.findtime,
     )
     if checkpoint:
         try:
             await daemon.committer.commit(checkpoint)
         except Exception as exc:
+            metrics.ERRORS.value("db").inc()
             log_server.error("[%s] cannot write to the database: %s", name, exc)
         if outbox and fleet is not None:
             fleet.wake()
@@ -158,7 +169,7 @@ async def _decided(daemon: Daemon, jail: Jail, decided: list[BanDecided]) -> Non
             log_actions.info("[%s] Ignore %s, expired bantime", name, ban.fid)
     log_many(log_actions, NOTICE, notices)
     if fresh:
-        await daemon.enqueue(jail, ActionJob("ban", tuple(fresh)))
+        await daemon.enqueue(jail, ActionJob("ban", tuple(fresh), read_at=jail.batch_read_at))
     daemon.wake()
 
 

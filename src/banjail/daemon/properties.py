@@ -101,6 +101,8 @@ def get(daemon: Daemon, jail: Jail, prop: str, args: Sequence[str]) -> object:
         "bantime": lambda: _number(state.policy.bantime),
         "actions": lambda: list(jail.actions),
         "idle": lambda: False,
+        "banprefix4": lambda: config.banprefix4,
+        "banprefix6": lambda: config.banprefix6,
     }
     if prop in simple:
         return simple[prop]()

@@ -17,8 +17,10 @@ other and with the loop; one regex call is the unit that cannot be interrupted, 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from banjail.core.jail import Event, JailState
 
@@ -30,6 +32,7 @@ class Scanner:
 
     def __init__(self) -> None:
         self._pool: ThreadPoolExecutor | None = None
+        self.cpu = 0.0  # CPU seconds the scan thread spent matching (banjail.daemon.metrics; written by it alone)
 
     async def scan(
         self, state: JailState, lines: Sequence[str], now: float, *, catching_up: bool = False
@@ -43,9 +46,16 @@ class Scanner:
         events: list[Event] = []
         for start in range(0, len(lines), SLICE_LINES):
             part = lines[start : start + SLICE_LINES]
-            outcomes = await loop.run_in_executor(self._pool, state.match, part, now)
+            outcomes = await loop.run_in_executor(self._pool, self._match, state, part, now)
             events.extend(state.count(outcomes, now, catching_up=catching_up))
         return events
+
+    def _match(self, state: JailState, part: Sequence[str], now: float) -> Any:
+        started = time.thread_time()
+        try:
+            return state.match(part, now)
+        finally:
+            self.cpu += time.thread_time() - started
 
     def close(self) -> None:
         """End the thread once a slice in progress is done (a jail that stops)."""

@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from banjail.core.banpolicy import BanHistory
@@ -15,6 +15,7 @@ from banjail.errors import BanjailError
 from banjail.model import Ban, Position
 from banjail.store.actionruns import ActionRun
 from banjail.store.checkpoint import Checkpoint, CountedFailure
+from banjail.store.evidence import Record
 from banjail.store.merged import MergedBans
 
 
@@ -89,6 +90,11 @@ class Store(Protocol):
 
     def runs_since(self) -> float:
         """When the database began recording action runs (bans older than that have none)."""
+    def network_fids(self) -> list[str]:
+        """Every banned or counting fid that names a network (banjail.store.evidence)."""
+
+    def ban_evidence(self, fids: Sequence[str]) -> Record:
+        """The bans of `fids` in the history with the failures that made them, and their pending failures."""
 
     def purge(self, now: float, age: float) -> None:
         """Drop ban history older than `age` seconds (dbpurgeage), stale current bans and stopped jails."""

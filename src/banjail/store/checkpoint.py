@@ -16,7 +16,9 @@ from banjail.store.actionruns import ActionRun
 
 @dataclass(frozen=True, slots=True)
 class CountedFailure:
-    """One failure the jail's FailureCounter counted, at its admitted `time`, with `count` retries."""
+    """One failure the jail's FailureCounter counted, at its admitted `time`, with `count` retries; `source` is
+    the file (or journal) its lines came from, `regex` the index of the failregex that matched (-1: unknown, e.g.
+    a manual attempt). Both are kept for `why` (banjail.store.evidence)."""
 
     fid: str
     ip: str | None
@@ -24,10 +26,14 @@ class CountedFailure:
     count: int = 1
     lines: tuple[str, ...] = ()
     groups: Groups = ()
+    source: str = ""
+    regex: int = -1
 
     @staticmethod
-    def of(failure: Failure, time: float, count: int = 1) -> CountedFailure:
-        return CountedFailure(failure.fid, failure.ip, time, count, failure.lines, failure.groups)
+    def of(failure: Failure, time: float, count: int = 1, source: str = "") -> CountedFailure:
+        return CountedFailure(
+            failure.fid, failure.ip, time, count, failure.lines, failure.groups, source, failure.regex_index
+        )
 
     def failure(self) -> Failure:
         """The Failure to count again when the counter is rebuilt at start."""
@@ -41,13 +47,16 @@ class Checkpoint:
     source's position set; then the fleet's `outbox` notices and `fleet_cursor`
     are written (banjail.store.fleetstate). Empty parts are allowed (a batch that counted nothing still moves its position).
     `runs` are action runs (banjail.store.actionruns, of any jail: `jail` may then be "") that ride along, so
-    recording them costs no transaction of its own while batches are being committed."""
+    recording them costs no transaction of its own while batches are being committed.
+    `evidence`: the failures of this batch that went into one of its `bans` (never stored as counted); with the
+    stored counted failures of the banned fids they become the bans' evidence (banjail.store.evidence)."""
 
     jail: str
     positions: tuple[tuple[str, Position], ...] = ()
     failures: tuple[CountedFailure, ...] = ()
     cleared: tuple[str, ...] = ()
     bans: tuple[Ban, ...] = ()
+    evidence: tuple[CountedFailure, ...] = ()
     # the fleet (banjail.store.fleetstate): notices to publish, and (stream, last entry id) read
     outbox: tuple[dict[str, str], ...] = ()
     fleet_cursor: tuple[str, str] | None = None

@@ -15,6 +15,8 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import deque
+from collections.abc import Sequence
+from typing import Any
 
 from banjail.store.checkpoint import Checkpoint, CountedFailure
 
@@ -26,9 +28,21 @@ CREATE TABLE IF NOT EXISTS banjail_failures(
     time REAL NOT NULL,
     count INTEGER NOT NULL DEFAULT 1,
     matches TEXT,
-    groups TEXT);
+    groups TEXT,
+    source TEXT,
+    regex INTEGER);
 CREATE INDEX IF NOT EXISTS banjail_failures_jail_fid ON banjail_failures(jail, fid);
 """
+# Columns added after the table first shipped (`why`'s evidence): a database made before gets them at open.
+ADDED_COLUMNS = (("source", "TEXT"), ("regex", "INTEGER"))
+
+
+def upgrade(db: sqlite3.Connection) -> None:
+    """Add the columns a banjail_failures table of an older banjail lacks (inside the caller's transaction)."""
+    have = {row[1] for row in db.execute("PRAGMA table_info(banjail_failures)")}
+    for column, kind in ADDED_COLUMNS:
+        if column not in have:
+            db.execute(f"ALTER TABLE banjail_failures ADD COLUMN {column} {kind}")
 
 
 MAX_FAILURES_PER_JAIL = 100_000  # about 15 MB of rows with their lines
@@ -81,7 +95,8 @@ def write(db: sqlite3.Connection, item: Checkpoint) -> None:
         )
     if item.failures:
         db.executemany(
-            "INSERT INTO banjail_failures(jail, fid, ip, time, count, matches, groups) VALUES(?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO banjail_failures(jail, fid, ip, time, count, matches, groups, source, regex) "
+            "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [_row(item.jail, f) for f in item.failures],
         )
 
@@ -95,21 +110,34 @@ def read(db: sqlite3.Connection, jail: str, since: float) -> list[CountedFailure
         (jail, since),
     )
     rows = db.execute(
-        "SELECT fid, ip, time, count, matches, groups FROM banjail_failures WHERE jail = ? ORDER BY rowid",
+        "SELECT fid, ip, time, count, matches, groups, source, regex FROM banjail_failures WHERE jail = ? "
+        "ORDER BY rowid",
         (jail,),
     ).fetchall()
-    return [
-        CountedFailure(
-            fid, ip, float(at), int(count), tuple(matches.split("\n")) if matches else (), _groups(groups)
-        )
-        for fid, ip, at, count, matches, groups in rows
-    ]
+    return [counted_failure(row) for row in rows]
+
+
+def counted_failure(row: Sequence[Any]) -> CountedFailure:
+    """A CountedFailure from a row (fid, ip, time, count, matches, groups, source, regex)."""
+    fid, ip, at, count, matches, groups, source, regex = row
+    return CountedFailure(
+        str(fid),
+        None if ip is None else str(ip),
+        float(at),
+        int(count),
+        tuple(matches.split("\n")) if isinstance(matches, str) and matches else (),
+        _groups(groups),
+        str(source or ""),
+        -1 if regex is None else int(regex),
+    )
 
 
 def _row(jail: str, failure: CountedFailure) -> tuple[object, ...]:
     groups = json.dumps(failure.groups, ensure_ascii=False) if failure.groups else None
     matches = "\n".join(failure.lines) if failure.lines else None
-    return (jail, failure.fid, failure.ip, failure.time, failure.count, matches, groups)
+    return (
+        jail, failure.fid, failure.ip, failure.time, failure.count, matches, groups, failure.source, failure.regex
+    )
 
 
 def _groups(raw: object) -> tuple[tuple[str, str], ...]:

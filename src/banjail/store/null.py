@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from banjail.core.banpolicy import BanHistory
 from banjail.model import Ban, Position
 from banjail.store.actionruns import ActionRun
 from banjail.store.checkpoint import Checkpoint, CountedFailure
+from banjail.store.evidence import Record
 from banjail.store.merged import MergedBans
 
 
@@ -72,6 +73,11 @@ class NullStore:
 
     def runs_since(self) -> float:
         return 0.0
+    def network_fids(self) -> list[str]:
+        return []
+
+    def ban_evidence(self, fids: Sequence[str]) -> Record:
+        return Record((), ())
 
     def counted_failures(self, jail: str, since: float) -> list[CountedFailure]:
         return []

@@ -20,6 +20,9 @@ banjail's own addition (upstream ignores tables it does not know, and none of it
                                     order (rowid): the failure counters survive a restart or a kill -9. matches
                                     are the failure's lines joined by newlines, groups JSON or NULL. Bounded:
                                     older than findtime and beyond dbmaxfailures per jail are pruned.
+* banjail_evidence(jail, fid, timeofban, time, count, matches, source, regex)
+                                 -- the counted failures that made each ban, with their file and failregex index
+                                    (banjail.store.evidence), for `why`.
 * banjail_action_runs(jail, fid, timeofban, action, op, started, ended, status, stderr)
                                  -- what each action did with each ban (banjail.store.actionruns): the restore
                                     tells a ban an action applied before the stop from one it never applied.
@@ -42,15 +45,16 @@ import socket
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from banjail.core.banpolicy import BanHistory
 from banjail.model import Ban, Position
-from banjail.store import StoreError, actionruns, bandata, counted, fleetstate, lifecycle, merged
+from banjail.store import StoreError, actionruns, bandata, counted, evidence, fleetstate, lifecycle, merged
 from banjail.store.actionruns import ActionRun
 from banjail.store.checkpoint import Checkpoint, CountedFailure
+from banjail.store.evidence import Record
 from banjail.store.merged import MergedBans
 
 VERSION = 4
@@ -151,9 +155,12 @@ class SqliteStore:
             )
         with self._transaction() as db:
             # One statement at a time: executescript would commit the open transaction first.
-            for statement in (_SCHEMA + counted.SCHEMA + actionruns.SCHEMA + lifecycle.SCHEMA).split(";"):
+            for statement in (
+                _SCHEMA + counted.SCHEMA + actionruns.SCHEMA + lifecycle.SCHEMA + evidence.SCHEMA
+            ).split(";"):
                 if statement.strip():
                     db.execute(statement)
+            counted.upgrade(db)
             lifecycle.open_schema(db, time.time())
             if version is None:
                 db.execute("INSERT INTO fail2banDb(version) VALUES(?)", (VERSION,))
@@ -315,6 +322,7 @@ class SqliteStore:
             if runs:
                 actionruns.record_many(db, runs)
             for item in items:
+                evidence.write(db, item)  # before counted.write forgets the banned fids' failures
                 counted.write(db, item)
                 self._pruner.written(db, item)
                 fleetstate.write(db, item)
@@ -325,11 +333,6 @@ class SqliteStore:
                     )
             if ban_rows:
                 self._insert_bans(db, ban_rows)
-
-    def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `work` in one transaction of its own (the fleet's outbox and cursor, banjail.store.fleetstate)."""
-        with self._transaction() as db:
-            return work(db)
 
     # -- what each action did with each ban (banjail.store.actionruns) ----------------------------------------
 
@@ -351,6 +354,23 @@ class SqliteStore:
         """(fid, timeofban, action) of every ban of `jail` an action applied (see actionruns.applied_in)."""
         with self._lock:
             return actionruns.applied_in(self._db, jail)
+
+    # -- `why` (banjail.store.evidence) --------------------------------------------------------------------------
+
+    def network_fids(self) -> list[str]:
+        """Every banned or counting fid that names a network."""
+        with self._lock:
+            return evidence.network_fids(self._db)
+
+    def ban_evidence(self, fids: Sequence[str]) -> Record:
+        """The bans of `fids` in the history with the failures that made them, and their pending failures."""
+        with self._lock:
+            return evidence.read(self._db, fids, self.max_matches)
+
+    def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work` in one transaction of its own (the fleet's outbox and cursor, banjail.store.fleetstate)."""
+        with self._transaction() as db:
+            return work(db)
 
     def begin_run(self) -> bool:
         """Mark a server running (banjail.store.lifecycle); True when the previous one was killed."""
@@ -396,6 +416,7 @@ class SqliteStore:
             # Counted failures live at most findtime; dbpurgeage bounds what a jail that never restarts leaves.
             db.execute("DELETE FROM banjail_failures WHERE time < ?", (now - age,))
             actionruns.purge(db, now - age)
+            evidence.purge(db, now - age)
             db.execute(
                 "DELETE FROM banjail_failures WHERE jail NOT IN (SELECT name FROM jails WHERE enabled = 1)"
             )

@@ -34,9 +34,10 @@ def test_output_and_status_as_upstream(
         (["ping"], "Server replied: pong\n", 0),
         (["ping", "0.5"], "Server replied: pong\n", 0),
         (["stop"], "Shutdown successful\n", 0),
-        (["--json", "status"], '[["Number of jail", 1], ["Jail list", "test"]]\n', 0),
-        (["get", "test", "maxretry", "--json"], "3\n", 0),
-        (["--json", "banned"], '[{"test": ["10.77.0.2"]}]\n', 0),
+        (["--json", "status"], '{"jails": ["test"]}\n', 0),
+        (["get", "test", "maxretry", "--json"], '{"maxretry": 3}\n', 0),
+        (["--json", "banned"], '{"banned": {"test": ["10.77.0.2"]}}\n', 0),
+        (["--json", "ping"], '{"reply": "pong"}\n', 0),
         (["--json", "set", "test", "maxretry", "4"], "4\n", 0),  # not a read command: printed as upstream
         (["status", "--all", "short"], None, 0),
     ],
