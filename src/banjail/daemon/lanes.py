@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 
@@ -96,6 +97,19 @@ def side_action(action: Action) -> bool:
     return hasattr(action, "firewall") and action.firewall is None
 
 
+# A command action's error names its result as banjail.actions.runner.Outcome.describe() writes it.
+_EXIT = re.compile(r"exit status (-?\d+)")
+_STDERR = re.compile(r"stderr: (.*?)(?:; command: |\n|$)", re.S)
+
+
+def outcome_of(error: str) -> tuple[int, str]:
+    """(exit status, first line of stderr) of a failed run from its error text: the command's own exit status
+    and stderr when the error names them, else 1 and the error's first line (a timeout, a native action)."""
+    found = _EXIT.search(error)
+    said = _STDERR.search(error)
+    return (int(found.group(1)) if found else 1), first_line(said.group(1) if said else error)
+
+
 def runs_of(
     jail: str, action: Action, job: ActionJob, started: float, ended: float, error: str
 ) -> list[ActionRun]:
@@ -108,7 +122,7 @@ def runs_of(
         found = getattr(action, "failed", None)
         failed = {b.fid for b in found} if job.kind == "ban" and isinstance(found, tuple) else None
     skip = job.kind == "ban" and getattr(action, "norestored", False) is True
-    line = first_line(error)
+    status, line = outcome_of(error)
     runs = []
     for ban in job.bans:
         if skip and ban.restored:
@@ -123,7 +137,7 @@ def runs_of(
                 job.kind,
                 started,
                 ended,
-                1 if bad else 0,
+                status if bad else 0,
                 line if bad else "",
             )
         )

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 import pytest
 from daemon_harness import jail_config
 
+from banjail.daemon import lanes
 from banjail.daemon.jail import ActionJob, Jail, build_state
 from banjail.daemon.lanes import Lanes, RunLog, restore_jobs, runs_of
 from banjail.model import Ban
@@ -227,3 +228,22 @@ def test_a_side_action_runs_and_records_each_ban_on_its_own() -> None:
         ("192.0.2.2", True, None),
         ("192.0.2.2", False, 0),
     ]
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (
+            "[test] action rec: error banning 192.0.2.54: exit status 4; stderr: iptables: No chain/target/match "
+            "by that name.; command: echo x",
+            (4, "iptables: No chain/target/match by that name."),
+        ),
+        ("[t] a: error banning x: exit status 2; stdout: hi; stderr: line one\nline two; command: y", (2, "line one")),
+        ("[t] a: error banning x: timed out after 5 s (process group killed)",
+         (1, "[t] a: error banning x: timed out after 5 s (process group killed)")),
+    ],
+)
+def test_a_failed_run_keeps_the_commands_exit_status_and_first_stderr_line(
+    error: str, expected: tuple[int, str]
+) -> None:
+    assert lanes.outcome_of(error) == expected
