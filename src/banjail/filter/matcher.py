@@ -49,7 +49,7 @@ RECENT = 60.0  # a line without a date inherits the last date only when that is 
 TupleLine = tuple[str, str, str]  # (before the date, the date text, after the date)
 # upstream's bookkeeping in a failure's data, not groups ("users" is added as one pair per user)
 _INTERNAL = frozenset(
-    {"matches", "nofail-matches", "users", "mlfpending", "nofail", "mlfgained", "mlfforget"}
+    {"matches", "nofail-matches", "users", session.USER_PAIRS, "mlfpending", "nofail", "mlfgained", "mlfforget"}
 )
 
 
@@ -330,9 +330,9 @@ class Matcher:
                 if value is not None and key not in _INTERNAL
             ]
         )
-        users = fail.get("users")
-        if users:  # the set of users a session tried: one ("users", name) pair each, sorted
-            groups += tuple(("users", user) for user in sorted(users))
+        users = fail.get(session.USER_PAIRS)
+        if users:  # the users a session tried: one ("users", name) pair each, sorted, shared by its failures
+            groups += users
         lines = tuple([t[0] + t[1] + t[2] for t in fail.get("matches", ())])
         return Failure(fid, ip, date, lines, groups, lineno, index)
 
