@@ -44,3 +44,15 @@ class ScanStats:
     failregex_hits: list[int] = field(default_factory=list)  # per failregex index
     ignoreregex_hits: list[int] = field(default_factory=list)  # per ignoreregex index
     template_hits: dict[str, int] = field(default_factory=dict)  # date template display name -> lines
+
+
+@dataclass(frozen=True, slots=True)
+class Keep:
+    """Which outcomes a chunk scan returns: missed, ignored and matched lines (a line that completed failures is
+    always returned), and whether failures are built at all (they cost an object each; the counts never depend
+    on them)."""
+
+    missed: bool = False
+    ignored: bool = True
+    matched: bool = True
+    failures: bool = True

@@ -1,4 +1,4 @@
-"""Matcher.scan over a uniform chunk: every line's date found by one line-start template, so date texts are read
+"""A chunk scan over a uniform chunk: every line's date found by one line-start template, so date texts are read
 without a Python step per line, and only lines holding a required literal reach Python.
 
 When the date detector proves (DateDetector.uniform_template, on the first line) the line-start template it would
@@ -11,10 +11,10 @@ template and anchored), the per-line steps reduce to:
 - candidates: one search of the filter's literal prefilter over the raw chunk finds the lines that may match; a
   line's date-cut text is a part of the raw line (the date starts each line), so no other line can match;
 - counts: lines with a valid date count as template hits, lines not offered to the filter count as missed;
-- a live matcher (the daemon's) then moves a date more than a minute from now to now, as Matcher._date does.
+- a live program (the daemon's) then moves a date more than a minute from now to now, as step.date_split does.
 
-Anything else takes the per-line path (returns None before any state changed): a matcher whose dates were
-mostly distinct texts in an earlier chunk (matcher.uniform False, see the note in scan_uniform), missed lines
+Anything else takes the per-line path (returns None before any state changed): a log whose dates were
+mostly distinct texts in an earlier chunk (LogState.uniform False, see the note in scan_uniform), missed lines
 wanted, a detector without these methods, a template that is not proven, an empty date text (an optional date),
 a date that does not start its line, or a line longer than MAX_LINE.
 """
@@ -25,14 +25,12 @@ import bisect
 import itertools
 import operator
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from banjail.filter.outcome import IGNORED, MATCHED, LineOutcome, ScanStats
+from banjail.filter.outcome import IGNORED, MATCHED, Keep, LineOutcome, ScanStats
+from banjail.filter.program import MAX_LINE, RECENT, Program
 from banjail.filter.singleline import match_line
-
-if TYPE_CHECKING:
-    from banjail.filter.matcher import Matcher
-    from banjail.filter.scan import Keep
+from banjail.filter.state import LogState
 
 _start = re.Match.start
 _end = re.Match.end
@@ -42,7 +40,8 @@ _JUDGED = 64  # a chunk this long or longer tells whether the path pays (see the
 
 
 def scan_uniform(
-    matcher: Matcher,
+    program: Program,
+    state: LogState,
     chunk: str,
     rows: list[str],
     candidates: re.Pattern[str],
@@ -52,13 +51,11 @@ def scan_uniform(
     keep: Keep,
 ) -> list[LineOutcome] | None:
     """Scan `chunk` (complete lines, each ending with "\\n"; `rows` are those lines) as the per-line path would, or return None
-    (nothing changed) when the chunk is not uniform. One-line filters only (Matcher.single)."""
-    from banjail.filter.matcher import MAX_LINE, RECENT
-
-    detector: Any = matcher.detector
-    if not matcher.uniform or keep.missed or detector is None or detector.none:
+    (nothing changed) when the chunk is not uniform. One-line filters only (Program.single)."""
+    detector: Any = state.detector
+    if not state.uniform or keep.missed or detector is None or detector.none:
         return None
-    if matcher.count_pref and (not matcher.pref_any or matcher._ignore_first):
+    if state.count_pref and (not program.pref_any or program.ignore_first):
         return None  # counting prefregex matches needs a search on every line
     uniform = getattr(detector, "uniform_template", None)
     if uniform is None:
@@ -94,15 +91,15 @@ def scan_uniform(
             runs += 1
         append(date)
     # parse_text matches a text again, which find() does not: with mostly distinct texts (fractions of a second)
-    # this path costs more than it saves, so this matcher stops taking it (both paths give the same results)
+    # this path costs more than it saves, so this log stops taking it (both paths give the same results)
     if runs * 2 > lines >= _JUDGED:
-        matcher.uniform = False
+        state.uniform = False
     last_valid = lines - 1
     while last_valid >= 0 and dates[last_valid] is None:
         last_valid -= 1
     detector.note_hits(template, lines, dates[last_valid] if last_valid >= 0 else None, now)
-    if matcher.live:
-        # upstream's operation mode (Matcher._date): a date more than a minute from now counts as now, and so
+    if program.live:
+        # upstream's operation mode (banjail.filter.step.date_split): a date more than a minute from now counts as now, and so
         # does the last date a later dateless line may take
         dates = [now if d is not None and abs(int(d - now)) > RECENT else d for d in dates]
 
@@ -124,7 +121,7 @@ def scan_uniform(
         line = rows[i]
         at = hit.start() - starts[i]
         if date is None:
-            tup, date = _dateless(matcher, dates, texts, i, line, now)
+            tup, date = _dateless(program, state, dates, texts, i, line, now)
             template_name = None
             at = 0  # the line keeps its date text: search it whole
         else:
@@ -134,7 +131,7 @@ def scan_uniform(
         if at < ends[i] and search(tup[0] + tup[2] if tup[0] else tup[2]) is None:
             continue
         lineno = first_lineno + i
-        kind, hits, ignored_by, failures = match_line(matcher, tup, date, now, lineno, want)
+        kind, hits, ignored_by, failures = match_line(program, state, tup, date, now, lineno, want)
         if kind == MATCHED:
             matched += 1
         elif kind == IGNORED:
@@ -146,17 +143,17 @@ def scan_uniform(
         if failures or (kind == MATCHED and keep.matched) or (kind == IGNORED and keep.ignored):
             out.append(LineOutcome(lineno, line, kind, hits, ignored_by, failures, template_name))
     if last_valid >= 0:
-        matcher._last_text, matcher._last_date = texts[last_valid], dates[last_valid]
+        state.last_text, state.last_date = texts[last_valid], dates[last_valid]
     invalid = dates.count(None)
     valid = lines - invalid
-    if matcher.count_pref:
+    if state.count_pref:
         # pref_any: the prefregex matches every non-empty date-cut line: the text after the date, or the whole
         # line when its date is not valid (then it is not empty: it holds the date text)
         found = sum(map(operator.lt, ends, map(len, rows)))
         if invalid:
             found += sum(1 for i in range(lines) if dates[i] is None and len(rows[i]) == ends[i])
         stats.prefregex_hits += found
-        matcher.pref_last = dates[-1] is None or len(rows[-1]) > ends[-1]
+        state.pref_last = dates[-1] is None or len(rows[-1]) > ends[-1]
     stats.lines += lines
     stats.matched += matched
     stats.ignored += ignored
@@ -171,16 +168,14 @@ def _line_of(starts: list[int], offset: int) -> int:
 
 
 def _dateless(
-    matcher: Matcher, dates: list[float | None], texts: list[str], i: int, line: str, now: float
+    program: Program, state: LogState, dates: list[float | None], texts: list[str], i: int, line: str, now: float
 ) -> tuple[tuple[str, str, str], float | None]:
     """A line whose date text is not a valid date: the per-line path finds no date, so the line keeps its text
-    and takes the last date if it is recent (Matcher._date)."""
-    from banjail.filter.matcher import RECENT
-
+    and takes the last date if it is recent (banjail.filter.step.date_split)."""
     j = i - 1
     while j >= 0 and dates[j] is None:
         j -= 1
-    last_text, last_date = (texts[j], dates[j]) if j >= 0 else (matcher._last_text, matcher._last_date)
+    last_text, last_date = (texts[j], dates[j]) if j >= 0 else (state.last_text, state.last_date)
     if last_date is not None and last_date > now - RECENT:
         return ("", last_text, line), last_date
-    return ("", "", line), now if matcher.live else None
+    return ("", "", line), now if program.live else None

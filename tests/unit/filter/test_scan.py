@@ -20,6 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from banjail.filter import engine as engines
 from banjail.filter import prefilter
 from banjail.filter.datedetect import DateDetector
 from banjail.filter.matcher import MAX_LINE, Matcher
@@ -27,6 +28,8 @@ from banjail.filter.outcome import IGNORED, MATCHED, MISSED, LineOutcome, ScanSt
 from banjail.model import FilterSpec
 
 NOW = float(calendar.timegm((2026, 3, 1, 12, 0, 0)))
+# the engine contract: every engine this installation has gives the reference's results
+ENGINES = [e.name for e in engines.available()]
 
 SESSIONS = FilterSpec(
     prefregex=r"^<F-MLFID>\s*\S+ app\[\d+\]:</F-MLFID> (?:error: )?<F-CONTENT>.+</F-CONTENT>$",
@@ -118,6 +121,7 @@ def strip(o: LineOutcome) -> LineOutcome:
     return LineOutcome(o.lineno, o.line, o.kind, o.failregex, o.ignoreregex, (), o.template)
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("spec", [SESSIONS, PLAIN, IGNORE_FIRST], ids=["mlfid", "plain", "ignore-first"])
 @pytest.mark.parametrize("check_all", [True, False], ids=["all", "first"])
 @settings(max_examples=40, deadline=None)
@@ -127,6 +131,7 @@ def strip(o: LineOutcome) -> LineOutcome:
     keep=st.tuples(st.booleans(), st.booleans(), st.booleans(), st.booleans()),
 )
 def test_scan_equals_the_general_step(
+    engine: str,
     spec: FilterSpec,
     check_all: bool,
     items: list[tuple[int, int, str, str, int, int, int]],
@@ -136,7 +141,7 @@ def test_scan_equals_the_general_step(
     lines = [render(item) for item in items]
     expected = reference(spec, lines, check_all)
     missed, ignored, matched, failures = keep
-    m = Matcher(spec, detector=DateDetector(), check_all=check_all)
+    m = Matcher(spec, detector=DateDetector(), check_all=check_all, engine=engine)
     assert m.single
     stats = ScanStats()
     got: list[LineOutcome] = []
@@ -243,6 +248,7 @@ UNIFORM_DATES = {
 }
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("spec", [SESSIONS, PLAIN], ids=["mlfid", "plain"])
 @pytest.mark.parametrize("fmt", ["syslog", "iso"])
 @settings(max_examples=30, deadline=None)
@@ -255,6 +261,7 @@ UNIFORM_DATES = {
     later=st.sampled_from([0, 30, 3600]),  # with live, 30 s moves part of the dates to now, 3600 all of them
 )
 def test_uniform_chunks_equal_the_general_step(
+    engine: str,
     spec: FilterSpec,
     fmt: str,
     items: list[tuple[int, int, str, str, int, int, int]],
@@ -271,7 +278,7 @@ def test_uniform_chunks_equal_the_general_step(
         lines.append(date + f"h app[{pid}]: " + MESSAGES[kind].format(ip=ip, user=user, n=pid))
     now = NOW + later
     expected = reference(spec, lines, check_all, live=live, now=now)
-    m = Matcher(spec, detector=DateDetector(), check_all=check_all, live=live)
+    m = Matcher(spec, detector=DateDetector(), check_all=check_all, live=live, engine=engine)
     stats = ScanStats()
     half = len(lines) // 2
     got = m.scan(
@@ -317,14 +324,16 @@ def _authlog(lines: int, fmt: str, seed: int) -> str:
 @pytest.mark.parametrize("fmt", ["syslog", "iso"])
 @pytest.mark.parametrize("mode", ["normal", "aggressive"])
 @pytest.mark.parametrize("check_all", [True, False], ids=["all", "first"])
-def test_generated_authlog_with_upstream_sshd(fmt: str, mode: str, check_all: bool) -> None:
+@pytest.mark.parametrize("engine", ENGINES)
+def test_generated_authlog_with_upstream_sshd(fmt: str, mode: str, check_all: bool, engine: str) -> None:
     from banjail.config.load import load_filter
 
     spec = load_filter(f"{_SSHD}[mode={mode}]", config_dir=str(_SSHD.parents[1]))
     text = _authlog(3000, fmt, seed=7)
     lines = text.splitlines()
     expected = reference(spec, lines, check_all)
-    m = Matcher(spec, detector=DateDetector(), check_all=check_all)
+    m = Matcher(spec, detector=DateDetector(), check_all=check_all, engine=engine)
+    assert m.engine.name == engine, m.engine_note
     stats = ScanStats()
     got: list[LineOutcome] = []
     for start in range(0, len(lines), 700):  # chunks of whole lines, as fail2ban-regex reads them
