@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from typing import Protocol
 
+from banjail.filter import native
 from banjail.filter.outcome import Keep, LineOutcome, ScanStats
 from banjail.filter.program import Program
 from banjail.filter.scan import scan_chunk
@@ -64,11 +65,12 @@ class PythonEngine:
 
 
 PYTHON = PythonEngine()
+NATIVE = native.NativeEngine()
 
 
 def available() -> list[Engine]:
     """Every engine this installation has, fastest first; the reference is always last."""
-    return [PYTHON]
+    return [NATIVE, PYTHON] if native.built() else [PYTHON]
 
 
 def choose(program: Program, forced: str | None = None) -> tuple[Engine, str]:

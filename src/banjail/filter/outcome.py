@@ -44,6 +44,7 @@ class ScanStats:
     failregex_hits: list[int] = field(default_factory=list)  # per failregex index
     ignoreregex_hits: list[int] = field(default_factory=list)  # per ignoreregex index
     template_hits: dict[str, int] = field(default_factory=dict)  # date template display name -> lines
+    native_lines: int = 0  # lines whose regexes the native engine ran (banjail.filter.native)
 
 
 @dataclass(frozen=True, slots=True)

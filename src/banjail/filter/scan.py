@@ -53,9 +53,7 @@ def scan_chunk(
     Equal to process_line line by line, except that with keep.failures False a one-line program builds no
     Failure (its outcomes have none; kinds and counts stay the same)."""
     nfail, nignore = len(program.fail), len(program.ignore)
-    record(stats, LineOutcome(0, "", MISSED), nfail, nignore)  # size the per-regex lists
-    stats.lines -= 1
-    stats.missed -= 1
+    size_stats(stats, program)
     if not chunk:
         return []
     lines = chunk.split("\n")
@@ -188,6 +186,15 @@ def _single(
         if name is not None:
             found[name] = found.get(name, 0) + n
     return out
+
+
+def size_stats(stats: ScanStats, program: Program) -> None:
+    """Size the per-regex lists of `stats` for `program` (each engine does so before a chunk's lines)."""
+    nfail, nignore = len(program.fail), len(program.ignore)
+    if len(stats.failregex_hits) < nfail:
+        stats.failregex_hits.extend([0] * (nfail - len(stats.failregex_hits)))
+    if len(stats.ignoreregex_hits) < nignore:
+        stats.ignoreregex_hits.extend([0] * (nignore - len(stats.ignoreregex_hits)))
 
 
 def record(stats: ScanStats, outcome: LineOutcome, nfail: int, nignore: int) -> None:

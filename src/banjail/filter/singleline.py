@@ -22,6 +22,8 @@ from banjail.model import Failure
 
 # kind, indices of the failregexes that matched, the ignoreregex that ignored it (-1), the failures
 Found = tuple[int, tuple[int, ...], int, tuple[Failure, ...]]
+# what another engine's regexes found on a line: the prefregex's groups, and per failregex its groups or None
+Given = tuple[dict[str, Any], tuple["dict[str, Any] | None", ...]]
 
 _NOTHING: tuple[int, ...] = ()
 _NO_FAILURES: tuple[Failure, ...] = ()
@@ -35,9 +37,14 @@ def match_line(
     now: float,
     lineno: int,
     want_failures: bool,
+    given: Given | None = None,
 ) -> Found:
     """What the general step (banjail.filter.step.find) does for `tup` (a date-cut line) with maxlines = 1;
-    failures are built only when `want_failures` (the kind and hits do not depend on them)."""
+    failures are built only when `want_failures` (the kind and hits do not depend on them).
+
+    given: the groups the prefregex (which matched) and the failregexes found on this line's texts, from an
+    engine that ran them (banjail.filter.native) instead of Python's re; used while the searched text is the
+    one they ran on. Never with ignoreregexes (the native engine refuses them)."""
     # state.buffer is not kept here: with one-line buffers nothing reads it
     org = [tup]
     text = tup[0] + tup[2] + "\n" if tup[0] else tup[2] + "\n"
@@ -50,7 +57,16 @@ def match_line(
     buf = text
     pre: dict[str, Any] = {}
     pref_search = program.pref_search
-    if pref_search is not None:
+    found: tuple[dict[str, Any] | None, ...] | None = None
+    if given is not None:
+        found = given[1]
+        if pref_search is not None:
+            state.pref_last = True
+            pre = program.pref.fold(given[0]) if program.pref_folds else given[0]  # type: ignore[union-attr]
+            content = pre.pop("content", None)
+            if content:
+                buf = content + "\n"
+    elif pref_search is not None:
         pm = pref_search(text)
         state.pref_last = pm is not None
         if pm is None:
@@ -71,10 +87,18 @@ def match_line(
     sessions = state.sessions
     identify = state.identities.identify
     for index in order:
-        m = searches[index](buf)
-        if m is None:
-            continue
-        fail: dict[str, Any] = regexes[index].groups(m) if folds[index] else m.groupdict()
+        fail: dict[str, Any] | None
+        if found is not None:
+            fail = found[index]
+            if fail is None:
+                continue
+            if folds[index]:
+                fail = regexes[index].fold(fail)
+        else:
+            m = searches[index](buf)
+            if m is None:
+                continue
+            fail = regexes[index].groups(m) if folds[index] else m.groupdict()
         if has_ignore:
             by = ignored(program, state, buf, org, (org, []))
             if by >= 0:
@@ -98,6 +122,7 @@ def match_line(
         except ValueError:
             if not check_all:
                 buf = "\n"  # the emptied buffer (see the module's note)
+                found = None  # given groups were found on the other text
             continue
         if want_failures and check_all and mlfid is not None:
             fail = dict(fail)  # the session's own dict goes on changing with later lines

@@ -25,12 +25,13 @@ import bisect
 import itertools
 import operator
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from banjail.filter.outcome import IGNORED, MATCHED, Keep, LineOutcome, ScanStats
 from banjail.filter.program import MAX_LINE, RECENT, Program
 from banjail.filter.singleline import match_line
-from banjail.filter.state import LogState
+from banjail.filter.state import LogState, TupleLine
 
 _start = re.Match.start
 _end = re.Match.end
@@ -39,19 +40,34 @@ _ONE = itertools.repeat(1)  # endless: map() stops with the matches
 _JUDGED = 64  # a chunk this long or longer tells whether the path pays (see the note on runs in scan_uniform)
 
 
-def scan_uniform(
-    program: Program,
-    state: LogState,
-    chunk: str,
-    rows: list[str],
-    candidates: re.Pattern[str],
-    now: float,
-    first_lineno: int,
-    stats: ScanStats,
-    keep: Keep,
-) -> list[LineOutcome] | None:
-    """Scan `chunk` (complete lines, each ending with "\\n"; `rows` are those lines) as the per-line path would, or return None
-    (nothing changed) when the chunk is not uniform. One-line filters only (Program.single)."""
+@dataclass(slots=True)
+class Dates:
+    """The dates of a uniform chunk's lines: the template, where each line's date text ends, the texts, the
+    epochs (None: not a valid date) and the index of the last line with a valid one (-1 if none)."""
+
+    template: Any
+    ends: list[int]
+    texts: list[str]
+    dates: list[float | None]
+    last_valid: int
+
+    def line(
+        self, program: Program, state: LogState, i: int, line: str, now: float
+    ) -> tuple[TupleLine, float | None, str | None]:
+        """Line i's tuple line, date and template name, as the per-line path splits it."""
+        date = self.dates[i]
+        if date is None:
+            tup, date = _dateless(program, state, self.dates, self.texts, i, line, now)
+            return tup, date, None
+        return ("", self.texts[i], line[self.ends[i] :]), date, self.template.name
+
+
+def read_dates(
+    program: Program, state: LogState, rows: list[str], now: float, keep: Keep
+) -> Dates | None:
+    """The dates of `rows` (the lines of a chunk, each ending with "\\n" in it), booked with the detector as
+    the per-line path would book them, or None (nothing changed) when the chunk is not uniform or this path
+    is not exact for it. One-line programs only (Program.single)."""
     detector: Any = state.detector
     if not state.uniform or keep.missed or detector is None or detector.none:
         return None
@@ -76,7 +92,6 @@ def scan_uniform(
     if "" in texts:
         return None
     lines = len(rows)
-    starts = list(itertools.accumulate(map((1).__add__, map(len, rows)), initial=0))
     # epochs per line, parsed once per run of equal texts, in line order
     parse = detector.parse_text
     dates: list[float | None] = []
@@ -99,10 +114,58 @@ def scan_uniform(
         last_valid -= 1
     detector.note_hits(template, lines, dates[last_valid] if last_valid >= 0 else None, now)
     if program.live:
-        # upstream's operation mode (banjail.filter.step.date_split): a date more than a minute from now counts as now, and so
-        # does the last date a later dateless line may take
+        # upstream's operation mode (banjail.filter.step.date_split): a date more than a minute from now counts
+        # as now, and so does the last date a later dateless line may take
         dates = [now if d is not None and abs(int(d - now)) > RECENT else d for d in dates]
+    return Dates(template, ends, texts, dates, last_valid)
 
+
+def book(
+    program: Program, state: LogState, found: Dates, rows: list[str], stats: ScanStats, matched: int, ignored: int
+) -> None:
+    """After the lines of a uniform chunk ran: the last date, and the chunk's counts in `stats` (`matched` and
+    `ignored` lines; every other line missed)."""
+    dates, ends = found.dates, found.ends
+    lines = len(rows)
+    if found.last_valid >= 0:
+        state.last_text, state.last_date = found.texts[found.last_valid], dates[found.last_valid]
+    invalid = dates.count(None)
+    valid = lines - invalid
+    if state.count_pref:
+        # pref_any: the prefregex matches every non-empty date-cut line: the text after the date, or the whole
+        # line when its date is not valid (then it is not empty: it holds the date text)
+        hits = sum(map(operator.lt, ends, map(len, rows)))
+        if invalid:
+            hits += sum(1 for i in range(lines) if dates[i] is None and len(rows[i]) == ends[i])
+        stats.prefregex_hits += hits
+        state.pref_last = dates[-1] is None or len(rows[-1]) > ends[-1]
+    stats.lines += lines
+    stats.matched += matched
+    stats.ignored += ignored
+    stats.missed += lines - matched - ignored
+    if valid:
+        name = found.template.name
+        stats.template_hits[name] = stats.template_hits.get(name, 0) + valid
+
+
+def scan_uniform(
+    program: Program,
+    state: LogState,
+    chunk: str,
+    rows: list[str],
+    candidates: re.Pattern[str],
+    now: float,
+    first_lineno: int,
+    stats: ScanStats,
+    keep: Keep,
+) -> list[LineOutcome] | None:
+    """Scan `chunk` (complete lines, each ending with "\\n"; `rows` are those lines) as the per-line path would,
+    or return None (nothing changed) when the chunk is not uniform. One-line programs only (Program.single)."""
+    found = read_dates(program, state, rows, now, keep)
+    if found is None:
+        return None
+    ends = found.ends
+    starts = list(itertools.accumulate(map((1).__add__, map(len, rows)), initial=0))
     out: list[LineOutcome] = []
     fail_hits, ignore_hits = stats.failregex_hits, stats.ignoreregex_hits
     want = keep.failures
@@ -117,17 +180,11 @@ def scan_uniform(
         # the line holding the hit: starts[i] <= hit.start() < starts[i + 1]
         i = _line_of(starts, hit.start())
         pos = starts[i + 1]
-        date = dates[i]
         line = rows[i]
-        at = hit.start() - starts[i]
-        if date is None:
-            tup, date = _dateless(program, state, dates, texts, i, line, now)
-            template_name = None
-            at = 0  # the line keeps its date text: search it whole
-        else:
-            tup = ("", texts[i], line[ends[i] :])
-            template_name = template.name
-        # a literal found after the date is in the cut text; one that overlaps the date may not be
+        # a literal found after the date is in the cut text; one that overlaps the date may not be (a line
+        # without a valid date keeps its date text: it is searched whole)
+        at = hit.start() - starts[i] if found.dates[i] is not None else 0
+        tup, date, template_name = found.line(program, state, i, line, now)
         if at < ends[i] and search(tup[0] + tup[2] if tup[0] else tup[2]) is None:
             continue
         lineno = first_lineno + i
@@ -142,24 +199,7 @@ def scan_uniform(
             ignore_hits[ignored_by] += 1
         if failures or (kind == MATCHED and keep.matched) or (kind == IGNORED and keep.ignored):
             out.append(LineOutcome(lineno, line, kind, hits, ignored_by, failures, template_name))
-    if last_valid >= 0:
-        state.last_text, state.last_date = texts[last_valid], dates[last_valid]
-    invalid = dates.count(None)
-    valid = lines - invalid
-    if state.count_pref:
-        # pref_any: the prefregex matches every non-empty date-cut line: the text after the date, or the whole
-        # line when its date is not valid (then it is not empty: it holds the date text)
-        found = sum(map(operator.lt, ends, map(len, rows)))
-        if invalid:
-            found += sum(1 for i in range(lines) if dates[i] is None and len(rows[i]) == ends[i])
-        stats.prefregex_hits += found
-        state.pref_last = dates[-1] is None or len(rows[-1]) > ends[-1]
-    stats.lines += lines
-    stats.matched += matched
-    stats.ignored += ignored
-    stats.missed += lines - matched - ignored
-    if valid:
-        stats.template_hits[template.name] = stats.template_hits.get(template.name, 0) + valid
+    book(program, state, found, rows, stats, matched, ignored)
     return out
 
 

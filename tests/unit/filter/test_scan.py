@@ -9,6 +9,7 @@ ignoreregex (run first and run after a match), identifiers that cannot be read, 
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import importlib.util
 import io
 import itertools
@@ -51,6 +52,9 @@ PLAIN = FilterSpec(
     ),
     ignoreregex=(r"^\s*cron", r"from 10\.0\.0\.\d+"),
 )
+# without ignoreregex (the native engine refuses ignoreregexes: these run on it)
+SESSIONS_BARE = dataclasses.replace(SESSIONS, ignoreregex=())
+PLAIN_BARE = dataclasses.replace(PLAIN, ignoreregex=())
 IGNORE_FIRST = FilterSpec(
     failregex=(
         r"auth failed for <F-USER>\S+</F-USER> from <HOST>",
@@ -122,7 +126,11 @@ def strip(o: LineOutcome) -> LineOutcome:
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-@pytest.mark.parametrize("spec", [SESSIONS, PLAIN, IGNORE_FIRST], ids=["mlfid", "plain", "ignore-first"])
+@pytest.mark.parametrize(
+    "spec",
+    [SESSIONS, PLAIN, IGNORE_FIRST, SESSIONS_BARE, PLAIN_BARE],
+    ids=["mlfid", "plain", "ignore-first", "mlfid-bare", "plain-bare"],
+)
 @pytest.mark.parametrize("check_all", [True, False], ids=["all", "first"])
 @settings(max_examples=40, deadline=None)
 @given(
@@ -143,6 +151,7 @@ def test_scan_equals_the_general_step(
     missed, ignored, matched, failures = keep
     m = Matcher(spec, detector=DateDetector(), check_all=check_all, engine=engine)
     assert m.single
+    assert m.engine.name == (engine if not spec.ignoreregex else "python"), m.engine_note
     stats = ScanStats()
     got: list[LineOutcome] = []
     bounds = sorted({0, len(lines), *(c for c in cuts if c < len(lines))})
@@ -249,7 +258,9 @@ UNIFORM_DATES = {
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-@pytest.mark.parametrize("spec", [SESSIONS, PLAIN], ids=["mlfid", "plain"])
+@pytest.mark.parametrize(
+    "spec", [SESSIONS, PLAIN, SESSIONS_BARE, PLAIN_BARE], ids=["mlfid", "plain", "mlfid-bare", "plain-bare"]
+)
 @pytest.mark.parametrize("fmt", ["syslog", "iso"])
 @settings(max_examples=30, deadline=None)
 @given(
@@ -279,6 +290,7 @@ def test_uniform_chunks_equal_the_general_step(
     now = NOW + later
     expected = reference(spec, lines, check_all, live=live, now=now)
     m = Matcher(spec, detector=DateDetector(), check_all=check_all, live=live, engine=engine)
+    assert m.engine.name == (engine if not spec.ignoreregex else "python"), m.engine_note
     stats = ScanStats()
     half = len(lines) // 2
     got = m.scan(

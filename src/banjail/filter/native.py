@@ -1,0 +1,155 @@
+"""The native engine: the filter's regexes run by PCRE2 in C (banjail.filter._native), the rest as the Python
+engine does it, with the same results.
+
+What runs where, per chunk of a one-line program (maxlines = 1) with no ignoreregex:
+- Python reads the dates as the uniform path does (banjail.filter.uniform.read_dates: one proven line-start
+  template, epochs parsed once per run of equal texts) and hands C each line's date-cut offset;
+- C runs the prefregex and the dispatched failregexes on every line, with the translations of
+  banjail.filter.translate, and returns only the lines where a failregex matched, with their groups;
+- Python runs the one-line step (banjail.filter.singleline.match_line) on those lines with the groups given:
+  sessions, identities and failures stay the reference's code.
+A line the prefregex does not match, or no failregex matches, changes no state but the prefregex count, which
+the uniform path's rule gives. Anything else runs on the Python engine, exactly: a program the translator or
+PCRE2 refuses (`accepts` says why), a chunk with a non-ASCII character, a chunk that is not uniform, a line PCRE2
+cannot decide (a match limit).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from banjail.filter import translate
+from banjail.filter.outcome import IGNORED, MATCHED, Keep, LineOutcome, ScanStats
+from banjail.filter.program import Program
+from banjail.filter.scan import scan_chunk, size_stats
+from banjail.filter.singleline import match_line
+from banjail.filter.state import LogState
+from banjail.filter.uniform import book, read_dates
+
+try:
+    from banjail.filter import _native  # type: ignore[attr-defined]
+except ImportError:  # not built (no compiler, headers or libpcre2-dev): the Python engine runs
+    _native = None
+
+_CACHE = 64  # compiled programs kept per engine (a daemon has one per jail)
+
+
+def built() -> bool:
+    """Whether the C extension is there."""
+    return _native is not None
+
+
+def version() -> str:
+    """PCRE2's version and whether its JIT runs, for the engine's name in reports."""
+    if _native is None:
+        return "not built"
+    text, jit = _native.version()
+    return f"PCRE2 {text.split()[0]}{' JIT' if jit else ''}"
+
+
+class NativeEngine:
+    """banjail.filter.engine's contract, on PCRE2."""
+
+    name = "native"
+
+    def __init__(self) -> None:
+        self._compiled: dict[int, tuple[Any, Any]] = {}  # id(program.regexes) -> (regexes, _native.Program)
+
+    def accepts(self, program: Program) -> str | None:
+        try:
+            self._program(program)
+        except translate.Refused as refused:
+            return str(refused)
+        return None
+
+    def _program(self, program: Program) -> Any:
+        key = id(program.regexes)
+        cached = self._compiled.get(key)
+        if cached is not None and cached[0] is program.regexes:
+            return cached[1]
+        compiled = _compile(program)
+        if len(self._compiled) >= _CACHE:
+            self._compiled.clear()
+        self._compiled[key] = (program.regexes, compiled)
+        return compiled
+
+    def scan(
+        self,
+        program: Program,
+        state: LogState,
+        chunk: str,
+        now: float,
+        first_lineno: int,
+        stats: ScanStats,
+        keep: Keep,
+    ) -> list[LineOutcome]:
+        if not chunk.endswith("\n") or not chunk.isascii():
+            return scan_chunk(program, state, chunk, now, first_lineno, stats, keep)
+        rows = chunk.split("\n")
+        rows.pop()
+        found = read_dates(program, state, rows, now, keep)
+        if found is None:
+            return scan_chunk(program, state, chunk, now, first_lineno, stats, keep)
+        size_stats(stats, program)
+        dates, ends = found.dates, found.ends
+        cuts = [ends[i] if dates[i] is not None else 0 for i in range(len(rows))]
+        out: list[LineOutcome] = []
+        fail_hits = stats.failregex_hits
+        want = keep.failures
+        keep_matched, keep_ignored = keep.matched, keep.ignored
+        matched = ignored = 0
+        for i, pre, fails in self._program(program).scan(chunk, cuts):
+            line = rows[i]
+            tup, date, template_name = found.line(program, state, i, line, now)
+            lineno = first_lineno + i
+            given = None if pre is None else (pre, fails)  # None: PCRE2 could not decide, Python's re does
+            kind, hits, ignored_by, failures = match_line(program, state, tup, date, now, lineno, want, given)
+            if kind == MATCHED:
+                matched += 1
+            elif kind == IGNORED:
+                ignored += 1
+            for index in hits:
+                fail_hits[index] += 1
+            if failures or (kind == MATCHED and keep_matched) or (kind == IGNORED and keep_ignored):
+                out.append(LineOutcome(lineno, line, kind, hits, ignored_by, failures, template_name))
+        book(program, state, found, rows, stats, matched, ignored)
+        stats.native_lines += len(rows)
+        return out
+
+
+def _compile(program: Program) -> Any:
+    """The C program for `program` (raises translate.Refused when the native engine cannot run it exactly)."""
+    if _native is None:
+        raise translate.Refused("the C extension is not built")
+    if not program.single or program.by_first is None:
+        raise translate.Refused("a multi-line buffer (maxlines > 1)")
+    if program.ignore:
+        raise translate.Refused("ignoreregex")
+    pref = program.pref
+    pref_text = translate.to_pcre2(pref.pattern) if pref is not None else None
+    fails = [translate.to_pcre2(r.pattern) for r in program.fail]
+    orders: list[tuple[int, ...]] = [tuple(program.any_first)]
+    table = bytearray(128)
+    for char, order in program.by_first.items():
+        if len(char) == 1 and ord(char) < 128:
+            if order not in orders:
+                orders.append(tuple(order))
+            table[ord(char)] = orders.index(tuple(order))
+    content = pref.pattern.groupindex.get("content", -1) if pref is not None else -1
+    try:
+        return _native.Program(
+            pref_text,
+            _names(pref.pattern.groupindex) if pref is not None else (),
+            content,
+            fails,
+            [_names(r.pattern.groupindex) for r in program.fail],
+            bytes(table),
+            tuple(orders),
+        )
+    except ValueError as exc:  # PCRE2 refused a translation (e.g. a variable-length look-behind)
+        raise translate.Refused(str(exc)) from None
+
+
+def _names(groupindex: Any) -> tuple[tuple[str, int], ...]:
+    # in Python's order of the names (groupdict's key order)
+    return tuple(sorted(groupindex.items(), key=lambda item: item[1]))
