@@ -23,6 +23,7 @@ typedef struct {
 typedef struct {
     PyObject_HEAD
     Regex pref;          /* code NULL: no prefregex */
+    Regex candidates;    /* code NULL: no literal prefilter (every line runs the regexes) */
     int content;         /* the prefregex's content group number, -1 if none */
     Regex *fail;
     Py_ssize_t nfail;
@@ -76,6 +77,9 @@ static void Program_dealloc(ProgramObject *self)
     if (self->pref.code != NULL)
         pcre2_code_free(self->pref.code);
     Py_XDECREF(self->pref.names);
+    if (self->candidates.code != NULL)
+        pcre2_code_free(self->candidates.code);
+    Py_XDECREF(self->candidates.names);
     for (Py_ssize_t i = 0; i < self->nfail; i++) {
         if (self->fail[i].code != NULL)
             pcre2_code_free(self->fail[i].code);
@@ -91,18 +95,20 @@ static void Program_dealloc(ProgramObject *self)
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-/* Program(pref, pref_names, content, fails, fail_names, table, orders)
+/* Program(pref, pref_names, content, fails, fail_names, table, orders, candidates=None)
  * pref: str or None; fails: list of str; *_names: tuples of (name, number); table: bytes of 128 indexes into
- * orders; orders: tuple of tuples of failregex indexes. */
+ * orders; orders: tuple of tuples of failregex indexes; candidates: a pattern that finds something in every
+ * date-cut text a failregex can match (banjail.filter.prefilter), or None. */
 static int Program_init(ProgramObject *self, PyObject *args, PyObject *kwds)
 {
-    PyObject *pref, *pref_names, *fails, *fail_names, *orders;
+    PyObject *pref, *pref_names, *fails, *fail_names, *orders, *candidates = Py_None;
     int content;
     Py_buffer table;
-    static char *kwlist[] = {"pref", "pref_names", "content", "fails", "fail_names", "table", "orders", NULL};
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO!iO!O!y*O!", kwlist, &pref, &PyTuple_Type, &pref_names,
+    static char *kwlist[] = {"pref", "pref_names", "content", "fails", "fail_names", "table", "orders",
+                             "candidates", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO!iO!O!y*O!|O", kwlist, &pref, &PyTuple_Type, &pref_names,
                                      &content, &PyList_Type, &fails, &PyList_Type, &fail_names, &table,
-                                     &PyTuple_Type, &orders))
+                                     &PyTuple_Type, &orders, &candidates))
         return -1;
     int result = -1;
     if (self->fail != NULL || self->pref.code != NULL) {
@@ -118,6 +124,16 @@ static int Program_init(ProgramObject *self, PyObject *args, PyObject *kwds)
         if (!PyUnicode_Check(pref) || compile_one(&self->pref, pref, pref_names) < 0)
             goto done;
         self->groups = capture_count(&self->pref);
+    }
+    if (candidates != Py_None) {
+        PyObject *none = PyTuple_New(0);
+        int bad = none == NULL || !PyUnicode_Check(candidates) || compile_one(&self->candidates, candidates, none) < 0;
+        Py_XDECREF(none);
+        if (bad) {
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_TypeError, "candidates: str or None");
+            goto done;
+        }
     }
     self->nfail = PyList_GET_SIZE(fails);
     self->fail = PyMem_Calloc((size_t)(self->nfail ? self->nfail : 1), sizeof(Regex));
@@ -241,6 +257,13 @@ static int scan_line(ProgramObject *self, const char *text, Py_ssize_t size, Py_
     const char *buf = text;
     Py_ssize_t bufsize = size;
     PyObject *pre = NULL;
+    if (self->candidates.code != NULL) {
+        int rc = pcre2_match(self->candidates.code, (PCRE2_SPTR)text, (PCRE2_SIZE)size, 0, 0, md, self->mctx);
+        if (rc == PCRE2_ERROR_NOMATCH)
+            return 0; /* no failregex can match this line */
+        if (rc < 0)
+            return add_undecided(out, line);
+    }
     if (self->pref.code != NULL) {
         int rc = pcre2_match(self->pref.code, (PCRE2_SPTR)text, (PCRE2_SIZE)size, 0, 0, md, self->mctx);
         if (rc == PCRE2_ERROR_NOMATCH)

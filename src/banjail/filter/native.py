@@ -4,8 +4,9 @@ engine does it, with the same results.
 What runs where, per chunk of a one-line program (maxlines = 1) with no ignoreregex:
 - Python reads the dates as the uniform path does (banjail.filter.uniform.read_dates: one proven line-start
   template, epochs parsed once per run of equal texts) and hands C each line's date-cut offset;
-- C runs the prefregex and the dispatched failregexes on every line, with the translations of
-  banjail.filter.translate, and returns only the lines where a failregex matched, with their groups;
+- C runs, on every line holding one of the filter's required literals (banjail.filter.prefilter), the
+  prefregex and the dispatched failregexes, with the translations of banjail.filter.translate, and returns
+  only the lines where a failregex matched, with their groups;
 - Python runs the one-line step (banjail.filter.singleline.match_line) on those lines with the groups given:
   sessions, identities and failures stay the reference's code.
 A line the prefregex does not match, or no failregex matches, changes no state but the prefregex count, which
@@ -87,7 +88,7 @@ class NativeEngine:
             return scan_chunk(program, state, chunk, now, first_lineno, stats, keep)
         rows = chunk.split("\n")
         rows.pop()
-        found = read_dates(program, state, rows, now, keep)
+        found = read_dates(program, state, rows, now, keep, judge=False)
         if found is None:
             return scan_chunk(program, state, chunk, now, first_lineno, stats, keep)
         size_stats(stats, program)
@@ -145,9 +146,20 @@ def _compile(program: Program) -> Any:
             [_names(r.pattern.groupindex) for r in program.fail],
             bytes(table),
             tuple(orders),
+            _candidates(program),
         )
     except ValueError as exc:  # PCRE2 refused a translation (e.g. a variable-length look-behind)
         raise translate.Refused(str(exc)) from None
+
+
+def _candidates(program: Program) -> str | None:
+    """The literal prefilter for C, or None (then every line runs the regexes: slower, as exact)."""
+    if program.candidates is None:
+        return None
+    try:
+        return translate.to_pcre2(program.candidates)
+    except translate.Refused:
+        return None
 
 
 def _names(groupindex: Any) -> tuple[tuple[str, int], ...]:

@@ -63,13 +63,15 @@ class Dates:
 
 
 def read_dates(
-    program: Program, state: LogState, rows: list[str], now: float, keep: Keep
+    program: Program, state: LogState, rows: list[str], now: float, keep: Keep, *, judge: bool = True
 ) -> Dates | None:
     """The dates of `rows` (the lines of a chunk, each ending with "\\n" in it), booked with the detector as
     the per-line path would book them, or None (nothing changed) when the chunk is not uniform or this path
-    is not exact for it. One-line programs only (Program.single)."""
+    is not exact for it. One-line programs only (Program.single). judge: whether the path may stop for this log
+    when it does not pay against the per-line path (LogState.uniform; a caller whose alternative costs more
+    passes False)."""
     detector: Any = state.detector
-    if not state.uniform or keep.missed or detector is None or detector.none:
+    if (judge and not state.uniform) or keep.missed or detector is None or detector.none:
         return None
     if state.count_pref and (not program.pref_any or program.ignore_first):
         return None  # counting prefregex matches needs a search on every line
@@ -107,7 +109,7 @@ def read_dates(
         append(date)
     # parse_text matches a text again, which find() does not: with mostly distinct texts (fractions of a second)
     # this path costs more than it saves, so this log stops taking it (both paths give the same results)
-    if runs * 2 > lines >= _JUDGED:
+    if judge and runs * 2 > lines >= _JUDGED:
         state.uniform = False
     last_valid = lines - 1
     while last_valid >= 0 and dates[last_valid] is None:
