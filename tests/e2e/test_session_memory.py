@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from daemon_run import Server, append, wait_for, write_config
 
+from banjail.filter import native
+
 pytestmark = pytest.mark.e2e
 
 REGEX = str(Path(sys.executable).parent / "fail2ban-regex")
@@ -81,5 +83,8 @@ def test_server_rss_and_database_flat_under_one_long_session(tmp_path: Path) -> 
         # before: 185 MiB after 2,000 lines, 696 MiB after 4,000; now a few MiB more for 4x the lines
         assert peaks[1] - peaks[0] < 24 * 1024, peaks
         assert (tmp_path / "f2b.sqlite3").stat().st_size < 8 << 20
+        # the daemon names the engine per jail at start (sshd's filter runs on the native one when it is built)
+        engine = "native (PCRE2" if native.built() else "python"
+        assert f"[test] matching engine: {engine}" in (tmp_path / "f2b.log").read_text()
     finally:
         server.stop()

@@ -30,6 +30,7 @@ from banjail.cli.resolve import resolve
 from banjail.cli.source import FILE, JOURNAL, Resolved, Source, classify_log, resolve_filter
 from banjail.daemon.regexview import reported_prefregex
 from banjail.errors import BanjailError
+from banjail.filter import engine as engines
 from banjail.filter.datedetect import DateDetector
 from banjail.filter.matcher import Matcher
 from banjail.filter.outcome import IGNORED, MISSED, LineOutcome, ScanStats
@@ -298,6 +299,8 @@ def run(opts: Options, stdout: TextIO, stderr: TextIO) -> int:
     finally:
         progress.close()
     elapsed = time.perf_counter() - started
+    # which engine ran, on stderr (stdout stays byte for byte upstream's report, or the failures alone)
+    stderr.write(f"engine: {engines.describe(matcher.engine, matcher.engine_note, stats.lines, stats.native_lines)}\n")
     if opts.quiet:
         return 0
     stdout.write(

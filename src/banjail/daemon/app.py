@@ -45,6 +45,7 @@ from banjail.daemon.commit import GroupCommit
 from banjail.daemon.jail import ActionJob, Jail, build_state, ignore_cache
 from banjail.daemon.logging import LogTarget, logger
 from banjail.errors import ActionError, BanjailError
+from banjail.filter import engine as engines
 from banjail.model import Ban, Position, Unban
 from banjail.sources.base import LogSource
 from banjail.store import Store
@@ -164,6 +165,9 @@ class Daemon:
         await self._enqueue(jail, ActionJob("release"))
         await self._recount(jail)
         self._open_sources(jail)
+        matcher = jail.state.matcher
+        if matcher is not None:
+            log_jail.info("[%s] matching engine: %s", name, engines.describe(matcher.engine, matcher.engine_note))
         log_jail.info("Jail %r started", name)
         self._wake.set()
 

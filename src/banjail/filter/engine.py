@@ -93,3 +93,14 @@ def choose(program: Program, forced: str | None = None) -> tuple[Engine, str]:
             return engine, "; ".join(reasons)
         reasons.append(f"{engine.name}: {refused}")
     return PYTHON, "; ".join(reasons)
+
+
+def describe(engine: Engine, note: str, lines: int | None = None, native_lines: int = 0) -> str:
+    """One line naming the engine that ran (for fail2ban-regex and the daemon's log): `native (PCRE2 10.42
+    JIT)` with how many lines it ran itself, or `python` with why the native engine did not run."""
+    if engine.name == "native":
+        text = f"native ({native.version()})"
+        if lines is not None:
+            text += f", {native_lines} of {lines} lines natively (the rest on Python: non-ASCII or not uniform)"
+        return text
+    return "python" + (f" ({note})" if note else "")

@@ -20,12 +20,12 @@ from __future__ import annotations
 from typing import Any
 
 from banjail.filter import translate
-from banjail.filter.outcome import IGNORED, MATCHED, Keep, LineOutcome, ScanStats
+from banjail.filter.outcome import IGNORED, MATCHED, MISSED, Keep, LineOutcome, ScanStats
 from banjail.filter.program import Program
 from banjail.filter.scan import scan_chunk, size_stats
 from banjail.filter.singleline import match_line
 from banjail.filter.state import LogState
-from banjail.filter.uniform import book, read_dates
+from banjail.filter.uniform import Dates, book, read_dates
 
 try:
     from banjail.filter import _native  # type: ignore[attr-defined]
@@ -88,7 +88,7 @@ class NativeEngine:
             return scan_chunk(program, state, chunk, now, first_lineno, stats, keep)
         rows = chunk.split("\n")
         rows.pop()
-        found = read_dates(program, state, rows, now, keep, judge=False)
+        found = read_dates(program, state, rows, now, judge=False)
         if found is None:
             return scan_chunk(program, state, chunk, now, first_lineno, stats, keep)
         size_stats(stats, program)
@@ -99,7 +99,12 @@ class NativeEngine:
         want = keep.failures
         keep_matched, keep_ignored = keep.matched, keep.ignored
         matched = ignored = 0
+        keep_missed = keep.missed
+        missed_from = 0  # with keep_missed: the next line whose missed outcome may be due
         for i, pre, fails in self._program(program).scan(chunk, cuts):
+            if keep_missed:
+                out += _missed(found, rows, missed_from, i, first_lineno)
+                missed_from = i + 1
             line = rows[i]
             tup, date, template_name = found.line(program, state, i, line, now)
             lineno = first_lineno + i
@@ -111,11 +116,28 @@ class NativeEngine:
                 ignored += 1
             for index in hits:
                 fail_hits[index] += 1
-            if failures or (kind == MATCHED and keep_matched) or (kind == IGNORED and keep_ignored):
+            if (
+                failures
+                or (kind == MATCHED and keep_matched)
+                or (kind == IGNORED and keep_ignored)
+                or (kind == MISSED and keep_missed)
+            ):
                 out.append(LineOutcome(lineno, line, kind, hits, ignored_by, failures, template_name))
+        if keep_missed:
+            out += _missed(found, rows, missed_from, len(rows), first_lineno)
         book(program, state, found, rows, stats, matched, ignored)
         stats.native_lines += len(rows)
         return out
+
+
+def _missed(found: Dates, rows: list[str], start: int, end: int, first_lineno: int) -> list[LineOutcome]:
+    """The outcomes of lines start..end-1, which no failregex matched (no ignoreregex: they are missed)."""
+    name = found.template.name
+    dates = found.dates
+    return [
+        LineOutcome(first_lineno + i, rows[i], MISSED, template=name if dates[i] is not None else None)
+        for i in range(start, end)
+    ]
 
 
 def _compile(program: Program) -> Any:

@@ -63,7 +63,7 @@ class Dates:
 
 
 def read_dates(
-    program: Program, state: LogState, rows: list[str], now: float, keep: Keep, *, judge: bool = True
+    program: Program, state: LogState, rows: list[str], now: float, *, judge: bool = True
 ) -> Dates | None:
     """The dates of `rows` (the lines of a chunk, each ending with "\\n" in it), booked with the detector as
     the per-line path would book them, or None (nothing changed) when the chunk is not uniform or this path
@@ -71,7 +71,7 @@ def read_dates(
     when it does not pay against the per-line path (LogState.uniform; a caller whose alternative costs more
     passes False)."""
     detector: Any = state.detector
-    if (judge and not state.uniform) or keep.missed or detector is None or detector.none:
+    if (judge and not state.uniform) or detector is None or detector.none:
         return None
     if state.count_pref and (not program.pref_any or program.ignore_first):
         return None  # counting prefregex matches needs a search on every line
@@ -163,7 +163,7 @@ def scan_uniform(
 ) -> list[LineOutcome] | None:
     """Scan `chunk` (complete lines, each ending with "\\n"; `rows` are those lines) as the per-line path would,
     or return None (nothing changed) when the chunk is not uniform. One-line programs only (Program.single)."""
-    found = read_dates(program, state, rows, now, keep)
+    found = None if keep.missed else read_dates(program, state, rows, now)
     if found is None:
         return None
     ends = found.ends
