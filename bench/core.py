@@ -3,7 +3,8 @@
 For each timestamp format (one generated file each) and each filter mode it runs:
   upstream   /usr/bin/fail2ban-regex -o row LOG /etc/fail2ban/filter.d/sshd.conf[mode=M]   (speed and failures)
   banjail    .venv/bin/fail2ban-regex with the same upstream filter file: once in report mode (speed, RSS) and
-             once with --json (failures)
+             once with --json (failures), on the engine it chooses (the native one when built)
+  banjail python   the same with BANJAIL_ENGINE=python (the reference engine)
   stock      the same with banjail's own stock sshd filter (-c pointing at an empty dir)
 and compares the failures by (id, time). banjail gets ``--now`` = the bench's start so both tools infer the same
 year; the log ends a minute before it, so upstream (which reads the real clock) sees no future dates.
@@ -36,6 +37,8 @@ UPSTREAM_FILTER = "/etc/fail2ban/filter.d/sshd.conf"
 STOCK_FILTER = REPO / "src/banjail/stock/filter.d/sshd.conf"
 MODES = ("normal", "aggressive")
 FLOOR = "re floor"
+NATIVE_FLOOR = "native floor"
+PYTHON_VARIANT = "banjail python"
 TARGET_LINES_PER_S = 1_000_000
 TARGET_RSS_MB = 60.0
 Progress = Callable[[str], None]
@@ -102,7 +105,7 @@ def run(args: argparse.Namespace, progress: Progress) -> Section:
     empty = work / "empty-config"
     empty.mkdir(exist_ok=True)
     now = int(time.time())
-    variants = ["banjail"] + (["banjail stock"] if STOCK_FILTER.exists() else [])
+    variants = ["banjail", PYTHON_VARIANT] + (["banjail stock"] if STOCK_FILTER.exists() else [])
     notes: list[str] = []
     if not STOCK_FILTER.exists():
         notes.append(f"banjail stock rows skipped: {STOCK_FILTER.relative_to(REPO)} does not exist yet")
@@ -124,6 +127,7 @@ def run(args: argparse.Namespace, progress: Progress) -> Section:
                 rows.append(_banjail_row(variant, fmt, mode, lines, log, empty, now, work, up_keys if m.ok else None,
                                          progress))  # fmt: skip
             rows.append(_floor_row(fmt, mode, lines, log, now, work, progress))
+            rows.append(_native_floor_row(fmt, mode, lines, log, now, work, progress))
             _cleanup(args, work.glob(f"*-{fmt}-{mode}.*"))
         if fmt == formats[0] and modes:
             small = lines // 4
@@ -150,11 +154,12 @@ def _cleanup(args: argparse.Namespace, paths: Iterable[Path]) -> None:
 def _banjail_row(variant: str, fmt: str, mode: str, lines: int, log: Path, empty: Path, now: int, work: Path,
                  up_keys: list[failures.Key] | None, progress: Progress) -> Row:  # fmt: skip
     tag = variant.replace(" ", "-")
-    speed = measure(_banjail_argv(variant, empty, now, log, mode, False), work / f"{tag}-{fmt}-{mode}.report")
+    env = {"BANJAIL_ENGINE": "python"} if variant == PYTHON_VARIANT else None
+    speed = measure(_banjail_argv(variant, empty, now, log, mode, False), work / f"{tag}-{fmt}-{mode}.report", env)
     progress(f"{variant} {fmt} {mode}: {speed.wall_s:.1f} s, {speed.peak_rss_kb // 1024} MB, exit {speed.returncode}")
     if not speed.ok:
         return Row(variant, fmt, mode, lines, speed, None, speed.error())
-    js = measure(_banjail_argv(variant, empty, now, log, mode, True), work / f"{tag}-{fmt}-{mode}.json")
+    js = measure(_banjail_argv(variant, empty, now, log, mode, True), work / f"{tag}-{fmt}-{mode}.json", env)
     if not js.ok:
         return Row(variant, fmt, mode, lines, speed, None, f"--json: {js.error()}")
     if up_keys is None:
@@ -178,12 +183,28 @@ def _floor_row(fmt: str, mode: str, lines: int, log: Path, now: int, work: Path,
                "regex calls only (refloor.py): an upper bound, not a tool")  # fmt: skip
 
 
+def _native_floor_row(fmt: str, mode: str, lines: int, log: Path, now: int, work: Path, progress: Progress) -> Row:
+    """The native engine's floor (nativefloor.py): only its C part (PCRE2-JIT prefilter, prefregex and
+    failregexes on every line), on chunks prepared beforehand."""
+    argv = [str(REPO / ".venv/bin/python"), str(Path(__file__).with_name("nativefloor.py")), str(log),
+            _filter_arg(UPSTREAM_FILTER, mode), str(now)]  # fmt: skip
+    out = work / f"nativefloor-{fmt}-{mode}.json"
+    m = measure(argv, out)
+    if not m.ok:
+        return Row(NATIVE_FLOOR, fmt, mode, lines, m, None, m.error())
+    native_s = float(json.loads(out.read_text(encoding="utf-8"))["native_s"])
+    progress(f"native floor {fmt} {mode}: {native_s:.2f} s in C")
+    return Row(NATIVE_FLOOR, fmt, mode, lines, dataclasses.replace(m, wall_s=native_s, peak_rss_kb=0), None,
+               "C part of the native engine only (nativefloor.py): an upper bound, not a tool")  # fmt: skip
+
+
 def _rss_row(variant: str, fmt: str, mode: str, small: tuple[int, Path], big: tuple[int, int], empty: Path,
              now: int, work: Path, figures: list[dict[str, Any]], progress: Progress) -> tuple[str, ...]:  # fmt: skip
     """Peak RSS on the small log, beside the big log's figure (taken from the speed row: same command)."""
     n1, log = small
     out = work / f"{variant.replace(' ', '-')}-rss-{n1}.report"
-    m = measure(_banjail_argv(variant, empty, now, log, mode, False), out)
+    env = {"BANJAIL_ENGINE": "python"} if variant == PYTHON_VARIANT else None
+    m = measure(_banjail_argv(variant, empty, now, log, mode, False), out, env)
     out.unlink(missing_ok=True)
     progress(f"{variant} RSS at {n1} lines: {m.peak_rss_kb // 1024} MB, exit {m.returncode}")
     kb1 = m.peak_rss_kb if m.ok else 0
@@ -217,14 +238,14 @@ def _section(args: argparse.Namespace, rows: list[Row], rss_rows: list[tuple[str
         ratio = r.lines_per_s / base if base and r.lines_per_s else 0.0
         c = r.comparison
         same = "(reference)" if r.tool == "upstream" else (c.verdict() if c else f"n/a: {r.note}")
-        if r.tool == FLOOR:
+        if r.tool in (FLOOR, NATIVE_FLOOR):
             same = "n/a (regex calls only)"
         count = str(c.banjail) + ("" if c.banjail == c.upstream else f" (upstream {c.upstream})") if c else ""
         cells.append((
             r.tool, r.fmt, r.mode,
             f"{r.lines_per_s:,.0f}" if r.lines_per_s else "failed",
             f"{ratio:.1f}x" if ratio else "", f"{r.speed.wall_s:.2f}", _mb(r.speed.peak_rss_kb), count, same,
-            "" if r.tool in ("upstream", FLOOR) else _targets(r),
+            "" if r.tool in ("upstream", FLOOR, NATIVE_FLOOR) else _targets(r),
         ))  # fmt: skip
         figures.append({
             "tool": r.tool, "format": r.fmt, "mode": r.mode, "lines": r.lines, "lines_per_s": round(r.lines_per_s),
@@ -255,6 +276,10 @@ def _section(args: argparse.Namespace, rows: list[Row], rss_rows: list[tuple[str
         "filter (the prefregex on each line holding a required literal, then the failregexes that can start "
         "with its content's first character), on lines prepared beforehand; its lines/s is the ceiling for "
         "banjail on this log, and its ratio the most any exact engine on re can gain over upstream",
+        f"{NATIVE_FLOOR}: nativefloor.py times only the C part of the native engine (PCRE2-JIT literal "
+        "prefilter, prefregex and dispatched failregexes on every line, groups as dicts), on chunks whose dates "
+        "were read beforehand; the native engine's remaining time is Python's (dates, sessions, identities)",
+        f"{PYTHON_VARIANT}: BANJAIL_ENGINE=python, the reference engine, in the same run",
         f"log: gen_authlog.py seed {args.seed}, last line one minute before now={now}; banjail ran with --now {now}",
     ]
     return Section(

@@ -18,6 +18,7 @@
 typedef struct {
     pcre2_code *code;
     PyObject *names; /* tuple of (name, group number) */
+    int jit;         /* whether PCRE2's JIT compiled it */
 } Regex;
 
 typedef struct {
@@ -59,7 +60,7 @@ static int compile_one(Regex *out, PyObject *pattern, PyObject *names)
         PyErr_Format(PyExc_ValueError, "PCRE2 refuses the pattern at %zu: %s", (size_t)at, message);
         return -1;
     }
-    (void)pcre2_jit_compile(out->code, PCRE2_JIT_COMPLETE); /* without JIT the interpreter runs */
+    out->jit = pcre2_jit_compile(out->code, PCRE2_JIT_COMPLETE) == 0; /* without JIT the interpreter runs */
     Py_INCREF(names);
     out->names = names;
     return 0;
@@ -400,7 +401,27 @@ fail:
     return NULL;
 }
 
+/* jitted() -> how many of the program's patterns run JIT-compiled, and how many there are */
+static PyObject *Program_jitted(ProgramObject *self, PyObject *unused)
+{
+    (void)unused;
+    Py_ssize_t jit = 0, all = 0;
+    const Regex *extra[2] = {&self->pref, &self->candidates};
+    for (int k = 0; k < 2; k++) {
+        if (extra[k]->code != NULL) {
+            all++;
+            jit += extra[k]->jit;
+        }
+    }
+    for (Py_ssize_t i = 0; i < self->nfail; i++) {
+        all++;
+        jit += self->fail[i].jit;
+    }
+    return Py_BuildValue("(nn)", jit, all);
+}
+
 static PyMethodDef Program_methods[] = {
+    {"jitted", (PyCFunction)Program_jitted, METH_NOARGS, "(patterns JIT-compiled, patterns)"},
     {"scan", (PyCFunction)Program_scan, METH_VARARGS,
      "scan(chunk, cuts) -> [(line, prefregex groups, failregex groups or None each)] for the matched lines"},
     {NULL, NULL, 0, NULL},

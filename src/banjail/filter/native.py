@@ -68,7 +68,7 @@ class NativeEngine:
         cached = self._compiled.get(key)
         if cached is not None and cached[0] is program.regexes:
             return cached[1]
-        compiled = _compile(program)
+        compiled = compile_c(program)
         if len(self._compiled) >= _CACHE:
             self._compiled.clear()
         self._compiled[key] = (program.regexes, compiled)
@@ -140,7 +140,7 @@ def _missed(found: Dates, rows: list[str], start: int, end: int, first_lineno: i
     ]
 
 
-def _compile(program: Program) -> Any:
+def compile_c(program: Program) -> Any:
     """The C program for `program` (raises translate.Refused when the native engine cannot run it exactly)."""
     if _native is None:
         raise translate.Refused("the C extension is not built")
