@@ -17,6 +17,7 @@ import argparse
 import dataclasses
 import itertools
 import json
+import subprocess
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ REPO = Path(__file__).resolve().parents[1]
 UPSTREAM = "/usr/bin/fail2ban-regex"
 BANJAIL = str(REPO / ".venv/bin/fail2ban-regex")
 UPSTREAM_FILTER = "/etc/fail2ban/filter.d/sshd.conf"
+WEB_FILTER = "/etc/fail2ban/filter.d/apache-auth.conf"
 STOCK_FILTER = REPO / "src/banjail/stock/filter.d/sshd.conf"
 MODES = ("normal", "aggressive")
 FLOOR = "re floor"
@@ -49,6 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--formats", default=",".join(FORMATS), help="timestamp formats, comma-separated")
     group.add_argument("--modes", default=",".join(MODES), help="sshd filter modes, comma-separated")
     group.add_argument("--seed", type=int, default=1, help="generator seed")
+    group.add_argument("--no-web", dest="web", action="store_false", help="skip the Apache error log row")
     group.add_argument("--keep-outputs", action="store_true", help="keep the tools' outputs under bench/out/core/")
 
 
@@ -86,13 +89,14 @@ def _generate(work: Path, lines: int, seed: int, fmt: str, end: int) -> Path:
     return path
 
 
-def _banjail_argv(variant: str, empty: Path, now: int, log: Path, mode: str, json_out: bool) -> list[str]:
+def _banjail_argv(variant: str, empty: Path, now: int, log: Path, mode: str, json_out: bool,
+                  base: str = UPSTREAM_FILTER) -> list[str]:  # fmt: skip
     argv = [BANJAIL, "--now", str(now)]
     if json_out:
         argv.append("--json")
     if variant == "banjail stock":
-        return [*argv, "-c", str(empty), str(log), _filter_arg("sshd", mode)]
-    return [*argv, str(log), _filter_arg(UPSTREAM_FILTER, mode)]
+        return [*argv, "-c", str(empty), str(log), _filter_arg(Path(base).stem, mode)]
+    return [*argv, str(log), _filter_arg(base, mode)]
 
 
 def run(args: argparse.Namespace, progress: Progress) -> Section:
@@ -140,8 +144,29 @@ def run(args: argparse.Namespace, progress: Progress) -> Section:
                                          work, rss_figures, progress))  # fmt: skip
             _cleanup(args, [small_log])
         _cleanup(args, [log])
+    if args.web:
+        rows += _web_rows(args, lines, work, empty, now, progress)
 
     return _section(args, rows, rss_rows, rss_figures, notes, now)
+
+
+def _web_rows(args: argparse.Namespace, lines: int, work: Path, empty: Path, now: int,
+              progress: Progress) -> list[Row]:  # fmt: skip
+    """The web row: upstream's apache-auth filter on a generated Apache error log (gen_weblog.py)."""
+    log = work / f"apache-error-{lines}.log"
+    gen = [str(REPO / ".venv/bin/python"), str(Path(__file__).with_name("gen_weblog.py")), "--lines", str(lines),
+           "--seed", str(args.seed), "--end", str(now - 60), "--out", str(log)]  # fmt: skip
+    subprocess.run(gen, check=True)
+    out = work / "upstream-apache-normal.rows"
+    m = measure([UPSTREAM, "-o", "row", str(log), WEB_FILTER], out)
+    progress(f"upstream apache: {m.wall_s:.1f} s, {m.peak_rss_kb // 1024} MB, exit {m.returncode}")
+    up_keys = list(failures.upstream_rows(out)) if m.ok else None
+    rows = [Row("upstream", "apache", "normal", lines, m, None, "" if m.ok else m.error())]
+    for variant in ("banjail", PYTHON_VARIANT):
+        rows.append(_banjail_row(variant, "apache", "normal", lines, log, empty, now, work, up_keys, progress,
+                                 WEB_FILTER))  # fmt: skip
+    _cleanup(args, [log, *work.glob("*-apache-normal.*")])
+    return rows
 
 
 def _cleanup(args: argparse.Namespace, paths: Iterable[Path]) -> None:
@@ -152,14 +177,16 @@ def _cleanup(args: argparse.Namespace, paths: Iterable[Path]) -> None:
 
 
 def _banjail_row(variant: str, fmt: str, mode: str, lines: int, log: Path, empty: Path, now: int, work: Path,
-                 up_keys: list[failures.Key] | None, progress: Progress) -> Row:  # fmt: skip
+                 up_keys: list[failures.Key] | None, progress: Progress,
+                 base: str = UPSTREAM_FILTER) -> Row:  # fmt: skip
     tag = variant.replace(" ", "-")
     env = {"BANJAIL_ENGINE": "python"} if variant == PYTHON_VARIANT else None
-    speed = measure(_banjail_argv(variant, empty, now, log, mode, False), work / f"{tag}-{fmt}-{mode}.report", env)
+    speed = measure(_banjail_argv(variant, empty, now, log, mode, False, base), work / f"{tag}-{fmt}-{mode}.report",
+                    env)  # fmt: skip
     progress(f"{variant} {fmt} {mode}: {speed.wall_s:.1f} s, {speed.peak_rss_kb // 1024} MB, exit {speed.returncode}")
     if not speed.ok:
         return Row(variant, fmt, mode, lines, speed, None, speed.error())
-    js = measure(_banjail_argv(variant, empty, now, log, mode, True), work / f"{tag}-{fmt}-{mode}.json", env)
+    js = measure(_banjail_argv(variant, empty, now, log, mode, True, base), work / f"{tag}-{fmt}-{mode}.json", env)
     if not js.ok:
         return Row(variant, fmt, mode, lines, speed, None, f"--json: {js.error()}")
     if up_keys is None:

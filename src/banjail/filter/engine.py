@@ -86,7 +86,7 @@ def choose(program: Program, forced: str | None = None) -> tuple[Engine, str]:
         engines = [e for e in engines if e.name == forced]
         if not engines:
             return PYTHON, f"engine {forced!r} is not available"
-    reasons: list[str] = []
+    reasons: list[str] = [] if native.built() else ["the native engine is not built"]
     for engine in engines:
         refused = engine.accepts(program)
         if refused is None:
