@@ -1,7 +1,7 @@
 """The run-time tags of a ban, as upstream's action info provides them: <ip> <family> <ip-rev> <ip-host> <fid>
 <failures> <time> <bantime> <bancount> <matches> <ipmatches> <ipjailmatches> <ipfailures> <ipjailfailures>
-<restored> <raw-ticket> <F-*> <fq-hostname> <sh-hostname> <br> <sp> and the jail counters <jail.banned>
-<jail.banned_total> <jail.found> <jail.found_total>.
+<restored> <raw-ticket> <F-*> <fq-hostname> <sh-hostname> <br> <sp>, the jail's name <jail.name> (upstream
+1.1) and its counters <jail.banned> <jail.banned_total> <jail.found> <jail.found_total>.
 
 Values are computed only when a command uses them (`BanInfo.value` is lazy and caches), because some are
 costly (a DNS lookup for <ip-host>, a store query for <ipmatches>). The history tags are upstream's merged bans
@@ -37,7 +37,8 @@ class History:
 
 # (ban, all jails?) -> merged history, or None when unknown (then the ban itself stands in, as upstream).
 HistoryLookup = Callable[[Ban, bool], History | None]
-Counters = Callable[[], Mapping[str, int]]
+# The jail's <jail.*> values: its name (upstream 1.1's <jail.name>) and its counters.
+Counters = Callable[[], Mapping[str, int | str]]
 
 # The tags read from the store's history, and whether each merges the bans of all jails (else the ban's jail).
 HISTORY_TAGS = {"ipmatches": True, "ipfailures": True, "ipjailmatches": False, "ipjailfailures": False}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import getopt
 import os
+import socket
 import sys
 import time
 from dataclasses import dataclass, field, replace
@@ -19,7 +20,7 @@ from banjail import FAIL2BAN_COMPAT_VERSION, __version__
 from banjail.clock import SystemClock
 from banjail.config.load import load_config
 from banjail.config.schema import Config
-from banjail.daemon import runtime, signals
+from banjail.daemon import activation, runtime, signals
 from banjail.daemon.app import Daemon
 from banjail.daemon.controller import Controller
 from banjail.daemon.database import open_store
@@ -194,8 +195,10 @@ def main(argv: list[str] | None = None) -> int:
     sock = os.path.abspath(options.socket or server.socket)
     pidfile = os.path.abspath(options.pidfile or server.pidfile)
     os.umask(0o077)
+    listener, activated = activation.inherited_listener(sock)
     try:
-        runtime.claim_socket(sock, force=options.force)
+        if listener is None:
+            runtime.claim_socket(sock, force=options.force)
     except runtime.RuntimeFileError as exc:
         print(f"ERROR  {exc}", file=sys.stderr)
         return ERROR
@@ -211,10 +214,12 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as exc:
         print(f"ERROR  {exc}", file=sys.stderr)
         return ERROR
+    if activated:
+        (logger("server").info if listener else logger("server").warning)("%s", activated)
     runtime.write_pidfile(pidfile)
     reap_children_in_loop()
     try:
-        return asyncio.run(serve(config, options, logs, sock))
+        return asyncio.run(serve(config, options, logs, sock, listener))
     except BanjailError as exc:
         logger("server").error("%s", exc)
         print(f"ERROR  {exc}", file=sys.stderr)
@@ -237,7 +242,9 @@ def reap_children_in_loop() -> None:
     asyncio.set_child_watcher(asyncio.PidfdChildWatcher())
 
 
-async def serve(config: Config, options: Options, logs: LogTarget, sock: str) -> int:
+async def serve(
+    config: Config, options: Options, logs: LogTarget, sock: str, listener: socket.socket | None = None
+) -> int:
     """Run the daemon until it is stopped (by `stop` or a signal)."""
     from banjail.control.server import ControlServer
 
@@ -258,7 +265,7 @@ async def serve(config: Config, options: Options, logs: LogTarget, sock: str) ->
     )
     actions.bind(daemon)
     controller = Controller(daemon, stop_after_reply=False)
-    control = ControlServer(sock, controller, on_stop=daemon.stop)
+    control = ControlServer(sock, controller, on_stop=daemon.stop, listener=listener)
     if daemon.dbfile:
         logger("database").info("Connected to fail2ban persistent database '%s'", daemon.dbfile)
     loop = asyncio.get_running_loop()

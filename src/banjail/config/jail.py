@@ -282,6 +282,7 @@ def _jail(
         journalmatch=spec.journalmatch,
         maxlines=spec.maxlines,
         datepattern=spec.datepattern,
+        skip_if_nologs=reader.boolean("skip_if_nologs", False),
         options=options,
         filter_options=filter_options,
         error=broken,

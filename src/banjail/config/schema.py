@@ -99,6 +99,8 @@ class JailConfig:
     journalmatch: tuple[str, ...] = ()
     maxlines: int = 1
     datepattern: tuple[str, ...] = ()
+    # upstream 1.1: do not start the jail when no log path matches a file (banjail otherwise waits for it)
+    skip_if_nologs: bool = False
     options: dict[str, str] = field(default_factory=dict)
     filter_options: tuple[tuple[str, str], ...] = field(default=(), compare=False)
     error: str = ""

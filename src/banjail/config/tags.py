@@ -109,8 +109,9 @@ class _Resolver:
 
 # -- name[key=value, ...] ------------------------------------------------------------------------------------
 
+# A key may carry upstream 1.1's condition, `blocktype?family=inet6="..."`: the value for that family only.
 _ARG = re.compile(
-    r"""\s*(?P<key>[\w.\-]+)\s*=\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>[^,\]]*))"""
+    r"""\s*(?P<key>[\w.\-]+(?:\?[\w.\-]+=[\w.\-]+)?)\s*=\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>[^,\]]*))"""
     r"""\s*(?P<sep>,|\]\s*\[|$)?""",
     re.DOTALL,
 )
@@ -119,7 +120,8 @@ _ARG = re.compile(
 def extract_options(text: str) -> tuple[str, dict[str, str]]:
     """Split `name[k=v, k2="a, b", k3='c'][k4=d]` into the name and its arguments (values stripped).
 
-    Values may be double- or single-quoted (then they may hold `,` and `]`) or bare (up to `,` or `]`).
+    Values may be double- or single-quoted (then they may hold `,` and `]`) or bare (up to `,` or `]`). A key
+    may be conditional, `key?family=inet6` (upstream 1.1), and is kept as written.
     Raises ValueError naming the position of anything else.
     """
     text = text.strip()

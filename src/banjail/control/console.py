@@ -149,37 +149,43 @@ class Client:
         else:
             self.run(list(cmd))
 
-    def _jails(self) -> list[str]:
-        status = self.call(["status"])
-        for name, value in status:
-            if name == "Jail list":
-                return [j.strip() for j in str(value).split(",") if j.strip()]
-        return []
-
-    def _statuses(self, flavor: list[str]) -> list[tuple[str, Any]]:
-        return [(jail, self.call(["status", jail, *flavor])) for jail in self._jails()]
+    def _gathered(self, flavor: list[str]) -> list[Any]:
+        """`status --all [flavor]`'s value. A server without it (upstream 1.0.2) is asked jail by jail, and the
+        same value is put together here."""
+        try:
+            value: list[Any] = self.call(["status", "--all", *flavor])
+            return value
+        except ControlError:
+            summary = self.call(["status"])
+        names = next((str(v) for k, v in summary if k == "Jail list"), "")
+        jails = [j.strip() for j in names.split(",") if j.strip()]
+        return [*summary, {jail: self.call(["status", jail, *flavor]) for jail in jails}]
 
     def status_all(self, flavor: list[str]) -> None:
         try:
-            statuses = self._statuses(flavor)
+            value = self._gathered(flavor)
         except ControlError as exc:
             out(str(exc))
             raise Failed from None
         if self.opts.json:
-            out(json.dumps(dict(statuses), ensure_ascii=False))
+            out(json.dumps(value, ensure_ascii=False))
         else:
-            out(fmt.render_all_status(statuses))
+            out(fmt.all_status(value))
 
     def stats(self) -> None:
         try:
-            statuses = self._statuses([])
+            try:
+                value = self.call(["stats"])
+            except ControlError:
+                value = fmt.stats_from_status(self._gathered([])[-1])
         except ControlError as exc:
             out(str(exc))
             raise Failed from None
         if self.opts.json:
-            out(json.dumps(dict(statuses), ensure_ascii=False))
+            out(json.dumps(value, ensure_ascii=False))
         else:
-            out(fmt.stats_table(statuses))
+            utf8 = (getattr(sys.stdout, "encoding", None) or "").lower().replace("-", "") == "utf8"
+            out(fmt.stats_table(value, utf8=utf8))
 
     def reload(self, args: list[str]) -> None:
         opts: list[str] = []

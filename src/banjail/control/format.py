@@ -7,7 +7,7 @@ upstream parse. Status trees put a TAB after `name:` and draw branches with `|-`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 _LEVEL_NAMES = {
@@ -42,15 +42,35 @@ def status_tree(title: str, fields: Sequence[Any]) -> str:
     return "\n".join(rows)
 
 
-def jail_status(jail: str, groups: Sequence[Any]) -> str:
-    """A jail's two-level status tree: groups (Filter, Actions) each with their name/value rows."""
-    rows = [f"Status for the jail: {jail}"]
+def _jail_rows(groups: Sequence[Any], prefix: str) -> list[str]:
+    rows = []
     for n, (group, fields) in enumerate(groups):
         last = n == len(groups) - 1
-        rows.append(f"{_branch(last)} {group}")
-        indent = "   " if last else "|  "
+        rows.append(f"{prefix}{_branch(last)} {group}")
+        indent = prefix + ("   " if last else "|  ")
         for m, (name, value) in enumerate(fields):
             rows.append(f"{indent}{_branch(m == len(fields) - 1)} {name}:\t{_joined(value)}")
+    return rows
+
+
+def jail_status(jail: str, groups: Sequence[Any]) -> str:
+    """A jail's two-level status tree: groups (Filter, Actions) each with their name/value rows."""
+    return "\n".join([f"Status for the jail: {jail}", *_jail_rows(groups, "")])
+
+
+def all_status(value: Sequence[Any]) -> str:
+    """`status --all [flavor]` as upstream 1.1 prints it: the server's rows, then `Status for the jails:` with
+    each jail's tree under a `Jail: NAME` branch. `value` is the server's rows with the {jail: groups} dict last."""
+    summary, jails = list(value[:-1]), value[-1]
+    rows = ["Status"]
+    for n, (name, field) in enumerate(summary):
+        rows.append(f"{_branch(not jails and n == len(summary) - 1)} {name}:\t{_joined(field)}")
+    if jails:
+        rows.append("`- Status for the jails:")
+        for i, (name, groups) in enumerate(jails.items(), 1):
+            last = i == len(jails)
+            rows.append(f"   {_branch(last)} Jail: {name}")
+            rows += _jail_rows(groups, "      " if last else "   |  ")
     return "\n".join(rows)
 
 
@@ -184,6 +204,10 @@ def _render(argv: Sequence[Any], value: Any) -> str:
         return "logs: " + _text(value)
     if head == "echo":
         return " ".join(map(_text, value))
+    if head == "status" and len(argv) > 1 and argv[1] == "--all":
+        return all_status(value)
+    if head == "stats":
+        return stats_table(value)
     if head == "status":
         return jail_status(_text(argv[1]), value) if len(argv) > 1 else status_tree("Status", value)
     if len(argv) >= 2:
@@ -211,28 +235,53 @@ def render(argv: Sequence[Any], value: Any) -> str:
         return repr(value)
 
 
-def render_all_status(statuses: Sequence[tuple[str, Any]]) -> str:
-    """`status --all`: every jail's status tree, one after the other."""
-    return "\n".join(jail_status(jail, groups) for jail, groups in statuses)
+# The table's drawing characters as upstream 1.1 picks them: box drawing when stdout is UTF-8, else ASCII.
+# Order: column bar, rule, header tee, header cross, rule cross, bottom cross, inner bar, header rule.
+_ASCII_RULES = ("|", "-", "|", "x", "x", "-", "|", "-")
+_UTF8_RULES = ("\u2551", "\u2550", "\u255f", "\u256b", "\u256c", "\u2569", "\u2502", "\u2500")
+_MIN_WIDTHS = (8, 8, 3, 3, 3, 3)
 
 
-def stats_table(rows: Sequence[tuple[str, Any]]) -> str:
-    """`stats`: one row per jail with its current and total failures and bans, from each jail's status."""
-    header = ("Jail", "Backend", "Failed cur", "Failed total", "Banned cur", "Banned total")
-    table = [header]
-    for jail, groups in rows:
+def stats_from_status(jails: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """`stats`'s value put together from each jail's status (for a server without `stats`, upstream 1.0.2,
+    which does not say its backend: left empty)."""
+    rows: dict[str, list[Any]] = {}
+    for jail, groups in jails.items():
         fields = {name: value for _, group in groups for name, value in group}
-        table.append(
-            (
-                jail,
-                _text(fields.get("Backend", "")),
-                _text(fields.get("Currently failed", "")),
-                _text(fields.get("Total failed", "")),
-                _text(fields.get("Currently banned", "")),
-                _text(fields.get("Total banned", "")),
-            )
-        )
-    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
-    lines = [" | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in table]
-    lines.insert(1, "-+-".join("-" * w for w in widths))
+        rows[jail] = [
+            "",
+            [fields.get("Currently failed", 0), fields.get("Total failed", 0)],
+            [fields.get("Currently banned", 0), fields.get("Total banned", 0)],
+        ]
+    return rows
+
+
+def stats_table(value: Any, utf8: bool = False) -> str:
+    """`stats` as upstream 1.1 prints it: Jail, Backend, then Filter and Actions each as `cur | tot`, names
+    left-aligned and numbers right-aligned, every column at least as wide as upstream's minimum.
+    `value` is the server's {jail: [backend, [failed cur, failed tot], [banned cur, banned tot]]}."""
+    if not value:
+        return "No jails found."
+    bar, rule, tee, hcross, cross, bottom, inner, hrule = _UTF8_RULES if utf8 else _ASCII_RULES
+    cells = [[_text(jail), _text(row[0]), *map(_text, row[1]), *map(_text, row[2])] for jail, row in value.items()]
+    width = [max(least, *(len(c[i]) for c in cells)) for i, least in enumerate(_MIN_WIDTHS)]
+    groups = [3 + width[2] + width[3], 3 + width[4] + width[5]]
+    columns = [width[0], width[1], *groups]
+    gap = f" {bar} "
+
+    def line(jail: str, backend: str, filt: str, acts: str) -> str:
+        return " " + gap.join([jail.ljust(width[0]), backend.ljust(width[1]), filt, acts])
+
+    def pair(cur: str, tot: str, at: int) -> str:
+        return f"{cur.rjust(width[at])} {inner} {tot.rjust(width[at + 1])}"
+
+    lines = [
+        line("", "", "Filter".ljust(groups[0]), "Actions".ljust(groups[1])),
+        " " + gap.join(["Jail".ljust(width[0]), "Backend".ljust(width[1])])
+        + f" {tee}{hrule}" + f"{hrule}{hcross}{hrule}".join(hrule * n for n in groups) + hrule,
+        line("", "", pair("cur", "tot", 2), pair("cur", "tot", 4)),
+        rule + f"{rule}{cross}{rule}".join(rule * n for n in columns) + rule,
+    ]
+    lines += [line(c[0], c[1], pair(c[2], c[3], 2), pair(c[4], c[5], 4)) for c in cells]
+    lines.append(rule + f"{rule}{bottom}{rule}".join(rule * n for n in columns) + rule)
     return "\n".join(lines)

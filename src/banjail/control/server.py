@@ -15,6 +15,7 @@ import inspect
 import json
 import logging
 import os
+import socket
 import stat
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -49,13 +50,21 @@ class ControlServer:
 
     `on_stop` is called once the reply to a successful `stop` (the whole server) has been sent, so the client
     sees "Shutdown successful" before the daemon goes away; if it returns an awaitable, that is awaited in a task.
-    The daemon handles a stale socket file before start (`-x`); start fails if the path exists.
+    The daemon handles a stale socket file before start (`-x`); start fails if the path exists. With `listener`
+    (a listening socket systemd passed, see banjail.daemon.activation) nothing is bound, and the socket file,
+    systemd's, is left in place at close.
     """
 
     def __init__(
-        self, path: str, controller: Controller, *, on_stop: Callable[[], object] | None = None
+        self,
+        path: str,
+        controller: Controller,
+        *,
+        on_stop: Callable[[], object] | None = None,
+        listener: socket.socket | None = None,
     ) -> None:
         self.path = path
+        self._listener = listener
         self._controller = controller
         self._on_stop = on_stop
         self._server: asyncio.base_events.Server | None = None
@@ -65,6 +74,9 @@ class ControlServer:
 
     async def start(self) -> None:
         """Bind and listen; the socket accepts connections when this returns."""
+        if self._listener is not None:
+            self._server = await asyncio.start_unix_server(self._accept, sock=self._listener, limit=MAX_REQUEST)
+            return
         old_umask = os.umask(0o177)  # the socket is never visible with wider permissions, even for a moment
         try:
             self._server = await asyncio.start_unix_server(self._accept, path=self.path, limit=MAX_REQUEST)

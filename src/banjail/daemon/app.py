@@ -44,6 +44,7 @@ from banjail.daemon import effects, housekeeping, outcome, selfaddrs
 from banjail.daemon.commit import GroupCommit
 from banjail.daemon.jail import ActionJob, Jail, build_state, ignore_cache
 from banjail.daemon.logging import LogTarget, logger
+from banjail.daemon.wiring import no_logs_to_skip
 from banjail.errors import ActionError, BanjailError
 from banjail.filter import engine as engines
 from banjail.model import Ban, Position, Unban
@@ -125,6 +126,10 @@ class Daemon:
         log_server.info("-" * 50)
         log_server.info("Starting Fail2ban v%s", _version())
         for jail_config in self.config.jails:
+            skip = no_logs_to_skip(jail_config)
+            if skip:
+                log_server.warning("Skipping jail %r: %s", jail_config.name, skip)
+                continue
             try:
                 await self.add_jail(jail_config)
                 await self.start_jail(jail_config.name)

@@ -123,17 +123,21 @@ class Controller:
         if len(args) > 2:
             raise ControlError("Invalid command (no status)")
         if args[0] == "--all":
-            if flavor == "stats":
-                return self.stats()
             summary.append({name: self.jail_status(self.daemon.jails[name], flavor) for name in jails})
             return summary
         return self.jail_status(self.jail(str(args[0])), flavor)
 
     def stats(self) -> dict[str, object]:
-        """`stats`: every jail's counters without lists."""
-        return {
-            name: self.jail_status(self.daemon.jails[name], "stats") for name in sorted(self.daemon.jails)
-        }
+        """`stats` (upstream 1.1's shape): jail -> [backend, [currently failed, total failed], [currently banned,
+        total banned]]; the backend is the one in use: `systemd` for the journal, else what the jail's first file
+        source reads with (`pyinotify`/`polling`; `auto` before it started), as upstream names its filters."""
+        rows: dict[str, object] = {}
+        for name in sorted(self.daemon.jails):
+            jail = self.daemon.jails[name]
+            state = jail.state
+            backend = properties.backend_in_use(jail)
+            rows[name] = [backend, [len(state.counter), state.counter.total], [len(state.book), state.book.total]]
+        return rows
 
     def jail_status(self, jail: Jail, flavor: str = "basic") -> list[tuple[str, object]]:
         """Upstream's jail status tree: Filter (failures and files or journal matches), Actions (bans)."""

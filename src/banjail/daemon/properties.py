@@ -40,6 +40,20 @@ def is_journal(jail: Jail) -> bool:
     return jail.config.backend.startswith("systemd") or any(isinstance(s, JournalSource) for s in jail.sources)
 
 
+def backend_in_use(jail: Jail) -> str:
+    """The backend the jail reads with: `systemd` for the journal, else its first file source's (`pyinotify`,
+    `polling`), else the configured name without arguments."""
+    from banjail.sources.backend import backend_name
+    from banjail.sources.file import FileSource
+
+    if is_journal(jail):
+        return "systemd"
+    for source in jail.sources:
+        if isinstance(source, FileSource):
+            return source.backend
+    return backend_name(jail.config.backend)
+
+
 def logpaths(jail: Jail) -> list[str]:
     """The files the jail reads: its sources' names once started, else its configured paths."""
     if jail.sources:

@@ -17,7 +17,7 @@ from banjail.actions.base import Action
 from banjail.actions.tags import Counters, History, HistoryLookup
 from banjail.config.schema import ActionSpec, JailConfig
 from banjail.model import Ban, Position
-from banjail.sources.backend import choose_backend
+from banjail.sources.backend import backend_name, choose_backend
 from banjail.sources.base import LogSource
 
 if TYPE_CHECKING:
@@ -32,6 +32,17 @@ def split_logpath(entry: str) -> tuple[str, bool]:
     if path and option.lower() in ("head", "tail"):
         return path.strip(), option.lower() == "tail"
     return entry.strip(), False
+
+
+def no_logs_to_skip(config: JailConfig) -> str:
+    """Why the jail is not to be started (upstream 1.1's `skip_if_nologs = true` and no log path matching a
+    file, for a jail that does not read the journal), or "" to start it."""
+    if not config.skip_if_nologs or backend_name(config.backend) == "systemd":
+        return ""
+    paths = [split_logpath(p)[0] for p in config.logpath]
+    if any(glob.glob(p) for p in paths):
+        return ""
+    return f"no file matches its logpath {' '.join(paths) or '(none)'} (skip_if_nologs = true)"
 
 
 def make_sources(config: JailConfig, saved: PositionLookup, *, now: float | None = None) -> list[LogSource]:
@@ -89,7 +100,7 @@ class ActionBuilder:
     def __init__(self, config_dir: str) -> None:
         self.config_dir = config_dir
         self.history: HistoryLookup | None = None
-        self.counters: Callable[[str], Mapping[str, int]] | None = None
+        self.counters: Callable[[str], Mapping[str, int | str]] | None = None
 
     def bind(self, daemon: Daemon) -> None:
         """Feed the history tags from `daemon`'s store (whichever database it uses at the time) and the
@@ -131,14 +142,15 @@ def merged_history(daemon: Daemon, ban: Ban, all_jails: bool) -> History | None:
     return None if found is None else History(found.matches, found.failures)
 
 
-def jail_counters(daemon: Daemon, name: str) -> dict[str, int]:
-    """The <jail.banned> <jail.banned_total> <jail.found> <jail.found_total> values of jail `name` ({} when it
-    is gone)."""
+def jail_counters(daemon: Daemon, name: str) -> dict[str, int | str]:
+    """The <jail.name> <jail.banned> <jail.banned_total> <jail.found> <jail.found_total> values of jail `name`
+    ({} when it is gone)."""
     jail = daemon.jails.get(name)
     if jail is None:
         return {}
     state = jail.state
     return {
+        "name": name,
         "banned": len(state.book),
         "banned_total": state.book.total,
         "found": len(state.counter),

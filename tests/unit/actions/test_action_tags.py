@@ -86,7 +86,7 @@ def test_history_and_counters_are_asked_only_when_used() -> None:
         calls.append(all_jails)
         return History(("old line", "new line"), 9 if all_jails else 7)
 
-    info = BanInfo(BAN, "inet4", history=history, counters=lambda: {"banned": 4, "found_total": 11})
+    info = BanInfo(BAN, "inet4", history=history, counters=lambda: {"name": "sshd", "banned": 4, "found_total": 11})
     assert info.value("ip") == "192.0.2.7"
     assert calls == []
     assert info.value("ipmatches") == "old line\nnew line"
@@ -94,6 +94,7 @@ def test_history_and_counters_are_asked_only_when_used() -> None:
     assert info.value("ipjailfailures") == "7"
     assert info.value("jail.banned") == "4"
     assert info.value("jail.found_total") == "11"
+    assert info.value("jail.name") == "sshd"  # upstream 1.1's tag
     assert calls == [True, False]  # one query per scope, as upstream's _mi4ip
 
 

@@ -80,6 +80,8 @@ def test_unbounded_growth_is_an_error() -> None:
         ("a[name=%(__name__)s-tcp, k.e-y=v]", "a", {"name": "%(__name__)s-tcp", "k.e-y": "v"}),
         ("/etc/f2b/filter.d/x.conf[mode=m]", "/etc/f2b/filter.d/x.conf", {"mode": "m"}),
         ('a[x="multi\nline"]', "a", {"x": "multi\nline"}),
+        # upstream 1.1's conditional argument: the value for one family
+        ('iptables[blocktype?family=inet6="DROP", port=22]', "iptables", {"blocktype?family=inet6": "DROP", "port": "22"}),
     ],
 )
 def test_extract_options(text: str, name: str, args: dict[str, str]) -> None:

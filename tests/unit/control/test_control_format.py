@@ -85,11 +85,30 @@ def test_status_all_and_stats() -> None:
         ["Filter", [["Currently failed", 1], ["Total failed", 5], ["File list", ["/var/log/auth.log"]]]],
         ["Actions", [["Currently banned", 1], ["Total banned", 2], ["Banned IP list", ["10.0.0.1"]]]],
     ]
-    assert fmt.render_all_status([("a", groups), ("b", groups)]) == "\n".join(
-        [fmt.jail_status("a", groups), fmt.jail_status("b", groups)]
+    # upstream 1.1's layout: the summary, then every jail's tree under "Status for the jails:".
+    assert fmt.render(["status", "--all"], [["Number of jail", 2], ["Jail list", "a, b"], {"a": groups, "b": groups}]) == (
+        "Status\n|- Number of jail:\t2\n|- Jail list:\ta, b\n`- Status for the jails:\n"
+        "   |- Jail: a\n   |  |- Filter\n   |  |  |- Currently failed:\t1\n   |  |  |- Total failed:\t5\n"
+        "   |  |  `- File list:\t/var/log/auth.log\n   |  `- Actions\n   |     |- Currently banned:\t1\n"
+        "   |     |- Total banned:\t2\n   |     `- Banned IP list:\t10.0.0.1\n"
+        "   `- Jail: b\n      |- Filter\n      |  |- Currently failed:\t1\n      |  |- Total failed:\t5\n"
+        "      |  `- File list:\t/var/log/auth.log\n      `- Actions\n         |- Currently banned:\t1\n"
+        "         |- Total banned:\t2\n         `- Banned IP list:\t10.0.0.1"
     )
-    assert fmt.stats_table([("sshd", groups)]) == (
-        "Jail | Backend | Failed cur | Failed total | Banned cur | Banned total\n"
-        "-----+---------+------------+--------------+------------+-------------\n"
-        "sshd |         | 1          | 5            | 1          | 2"
+    assert fmt.render(["status", "--all"], [["Number of jail", 0], ["Jail list", ""], {}]) == (
+        "Status\n|- Number of jail:\t0\n`- Jail list:\t"
     )
+    stats = {"sshd": ["polling", [1, 25], [0, 3]], "nginx-http-auth": ["systemd", [0, 0], [12, 1234]]}
+    assert fmt.render(["stats"], stats) == "\n".join([
+        "                 |          | Filter    | Actions   ",
+        " Jail            | Backend  |-----------x------------",
+        "                 |          | cur | tot | cur |  tot",
+        "-----------------x----------x-----------x------------",
+        " sshd            | polling  |   1 |  25 |   0 |    3",
+        " nginx-http-auth | systemd  |   0 |   0 |  12 | 1234",
+        "-----------------------------------------------------",
+    ])
+    assert fmt.stats_table({"a": ["polling", [0, 0], [0, 0]]}, utf8=True).splitlines()[1] == (
+        " Jail     \u2551 Backend  \u255f" + "\u2500" * 11 + "\u256b" + "\u2500" * 11
+    )
+    assert fmt.render(["stats"], {}) == "No jails found."

@@ -1,0 +1,1 @@
+"""banjail's stand-in for upstream's `fail2ban.server` package (helper scripts only)."""
