@@ -198,31 +198,30 @@ def _banjail_row(variant: str, fmt: str, mode: str, lines: int, log: Path, empty
 def _floor_row(fmt: str, mode: str, lines: int, log: Path, now: int, work: Path, progress: Progress) -> Row:
     """The regex floor (refloor.py): upstream's filter regexes alone, as an exact engine on re must call them;
     its lines/s bounds what any such engine can reach on this log."""
-    argv = [str(REPO / ".venv/bin/python"), str(Path(__file__).with_name("refloor.py")), str(log),
-            _filter_arg(UPSTREAM_FILTER, mode), str(now)]  # fmt: skip
-    out = work / f"refloor-{fmt}-{mode}.json"
-    m = measure(argv, out)
-    if not m.ok:
-        return Row(FLOOR, fmt, mode, lines, m, None, m.error())
-    regex_s = float(json.loads(out.read_text(encoding="utf-8"))["regex_s"])
-    progress(f"regex floor {fmt} {mode}: {regex_s:.2f} s of regex calls")
-    return Row(FLOOR, fmt, mode, lines, dataclasses.replace(m, wall_s=regex_s, peak_rss_kb=0), None,
-               "regex calls only (refloor.py): an upper bound, not a tool")  # fmt: skip
+    return _floor(FLOOR, "refloor.py", "regex_s", "regex calls only (refloor.py): an upper bound, not a tool",
+                  fmt, mode, lines, log, now, work, progress)  # fmt: skip
 
 
 def _native_floor_row(fmt: str, mode: str, lines: int, log: Path, now: int, work: Path, progress: Progress) -> Row:
     """The native engine's floor (nativefloor.py): only its C part (PCRE2-JIT prefilter, prefregex and
     failregexes on every line), on chunks prepared beforehand."""
-    argv = [str(REPO / ".venv/bin/python"), str(Path(__file__).with_name("nativefloor.py")), str(log),
+    return _floor(NATIVE_FLOOR, "nativefloor.py", "native_s",
+                  "C part of the native engine only (nativefloor.py): an upper bound, not a tool",
+                  fmt, mode, lines, log, now, work, progress)  # fmt: skip
+
+
+def _floor(name: str, script: str, key: str, note: str, fmt: str, mode: str, lines: int, log: Path, now: int,
+           work: Path, progress: Progress) -> Row:  # fmt: skip
+    """A floor row: `script` prints JSON whose `key` is the seconds its timed part took."""
+    argv = [str(REPO / ".venv/bin/python"), str(Path(__file__).with_name(script)), str(log),
             _filter_arg(UPSTREAM_FILTER, mode), str(now)]  # fmt: skip
-    out = work / f"nativefloor-{fmt}-{mode}.json"
+    out = work / f"{Path(script).stem}-{fmt}-{mode}.json"
     m = measure(argv, out)
     if not m.ok:
-        return Row(NATIVE_FLOOR, fmt, mode, lines, m, None, m.error())
-    native_s = float(json.loads(out.read_text(encoding="utf-8"))["native_s"])
-    progress(f"native floor {fmt} {mode}: {native_s:.2f} s in C")
-    return Row(NATIVE_FLOOR, fmt, mode, lines, dataclasses.replace(m, wall_s=native_s, peak_rss_kb=0), None,
-               "C part of the native engine only (nativefloor.py): an upper bound, not a tool")  # fmt: skip
+        return Row(name, fmt, mode, lines, m, None, m.error())
+    seconds = float(json.loads(out.read_text(encoding="utf-8"))[key])
+    progress(f"{name} {fmt} {mode}: {seconds:.2f} s")
+    return Row(name, fmt, mode, lines, dataclasses.replace(m, wall_s=seconds, peak_rss_kb=0), None, note)
 
 
 def _rss_row(variant: str, fmt: str, mode: str, small: tuple[int, Path], big: tuple[int, int], empty: Path,

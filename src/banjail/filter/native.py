@@ -23,9 +23,8 @@ from banjail.filter import translate
 from banjail.filter.outcome import IGNORED, MATCHED, MISSED, Keep, LineOutcome, ScanStats
 from banjail.filter.program import Program
 from banjail.filter.scan import scan_chunk, size_stats
-from banjail.filter.singleline import match_line
 from banjail.filter.state import LogState
-from banjail.filter.uniform import Dates, book, read_dates
+from banjail.filter.uniform import Dates, book, read_dates, run_line
 
 try:
     from banjail.filter import _native  # type: ignore[attr-defined]
@@ -95,10 +94,7 @@ class NativeEngine:
         dates, ends = found.dates, found.ends
         cuts = [ends[i] if dates[i] is not None else 0 for i in range(len(rows))]
         out: list[LineOutcome] = []
-        fail_hits = stats.failregex_hits
-        want = keep.failures
-        keep_matched, keep_ignored = keep.matched, keep.ignored
-        matched = ignored = 0
+        counts = [0, 0, 0]  # by kind: MISSED, MATCHED, IGNORED
         keep_missed = keep.missed
         missed_from = 0  # with keep_missed: the next line whose missed outcome may be due
         for i, pre, fails in self._program(program).scan(chunk, cuts):
@@ -106,26 +102,12 @@ class NativeEngine:
                 out += _missed(found, rows, missed_from, i, first_lineno)
                 missed_from = i + 1
             line = rows[i]
-            tup, date, template_name = found.line(program, state, i, line, now)
-            lineno = first_lineno + i
             given = None if pre is None else (pre, fails)  # None: PCRE2 could not decide, Python's re does
-            kind, hits, ignored_by, failures = match_line(program, state, tup, date, now, lineno, want, given)
-            if kind == MATCHED:
-                matched += 1
-            elif kind == IGNORED:
-                ignored += 1
-            for index in hits:
-                fail_hits[index] += 1
-            if (
-                failures
-                or (kind == MATCHED and keep_matched)
-                or (kind == IGNORED and keep_ignored)
-                or (kind == MISSED and keep_missed)
-            ):
-                out.append(LineOutcome(lineno, line, kind, hits, ignored_by, failures, template_name))
+            split = found.line(program, state, i, line, now)
+            run_line(program, state, split, line, first_lineno + i, now, keep, stats, counts, out, given)
         if keep_missed:
             out += _missed(found, rows, missed_from, len(rows), first_lineno)
-        book(program, state, found, rows, stats, matched, ignored)
+        book(program, state, found, rows, stats, counts[MATCHED], counts[IGNORED])
         stats.native_lines += len(rows)
         return out
 

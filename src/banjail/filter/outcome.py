@@ -57,3 +57,20 @@ class Keep:
     ignored: bool = True
     matched: bool = True
     failures: bool = True
+
+
+def kind_of(ignored_by: int, nofail: bool, hits: object) -> int:
+    """A line's kind from its step: IGNORED when an ignoreregex (or a NOFAIL match) took it, MATCHED when a
+    failregex hit, else MISSED (`hits`: the failregex hits, any sized or truthy collection)."""
+    if ignored_by >= 0 or nofail:
+        return IGNORED
+    return MATCHED if hits else MISSED
+
+
+def wanted(keep: Keep, kind: int, failures: tuple[Failure, ...]) -> bool:
+    """Whether a chunk scan returns the outcome of a line of this kind (one that completed failures always)."""
+    if failures:
+        return True
+    if kind == MATCHED:
+        return keep.matched
+    return keep.ignored if kind == IGNORED else keep.missed

@@ -14,7 +14,7 @@ from typing import Any
 from banjail.filter import session
 from banjail.filter.failure import failure_of
 from banjail.filter.identity import hit_count
-from banjail.filter.outcome import IGNORED, MATCHED, MISSED
+from banjail.filter.outcome import IGNORED, MISSED, kind_of
 from banjail.filter.program import Program
 from banjail.filter.state import LogState, TupleLine
 from banjail.filter.step import ignored
@@ -144,10 +144,5 @@ def match_line(
                 failures.append(failure_of(fid, ip, fail, date, lineno, index))
         if not check_all:
             break
-    if ignored_by >= 0 or nofail:
-        kind = IGNORED
-    elif hits:
-        kind = MATCHED
-    else:
-        kind = MISSED
+    kind = kind_of(ignored_by, nofail, hits)
     return kind, tuple(hits), ignored_by, tuple(failures) if failures else _NO_FAILURES

@@ -12,7 +12,7 @@ from banjail.filter import session
 from banjail.filter.failregex import CompiledRegex
 from banjail.filter.failure import failure_of
 from banjail.filter.identity import hit_count
-from banjail.filter.outcome import IGNORED, MATCHED, MISSED, LineOutcome
+from banjail.filter.outcome import IGNORED, MISSED, LineOutcome, kind_of
 from banjail.filter.program import RECENT, Program
 from banjail.filter.state import LogState, TupleLine
 from banjail.model import Failure
@@ -168,12 +168,7 @@ def find(
                 failures.append(failure_of(fid, ip, fail, date, lineno, index))
         if not check_all:
             break
-    if ignored_by >= 0 or nofail:
-        kind = IGNORED
-    elif hits:
-        kind = MATCHED
-    else:
-        kind = MISSED
+    kind = kind_of(ignored_by, nofail, hits)
     return LineOutcome(lineno, line, kind, tuple(hits), ignored_by, tuple(failures), template)
 
 

@@ -28,9 +28,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from banjail.filter.outcome import IGNORED, MATCHED, Keep, LineOutcome, ScanStats
+from banjail.filter.outcome import IGNORED, MATCHED, Keep, LineOutcome, ScanStats, wanted
 from banjail.filter.program import MAX_LINE, RECENT, Program
-from banjail.filter.singleline import match_line
+from banjail.filter.singleline import Given, match_line
 from banjail.filter.state import LogState, TupleLine
 
 _start = re.Match.start
@@ -169,9 +169,7 @@ def scan_uniform(
     ends = found.ends
     starts = list(itertools.accumulate(map((1).__add__, map(len, rows)), initial=0))
     out: list[LineOutcome] = []
-    fail_hits, ignore_hits = stats.failregex_hits, stats.ignoreregex_hits
-    want = keep.failures
-    matched = ignored = 0
+    counts = [0, 0, 0]  # by kind: MISSED, MATCHED, IGNORED
     search = candidates.search
     pos = 0
     size = len(chunk)
@@ -189,20 +187,37 @@ def scan_uniform(
         tup, date, template_name = found.line(program, state, i, line, now)
         if at < ends[i] and search(tup[0] + tup[2] if tup[0] else tup[2]) is None:
             continue
-        lineno = first_lineno + i
-        kind, hits, ignored_by, failures = match_line(program, state, tup, date, now, lineno, want)
-        if kind == MATCHED:
-            matched += 1
-        elif kind == IGNORED:
-            ignored += 1
-        for index in hits:
-            fail_hits[index] += 1
-        if ignored_by >= 0:
-            ignore_hits[ignored_by] += 1
-        if failures or (kind == MATCHED and keep.matched) or (kind == IGNORED and keep.ignored):
-            out.append(LineOutcome(lineno, line, kind, hits, ignored_by, failures, template_name))
-    book(program, state, found, rows, stats, matched, ignored)
+        run_line(program, state, (tup, date, template_name), line, first_lineno + i, now, keep, stats, counts, out)
+    book(program, state, found, rows, stats, counts[MATCHED], counts[IGNORED])
     return out
+
+
+def run_line(
+    program: Program,
+    state: LogState,
+    split: tuple[TupleLine, float | None, str | None],
+    line: str,
+    lineno: int,
+    now: float,
+    keep: Keep,
+    stats: ScanStats,
+    counts: list[int],
+    out: list[LineOutcome],
+    given: Given | None = None,
+) -> None:
+    """The one-line step on a line of a uniform chunk (`split`: its tuple line, date and template name), its
+    kind counted in `counts` (by kind) and its hits in `stats`, its outcome appended to `out` if `keep` wants
+    it."""
+    tup, date, template_name = split
+    kind, hits, ignored_by, failures = match_line(program, state, tup, date, now, lineno, keep.failures, given)
+    counts[kind] += 1
+    fail_hits = stats.failregex_hits
+    for index in hits:
+        fail_hits[index] += 1
+    if ignored_by >= 0:
+        stats.ignoreregex_hits[ignored_by] += 1
+    if wanted(keep, kind, failures):
+        out.append(LineOutcome(lineno, line, kind, hits, ignored_by, failures, template_name))
 
 
 def _line_of(starts: list[int], offset: int) -> int:
