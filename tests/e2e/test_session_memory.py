@@ -85,6 +85,6 @@ def test_server_rss_and_database_flat_under_one_long_session(tmp_path: Path) -> 
         assert (tmp_path / "f2b.sqlite3").stat().st_size < 8 << 20
         # the daemon names the engine per jail at start (sshd's filter runs on the native one when it is built)
         engine = "native (PCRE2" if native.built() else "python"
-        assert f"[test] matching engine: {engine}" in (tmp_path / "f2b.log").read_text()
+        assert f"Jail 'test' uses matching engine {engine}" in (tmp_path / "f2b.log").read_text()
     finally:
         server.stop()

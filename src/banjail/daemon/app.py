@@ -172,7 +172,8 @@ class Daemon:
         self._open_sources(jail)
         matcher = jail.state.matcher
         if matcher is not None:
-            log_jail.info("[%s] matching engine: %s", name, engines.describe(matcher.engine, matcher.engine_note))
+            # in the way upstream names a jail's backend ("Jail 'sshd' uses pyinotify {}")
+            log_jail.info("Jail %r uses matching engine %s", name, engines.describe(matcher.engine, matcher.engine_note))
         log_jail.info("Jail %r started", name)
         self._wake.set()
 
