@@ -4,7 +4,8 @@ Each section is a module with ``NAME``, ``add_arguments(parser)`` and ``run(args
 only parses options, runs the chosen sections in order, prints each table, and saves ``bench/out/<name>.md`` and
 ``bench/out/<name>.json`` plus ``bench/out/report.md`` with every section of this invocation.
 Sections: core (fail2ban-regex), daemon (fail2ban-server: bulk CPU, ban latency, idle, RSS), firewall (nftables
-bans/s and restore), filters (worst time per line of every stock filter on pathological input).
+bans/s and restore), fleet (bans through a Redis stream to 3 namespaced hosts; run it alone with
+``--only fleet``), filters (worst time per line of every stock filter on pathological input).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from types import ModuleType
 import core
 import daemon
 import firewall
+import fleet
 import pathological
 from section import markdown, save
 
@@ -25,6 +27,7 @@ SECTIONS: dict[str, ModuleType] = {
     core.NAME: core,
     daemon.NAME: daemon,
     firewall.NAME: firewall,
+    fleet.NAME: fleet,
     pathological.NAME: pathological,
 }
 QUICK_LINES = 100_000

@@ -111,7 +111,9 @@ def describe(found: Sequence[Found]) -> str:
         return "no match"
     parts = []
     for f in found:
-        groups = {k: v for k, v in f.groups.items() if v is not None and k not in ("matches", "nofail-matches")}
+        groups = {
+            k: v for k, v in f.groups.items() if v is not None and k not in ("matches", "nofail-matches")
+        }
         when = "none" if f.time is None else _local(f.time)
         parts.append(f"fid={f.fid!r} time={when} lines={f.lines} groups={json.dumps(groups, sort_keys=True)}")
     return " | ".join(parts)
@@ -214,7 +216,9 @@ def table(tallies: Sequence[Tally]) -> str:
     lines.append(f"Annotated lines: {len(offered) - len(wrong)}/{len(offered)} agree in every variant")
     if compared:
         same = sum(t.identical or 0 for t in tallies)
-        lines.append(f"Identical to upstream's failures (id, time, lines, groups): {same}/{sum(t.lines for t in tallies)} lines")
+        lines.append(
+            f"Identical to upstream's failures (id, time, lines, groups): {same}/{sum(t.lines for t in tallies)} lines"
+        )
     return "\n".join(lines)
 
 
@@ -259,7 +263,9 @@ def regressions(tallies: Sequence[Tally], baseline: Mapping[str, Mapping[str, in
         if t.extra > base["extra"]:
             problems.append(f"{t.label}: {t.extra} unannotated lines matched, baseline {base['extra']}")
         if t.identical is not None and t.identical < base.get("identical", 0):
-            problems.append(f"{t.label}: {t.identical}/{t.lines} lines as upstream, baseline {base['identical']}")
+            problems.append(
+                f"{t.label}: {t.identical}/{t.lines} lines as upstream, baseline {base['identical']}"
+            )
         if t.resolved is False and base.get("resolved"):
             problems.append(f"{t.label}: the reader no longer resolves the filter to upstream's texts")
     return problems

@@ -31,7 +31,9 @@ TEST_TZ = "CET-01CEST-02,M3.5.0,M10.5.0"
 
 _DIRECTIVE = re.compile(r"^#+ ?(failJSON|fileOptions|filterOptions|addFILE):(.+)$")
 # The only condition forms the corpus uses; anything else is refused rather than guessed (upstream eval()s them).
-_CONDITION = re.compile(r"^\s*(?:name|opts\.get\('(?P<key>[^']*)'\))\s*(?P<op>==|!=)\s*'(?P<value>[^']*)'\s*$")
+_CONDITION = re.compile(
+    r"^\s*(?:name|opts\.get\('(?P<key>[^']*)'\))\s*(?P<op>==|!=)\s*'(?P<value>[^']*)'\s*$"
+)
 # Annotation keys that are not compared against the failure's groups.
 _NOT_GROUPS = frozenset({"time", "match", "desc", "constraint"})
 
@@ -191,8 +193,10 @@ def read_test(name: str, samples_dir: Path = SAMPLES_DIR) -> list[Variant]:
                 targets = [(variant_for({}), {})]
             text = line
             for variant, opts in targets:
-                if annotation and annotation.constraint and not condition_holds(
-                    annotation.constraint, name, opts
+                if (
+                    annotation
+                    and annotation.constraint
+                    and not condition_holds(annotation.constraint, name, opts)
                 ):
                     continue
                 # Upstream prepends the prefix to its loop variable, so with several journal option sets in one

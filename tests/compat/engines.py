@@ -134,7 +134,9 @@ class BanjailEngine:
                 outcome = matcher.process(feed.text, self.now, lineno)
             except Exception as e:  # an engine crash is a result to report, not a harness failure
                 return Run(error=f"{feed.file}:{feed.lineno}: {type(e).__name__}: {e}", spec=resolved)
-            found.append(tuple(Found(f.fid, f.time, _groups(f.groups), len(f.lines)) for f in outcome.failures))
+            found.append(
+                tuple(Found(f.fid, f.time, _groups(f.groups), len(f.lines)) for f in outcome.failures)
+            )
         return Run(found=tuple(found), spec=resolved)
 
 
@@ -183,3 +185,87 @@ class UpstreamEngine:
             )
             runs.append(Run(found=found, error=result["error"], spec=result["spec"]))
         return runs
+
+
+REGEX_COMMAND = Path(sys.executable).with_name("fail2ban-regex")
+JSON, OUT = "--json", "-o row"
+
+
+def _filter_argument(variant: Variant) -> str:
+    if not variant.options:
+        return variant.filter
+    return variant.filter + "[" + ", ".join(f'{k}="{v}"' for k, v in variant.options.items()) + "]"
+
+
+def _row_groups(groups: Mapping[str, Any]) -> dict[str, Any]:
+    # -o row writes upstream's set literal for `users`; the annotations compare lists
+    return {k: sorted(v) if isinstance(v, set) else v for k, v in groups.items()}
+
+
+class CommandEngine:
+    """banjail's installed `fail2ban-regex`, run as a user runs it: per variant, one log file holding the
+    variant's lines (line n of the file is feed n) and two subprocesses, one with `--json` and one with `-o row`.
+
+    The rows of `-o row` carry no line number: they come in the order of the `--json` objects, which give each
+    row its line and its `matches` count (a row that names another id than its object is an error)."""
+
+    name = "fail2ban-regex"
+
+    def __init__(self, config_dir: Path = CONFIG_DIR, now: float = TEST_NOW, command: Path = REGEX_COMMAND):
+        self.config_dir = config_dir
+        self.now = now
+        self.command = command
+
+    def run(self, variants: Sequence[Variant]) -> list[Run]:
+        return self.run_modes(variants)[JSON]
+
+    def run_modes(self, variants: Sequence[Variant]) -> dict[str, list[Run]]:
+        """{JSON: runs, OUT: runs}, one Run per variant each."""
+        import tempfile
+        from concurrent.futures import ThreadPoolExecutor
+
+        with tempfile.TemporaryDirectory(prefix="banjail-compat-") as tmp, ThreadPoolExecutor(2) as pool:
+            pairs = list(
+                pool.map(lambda iv: self._run_one(iv[1], Path(tmp) / f"{iv[0]}.log"), enumerate(variants))
+            )
+        return {JSON: [p[0] for p in pairs], OUT: [p[1] for p in pairs]}
+
+    def _invoke(self, log: Path, variant: Variant, *mode: str) -> tuple[list[str], str | None]:
+        argv = [str(self.command), "-c", str(self.config_dir), "--now", repr(self.now), "--usedns", "raw"]
+        env = {**os.environ, "TZ": TEST_TZ}
+        proc = subprocess.run(
+            [*argv, *mode, str(log), _filter_argument(variant)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=False,
+        )
+        if proc.returncode != 0:
+            return [], f"exit {proc.returncode}: {(proc.stderr or proc.stdout).strip()[:300]}"
+        return proc.stdout.splitlines(), None
+
+    def _run_one(self, variant: Variant, log: Path) -> tuple[Run, Run]:
+        import ast
+
+        log.write_text("".join(f.text + "\n" for f in variant.feeds), encoding="utf-8")
+        rows, error = self._invoke(log, variant, "--json")
+        if error is not None:
+            return Run(error=error), Run(error=error)
+        objects = [json.loads(row) for row in rows]
+        by_json: list[list[Found]] = [[] for _ in variant.feeds]
+        for o in objects:
+            by_json[o["line"] - 1].append(Found(o["id"], o["time"], o["groups"], len(o["matches"])))
+        json_run = Run(found=tuple(tuple(f) for f in by_json))
+        printed, error = self._invoke(log, variant, "-o", "row")
+        if error is None and len(printed) != len(objects):
+            error = f"-o row printed {len(printed)} failures, --json {len(objects)}"
+        if error is not None:
+            return json_run, Run(error=error)
+        by_row: list[list[Found]] = [[] for _ in variant.feeds]
+        for o, text in zip(objects, printed, strict=True):
+            fid, when, groups = ast.literal_eval(text.rstrip(","))
+            if fid != o["id"]:
+                return json_run, Run(error=f"-o row printed {fid!r} where --json printed {o['id']!r}")
+            by_row[o["line"] - 1].append(Found(fid, when, _row_groups(groups), len(o["matches"])))
+        return json_run, Run(found=tuple(tuple(f) for f in by_row))

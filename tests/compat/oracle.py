@@ -51,7 +51,13 @@ def _filter(name: str, options: dict[str, str], config_dir: str) -> tuple[Any, d
         "maxlines": flt.setMaxLines,
         "datepattern": flt.setDatePattern,
     }
-    spec: dict[str, Any] = {"prefregex": "", "failregex": [], "ignoreregex": [], "maxlines": 1, "datepattern": []}
+    spec: dict[str, Any] = {
+        "prefregex": "",
+        "failregex": [],
+        "ignoreregex": [],
+        "maxlines": 1,
+        "datepattern": [],
+    }
     for token in reader.convert():
         values = token[3] if token[0] == "multi-set" else [token[3]]
         setter = setters.get(token[2])
@@ -90,7 +96,9 @@ def run_variant(variant: dict[str, Any], config_dir: str, now: float) -> dict[st
             if fid is None or data.get("nofail"):
                 continue
             groups = {k: _plain(v) for k, v in data.items() if k != "matches"}
-            found.append({"fid": _plain(fid), "time": when, "groups": groups, "lines": len(data.get("matches", ()))})
+            found.append(
+                {"fid": _plain(fid), "time": when, "groups": groups, "lines": len(data.get("matches", ()))}
+            )
         found_per_line.append(found)
     return {"error": None, "found": found_per_line, "spec": spec}
 

@@ -18,7 +18,10 @@ DATA = Path(__file__).with_name("data")
 
 
 def _feeds(variant: Variant) -> list[tuple[str, int, str, bool | None]]:
-    return [(f.file, f.lineno, f.text, None if f.annotation is None else f.annotation.match) for f in variant.feeds]
+    return [
+        (f.file, f.lineno, f.text, None if f.annotation is None else f.annotation.match)
+        for f in variant.feeds
+    ]
 
 
 def test_read_test_blocks_constraints_and_added_files() -> None:
@@ -82,11 +85,17 @@ def _found(fid: str = "192.0.2.1", when: float | None = 1110218003.0, lines: int
         ({"match": False}, [_found()], "matched, should not"),
         ({"match": True}, [_found(), _found()], "2 failures, expected exactly one"),
         ({"match": True, "host": "192.0.2.1", "time": "2005-03-07T18:53:23"}, [_found()], None),
-        ({"match": True, "time": "2005-03-07T18:53:24"}, [_found()],
-         "time=2005-03-07T18:53:23 (expected 2005-03-07T18:53:24)"),
+        (
+            {"match": True, "time": "2005-03-07T18:53:24"},
+            [_found()],
+            "time=2005-03-07T18:53:23 (expected 2005-03-07T18:53:24)",
+        ),
         ({"match": True, "time": "2005-03-07T18:53:23.250"}, [_found(when=1110218003.25)], None),
-        ({"match": True, "time": "2005-03-07T18:53:23"}, [_found(when=None)],
-         "time=none (expected 2005-03-07T18:53:23)"),
+        (
+            {"match": True, "time": "2005-03-07T18:53:23"},
+            [_found(when=None)],
+            "time=none (expected 2005-03-07T18:53:23)",
+        ),
         # host falls back to the id, compared as an address; attempts to the number of lines
         ({"match": True, "host": "2001:DB8::1"}, [_found("2001:db8::1")], None),
         ({"match": True, "host": "192.0.2.9"}, [_found()], "host='192.0.2.1' (expected '192.0.2.9')"),
@@ -98,8 +107,11 @@ def _found(fid: str = "192.0.2.1", when: float | None = 1110218003.0, lines: int
         ({"match": True, "user": "root"}, [_found()], "user=None (expected 'root')"),
         ({"match": True, "dns": None}, [_found()], None),
         ({"match": True, "users": ["root", "known"]}, [_found(users=["known", "root"])], None),
-        ({"match": True, "users": ["root", "known"]}, [_found(users="root,known")],
-         "users='root,known' (expected ['root', 'known'])"),
+        (
+            {"match": True, "users": ["root", "known"]},
+            [_found(users="root,known")],
+            "users='root,known' (expected ['root', 'known'])",
+        ),
         ({"match": True, "desc": "not compared", "constraint": "name == 'x'"}, [_found()], None),
     ],
 )
@@ -131,7 +143,9 @@ def test_tally_table_and_regressions() -> None:
         (4, "no match"),
         (5, "matched, unannotated"),
     ]
-    failed = tally(Variant("other", "other", {}, False, [Feed("other", 2, "x", match)]), Run(error="load: boom"))
+    failed = tally(
+        Variant("other", "other", {}, False, [Feed("other", 2, "x", match)]), Run(error="load: boom")
+    )
     assert table([score, failed]).splitlines() == [
         "filter           annotations  agreed  missed  extra",
         "demo[mode=ddos]            2       1       1      1",
@@ -151,7 +165,9 @@ def test_regression_when_the_reader_stops_resolving_like_upstream() -> None:
     score = tally(Variant("demo", "demo", {}, False), Run(found=()))
     score.resolved = False
     baseline = {"demo": {"annotations": 0, "agreed": 0, "extra": 0, "resolved": 1}}
-    assert regressions([score], baseline) == ["demo: the reader no longer resolves the filter to upstream's texts"]
+    assert regressions([score], baseline) == [
+        "demo: the reader no longer resolves the filter to upstream's texts"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -160,13 +176,24 @@ def test_regression_when_the_reader_stops_resolving_like_upstream() -> None:
         ({"prefregex": "a", "failregex": ["x", "y"]}, {"prefregex": "a", "failregex": ["x", "y"]}, []),
         ({"prefregex": "a"}, None, []),
         (None, {"prefregex": "a"}, ["not resolved"]),
-        ({"failregex": ["x", "<lt_journal/p>"]}, {"failregex": ["x", "z"]},
-         ["failregex[1]:\n    banjail:  <lt_journal/p>\n    upstream: z"]),
-        ({"failregex": ["x"], "maxlines": 1}, {"failregex": ["x", "z"], "maxlines": 2},
-         ["failregex:\n    banjail:  ['x']\n    upstream: ['x', 'z']", "maxlines:\n    banjail:  1\n    upstream: 2"]),
+        (
+            {"failregex": ["x", "<lt_journal/p>"]},
+            {"failregex": ["x", "z"]},
+            ["failregex[1]:\n    banjail:  <lt_journal/p>\n    upstream: z"],
+        ),
+        (
+            {"failregex": ["x"], "maxlines": 1},
+            {"failregex": ["x", "z"], "maxlines": 2},
+            [
+                "failregex:\n    banjail:  ['x']\n    upstream: ['x', 'z']",
+                "maxlines:\n    banjail:  1\n    upstream: 2",
+            ],
+        ),
     ],
 )
-def test_reader_differences(ours: dict[str, Any] | None, theirs: dict[str, Any] | None, found: list[str]) -> None:
+def test_reader_differences(
+    ours: dict[str, Any] | None, theirs: dict[str, Any] | None, found: list[str]
+) -> None:
     assert differences(ours, theirs) == found
 
 

@@ -16,7 +16,7 @@ import pytest
 from . import differential, readers
 from .agreement import Tally, listing, regressions, table
 from .corpus import Variant
-from .engines import BanjailEngine, Run, UpstreamEngine
+from .engines import JSON, OUT, BanjailEngine, CommandEngine, Run, UpstreamEngine
 from .harness import REPORT, corpus, measure, replay, upstream_present
 
 BASELINE_FILE = Path(__file__).with_name("baseline.json")
@@ -49,8 +49,12 @@ def banjail(variants: list[Variant], upstream: list[Run]) -> dict[str, Tally]:
     readers.mark(tallies, runs, upstream)
     differential.mark(tallies, runs, upstream)
     report = table(tallies)
-    text = report + "\n\nDisagreements:\n" + listing(tallies) + "\n\n" + readers.report(variants, runs, upstream)
-    text += "\n\nLines whose failures differ from upstream's:\n" + differential.listing(variants, runs, upstream)
+    text = (
+        report + "\n\nDisagreements:\n" + listing(tallies) + "\n\n" + readers.report(variants, runs, upstream)
+    )
+    text += "\n\nLines whose failures differ from upstream's:\n" + differential.listing(
+        variants, runs, upstream
+    )
     # Written whole and renamed: under xdist several workers write it while the controller may read it.
     partial = REPORT.with_name(f"{REPORT.name}.{os.getpid()}")
     partial.write_text(text + "\n")
@@ -77,3 +81,31 @@ def test_agreement_holds_baseline(label: str, banjail: dict[str, Tally]) -> None
     assert score is not None, f"{label}: the corpus no longer has this variant"
     problems = regressions([score], BASELINE)
     assert not problems, "\n".join(problems) + "\n" + listing([score])
+
+
+@pytest.fixture(scope="module")
+def through_command(variants: list[Variant]) -> dict[str, dict[str, Tally]]:
+    """The corpus through the installed `fail2ban-regex` (--json and -o row), scored per variant."""
+    runs = CommandEngine().run_modes(variants)
+    scored = {mode: measure(CommandEngine(), variants, runs[mode]) for mode in (JSON, OUT)}
+    for mode, tallies in scored.items():
+        print(f"\nThrough fail2ban-regex {mode}: " + table(tallies).splitlines()[-2])
+    return {mode: {t.label: t for t in tallies} for mode, tallies in scored.items()}
+
+
+@pytest.mark.parametrize("mode", [JSON, OUT])
+def test_the_installed_command_agrees_as_the_engine_does(
+    mode: str, through_command: dict[str, dict[str, Tally]], banjail: dict[str, Tally]
+) -> None:
+    """What a user sees with `fail2ban-regex --json` or `-o row` agrees with the annotations exactly as the
+    engine's API does, variant by variant (same agreed count, same unannotated matches), and holds the baseline."""
+    command = through_command[mode]
+    assert sorted(command) == sorted(banjail)
+    differ = [
+        f"{label}: command {c.agreed}/{c.annotations} agree, {c.extra} extra, error {c.error}; "
+        f"API {banjail[label].agreed}/{banjail[label].annotations}, {banjail[label].extra} extra"
+        for label, c in command.items()
+        if (c.agreed, c.extra, c.error) != (banjail[label].agreed, banjail[label].extra, banjail[label].error)
+    ]
+    assert not differ, "\n".join(differ) + "\n" + listing([command[d.split(":")[0]] for d in differ])
+    assert not regressions(list(command.values()), BASELINE)

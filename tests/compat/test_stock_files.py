@@ -14,7 +14,9 @@ from .harness import upstream_present
 
 pytestmark = [
     pytest.mark.compat,
-    pytest.mark.skipif(not upstream_present(), reason="upstream fail2ban (Debian package `fail2ban`) is not installed"),
+    pytest.mark.skipif(
+        not upstream_present(), reason="upstream fail2ban (Debian package `fail2ban`) is not installed"
+    ),
 ]
 
 

@@ -177,6 +177,8 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
             if not opts.test:
                 return 0
         if opts.test:
+            # -t reports warnings (a log file that does not exist yet...) whatever the verbosity
+            log.setLevel(min(log.level, logging.WARNING))
             try:
                 check_config(opts.conf, report=True)
             except Failed:

@@ -11,18 +11,47 @@ from banjail.model import Failure
 Formatter = Callable[[Failure], list[str]]
 
 _TAG = re.compile(r"<([^<>\s]+)>")
+# Groups that are sets upstream (the users an <F-MLFID> session tried): a Failure carries one pair per member.
+SET_GROUPS = frozenset({"users"})
+
+
+def group_values(failure: Failure) -> dict[str, str | list[str]]:
+    """A failure's groups as a mapping; a set group (`users`) is the list of its members, in the matcher's order
+    (sorted), also when it has one member."""
+    values: dict[str, str | list[str]] = {}
+    for key, value in failure.groups:
+        if key in SET_GROUPS:
+            members = values.setdefault(key, [])
+            assert isinstance(members, list)
+            members.append(value)
+        else:
+            values[key] = value
+    return values
+
+
+def _literal(value: str | list[str]) -> str:
+    # A set group is written as upstream's Python set literal ({'root', 'sudoer'}), its members in a fixed order.
+    if isinstance(value, list):
+        return "{" + ", ".join(repr(v) for v in value) + "}"
+    return repr(value)
+
+
+def row_line(failure: Failure) -> str:
+    """`-o row`: upstream's Python-literal row `[id,\ttime,\t{groups}],`."""
+    groups = ", ".join(f"{k!r}: {_literal(v)}" for k, v in group_values(failure).items())
+    return f"[{failure.fid!r},\t{failure.time!r},\t{{{groups}}}],"
 
 
 def json_line(failure: Failure) -> str:
     """One JSON object on one line: line (1-based number of the line that completed the failure), id, ip, time
-    (epoch seconds), groups (name -> text) and matches (the log lines of the failure)."""
+    (epoch seconds), groups (name -> text; `users` -> list of names) and matches (the log lines of the failure)."""
     return json.dumps(
         {
             "line": failure.lineno,
             "id": failure.fid,
             "ip": failure.ip,
             "time": failure.time,
-            "groups": dict(failure.groups),
+            "groups": group_values(failure),
             "matches": list(failure.lines),
         },
         ensure_ascii=False,
@@ -78,7 +107,9 @@ def formatter(token: str) -> Formatter:
     if token == "msg":
         return lambda f: list(f.lines)
     if token == "row":
-        return lambda f: [f"[{f.fid!r},\t{f.time!r},\t{dict(f.groups)!r}],"]
+        return lambda f: [row_line(f)]
+    if token.lower() in SET_GROUPS:
+        return lambda f: [_literal(group_values(f).get(token.lower(), []))]
     if "<" not in token:
         return lambda f: [str(f.group(token.lower()))]
     return _template(token)

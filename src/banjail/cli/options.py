@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from banjail import FAIL2BAN_COMPAT_VERSION
+from banjail.cli.invert import usage_problem
 from banjail.errors import BanjailError
 
 
@@ -31,6 +32,7 @@ class Options:
     no_check_all: bool = False
     out: str | None = None
     json: bool = False
+    invert: bool = False
     now: float | None = None
     print_no_missed: bool = False
     print_no_ignored: bool = False
@@ -68,7 +70,11 @@ def parser(prog: str) -> argparse.ArgumentParser:
     p.add_argument("--timezone", "--TZ", dest="timezone", help="time zone of times written without one")
     p.add_argument("-e", "--encoding", default=_preferred_encoding(), help="log encoding (system locale)")
     p.add_argument("-r", "--raw", action="store_true", help="take host names as they are, never resolve them")
-    p.add_argument("--usedns", help="what <HOST> accepts: yes (names too), warn, no (addresses only), raw")
+    p.add_argument(
+        "--usedns",
+        help="what <HOST> accepts: yes/warn (names too, resolved to their addresses), no (addresses only), "
+        "raw (names too, kept as written, never resolved)",
+    )
     p.add_argument("-L", "--maxlines", type=int, default=0, help="lines a multi-line regex may span")
     p.add_argument("-m", "--journalmatch", help="journal matches (systemd-journal only)")
     p.add_argument("-l", "--log-level", dest="log_level", default="critical", help="level of log messages")
@@ -84,8 +90,27 @@ def parser(prog: str) -> argparse.ArgumentParser:
     p.add_argument(
         "-o", "--out", help="print only this of each failure: id, ip, msg, row, a group, or <tags>"
     )
-    p.add_argument("--json", action="store_true", help="print each failure as one JSON object per line")
-    p.add_argument("--now", type=float, help="evaluate dates as if the time now were this epoch")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print each failure as one JSON object per line: line, id, ip, time, groups (users: a list), "
+        "matches. A <HOST> that is a name: with --usedns raw (or -r) id is the name as written and ip null; "
+        "with yes/warn one failure per address the name resolves to (id and ip that address; none when it does "
+        "not resolve); with no a name does not match",
+    )
+    p.add_argument(
+        "-i",
+        "--invert",
+        action="store_true",
+        help="with -o msg, -o TEMPLATE (<msg>, <time>) or --json: print the lines no failure came from instead "
+        "(upstream 1.1); a line's time is its date, else the --now value or the current time",
+    )
+    p.add_argument(
+        "--now",
+        type=float,
+        help="evaluate dates as if the time now were this epoch; with -o/--json a failure on a line without a "
+        "date (journal-format lines) has this time, or the current time without --now",
+    )
     p.add_argument("--print-no-missed", action="store_true", help="do not print missed lines")
     p.add_argument("--print-no-ignored", action="store_true", help="do not print ignored lines")
     p.add_argument("--print-all-matched", action="store_true", help="print every matched line")
@@ -114,6 +139,8 @@ def parse_args(argv: Sequence[str], prog: str = "fail2ban-regex") -> Options:
         problems.append("--print-no-ignored and --print-all-ignored are mutually exclusive.")
     if ns.json and ns.out is not None:
         problems.append("--json and -o/--out are mutually exclusive.")
+    if ns.invert and (problem := usage_problem(ns.out, ns.json)) is not None:
+        problems.append(problem)
     if len(ns.args) not in (2, 3):
         problems.append("provide both <LOG> and <REGEX>.")
     if problems:
@@ -135,6 +162,7 @@ def parse_args(argv: Sequence[str], prog: str = "fail2ban-regex") -> Options:
         no_check_all=ns.no_check_all,
         out=ns.out,
         json=ns.json,
+        invert=ns.invert,
         now=ns.now,
         print_no_missed=ns.print_no_missed,
         print_no_ignored=ns.print_no_ignored,

@@ -1,9 +1,11 @@
 """`fail2ban-regex` (also `banjail regex`): test a filter or a regex against a log file or a log line, offline.
 
-Usage and report are upstream's (fail2ban 1.0.2): `fail2ban-regex [options] LOG REGEX [IGNOREREGEX]`. Beyond
-upstream: `--json` (one JSON object per failure), `--now EPOCH` (evaluate dates as if now were EPOCH), a progress
-bar on a terminal, and memory that stays flat: the log is read in chunks of whole lines and handed to
-Matcher.scan; only the example lines the report will print are kept.
+Usage and report are upstream's (fail2ban 1.0.2): `fail2ban-regex [options] LOG REGEX [IGNOREREGEX]`, LOG a file,
+log text or systemd-journal[...] (banjail.cli.journal). From upstream 1.1: a jail's name as REGEX
+(banjail.cli.source) and -i/--invert (banjail.cli.invert). Beyond upstream: `--json` (one JSON object per
+failure), `--now EPOCH` (evaluate dates as if now were EPOCH), a progress bar on a terminal, and memory that stays
+flat: the log is read in chunks of whole lines and handed to Matcher.scan; only the example lines the report will
+print are kept.
 
 Exit status: 0 when the test ran, 255 for any error (bad usage, unreadable log, bad regex or filter), as upstream.
 """
@@ -13,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import re
 import sys
 import time
 from collections import deque
@@ -21,13 +22,22 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
-from banjail.cli import report
+from banjail.cli import journal, report
 from banjail.cli.failures import Formatter, formatter, json_line
+from banjail.cli.invert import Inverted, line_time
 from banjail.cli.logfile import Chunk, literal_chunk, read_chunks, segments
 from banjail.cli.options import Options, UsageError, parse_args, parser
 from banjail.cli.progress import NoProgress, Progress, progress_for
 from banjail.cli.resolve import resolve
-from banjail.cli.source import FILE, JOURNAL, Resolved, Source, classify_log, resolve_filter
+from banjail.cli.source import (
+    FILE,
+    JOURNAL,
+    Source,
+    classify_log,
+    datepattern_name,
+    echo_filter_settings,
+    resolve_filter,
+)
 from banjail.daemon.regexview import reported_prefregex
 from banjail.errors import BanjailError
 from banjail.filter import engine as engines
@@ -46,8 +56,11 @@ class _Collector:
     lines only up to the bound upstream prints, failures only when printing them or in verbose mode, and with
     multi-line buffers the last `maxlines` missed lines (a later failure may consume them)."""
 
-    def __init__(self, opts: Options, maxlines: int, rows: list[str]) -> None:
+    def __init__(
+        self, opts: Options, maxlines: int, rows: list[str], inverted: Inverted | None = None
+    ) -> None:
         self.opts = opts
+        self.inverted = inverted  # -i: the lines without a failure are printed, not the failures
         self.bound = opts.maxlines or DEFAULT_BOUND
         self.multiline = maxlines > 1
         self.matched: list[str] = []
@@ -59,7 +72,9 @@ class _Collector:
         self.hits: dict[int, list[report.Hit]] = {}
         self.rows = rows  # output rows for -o/--json, flushed by the caller after each chunk
         self.printer: Formatter | None = None
-        if opts.json:
+        if inverted is not None:
+            pass
+        elif opts.json:
             self.printer = lambda failure: [json_line(failure)]
         elif opts.out is not None:
             self.printer = formatter(opts.out)
@@ -67,6 +82,8 @@ class _Collector:
     def wants_missed(self, missed_so_far: int) -> bool:
         """Whether the matcher should return missed outcomes for the next run of lines: while they may still be
         printed, or always with multi-line buffers (asking costs an object per line, so only then)."""
+        if self.inverted is not None:
+            return True
         if self.opts.quiet:
             return False
         if self.multiline:
@@ -79,23 +96,33 @@ class _Collector:
         """Whether the matcher should return ignored outcomes for the next run of lines (only while one of them
         may still be listed)."""
         opts = self.opts
+        if self.inverted is not None:
+            return True
         if opts.quiet or opts.print_no_ignored:
             return False
         return opts.print_all_ignored or ignored_so_far + 1 <= self.bound + 1
 
     def wants_matched(self) -> bool:
         """Whether matched lines that completed no failure are needed (to list every matched line)."""
-        return self.opts.print_all_matched and not self.opts.quiet
+        return self.inverted is not None or (self.opts.print_all_matched and not self.opts.quiet)
 
     def wants_failures(self) -> bool:
         """Whether failures are needed at all: to print them, for -v, or to reclaim buffered missed lines."""
-        return self.printer is not None or bool(self.opts.verbose) or self.multiline
+        return (
+            self.printer is not None or self.inverted is not None or bool(self.opts.verbose) or self.multiline
+        )
 
     def take(self, outcomes: Sequence[LineOutcome], missed_before: int, ignored_before: int) -> None:
         opts = self.opts
         missed_n, ignored_n = missed_before - self.reclaimed, ignored_before
         limit = self.bound + 1  # upstream keeps one line more than it may print
         for outcome in outcomes:
+            if self.inverted is not None:
+                for failure in outcome.failures:
+                    for line in failure.lines[:-1]:
+                        self.inverted.consumed(line)
+                self.rows.extend(self.inverted.take(outcome))
+                continue
             kind = outcome.kind
             if kind == MISSED:
                 missed_n += 1
@@ -138,44 +165,6 @@ class _Collector:
         return moved
 
 
-def _echo_filter_settings(resolved: Resolved, opts: Options) -> list[str]:
-    """The maxlines/datepattern lines upstream prints when the filter sets them (and the command line did not
-    already). FilterSpec holds values, not whether a file set them: a datepattern is set when it is not empty (the
-    default is), maxlines when it is not 1 or the filter file itself has the option."""
-    spec = resolved.spec
-    out: list[str] = []
-    if not resolved.from_file:
-        return out
-    if not opts.maxlines and (spec.maxlines != 1 or _sets_maxlines(spec.file)):
-        out.append(report.use_line("maxlines", str(spec.maxlines)))
-    if opts.datepattern is None and spec.datepattern:
-        pattern = "\n".join(spec.datepattern)
-        out.append(report.use_line("datepattern", f"{pattern} : {datepattern_name(spec)}"))
-    return out
-
-
-def _sets_maxlines(path: str) -> bool:
-    # The filter file and its .local; included files are not searched (no stock filter sets maxlines there).
-    for candidate in (path, os.path.splitext(path)[0] + ".local"):
-        try:
-            with open(candidate, encoding="utf-8", errors="replace") as handle:
-                if re.search(r"(?m)^maxlines\s*=", handle.read()):
-                    return True
-        except OSError:
-            pass
-    return False
-
-
-def datepattern_name(spec: FilterSpec) -> str:
-    """How upstream names a datepattern: "Default Detectors" when it selects more than two templates, else the
-    display name of the (first) template."""
-    detector = DateDetector(spec.datepattern, logtimezone=spec.logtimezone)
-    templates = detector.templates
-    if not templates or len(templates) > 2:
-        return "Default Detectors"
-    return templates[0].name
-
-
 def _effective_spec(spec: FilterSpec, opts: Options) -> FilterSpec:
     """The filter with the command line's overrides: -L, -d, --timezone, --usedns, -r."""
     changes: dict[str, object] = {}
@@ -192,7 +181,15 @@ def _effective_spec(spec: FilterSpec, opts: Options) -> FilterSpec:
     return dataclasses.replace(spec, **changes)  # type: ignore[arg-type]
 
 
-def _log_chunks(source: Source, opts: Options, multiline: bool, echo: list[str]) -> Iterator[Chunk]:
+def _log_chunks(source: Source, opts: Options, spec: FilterSpec, echo: list[str]) -> Iterator[Chunk]:
+    if source.kind == JOURNAL:
+        q = journal.query(source.value, [opts.journalmatch] if opts.journalmatch else spec.journalmatch)
+        echo.append("Use         systemd journal")
+        echo.append(report.use_line("encoding", opts.encoding))
+        if q.match:
+            echo.append(report.use_line("journal match", q.match))
+        return journal.read_journal(q, opts.encoding)
+    multiline = spec.maxlines > 1
     if source.kind == FILE:
         echo.append(report.use_line("log file", source.value))
         echo.append(report.use_line("encoding", opts.encoding))
@@ -221,20 +218,26 @@ def _setup(opts: Options, echo: list[str]) -> _Setup:
     if opts.datepattern is not None:
         name = datepattern_name(FilterSpec(datepattern=tuple(opts.datepattern.split("\n"))))
         echo.append(report.use_line("datepattern", f"{opts.datepattern} : {name}"))
-    resolved = resolve_filter(opts.regex, opts.config)
+    source = classify_log(opts.log)
+    resolved = resolve_filter(opts.regex, opts.config, "systemd" if source.kind == JOURNAL else "auto")
     echo.extend(resolved.echo)
-    echo.extend(_echo_filter_settings(resolved, opts))
+    echo.extend(echo_filter_settings(resolved, bool(opts.maxlines), opts.datepattern is not None))
     spec = resolved.spec
     if opts.ignoreregex is not None:
         spec = dataclasses.replace(spec, ignoreregex=(*spec.ignoreregex, opts.ignoreregex))
         echo.append(report.use_line("ignoreregex line", report.shorten(opts.ignoreregex)))
     spec = _effective_spec(spec, opts)
+    if source.kind == JOURNAL:
+        # the journal's lines carry their entry's time in front: upstream drops the filter's datepattern there
+        spec = dataclasses.replace(spec, datepattern=())
     detector = DateDetector(spec.datepattern, logtimezone=spec.logtimezone)
     # Printing failures (-o, --json) stops at the first failregex that finds one, as upstream's -o does.
     check_all = not (opts.quiet or opts.no_check_all)
     try:
         matcher = Matcher(spec, detector=detector, resolver=resolve, check_all=check_all)
         matcher.count_pref = spec.prefregex != "" and not (opts.quiet or opts.out is not None or opts.json)
+        # Printed failures of lines without a date (journal-format lines) take `now`, as upstream prints them.
+        matcher.stamp_dateless = opts.quiet
     except BanjailError as e:
         if resolved.missing_filter:
             raise BanjailError(
@@ -242,13 +245,7 @@ def _setup(opts: Options, echo: list[str]) -> _Setup:
                 f"filters, and as a regex: {e}"
             ) from None
         raise
-    source = classify_log(opts.log)
-    if source.kind == JOURNAL:
-        raise BanjailError(
-            "systemd-journal is not supported offline yet; export the messages first "
-            "(journalctl -o short-iso -u UNIT > FILE) and test FILE"
-        )
-    chunks = _log_chunks(source, opts, spec.maxlines > 1, echo)
+    chunks = _log_chunks(source, opts, spec, echo)
     return _Setup(spec, detector, matcher, source, chunks)
 
 
@@ -269,7 +266,8 @@ def run(opts: Options, stdout: TextIO, stderr: TextIO) -> int:
     progress: Progress = progress_for(size, stderr) if source.kind == FILE else NoProgress()
     now = time.time() if opts.now is None else opts.now
     rows: list[str] = []
-    collector = _Collector(opts, spec.maxlines, rows)
+    inverted = Inverted(opts.out, spec.maxlines, line_time(detector, now)) if opts.invert else None
+    collector = _Collector(opts, spec.maxlines, rows, inverted)
     stats = ScanStats()
     started = time.perf_counter()
     wants_failures = collector.wants_failures()
@@ -298,19 +296,22 @@ def run(opts: Options, stdout: TextIO, stderr: TextIO) -> int:
             progress.update(chunk.end, stats.lines)
     finally:
         progress.close()
+    if inverted is not None and (held := inverted.flush()):
+        stdout.write("\n".join(held) + "\n")
     elapsed = time.perf_counter() - started
     # which engine ran, on stderr (stdout stays byte for byte upstream's report, or the failures alone)
     stderr.write(f"engine: {engines.describe(matcher.engine, matcher.engine_note, stats.lines, stats.native_lines)}\n")
     if opts.quiet:
         return 0
-    stdout.write(
-        "\n".join(report.results_lines(_results(matcher, detector, stats, collector, elapsed))) + "\n"
-    )
+    # journal entries come with their time, so upstream lists no date template hits for them
+    dates = None if source.kind == JOURNAL else detector
+    results = _results(matcher, dates, stats, collector, elapsed)
+    stdout.write("\n".join(report.results_lines(results)) + "\n")
     return 0
 
 
 def _results(
-    matcher: Matcher, detector: DateDetector, stats: ScanStats, collector: _Collector, elapsed: float
+    matcher: Matcher, detector: DateDetector | None, stats: ScanStats, collector: _Collector, elapsed: float
 ) -> report.Results:
     opts = collector.opts
     pref = matcher.regexes.prefregex
@@ -336,7 +337,9 @@ def _results(
         failregex=counts(matcher.failregex, stats.failregex_hits, collector.hits),
         ignoreregex=counts(matcher.ignoreregex, stats.ignoreregex_hits, {}),
         # In the order the detector tries its templates at the end, as upstream lists them.
-        templates=tuple((t.name, stats.template_hits.get(t.name, 0)) for t in detector.templates),
+        templates=tuple((t.name, stats.template_hits.get(t.name, 0)) for t in detector.templates)
+        if detector is not None
+        else (),
         counts=report.LineCounts(
             stats.lines,
             stats.ignored,

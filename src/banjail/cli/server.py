@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import getopt
+import importlib.util
 import os
 import socket
 import sys
 import time
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from banjail import FAIL2BAN_COMPAT_VERSION, __version__
 from banjail.clock import SystemClock
@@ -30,7 +32,14 @@ from banjail.daemon.wiring import action_factory, make_sources
 from banjail.errors import BanjailError, ConfigError
 from banjail.timespec import str2seconds
 
+if TYPE_CHECKING:
+    from banjail.fleet.hub import Fleet
+
 ERROR = 255
+FLEET_NEEDS_REDIS = (
+    "fail2ban.local has a [fleet] section but the redis package cannot be imported ({why}): "
+    "install banjail[fleet] (pip install 'banjail[fleet]'), or remove the [fleet] section"
+)
 USAGE = """\
 Usage: fail2ban-server [OPTIONS] [start]
 
@@ -185,10 +194,21 @@ def main(argv: list[str] | None = None) -> int:
         for problem in exc.problems:
             print(f"ERROR  {problem}", file=sys.stderr)
         return ERROR
+    if options.test:
+        from banjail.daemon.jail import check_jails
+
+        problems = check_jails(config, options.conf)  # every check a jail's start runs, as fail2ban-client -t
+        for problem in problems:
+            print(f"{'ERROR' if problem.severity == 'error' else 'WARNING'}  {problem}", file=sys.stderr)
+        if any(p.severity == "error" for p in problems):
+            return ERROR
     if options.test or options.dump:
         if options.dump:
             for jail in config.jails:
                 print(f"['add', {jail.name!r}, {jail.backend!r}]")
+        if config.fleet is not None and importlib.util.find_spec("redis") is None:
+            print(f"ERROR  {FLEET_NEEDS_REDIS.format(why='it is not installed')}", file=sys.stderr)
+            return ERROR
         print("OK: configuration test is successful")
         return 0
     server = config.server
@@ -264,6 +284,8 @@ async def serve(
         action_builder=actions.one,
     )
     actions.bind(daemon)
+    if config.fleet is not None:
+        daemon.fleet = _fleet(config, daemon)
     controller = Controller(daemon, stop_after_reply=False)
     control = ControlServer(sock, controller, on_stop=daemon.stop, listener=listener)
     if daemon.dbfile:
@@ -290,6 +312,16 @@ async def serve(
         remove()
         await control.close()
     return 0
+
+
+def _fleet(config: Config, daemon: Daemon) -> Fleet:
+    """The fleet hub for the [fleet] section; imported only then, since it needs the `redis` package."""
+    assert config.fleet is not None
+    try:
+        from banjail.fleet.hub import Fleet
+    except ImportError as exc:
+        raise BanjailError(FLEET_NEEDS_REDIS.format(why=exc)) from None
+    return Fleet(config.fleet, daemon)
 
 
 def _daemonize(sock: str, timeout: float) -> bool:

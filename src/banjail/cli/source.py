@@ -9,10 +9,12 @@ import re
 from dataclasses import dataclass
 
 from banjail.cli import report
+from banjail.config.jail import load_jail
 from banjail.config.load import load_filter
 from banjail.config.overlay import STOCK_DIR
 from banjail.config.tags import extract_options
 from banjail.errors import BanjailError
+from banjail.filter.datedetect import DateDetector
 from banjail.model import FilterSpec
 
 # A REGEX argument shaped like a filter name or path, optionally with [options]; anything else is a regex.
@@ -80,8 +82,12 @@ class Resolved:
     missing_filter: str = ""  # the argument looked like a filter name, but no such filter exists
 
 
-def resolve_filter(value: str, config_dir: str) -> Resolved:
-    """The filter a REGEX argument means. Raises BanjailError (ConfigError, RegexError) when it cannot be loaded."""
+def resolve_filter(value: str, config_dir: str, backend: str = "auto") -> Resolved:
+    """The filter a REGEX argument means: a filter file (upstream 1.0.2's search, banjail's stock filter.d last),
+    else a jail of that name in `config_dir`'s jail.conf/jail.local/jail.d, enabled or not (upstream 1.1): its
+    filter with the jail's arguments and filter options (failregex, mode, datepattern, maxlines...), else a regex.
+    `backend` chooses the automatic logtype (systemd: journal; a jail keeps its own otherwise). Raises
+    BanjailError (ConfigError, RegexError) when it cannot be loaded."""
     missing = ""
     if _FILTER_SHAPE.fullmatch(value):
         try:
@@ -96,13 +102,60 @@ def resolve_filter(value: str, config_dir: str) -> Resolved:
             if within:
                 short = os.path.splitext(os.path.basename(name))[0]
                 echo = [report.use_line(f"{'failregex':>11} filter file", f"{short}, basedir: {basedir}")]
-                spec = load_filter(short + value[len(name) :], config_dir=basedir)
+                spec = load_filter(short + value[len(name) :], config_dir=basedir, backend=backend)
             else:
                 echo = [report.use_line("  failregex file", name)]
-                spec = load_filter(os.path.abspath(path) + value[len(name) :], config_dir=config_dir)
+                spec = load_filter(
+                    os.path.abspath(path) + value[len(name) :], config_dir=config_dir, backend=backend
+                )
             if options:
                 echo.append(report.use_line("filter options", repr(options)))
             return Resolved(spec, tuple(echo), True)
+        if not options and "/" not in name:
+            jail = load_jail(config_dir, name, backend=None if backend == "auto" else backend)
+            if jail is not None:
+                echo = [report.use_line("jail", f"{name}, basedir: {config_dir}")]
+                if jail.filter_spec.strip():
+                    echo.append(report.use_line("jail's filter", jail.filter_spec.strip()))
+                return Resolved(jail.filter, tuple(echo), True)
         missing = name
     spec = FilterSpec(failregex=(value,))
     return Resolved(spec, (report.use_line("failregex line", report.shorten(value)),), False, missing)
+
+
+def echo_filter_settings(resolved: Resolved, maxlines_given: bool, datepattern_given: bool) -> list[str]:
+    """The maxlines/datepattern lines upstream prints when the filter sets them (and the command line did not
+    already: `maxlines_given`, `datepattern_given`). FilterSpec holds values, not whether a file set them: a datepattern is set when it is not empty (the
+    default is), maxlines when it is not 1 or the filter file itself has the option."""
+    spec = resolved.spec
+    out: list[str] = []
+    if not resolved.from_file:
+        return out
+    if not maxlines_given and (spec.maxlines != 1 or _sets_maxlines(spec.file)):
+        out.append(report.use_line("maxlines", str(spec.maxlines)))
+    if not datepattern_given and spec.datepattern:
+        pattern = "\n".join(spec.datepattern)
+        out.append(report.use_line("datepattern", f"{pattern} : {datepattern_name(spec)}"))
+    return out
+
+
+def _sets_maxlines(path: str) -> bool:
+    # The filter file and its .local; included files are not searched (no stock filter sets maxlines there).
+    for candidate in (path, os.path.splitext(path)[0] + ".local"):
+        try:
+            with open(candidate, encoding="utf-8", errors="replace") as handle:
+                if re.search(r"(?m)^maxlines\s*=", handle.read()):
+                    return True
+        except OSError:
+            pass
+    return False
+
+
+def datepattern_name(spec: FilterSpec) -> str:
+    """How upstream names a datepattern: "Default Detectors" when it selects more than two templates, else the
+    display name of the (first) template."""
+    detector = DateDetector(spec.datepattern, logtimezone=spec.logtimezone)
+    templates = detector.templates
+    if not templates or len(templates) > 2:
+        return "Default Detectors"
+    return templates[0].name

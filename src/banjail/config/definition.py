@@ -220,8 +220,8 @@ def filter_with_options(
         except ValueError:
             problems.append(
                 _bad(
-                    tree.entry(DEFINITION, "maxlines"),
-                    main,
+                    None if "maxlines" in jail_options else tree.entry(DEFINITION, "maxlines"),
+                    "" if "maxlines" in jail_options else main,
                     "maxlines",
                     values["maxlines"],
                     "must be a whole number of at least 1",
@@ -233,8 +233,8 @@ def filter_with_options(
     if usedns not in USEDNS:
         problems.append(
             _bad(
-                tree.entry(DEFINITION, "usedns"),
-                main,
+                None if jail_options.get("usedns") else tree.entry(DEFINITION, "usedns"),
+                "" if jail_options.get("usedns") else main,  # the jail's value: placed by the jail reader
                 "usedns",
                 usedns,
                 "is not a known DNS mode",
@@ -259,7 +259,7 @@ def filter_with_options(
 def _bad(entry: object, main: str, option: str, value: str, message: str, fix: str) -> Problem:
     file = getattr(entry, "file", "") or main
     line = getattr(entry, "line", 0)
-    return Problem(message, file, line, DEFINITION, option, value, fix)
+    return Problem(message, file, line, DEFINITION if file else "", option, value, fix)
 
 
 def action_from(

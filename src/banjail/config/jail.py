@@ -32,6 +32,7 @@ from banjail.config.schema import ActionSpec, Config, JailConfig, ServerConfig
 from banjail.config.tags import extract_options, split_with_options
 from banjail.config.values import Reader, multipliers
 from banjail.errors import ConfigError, Problem
+from banjail.fleet import settings as fleet_settings
 from banjail.model import FilterSpec
 
 T = TypeVar("T")
@@ -59,7 +60,9 @@ JAIL_OPTIONS = (
     "logtimezone",
     "logencoding",
     "logpath",
+    "skip_if_nologs",
     "action",
+    "fleet",
     *FILTER_OPTIONS,
 )
 # The fail2ban.conf options upstream's client sends (`-d` prints them as written).
@@ -105,6 +108,7 @@ def load_config(
     server_tree = overlay.read_name("fail2ban")
     problems += server_tree.problems
     server = _server(server_tree, problems, skip_broken)
+    fleet = fleet_settings.read_fleet(server_tree, problems)
     tree = overlay.read_name("jail", conf_local=True)
     problems += tree.problems
     tree.defaults["fail2ban_version"] = Entry(FAIL2BAN_COMPAT_VERSION)
@@ -134,7 +138,31 @@ def load_config(
         tuple(overlay.notices),
         tuple(p for p in unique if p.severity != "error"),
         tuple(server_tree.files + tree.files),
+        fleet,
     )
+
+
+def load_jail(
+    config_dir: Path | str, name: str, *, backend: str | None = None, stock_dir: Path = STOCK_DIR
+) -> JailConfig | None:
+    """Jail `name` of the configuration under `config_dir`, enabled or not (fail2ban-regex's jail lookup); None
+    when no jail section has that name. `backend` replaces the jail's for the automatic logtype. Raises
+    ConfigError listing the errors found in that jail (other jails are not read)."""
+    root = Path(config_dir)
+    tree = Overlay(root, stock_dir).read_name("jail", conf_local=True)
+    if name == INCLUDES or name not in tree.sections:
+        return None
+    tree.defaults["fail2ban_version"] = Entry(FAIL2BAN_COMPAT_VERSION)
+    tree.defaults["fail2ban_confpath"] = Entry(str(root))
+    tree.sections[name]["enabled"] = Entry("true")
+    if backend is not None:
+        tree.sections[name]["backend"] = Entry(backend)
+    problems = [p for p in tree.problems if p.severity == "error"]
+    jail = _jail(tree, name, root, stock_dir, _references(tree), problems, {}, False)
+    errors = [p for p in dict.fromkeys(problems) if p.severity == "error"]
+    if errors:
+        raise ConfigError(errors)
+    return jail
 
 
 def _server(tree: Tree, problems: list[Problem], lenient: bool) -> ServerConfig:
@@ -181,6 +209,7 @@ def _jail(
     filter_text = reader.text("filter")
     first = {"enabled": "True", "backend": backend, "filter": filter_text}
     filter_name, filter_args, broken = _spec(filter_text, tree, name, "filter", problems)
+    filter_tree: Tree | None = None
     # broken: upstream's reason to skip the jail, if any (the first one wins)
     if filter_name:
         try:
@@ -190,6 +219,7 @@ def _jail(
             broken = broken or f"Unable to read the filter {filter_name!r}"
             filter_name = ""
         else:
+            filter_tree = ftree
             known = resolve(
                 ftree,
                 main,
@@ -229,9 +259,12 @@ def _jail(
     filter_options: tuple[tuple[str, str], ...] = ()
     if filter_name:
         try:
+            found_here: list[Problem] = []
             spec, filter_options = filter_with_options(
-                filter_name, filter_args, root, stock_dir, options, backend, problems, cache
+                filter_name, filter_args, root, stock_dir, options, backend, found_here, cache
             )
+            # a value the jail set is reported where the jail sets it (the filter reader leaves it unplaced)
+            problems += [_in_jail(p, tree, name, p.option, p.value) for p in found_here]
         except ConfigError as exc:
             problems += exc.problems
     actions: list[str] = []
@@ -251,6 +284,10 @@ def _jail(
             broken = broken or f"Unable to read action {action_name!r}"
     _warn_unknown(tree, name, referenced, problems)
     maxretry = reader.integer("maxretry", 5)
+    fleet = fleet_settings.jail_mode(options.get("fleet"))
+    if fleet is None:
+        entry = tree.entry(name, "fleet")
+        problems.append(fleet_settings.mode_problem(options.get("fleet", ""), entry.file if entry else "", entry.line if entry else 0, name))
     spec = spec or FilterSpec()
     return JailConfig(
         name=name,
@@ -283,10 +320,25 @@ def _jail(
         maxlines=spec.maxlines,
         datepattern=spec.datepattern,
         skip_if_nologs=reader.boolean("skip_if_nologs", False),
+        fleet=fleet or "no",
         options=options,
         filter_options=filter_options,
         error=broken,
+        origins=_origins(tree, name, options, filter_tree),
     )
+
+
+def _origins(
+    tree: Tree, jail: str, options: dict[str, str], filter_tree: Tree | None
+) -> tuple[tuple[str, str, int], ...]:
+    found: list[tuple[str, str, int]] = []
+    for option in JAIL_OPTIONS:
+        entry = tree.entry(jail, option) if option in options else None
+        if entry is None and filter_tree is not None and option in FILTER_OPTIONS:
+            entry = filter_tree.entry("Definition", option)
+        if entry is not None and entry.file:
+            found.append((option, entry.file, entry.line))
+    return tuple(found)
 
 
 def _spec(

@@ -6,9 +6,13 @@ FilterSpec lives in banjail.model (the filter engine consumes it); the rest is h
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from banjail.errors import Problem
 from banjail.model import FilterSpec
+
+if TYPE_CHECKING:
+    from banjail.fleet.settings import FleetConfig
 
 
 @dataclass(frozen=True)
@@ -101,9 +105,13 @@ class JailConfig:
     datepattern: tuple[str, ...] = ()
     # upstream 1.1: do not start the jail when no log path matches a file (banjail otherwise waits for it)
     skip_if_nologs: bool = False
+    fleet: str = "no"  # publish | subscribe | both | no (banjail.fleet.settings)
     options: dict[str, str] = field(default_factory=dict)
     filter_options: tuple[tuple[str, str], ...] = field(default=(), compare=False)
     error: str = ""
+    # (option, file, line) where each option's effective value is written: the jail's section (or [DEFAULT]) for
+    # jail options, the filter file for filter options the jail does not set; for problems found after loading
+    origins: tuple[tuple[str, str, int], ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -116,3 +124,4 @@ class Config:
     notices: tuple[str, ...] = ()
     warnings: tuple[Problem, ...] = ()
     files: tuple[str, ...] = ()
+    fleet: FleetConfig | None = None  # the [fleet] section of fail2ban.local, None without one

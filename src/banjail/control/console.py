@@ -284,7 +284,9 @@ class Client:
 
 
 def check_config(conf: str, *, report: bool = False) -> None:
-    """Load the configuration; log every problem and raise Failed if there is an error."""
+    """Load the configuration; log every problem and raise Failed if there is an error. With `report` (-t),
+    also run every check the server runs when it starts each jail (banjail.daemon.jail.check_jail) and log
+    the warnings too."""
     from banjail.config.load import load_config
 
     try:
@@ -293,11 +295,19 @@ def check_config(conf: str, *, report: bool = False) -> None:
         for problem in exc.problems:
             log.error("%s", problem)
         raise Failed from None
-    if report:
-        for notice in config.notices:
-            log.info("%s", notice)
-        for warning in config.warnings:
-            log.warning("%s", warning)
+    if not report:
+        return
+    from banjail.daemon.jail import check_jails
+
+    for notice in config.notices:
+        log.info("%s", notice)
+    for warning in config.warnings:
+        log.warning("%s", warning)
+    problems = check_jails(config, conf)
+    for problem in problems:
+        (log.error if problem.severity == "error" else log.warning)("%s", problem)
+    if any(p.severity == "error" for p in problems):
+        raise Failed
 
 
 def dump_config(conf: str, pretty: bool, overrides: dict[str, str] | None = None) -> None:

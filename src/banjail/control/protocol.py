@@ -191,7 +191,7 @@ COMMANDS: tuple[Command, ...] = (
     _c(f"{_JSET} usedns", "<VALUE>", "yes, warn, no or raw", "set_usedns", _C),
     _c(f"{_JSET} attempt", "<IP> [<FAILURE> ...]", "count a failure of IP by hand", "attempt", _C),
     _c(f"{_JSET} banip", "<IP> ... <IP>", "ban addresses by hand", "ban_ip", _C),
-    _c(f"{_JSET} unbanip", "[--report-absent] <IP> ... <IP>", "lift bans by hand", "unban_ip", _C),
+    _c(f"{_JSET} unbanip", "[--report-absent] [--fleet] <IP> ... <IP>", "lift bans by hand", "unban_ip", _C),
     _c(f"{_JSET} maxretry", "<RETRY>", "failures within findtime that make a ban", "set_maxretry", _C),
     _c(f"{_JSET} maxmatches", "<INT>", "matched lines kept per address in memory", "set_maxmatches", _C),
     _c(f"{_JSET} maxlines", "<LINES>", "lines buffered for multi-line regexes", "set_maxlines", _C),

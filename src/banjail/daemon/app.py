@@ -33,7 +33,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from banjail import FAIL2BAN_COMPAT_VERSION
 from banjail.actions.base import Action
@@ -50,6 +50,9 @@ from banjail.filter import engine as engines
 from banjail.model import Ban, Position, Unban
 from banjail.sources.base import LogSource
 from banjail.store import Store
+
+if TYPE_CHECKING:
+    from banjail.fleet.hub import Fleet
 
 T = TypeVar("T")
 
@@ -111,6 +114,7 @@ class Daemon:
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
         self.on_stop: Callable[[], None] = lambda: None
+        self.fleet: Fleet | None = None  # set by the server when fail2ban.local has a [fleet] section
 
     # -- the store executor -------------------------------------------------------------------------------------
 
@@ -135,18 +139,24 @@ class Daemon:
                 await self.start_jail(jail_config.name)
             except BanjailError as exc:
                 log_server.error("Failed to start jail %r: %s", jail_config.name, exc)
+                # created but its actions could not be built: it must not stay half there (no task runs yet)
+                self.jails.pop(jail_config.name, None)
         # Purge only now: jails stopped by the last shutdown are enabled again, so their positions and bans
         # survive; what remains disabled belongs to jails no longer configured.
         await self.db(self.store.purge, self.clock.now(), self.dbpurgeage)
         self._tasks.append(asyncio.create_task(self._schedule(), name="scheduler"))
         self._tasks.append(asyncio.create_task(housekeeping.run(self), name="housekeeping"))
+        if self.fleet is not None:  # after every jail restored its bans: remote ones meet them in the books
+            await self.fleet.start()
 
     async def add_jail(self, config: JailConfig) -> Jail:
         """Create jail `config.name` (not started). Raises ControlError-worthy BanjailError when it exists."""
         if config.name in self.jails:
             raise effects.exists(config.name)
         log_jail.info("Creating new jail '%s'", config.name)
-        state = build_state(config, history=self.history, self_ips=self.self_ips)
+        state = build_state(
+            config, history=self.history, self_ips=self.self_ips, warn=lambda p: log_jail.warning("%s", p)
+        )
         jail = Jail(config=config, state=state)
         jail.ignorecommand = config.ignorecommand
         jail.ignore_cache = ignore_cache(config)
@@ -257,6 +267,8 @@ class Daemon:
             return
         self._stopping = True
         log_server.info("Shutdown in progress...")
+        if self.fleet is not None:
+            await self.fleet.close()
         log_server.info("Stopping all jails")
         for name in reversed(list(self.jails)):
             await self.stop_jail(name, shutdown=True)
@@ -319,10 +331,13 @@ class Daemon:
         events: Iterable[Event],
         now: float,
         positions: tuple[tuple[str, Position], ...] = (),
+        *,
+        remote: bool = False,
+        fleet_cursor: tuple[str, str] | None = None,
     ) -> None:
         """Carry out a batch of events in order (see banjail.daemon.outcome): commit the batch's checkpoint, then
         log and apply."""
-        await outcome.carry_out(self, jail, events, now, positions)
+        await outcome.carry_out(self, jail, events, now, positions, remote=remote, fleet_cursor=fleet_cursor)
 
     def wake(self) -> None:
         """Make the scheduler look at ban ends again (a ban was added or changed)."""
@@ -405,12 +420,14 @@ class Daemon:
         self._open_sources(jail)
 
     async def replace_actions(self, jail: Jail) -> None:
-        """Stop the jail's actions and start the ones its current config lists, handing them every ban."""
+        """Stop the jail's actions and start the ones its current config lists, handing them every ban. The new
+        actions are built first: when they cannot be, this raises and the old ones go on."""
         from banjail.daemon.reload import restored_bans
 
+        actions = {a.name: a for a in self._make_actions(jail.config)}
         await self._enqueue(jail, ActionJob("stop"))
         await jail.queue.join()
-        jail.actions = {a.name: a for a in self._make_actions(jail.config)}
+        jail.actions = actions
         for job in restored_bans(jail):
             await self._enqueue(jail, job)
         jail.applied = {b.fid: b for b in jail.state.book.banned()}

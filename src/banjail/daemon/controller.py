@@ -20,6 +20,7 @@ from banjail.daemon.app import Daemon
 from banjail.daemon.jail import Jail
 from banjail.daemon.logging import level_value, logger
 from banjail.errors import BanjailError, ControlError
+from banjail.fleet.remote import origin_of
 from banjail.timespec import str2seconds
 
 INVALID = "Invalid command"
@@ -164,6 +165,8 @@ class Controller:
         ]
         if flavor not in ("short", "stats"):
             action_status.append(("Banned IP list", [b.fid for b in state.book.banned()]))
+        if flavor not in ("short", "stats") and jail.config.fleet != "no":
+            action_status.append(("Banned by the fleet", _fleet_bans(jail)))
         return [("Filter", filter_status), ("Actions", action_status)]
 
     def banned(self, name: str | None, ids: list[str]) -> object:
@@ -307,6 +310,11 @@ def upstream_seconds(text: str) -> int | float:
     when the text has a fractional number (`1.5d` is 129600.0), else an int (`2d` is 172800)."""
     seconds = str2seconds(text)
     return seconds if "." in text or not float(seconds).is_integer() else int(seconds)
+
+
+def _fleet_bans(jail: Jail) -> list[str]:
+    """`<address> (from <host>)` for each ban of the jail that another fleet host decided."""
+    return [f"{b.fid} (from {origin})" for b in jail.state.book.banned() if (origin := origin_of(b)) is not None]
 
 
 def _banned_in(jail: Jail, ids: list[str]) -> object:

@@ -8,21 +8,28 @@ unban always reaches the actions with the Ban they banned, and a ban is never ha
 from __future__ import annotations
 
 import asyncio
+import glob
+import shutil
 import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from banjail.actions.base import Action
-from banjail.config.schema import JailConfig
+from banjail.config.origins import placed
+from banjail.config.schema import Config, JailConfig
 from banjail.core.banpolicy import BanPolicy
 from banjail.core.counter import FailureCounter
 from banjail.core.ignore import IgnoreCache, IgnoreSet
 from banjail.core.jail import HistoryLookup, JailState
 from banjail.daemon import selfaddrs
+from banjail.daemon.wiring import no_logs_to_skip, split_logpath
+from banjail.errors import ConfigError, Problem, SourceError
 from banjail.filter.datedetect import DateDetector
 from banjail.filter.matcher import Matcher
 from banjail.model import Ban
+from banjail.sources.backend import choose_backend
 from banjail.sources.base import LogSource
 from banjail.timespec import str2seconds
 
@@ -34,7 +41,9 @@ class ActionJob:
     (daemon shutdown); `flush` every action's flush. With `action`, the job concerns that action alone (an
     action added or removed at run time), whether or not the jail still lists it."""
 
-    kind: str  # "ban" | "unban" | "stop" | "shutdown" (bans: those to hold over a restart) | "flush" | "start"
+    kind: (
+        str  # "ban" | "unban" | "stop" | "shutdown" (bans: those to hold over a restart) | "flush" | "start"
+    )
     # | "release" (the restart's hold is removed)
     bans: tuple[Ban, ...] = ()
     action: Action | None = None
@@ -110,26 +119,151 @@ def build_matcher(config: JailConfig) -> Matcher:
     return Matcher(spec, detector=detector, resolver=resolve, check_all=False, live=True)
 
 
-def build_state(
-    config: JailConfig, *, history: HistoryLookup, self_ips: Callable[[], Iterable[str]] = self_addresses
-) -> JailState:
-    """A fresh JailState for `config` (raises ConfigError when a regex, formula or ignoreip entry is bad)."""
+@dataclass(frozen=True, slots=True)
+class JailCheck:
+    """What checking a jail's configuration found: the parts the server builds from it (None where a part could
+    not be built) and every problem, placed at the file and line the value is written at."""
+
+    matcher: Matcher | None
+    policy: BanPolicy | None
+    ignore: IgnoreSet | None
+    backend: str  # the source the server reads: "systemd", "auto", "pyinotify" or "polling" ("" when unknown)
+    problems: tuple[Problem, ...]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity != "error"]
+
+
+def check_jail(
+    config: JailConfig,
+    *,
+    self_ips: Callable[[], Iterable[str]] = self_addresses,
+    journal_available: bool | None = None,
+    actions: Callable[[JailConfig], object] | None = None,
+) -> JailCheck:
+    """Build every part the server builds when it starts jail `config` (matcher, ban policy, ignore rules, the
+    choice of log source) and check its log paths, collecting every problem instead of stopping at the first.
+    The server's jail start (build_state) and `fail2ban-client -t` both run this, so -t refuses exactly what the
+    server would refuse. A log path that matches no file is a warning: the server waits for the file.
+    `actions`: the server's action builder (banjail.daemon.wiring.ActionBuilder), to build the jail's actions
+    too, as its start does (a command or native action runs none of its commands when built; a Python action's
+    module is imported and its Action created, exactly as at the server's start)."""
+    problems: list[Problem] = []
+    matcher = _built(lambda: build_matcher(config), config, problems)
+    policy = _built(lambda: build_policy(config), config, problems)
     words = [w for entry in config.ignoreip for w in entry.split()]
-    ignore = IgnoreSet(
-        words,
-        ignoreself=config.ignoreself,
-        self_ips=self_ips(),  # also when off: `set <jail> ignoreself true` may turn it on
-        resolver=resolve,
-        files=ignore_files(words),
+    ignore = _built(
+        lambda: IgnoreSet(
+            words,
+            ignoreself=config.ignoreself,
+            self_ips=self_ips(),  # also when off: `set <jail> ignoreself true` may turn it on
+            resolver=resolve,
+            files=ignore_files(words),
+        ),
+        config,
+        problems,
     )
+    paths = [split_logpath(p)[0] for p in config.logpath]
+    if journal_available is None:
+        journal_available = shutil.which("journalctl") is not None
+    backend = ""
+    try:
+        backend = choose_backend(config.backend, paths, _matches_file, journal_available)
+    except SourceError as exc:
+        problems.append(
+            placed(
+                Problem(str(exc), option="backend", value=config.backend),
+                config,
+            )
+        )
+    skipped = no_logs_to_skip(config)
+    if skipped:
+        problems.append(
+            placed(
+                Problem(
+                    f"the server does not start this jail: {skipped}",
+                    option="logpath",
+                    value=" ".join(paths),
+                    fix="check the path, or set skip_if_nologs = false to start it and wait for the file",
+                    severity="warning",
+                ),
+                config,
+            )
+        )
+    elif backend and backend != "systemd":
+        for path in paths:
+            if not _matches_file(path):
+                problems.append(
+                    placed(
+                        Problem(
+                            "no such log file yet: banjail starts the jail and reads the file as soon as it appears "
+                            "(upstream refuses to start the jail)",
+                            option="logpath",
+                            value=path,
+                            fix="check the path, or ignore this if the service creates the file later",
+                            severity="warning",
+                        ),
+                        config,
+                    )
+                )
+    if actions is not None:
+        _built(lambda: actions(config), config, problems)
+    return JailCheck(matcher, policy, ignore, backend, tuple(problems))
+
+
+def check_jails(config: Config, config_dir: str) -> list[Problem]:
+    """check_jail on every jail of `config` (with the server's action builder for `config_dir`), each problem
+    once (a filter several jails use is reported once), in order: what `-t` reports."""
+    from banjail.daemon.wiring import ActionBuilder
+
+    builder = ActionBuilder(config_dir)
+    return list(dict.fromkeys(p for jail in config.jails for p in check_jail(jail, actions=builder).problems))
+
+
+T = TypeVar("T")
+
+
+def _built(build: Callable[[], T], config: JailConfig, problems: list[Problem]) -> T | None:
+    try:
+        return build()
+    except ConfigError as exc:
+        problems.extend(placed(p, config) for p in exc.problems)
+        return None
+
+
+def _matches_file(path: str) -> bool:
+    return bool(glob.glob(path))  # as the server's source choice (banjail.daemon.wiring) tests a path
+
+
+def build_state(
+    config: JailConfig,
+    *,
+    history: HistoryLookup,
+    self_ips: Callable[[], Iterable[str]] = self_addresses,
+    warn: Callable[[Problem], None] | None = None,
+) -> JailState:
+    """A fresh JailState for `config` (check_jail's parts). Raises ConfigError with every error check_jail
+    found; hands its warnings to `warn`."""
+    check = check_jail(config, self_ips=self_ips)
+    if check.errors:
+        raise ConfigError(check.errors)
+    for warning in check.warnings:
+        if warn is not None:
+            warn(warning)
+    assert check.matcher is not None and check.policy is not None and check.ignore is not None
     return JailState(
         config.name,
-        matcher=build_matcher(config),
+        matcher=check.matcher,
         counter=FailureCounter(
             config.name, maxretry=config.maxretry, findtime=config.findtime, maxmatches=config.maxmatches
         ),
-        policy=build_policy(config),
-        ignore=ignore,
+        policy=check.policy,
+        ignore=check.ignore,
         history=history,
         ignorecommand=bool(config.ignorecommand.strip()),
     )

@@ -41,9 +41,16 @@ async def carry_out(
     events: Iterable[Event],
     now: float,
     positions: tuple[tuple[str, Position], ...] = (),
+    *,
+    remote: bool = False,
+    fleet_cursor: tuple[str, str] | None = None,
 ) -> None:
     """Carry out a batch of events in order: commit the batch's checkpoint (positions, counted failures,
-    bans; one transaction), then log failures and bans and hand the bans to the actions."""
+    bans; one transaction), then log failures and bans and hand the bans to the actions.
+
+    With a fleet (banjail.fleet.hub), the notices of the batch's new local bans go into the same transaction
+    (its outbox); `remote` batches (bans other hosts decided) publish nothing and commit `fleet_cursor`, the
+    stream id read, with the bans it produced."""
     pending: list[Event] = list(events)
     notes: list[str] = []  # fail2ban.filter lines (Found, Ignore), in event order
     decided: list[BanDecided] = []
@@ -75,18 +82,25 @@ async def carry_out(
             pending[index:index] = jail.state.resume(event, ignored, now)
         else:
             await daemon.unbans(jail, [event])
+    stored = tuple(d.ban for d in decided if d.store)
+    fleet = daemon.fleet
+    outbox = fleet.outbox(jail, stored) if fleet is not None and stored and not remote else ()
     checkpoint = Checkpoint(
         name,
         positions,
         tuple(c for group in counted.values() for c in group),
         tuple(cleared),
-        tuple(d.ban for d in decided if d.store),
+        stored,
+        outbox,
+        fleet_cursor,
     )
     if checkpoint:
         try:
             await daemon.committer.commit(checkpoint)
         except Exception as exc:
             log_server.error("[%s] cannot write to the database: %s", name, exc)
+        if outbox and fleet is not None:
+            fleet.wake()
     log_many(log_filter, logging.INFO, notes)
     if restored:
         await _restored(daemon, jail, restored)

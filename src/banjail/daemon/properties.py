@@ -155,8 +155,13 @@ async def set_(daemon: Daemon, jail: Jail, prop: str, args: Sequence[str]) -> ob
     if prop == "banip":
         return await manual.ban(daemon, jail.name, list(args))
     if prop == "unbanip":
-        absent = bool(args) and args[0] == "--report-absent"
-        return await manual.unban(daemon, jail.name, list(args[1:] if absent else args), report_absent=absent)
+        flags = {a for a in args if a in ("--report-absent", "--fleet")}
+        targets = [a for a in args if a not in flags]
+        if "--fleet" in flags and daemon.fleet is None:
+            raise ControlError("unbanip --fleet: this server is in no fleet (no [fleet] section in fail2ban.local)")
+        if "--fleet" in flags and daemon.fleet is not None:
+            await daemon.fleet.publish_unbans(jail, targets)  # lifted on every host, banned here or not
+        return await manual.unban(daemon, jail.name, targets, report_absent="--report-absent" in flags)
     if prop == "attempt":
         await manual.attempt(daemon, jail.name, args[0], list(args[1:]))
         return 1

@@ -7,7 +7,8 @@
   actions stop and the new ones start and receive every current ban (restored=True).
 - `--unban` lifts every ban of the affected jails first; `--restart` stops them and starts them afresh (bans come
   back from the store).
-A jail whose new configuration is invalid keeps running as it was; the error is logged.
+A jail whose new configuration is invalid keeps running as it was (a new one is not created); the error is logged
+and the reload fails with every such jail's problems (file:line), so the client says so and exits 255.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ async def apply(daemon: Daemon, config: Config, name: str | None, *, restart: bo
         if target in daemon.jails and (restart or target not in wanted):
             await daemon.stop_jail(target)
     daemon.config = config
+    failed: dict[str, str] = {}
     for target in targets:
         new = wanted.get(target)
         if new is None:
@@ -51,12 +53,30 @@ async def apply(daemon: Daemon, config: Config, name: str | None, *, restart: bo
                 await _update(daemon, running, new)
                 log_server.info("Jail %r reloaded", target)
         except BanjailError as exc:
-            log_server.error("Reload of jail %r failed, it keeps its previous configuration: %s", target, exc)
+            keeps = "it keeps its previous configuration" if target in daemon.jails else "it is not started"
+            log_server.error("Reload of jail %r failed, %s: %s", target, keeps, exc)
+            failed[target] = f"Reload of jail {target!r} failed, {keeps}:\n{exc}"
+    if failed:
+        # what runs is what the daemon's configuration says: the failed jails' previous one
+        kept = tuple(
+            daemon.jails[j.name].config if j.name in failed and j.name in daemon.jails else j
+            for j in config.jails
+        )
+        daemon.config = dataclasses.replace(config, jails=kept)
+        raise BanjailError("\n".join(failed.values()))
 
 
 async def _update(daemon: Daemon, jail: Jail, new: JailConfig) -> None:
     old = jail.config
     state = build_state(new, history=daemon.history, self_ips=daemon.self_ips)
+    if old.action_specs != new.action_specs or old.actions != new.actions:
+        # built before anything else changes: new actions that cannot be built leave the jail as it was
+        jail.config = new
+        try:
+            await daemon.replace_actions(jail)
+        except BanjailError:
+            jail.config = old
+            raise
     # Keep what the jail knows: its bans and its failure counts (with the new counting options).
     state.book = jail.state.book
     counter = jail.state.counter
@@ -66,8 +86,6 @@ async def _update(daemon: Daemon, jail: Jail, new: JailConfig) -> None:
     jail.config = new
     jail.ignorecommand = new.ignorecommand
     jail.ignore_cache = ignore_cache(new)
-    if old.action_specs != new.action_specs or old.actions != new.actions:
-        await daemon.replace_actions(jail)
     if any(getattr(old, f) != getattr(new, f) for f in _SOURCE_FIELDS):
         jail.logpaths = list(new.logpath)
         await daemon.restart_sources(jail)

@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING
 
 from banjail.actions.base import Action
 from banjail.actions.tags import Counters, History, HistoryLookup
+from banjail.config.origins import placed
 from banjail.config.schema import ActionSpec, JailConfig
+from banjail.errors import ConfigError
 from banjail.model import Ban, Position
 from banjail.sources.backend import backend_name, choose_backend
 from banjail.sources.base import LogSource
@@ -113,9 +115,12 @@ class ActionBuilder:
 
         if not config.action_specs and not config.actions:
             return []
-        return build_actions(
-            config, config_dir=self.config_dir, history=self.history, counters=self._counters(config.name)
-        )
+        try:
+            return build_actions(
+                config, config_dir=self.config_dir, history=self.history, counters=self._counters(config.name)
+            )
+        except ConfigError as exc:  # at the file:line that sets the value, as -t reports it too
+            raise ConfigError([placed(p, config) for p in exc.problems]) from None
 
     def one(self, config: JailConfig, spec: ActionSpec) -> Action:
         from banjail.actions.registry import build_action

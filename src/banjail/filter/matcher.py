@@ -100,6 +100,16 @@ class Matcher:
         self.state.count_pref = value
 
     @property
+    def stamp_dateless(self) -> bool:
+        """fail2ban-regex's -o/--json: a failure without a usable date takes `now`, as upstream prints it (dates
+        are otherwise left as they are); off by default."""
+        return self.state.stamp_dateless
+
+    @stamp_dateless.setter
+    def stamp_dateless(self, value: bool) -> None:
+        self.state.stamp_dateless = value
+
+    @property
     def pref_last(self) -> bool:
         """Whether the prefregex's last search matched."""
         return self.state.pref_last

@@ -37,7 +37,8 @@ class LogState:
     """One log's state in one filter.
 
     count_pref: the caller wants ScanStats.prefregex_hits counted (fail2ban-regex's `Prefregex: N total`);
-    pref_last: whether the prefregex's last search matched; truncated: lines cut to MAX_LINE; uniform: whether
+    stamp_dateless: a failure without a usable date takes `now` (fail2ban-regex's -o/--json, as upstream prints
+    it) even outside live mode; pref_last: whether the prefregex's last search matched; truncated: lines cut to MAX_LINE; uniform: whether
     the uniform-chunk path may still be tried (banjail.filter.uniform turns it off when it does not pay).
     """
 
@@ -50,6 +51,7 @@ class LogState:
         "last_text",
         "pref_last",
         "sessions",
+        "stamp_dateless",
         "truncated",
         "uniform",
     )
@@ -62,6 +64,7 @@ class LogState:
         self.last_text = ""
         self.last_date: float | None = None
         self.count_pref = False
+        self.stamp_dateless = False
         self.pref_last = False
         self.truncated = 0
         self.uniform = True

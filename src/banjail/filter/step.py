@@ -51,7 +51,7 @@ def date_split(
         tup = ("", "", line)
         if state.last_date is not None and state.last_date > now - RECENT:
             tup, date = ("", state.last_text, line), state.last_date
-        elif program.live:
+        elif program.live or state.stamp_dateless:
             date = now
     if program.live and date is not None and abs(int(date - now)) > RECENT:
         date = now

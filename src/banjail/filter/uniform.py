@@ -235,4 +235,4 @@ def _dateless(
     last_text, last_date = (texts[j], dates[j]) if j >= 0 else (state.last_text, state.last_date)
     if last_date is not None and last_date > now - RECENT:
         return ("", last_text, line), last_date
-    return ("", "", line), now if program.live else None
+    return ("", "", line), now if program.live or state.stamp_dateless else None

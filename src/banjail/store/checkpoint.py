@@ -37,13 +37,19 @@ class CountedFailure:
 class Checkpoint:
     """The store changes of one batch of one jail, applied in this order: every counted failure of a fid in
     `cleared` is forgotten (its count became a ban decision), `failures` are added, `bans` recorded, and each
-    source's position set. Empty parts are allowed (a batch that counted nothing still moves its position)."""
+    source's position set; then the fleet's `outbox` notices and `fleet_cursor`
+    are written (banjail.store.fleetstate). Empty parts are allowed (a batch that counted nothing still moves its position)."""
 
     jail: str
     positions: tuple[tuple[str, Position], ...] = ()
     failures: tuple[CountedFailure, ...] = ()
     cleared: tuple[str, ...] = ()
     bans: tuple[Ban, ...] = ()
+    # the fleet (banjail.store.fleetstate): notices to publish, and (stream, last entry id) read
+    outbox: tuple[dict[str, str], ...] = ()
+    fleet_cursor: tuple[str, str] | None = None
 
     def __bool__(self) -> bool:
-        return bool(self.positions or self.failures or self.cleared or self.bans)
+        return bool(
+            self.positions or self.failures or self.cleared or self.bans or self.outbox or self.fleet_cursor
+        )

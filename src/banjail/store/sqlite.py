@@ -19,6 +19,9 @@ banjail's own addition (upstream ignores tables it does not know, and none of it
                                  -- the failures each jail counted that have not become a ban yet, in counting
                                     order (rowid): the failure counters survive a restart or a kill -9. matches
                                     are the failure's lines joined by newlines, groups JSON or NULL.
+* banjail_fleet_cursor, banjail_fleet_outbox
+                                 -- the fleet's stream cursor and outbox (banjail.store.fleetstate), made
+                                    only when the daemon is in a fleet
 
 Exactly-once reading: `commit` writes a batch's positions, counted failures and bans in one transaction (see
 banjail.store.checkpoint).
@@ -32,17 +35,18 @@ from __future__ import annotations
 import socket
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from banjail.core.banpolicy import BanHistory
 from banjail.model import Ban, Position
-from banjail.store import StoreError, bandata, counted, merged
+from banjail.store import StoreError, bandata, counted, fleetstate, merged
 from banjail.store.checkpoint import Checkpoint, CountedFailure
 from banjail.store.merged import MergedBans
 
 VERSION = 4
+T = TypeVar("T")
 JOURNAL_PREFIX = "journal:"
 
 # Our own text of upstream's v4 layout: same tables, columns, constraints and indexes.
@@ -295,10 +299,11 @@ class SqliteStore:
         with self._transaction() as db:
             db.executemany(
                 "INSERT OR IGNORE INTO jails(name, enabled) VALUES(?, 1)",
-                [(j,) for j in {c.jail for c in items}],
+                [(j,) for j in {c.jail for c in items} if j],  # a fleet cursor alone has no jail
             )
             for item in items:
                 counted.write(db, item)
+                fleetstate.write(db, item)
                 if item.positions:
                     db.executemany(
                         "INSERT OR REPLACE INTO logs(jail, path, firstlinemd5, lastfilepos) VALUES(?, ?, ?, ?)",
@@ -306,6 +311,11 @@ class SqliteStore:
                     )
             if ban_rows:
                 self._insert_bans(db, ban_rows)
+
+    def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work` in one transaction of its own (the fleet's outbox and cursor, banjail.store.fleetstate)."""
+        with self._transaction() as db:
+            return work(db)
 
     def counted_failures(self, jail: str, since: float) -> list[CountedFailure]:
         with self._transaction() as db:

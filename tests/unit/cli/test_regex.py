@@ -56,7 +56,7 @@ def test_json_one_object_per_failure_and_nothing_else(
     [
         (["/no/such/auth.log", FAILED], "ERROR: log file /no/such/auth.log does not exist; "),
         (["/tmp", FAILED], "ERROR: log file /tmp is a directory; "),
-        (["systemd-journal", FAILED], "ERROR: systemd-journal is not supported offline yet; "),
+        (["systemd-journal[x=1]", FAILED], "ERROR: 'systemd-journal[x=1]': unknown journal option 'x'; "),
         (["a line", "foo(<HOST>"], "ERROR: failregex = 'foo(<HOST>': line 1: cannot compile: missing ), "),
         (
             ["a line", "nosuchfilter"],

@@ -79,6 +79,16 @@ CASES: list[tuple[str, list[list[Any]], object]] = [
         [["set", "test", "unbanip", "--report-absent", C]],
         ("error", "not banned: ['198.51.100.3']"),
     ),
+    (
+        "unbanip --fleet without a fleet",
+        [["set", "test", "banip", A], ["set", "test", "unbanip", "--fleet", A]],
+        ("error", "unbanip --fleet: this server is in no fleet (no [fleet] section in fail2ban.local)"),
+    ),
+    (
+        "unbanip ip --report-absent",
+        [["set", "test", "banip", A], ["set", "test", "unbanip", A, "--report-absent"]],
+        1,
+    ),
     ("unban --all", [["set", "test", "banip", A], ["set", "web", "banip", B, C], ["unban", "--all"]], 3),
     ("unban ips", [["set", "test", "banip", A], ["set", "web", "banip", A], ["unban", A, C]], 2),
     ("attempt", [["set", "test", "attempt", C, "line one", "line two"]], 1),
