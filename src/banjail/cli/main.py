@@ -4,6 +4,7 @@ banjail regex [options] LOG REGEX [IGNOREREGEX]   same as fail2ban-regex
 banjail client [options] COMMAND                  same as fail2ban-client
 banjail server [options]                          same as fail2ban-server
 banjail python [ARGS...]                          same as fail2ban-python
+banjail audit [--log LOG] [--json] FILTER         can log text aim FILTER at a chosen address? (banjail only)
 banjail --version
 """
 
@@ -19,6 +20,12 @@ def _regex(args: Sequence[str]) -> int:
     from banjail.cli import regex  # imported on use: each subcommand loads only what it needs
 
     return regex.main(args, prog="banjail regex")
+
+
+def _audit(args: Sequence[str]) -> int:
+    from banjail.cli import audit
+
+    return audit.main(args, prog="banjail audit")
 
 
 def _client(args: Sequence[str]) -> int:
@@ -59,6 +66,7 @@ SUBCOMMANDS: dict[str, tuple[Callable[[Sequence[str]], int], str]] = {
     "client": (_client, "talk to the running server (fail2ban-client)"),
     "server": (_server, "run the server (fail2ban-server)"),
     "python": (_python, "a Python with banjail importable (fail2ban-python)"),
+    "audit": (_audit, "can text a client writes aim a filter at a chosen address?"),
 }
 
 USAGE_EXIT = 255

@@ -368,6 +368,10 @@ def _configure_logging(opts: Options, stdout: TextIO) -> None:
 def main(argv: Sequence[str] | None = None, prog: str = "fail2ban-regex") -> int:
     """The console script: parse, run, and turn every error into one `ERROR: ...` line and exit status 255."""
     args = sys.argv[1:] if argv is None else argv
+    if "--audit" in args:  # banjail's injection audit: `fail2ban-regex --audit [LOG] FILTER` (banjail.cli.audit)
+        from banjail.cli import audit
+
+        return audit.regex_main(args, prog)
     try:
         opts = parse_args(args, prog)
     except UsageError as e:

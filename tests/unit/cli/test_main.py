@@ -11,7 +11,7 @@ from banjail.cli import main
     ("argv", "code", "out", "err"),
     [
         (["--version"], 0, "banjail 0.1.0 (fail2ban 1.0.2 compatible)\n", ""),
-        (["nope"], 255, "", "banjail: unknown command 'nope'; known: regex, client, server, python\n"),
+        (["nope"], 255, "", "banjail: unknown command 'nope'; known: regex, client, server, python, audit\n"),
         (["--help"], 0, main.usage(), ""),
         ([], 255, main.usage(), ""),
     ],

@@ -8,7 +8,7 @@ failure (their line numbers and ids, from --json), and the report's `Lines:` sum
 
 The summary is derived from the expectations (every line completing a failure is "matched", the rest "missed")
 except where sshd's session regexes are at work (see SESSION_SUMMARIES). Upstream's fail2ban-regex 1.0.2, run on
-the same blocks with banjail's filter files, prints exactly these summaries for all 57 runs (checked by hand,
+the same blocks with banjail's filter files, prints exactly these summaries for all 57 runs of the first 35 filters (checked by hand,
 ~55 s; not part of the suite).
 """
 
@@ -61,6 +61,8 @@ SESSION_SUMMARIES = {
     ('sshd[mode="aggressive"]', "Nov 25 09:00:01"): (2, 10),
     ('sshd[mode="extra"]', "Nov 25 09:10:01"): (2, 2),
     ('sshd[mode="normal"]', "Nov 25 09:20:01"): (1, 0),
+    # sessions of the text log (upstream 1.0.2 prints the same summary for this block)
+    ("mongodb-auth", '{"t":{"$date":"'): (1, 7),
 }
 
 
@@ -144,4 +146,4 @@ def test_filter_by_name_finds_what_the_sample_expects(
 def test_every_session_summary_belongs_to_a_run() -> None:
     keys = {(run.spec, run.lines[0][:15]) for run in RUNS}
     assert set(SESSION_SUMMARIES) <= keys
-    assert len(RUNS) == 57
+    assert len(RUNS) == 65

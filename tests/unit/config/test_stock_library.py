@@ -73,6 +73,14 @@ def _same_everywhere() -> dict[str, tuple[str, ...]]:
         "named-refused-udp": ("auto", "/var/log/named/security.log"),
         "openvpn": ("auto", "/var/log/openvpn/openvpn.log"),
         "recidive": ("auto", "/var/log/fail2ban.log"),
+        "asterisk": ("auto", "/var/log/asterisk/messages"),
+        "haproxy-http-auth": ("auto", "/var/log/haproxy.log"),
+        "lighttpd-auth": ("auto", "/var/log/lighttpd/error.log"),
+        "mongodb-auth": ("auto", "/var/log/mongodb/mongod.log"),
+        "monit": ("auto", "/var/log/monit.log"),
+        "murmur": ("auto", "/var/log/mumble-server/mumble-server.log"),
+        "portsentry": ("auto", "/var/lib/portsentry/portsentry.history"),
+        "znc-adminlog": ("auto", "/var/lib/znc/moddata/adminlog/znc.log"),
     }
 
 
@@ -192,13 +200,22 @@ PORTS: dict[str, tuple[str, str, str]] = {
     "mysqld-auth": ("3306", "tcp", "multiport"),
     "openvpn": ("1194", "udp", "multiport"),
     "recidive": ALL_PORTS,
+    # issue 9's added services
+    "asterisk": ALL_PORTS,
+    "haproxy-http-auth": HTTP,
+    "lighttpd-auth": HTTP,
+    "mongodb-auth": ("27017", "tcp", "multiport"),
+    "monit": ("2812", "tcp", "multiport"),
+    "murmur": ("64738", "tcp", "multiport"),
+    "portsentry": ALL_PORTS,
+    "znc-adminlog": ("6697", "tcp", "multiport"),
 }
 
 
 def test_every_filter_of_the_library_has_a_jail_and_every_jail_a_filter() -> None:
     config_names = {name for name in _jail_names() if name != "named-refused-udp"}
     assert sorted(config_names) == _filter_names()
-    assert len(_jail_names()) == 35
+    assert len(_jail_names()) == 43
 
 
 def test_only_sshd_is_enabled_by_default(tmp_path: Path) -> None:

@@ -23,6 +23,8 @@ from banjail.model import Ban
 
 KINDS: dict[str, type[Action]] = {
     "dummy": CommandAction,
+    "firewallcmd-ipset": CommandAction,
+    "firewallcmd-rich-rules": CommandAction,
     "hostsdeny": CommandAction,
     "iptables": CommandAction,
     "iptables-allports": CommandAction,
@@ -42,6 +44,7 @@ KINDS: dict[str, type[Action]] = {
     "sendmail-whois": MailAction,
     "sendmail-whois-lines": MailAction,
     "smtp": MailAction,
+    "ufw": CommandAction,
 }
 
 
