@@ -83,7 +83,12 @@ class Matcher:
 
     @property
     def sessions(self) -> SessionCache:
+        """The log's <F-MLFID> sessions (assign a fresh SessionCache to forget them)."""
         return self.state.sessions
+
+    @sessions.setter
+    def sessions(self, value: SessionCache) -> None:
+        self.state.sessions = value
 
     @property
     def truncated(self) -> int:
