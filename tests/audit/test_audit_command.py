@@ -23,19 +23,6 @@ STOCK = HERE.parents[1] / "src" / "banjail" / "stock" / "filter.d"
 BIN = Path(sys.executable).parent
 VICTIM = "198.51.100.7"
 
-# Stock filters the audit still finds holes in on this branch; helper `inj` rewrites them (issue 9 part 1).
-FIXED_BY_INJ = {
-    "dovecot",
-    "dovecot[mode=aggressive]",
-    "exim",
-    "exim[mode=aggressive]",
-    "roundcube-auth",
-    "sshd",
-    "sshd[mode=aggressive]",
-    "sshd[publickey=any]",
-}
-
-
 def _run(*args: str, tool: str = "banjail", config: Path | None = None) -> subprocess.CompletedProcess[str]:
     command = [str(BIN / tool), *args]
     if config is not None:
@@ -100,15 +87,7 @@ def _stock_variants() -> list[str]:
     return [*names, "sshd[publickey=any]"]
 
 
-@pytest.mark.parametrize(
-    "spec",
-    [
-        pytest.param(v, marks=pytest.mark.xfail(strict=False, reason="fixed by inj"))
-        if v in FIXED_BY_INJ
-        else v
-        for v in _stock_variants()
-    ],
-)
+@pytest.mark.parametrize("spec", _stock_variants())
 def test_stock_filter_has_no_finding(spec: str, empty: Path) -> None:
     status, report = _audit(empty, spec)
     assert report["unaudited"] == []

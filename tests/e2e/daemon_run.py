@@ -45,6 +45,18 @@ def write_config(
     return conf
 
 
+def write_jails(tmp: Path, jails: dict[str, str]) -> Path:
+    """The write_config tree with jail.local replaced by `jails` (name: extra option lines), each enabled, on
+    the `rec` action, banning at the first failure and reading TMP/NAME.log (created empty)."""
+    conf = write_config(tmp, maxretry=1)
+    text = "[DEFAULT]\nignoreself = false\naction = rec\nmaxretry = 1\nfilter = test\n[sshd]\nenabled = false\n"
+    for name, extra in jails.items():
+        text += f"[{name}]\nenabled = true\nlogpath = {tmp}/{name}.log\n{extra}"
+        (tmp / f"{name}.log").touch()
+    (conf / "jail.local").write_text(text)
+    return conf
+
+
 class Server:
     """One fail2ban-server process on the temp config."""
 

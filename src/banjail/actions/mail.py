@@ -127,7 +127,8 @@ def message(
 def matching_lines(text: str, ip: str, limit: int) -> tuple[str, ...]:
     """The last `limit` lines of `text` containing `ip` as a whole word (not 10.0.0.1 inside 10.0.0.12)."""
     found: list[str] = []
-    for line in text.splitlines():
+    # log lines end at "\n" only: str.splitlines() would also end one at "\r", "\x1c", U+2028 ... in a field
+    for line in (part.removesuffix("\r") for part in text.split("\n")):
         start = line.find(ip)
         while start >= 0:
             before = line[start - 1] if start else " "

@@ -42,7 +42,7 @@ from banjail.daemon.regexview import reported_prefregex
 from banjail.errors import BanjailError
 from banjail.filter import engine as engines
 from banjail.filter.datedetect import DateDetector
-from banjail.filter.matcher import Matcher
+from banjail.filter.matcher import MAX_LINE, Matcher
 from banjail.filter.outcome import IGNORED, MISSED, LineOutcome, ScanStats
 from banjail.model import Failure, FilterSpec
 
@@ -353,6 +353,7 @@ def _results(
         prefregex_hits=stats.prefregex_hits,
         elapsed=elapsed,
         verbose=opts.verbose,
+        lines_cut=(matcher.truncated, MAX_LINE),
     )
 
 

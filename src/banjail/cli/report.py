@@ -104,6 +104,7 @@ class Results:
     prefregex_hits: int = 0
     elapsed: float | None = None
     verbose: int = 0
+    lines_cut: tuple[int, int] = (0, 0)  # banjail: lines cut, at how many bytes (a line only when some were)
 
 
 def _regex_section(title: str, regexes: Sequence[RegexCount], verbose: int) -> list[str]:
@@ -143,6 +144,9 @@ def results_lines(results: Results) -> list[str]:
     )
     c = results.counts
     out += ["", f"Lines: {c.tested} lines, {c.ignored} ignored, {c.matched} matched, {c.missed} missed"]
+    if results.lines_cut[0]:
+        cut, limit = results.lines_cut
+        out.append(f"Lines cut: {cut} longer than {limit} characters (what follows the cut was not matched)")
     if results.elapsed is not None:
         out.append(f"[processed in {results.elapsed:.2f} sec]")
     out.append("")

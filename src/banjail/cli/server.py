@@ -269,7 +269,7 @@ async def serve(
     from banjail.control.server import ControlServer
 
     server = config.server
-    store, dbfile = open_store(server.dbfile, server.dbmaxmatches)
+    store, dbfile = open_store(server.dbfile, server.dbmaxmatches, server.dbmaxfailures)
     clock = SystemClock()
     actions = action_factory(options.conf)
     daemon = Daemon(

@@ -34,8 +34,18 @@ from banjail.config.values import Reader, multipliers
 from banjail.errors import ConfigError, Problem
 from banjail.fleet import settings as fleet_settings
 from banjail.model import FilterSpec
+from banjail.sources.tail import DEFAULT_MAX_LINE, MAX_LINE
 
 T = TypeVar("T")
+_LINE_LENGTHS = f"a whole number of bytes from 256 to {MAX_LINE}"
+
+
+def _line_length(value: str) -> int:
+    length = int(value)
+    if not 256 <= length <= MAX_LINE:
+        raise ValueError(value)
+    return length
+
 
 # The options a jail section is read for (upstream's JailReader plus the filter's).
 JAIL_OPTIONS = (
@@ -43,6 +53,7 @@ JAIL_OPTIONS = (
     "backend",
     "maxretry",
     "maxmatches",
+    "maxlinelength",
     "findtime",
     "bantime",
     "bantime.increment",
@@ -73,6 +84,7 @@ SERVER_OPTIONS = (
     "allowipv6",
     "dbfile",
     "dbmaxmatches",
+    "dbmaxfailures",
     "dbpurgeage",
 )
 # Helper options stock configs define for interpolation; never warned about.
@@ -177,6 +189,7 @@ def _server(tree: Tree, problems: list[Problem], lenient: bool) -> ServerConfig:
         dbfile=reader.text("dbfile", base.dbfile),
         dbpurgeage=reader.seconds("dbpurgeage", base.dbpurgeage),
         dbmaxmatches=reader.integer("dbmaxmatches", base.dbmaxmatches),
+        dbmaxfailures=reader.integer("dbmaxfailures", base.dbmaxfailures),
         allowipv6=reader.text("allowipv6", base.allowipv6),
         texts=tuple((o, v) for o in SERVER_OPTIONS if (v := reader.optional(o)) is not None),
         stacksize=Reader(tree, "Thread", []).optional("stacksize"),
@@ -300,6 +313,7 @@ def _jail(
         backend=backend.strip() or "auto",
         maxretry=maxretry,
         maxmatches=reader.integer("maxmatches", maxretry),
+        maxlinelength=reader.typed("maxlinelength", DEFAULT_MAX_LINE, _line_length, _LINE_LENGTHS),
         findtime=reader.seconds("findtime", 600.0),
         bantime=reader.seconds("bantime", 600.0),
         bantime_increment=reader.boolean("bantime.increment", False),

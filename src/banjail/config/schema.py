@@ -55,6 +55,7 @@ class ServerConfig:
     dbfile: str = "/var/lib/fail2ban/fail2ban.sqlite3"
     dbpurgeage: float = 86400.0
     dbmaxmatches: int = 10
+    dbmaxfailures: int = 100_000  # banjail: counted failures kept per jail in the database (store/counted.py)
     allowipv6: str = "auto"
     # As-written views of the values above: equal configs may spell them differently.
     texts: tuple[tuple[str, str], ...] = field(default=(), compare=False)
@@ -84,6 +85,7 @@ class JailConfig:
     backend: str = "auto"
     maxretry: int = 5
     maxmatches: int = 5
+    maxlinelength: int = 8192  # banjail: bytes kept of one log line (banjail.sources.tail)
     findtime: float = 600.0
     bantime: float = 600.0
     bantime_increment: bool = False

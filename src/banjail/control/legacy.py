@@ -16,6 +16,8 @@ import re
 import struct
 from typing import Any, NoReturn
 
+from banjail.control import nesting
+
 END = b"<F2B_END_COMMAND>"
 CLOSE = b"<F2B_CLOSE_COMMAND>"
 MAX_NODES = 100_000  # values in one request; upstream's largest (a reload stream) has a few thousand
@@ -39,22 +41,25 @@ _SCALARS = (str, int, float, bool, type(None))
 
 
 def _check(value: object) -> None:
-    # Iterative walk with a node budget: a pickle memo can make one list appear many times over.
+    # Iterative walk with a node budget: a pickle memo can make one list appear many times over. The unpickler
+    # builds any depth without recursion, but what handles the request afterwards may recurse: bound it here.
     budget = MAX_NODES
-    stack = [value]
+    stack: list[tuple[object, int]] = [(value, 0)]
     while stack:
-        item = stack.pop()
+        item, depth = stack.pop()
         budget -= 1
         if budget < 0:
             raise LegacyError(f"request too large (more than {MAX_NODES} values)")
         if isinstance(item, _SCALARS):
             continue
+        if depth >= nesting.MAX_DEPTH:
+            raise LegacyError(nesting.TOO_DEEP)
         if isinstance(item, list | tuple):
-            stack.extend(item)
+            stack.extend((child, depth + 1) for child in item)
         elif isinstance(item, dict):
             for key, val in item.items():
-                stack.append(key)
-                stack.append(val)
+                stack.append((key, depth + 1))
+                stack.append((val, depth + 1))
         else:
             raise LegacyError(f"refused a value of type {type(item).__name__}")
 

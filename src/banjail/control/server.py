@@ -20,7 +20,7 @@ import stat
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from banjail.control import legacy
+from banjail.control import legacy, nesting
 from banjail.control.protocol import MAX_REQUEST, VERSION
 from banjail.errors import ControlError
 
@@ -217,9 +217,11 @@ def _json_error(message: str) -> bytes:
 
 
 def _parse_json(line: bytes) -> tuple[list[Any] | None, str]:
+    if nesting.json_depth(line) > nesting.MAX_DEPTH:
+        return None, nesting.TOO_DEEP
     try:
         request = json.loads(line)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError cannot happen within MAX_DEPTH: a guard
         return None, f"malformed request: {exc}"
     if not isinstance(request, dict):
         return None, "a request must be a JSON object"

@@ -36,7 +36,8 @@ BOOLEANS = frozenset(
     | {"actionstart_on_demand", "actionrepair_on_unban", "norestored"}
 )
 # Jail options that are not sent as `set <jail> <option> <value>` (they are sent another way, or not at all).
-NOT_SET = frozenset({"action", "filter", "enabled", "backend", "logpath", "ignoreip", *FILTER_OPTIONS})
+# maxlinelength: banjail's own, read by its server from the files; upstream's reader does not know it
+NOT_SET = frozenset({"action", "filter", "enabled", "backend", "logpath", "ignoreip", "maxlinelength", *FILTER_OPTIONS})
 SERVER_ORDER = ("syslogsocket", "loglevel", "logtarget", "allowipv6", "dbfile", "dbmaxmatches", "dbpurgeage")
 # Upstream's defaults; the first three are the client's own (it reads them before the others).
 SERVER_DEFAULTS = {

@@ -18,10 +18,15 @@ future is taken as now.
 
 from __future__ import annotations
 
+from itertools import islice
+
 from banjail.model import BanRequest, Failure, Groups
 
 # In operation, a timestamp further than this from now is a clock or zone problem: upstream treats it as now.
 CLAMP_SECONDS = 60
+
+
+MAX_FIDS = 100_000  # fids counted at once per jail (about 50 MB): the same bound as the stored ones (dbmaxfailures)
 
 
 class _Entry:
@@ -47,9 +52,13 @@ class FailureCounter:
     banning, with the same time, attempt count and kept lines; the fid's entry is then removed, so its next failure
     starts a new count. `findtime`, `maxretry` and `maxmatches` may be changed at any time (`set findtime` etc.);
     the change applies from the next call on.
+
+    Bounded (banjail; upstream keeps every fid): at most `max_fids` fids are counted at once; a new fid beyond
+    that evicts the fids counted first (a tenth of max_fids at a time) (a flood of distinct addresses that never reach maxretry keeps memory flat;
+    the fids it evicts start again from zero).
     """
 
-    __slots__ = ("_entries", "findtime", "jail", "maxmatches", "maxretry", "total")
+    __slots__ = ("_entries", "findtime", "jail", "max_fids", "maxmatches", "maxretry", "total")
 
     def __init__(self, jail: str, *, maxretry: int = 3, findtime: float = 600, maxmatches: int = 5) -> None:
         self.jail = jail
@@ -57,6 +66,7 @@ class FailureCounter:
         self.findtime = findtime
         self.maxmatches = maxmatches
         self.total = 0  # failures counted since start ("Total failed")
+        self.max_fids = MAX_FIDS
         self._entries: dict[str, _Entry] = {}
 
     def __len__(self) -> int:
@@ -101,6 +111,11 @@ class FailureCounter:
         entry = entries.get(fid)
         self.total += 1
         if entry is None:
+            if len(entries) >= self.max_fids:
+                # the fids counted first (insertion order), a tenth at a time: deleting the first key one by one
+                # makes every next(iter()) walk the holes left before it
+                for old in list(islice(entries, max(1, self.max_fids // 10))):
+                    del entries[old]
             entry = entries[fid] = _Entry(failure, time, count)
         else:
             if time > entry.last:

@@ -19,7 +19,7 @@ from banjail.core.banpolicy import BanHistory, BanPolicy
 from banjail.core.counter import FailureCounter
 from banjail.core.ignore import IgnoreSet, parse_address, parse_network
 from banjail.filter.matcher import Matcher
-from banjail.filter.outcome import ScanStats
+from banjail.filter.outcome import LineOutcome, ScanStats
 from banjail.model import Ban, BanRequest, Failure, Unban
 
 HistoryLookup = Callable[[str, str | None], BanHistory | None]
@@ -130,12 +130,20 @@ class JailState:
         in the future, counts as now; while `catching_up`, failures older than findtime are dropped. The caller
         sets `matcher.live` to False for catch-up batches, so their lines keep their own dates.
         """
+        return self.count(self.match(lines, now), now, catching_up=catching_up)
+
+    def match(self, lines: Sequence[str], now: float) -> list[LineOutcome]:
+        """The first half of `scan`: the outcomes of the lines that completed failures. Touches only the matcher
+        and `stats`, so the daemon may run it off the event loop (one call at a time per jail, in order)."""
         matcher = self.matcher
         if matcher is None or not lines:
             return []
         # ending the chunk with "\n" lets the matcher take its uniform-chunk path (banjail.filter.uniform)
         chunk = "\n".join(lines) + "\n"
-        outcomes = matcher.scan(chunk, now, 1, self.stats, keep_ignored=False, keep_matched=False)
+        return matcher.scan(chunk, now, 1, self.stats, keep_ignored=False, keep_matched=False)
+
+    def count(self, outcomes: Sequence[LineOutcome], now: float, *, catching_up: bool = False) -> list[Event]:
+        """The second half of `scan`: count the failures of `outcomes` (from `match`), in order."""
         if not outcomes:
             return []
         events: list[Event] = []

@@ -1,6 +1,6 @@
 """The composition root: one asyncio loop owns every jail, the store and the actions.
 
-    LogSource.batches() ──► LogBatch ──► JailState.scan(lines, now) ──► events
+    LogSource.batches() ──► LogBatch ──► Scanner: JailState.match (jail's thread) + count (loop) ──► events
         AskIgnore ──► ignorecommand (subprocess, cached) ──► JailState.resume ──► events
         events ──► Checkpoint(position, counted failures, bans decided)
                ──► GroupCommit: ONE store transaction (shared with the batches of other jails ready meanwhile)
@@ -20,7 +20,8 @@ Durability and counting invariants (exactly once):
 - Lines already in a file when its jail starts are catch-up reading (the source never mixes them with newer
   lines in one batch): they keep their own dates and are dropped when older than findtime; later lines are read
   in operation (dates far from now count as now).
-- Store calls run on one named single-thread executor; nothing else blocks the loop.
+- Store calls run on one named single-thread executor; each jail's lines are matched on the jail's own scan thread
+  (banjail.daemon.scanning: host name lookups wait there, bounded and cached); nothing else blocks the loop.
 - Shutdown leaves the bans of persistent actions (kernel sets with timeouts) in place; `stop <jail>` removes them.
 """
 
@@ -40,7 +41,7 @@ from banjail.actions.base import Action
 from banjail.config.schema import ActionSpec, Config, JailConfig
 from banjail.core.banpolicy import BanHistory
 from banjail.core.jail import Event
-from banjail.daemon import effects, housekeeping, outcome, selfaddrs
+from banjail.daemon import effects, housekeeping, outcome, reading, selfaddrs
 from banjail.daemon.commit import GroupCommit
 from banjail.daemon.jail import ActionJob, Jail, build_state, ignore_cache
 from banjail.daemon.logging import LogTarget, logger
@@ -257,6 +258,7 @@ class Daemon:
         await asyncio.gather(*jail.tasks, return_exceptions=True)
         jail.tasks.clear()
         jail.applied.clear()
+        jail.scanner.close()
         if remove:
             await self.db(self.store.disable_jail, name)
         log_jail.info("Jail %r stopped", name)
@@ -311,12 +313,13 @@ class Daemon:
                     if catching_up and matcher is not None:
                         matcher.live = False  # catch-up lines keep their own dates
                         try:
-                            events = jail.state.scan(batch.lines, now, catching_up=True)
+                            events = await jail.scanner.scan(jail.state, batch.lines, now, catching_up=True)
                         finally:
                             matcher.live = True
                     else:
-                        events = jail.state.scan(batch.lines, now)
+                        events = await jail.scanner.scan(jail.state, batch.lines, now)
                     await self.carry_out(jail, events, now, ((batch.source, batch.position),))
+                    reading.report_cut(jail.name, jail.sources, jail.cut, jail.config.maxlinelength)
                 finally:
                     jail.reading -= 1
                 await asyncio.sleep(0)  # let the control socket and other jails in between batches

@@ -15,7 +15,7 @@ from typing import Any
 
 from banjail import FAIL2BAN_COMPAT_VERSION
 from banjail.config.schema import JailConfig
-from banjail.daemon import database, manual, properties
+from banjail.daemon import database, manual, properties, reading
 from banjail.daemon.app import Daemon
 from banjail.daemon.jail import Jail
 from banjail.daemon.logging import level_value, logger
@@ -159,6 +159,7 @@ class Controller:
                 filter_status.append(("Journal matches", [matches]))
             else:
                 filter_status.append(("File list", properties.logpaths(jail)))
+            filter_status += reading.status_rows(jail.sources)  # banjail's extras, only when not zero
         action_status: list[tuple[str, object]] = [
             ("Currently banned", len(state.book)),
             ("Total banned", state.book.total),

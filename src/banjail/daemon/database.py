@@ -32,7 +32,7 @@ def disabled(dbfile: str) -> bool:
     return dbfile.strip().lower() in ("", "none")
 
 
-def open_store(dbfile: str, max_matches: int) -> tuple[Store, str | None]:
+def open_store(dbfile: str, max_matches: int, max_failures: int | None = None) -> tuple[Store, str | None]:
     """The store for `dbfile` and its name (`None`: no persistence, as upstream). Raises StoreError naming the
     file when it cannot be used."""
     if disabled(dbfile):
@@ -41,7 +41,10 @@ def open_store(dbfile: str, max_matches: int) -> tuple[Store, str | None]:
 
     if dbfile != ":memory:":
         runtime.ensure_parent(dbfile)
-    return SqliteStore(dbfile, max_matches=max_matches), dbfile
+    store = SqliteStore(dbfile, max_matches=max_matches)
+    if max_failures is not None:
+        store.max_failures = max(1, max_failures)
+    return store, dbfile
 
 
 async def switch(daemon: Daemon, dbfile: str) -> str | None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import glob
 import shutil
-import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +22,9 @@ from banjail.core.banpolicy import BanPolicy
 from banjail.core.counter import FailureCounter
 from banjail.core.ignore import IgnoreCache, IgnoreSet
 from banjail.core.jail import HistoryLookup, JailState
-from banjail.daemon import selfaddrs
+from banjail.daemon import dns, selfaddrs
+from banjail.daemon.reading import ReadingReport
+from banjail.daemon.scanning import Scanner
 from banjail.daemon.wiring import no_logs_to_skip, split_logpath
 from banjail.errors import ConfigError, Problem, SourceError
 from banjail.filter.datedetect import DateDetector
@@ -64,6 +65,8 @@ class Jail:
     ignore_cache: IgnoreCache | None = None
     logpaths: list[str] = field(default_factory=list)
     reading: int = 0  # readers in the middle of a batch (a graceful stop lets them finish it)
+    scanner: Scanner = field(default_factory=Scanner)  # the jail's scan thread (banjail.daemon.scanning)
+    cut: ReadingReport = field(default_factory=ReadingReport)  # cut lines logged so far
 
     @property
     def name(self) -> str:
@@ -71,12 +74,9 @@ class Jail:
 
 
 def resolve(name: str) -> tuple[str, ...]:
-    """The addresses a host name resolves to (for ignoreip names and usedns); () when it does not resolve."""
-    try:
-        infos = socket.getaddrinfo(name, None, proto=socket.IPPROTO_TCP)
-    except (OSError, UnicodeError):
-        return ()
-    return tuple(dict.fromkeys(str(info[4][0]) for info in infos))
+    """The addresses a host name resolves to (for ignoreip names and usedns); () when it does not resolve, or
+    gives no answer within banjail.daemon.dns.LOOKUP_TIMEOUT. Cached; never call it on the event loop."""
+    return dns.RESOLVER(name)
 
 
 def self_addresses() -> tuple[str, ...]:

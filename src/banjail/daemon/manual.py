@@ -8,13 +8,31 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from banjail.core.bantarget import TargetError, ban_target
 from banjail.daemon import effects
 from banjail.daemon.logging import MSG, logger
 
 if TYPE_CHECKING:
     from banjail.daemon.app import Daemon
+    from banjail.daemon.jail import Jail
 
 log_actions = logger("actions")
+
+
+def ban_targets(jail: Jail, values: Sequence[str]) -> list[str]:
+    """The canonical form of every `set <jail> banip` value (banjail.core.bantarget), or a ControlError naming
+    each value refused (then nothing is banned)."""
+    ids = any("<F-ID>" in regex or "(?P<fid>" in regex for regex in jail.config.filter.failregex)
+    found: list[str] = []
+    problems: list[str] = []
+    for value in values:
+        try:
+            found.append(ban_target(str(value), ids=ids))
+        except TargetError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise effects.control(f"set {jail.name} banip: " + "; ".join(problems) + "; nothing was banned")
+    return found
 
 
 async def ban(daemon: Daemon, name: str, fids: Sequence[str]) -> int:

@@ -93,6 +93,7 @@ async def carry_out(
         stored,
         outbox,
         fleet_cursor,
+        expire_before=now - jail.state.counter.findtime,
     )
     if checkpoint:
         try:

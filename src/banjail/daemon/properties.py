@@ -153,7 +153,7 @@ async def set_(daemon: Daemon, jail: Jail, prop: str, args: Sequence[str]) -> ob
     """Carry out `set <jail> <prop> <args>` and return upstream's reply value."""
     state = jail.state
     if prop == "banip":
-        return await manual.ban(daemon, jail.name, list(args))
+        return await manual.ban(daemon, jail.name, manual.ban_targets(jail, args))
     if prop == "unbanip":
         flags = {a for a in args if a in ("--report-absent", "--fleet")}
         targets = [a for a in args if a not in flags]

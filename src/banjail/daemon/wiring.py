@@ -87,6 +87,7 @@ def make_sources(config: JailConfig, saved: PositionLookup, *, now: float | None
                 tail=tail,
                 encoding=config.logencoding,
                 backend="polling" if backend == "polling" else "auto",
+                max_line=config.maxlinelength,
             )
         )
     return sources

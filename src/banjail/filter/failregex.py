@@ -118,7 +118,11 @@ class CompiledRegex:
     def skipped(self, m: re.Match[str]) -> list[str]:
         """Lines swallowed by <SKIPLINES> (they are not part of the failure's matches)."""
         text = "".join(m.group(f"skiplines{i}") or "" for i in range(self.skiplines))
-        return text.splitlines()
+        # "\n" only: str.splitlines() would also cut at "\r", "\x0b", "\x1c", U+2028 ... inside a line
+        lines = text.split("\n")
+        if lines[-1] == "":
+            lines.pop()
+        return lines
 
 
 def compile_regex(source: str, *, usedns: str = "warn", multiline: bool = False) -> CompiledRegex:

@@ -34,7 +34,7 @@ from collections.abc import AsyncIterator, Mapping
 
 from banjail.errors import SourceError
 from banjail.model import LogBatch, Position
-from banjail.sources.tail import FileReader, Identity, first_line
+from banjail.sources.tail import DEFAULT_MAX_LINE, FileReader, Identity, first_line
 from banjail.sources.watch import InotifyWatcher, PollWatcher, Watcher
 
 log = logging.getLogger(__name__)
@@ -75,6 +75,7 @@ class FileSource:
         rescan_interval: float = 10.0,
         max_lines: int = 4096,
         max_bytes: int = 1 << 20,
+        max_line: int = DEFAULT_MAX_LINE,
     ) -> None:
         if backend not in BACKENDS:
             raise SourceError(
@@ -99,6 +100,7 @@ class FileSource:
         self._rescan_interval = rescan_interval
         self._max_lines = max_lines
         self._max_bytes = max_bytes
+        self.max_line = max_line
         self._live: dict[str, FileReader] = {}
         self._wds: dict[str, int] = {}
         self._retired: list[_Retired] = []
@@ -131,6 +133,20 @@ class FileSource:
     def lines_cut(self) -> int:
         live = sum(r.lines_cut for r in self._live.values()) + sum(r.reader.lines_cut for r in self._retired)
         return self._cut_closed + live
+
+    def lag(self) -> dict[str, int]:
+        """Bytes not read yet per followed file (a rotated file still being read counts under its old name): what
+        `status` shows while the jail is behind its logs."""
+        behind: dict[str, int] = {}
+        readers = [(p, r) for p, r in self._live.items()] + [(r.path, r.reader) for r in self._retired]
+        for path, reader in readers:
+            try:
+                size = os.fstat(reader.fd).st_size
+            except OSError:
+                continue
+            if size > reader.offset:
+                behind[path] = behind.get(path, 0) + size - reader.offset
+        return behind
 
     def position(self) -> Position:
         return self._position
@@ -259,12 +275,16 @@ class FileSource:
             try:
                 if startup:
                     reader = FileReader.open(
-                        path, self._encoding, resume=self._saved.get(path), tail=self._tail
+                        path,
+                        self._encoding,
+                        resume=self._saved.get(path),
+                        tail=self._tail,
+                        max_line=self.max_line,
                     )
                     if reader.boundary:
                         self._backlog[path] = reader.boundary
                 else:
-                    reader = FileReader.open(path, self._encoding)
+                    reader = FileReader.open(path, self._encoding, max_line=self.max_line)
                     reader.boundary = 0
             except OSError as error:
                 log.error("cannot open log %s: %s", path, error)
@@ -324,7 +344,7 @@ class FileSource:
                 adopted = self._adopt(path, identity)
                 if adopted is None:
                     try:
-                        adopted = FileReader.open(path, self._encoding)
+                        adopted = FileReader.open(path, self._encoding, max_line=self.max_line)
                     except OSError as error:
                         log.error("cannot open log %s: %s", path, error)
                         continue
@@ -355,7 +375,7 @@ class FileSource:
             try:
                 if first_line(fd) != reader.head:
                     continue
-                copy = FileReader(entry.path, fd, reader.offset, reader.encoding)
+                copy = FileReader(entry.path, fd, reader.offset, reader.encoding, reader.max_line)
             except BaseException:
                 os.close(fd)
                 raise

@@ -200,7 +200,8 @@ class JournalSource:
             cut = data.rfind(b"\n") + 1
             rest = data[cut:]
             batch: list[str] = []
-            for raw in data[:cut].splitlines():
+            # split on "\n" only: bytes.splitlines() also ends a line at a lone "\r"
+            for raw in data[:cut].split(b"\n"):
                 line = self._line(raw)
                 if line is not None:
                     batch.append(line)

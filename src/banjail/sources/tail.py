@@ -21,7 +21,8 @@ try:  # CPython's own MD5: hashlib's would map OpenSSL's libcrypto into the daem
 except ImportError:  # pragma: no cover - a build without it
     from hashlib import md5 as _md5
 
-MAX_LINE = 64 * 1024  # bytes kept of one line; the rest up to the newline is dropped and counted
+MAX_LINE = 64 * 1024  # the longest `maxlinelength` may be (and the part of the first line its hash covers)
+DEFAULT_MAX_LINE = 8 * 1024  # `maxlinelength` default: bytes kept of one line; the rest is dropped and counted
 READ_SIZE = 1 << 18  # one pread; a batch (at most 4096 lines) takes as many as it needs
 
 
@@ -54,21 +55,28 @@ class FileReader:
     """Complete lines of one open file. Invariant: `offset` is 0 or just after a newline (or just after the kept
     part of a cut line while `skipping`), and every byte before it has been returned or deliberately dropped."""
 
-    def __init__(self, path: str, fd: int, offset: int, encoding: str) -> None:
+    def __init__(self, path: str, fd: int, offset: int, encoding: str, max_line: int = DEFAULT_MAX_LINE) -> None:
         self.path = path
+        self.max_line = max_line
         self.fd = fd
         self.identity = Identity.of(os.fstat(fd))
         self.offset = offset
         self.encoding = encoding
         self.head = first_line(fd)
         self.hash = line_hash(self.head)
-        self.skipping = False  # inside a line longer than MAX_LINE: drop bytes up to its newline
+        self.skipping = False  # inside a line longer than max_line: drop bytes up to its newline
         self.lines_cut = 0
         self.boundary = 0  # the file's size when opened at start (0: none, or passed)
 
     @classmethod
     def open(
-        cls, path: str, encoding: str, *, resume: Position | None = None, tail: bool = False
+        cls,
+        path: str,
+        encoding: str,
+        *,
+        resume: Position | None = None,
+        tail: bool = False,
+        max_line: int = DEFAULT_MAX_LINE,
     ) -> FileReader:
         """Open `path` and place the reader: at the saved offset when `resume`'s first-line hash is this file's
         and the file is at least that long, else at the end of the last complete line if `tail`, else at 0.
@@ -80,7 +88,7 @@ class FileReader:
             st = os.fstat(fd)
             if stat.S_ISDIR(st.st_mode):
                 raise IsADirectoryError(21, "is a directory", path)
-            reader = cls(path, fd, 0, encoding)
+            reader = cls(path, fd, 0, encoding, max_line)
         except BaseException:
             os.close(fd)
             raise
@@ -136,7 +144,7 @@ class FileReader:
         out: list[str] = []
         budget = max_bytes
         while len(out) < max_lines and budget > 0:
-            data = os.pread(self.fd, min(READ_SIZE, max(budget, MAX_LINE + 1)), self.offset)
+            data = os.pread(self.fd, min(READ_SIZE, max(budget, self.max_line + 1)), self.offset)
             if not data:
                 break
             if self.skipping:
@@ -148,9 +156,9 @@ class FileReader:
             self.offset += start
             budget -= start
             if start == 0:
-                if len(data) <= MAX_LINE:
+                if len(data) <= self.max_line:
                     break  # a partial line: wait for its newline
-                # A line longer than MAX_LINE without its newline yet: keep its head, drop the rest as it comes.
+                # A line longer than max_line without its newline yet: keep its head, drop the rest as it comes.
                 self.offset += len(data)
                 budget -= len(data)
                 self.skipping = True
@@ -178,7 +186,7 @@ class FileReader:
             del parts[room:]
             used = sum(map(len, parts)) + len(parts)
         chunk = data[:used]
-        if (used <= MAX_LINE + 1 or max(map(len, parts)) <= MAX_LINE) and b"\r" not in chunk:
+        if (used <= self.max_line + 1 or max(map(len, parts)) <= self.max_line) and b"\r" not in chunk:
             # The common case, one decode for the whole chunk: "\n" is never inside a multi-byte character of an
             # ASCII-compatible encoding, so the lines are the same as decoding each one.
             texts = chunk.decode(self.encoding, "replace").split("\n")
@@ -189,8 +197,8 @@ class FileReader:
         return used
 
     def _text(self, raw: bytes) -> str:
-        if len(raw) > MAX_LINE:
-            raw = raw[:MAX_LINE]
+        if len(raw) > self.max_line:
+            raw = raw[: self.max_line]
             self.lines_cut += 1
         if raw.endswith(b"\r"):
             raw = raw[:-1]
@@ -200,7 +208,7 @@ class FileReader:
         """The unterminated last line of a file that will not grow any more (rotated away and abandoned)."""
         if self.skipping:
             return []
-        rest = os.pread(self.fd, MAX_LINE + 1, self.offset)
+        rest = os.pread(self.fd, self.max_line + 1, self.offset)
         if not rest or b"\n" in rest:
             return []
         self.offset += len(rest)

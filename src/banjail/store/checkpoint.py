@@ -48,6 +48,7 @@ class Checkpoint:
     # the fleet (banjail.store.fleetstate): notices to publish, and (stream, last entry id) read
     outbox: tuple[dict[str, str], ...] = ()
     fleet_cursor: tuple[str, str] | None = None
+    expire_before: float = 0.0  # the jail's counter forgets failures older than this (now - findtime)
 
     def __bool__(self) -> bool:
         return bool(

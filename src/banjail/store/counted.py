@@ -4,12 +4,17 @@ survive a restart or a kill -9 (banjail's own table; upstream ignores tables it 
 Rows are in counting order (rowid). `matches` holds the failure's lines joined by newlines (log lines never hold
 one), `groups` the failure's groups as JSON, or NULL. A checkpoint forgets the fids it `cleared` before it adds
 its failures, because a fid banned in a batch may count a new failure after its ban in the same batch.
+
+Bounded (a flood of failures that never reach maxretry must not grow the file without end): see Pruner. A
+jail's rows older than findtime are deleted (its counter forgot them already) and, beyond dbmaxfailures rows
+(MAX_FAILURES_PER_JAIL by default), the oldest ones: a restart recounts at most those.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+from collections import deque
 
 from banjail.store.checkpoint import Checkpoint, CountedFailure
 
@@ -24,6 +29,47 @@ CREATE TABLE IF NOT EXISTS banjail_failures(
     groups TEXT);
 CREATE INDEX IF NOT EXISTS banjail_failures_jail_fid ON banjail_failures(jail, fid);
 """
+
+
+MAX_FAILURES_PER_JAIL = 100_000  # about 15 MB of rows with their lines
+PRUNE_EVERY = 10_000
+
+
+class Pruner:
+    """Keeps each jail's rows under the cap and within findtime cheaply: the rows a jail writes are remembered in
+    blocks of about min(PRUNE_EVERY, cap / 10) rows (the highest rowid, the newest time, the count), and whole
+    blocks are deleted by rowid range (a walk over the deleted rows only, no scan of the table) once they are past
+    findtime or the jail's blocks hold more than `cap` rows. Rows written before this process started are left to
+    the start-up read (older than findtime) and to `purge`. Counts include rows a ban cleared since, so a jail may
+    keep fewer than `cap` rows, never more than `cap` plus one block."""
+
+    def __init__(self, cap: int = MAX_FAILURES_PER_JAIL) -> None:
+        self.cap = cap
+        self._open: dict[str, tuple[int, float]] = {}  # jail -> rows and newest time not yet in a block
+        self._blocks: dict[str, deque[tuple[int, float, int]]] = {}  # jail -> (last rowid, newest time, rows)
+        self._rows: dict[str, int] = {}
+
+    def written(self, db: sqlite3.Connection, item: Checkpoint) -> None:
+        """Account for `item`'s failures (just written in the caller's transaction) and prune what is due."""
+        if not item.failures:
+            return
+        jail = item.jail
+        rows, newest = self._open.get(jail, (0, 0.0))
+        rows += len(item.failures)
+        newest = max(newest, max(f.time for f in item.failures))
+        if rows < min(PRUNE_EVERY, self.cap // 10 + 1):
+            self._open[jail] = (rows, newest)
+            return
+        self._open[jail] = (0, 0.0)
+        last = int(db.execute("SELECT max(rowid) FROM banjail_failures").fetchone()[0] or 0)
+        blocks = self._blocks.setdefault(jail, deque())
+        blocks.append((last, newest, rows))
+        total = self._rows.get(jail, 0) + rows
+        while blocks and (total > self.cap or blocks[0][1] < item.expire_before):
+            upto, _, count = blocks.popleft()
+            db.execute("DELETE FROM banjail_failures WHERE rowid <= ? AND jail = ?", (upto, jail))
+            total -= count
+        self._rows[jail] = total
 
 
 def write(db: sqlite3.Connection, item: Checkpoint) -> None:

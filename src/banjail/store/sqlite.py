@@ -18,7 +18,8 @@ banjail's own addition (upstream ignores tables it does not know, and none of it
 * banjail_failures(jail, fid, ip, time, count, matches, groups)
                                  -- the failures each jail counted that have not become a ban yet, in counting
                                     order (rowid): the failure counters survive a restart or a kill -9. matches
-                                    are the failure's lines joined by newlines, groups JSON or NULL.
+                                    are the failure's lines joined by newlines, groups JSON or NULL. Bounded:
+                                    older than findtime and beyond dbmaxfailures per jail are pruned.
 * banjail_fleet_cursor, banjail_fleet_outbox
                                  -- the fleet's stream cursor and outbox (banjail.store.fleetstate), made
                                     only when the daemon is in a fleet
@@ -107,6 +108,7 @@ class SqliteStore:
         self.path = path
         self.max_matches = max_matches
         self.unknown_bantime = unknown_bantime
+        self._pruner = counted.Pruner()  # counted failures kept per jail (dbmaxfailures, banjail.store.counted)
         # The daemon writes from its store executor and may read ban histories from the event loop: one
         # connection, one call at a time.
         self._lock = threading.Lock()
@@ -303,6 +305,7 @@ class SqliteStore:
             )
             for item in items:
                 counted.write(db, item)
+                self._pruner.written(db, item)
                 fleetstate.write(db, item)
                 if item.positions:
                     db.executemany(
@@ -354,6 +357,15 @@ class SqliteStore:
                 "AND NOT EXISTS(SELECT 1 FROM bans WHERE jail = jails.name) "
                 "AND NOT EXISTS(SELECT 1 FROM bips WHERE jail = jails.name)"
             )
+
+    @property
+    def max_failures(self) -> int:
+        """Counted failures kept per jail (dbmaxfailures)."""
+        return self._pruner.cap
+
+    @max_failures.setter
+    def max_failures(self, cap: int) -> None:
+        self._pruner.cap = cap
 
     def close(self) -> None:
         with self._lock:

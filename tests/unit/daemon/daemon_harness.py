@@ -188,6 +188,11 @@ class Harness:
         for _ in range(6):
             for _ in range(10):
                 await asyncio.sleep(0)
+            # a batch is matched on its jail's scan thread (banjail.daemon.scanning): wait for it, bounded
+            for _ in range(2000):
+                if not any(jail.reading for jail in self.daemon.jails.values()):
+                    break
+                await asyncio.sleep(0.005)
             if not self.daemon.stopping:
                 await self.daemon.db(lambda: None)  # FIFO: every store call made so far has finished
             for jail in list(self.daemon.jails.values()):

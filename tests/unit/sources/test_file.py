@@ -16,7 +16,7 @@ import pytest
 from banjail.errors import SourceError
 from banjail.model import LogBatch, LogLine, Position
 from banjail.sources.file import FileSource
-from banjail.sources.tail import MAX_LINE
+from banjail.sources.tail import DEFAULT_MAX_LINE as MAX_LINE
 
 BACKENDS = ["pyinotify", "polling"]
 

@@ -1,0 +1,1 @@
+"""The log-injection generator over the stock filters (see README.md beside this file)."""
