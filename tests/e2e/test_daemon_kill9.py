@@ -1,5 +1,8 @@
 """kill -9 at random moments during a flood of attack lines, 50 times: after the last restart every ban that was
-reported (logged `Ban`) is back, no ban was applied twice as a new ban, and every failure line was counted exactly
+reported (logged `Ban`) is back; the `norestored` recording action applied every stored ban (a ban committed but
+not yet applied when the server was killed comes back to it as new: issue 14 item 2), at least once (a kill
+repeats the bans whose record was not yet durable: banjail.daemon.lanes.ROUND_SECONDS); and every failure line
+was counted exactly
 once: the failures the store holds (counted, not yet banned) plus those behind its bans equal the lines written."""
 
 from __future__ import annotations
@@ -50,7 +53,7 @@ class Flood(threading.Thread):
 
 
 def test_kill9_during_a_flood_loses_no_ban_and_counts_no_line_twice(tmp_path: Path) -> None:
-    # norestored: restored bans are checked in the ban list, not re-run through the shell at every restart.
+    # norestored: a ban the action applied before a kill is not run through the shell again at restart.
     write_config(tmp_path, bantime="1h", maxretry=PER_IP, findtime="1h", norestored=True)
     rng = random.Random(20261125)
     flood = Flood(tmp_path / "test.log")
@@ -65,25 +68,32 @@ def test_kill9_during_a_flood_loses_no_ban_and_counts_no_line_twice(tmp_path: Pa
             server.wait()
         flood.stop.set()
         flood.join(5)
+        elapsed = time.monotonic() - started  # the trials, not the last run's catching up
         server.start()
         size = (tmp_path / "test.log").stat().st_size
         wait_for(lambda: _position(tmp_path) >= size, 30, "the last run to read the whole log")
-        wait_for(lambda: _quiet(tmp_path), 30, "the last bans to be applied")
+        _drained(tmp_path)
         banned = set(server.ask("get", "test", "banip"))  # type: ignore[arg-type]
         server.stop()
     finally:
         flood.stop.set()
         server.stop()
-    elapsed = time.monotonic() - started
 
     log = lines(tmp_path / "f2b.log")
     reported = {m.group(1) for line in log if (m := re.search(r"NOTICE  \[test\] Ban (\S+)$", line))}
     found = Counter(m.group(1) for line in log if (m := re.search(r"\[test\] Found (\S+) - ", line)))
-    applied = Counter(line.split()[1] for line in lines(tmp_path / "rec") if line.endswith(" 0"))
+    applied = Counter(line.split()[1] for line in lines(tmp_path / "rec") if line.startswith("ban "))
 
     assert reported, "no ban was reported: the flood did not reach the daemon"
     assert reported <= banned, f"reported bans missing after restart: {sorted(reported - banned)[:10]}"
-    assert [ip for ip, n in applied.items() if n > 1] == [], "a ban was applied twice as a new ban"
+    never = _stored(tmp_path) - set(applied)
+    again = sum(n - 1 for n in applied.values())
+    print(f"\n{len(applied)} bans applied by the norestored action, {len(never)} never, {again} again")
+    assert never == set(), f"stored bans the norestored action never applied: {sorted(never)[:10]}"
+    # At least once: the repeats are the bans whose record a kill caught before it was durable (records go in
+    # 50 ms rounds behind the batches' commits; measured 277 of 12,324 alone, 581 of 4,725 under the whole
+    # suite's load): bounded here only loosely, the guarantee checked is `never`.
+    assert again < len(applied) // 2, "most bans were applied twice"
     assert [ip for ip, n in found.items() if n > PER_IP] == [], "a failure line was counted twice"
     assert sum(found.values()) <= flood.addresses * PER_IP
     counted, behind_bans, banned_twice = _counted(tmp_path)
@@ -117,10 +127,31 @@ def _position(tmp: Path) -> int:
     return max((int(r[0]) for r in rows), default=0)
 
 
+def _stored(tmp: Path) -> set[str]:
+    import sqlite3
+
+    with sqlite3.connect(tmp / "f2b.sqlite3", timeout=5) as db:
+        return {str(r[0]) for r in db.execute("SELECT ip FROM bips WHERE jail = 'test'")}
+
+
 def _quiet(tmp: Path) -> bool:
-    """The recording action has caught up with the reported bans of the current run."""
-    log = lines(tmp / "f2b.log")
-    last_start = max(i for i, line in enumerate(log) if "Starting Fail2ban" in line)
-    bans = {m.group(1) for line in log[last_start:] if (m := re.search(r"\] Ban (\S+)$", line))}
-    applied = {line.split()[1] for line in lines(tmp / "rec")}
-    return bans <= applied
+    """The recording action has applied every stored ban."""
+    applied = {line.split()[1] for line in lines(tmp / "rec") if line.startswith("ban ")}
+    return _stored(tmp) <= applied
+
+
+def _drained(tmp: Path) -> None:
+    """Wait until the recording action applied every stored ban (the last run applies what the killed ones never
+    did: thousands of commands): bounded by 300 s, and failing after 20 s without a new command."""
+    deadline = time.monotonic() + 300
+    seen, progress = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        if _quiet(tmp):
+            return
+        count = len(lines(tmp / "rec"))
+        if count != seen:
+            seen, progress = count, time.monotonic()
+        elif time.monotonic() - progress > 20:
+            break
+        time.sleep(0.2)
+    raise AssertionError(f"stored bans not applied by the recording action ({seen} commands ran)")

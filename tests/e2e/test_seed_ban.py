@@ -27,6 +27,7 @@ import pytest
 from lab import clients, firewall
 from lab import sshd as sshd_lab
 from lab.banjail import Banjail
+from lab.poll import until
 from lab.site import SeedSite
 
 pytestmark = pytest.mark.e2e
@@ -105,15 +106,6 @@ def seed_banjail(seed_site: SeedSite, seed_firewall: Firewall) -> Iterator[Banja
         print(daemon.output()[-3000:])
 
 
-def _until(check: Callable[[], bool], timeout: float, period: float = 0.005) -> float | None:
-    """Poll `check` (bounded); the wall-clock time it first held, or None."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return time.time()
-        time.sleep(period)
-    return None
-
 
 def _status(daemon: Banjail) -> str:
     return daemon.client("status", "sshd")[0]
@@ -127,7 +119,7 @@ def test_seed_scenario(seed_site: SeedSite, seed_firewall: Firewall, seed_banjai
 
     # Below maxretry: nothing happens.
     assert clients.logins(site.attacker, server, user, WRONG, 2) == ["auth-failed"] * 2
-    assert _until(lambda: "Total failed:\t2" in _status(daemon), 5) is not None, _status(daemon)
+    assert until(lambda: "Total failed:\t2" in _status(daemon), 5) is not None, _status(daemon)
     assert fw.banned(netns) == []
     assert clients.probe(site.attacker, server) == "open"
 
@@ -138,7 +130,7 @@ def test_seed_scenario(seed_site: SeedSite, seed_firewall: Firewall, seed_banjai
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        enforced = _until(lambda: fw.banned(netns) == [attacker], 10)
+        enforced = until(lambda: fw.banned(netns) == [attacker], 10)
     finally:
         out, _ = attack.communicate(timeout=30)
     assert enforced is not None, daemon.output()
@@ -156,7 +148,7 @@ def test_seed_scenario(seed_site: SeedSite, seed_firewall: Firewall, seed_banjai
 
     # The ignored address is never banned, however often it fails.
     assert clients.logins(site.ignored, server, user, WRONG, 4) == ["auth-failed"] * 4
-    assert _until(lambda: f"Ignore {site.ignored.address} by ip" in daemon.log.read_text(), 5) is not None
+    assert until(lambda: f"Ignore {site.ignored.address} by ip" in daemon.log.read_text(), 5) is not None
     assert fw.banned(netns) == [attacker]
     assert clients.probe(site.ignored, server) == "open"
 
@@ -170,7 +162,7 @@ def test_seed_scenario(seed_site: SeedSite, seed_firewall: Firewall, seed_banjai
 
     # Banned again, then kill -9 + start and a graceful restart: enforced throughout and after, nothing doubled.
     assert clients.logins(site.attacker, server, user, WRONG, 3) == ["auth-failed"] * 3
-    assert _until(lambda: fw.banned(netns) == [attacker], 5) is not None, daemon.output()
+    assert until(lambda: fw.banned(netns) == [attacker], 5) is not None, daemon.output()
     gaps: dict[str, list[float]] = {}
     for how in ("kill -9", "SIGTERM"):
         watch = clients.start_watch(site.attacker, server, seconds=4)
@@ -193,10 +185,10 @@ def test_seed_scenario(seed_site: SeedSite, seed_firewall: Firewall, seed_banjai
     assert daemon.client("set", "sshd", "unbanip", attacker)[1] == 0
     assert daemon.client("set", "sshd", "bantime", "3") == ("3\n", 0)
     assert clients.logins(site.attacker, server, user, WRONG, 3) == ["auth-failed"] * 3
-    banned_at = _until(lambda: fw.banned(netns) == [attacker], 5)
+    banned_at = until(lambda: fw.banned(netns) == [attacker], 5)
     assert banned_at is not None, daemon.output()
     assert clients.probe(site.attacker, server) in BLOCKED
-    freed_at = _until(lambda: clients.probe(site.attacker, server, timeout=0.3) == "open", 12, period=0.1)
+    freed_at = until(lambda: clients.probe(site.attacker, server, timeout=0.3) == "open", 12, period=0.1)
     assert freed_at is not None, daemon.output()
     assert 1.5 < freed_at - banned_at < 8
     assert fw.banned(netns) == []

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 
 import pytest
 from lab import clients, firewall
 from lab import sshd as sshd_lab
 from lab.banjail import Banjail
+from lab.poll import until
 from lab.site import SeedSite
 
 pytestmark = pytest.mark.e2e
@@ -28,14 +27,6 @@ maxretry = 3
 WRONG = "wrong-password"
 
 
-def _until(check: Callable[[], bool], timeout: float, period: float = 0.005) -> float | None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return time.time()
-        time.sleep(period)
-    return None
-
 
 def test_journal_failures_ban(seed_journal_site: SeedSite) -> None:
     site = seed_journal_site
@@ -48,7 +39,7 @@ def test_journal_failures_ban(seed_journal_site: SeedSite) -> None:
         def status() -> str:
             return daemon.client("status", "sshd")[0]
 
-        assert _until(lambda: "Total failed:\t2" in status(), 5) is not None, status() + daemon.output()
+        assert until(lambda: "Total failed:\t2" in status(), 5) is not None, status() + daemon.output()
         assert firewall.nft_elements(netns, "banjail", "addr-set-sshd") == []
 
         third = subprocess.Popen(
@@ -57,7 +48,7 @@ def test_journal_failures_ban(seed_journal_site: SeedSite) -> None:
             stdout=subprocess.PIPE, text=True,
         )  # fmt: skip
         try:
-            banned_at = _until(
+            banned_at = until(
                 lambda: firewall.nft_elements(netns, "banjail", "addr-set-sshd") == [attacker], 10
             )
         finally:

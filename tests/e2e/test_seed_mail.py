@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 
 import pytest
 from lab import clients, firewall, mail
 from lab import sshd as sshd_lab
 from lab.banjail import Banjail
+from lab.poll import until
 from lab.site import SeedSite
 
 pytestmark = pytest.mark.e2e
@@ -41,14 +40,6 @@ SMTP = """%(action_)s
          smtp[host="127.0.0.1:{port}", dest="%(destemail)s", sender="%(sender)s", logpath="%(logpath)s"]"""
 WRONG = "wrong-password"
 
-
-def _until(check: Callable[[], bool], timeout: float, period: float = 0.005) -> float | None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return time.time()
-        time.sleep(period)
-    return None
 
 
 def _scenario(site: SeedSite, action: str, hang_dns: bool) -> tuple[mail.Received, float, float, Banjail]:
@@ -78,7 +69,7 @@ def _attack(site: SeedSite, sink: mail.Sink, daemon: Banjail) -> tuple[mail.Rece
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        banned_at = _until(lambda: firewall.nft_elements(netns, "banjail", "addr-set-sshd") == [attacker], 10)
+        banned_at = until(lambda: firewall.nft_elements(netns, "banjail", "addr-set-sshd") == [attacker], 10)
     finally:
         third.communicate(timeout=30)
     assert banned_at is not None, daemon.output()

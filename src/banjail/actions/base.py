@@ -16,8 +16,9 @@ Duties of an action:
 - An action never blocks the event loop: commands run as subprocesses awaited by asyncio, with a timeout that kills
   the whole process group. Values that come from logs (matches, user names, any F-* group) never reach a shell
   unquoted.
-- Actions of one jail run one at a time in ban order (a per-jail queue owned by the daemon); different jails and
-  slow side actions (mail, whois) never delay another jail's firewall ban.
+- Each action of a jail has its own queue (banjail.daemon.lanes): one action's jobs run one at a time in ban
+  order, and a slow action (mail, whois) never delays another action's ban or another jail. Stop and shutdown
+  wait until every action of the jail is idle.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 
+from banjail.actions.handover import firewall_tool
 from banjail.actions.render import Script, nested_shell_warning, render, used_tags
 from banjail.actions.runner import Outcome, Runner
 from banjail.actions.tags import (
@@ -102,15 +103,57 @@ class CommandAction:
     def norestored(self) -> bool:
         return _truthy(self._options.get("norestored"))
 
+    @property
+    def firewall(self) -> str | None:
+        """The firewall program (iptables, ip6tables, ipset, nft) the action's actionban or actionstop runs, or
+        None: such an action's rules outlive a killed server, and its bans are held over a restart
+        (actions.handover)."""
+        for op in ("actionban", "actionstop"):
+            for family in self._family_list():
+                try:
+                    tool = firewall_tool(self._command(op, family))
+                except ActionError:
+                    continue
+                if tool is not None:
+                    return tool
+        return None
+
+    def _family_list(self) -> list[str]:
+        if not self._families:
+            return [""]
+        return ["inet4", "inet6"] if self._ipv6 else ["inet4"]
+
+    async def clear_leftovers(self) -> None:
+        """After an unclean stop (the server was killed), run actionstop for every family so that what the
+        killed server's commands left (chains, rules, sets) goes before actionstart and the restored bans make
+        it again: a restored ban is then in the firewall once, never twice. A failure is expected (nothing may
+        be left, after a reboot) and only logged. Only for firewall actions (see `firewall`)."""
+        if self.firewall is None:
+            return
+        async with self._lock:
+            done: set[str] = set()
+            for family in self._family_list():
+                try:
+                    command = self._command("actionstop", family)
+                except ActionError:
+                    continue
+                if not command.strip() or command in done:
+                    continue
+                done.add(command)
+                outcome = await self.runner.run(await self._script("actionstop", family, None), self.timeout)
+                log.info(
+                    "%s: cleared what the last (killed) server left%s: %s",
+                    self._label(),
+                    f" ({family})" if family else "",
+                    "done" if outcome.ok else outcome.describe(),
+                )
+
     async def start(self) -> None:
         """Run actionstart for every family, unless the action starts on demand (at its first ban)."""
         if self.on_demand:
             return
-        families = ["inet4", "inet6"] if self._families else [""]
-        if self._families and not self._ipv6:
-            families = ["inet4"]
         async with self._lock:
-            await self._start([f for f in families if not self._started.get(f)])
+            await self._start([f for f in self._family_list() if not self._started.get(f)])
 
     async def stop(self) -> None:
         """Run actionstop for every started family; the action may be started again afterwards."""

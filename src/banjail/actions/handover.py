@@ -2,16 +2,19 @@
 
 Upstream runs actionstop when the server stops, and actionstart and one ban per restored address when it starts
 again: in between, every banned address gets in (about a second in banjail's seed scenario). banjail keeps that
-contract (actionstop runs, the action's rules go) and closes the gap: an action file that declares
-`handover = yes` in [Init] (banjail's stock iptables files do; upstream's files do not, and behave as upstream)
-has, just before it stops at daemon shutdown, the jail's bans written to `table inet banjail-handover`:
+contract (actionstop runs, the action's rules go) and closes the gap: a command action that runs iptables,
+ip6tables, ipset or nft commands (recognised by its actionban's commands: upstream's own iptables-*, ipset and
+nftables files, unchanged) or whose file declares `handover = yes` in [Init] has, just before it stops at daemon
+shutdown, the jail's bans written to `table inet banjail-handover`:
 
 - one set per family, whose elements the kernel expires after at most HANDOVER_SECONDS (less when the ban ends
   sooner), so a stop that is not followed by a start leaves nothing enforced for longer than that;
 - one chain per jail, hooked before the usual filter chains, that drops those addresses' traffic to the action's
   ports (`protocol` and `port`, as the action matches them; every port of `protocol` with `type = allports`).
 
-When the jail has started again and its restored bans are applied, its chain and sets are deleted. Nothing here
+When the jail has started again and its restored bans are applied, its chain and sets are deleted. A start after
+an unclean stop (kill -9) holds the restored bans the same way while the killed server's rules are cleared and
+applied again (banjail.actions.command.CommandAction.clear_leftovers). Nothing here
 comes from a log line but addresses, and each is written only after it parsed as one.
 """
 
@@ -28,6 +31,34 @@ TABLE = "inet banjail-handover"
 PRIORITY = -5  # before the filter chains at priority 0, so the hold applies whatever they say
 _PORT = re.compile(r"[A-Za-z0-9_-]+(?::[A-Za-z0-9_-]+)?\Z")
 _PROTOCOL = re.compile(r"[a-z0-9]+\Z")
+
+
+# Firewall programs whose rules a command action's actionstop removes (the handover bridges them).
+FIREWALL_TOOLS = frozenset(
+    {"iptables", "ip6tables", "iptables-legacy", "ip6tables-legacy", "iptables-nft", "ip6tables-nft", "ipset", "nft"}
+)
+# Simple commands are separated by these; their first word (after keywords and variable assignments) runs.
+_SEPARATORS = re.compile(r"[;&|{}()\n`]")
+_KEYWORDS = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!", "time", "exec", "command"})
+_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
+
+
+def firewall_tool(script: str) -> str | None:
+    """The first firewall program (FIREWALL_TOOLS, any directory) `script` runs as a command, or None."""
+    for segment in _SEPARATORS.split(script):
+        for word in segment.split():
+            if word in _KEYWORDS or _ASSIGNMENT.match(word):
+                continue
+            name = word.rsplit("/", 1)[-1]
+            if name in FIREWALL_TOOLS:
+                return name
+            break
+    return None
+
+
+def covers(options: Mapping[str, str], tool: str | None) -> bool:
+    """Whether an action's bans are held over a restart: it runs a firewall tool, or declares `handover`."""
+    return tool is not None or declared(options)
 
 
 def declared(options: Mapping[str, str]) -> bool:

@@ -5,8 +5,9 @@ log lines an attacker can write. Upstream substitutes them into the script text 
 references that break inside single quotes). banjail never puts a doubtful value into the script text:
 
 Invariant: a run-time value reaches the script either
-  (a) literally, when it consists only of SAFE characters (letters, digits, space and `_.:/+@,%-`), none of
-      which the shell treats specially in any quoting context; or
+  (a) literally, when it consists only of SAFE characters (letters, digits and `_.:/+@,%-`, and a space
+      inside quotes), none of which the shell treats specially in that quoting context: unquoted, the value
+      must be a single such word, since a space would split it into more arguments (`x /some/path`); or
   (b) as a reference to an environment variable `F2B_<TAG>` that carries the exact value. The reference text
       is chosen for the quoting context the tag stands in (see `Context`): `"${V}"` unquoted, `${V}` inside
       double quotes, here-documents, comments and `${...}`, and `'"${V}"'` inside single quotes. Each form
@@ -26,7 +27,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 TAG = re.compile(r"<([^ \t\n<>]+)>")
-SAFE_VALUE = re.compile(r"[A-Za-z0-9 _.:/+@,%-]*\Z")
+SAFE_VALUE = re.compile(r"[A-Za-z0-9 _.:/+@,%-]*\Z")  # inside quotes
+SAFE_WORD = re.compile(r"[A-Za-z0-9_.:/+@,%-]*\Z")  # unquoted: one word
 _NESTED_SHELL = re.compile(r"(?:^|[\s;&|(`])(eval|(?:ba|da|z|k)?sh\s+-c|su\s+-c)\b")
 _WORD_START = frozenset(" \t\n;&|()")
 # Run-time tags whose values an attacker can write (besides every <F-*>).
@@ -112,7 +114,7 @@ def render(
         found = found.replace("\x00", "")
         out.append(text[last:start])
         last = end
-        if tag in verbatim or (context is not Context.BARE and SAFE_VALUE.match(found)):
+        if tag in verbatim or _literal(context, found):
             out.append(found)
             continue
         name = names.get(tag)
@@ -125,6 +127,13 @@ def render(
         out.append(_REFERENCE[context].format(name))
     out.append(text[last:])
     return Script("".join(out), env)
+
+
+def _literal(context: Context, value: str) -> bool:
+    """Whether `value` can stand in the script text as it is, in `context` (see the invariant)."""
+    if context is Context.UNQUOTED:
+        return SAFE_WORD.match(value) is not None
+    return context is not Context.BARE and SAFE_VALUE.match(value) is not None
 
 
 # -- the shell lexer -------------------------------------------------------------------------------------------

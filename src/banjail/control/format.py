@@ -196,7 +196,7 @@ def _render(argv: Sequence[Any], value: Any) -> str:
         return "Jail started"
     if head == "stop":
         if value is None:
-            return "Shutdown successful" if len(argv) == 1 else "Jail stopped"
+            return "Shutdown successful" if list(argv[1:]) in ([], ["--unban"]) else "Jail stopped"
         return _text(value)
     if head == "add":
         return "Added jail " + _text(value)

@@ -85,6 +85,13 @@ COMMANDS: tuple[Command, ...] = (
     ),
     _c("stop", "", "stop every jail and end the server", "quit", _B),
     _c(
+        "stop --unban",
+        "",
+        "lift every ban (kernel sets too, and in the database), then stop as `stop`",
+        "quit",
+        _B,
+    ),
+    _c(
         "unban",
         "--all | <IP> ... <IP>",
         "lift bans of the given addresses (or all) in every jail and the database",

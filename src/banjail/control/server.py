@@ -139,7 +139,7 @@ class ControlServer:
             return False, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
     def _after(self, argv: list[Any], ok: bool) -> None:
-        if ok and argv == ["stop"] and self._on_stop is not None:
+        if ok and argv in (["stop"], ["stop", "--unban"]) and self._on_stop is not None:
             result = self._on_stop()
             if inspect.isawaitable(result):
                 task = asyncio.ensure_future(result)

@@ -7,8 +7,11 @@
                ──► log `Found` / `Ignore` / `Ban` ──► jail action queue ──► Action.ban(batch)
     scheduler: every 5 s and at the earliest ban end ──► JailState.tick ──► Unban
                           ──► log `Unban` ──► jail action queue ──► Action.unban(batch)
-    start-up: Store.active_bans(now) ──► JailState.restore ──► `Restore Ban` ──► actions (restored=True);
+    start-up: Store.active_bans(now) ──► JailState.restore ──► `Restore Ban` ──► actions (restored=True for an
+              action that applied the ban before the stop, as a new ban for one that never did: banjail.daemon.
+              lanes.restore_jobs); after a kill -9 first `reset` (held bans, firewall leftovers cleared);
               Store.counted_failures ──► JailState.recount; all before any source is opened.
+    actions: each action of a jail has its own queue (banjail.daemon.lanes); each run is recorded (actionruns).
 
 Durability and counting invariants (exactly once):
 - A batch's new position, the failures it counted and the bans it decided are committed in one transaction, and
@@ -44,9 +47,10 @@ from banjail.core.jail import Event
 from banjail.daemon import effects, housekeeping, outcome, reading, selfaddrs
 from banjail.daemon.commit import GroupCommit
 from banjail.daemon.jail import ActionJob, Jail, build_state, ignore_cache
+from banjail.daemon.lanes import Lanes, RunLog
 from banjail.daemon.logging import LogTarget, logger
 from banjail.daemon.wiring import no_logs_to_skip
-from banjail.errors import ActionError, BanjailError
+from banjail.errors import BanjailError
 from banjail.filter import engine as engines
 from banjail.model import Ban, Position, Unban
 from banjail.sources.base import LogSource
@@ -110,6 +114,8 @@ class Daemon:
         self._load = config_loader
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="banjail-store")
         self.committer = GroupCommit(store.commit, self.db)
+        self.runs = RunLog(lambda: self.committer.commit)
+        self.unclean = False  # the previous server was killed: firewall leftovers are cleared at jail start
         self._wake = asyncio.Event()
         self._stopped = asyncio.Event()
         self._stopping = False
@@ -130,6 +136,9 @@ class Daemon:
         """Start every configured jail, then the scheduler and the housekeeping tasks."""
         log_server.info("-" * 50)
         log_server.info("Starting Fail2ban v%s", _version())
+        self.unclean = await self.db(self.store.begin_run)
+        if self.unclean:
+            log_server.info("The last server did not stop gracefully: its firewall rules are cleared at restore")
         for jail_config in self.config.jails:
             skip = no_logs_to_skip(jail_config)
             if skip:
@@ -174,8 +183,7 @@ class Daemon:
         built = {a.name: a for a in self._make_actions(jail.config)}
         # Actions added (addaction) between `add` and `start`, as upstream's client does, come after these.
         jail.actions = {**built, **{k: a for k, a in jail.actions.items() if k not in built}}
-        jail.tasks.append(asyncio.create_task(self._run_actions(jail), name=f"actions:{name}"))
-        await self._enqueue(jail, ActionJob("start"))
+        jail.tasks.append(asyncio.create_task(Lanes(jail, self.runs).dispatch(), name=f"actions:{name}"))
         await self._restore(jail)
         # the restored bans are queued: a hold left by the last shutdown can go once they are applied
         await self._enqueue(jail, ActionJob("release"))
@@ -221,6 +229,9 @@ class Daemon:
         bans: list[Ban] = []
         try:
             bans = await self.db(self.store.active_bans, now, jail.name)
+            if self.unclean:
+                await self._enqueue(jail, ActionJob("reset", tuple(bans)))
+            await self._enqueue(jail, ActionJob("start"))
             events = jail.state.restore(bans, now)
             await self.carry_out(jail, events, now)
         finally:
@@ -277,7 +288,9 @@ class Daemon:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.runs.close()
         await self.committer.close()
+        await self.db(self.store.end_run)
         await self.db(self.store.close)
         self._executor.shutdown(wait=True)
         log_server.info("Exiting Fail2ban")
@@ -367,21 +380,6 @@ class Daemon:
 
     async def _enqueue(self, jail: Jail, job: ActionJob) -> None:
         await self.enqueue(jail, job)
-
-    async def _run_actions(self, jail: Jail) -> None:
-        """The per-jail action queue: jobs run one at a time, actions in order (stop in reverse)."""
-        while True:
-            job = await jail.queue.get()
-            try:
-                await effects.run_job(jail, job)
-            except asyncio.CancelledError:
-                raise
-            except ActionError as exc:
-                log_actions.error("[%s] %s", jail.name, exc)
-            except Exception as exc:
-                log_actions.error("[%s] action %s failed: %r", jail.name, job.kind, exc)
-            finally:
-                jail.queue.task_done()
 
     # -- time ---------------------------------------------------------------------------------------------------
 

@@ -186,6 +186,13 @@ class Controller:
         return count
 
     async def stop(self, args: Sequence[Any]) -> None:
+        """`stop`: the server ends; bans of native actions stay in the kernel with their timeouts (a restart
+        keeps them). `stop --unban`: every ban is lifted first (as `unban --all`), then the same. `stop --all`,
+        `stop <JAIL>`: jails stop (their actions remove their rules), the server stays."""
+        if list(args) == ["--unban"]:
+            log_server.info("Lifting every ban before the shutdown (stop --unban)")
+            await self.unban_all_jails(None)
+            args = []
         if not args:
             if not self.stop_after_reply:
                 return None

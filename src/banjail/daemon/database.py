@@ -58,11 +58,14 @@ async def switch(daemon: Daemon, dbfile: str) -> str | None:
     except (StoreError, OSError) as exc:
         raise ControlError(str(exc)) from None
     old = daemon.store
+    await daemon.runs.close()
     await daemon.committer.close()
+    await daemon.db(old.end_run)
     await daemon.db(old.close)
     daemon.store = store
     daemon.committer = GroupCommit(store.commit, daemon.db)
     daemon.dbfile = name
+    daemon.unclean = await daemon.db(store.begin_run)
     daemon.dbpurgeage = DEFAULT_PURGEAGE
     daemon.dbmaxmatches = DEFAULT_MAXMATCHES
     if name is not None:

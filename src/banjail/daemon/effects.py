@@ -15,7 +15,7 @@ import time
 from collections.abc import Sequence
 
 from banjail.actions import handover
-from banjail.actions.base import persistent
+from banjail.actions.base import Action, persistent
 from banjail.actions.program import run_program
 from banjail.actions.runner import Runner
 from banjail.daemon.jail import ActionJob, Jail
@@ -33,40 +33,66 @@ log_filter = logger("filter")
 async def run_job(jail: Jail, job: ActionJob) -> None:
     """Carry out one action job on every action of the jail, in order (stop: in reverse order). A failing
     action is logged and does not keep the others from running. `shutdown` stops only the actions whose bans do
-    not outlive the daemon (see Action.persistent). A job naming one action runs on that action only."""
+    not outlive the daemon (see Action.persistent); `reset` (start after an unclean stop) holds the restored
+    bans and clears what the killed server's firewall commands left. A job naming one action runs on that
+    action only."""
     actions = list(jail.actions.values()) if job.action is None else [job.action]
     if job.kind in ("stop", "shutdown"):
         actions.reverse()
     if job.kind == "shutdown":
         actions = [a for a in actions if not persistent(a)]
+    if job.kind in ("shutdown", "reset", "release"):
         await _handover(jail, actions, job)
     if job.kind == "release":
-        await _handover(jail, actions, job)
         return
     for action in actions:
-        try:
-            if job.kind == "start":
-                await action.start()
-            elif job.kind == "ban":
-                await action.ban(job.bans)
-            elif job.kind == "unban":
-                await action.unban(job.bans)
-            elif job.kind == "flush":
-                await action.flush()
-            elif job.kind in ("stop", "shutdown"):
-                await action.stop()
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            ids = ", ".join(b.fid for b in job.bans[:5]) + (" ..." if len(job.bans) > 5 else "")
-            log_actions.error(
-                "Failed to execute %s jail '%s' action '%s'%s: %s",
-                job.kind,
-                jail.name,
-                action.name,
-                f" for {ids}" if ids else "",
-                exc,
-            )
+        await run_action(jail, action, job)
+
+
+async def run_action(jail: Jail, action: Action, job: ActionJob) -> str:
+    """Carry out `job` on one action; "" when it succeeded, else the error (which is logged)."""
+    try:
+        if job.kind == "start":
+            await action.start()
+        elif job.kind == "ban":
+            await action.ban(job.bans)
+        elif job.kind == "unban":
+            await action.unban(job.bans)
+        elif job.kind == "flush":
+            await action.flush()
+        elif job.kind in ("stop", "shutdown"):
+            await action.stop()
+        elif job.kind == "release":
+            await _handover(jail, [action], job)
+        elif job.kind == "reset":
+            clear = getattr(action, "clear_leftovers", None)
+            if callable(clear):
+                await clear()
+        return ""
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        ids = ", ".join(b.fid for b in job.bans[:5]) + (" ..." if len(job.bans) > 5 else "")
+        log_actions.error(
+            "Failed to execute %s jail '%s' action '%s'%s: %s",
+            job.kind,
+            jail.name,
+            action.name,
+            f" for {ids}" if ids else "",
+            exc,
+        )
+        return str(exc) or repr(exc)
+
+
+def handover_action(actions: Sequence[Action]) -> Action | None:
+    """The jail's action whose bans are held over a restart (banjail.actions.handover): the first that declares
+    `handover` or runs iptables, ip6tables, ipset or nft commands; None when there is none."""
+    for action in actions:
+        spec = getattr(action, "spec", None)
+        options = getattr(spec, "options", None)
+        if isinstance(options, dict) and handover.covers(options, getattr(action, "firewall", None)):
+            return action
+    return None
 
 
 def ignorecommand_argv(template: str, failure: Failure) -> list[str]:
@@ -140,27 +166,26 @@ def not_banned(ids: list[str]) -> ControlError:
     return ControlError(f"not banned: {ids!r}")
 
 
-async def _handover(jail: Jail, actions: Sequence[object], job: ActionJob) -> None:
-    """At shutdown, hold the jail's bans (job.bans) for the restart in banjail.actions.handover's kernel sets;
-    at `release`, remove the hold. Done for the jail's first action that declares `handover` (one hold per
-    jail); a failure is logged and the action's own stop or restore goes on as upstream's would."""
-    for action in actions:
-        spec = getattr(action, "spec", None)
-        options = getattr(spec, "options", None)
-        if not isinstance(options, dict) or not handover.declared(options):
-            continue
-        if job.kind == "release":
-            script: str | None = handover.release_script(jail.name)
-        else:
-            script = handover.hold_script(jail.name, options, job.bans, time.time())
-        if script is None:
-            return
-        runner = getattr(action, "runner", None)
-        found = await run_program(
-            runner if isinstance(runner, Runner) else Runner(), ("nft", "-f", "-"), script.encode(), HANDOVER_TIMEOUT
-        )
-        if found.returncode == 127:  # no nft on this machine: the restart lapses as upstream's does
-            log_actions.debug("[%s] no restart handover: nft is not available", jail.name)
-        elif not found.ok:
-            log_actions.warning("[%s] restart handover (%s) failed: %s", jail.name, job.kind, found.describe())
+async def _handover(jail: Jail, actions: Sequence[Action], job: ActionJob) -> None:
+    """At shutdown and at a start after an unclean stop (`reset`), hold the jail's bans (job.bans) for the
+    restart in banjail.actions.handover's kernel sets; at `release`, remove the hold. Done for the jail's
+    handover action (handover_action: one hold per jail); a failure is logged and the action's own stop or
+    restore goes on as upstream's would."""
+    action = handover_action(actions)
+    if action is None:
         return
+    options = getattr(getattr(action, "spec", None), "options", {})
+    if job.kind == "release":
+        script: str | None = handover.release_script(jail.name)
+    else:
+        script = handover.hold_script(jail.name, options, job.bans, time.time())
+    if script is None:
+        return
+    runner = getattr(action, "runner", None)
+    found = await run_program(
+        runner if isinstance(runner, Runner) else Runner(), ("nft", "-f", "-"), script.encode(), HANDOVER_TIMEOUT
+    )
+    if found.returncode == 127:  # no nft on this machine: the restart lapses as upstream's does
+        log_actions.debug("[%s] no restart handover: nft is not available", jail.name)
+    elif not found.ok:
+        log_actions.warning("[%s] restart handover (%s) failed: %s", jail.name, job.kind, found.describe())

@@ -1,5 +1,5 @@
 """A running jail: the pure JailState plus the effects the daemon attaches to it (sources, actions, the per-jail
-action queue). Built from a JailConfig by `build_state`; owned and driven by banjail.daemon.app.Daemon.
+action queue, which banjail.daemon.lanes dispatches to one queue per action). Built from a JailConfig by `build_state`; owned and driven by banjail.daemon.app.Daemon.
 
 Invariant: `applied` holds exactly the bans the jail's actions were asked to apply and not yet to remove, so an
 unban always reaches the actions with the Ban they banned, and a ban is never handed to the actions twice.

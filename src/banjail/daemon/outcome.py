@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from banjail.core.jail import AskIgnore, BanDecided, Event, Found, Ignored, Restored
 from banjail.daemon import effects
 from banjail.daemon.jail import ActionJob, Jail
+from banjail.daemon.lanes import restore_jobs
 from banjail.daemon.logging import NOTICE, log_many, logger
 from banjail.model import Ban, Position
 from banjail.store.checkpoint import Checkpoint, CountedFailure
@@ -111,14 +112,20 @@ async def carry_out(
 
 async def _restored(daemon: Daemon, jail: Jail, bans: list[Ban]) -> None:
     """Log `Restore Ban` for the bans back from the store and hand them to the actions as one batch (a ban
-    already handed to them, a restore over a live ban, is not handed again)."""
+    already handed to them, a restore over a live ban, is not handed again): as restored to an action that
+    applied it before the stop, as new to one that never did (banjail.daemon.lanes.restore_jobs)."""
     name = jail.name
     applied = jail.applied
     fresh = [ban for ban in bans if ban.fid not in applied] if applied else bans
     applied.update([(ban.fid, ban) for ban in fresh])
     log_many(log_actions, NOTICE, [f"[{name}] Restore Ban {ban.fid}" for ban in fresh])
     if fresh:
-        await daemon.enqueue(jail, ActionJob("ban", tuple(fresh)))
+        store = daemon.store
+        await daemon.runs.flush()  # runs of this process (a reload restarting the jail) are read too
+        done = await daemon.db(store.applied_actions, name)
+        since = await daemon.db(store.runs_since)
+        for job in restore_jobs(list(jail.actions.values()), fresh, done, since):
+            await daemon.enqueue(jail, job)
     daemon.wake()
 
 

@@ -13,6 +13,7 @@ from typing import Protocol
 from banjail.core.banpolicy import BanHistory
 from banjail.errors import BanjailError
 from banjail.model import Ban, Position
+from banjail.store.actionruns import ActionRun
 from banjail.store.checkpoint import Checkpoint, CountedFailure
 from banjail.store.merged import MergedBans
 
@@ -68,6 +69,27 @@ class Store(Protocol):
         """The failures `jail` counted and did not yet turn into a ban, in counting order, for every fid whose
         newest failure is after `since` (now - findtime); the others are dropped from the store."""
 
+    def record_action_run(self, run: ActionRun) -> None:
+        """Record what one action did with one ban (banjail.store.actionruns)."""
+
+    def record_action_runs(self, runs: Iterable[ActionRun]) -> None:
+        """Record many runs in one transaction."""
+
+    def action_runs(self, fid: str) -> list[ActionRun]:
+        """Every recorded run on fid's bans, oldest first."""
+
+    def applied_actions(self, jail: str) -> set[tuple[str, int, str]]:
+        """(fid, timeofban, action) of every ban of `jail` an action applied and did not remove."""
+
+    def begin_run(self) -> bool:
+        """Mark a server running; True when the previous one never reached its graceful stop (killed)."""
+
+    def end_run(self) -> None:
+        """Mark the graceful stop done."""
+
+    def runs_since(self) -> float:
+        """When the database began recording action runs (bans older than that have none)."""
+
     def purge(self, now: float, age: float) -> None:
         """Drop ban history older than `age` seconds (dbpurgeage), stale current bans and stopped jails."""
 
@@ -75,4 +97,4 @@ class Store(Protocol):
         """Release the database; further calls are errors."""
 
 
-__all__ = ["BanHistory", "Checkpoint", "CountedFailure", "MergedBans", "Store", "StoreError"]
+__all__ = ["ActionRun", "BanHistory", "Checkpoint", "CountedFailure", "MergedBans", "Store", "StoreError"]

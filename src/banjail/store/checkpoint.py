@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from banjail.model import Ban, Failure, Groups, Position
+from banjail.store.actionruns import ActionRun
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +39,9 @@ class Checkpoint:
     """The store changes of one batch of one jail, applied in this order: every counted failure of a fid in
     `cleared` is forgotten (its count became a ban decision), `failures` are added, `bans` recorded, and each
     source's position set; then the fleet's `outbox` notices and `fleet_cursor`
-    are written (banjail.store.fleetstate). Empty parts are allowed (a batch that counted nothing still moves its position)."""
+    are written (banjail.store.fleetstate). Empty parts are allowed (a batch that counted nothing still moves its position).
+    `runs` are action runs (banjail.store.actionruns, of any jail: `jail` may then be "") that ride along, so
+    recording them costs no transaction of its own while batches are being committed."""
 
     jail: str
     positions: tuple[tuple[str, Position], ...] = ()
@@ -49,8 +52,15 @@ class Checkpoint:
     outbox: tuple[dict[str, str], ...] = ()
     fleet_cursor: tuple[str, str] | None = None
     expire_before: float = 0.0  # the jail's counter forgets failures older than this (now - findtime)
+    runs: tuple[ActionRun, ...] = ()
 
     def __bool__(self) -> bool:
         return bool(
-            self.positions or self.failures or self.cleared or self.bans or self.outbox or self.fleet_cursor
+            self.positions
+            or self.failures
+            or self.cleared
+            or self.bans
+            or self.outbox
+            or self.fleet_cursor
+            or self.runs
         )

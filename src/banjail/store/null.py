@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from banjail.core.banpolicy import BanHistory
 from banjail.model import Ban, Position
+from banjail.store.actionruns import ActionRun
 from banjail.store.checkpoint import Checkpoint, CountedFailure
 from banjail.store.merged import MergedBans
 
@@ -50,6 +51,27 @@ class NullStore:
 
     def commit(self, checkpoints: Iterable[Checkpoint]) -> None:
         pass
+
+    def record_action_run(self, run: ActionRun) -> None:
+        pass
+
+    def record_action_runs(self, runs: Iterable[ActionRun]) -> None:
+        pass
+
+    def action_runs(self, fid: str) -> list[ActionRun]:
+        return []
+
+    def applied_actions(self, jail: str) -> set[tuple[str, int, str]]:
+        return set()
+
+    def begin_run(self) -> bool:
+        return False
+
+    def end_run(self) -> None:
+        pass
+
+    def runs_since(self) -> float:
+        return 0.0
 
     def counted_failures(self, jail: str, since: float) -> list[CountedFailure]:
         return []

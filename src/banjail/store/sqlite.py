@@ -20,6 +20,11 @@ banjail's own addition (upstream ignores tables it does not know, and none of it
                                     order (rowid): the failure counters survive a restart or a kill -9. matches
                                     are the failure's lines joined by newlines, groups JSON or NULL. Bounded:
                                     older than findtime and beyond dbmaxfailures per jail are pruned.
+* banjail_action_runs(jail, fid, timeofban, action, op, started, ended, status, stderr)
+                                 -- what each action did with each ban (banjail.store.actionruns): the restore
+                                    tells a ban an action applied before the stop from one it never applied.
+* banjail_lifecycle(key, value)  -- whether the last server stopped gracefully, and since when runs are recorded
+                                    (banjail.store.lifecycle).
 * banjail_fleet_cursor, banjail_fleet_outbox
                                  -- the fleet's stream cursor and outbox (banjail.store.fleetstate), made
                                     only when the daemon is in a fleet
@@ -36,13 +41,15 @@ from __future__ import annotations
 import socket
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from banjail.core.banpolicy import BanHistory
 from banjail.model import Ban, Position
-from banjail.store import StoreError, bandata, counted, fleetstate, merged
+from banjail.store import StoreError, actionruns, bandata, counted, fleetstate, lifecycle, merged
+from banjail.store.actionruns import ActionRun
 from banjail.store.checkpoint import Checkpoint, CountedFailure
 from banjail.store.merged import MergedBans
 
@@ -144,9 +151,10 @@ class SqliteStore:
             )
         with self._transaction() as db:
             # One statement at a time: executescript would commit the open transaction first.
-            for statement in (_SCHEMA + counted.SCHEMA).split(";"):
+            for statement in (_SCHEMA + counted.SCHEMA + actionruns.SCHEMA + lifecycle.SCHEMA).split(";"):
                 if statement.strip():
                     db.execute(statement)
+            lifecycle.open_schema(db, time.time())
             if version is None:
                 db.execute("INSERT INTO fail2banDb(version) VALUES(?)", (VERSION,))
             elif version == 3:
@@ -303,6 +311,9 @@ class SqliteStore:
                 "INSERT OR IGNORE INTO jails(name, enabled) VALUES(?, 1)",
                 [(j,) for j in {c.jail for c in items} if j],  # a fleet cursor alone has no jail
             )
+            runs = [r for c in items for r in c.runs]
+            if runs:
+                actionruns.record_many(db, runs)
             for item in items:
                 counted.write(db, item)
                 self._pruner.written(db, item)
@@ -319,6 +330,41 @@ class SqliteStore:
         """Run `work` in one transaction of its own (the fleet's outbox and cursor, banjail.store.fleetstate)."""
         with self._transaction() as db:
             return work(db)
+
+    # -- what each action did with each ban (banjail.store.actionruns) ----------------------------------------
+
+    def record_action_run(self, run: ActionRun) -> None:
+        self.record_action_runs((run,))
+
+    def record_action_runs(self, runs: Iterable[ActionRun]) -> None:
+        """Record many runs in one transaction (the daemon batches a job's runs)."""
+        found = list(runs)
+        if found:
+            with self._transaction() as db:
+                actionruns.record_many(db, found)
+
+    def action_runs(self, fid: str) -> list[ActionRun]:
+        with self._lock:
+            return actionruns.runs_for(self._db, fid)
+
+    def applied_actions(self, jail: str) -> set[tuple[str, int, str]]:
+        """(fid, timeofban, action) of every ban of `jail` an action applied (see actionruns.applied_in)."""
+        with self._lock:
+            return actionruns.applied_in(self._db, jail)
+
+    def begin_run(self) -> bool:
+        """Mark a server running (banjail.store.lifecycle); True when the previous one was killed."""
+        with self._transaction() as db:
+            return lifecycle.begin(db)
+
+    def end_run(self) -> None:
+        with self._transaction() as db:
+            lifecycle.end(db)
+
+    def runs_since(self) -> float:
+        """When this database began recording action runs."""
+        with self._lock:
+            return lifecycle.runs_since(self._db)
 
     def counted_failures(self, jail: str, since: float) -> list[CountedFailure]:
         with self._transaction() as db:
@@ -349,6 +395,7 @@ class SqliteStore:
             )
             # Counted failures live at most findtime; dbpurgeage bounds what a jail that never restarts leaves.
             db.execute("DELETE FROM banjail_failures WHERE time < ?", (now - age,))
+            actionruns.purge(db, now - age)
             db.execute(
                 "DELETE FROM banjail_failures WHERE jail NOT IN (SELECT name FROM jails WHERE enabled = 1)"
             )

@@ -10,5 +10,7 @@ smtpsink.py          the SMTP server program (aiosmtpd) that records what it rec
 mail.py              the sink on the server host's loopback, msmtp as its sendmail, a resolver that hangs
 banjail.py           fail2ban-server (banjail's, or upstream's for comparison) in the server host, its client
 firewall.py          what the server namespace's nftables/iptables hold
+testjail.py          a jail `test` on a log the test appends dated lines to
+poll.py              a bounded poll
 measure_upstream.py  (run explicitly) upstream fail2ban in the same lab with action_mwl while DNS hangs
 """

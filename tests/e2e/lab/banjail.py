@@ -84,9 +84,9 @@ class Banjail:
             )
         return run.stdout, run.returncode
 
-    def stop(self, timeout: float = 20) -> None:
-        """Graceful stop (`fail2ban-client stop`), then wait for the process to end."""
-        self.client("stop")
+    def stop(self, *options: str, timeout: float = 20) -> None:
+        """Graceful stop (`fail2ban-client stop [OPTIONS]`, e.g. `--unban`), then wait for the process to end."""
+        self.client("stop", *options)
         self._wait(timeout)
 
     def terminate(self, timeout: float = 20) -> None:

@@ -15,8 +15,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 
 import pytest
 
@@ -24,6 +22,8 @@ from lab import clients, firewall, mail
 from lab import sshd as sshd_lab
 from lab.banjail import UPSTREAM, Banjail
 from lab.site import SeedSite
+
+from .poll import until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.compat]
 
@@ -44,14 +44,6 @@ WRONG = "wrong-password"
 # How long upstream is given to ban and to mail (it waits for DNS with the firewall ban; see the module doc).
 WAIT = float(os.environ.get("SEED_UPSTREAM_WAIT", "40"))
 
-
-def _until(check: Callable[[], bool], timeout: float, period: float = 0.01) -> float | None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return time.time()
-        time.sleep(period)
-    return None
 
 
 def test_upstream_action_mwl_while_dns_hangs(seed_site: SeedSite) -> None:
@@ -74,14 +66,14 @@ def test_upstream_action_mwl_while_dns_hangs(seed_site: SeedSite) -> None:
             stdout=subprocess.PIPE, text=True,
         )  # fmt: skip
         try:
-            banned_at = _until(
+            banned_at = until(
                 lambda: firewall.nft_elements(netns, "f2b-table", "addr-set-sshd") == [attacker], WAIT
             )
         finally:
             third.communicate(timeout=30)
         assert banned_at is not None, daemon.output()
         latency = banned_at - sshd_lab.failed_logins(site.host, site.sshd, attacker)[-1]
-        reports = _until(lambda: any("banned" in m.subject for m in sink.messages()), WAIT)
+        reports = until(lambda: any("banned" in m.subject for m in sink.messages()), WAIT)
         assert reports is not None, daemon.output()
         report = next(m for m in sink.messages() if "banned" in m.subject)
         print(

@@ -7,10 +7,13 @@ import shutil
 import subprocess
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from banjail.actions import handover
+from banjail.actions.command import CommandAction
+from banjail.config.load import load_action
 from banjail.model import Ban
 
 NOW = 1_000_000.0
@@ -30,7 +33,12 @@ flush chain inet banjail-handover j_sshd
 
 def test_hold_script_holds_addresses_for_at_most_the_handover_and_the_ban() -> None:
     options = {"type": "multiport", "port": "ssh,2200:2299", "protocol": "tcp"}
-    bans = [ban("10.1.0.1", NOW + 600), ban("10.1.0.2", NOW + 3), ban("2001:db8::1", None), ban("10.1.0.3", NOW)]
+    bans = [
+        ban("10.1.0.1", NOW + 600),
+        ban("10.1.0.2", NOW + 3),
+        ban("2001:db8::1", None),
+        ban("10.1.0.3", NOW),
+    ]
     assert handover.hold_script("sshd", options, bans, NOW) == HEAD + (
         "add rule inet banjail-handover j_sshd meta l4proto tcp th dport { ssh, 2200-2299 } ip saddr @j_sshd_4 drop\n"
         "add rule inet banjail-handover j_sshd meta l4proto tcp th dport { ssh, 2200-2299 } ip6 saddr @j_sshd_6 drop\n"
@@ -58,7 +66,10 @@ def test_hold_script_matches_what_the_action_blocks(options: dict[str, str], mat
     [
         ({"port": "ssh; rm -rf /", "protocol": "tcp"}, [ban("10.1.0.1", None)]),  # not a port list: no hold
         ({"port": "ssh", "protocol": "tcp udp"}, [ban("10.1.0.1", None)]),
-        ({"port": "ssh", "protocol": "tcp"}, [ban("10.1.0.0/24", None), ban("user@example", None)]),  # no address
+        (
+            {"port": "ssh", "protocol": "tcp"},
+            [ban("10.1.0.0/24", None), ban("user@example", None)],
+        ),  # no address
         ({"port": "ssh", "protocol": "tcp"}, [ban("10.1.0.1", NOW - 1)]),  # over already
     ],
 )
@@ -120,3 +131,53 @@ def test_real_nft_loads_the_hold_and_the_release_in_a_namespace(netns: str) -> N
     listed = subprocess.run(["ip", "netns", "exec", netns, "nft", "list", "table", "inet", "banjail-handover"],
                             capture_output=True, text=True, check=True).stdout  # fmt: skip
     assert "chain" not in listed and "set" not in listed
+
+
+@pytest.mark.parametrize(
+    ("script", "tool"),
+    [
+        ("iptables -w -I f2b-sshd 1 -s 192.0.2.1 -j REJECT", "iptables"),
+        ("/sbin/ip6tables -w -D f2b-sshd -s 2001:db8::1 -j DROP", "ip6tables"),
+        ("ipset -exist add f2b-sshd 192.0.2.1 timeout 600", "ipset"),
+        ("nft add element inet f2b-table addr-set-sshd { 192.0.2.1 }", "nft"),
+        ("{ iptables -C f2b-x -j RETURN >/dev/null 2>&1; } || { iptables -N f2b-x || true; }", "iptables"),
+        ("for proto in $(echo tcp); do\n  iptables -I INPUT -p $proto -j f2b-x\ndone", "iptables"),
+        ("if true; then ipset flush f2b-x; fi", "ipset"),
+        ("LC_ALL=C iptables -L", "iptables"),
+        ("echo iptables -I INPUT", None),  # an argument, not a command
+        ("printf %b 'Subject: banned' | /usr/sbin/sendmail -f root root", None),
+        ("whois 192.0.2.1 | grep -i iptables", None),
+        ("", None),
+    ],
+)
+def test_firewall_tool_is_the_first_firewall_command(script: str, tool: str | None) -> None:
+    assert handover.firewall_tool(script) == tool
+
+
+def _expected_tool(name: str) -> str | None:
+    """Upstream's files by what their names say they drive."""
+    if "ipset" in name and (name.startswith(("iptables", "shorewall", "firewallcmd"))):
+        return "ipset"
+    if name.startswith(("iptables", "symbiosis-blacklist")):
+        return "iptables"
+    if name.startswith("nftables"):
+        return "nft"
+    return None
+
+
+UPSTREAM_ACTIONS = Path("/etc/fail2ban/action.d")
+
+
+@pytest.mark.skipif(not UPSTREAM_ACTIONS.is_dir(), reason="upstream fail2ban is not installed")
+def test_upstreams_own_firewall_files_are_recognised_by_their_commands() -> None:
+    names = sorted(p.stem for p in UPSTREAM_ACTIONS.glob("*.conf"))
+    assert len(names) > 50
+    found = {}
+    for name in names:
+        action = CommandAction(
+            load_action(name, config_dir=UPSTREAM_ACTIONS.parent, jail="sshd", args={}), jail="x"
+        )
+        found[name] = action.firewall
+    assert found == {name: _expected_tool(name) for name in names}
+    options = {"type": "multiport", "port": "ssh", "protocol": "tcp"}
+    assert handover.covers(options, "iptables") and not handover.covers(options, None)

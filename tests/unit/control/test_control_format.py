@@ -28,6 +28,7 @@ def test_render_matches_upstream(row: dict[str, Any]) -> None:
     [
         (["stop"], None, "Shutdown successful"),
         (["stop", "sshd"], None, "Jail stopped"),
+        (["stop", "--unban"], None, "Shutdown successful"),
         (["start", "sshd"], None, "Jail started"),
         (["add", "sshd", "auto"], "sshd", "Added jail sshd"),
         (["get", "dbfile"], None, "Database currently disabled"),

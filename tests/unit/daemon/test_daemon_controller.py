@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -209,6 +210,26 @@ def test_stop_schedules_the_daemon_stop_after_reply(tmp_path: Path) -> None:
         return h.daemon.stopping
 
     assert run(scenario()) is True
+
+
+def test_stop_unban_lifts_every_ban_before_the_stop(tmp_path: Path) -> None:
+    async def scenario() -> tuple[list[tuple[str, ...]], list[object]]:
+        h = Harness(tmp_path, [jail_config()])
+        h.controller.stop_after_reply = True
+        await h.daemon.start()
+        await h.controller.dispatch(["set", "test", "banip", A])
+        await h.settle()
+        assert await h.controller.dispatch(["stop", "--unban"]) is None
+        await asyncio.wait_for(h.daemon.wait_stopped(), 5)
+        again = Harness(tmp_path, [jail_config()])
+        await again.daemon.start()
+        await again.settle()
+        restored = list(again.daemon.jails["test"].state.book.banned())
+        await again.daemon.stop()
+        return h.recorder.of("unban"), restored
+
+    unbans, restored = run(scenario())
+    assert (unbans, restored) == ([(A,)], [])
 
 
 def test_bantime_increment_uses_the_stores_history(tmp_path: Path) -> None:

@@ -55,4 +55,4 @@ def test_a_database_without_a_fleet_keeps_its_layout(tmp_path: Path) -> None:
     store.close()
     with sqlite3.connect(tmp_path / "db") as db:
         tables = sorted(r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'"))
-    assert tables == ["banjail_failures", "bans", "bips", "fail2banDb", "jails", "logs"]
+    assert tables == ["banjail_action_runs", "banjail_failures", "banjail_lifecycle", "bans", "bips", "fail2banDb", "jails", "logs"]

@@ -107,7 +107,7 @@ def test_upstream_tables_keep_their_layout(tmp_path: Path) -> None:
     SqliteStore(str(tmp_path / "db")).close()
     with sqlite3.connect(tmp_path / "db") as db:
         tables = sorted(r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'"))
-    assert tables == ["banjail_failures", "bans", "bips", "fail2banDb", "jails", "logs"]
+    assert tables == ["banjail_action_runs", "banjail_failures", "banjail_lifecycle", "bans", "bips", "fail2banDb", "jails", "logs"]
 
 
 def test_the_null_store_accepts_checkpoints_and_remembers_nothing() -> None:
