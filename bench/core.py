@@ -3,7 +3,8 @@
 For each timestamp format (one generated file each) and each filter mode it runs:
   upstream   /usr/bin/fail2ban-regex -o row LOG /etc/fail2ban/filter.d/sshd.conf[mode=M]   (speed and failures)
   banjail    .venv/bin/fail2ban-regex with the same upstream filter file: once in report mode (speed, RSS) and
-             once with --json (failures)
+             once with --json (failures), on the engine it chooses (the native one when built)
+  banjail python   the same with BANJAIL_ENGINE=python (the reference engine)
   stock      the same with banjail's own stock sshd filter (-c pointing at an empty dir)
 and compares the failures by (id, time). banjail gets ``--now`` = the bench's start so both tools infer the same
 year; the log ends a minute before it, so upstream (which reads the real clock) sees no future dates.
@@ -16,6 +17,7 @@ import argparse
 import dataclasses
 import itertools
 import json
+import subprocess
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -33,9 +35,12 @@ REPO = Path(__file__).resolve().parents[1]
 UPSTREAM = "/usr/bin/fail2ban-regex"
 BANJAIL = str(REPO / ".venv/bin/fail2ban-regex")
 UPSTREAM_FILTER = "/etc/fail2ban/filter.d/sshd.conf"
+WEB_FILTER = "/etc/fail2ban/filter.d/apache-auth.conf"
 STOCK_FILTER = REPO / "src/banjail/stock/filter.d/sshd.conf"
 MODES = ("normal", "aggressive")
 FLOOR = "re floor"
+NATIVE_FLOOR = "native floor"
+PYTHON_VARIANT = "banjail python"
 TARGET_LINES_PER_S = 1_000_000
 TARGET_RSS_MB = 60.0
 Progress = Callable[[str], None]
@@ -46,6 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--formats", default=",".join(FORMATS), help="timestamp formats, comma-separated")
     group.add_argument("--modes", default=",".join(MODES), help="sshd filter modes, comma-separated")
     group.add_argument("--seed", type=int, default=1, help="generator seed")
+    group.add_argument("--no-web", dest="web", action="store_false", help="skip the Apache error log row")
     group.add_argument("--keep-outputs", action="store_true", help="keep the tools' outputs under bench/out/core/")
 
 
@@ -83,13 +89,14 @@ def _generate(work: Path, lines: int, seed: int, fmt: str, end: int) -> Path:
     return path
 
 
-def _banjail_argv(variant: str, empty: Path, now: int, log: Path, mode: str, json_out: bool) -> list[str]:
+def _banjail_argv(variant: str, empty: Path, now: int, log: Path, mode: str, json_out: bool,
+                  base: str = UPSTREAM_FILTER) -> list[str]:  # fmt: skip
     argv = [BANJAIL, "--now", str(now)]
     if json_out:
         argv.append("--json")
     if variant == "banjail stock":
-        return [*argv, "-c", str(empty), str(log), _filter_arg("sshd", mode)]
-    return [*argv, str(log), _filter_arg(UPSTREAM_FILTER, mode)]
+        return [*argv, "-c", str(empty), str(log), _filter_arg(Path(base).stem, mode)]
+    return [*argv, str(log), _filter_arg(base, mode)]
 
 
 def run(args: argparse.Namespace, progress: Progress) -> Section:
@@ -102,7 +109,7 @@ def run(args: argparse.Namespace, progress: Progress) -> Section:
     empty = work / "empty-config"
     empty.mkdir(exist_ok=True)
     now = int(time.time())
-    variants = ["banjail"] + (["banjail stock"] if STOCK_FILTER.exists() else [])
+    variants = ["banjail", PYTHON_VARIANT] + (["banjail stock"] if STOCK_FILTER.exists() else [])
     notes: list[str] = []
     if not STOCK_FILTER.exists():
         notes.append(f"banjail stock rows skipped: {STOCK_FILTER.relative_to(REPO)} does not exist yet")
@@ -124,6 +131,7 @@ def run(args: argparse.Namespace, progress: Progress) -> Section:
                 rows.append(_banjail_row(variant, fmt, mode, lines, log, empty, now, work, up_keys if m.ok else None,
                                          progress))  # fmt: skip
             rows.append(_floor_row(fmt, mode, lines, log, now, work, progress))
+            rows.append(_native_floor_row(fmt, mode, lines, log, now, work, progress))
             _cleanup(args, work.glob(f"*-{fmt}-{mode}.*"))
         if fmt == formats[0] and modes:
             small = lines // 4
@@ -136,8 +144,29 @@ def run(args: argparse.Namespace, progress: Progress) -> Section:
                                          work, rss_figures, progress))  # fmt: skip
             _cleanup(args, [small_log])
         _cleanup(args, [log])
+    if args.web:
+        rows += _web_rows(args, lines, work, empty, now, progress)
 
     return _section(args, rows, rss_rows, rss_figures, notes, now)
+
+
+def _web_rows(args: argparse.Namespace, lines: int, work: Path, empty: Path, now: int,
+              progress: Progress) -> list[Row]:  # fmt: skip
+    """The web row: upstream's apache-auth filter on a generated Apache error log (gen_weblog.py)."""
+    log = work / f"apache-error-{lines}.log"
+    gen = [str(REPO / ".venv/bin/python"), str(Path(__file__).with_name("gen_weblog.py")), "--lines", str(lines),
+           "--seed", str(args.seed), "--end", str(now - 60), "--out", str(log)]  # fmt: skip
+    subprocess.run(gen, check=True)
+    out = work / "upstream-apache-normal.rows"
+    m = measure([UPSTREAM, "-o", "row", str(log), WEB_FILTER], out)
+    progress(f"upstream apache: {m.wall_s:.1f} s, {m.peak_rss_kb // 1024} MB, exit {m.returncode}")
+    up_keys = list(failures.upstream_rows(out)) if m.ok else None
+    rows = [Row("upstream", "apache", "normal", lines, m, None, "" if m.ok else m.error())]
+    for variant in ("banjail", PYTHON_VARIANT):
+        rows.append(_banjail_row(variant, "apache", "normal", lines, log, empty, now, work, up_keys, progress,
+                                 WEB_FILTER))  # fmt: skip
+    _cleanup(args, [log, *work.glob("*-apache-normal.*")])
+    return rows
 
 
 def _cleanup(args: argparse.Namespace, paths: Iterable[Path]) -> None:
@@ -148,13 +177,16 @@ def _cleanup(args: argparse.Namespace, paths: Iterable[Path]) -> None:
 
 
 def _banjail_row(variant: str, fmt: str, mode: str, lines: int, log: Path, empty: Path, now: int, work: Path,
-                 up_keys: list[failures.Key] | None, progress: Progress) -> Row:  # fmt: skip
+                 up_keys: list[failures.Key] | None, progress: Progress,
+                 base: str = UPSTREAM_FILTER) -> Row:  # fmt: skip
     tag = variant.replace(" ", "-")
-    speed = measure(_banjail_argv(variant, empty, now, log, mode, False), work / f"{tag}-{fmt}-{mode}.report")
+    env = {"BANJAIL_ENGINE": "python"} if variant == PYTHON_VARIANT else None
+    speed = measure(_banjail_argv(variant, empty, now, log, mode, False, base), work / f"{tag}-{fmt}-{mode}.report",
+                    env)  # fmt: skip
     progress(f"{variant} {fmt} {mode}: {speed.wall_s:.1f} s, {speed.peak_rss_kb // 1024} MB, exit {speed.returncode}")
     if not speed.ok:
         return Row(variant, fmt, mode, lines, speed, None, speed.error())
-    js = measure(_banjail_argv(variant, empty, now, log, mode, True), work / f"{tag}-{fmt}-{mode}.json")
+    js = measure(_banjail_argv(variant, empty, now, log, mode, True, base), work / f"{tag}-{fmt}-{mode}.json", env)
     if not js.ok:
         return Row(variant, fmt, mode, lines, speed, None, f"--json: {js.error()}")
     if up_keys is None:
@@ -166,16 +198,30 @@ def _banjail_row(variant: str, fmt: str, mode: str, lines: int, log: Path, empty
 def _floor_row(fmt: str, mode: str, lines: int, log: Path, now: int, work: Path, progress: Progress) -> Row:
     """The regex floor (refloor.py): upstream's filter regexes alone, as an exact engine on re must call them;
     its lines/s bounds what any such engine can reach on this log."""
-    argv = [str(REPO / ".venv/bin/python"), str(Path(__file__).with_name("refloor.py")), str(log),
+    return _floor(FLOOR, "refloor.py", "regex_s", "regex calls only (refloor.py): an upper bound, not a tool",
+                  fmt, mode, lines, log, now, work, progress)  # fmt: skip
+
+
+def _native_floor_row(fmt: str, mode: str, lines: int, log: Path, now: int, work: Path, progress: Progress) -> Row:
+    """The native engine's floor (nativefloor.py): only its C part (PCRE2-JIT prefilter, prefregex and
+    failregexes on every line), on chunks prepared beforehand."""
+    return _floor(NATIVE_FLOOR, "nativefloor.py", "native_s",
+                  "C part of the native engine only (nativefloor.py): an upper bound, not a tool",
+                  fmt, mode, lines, log, now, work, progress)  # fmt: skip
+
+
+def _floor(name: str, script: str, key: str, note: str, fmt: str, mode: str, lines: int, log: Path, now: int,
+           work: Path, progress: Progress) -> Row:  # fmt: skip
+    """A floor row: `script` prints JSON whose `key` is the seconds its timed part took."""
+    argv = [str(REPO / ".venv/bin/python"), str(Path(__file__).with_name(script)), str(log),
             _filter_arg(UPSTREAM_FILTER, mode), str(now)]  # fmt: skip
-    out = work / f"refloor-{fmt}-{mode}.json"
+    out = work / f"{Path(script).stem}-{fmt}-{mode}.json"
     m = measure(argv, out)
     if not m.ok:
-        return Row(FLOOR, fmt, mode, lines, m, None, m.error())
-    regex_s = float(json.loads(out.read_text(encoding="utf-8"))["regex_s"])
-    progress(f"regex floor {fmt} {mode}: {regex_s:.2f} s of regex calls")
-    return Row(FLOOR, fmt, mode, lines, dataclasses.replace(m, wall_s=regex_s, peak_rss_kb=0), None,
-               "regex calls only (refloor.py): an upper bound, not a tool")  # fmt: skip
+        return Row(name, fmt, mode, lines, m, None, m.error())
+    seconds = float(json.loads(out.read_text(encoding="utf-8"))[key])
+    progress(f"{name} {fmt} {mode}: {seconds:.2f} s")
+    return Row(name, fmt, mode, lines, dataclasses.replace(m, wall_s=seconds, peak_rss_kb=0), None, note)
 
 
 def _rss_row(variant: str, fmt: str, mode: str, small: tuple[int, Path], big: tuple[int, int], empty: Path,
@@ -183,7 +229,8 @@ def _rss_row(variant: str, fmt: str, mode: str, small: tuple[int, Path], big: tu
     """Peak RSS on the small log, beside the big log's figure (taken from the speed row: same command)."""
     n1, log = small
     out = work / f"{variant.replace(' ', '-')}-rss-{n1}.report"
-    m = measure(_banjail_argv(variant, empty, now, log, mode, False), out)
+    env = {"BANJAIL_ENGINE": "python"} if variant == PYTHON_VARIANT else None
+    m = measure(_banjail_argv(variant, empty, now, log, mode, False), out, env)
     out.unlink(missing_ok=True)
     progress(f"{variant} RSS at {n1} lines: {m.peak_rss_kb // 1024} MB, exit {m.returncode}")
     kb1 = m.peak_rss_kb if m.ok else 0
@@ -217,14 +264,14 @@ def _section(args: argparse.Namespace, rows: list[Row], rss_rows: list[tuple[str
         ratio = r.lines_per_s / base if base and r.lines_per_s else 0.0
         c = r.comparison
         same = "(reference)" if r.tool == "upstream" else (c.verdict() if c else f"n/a: {r.note}")
-        if r.tool == FLOOR:
+        if r.tool in (FLOOR, NATIVE_FLOOR):
             same = "n/a (regex calls only)"
         count = str(c.banjail) + ("" if c.banjail == c.upstream else f" (upstream {c.upstream})") if c else ""
         cells.append((
             r.tool, r.fmt, r.mode,
             f"{r.lines_per_s:,.0f}" if r.lines_per_s else "failed",
             f"{ratio:.1f}x" if ratio else "", f"{r.speed.wall_s:.2f}", _mb(r.speed.peak_rss_kb), count, same,
-            "" if r.tool in ("upstream", FLOOR) else _targets(r),
+            "" if r.tool in ("upstream", FLOOR, NATIVE_FLOOR) else _targets(r),
         ))  # fmt: skip
         figures.append({
             "tool": r.tool, "format": r.fmt, "mode": r.mode, "lines": r.lines, "lines_per_s": round(r.lines_per_s),
@@ -255,6 +302,10 @@ def _section(args: argparse.Namespace, rows: list[Row], rss_rows: list[tuple[str
         "filter (the prefregex on each line holding a required literal, then the failregexes that can start "
         "with its content's first character), on lines prepared beforehand; its lines/s is the ceiling for "
         "banjail on this log, and its ratio the most any exact engine on re can gain over upstream",
+        f"{NATIVE_FLOOR}: nativefloor.py times only the C part of the native engine (PCRE2-JIT literal "
+        "prefilter, prefregex and dispatched failregexes on every line, groups as dicts), on chunks whose dates "
+        "were read beforehand; the native engine's remaining time is Python's (dates, sessions, identities)",
+        f"{PYTHON_VARIANT}: BANJAIL_ENGINE=python, the reference engine, in the same run",
         f"log: gen_authlog.py seed {args.seed}, last line one minute before now={now}; banjail ran with --now {now}",
     ]
     return Section(

@@ -20,7 +20,6 @@ import time
 from banjail.cli.source import resolve_filter
 from banjail.filter.datedetect import DateDetector
 from banjail.filter.matcher import Matcher
-from banjail.filter.scan import candidate_filter
 
 
 def main(argv: list[str]) -> int:
@@ -31,18 +30,19 @@ def main(argv: list[str]) -> int:
     now = float(argv[2]) if len(argv) > 2 else time.time()
     spec = resolve_filter(spec_arg, "/etc/fail2ban").spec
     matcher = Matcher(spec, detector=DateDetector(spec.datepattern, logtimezone=spec.logtimezone))
-    candidates = candidate_filter(matcher)
+    program = matcher.program
+    candidates = program.candidates
     texts: list[str] = []
     lines = 0
     with open(log, encoding="utf-8", errors="replace") as f:
         for raw in f:
             lines += 1
-            tup = matcher._date(raw.rstrip("\n"), now)[0]
+            tup = matcher.date_split(raw.rstrip("\n"), now)[0]
             text = tup[0] + tup[2] + "\n"
             if candidates is None or candidates.search(text) is not None:
                 texts.append(text)
-    pref = matcher._pref.pattern.search if matcher._pref is not None else None
-    by_first, anyone, regexes = matcher._by_first or {}, matcher._any_first, [r.pattern.search for r in matcher._fail]
+    pref = program.pref_search
+    by_first, anyone, regexes = program.by_first or {}, program.any_first, program.searches
     calls = 0
     t0 = time.perf_counter()
     for text in texts:

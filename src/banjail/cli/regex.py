@@ -40,6 +40,7 @@ from banjail.cli.source import (
 )
 from banjail.daemon.regexview import reported_prefregex
 from banjail.errors import BanjailError
+from banjail.filter import engine as engines
 from banjail.filter.datedetect import DateDetector
 from banjail.filter.matcher import MAX_LINE, Matcher
 from banjail.filter.outcome import IGNORED, MISSED, LineOutcome, ScanStats
@@ -298,6 +299,8 @@ def run(opts: Options, stdout: TextIO, stderr: TextIO) -> int:
     if inverted is not None and (held := inverted.flush()):
         stdout.write("\n".join(held) + "\n")
     elapsed = time.perf_counter() - started
+    # which engine ran, on stderr (stdout stays byte for byte upstream's report, or the failures alone)
+    stderr.write(f"engine: {engines.describe(matcher.engine, matcher.engine_note, stats.lines, stats.native_lines)}\n")
     if opts.quiet:
         return 0
     # journal entries come with their time, so upstream lists no date template hits for them

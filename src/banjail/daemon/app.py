@@ -51,6 +51,7 @@ from banjail.daemon.lanes import Lanes, RunLog
 from banjail.daemon.logging import LogTarget, logger
 from banjail.daemon.wiring import no_logs_to_skip
 from banjail.errors import BanjailError
+from banjail.filter import engine as engines
 from banjail.model import Ban, Position, Unban
 from banjail.sources.base import LogSource
 from banjail.store import Store
@@ -188,6 +189,10 @@ class Daemon:
         await self._enqueue(jail, ActionJob("release"))
         await self._recount(jail)
         self._open_sources(jail)
+        matcher = jail.state.matcher
+        if matcher is not None:
+            # in the way upstream names a jail's backend ("Jail 'sshd' uses pyinotify {}")
+            log_jail.info("Jail %r uses matching engine %s", name, engines.describe(matcher.engine, matcher.engine_note))
         log_jail.info("Jail %r started", name)
         self._wake.set()
 

@@ -44,3 +44,33 @@ class ScanStats:
     failregex_hits: list[int] = field(default_factory=list)  # per failregex index
     ignoreregex_hits: list[int] = field(default_factory=list)  # per ignoreregex index
     template_hits: dict[str, int] = field(default_factory=dict)  # date template display name -> lines
+    native_lines: int = 0  # lines whose regexes the native engine ran (banjail.filter.native)
+
+
+@dataclass(frozen=True, slots=True)
+class Keep:
+    """Which outcomes a chunk scan returns: missed, ignored and matched lines (a line that completed failures is
+    always returned), and whether failures are built at all (they cost an object each; the counts never depend
+    on them)."""
+
+    missed: bool = False
+    ignored: bool = True
+    matched: bool = True
+    failures: bool = True
+
+
+def kind_of(ignored_by: int, nofail: bool, hits: object) -> int:
+    """A line's kind from its step: IGNORED when an ignoreregex (or a NOFAIL match) took it, MATCHED when a
+    failregex hit, else MISSED (`hits`: the failregex hits, any sized or truthy collection)."""
+    if ignored_by >= 0 or nofail:
+        return IGNORED
+    return MATCHED if hits else MISSED
+
+
+def wanted(keep: Keep, kind: int, failures: tuple[Failure, ...]) -> bool:
+    """Whether a chunk scan returns the outcome of a line of this kind (one that completed failures always)."""
+    if failures:
+        return True
+    if kind == MATCHED:
+        return keep.matched
+    return keep.ignored if kind == IGNORED else keep.missed

@@ -1,6 +1,6 @@
-"""Matcher.scan: many lines at once, with the same results as Matcher.process line by line.
+"""The Python engine: many lines at once (scan_chunk), with the same results as process_line line by line.
 
-The shortcut: with a one-line buffer, a line can only change a Matcher's state through its date (the last date
+The shortcut: with a one-line buffer, a line can only change a log's state through its date (the last date
 seen) or through a regex that matches it. When every failregex (and every ignoreregex that runs first) has a set
 of required strings (banjail.filter.prefilter), a line whose date-cut text contains none of them cannot match
 anything: it only gets its date read and is counted as missed, with no outcome object and no regex run.
@@ -10,95 +10,79 @@ Three paths, fastest first, each taken only where it is exact:
   one regex run, and only lines holding a required literal reach Python;
 - one-line buffers (banjail.filter.singleline, `_single`): dates line by line, the literal prefilter, the
   one-line step with no object per line unless the caller keeps its outcome;
-- otherwise the general step: for every line with multi-line buffers (maxlines > 1 keeps every line in the
-  buffer), and through the literal prefilter (`_filtered`) for a one-line Matcher built with single=False.
+- otherwise the general step (banjail.filter.step): for every line with multi-line buffers (maxlines > 1 keeps
+  every line in the buffer), and through the literal prefilter (`_filtered`) for a one-line program compiled
+  with single=False.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from banjail.filter import prefilter
-from banjail.filter.outcome import IGNORED, MATCHED, MISSED, LineOutcome, ScanStats
+from banjail.filter import step
+from banjail.filter.outcome import IGNORED, MATCHED, MISSED, Keep, LineOutcome, ScanStats
+from banjail.filter.program import MAX_LINE, Program
 from banjail.filter.singleline import match_line
+from banjail.filter.state import LogState
 from banjail.filter.uniform import scan_uniform
 
-if TYPE_CHECKING:
-    from banjail.filter.matcher import Matcher
 
-
-@dataclass(frozen=True, slots=True)
-class Keep:
-    """Which outcomes Matcher.scan returns: missed, ignored and matched lines (a line that completed failures is
-    always returned), and whether failures are built at all (they cost an object each; the counts never depend
-    on them)."""
-
-    missed: bool = False
-    ignored: bool = True
-    matched: bool = True
-    failures: bool = True
-
-
-def candidate_filter(matcher: Matcher) -> re.Pattern[str] | None:
-    """A regex that finds something in every line any of the matcher's regexes could match, or None when
-    no such prefilter exists (then every line is a candidate)."""
-    cached = matcher._candidates
-    if cached is not None:
-        return cached[0]
-    found: re.Pattern[str] | None = None
-    if matcher.maxlines == 1 and matcher.regexes.failregex:
-        regexes = list(matcher.regexes.failregex)
-        if matcher._ignore_first:
-            regexes += matcher.regexes.ignoreregex
-        needs = [prefilter.required(r.pattern) for r in regexes]
-        if all(n is not None for n in needs):
-            found = prefilter.alternation([n for n in needs if n is not None])
-    matcher._candidates = (found,)
-    return found
+def process_line(program: Program, state: LogState, line: str, now: float, lineno: int = 0) -> LineOutcome:
+    """Offer one complete line (no newline) and return what it did."""
+    if len(line) > MAX_LINE:
+        line = line[:MAX_LINE]
+        state.truncated += 1
+    tup, date, template = step.date_split(program, state, line, now)
+    if program.single:
+        one = match_line(program, state, tup, date, now, lineno, True)
+        return LineOutcome(lineno, line, one[0], one[1], one[2], one[3], template)
+    return step.find(program, state, tup, date, now, lineno, line, template)
 
 
 def scan_chunk(
-    matcher: Matcher,
+    program: Program,
+    state: LogState,
     chunk: str,
     now: float,
     first_lineno: int,
     stats: ScanStats,
     keep: Keep,
 ) -> list[LineOutcome]:
-    nfail, nignore = len(matcher.regexes.failregex), len(matcher.regexes.ignoreregex)
-    record(stats, LineOutcome(0, "", MISSED), nfail, nignore)  # size the per-regex lists
-    stats.lines -= 1
-    stats.missed -= 1
+    """Process every complete line of `chunk` (lines joined by "\n", optionally ending with one), update
+    `stats` for each, and return the outcomes `keep` asks for (always those of lines that completed failures).
+    Equal to process_line line by line, except that with keep.failures False a one-line program builds no
+    Failure (its outcomes have none; kinds and counts stay the same)."""
+    nfail, nignore = len(program.fail), len(program.ignore)
+    size_stats(stats, program)
     if not chunk:
         return []
     lines = chunk.split("\n")
     if chunk.endswith("\n"):
         lines.pop()
     out: list[LineOutcome] = []
-    candidates = candidate_filter(matcher)
-    if matcher.single and candidates is not None and chunk.endswith("\n"):
-        found = scan_uniform(matcher, chunk, lines, candidates, now, first_lineno, stats, keep)
+    candidates = program.candidates
+    if program.single and candidates is not None and chunk.endswith("\n"):
+        found = scan_uniform(program, state, chunk, lines, candidates, now, first_lineno, stats, keep)
         if found is not None:
             return found
-    if not matcher.single:
+    if not program.single:
         if candidates is None:
-            count_pref = matcher.count_pref
+            count_pref = state.count_pref
             for offset, line in enumerate(lines):
-                outcome = matcher.process(line, now, first_lineno + offset)
+                outcome = process_line(program, state, line, now, first_lineno + offset)
                 record(stats, outcome, nfail, nignore)
                 if count_pref:
-                    stats.prefregex_hits += matcher.pref_last
+                    stats.prefregex_hits += state.pref_last
                 if outcome.kind != MISSED or keep.missed:
                     out.append(outcome)
             return out
-        return _filtered(matcher, lines, candidates, now, first_lineno, stats, keep.missed, nfail, nignore)
-    return _single(matcher, lines, candidates, now, first_lineno, stats, keep)
+        return _filtered(program, state, lines, candidates, now, first_lineno, stats, keep.missed, nfail, nignore)
+    return _single(program, state, lines, candidates, now, first_lineno, stats, keep)
 
 
 def _filtered(
-    matcher: Matcher,
+    program: Program,
+    state: LogState,
     lines: list[str],
     candidates: re.Pattern[str],
     now: float,
@@ -108,35 +92,33 @@ def _filtered(
     nfail: int,
     nignore: int,
 ) -> list[LineOutcome]:
-    """Lines through the literal prefilter, then Matcher's own step (buffers of several lines)."""
-    from banjail.filter.matcher import MAX_LINE
-
+    """Lines through the literal prefilter, then the general step (banjail.filter.step.find)."""
     out: list[LineOutcome] = []
     search = candidates.search
-    split_date = matcher._date
-    find = matcher._find
+    split_date = step.date_split
+    find = step.find
     templates = stats.template_hits
-    count_pref = matcher.count_pref
+    count_pref = state.count_pref
     missed = 0
     for offset, line in enumerate(lines):
         if len(line) > MAX_LINE:
             line = line[:MAX_LINE]
-            matcher.truncated += 1
-        tup, date, template = split_date(line, now)
+            state.truncated += 1
+        tup, date, template = split_date(program, state, line, now)
         head, _text, tail = tup
         if search(head + tail if head else tail) is None:
             if count_pref:
-                stats.prefregex_hits += matcher.skipped_pref(tup)
+                stats.prefregex_hits += step.skipped_pref(program, state, tup)
             missed += 1
             if template is not None:
                 templates[template] = templates.get(template, 0) + 1
             if keep_missed:
                 out.append(LineOutcome(first_lineno + offset, line, MISSED, template=template))
             continue
-        outcome = find(tup, date, now, first_lineno + offset, line, template)
+        outcome = find(program, state, tup, date, now, first_lineno + offset, line, template)
         record(stats, outcome, nfail, nignore)
         if count_pref:
-            stats.prefregex_hits += matcher.pref_last
+            stats.prefregex_hits += state.pref_last
         if outcome.kind != MISSED or keep_missed:
             out.append(outcome)
     stats.lines += missed
@@ -145,7 +127,8 @@ def _filtered(
 
 
 def _single(
-    matcher: Matcher,
+    program: Program,
+    state: LogState,
     lines: list[str],
     candidates: re.Pattern[str] | None,
     now: float,
@@ -155,35 +138,33 @@ def _single(
 ) -> list[LineOutcome]:
     """One-line buffers: lines through the literal prefilter (when there is one), the rest through
     banjail.filter.singleline, with no object per line unless `keep` asks for its outcome."""
-    from banjail.filter.matcher import MAX_LINE
-
     out: list[LineOutcome] = []
     search = candidates.search if candidates is not None else None
-    split_date = matcher._date
+    split_date = step.date_split
     templates: dict[str | None, int] = {}
     fail_hits = stats.failregex_hits
     ignore_hits = stats.ignoreregex_hits
     keep_missed, keep_ignored, keep_matched, want = keep.missed, keep.ignored, keep.matched, keep.failures
     counts = [0, 0, 0]  # by kind: MISSED, MATCHED, IGNORED
-    count_pref = matcher.count_pref
+    count_pref = state.count_pref
     lineno = first_lineno - 1
     for line in lines:
         lineno += 1
         if len(line) > MAX_LINE:
             line = line[:MAX_LINE]
-            matcher.truncated += 1
-        tup, date, template = split_date(line, now)
+            state.truncated += 1
+        tup, date, template = split_date(program, state, line, now)
         templates[template] = templates.get(template, 0) + 1
         if search is not None and search(tup[0] + tup[2] if tup[0] else tup[2]) is None:
             if count_pref:
-                stats.prefregex_hits += matcher.skipped_pref(tup)
+                stats.prefregex_hits += step.skipped_pref(program, state, tup)
             counts[MISSED] += 1
             if keep_missed:
                 out.append(LineOutcome(lineno, line, MISSED, template=template))
             continue
-        kind, hits, ignored_by, failures = match_line(matcher, tup, date, now, lineno, want)
+        kind, hits, ignored_by, failures = match_line(program, state, tup, date, now, lineno, want)
         if count_pref:
-            stats.prefregex_hits += matcher.pref_last
+            stats.prefregex_hits += state.pref_last
         counts[kind] += 1
         for index in hits:
             fail_hits[index] += 1
@@ -205,6 +186,15 @@ def _single(
         if name is not None:
             found[name] = found.get(name, 0) + n
     return out
+
+
+def size_stats(stats: ScanStats, program: Program) -> None:
+    """Size the per-regex lists of `stats` for `program` (each engine does so before a chunk's lines)."""
+    nfail, nignore = len(program.fail), len(program.ignore)
+    if len(stats.failregex_hits) < nfail:
+        stats.failregex_hits.extend([0] * (nfail - len(stats.failregex_hits)))
+    if len(stats.ignoreregex_hits) < nignore:
+        stats.ignoreregex_hits.extend([0] * (nignore - len(stats.ignoreregex_hits)))
 
 
 def record(stats: ScanStats, outcome: LineOutcome, nfail: int, nignore: int) -> None:

@@ -4,6 +4,13 @@ The cache keeps fail2ban's bounds exactly, because they decide which sessions su
 sessions, each forgotten 5 minutes after it was stored (times are the caller's `now`), and when full, the oldest
 entries are dropped first-in-first-out: expired ones all, plus one that is still alive if needed to make room.
 Updating a session that is already stored keeps its place in that order and its expiry.
+
+Unlike upstream, what one session gathers is bounded too, because log text decides its size (any local user can
+write `sshd[123]` lines): at most MAX_USERS distinct user names (MAX_USER_CHARS in all; the second name is always
+kept, so "several users" is decided exactly), and at most MAX_LINES of its newest lines (MAX_LINE_CHARS in all,
+the newest always kept) in its matches and its parked NOFAIL matches. Sessions below these bounds (every one in
+upstream's sample logs) give upstream's results; a failure carries at most that much, so the memory and the
+database rows of a long session grow linearly with its lines, not with their square.
 """
 
 from __future__ import annotations
@@ -13,8 +20,13 @@ from typing import Any
 
 MAX_SESSIONS = 100
 SESSION_TTL = 5 * 60.0
+MAX_USERS = 16
+MAX_USER_CHARS = 4096
+MAX_LINES = 50
+MAX_LINE_CHARS = 1 << 16
 
 Fail = dict[str, Any]
+USER_PAIRS = "users-pairs"  # a session's users as sorted ("users", name) group pairs (see _add_user)
 
 
 class SessionCache:
@@ -96,10 +108,25 @@ def merge(cache: SessionCache, mlfid: str, fail: Fail, matched: list[Any], now: 
         lines += fail.get("matches", [])
         if (flags & 8) == 0:
             lines += matched
-        fail["matches"] = lines
+        fail["matches"] = newest(lines)
     elif (flags & 3) == 1:
-        fail["nofail-matches"] = fail.get("nofail-matches", []) + matched
+        fail["nofail-matches"] = newest(fail.get("nofail-matches", []) + matched)
     return fail
+
+
+def newest(lines: list[Any]) -> list[Any]:
+    """The newest of `lines` (tuple lines: sequences of texts) within MAX_LINES and MAX_LINE_CHARS, in order;
+    the last line is always kept."""
+    if len(lines) <= 1:
+        return lines
+    start = max(0, len(lines) - MAX_LINES)
+    chars = 0
+    for k in range(len(lines) - 1, start - 1, -1):
+        chars += sum(map(len, lines[k]))
+        if chars > MAX_LINE_CHARS and k < len(lines) - 1:
+            start = k + 1
+            break
+    return lines[start:] if start else lines
 
 
 def _add_user(fail: Fail, user: Any) -> set[str] | None:
@@ -108,5 +135,12 @@ def _add_user(fail: Fail, user: Any) -> set[str] | None:
         if not users:
             users = set()
             fail["users"] = users
-        users.add(user)
+        if user in users:
+            return users
+        if len(users) < 2 or (
+            len(users) < MAX_USERS and sum(map(len, users)) + len(user) <= MAX_USER_CHARS
+        ):
+            users.add(user)
+            # the groups every later failure of the session carries, built once per new name and shared
+            fail[USER_PAIRS] = tuple([("users", name) for name in sorted(users)])
     return users

@@ -9,70 +9,98 @@ identifier cannot be read empties the buffer, and the regexes after it search an
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from banjail.filter import session
+from banjail.filter.failure import failure_of
 from banjail.filter.identity import hit_count
-from banjail.filter.outcome import IGNORED, MATCHED, MISSED
+from banjail.filter.outcome import IGNORED, MISSED, kind_of
+from banjail.filter.program import Program
+from banjail.filter.state import LogState, TupleLine
+from banjail.filter.step import ignored
 from banjail.model import Failure
-
-if TYPE_CHECKING:
-    from banjail.filter.matcher import Matcher, TupleLine
 
 # kind, indices of the failregexes that matched, the ignoreregex that ignored it (-1), the failures
 Found = tuple[int, tuple[int, ...], int, tuple[Failure, ...]]
+# what another engine's regexes found on a line: the prefregex's groups, and per failregex its groups or None
+Given = tuple[dict[str, Any], tuple["dict[str, Any] | None", ...]]
 
 _NOTHING: tuple[int, ...] = ()
 _NO_FAILURES: tuple[Failure, ...] = ()
 
 
 def match_line(
-    matcher: Matcher,
+    program: Program,
+    state: LogState,
     tup: TupleLine,
     date: float | None,
     now: float,
     lineno: int,
     want_failures: bool,
+    given: Given | None = None,
 ) -> Found:
-    """What Matcher's per-line step does for `tup` (a date-cut line) with maxlines = 1; failures are built only
-    when `want_failures` (the kind and hits do not depend on them)."""
-    # matcher._buffer is not kept here: with one-line buffers nothing reads it
+    """What the general step (banjail.filter.step.find) does for `tup` (a date-cut line) with maxlines = 1;
+    failures are built only when `want_failures` (the kind and hits do not depend on them).
+
+    given: the groups the prefregex (which matched) and the failregexes found on this line's texts, from an
+    engine that ran them (banjail.filter.native) instead of Python's re; used while the searched text is the
+    one they ran on. Never with ignoreregexes (the native engine refuses them)."""
+    # state.buffer is not kept here: with one-line buffers nothing reads it
     org = [tup]
     text = tup[0] + tup[2] + "\n" if tup[0] else tup[2] + "\n"
-    check_all = matcher.check_all
-    if matcher._ignore_first:
-        ignored_by = matcher._ignored(text, org, None)
+    check_all = program.check_all
+    if program.ignore_first:
+        ignored_by = ignored(program, state, text, org, None)
         if ignored_by >= 0:
             return IGNORED, _NOTHING, ignored_by, _NO_FAILURES
     ignored_by = -1
     buf = text
     pre: dict[str, Any] = {}
-    pref_search = matcher._pref_search
-    if pref_search is not None:
+    pref_search = program.pref_search
+    found: tuple[dict[str, Any] | None, ...] | None = None
+    if given is not None:
+        found = given[1]
+        if pref_search is not None:
+            state.pref_last = True
+            pre = program.pref.fold(given[0]) if program.pref_folds else given[0]  # type: ignore[union-attr]
+            content = pre.pop("content", None)
+            if content:
+                buf = content + "\n"
+    elif pref_search is not None:
         pm = pref_search(text)
-        matcher.pref_last = pm is not None
+        state.pref_last = pm is not None
         if pm is None:
             return MISSED, _NOTHING, -1, _NO_FAILURES
-        pre = matcher._pref.groups(pm) if matcher._pref_folds else pm.groupdict()  # type: ignore[union-attr]
+        pre = program.pref.groups(pm) if program.pref_folds else pm.groupdict()  # type: ignore[union-attr]
         content = pre.pop("content", None)
         if content:  # a group's value: a string or None
             buf = content + "\n"
-    by_first = matcher._by_first
-    order = by_first.get(buf[0], matcher._any_first) if by_first is not None else matcher._all
+    by_first = program.by_first
+    order = by_first.get(buf[0], program.any_first) if by_first is not None else program.all
     hits: list[int] = []
     failures: list[Failure] = []
     nofail = False
-    has_ignore = bool(matcher._ignore)
-    regexes = matcher._fail
-    searches = matcher._searches
-    folds = matcher._folds
+    has_ignore = bool(program.ignore)
+    regexes = program.fail
+    searches = program.searches
+    folds = program.folds
+    sessions = state.sessions
+    identify = state.identities.identify
     for index in order:
-        m = searches[index](buf)
-        if m is None:
-            continue
-        fail: dict[str, Any] = regexes[index].groups(m) if folds[index] else m.groupdict()
+        fail: dict[str, Any] | None
+        if found is not None:
+            fail = found[index]
+            if fail is None:
+                continue
+            if folds[index]:
+                fail = regexes[index].fold(fail)
+        else:
+            m = searches[index](buf)
+            if m is None:
+                continue
+            fail = regexes[index].groups(m) if folds[index] else m.groupdict()
         if has_ignore:
-            by = matcher._ignored(buf, org, (org, []))
+            by = ignored(program, state, buf, org, (org, []))
             if by >= 0:
                 ignored_by = by
                 if not check_all:
@@ -82,7 +110,7 @@ def match_line(
             fail = {**pre, **fail}
         mlfid = fail.get("mlfid")
         if mlfid is not None:
-            fail = session.merge(matcher.sessions, mlfid, fail, org, now)
+            fail = session.merge(sessions, mlfid, fail, org, now)
             if fail.get("nofail") and not check_all:
                 nofail = True
                 hits.append(index)
@@ -90,10 +118,11 @@ def match_line(
         else:
             fail["matches"] = fail.get("matches", []) + org
         try:
-            ids = matcher._identify(fail, mlfid)
+            ids = identify(fail, mlfid)
         except ValueError:
             if not check_all:
                 buf = "\n"  # the emptied buffer (see the module's note)
+                found = None  # given groups were found on the other text
             continue
         if want_failures and check_all and mlfid is not None:
             fail = dict(fail)  # the session's own dict goes on changing with later lines
@@ -112,13 +141,8 @@ def match_line(
             and date is not None
         ):
             for fid, ip in ids:
-                failures.append(matcher._failure(fid, ip, fail, date, lineno, index))
+                failures.append(failure_of(fid, ip, fail, date, lineno, index))
         if not check_all:
             break
-    if ignored_by >= 0 or nofail:
-        kind = IGNORED
-    elif hits:
-        kind = MATCHED
-    else:
-        kind = MISSED
+    kind = kind_of(ignored_by, nofail, hits)
     return kind, tuple(hits), ignored_by, tuple(failures) if failures else _NO_FAILURES

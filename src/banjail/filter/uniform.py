@@ -1,4 +1,4 @@
-"""Matcher.scan over a uniform chunk: every line's date found by one line-start template, so date texts are read
+"""A chunk scan over a uniform chunk: every line's date found by one line-start template, so date texts are read
 without a Python step per line, and only lines holding a required literal reach Python.
 
 When the date detector proves (DateDetector.uniform_template, on the first line) the line-start template it would
@@ -11,10 +11,10 @@ template and anchored), the per-line steps reduce to:
 - candidates: one search of the filter's literal prefilter over the raw chunk finds the lines that may match; a
   line's date-cut text is a part of the raw line (the date starts each line), so no other line can match;
 - counts: lines with a valid date count as template hits, lines not offered to the filter count as missed;
-- a live matcher (the daemon's) then moves a date more than a minute from now to now, as Matcher._date does.
+- a live program (the daemon's) then moves a date more than a minute from now to now, as step.date_split does.
 
-Anything else takes the per-line path (returns None before any state changed): a matcher whose dates were
-mostly distinct texts in an earlier chunk (matcher.uniform False, see the note in scan_uniform), missed lines
+Anything else takes the per-line path (returns None before any state changed): a log whose dates were
+mostly distinct texts in an earlier chunk (LogState.uniform False, see the note in scan_uniform), missed lines
 wanted, a detector without these methods, a template that is not proven, an empty date text (an optional date),
 a date that does not start its line, or a line longer than MAX_LINE.
 """
@@ -25,14 +25,13 @@ import bisect
 import itertools
 import operator
 import re
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
-from banjail.filter.outcome import IGNORED, MATCHED, LineOutcome, ScanStats
-from banjail.filter.singleline import match_line
-
-if TYPE_CHECKING:
-    from banjail.filter.matcher import Matcher
-    from banjail.filter.scan import Keep
+from banjail.filter.outcome import IGNORED, MATCHED, Keep, LineOutcome, ScanStats, wanted
+from banjail.filter.program import MAX_LINE, RECENT, Program
+from banjail.filter.singleline import Given, match_line
+from banjail.filter.state import LogState, TupleLine
 
 _start = re.Match.start
 _end = re.Match.end
@@ -41,24 +40,40 @@ _ONE = itertools.repeat(1)  # endless: map() stops with the matches
 _JUDGED = 64  # a chunk this long or longer tells whether the path pays (see the note on runs in scan_uniform)
 
 
-def scan_uniform(
-    matcher: Matcher,
-    chunk: str,
-    rows: list[str],
-    candidates: re.Pattern[str],
-    now: float,
-    first_lineno: int,
-    stats: ScanStats,
-    keep: Keep,
-) -> list[LineOutcome] | None:
-    """Scan `chunk` (complete lines, each ending with "\\n"; `rows` are those lines) as the per-line path would, or return None
-    (nothing changed) when the chunk is not uniform. One-line filters only (Matcher.single)."""
-    from banjail.filter.matcher import MAX_LINE, RECENT
+@dataclass(slots=True)
+class Dates:
+    """The dates of a uniform chunk's lines: the template, where each line's date text ends, the texts, the
+    epochs (None: not a valid date) and the index of the last line with a valid one (-1 if none)."""
 
-    detector: Any = matcher.detector
-    if not matcher.uniform or keep.missed or detector is None or detector.none:
+    template: Any
+    ends: list[int]
+    texts: list[str]
+    dates: list[float | None]
+    last_valid: int
+
+    def line(
+        self, program: Program, state: LogState, i: int, line: str, now: float
+    ) -> tuple[TupleLine, float | None, str | None]:
+        """Line i's tuple line, date and template name, as the per-line path splits it."""
+        date = self.dates[i]
+        if date is None:
+            tup, date = _dateless(program, state, self.dates, self.texts, i, line, now)
+            return tup, date, None
+        return ("", self.texts[i], line[self.ends[i] :]), date, self.template.name
+
+
+def read_dates(
+    program: Program, state: LogState, rows: list[str], now: float, *, judge: bool = True
+) -> Dates | None:
+    """The dates of `rows` (the lines of a chunk, each ending with "\\n" in it), booked with the detector as
+    the per-line path would book them, or None (nothing changed) when the chunk is not uniform or this path
+    is not exact for it. One-line programs only (Program.single). judge: whether the path may stop for this log
+    when it does not pay against the per-line path (LogState.uniform; a caller whose alternative costs more
+    passes False)."""
+    detector: Any = state.detector
+    if (judge and not state.uniform) or detector is None or detector.none:
         return None
-    if matcher.count_pref and (not matcher.pref_any or matcher._ignore_first):
+    if state.count_pref and (not program.pref_any or program.ignore_first):
         return None  # counting prefregex matches needs a search on every line
     uniform = getattr(detector, "uniform_template", None)
     if uniform is None:
@@ -79,7 +94,6 @@ def scan_uniform(
     if "" in texts:
         return None
     lines = len(rows)
-    starts = list(itertools.accumulate(map((1).__add__, map(len, rows)), initial=0))
     # epochs per line, parsed once per run of equal texts, in line order
     parse = detector.parse_text
     dates: list[float | None] = []
@@ -94,22 +108,68 @@ def scan_uniform(
             runs += 1
         append(date)
     # parse_text matches a text again, which find() does not: with mostly distinct texts (fractions of a second)
-    # this path costs more than it saves, so this matcher stops taking it (both paths give the same results)
-    if runs * 2 > lines >= _JUDGED:
-        matcher.uniform = False
+    # this path costs more than it saves, so this log stops taking it (both paths give the same results)
+    if judge and runs * 2 > lines >= _JUDGED:
+        state.uniform = False
     last_valid = lines - 1
     while last_valid >= 0 and dates[last_valid] is None:
         last_valid -= 1
     detector.note_hits(template, lines, dates[last_valid] if last_valid >= 0 else None, now)
-    if matcher.live:
-        # upstream's operation mode (Matcher._date): a date more than a minute from now counts as now, and so
-        # does the last date a later dateless line may take
+    if program.live:
+        # upstream's operation mode (banjail.filter.step.date_split): a date more than a minute from now counts
+        # as now, and so does the last date a later dateless line may take
         dates = [now if d is not None and abs(int(d - now)) > RECENT else d for d in dates]
+    return Dates(template, ends, texts, dates, last_valid)
 
+
+def book(
+    program: Program, state: LogState, found: Dates, rows: list[str], stats: ScanStats, matched: int, ignored: int
+) -> None:
+    """After the lines of a uniform chunk ran: the last date, and the chunk's counts in `stats` (`matched` and
+    `ignored` lines; every other line missed)."""
+    dates, ends = found.dates, found.ends
+    lines = len(rows)
+    if found.last_valid >= 0:
+        state.last_text, state.last_date = found.texts[found.last_valid], dates[found.last_valid]
+    invalid = dates.count(None)
+    valid = lines - invalid
+    if state.count_pref:
+        # pref_any: the prefregex matches every non-empty date-cut line: the text after the date, or the whole
+        # line when its date is not valid (then it is not empty: it holds the date text)
+        hits = sum(map(operator.lt, ends, map(len, rows)))
+        if invalid:
+            hits += sum(1 for i in range(lines) if dates[i] is None and len(rows[i]) == ends[i])
+        stats.prefregex_hits += hits
+        state.pref_last = dates[-1] is None or len(rows[-1]) > ends[-1]
+    stats.lines += lines
+    stats.matched += matched
+    stats.ignored += ignored
+    stats.missed += lines - matched - ignored
+    if valid:
+        name = found.template.name
+        stats.template_hits[name] = stats.template_hits.get(name, 0) + valid
+
+
+def scan_uniform(
+    program: Program,
+    state: LogState,
+    chunk: str,
+    rows: list[str],
+    candidates: re.Pattern[str],
+    now: float,
+    first_lineno: int,
+    stats: ScanStats,
+    keep: Keep,
+) -> list[LineOutcome] | None:
+    """Scan `chunk` (complete lines, each ending with "\\n"; `rows` are those lines) as the per-line path would,
+    or return None (nothing changed) when the chunk is not uniform. One-line programs only (Program.single)."""
+    found = None if keep.missed else read_dates(program, state, rows, now)
+    if found is None:
+        return None
+    ends = found.ends
+    starts = list(itertools.accumulate(map((1).__add__, map(len, rows)), initial=0))
     out: list[LineOutcome] = []
-    fail_hits, ignore_hits = stats.failregex_hits, stats.ignoreregex_hits
-    want = keep.failures
-    matched = ignored = 0
+    counts = [0, 0, 0]  # by kind: MISSED, MATCHED, IGNORED
     search = candidates.search
     pos = 0
     size = len(chunk)
@@ -120,50 +180,44 @@ def scan_uniform(
         # the line holding the hit: starts[i] <= hit.start() < starts[i + 1]
         i = _line_of(starts, hit.start())
         pos = starts[i + 1]
-        date = dates[i]
         line = rows[i]
-        at = hit.start() - starts[i]
-        if date is None:
-            tup, date = _dateless(matcher, dates, texts, i, line, now)
-            template_name = None
-            at = 0  # the line keeps its date text: search it whole
-        else:
-            tup = ("", texts[i], line[ends[i] :])
-            template_name = template.name
-        # a literal found after the date is in the cut text; one that overlaps the date may not be
+        # a literal found after the date is in the cut text; one that overlaps the date may not be (a line
+        # without a valid date keeps its date text: it is searched whole)
+        at = hit.start() - starts[i] if found.dates[i] is not None else 0
+        tup, date, template_name = found.line(program, state, i, line, now)
         if at < ends[i] and search(tup[0] + tup[2] if tup[0] else tup[2]) is None:
             continue
-        lineno = first_lineno + i
-        kind, hits, ignored_by, failures = match_line(matcher, tup, date, now, lineno, want)
-        if kind == MATCHED:
-            matched += 1
-        elif kind == IGNORED:
-            ignored += 1
-        for index in hits:
-            fail_hits[index] += 1
-        if ignored_by >= 0:
-            ignore_hits[ignored_by] += 1
-        if failures or (kind == MATCHED and keep.matched) or (kind == IGNORED and keep.ignored):
-            out.append(LineOutcome(lineno, line, kind, hits, ignored_by, failures, template_name))
-    if last_valid >= 0:
-        matcher._last_text, matcher._last_date = texts[last_valid], dates[last_valid]
-    invalid = dates.count(None)
-    valid = lines - invalid
-    if matcher.count_pref:
-        # pref_any: the prefregex matches every non-empty date-cut line: the text after the date, or the whole
-        # line when its date is not valid (then it is not empty: it holds the date text)
-        found = sum(map(operator.lt, ends, map(len, rows)))
-        if invalid:
-            found += sum(1 for i in range(lines) if dates[i] is None and len(rows[i]) == ends[i])
-        stats.prefregex_hits += found
-        matcher.pref_last = dates[-1] is None or len(rows[-1]) > ends[-1]
-    stats.lines += lines
-    stats.matched += matched
-    stats.ignored += ignored
-    stats.missed += lines - matched - ignored
-    if valid:
-        stats.template_hits[template.name] = stats.template_hits.get(template.name, 0) + valid
+        run_line(program, state, (tup, date, template_name), line, first_lineno + i, now, keep, stats, counts, out)
+    book(program, state, found, rows, stats, counts[MATCHED], counts[IGNORED])
     return out
+
+
+def run_line(
+    program: Program,
+    state: LogState,
+    split: tuple[TupleLine, float | None, str | None],
+    line: str,
+    lineno: int,
+    now: float,
+    keep: Keep,
+    stats: ScanStats,
+    counts: list[int],
+    out: list[LineOutcome],
+    given: Given | None = None,
+) -> None:
+    """The one-line step on a line of a uniform chunk (`split`: its tuple line, date and template name), its
+    kind counted in `counts` (by kind) and its hits in `stats`, its outcome appended to `out` if `keep` wants
+    it."""
+    tup, date, template_name = split
+    kind, hits, ignored_by, failures = match_line(program, state, tup, date, now, lineno, keep.failures, given)
+    counts[kind] += 1
+    fail_hits = stats.failregex_hits
+    for index in hits:
+        fail_hits[index] += 1
+    if ignored_by >= 0:
+        stats.ignoreregex_hits[ignored_by] += 1
+    if wanted(keep, kind, failures):
+        out.append(LineOutcome(lineno, line, kind, hits, ignored_by, failures, template_name))
 
 
 def _line_of(starts: list[int], offset: int) -> int:
@@ -171,16 +225,14 @@ def _line_of(starts: list[int], offset: int) -> int:
 
 
 def _dateless(
-    matcher: Matcher, dates: list[float | None], texts: list[str], i: int, line: str, now: float
+    program: Program, state: LogState, dates: list[float | None], texts: list[str], i: int, line: str, now: float
 ) -> tuple[tuple[str, str, str], float | None]:
     """A line whose date text is not a valid date: the per-line path finds no date, so the line keeps its text
-    and takes the last date if it is recent (Matcher._date)."""
-    from banjail.filter.matcher import RECENT
-
+    and takes the last date if it is recent (banjail.filter.step.date_split)."""
     j = i - 1
     while j >= 0 and dates[j] is None:
         j -= 1
-    last_text, last_date = (texts[j], dates[j]) if j >= 0 else (matcher._last_text, matcher._last_date)
+    last_text, last_date = (texts[j], dates[j]) if j >= 0 else (state.last_text, state.last_date)
     if last_date is not None and last_date > now - RECENT:
         return ("", last_text, line), last_date
-    return ("", "", line), now if matcher.live or matcher.stamp_dateless else None
+    return ("", "", line), now if program.live or state.stamp_dateless else None

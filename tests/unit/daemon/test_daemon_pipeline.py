@@ -9,9 +9,13 @@ from pathlib import Path
 import pytest
 from daemon_harness import START, Harness, jail_config, run
 
+from banjail.filter import engine as engines
+from banjail.filter.program import compile_program
 from banjail.model import FilterSpec, Position
 
 IP = "192.0.2.7"
+# the engine the jail's filter runs on here (native when the extension is built)
+ENGINE = engines.describe(*engines.choose(compile_program(jail_config().filter, check_all=False, live=True)))
 
 
 def test_failures_ban_then_unban_after_bantime(tmp_path: Path) -> None:
@@ -38,6 +42,7 @@ def test_failures_ban_then_unban_after_bantime(tmp_path: Path) -> None:
             "INFO    " + "-" * 50,
             "INFO    Starting Fail2ban v1.0.2",
             "INFO    Creating new jail 'test'",
+            f"INFO    Jail 'test' uses matching engine {ENGINE}",
             "INFO    Jail 'test' started",
             f"INFO    [test] Found {IP} - {_local(START)}",
             f"INFO    [test] Found {IP} - {_local(START)}",

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from banjail.filter import session
 from banjail.filter.matcher import MAX_LINE, Matcher
 from banjail.filter.outcome import IGNORED, MATCHED, MISSED, LineOutcome, ScanStats
 from banjail.model import FilterSpec
@@ -219,6 +220,43 @@ def test_sessions() -> None:
         (MATCHED, [("192.0.2.1", ("Mar  1 10:00:05 h app[1]: Disconnected",))]),
         (MATCHED, []),
     ]
+
+
+@pytest.mark.parametrize(
+    ("names", "kept"),
+    [
+        # below the bound: every name, as upstream
+        ([f"u{n}" for n in range(3)], [f"u{n}" for n in range(3)]),
+        # a session trying many names keeps the first MAX_USERS
+        ([f"u{n:03d}" for n in range(200)], [f"u{n:03d}" for n in range(session.MAX_USERS)]),
+        # long names: the characters bound stops the set, but a second name is always kept ("several users")
+        (["a" * 5000, "b" * 5000, "c"], ["a" * 5000, "b" * 5000]),
+        (["a" * 3000, "b" * 1000, "c" * 200], ["a" * 3000, "b" * 1000]),
+    ],
+)
+def test_session_users_bounded(names: list[str], kept: list[str]) -> None:
+    lines = ["Mar  1 10:00:00 h app[1]: Connection from 192.0.2.1"]
+    lines += [f"Mar  1 10:00:01 h app[1]: Bad user {name}" for name in names]
+    outcomes = run(SESSIONS, lines)
+    last = outcomes[-1].failures[0]
+    assert [v for k, v in last.groups if k == "users"] == kept
+    # every failure carries at most the bound, and they share one tuple of pairs
+    assert all(len([k for k, _v in o.failures[0].groups if k == "users"]) <= session.MAX_USERS for o in outcomes[1:])
+
+
+def test_session_lines_bounded() -> None:
+    # lines of a session waiting for its address gather until a line gives it: only the newest MAX_LINES (and
+    # MAX_LINE_CHARS) stay with it
+    lines = [f"Mar  1 10:{n // 60:02d}:{n % 60:02d} h app[1]: hint user root" for n in range(300)]
+    lines.append("Mar  1 10:05:00 h app[1]: Connection from 192.0.2.1")
+    failures = [f for o in run(SESSIONS, lines) for f in o.failures]
+    assert [f.lines for f in failures] == [tuple(lines[-session.MAX_LINES :])]
+    long = [f"Mar  1 10:00:0{n} h app[2]: hint user {'x' * 30000}" for n in range(5)]
+    long.append("Mar  1 10:00:06 h app[2]: Connection from 192.0.2.2")
+    failures = [f for o in run(SESSIONS, long) for f in o.failures]
+    assert [[len(line) for line in f.lines] for f in failures] == [[30036, 30036, 51]]
+    assert session.newest([("a",)]) == [("a",)]
+    assert session.newest([("x" * 70000,), ("y" * 70000,)]) == [("y" * 70000,)]
 
 
 def test_multiline_buffer_and_skiplines() -> None:

@@ -9,6 +9,7 @@ ignoreregex (run first and run after a match), identifiers that cannot be read, 
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import importlib.util
 import io
 import itertools
@@ -20,6 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from banjail.filter import engine as engines
 from banjail.filter import prefilter
 from banjail.filter.datedetect import DateDetector
 from banjail.filter.matcher import MAX_LINE, Matcher
@@ -27,6 +29,8 @@ from banjail.filter.outcome import IGNORED, MATCHED, MISSED, LineOutcome, ScanSt
 from banjail.model import FilterSpec
 
 NOW = float(calendar.timegm((2026, 3, 1, 12, 0, 0)))
+# the engine contract: every engine this installation has gives the reference's results
+ENGINES = [e.name for e in engines.available()]
 
 SESSIONS = FilterSpec(
     prefregex=r"^<F-MLFID>\s*\S+ app\[\d+\]:</F-MLFID> (?:error: )?<F-CONTENT>.+</F-CONTENT>$",
@@ -48,6 +52,9 @@ PLAIN = FilterSpec(
     ),
     ignoreregex=(r"^\s*cron", r"from 10\.0\.0\.\d+"),
 )
+# without ignoreregex (the native engine refuses ignoreregexes: these run on it)
+SESSIONS_BARE = dataclasses.replace(SESSIONS, ignoreregex=())
+PLAIN_BARE = dataclasses.replace(PLAIN, ignoreregex=())
 IGNORE_FIRST = FilterSpec(
     failregex=(
         r"auth failed for <F-USER>\S+</F-USER> from <HOST>",
@@ -118,7 +125,12 @@ def strip(o: LineOutcome) -> LineOutcome:
     return LineOutcome(o.lineno, o.line, o.kind, o.failregex, o.ignoreregex, (), o.template)
 
 
-@pytest.mark.parametrize("spec", [SESSIONS, PLAIN, IGNORE_FIRST], ids=["mlfid", "plain", "ignore-first"])
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize(
+    "spec",
+    [SESSIONS, PLAIN, IGNORE_FIRST, SESSIONS_BARE, PLAIN_BARE],
+    ids=["mlfid", "plain", "ignore-first", "mlfid-bare", "plain-bare"],
+)
 @pytest.mark.parametrize("check_all", [True, False], ids=["all", "first"])
 @settings(max_examples=40, deadline=None)
 @given(
@@ -127,6 +139,7 @@ def strip(o: LineOutcome) -> LineOutcome:
     keep=st.tuples(st.booleans(), st.booleans(), st.booleans(), st.booleans()),
 )
 def test_scan_equals_the_general_step(
+    engine: str,
     spec: FilterSpec,
     check_all: bool,
     items: list[tuple[int, int, str, str, int, int, int]],
@@ -136,8 +149,9 @@ def test_scan_equals_the_general_step(
     lines = [render(item) for item in items]
     expected = reference(spec, lines, check_all)
     missed, ignored, matched, failures = keep
-    m = Matcher(spec, detector=DateDetector(), check_all=check_all)
+    m = Matcher(spec, detector=DateDetector(), check_all=check_all, engine=engine)
     assert m.single
+    assert m.engine.name == (engine if not spec.ignoreregex else "python"), m.engine_note
     stats = ScanStats()
     got: list[LineOutcome] = []
     bounds = sorted({0, len(lines), *(c for c in cuts if c < len(lines))})
@@ -243,7 +257,10 @@ UNIFORM_DATES = {
 }
 
 
-@pytest.mark.parametrize("spec", [SESSIONS, PLAIN], ids=["mlfid", "plain"])
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize(
+    "spec", [SESSIONS, PLAIN, SESSIONS_BARE, PLAIN_BARE], ids=["mlfid", "plain", "mlfid-bare", "plain-bare"]
+)
 @pytest.mark.parametrize("fmt", ["syslog", "iso"])
 @settings(max_examples=30, deadline=None)
 @given(
@@ -255,6 +272,7 @@ UNIFORM_DATES = {
     later=st.sampled_from([0, 30, 3600]),  # with live, 30 s moves part of the dates to now, 3600 all of them
 )
 def test_uniform_chunks_equal_the_general_step(
+    engine: str,
     spec: FilterSpec,
     fmt: str,
     items: list[tuple[int, int, str, str, int, int, int]],
@@ -271,7 +289,8 @@ def test_uniform_chunks_equal_the_general_step(
         lines.append(date + f"h app[{pid}]: " + MESSAGES[kind].format(ip=ip, user=user, n=pid))
     now = NOW + later
     expected = reference(spec, lines, check_all, live=live, now=now)
-    m = Matcher(spec, detector=DateDetector(), check_all=check_all, live=live)
+    m = Matcher(spec, detector=DateDetector(), check_all=check_all, live=live, engine=engine)
+    assert m.engine.name == (engine if not spec.ignoreregex else "python"), m.engine_note
     stats = ScanStats()
     half = len(lines) // 2
     got = m.scan(
@@ -317,14 +336,16 @@ def _authlog(lines: int, fmt: str, seed: int) -> str:
 @pytest.mark.parametrize("fmt", ["syslog", "iso"])
 @pytest.mark.parametrize("mode", ["normal", "aggressive"])
 @pytest.mark.parametrize("check_all", [True, False], ids=["all", "first"])
-def test_generated_authlog_with_upstream_sshd(fmt: str, mode: str, check_all: bool) -> None:
+@pytest.mark.parametrize("engine", ENGINES)
+def test_generated_authlog_with_upstream_sshd(fmt: str, mode: str, check_all: bool, engine: str) -> None:
     from banjail.config.load import load_filter
 
     spec = load_filter(f"{_SSHD}[mode={mode}]", config_dir=str(_SSHD.parents[1]))
     text = _authlog(3000, fmt, seed=7)
     lines = text.splitlines()
     expected = reference(spec, lines, check_all)
-    m = Matcher(spec, detector=DateDetector(), check_all=check_all)
+    m = Matcher(spec, detector=DateDetector(), check_all=check_all, engine=engine)
+    assert m.engine.name == engine, m.engine_note
     stats = ScanStats()
     got: list[LineOutcome] = []
     for start in range(0, len(lines), 700):  # chunks of whole lines, as fail2ban-regex reads them
@@ -332,6 +353,8 @@ def test_generated_authlog_with_upstream_sshd(fmt: str, mode: str, check_all: bo
         got += m.scan(part, NOW, start + 1, stats, keep_ignored=False, keep_matched=False)
     assert got == [o for o in expected if o.failures]
     assert sum(len(o.failures) for o in got) > 100
+    if engine == "native":  # every chunk of the generated log is ASCII and uniform: none falls back
+        assert stats.native_lines == len(lines)
     assert (stats.lines, stats.matched, stats.ignored) == (
         len(lines),
         sum(o.kind == MATCHED for o in expected),

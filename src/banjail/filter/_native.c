@@ -1,0 +1,476 @@
+/* banjail.filter._native: the matching half of the native engine (banjail.filter.native).
+ *
+ * A Program holds one filter's prefregex and failregexes compiled by PCRE2 (8-bit, JIT when available) from the
+ * patterns banjail.filter.translate produced, with the first-character dispatch of the Python engine. scan()
+ * takes a chunk of ASCII lines, each ending with "\n", and the offset in each line where its date-cut text
+ * starts, and does per line what banjail.filter.singleline does with regexes: the prefregex on the text plus
+ * "\n", its content group as the searched buffer, then the failregexes the buffer's first character
+ * dispatches to. It returns, in line order, only the lines where some failregex matched: (index, prefregex
+ * groups, one dict or None per failregex), or (index, None, None) when PCRE2 could not decide (a match limit):
+ * the caller runs that line on Python. No global state: everything lives in the Program object; every buffer
+ * is sized from the line it holds.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+typedef struct {
+    pcre2_code *code;
+    PyObject *names; /* tuple of (name, group number) */
+    int jit;         /* whether PCRE2's JIT compiled it */
+} Regex;
+
+typedef struct {
+    PyObject_HEAD
+    Regex pref;          /* code NULL: no prefregex */
+    Regex candidates;    /* code NULL: no literal prefilter (every line runs the regexes) */
+    int content;         /* the prefregex's content group number, -1 if none */
+    Regex *fail;
+    Py_ssize_t nfail;
+    unsigned char table[128]; /* first character -> index into orders */
+    Py_ssize_t (*orders)[2];  /* [start, count] into order_items */
+    Py_ssize_t norders;
+    Py_ssize_t *order_items;
+    uint32_t groups;     /* the largest capture count, for the match data */
+    pcre2_match_context *mctx;
+    pcre2_jit_stack *jstack;
+} ProgramObject;
+
+static int compile_one(Regex *out, PyObject *pattern, PyObject *names)
+{
+    Py_ssize_t size;
+    const char *text = PyUnicode_AsUTF8AndSize(pattern, &size);
+    if (text == NULL)
+        return -1;
+    int err;
+    PCRE2_SIZE at;
+    pcre2_compile_context *cctx = pcre2_compile_context_create(NULL);
+    if (cctx == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    pcre2_set_newline(cctx, PCRE2_NEWLINE_LF);
+    pcre2_set_bsr(cctx, PCRE2_BSR_ANYCRLF);
+    out->code = pcre2_compile((PCRE2_SPTR)text, (PCRE2_SIZE)size, 0, &err, &at, cctx);
+    pcre2_compile_context_free(cctx);
+    if (out->code == NULL) {
+        PCRE2_UCHAR message[256];
+        pcre2_get_error_message(err, message, sizeof message);
+        PyErr_Format(PyExc_ValueError, "PCRE2 refuses the pattern at %zu: %s", (size_t)at, message);
+        return -1;
+    }
+    out->jit = pcre2_jit_compile(out->code, PCRE2_JIT_COMPLETE) == 0; /* without JIT the interpreter runs */
+    Py_INCREF(names);
+    out->names = names;
+    return 0;
+}
+
+static uint32_t capture_count(const Regex *r)
+{
+    uint32_t n = 0;
+    pcre2_pattern_info(r->code, PCRE2_INFO_CAPTURECOUNT, &n);
+    return n;
+}
+
+static void Program_dealloc(ProgramObject *self)
+{
+    if (self->pref.code != NULL)
+        pcre2_code_free(self->pref.code);
+    Py_XDECREF(self->pref.names);
+    if (self->candidates.code != NULL)
+        pcre2_code_free(self->candidates.code);
+    Py_XDECREF(self->candidates.names);
+    for (Py_ssize_t i = 0; i < self->nfail; i++) {
+        if (self->fail[i].code != NULL)
+            pcre2_code_free(self->fail[i].code);
+        Py_XDECREF(self->fail[i].names);
+    }
+    PyMem_Free(self->fail);
+    PyMem_Free(self->orders);
+    PyMem_Free(self->order_items);
+    if (self->mctx != NULL)
+        pcre2_match_context_free(self->mctx);
+    if (self->jstack != NULL)
+        pcre2_jit_stack_free(self->jstack);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* Program(pref, pref_names, content, fails, fail_names, table, orders, candidates=None)
+ * pref: str or None; fails: list of str; *_names: tuples of (name, number); table: bytes of 128 indexes into
+ * orders; orders: tuple of tuples of failregex indexes; candidates: a pattern that finds something in every
+ * date-cut text a failregex can match (banjail.filter.prefilter), or None. */
+static int Program_init(ProgramObject *self, PyObject *args, PyObject *kwds)
+{
+    PyObject *pref, *pref_names, *fails, *fail_names, *orders, *candidates = Py_None;
+    int content;
+    Py_buffer table;
+    static char *kwlist[] = {"pref", "pref_names", "content", "fails", "fail_names", "table", "orders",
+                             "candidates", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO!iO!O!y*O!|O", kwlist, &pref, &PyTuple_Type, &pref_names,
+                                     &content, &PyList_Type, &fails, &PyList_Type, &fail_names, &table,
+                                     &PyTuple_Type, &orders, &candidates))
+        return -1;
+    int result = -1;
+    if (self->fail != NULL || self->pref.code != NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "Program is initialised once");
+        goto done;
+    }
+    if (table.len != 128 || PyList_GET_SIZE(fails) != PyList_GET_SIZE(fail_names)) {
+        PyErr_SetString(PyExc_ValueError, "table must hold 128 bytes, fail_names one tuple per failregex");
+        goto done;
+    }
+    self->content = content;
+    if (pref != Py_None) {
+        if (!PyUnicode_Check(pref) || compile_one(&self->pref, pref, pref_names) < 0)
+            goto done;
+        self->groups = capture_count(&self->pref);
+    }
+    if (candidates != Py_None) {
+        PyObject *none = PyTuple_New(0);
+        int bad = none == NULL || !PyUnicode_Check(candidates) || compile_one(&self->candidates, candidates, none) < 0;
+        Py_XDECREF(none);
+        if (bad) {
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_TypeError, "candidates: str or None");
+            goto done;
+        }
+    }
+    self->nfail = PyList_GET_SIZE(fails);
+    self->fail = PyMem_Calloc((size_t)(self->nfail ? self->nfail : 1), sizeof(Regex));
+    if (self->fail == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < self->nfail; i++) {
+        PyObject *p = PyList_GET_ITEM(fails, i), *n = PyList_GET_ITEM(fail_names, i);
+        if (!PyUnicode_Check(p) || !PyTuple_Check(n)) {
+            PyErr_SetString(PyExc_TypeError, "fails: str patterns, fail_names: tuples");
+            goto done;
+        }
+        if (compile_one(&self->fail[i], p, n) < 0)
+            goto done;
+        uint32_t g = capture_count(&self->fail[i]);
+        if (g > self->groups)
+            self->groups = g;
+    }
+    self->norders = PyTuple_GET_SIZE(orders);
+    Py_ssize_t total = 0;
+    for (Py_ssize_t k = 0; k < self->norders; k++) {
+        PyObject *o = PyTuple_GET_ITEM(orders, k);
+        if (!PyTuple_Check(o)) {
+            PyErr_SetString(PyExc_TypeError, "orders: tuples of indexes");
+            goto done;
+        }
+        total += PyTuple_GET_SIZE(o);
+    }
+    self->orders = PyMem_Calloc((size_t)(self->norders ? self->norders : 1), sizeof *self->orders);
+    self->order_items = PyMem_Calloc((size_t)(total ? total : 1), sizeof(Py_ssize_t));
+    if (self->orders == NULL || self->order_items == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_ssize_t at = 0;
+    for (Py_ssize_t k = 0; k < self->norders; k++) {
+        PyObject *o = PyTuple_GET_ITEM(orders, k);
+        self->orders[k][0] = at;
+        self->orders[k][1] = PyTuple_GET_SIZE(o);
+        for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(o); j++) {
+            Py_ssize_t v = PyLong_AsSsize_t(PyTuple_GET_ITEM(o, j));
+            if (v < 0 || v >= self->nfail) {
+                if (!PyErr_Occurred())
+                    PyErr_SetString(PyExc_ValueError, "orders: index out of range");
+                goto done;
+            }
+            self->order_items[at++] = v;
+        }
+    }
+    const unsigned char *t = table.buf;
+    for (int b = 0; b < 128; b++) {
+        if (t[b] >= self->norders) {
+            PyErr_SetString(PyExc_ValueError, "table: index out of range");
+            goto done;
+        }
+        self->table[b] = t[b];
+    }
+    self->mctx = pcre2_match_context_create(NULL);
+    self->jstack = pcre2_jit_stack_create(32 * 1024, 1024 * 1024, NULL);
+    if (self->mctx == NULL || self->jstack == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    pcre2_jit_stack_assign(self->mctx, NULL, self->jstack);
+    /* a runaway pattern stops here and its line goes to Python, which decides it */
+    pcre2_set_match_limit(self->mctx, 10000000);
+    result = 0;
+done:
+    PyBuffer_Release(&table);
+    return result;
+}
+
+/* A dict of the named groups of one match (None for a group that did not take part), as re's groupdict. */
+static PyObject *groupdict(const Regex *r, const char *subject, pcre2_match_data *md, int rc)
+{
+    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+    PyObject *d = PyDict_New();
+    if (d == NULL)
+        return NULL;
+    Py_ssize_t n = PyTuple_GET_SIZE(r->names);
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *pair = PyTuple_GET_ITEM(r->names, k);
+        PyObject *name = PyTuple_GET_ITEM(pair, 0);
+        long g = PyLong_AsLong(PyTuple_GET_ITEM(pair, 1));
+        PyObject *value;
+        if (g < 0 || g >= rc || ov[2 * g] == PCRE2_UNSET) {
+            value = Py_None;
+            Py_INCREF(value);
+        } else {
+            value = PyUnicode_DecodeASCII(subject + ov[2 * g], (Py_ssize_t)(ov[2 * g + 1] - ov[2 * g]), NULL);
+            if (value == NULL) {
+                Py_DECREF(d);
+                return NULL;
+            }
+        }
+        int bad = PyDict_SetItem(d, name, value);
+        Py_DECREF(value);
+        if (bad < 0) {
+            Py_DECREF(d);
+            return NULL;
+        }
+    }
+    return d;
+}
+
+static int add_undecided(PyObject *out, Py_ssize_t line)
+{
+    PyObject *row = Py_BuildValue("(nOO)", line, Py_None, Py_None);
+    if (row == NULL)
+        return -1;
+    int bad = PyList_Append(out, row);
+    Py_DECREF(row);
+    return bad;
+}
+
+/* One line's work; appends its row to out when a failregex matched. Returns -1 on a Python error. */
+static int scan_line(ProgramObject *self, const char *text, Py_ssize_t size, Py_ssize_t line,
+                     pcre2_match_data *md, char *scratch, PyObject *out)
+{
+    const char *buf = text;
+    Py_ssize_t bufsize = size;
+    PyObject *pre = NULL;
+    if (self->candidates.code != NULL) {
+        int rc = pcre2_match(self->candidates.code, (PCRE2_SPTR)text, (PCRE2_SIZE)size, 0, 0, md, self->mctx);
+        if (rc == PCRE2_ERROR_NOMATCH)
+            return 0; /* no failregex can match this line */
+        if (rc < 0)
+            return add_undecided(out, line);
+    }
+    if (self->pref.code != NULL) {
+        int rc = pcre2_match(self->pref.code, (PCRE2_SPTR)text, (PCRE2_SIZE)size, 0, 0, md, self->mctx);
+        if (rc == PCRE2_ERROR_NOMATCH)
+            return 0;
+        if (rc < 0)
+            return add_undecided(out, line);
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+        int c = self->content;
+        if (c >= 0 && c < rc && ov[2 * c] != PCRE2_UNSET && ov[2 * c + 1] > ov[2 * c]) {
+            Py_ssize_t start = (Py_ssize_t)ov[2 * c], len = (Py_ssize_t)(ov[2 * c + 1] - ov[2 * c]);
+            if (start + len < size && text[start + len] == '\n' && start + len + 1 == size) {
+                buf = text + start; /* content + "\n" is already there */
+            } else {
+                memcpy(scratch, text + start, (size_t)len);
+                scratch[len] = '\n';
+                buf = scratch;
+            }
+            bufsize = len + 1;
+        }
+        pre = groupdict(&self->pref, text, md, rc);
+        if (pre == NULL)
+            return -1;
+    }
+    unsigned char first = (unsigned char)buf[0];
+    Py_ssize_t *order = self->order_items + self->orders[self->table[first & 0x7F]][0];
+    Py_ssize_t count = self->orders[self->table[first & 0x7F]][1];
+    PyObject *found = NULL;
+    for (Py_ssize_t j = 0; j < count; j++) {
+        Py_ssize_t index = order[j];
+        const Regex *r = &self->fail[index];
+        int rc = pcre2_match(r->code, (PCRE2_SPTR)buf, (PCRE2_SIZE)bufsize, 0, 0, md, self->mctx);
+        if (rc == PCRE2_ERROR_NOMATCH)
+            continue;
+        if (rc < 0) {
+            Py_XDECREF(pre);
+            Py_XDECREF(found);
+            return add_undecided(out, line);
+        }
+        if (found == NULL) {
+            found = PyTuple_New(self->nfail);
+            if (found == NULL)
+                goto fail;
+            for (Py_ssize_t k = 0; k < self->nfail; k++) {
+                Py_INCREF(Py_None);
+                PyTuple_SET_ITEM(found, k, Py_None);
+            }
+        }
+        PyObject *d = groupdict(r, buf, md, rc);
+        if (d == NULL)
+            goto fail;
+        Py_DECREF(PyTuple_GET_ITEM(found, index));
+        PyTuple_SET_ITEM(found, index, d);
+    }
+    if (found == NULL) {
+        Py_XDECREF(pre);
+        return 0;
+    }
+    PyObject *row = Py_BuildValue("(nNN)", line, pre != NULL ? pre : PyDict_New(), found);
+    if (row == NULL)
+        return -1;
+    int bad = PyList_Append(out, row);
+    Py_DECREF(row);
+    return bad;
+fail:
+    Py_XDECREF(pre);
+    Py_XDECREF(found);
+    return -1;
+}
+
+/* scan(chunk, cuts) -> list of (line index, prefregex groups, failregex groups) */
+static PyObject *Program_scan(ProgramObject *self, PyObject *args)
+{
+    PyObject *chunk, *cuts;
+    if (!PyArg_ParseTuple(args, "UO!", &chunk, &PyList_Type, &cuts))
+        return NULL;
+    if (self->fail == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "Program not initialised");
+        return NULL;
+    }
+    if (!PyUnicode_IS_ASCII(chunk)) {
+        PyErr_SetString(PyExc_ValueError, "scan takes ASCII text only");
+        return NULL;
+    }
+    const char *data = (const char *)PyUnicode_1BYTE_DATA(chunk);
+    Py_ssize_t size = PyUnicode_GET_LENGTH(chunk);
+    if (size == 0 || data[size - 1] != '\n') {
+        PyErr_SetString(PyExc_ValueError, "scan takes complete lines, each ending with a newline");
+        return NULL;
+    }
+    Py_ssize_t longest = 0, lines = 0;
+    for (Py_ssize_t at = 0; at < size;) {
+        const char *nl = memchr(data + at, '\n', (size_t)(size - at));
+        Py_ssize_t end = nl - data;
+        if (end - at > longest)
+            longest = end - at;
+        lines++;
+        at = end + 1;
+    }
+    if (lines != PyList_GET_SIZE(cuts)) {
+        PyErr_SetString(PyExc_ValueError, "cuts must hold one offset per line");
+        return NULL;
+    }
+    pcre2_match_data *md = pcre2_match_data_create(self->groups + 1, NULL);
+    char *scratch = PyMem_Malloc((size_t)longest + 2);
+    PyObject *out = PyList_New(0);
+    if (md == NULL || scratch == NULL || out == NULL) {
+        if (md != NULL)
+            pcre2_match_data_free(md);
+        PyMem_Free(scratch);
+        Py_XDECREF(out);
+        return PyErr_NoMemory();
+    }
+    Py_ssize_t line = 0;
+    for (Py_ssize_t at = 0; at < size; line++) {
+        const char *nl = memchr(data + at, '\n', (size_t)(size - at));
+        Py_ssize_t end = nl - data;
+        Py_ssize_t cut = PyLong_AsSsize_t(PyList_GET_ITEM(cuts, line));
+        if (cut < 0 || cut > end - at) {
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_ValueError, "a cut beyond its line");
+            goto fail;
+        }
+        if (scan_line(self, data + at + cut, end + 1 - (at + cut), line, md, scratch, out) < 0)
+            goto fail;
+        at = end + 1;
+    }
+    pcre2_match_data_free(md);
+    PyMem_Free(scratch);
+    return out;
+fail:
+    pcre2_match_data_free(md);
+    PyMem_Free(scratch);
+    Py_DECREF(out);
+    return NULL;
+}
+
+/* jitted() -> how many of the program's patterns run JIT-compiled, and how many there are */
+static PyObject *Program_jitted(ProgramObject *self, PyObject *unused)
+{
+    (void)unused;
+    Py_ssize_t jit = 0, all = 0;
+    const Regex *extra[2] = {&self->pref, &self->candidates};
+    for (int k = 0; k < 2; k++) {
+        if (extra[k]->code != NULL) {
+            all++;
+            jit += extra[k]->jit;
+        }
+    }
+    for (Py_ssize_t i = 0; i < self->nfail; i++) {
+        all++;
+        jit += self->fail[i].jit;
+    }
+    return Py_BuildValue("(nn)", jit, all);
+}
+
+static PyMethodDef Program_methods[] = {
+    {"jitted", (PyCFunction)Program_jitted, METH_NOARGS, "(patterns JIT-compiled, patterns)"},
+    {"scan", (PyCFunction)Program_scan, METH_VARARGS,
+     "scan(chunk, cuts) -> [(line, prefregex groups, failregex groups or None each)] for the matched lines"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject ProgramType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "banjail.filter._native.Program",
+    .tp_basicsize = sizeof(ProgramObject),
+    .tp_dealloc = (destructor)Program_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "One filter's regexes compiled by PCRE2 (see the module's documentation).",
+    .tp_methods = Program_methods,
+    .tp_init = (initproc)Program_init,
+    .tp_new = PyType_GenericNew,
+};
+
+static PyObject *version(PyObject *module, PyObject *unused)
+{
+    (void)module;
+    (void)unused;
+    char text[64];
+    int jit = 0;
+    pcre2_config(PCRE2_CONFIG_VERSION, text);
+    pcre2_config(PCRE2_CONFIG_JIT, &jit);
+    return Py_BuildValue("(si)", text, jit);
+}
+
+static PyMethodDef module_methods[] = {
+    {"version", version, METH_NOARGS, "(PCRE2 version, whether its JIT is available)"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "banjail.filter._native", "PCRE2 matching for banjail's native engine.", -1,
+    module_methods, NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__native(void)
+{
+    if (PyType_Ready(&ProgramType) < 0)
+        return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL)
+        return NULL;
+    Py_INCREF(&ProgramType);
+    if (PyModule_AddObject(m, "Program", (PyObject *)&ProgramType) < 0) {
+        Py_DECREF(&ProgramType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

@@ -1,0 +1,171 @@
+"""The native engine: the filter's regexes run by PCRE2 in C (banjail.filter._native), the rest as the Python
+engine does it, with the same results.
+
+What runs where, per chunk of a one-line program (maxlines = 1) with no ignoreregex:
+- Python reads the dates as the uniform path does (banjail.filter.uniform.read_dates: one proven line-start
+  template, epochs parsed once per run of equal texts) and hands C each line's date-cut offset;
+- C runs, on every line holding one of the filter's required literals (banjail.filter.prefilter), the
+  prefregex and the dispatched failregexes, with the translations of banjail.filter.translate, and returns
+  only the lines where a failregex matched, with their groups;
+- Python runs the one-line step (banjail.filter.singleline.match_line) on those lines with the groups given:
+  sessions, identities and failures stay the reference's code.
+A line the prefregex does not match, or no failregex matches, changes no state but the prefregex count, which
+the uniform path's rule gives. Anything else runs on the Python engine, exactly: a program the translator or
+PCRE2 refuses (`accepts` says why), a chunk with a non-ASCII character, a chunk that is not uniform, a line PCRE2
+cannot decide (a match limit).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from banjail.filter import translate
+from banjail.filter.outcome import IGNORED, MATCHED, MISSED, Keep, LineOutcome, ScanStats
+from banjail.filter.program import Program
+from banjail.filter.scan import scan_chunk, size_stats
+from banjail.filter.state import LogState
+from banjail.filter.uniform import Dates, book, read_dates, run_line
+
+try:
+    from banjail.filter import _native  # type: ignore[attr-defined]
+except ImportError:  # not built (no compiler, headers or libpcre2-dev): the Python engine runs
+    _native = None
+
+_CACHE = 64  # compiled programs kept per engine (a daemon has one per jail)
+
+
+def built() -> bool:
+    """Whether the C extension is there."""
+    return _native is not None
+
+
+def version() -> str:
+    """PCRE2's version and whether its JIT runs, for the engine's name in reports."""
+    if _native is None:
+        return "not built"
+    text, jit = _native.version()
+    return f"PCRE2 {text.split()[0]}{' JIT' if jit else ''}"
+
+
+class NativeEngine:
+    """banjail.filter.engine's contract, on PCRE2."""
+
+    name = "native"
+
+    def __init__(self) -> None:
+        self._compiled: dict[int, tuple[Any, Any]] = {}  # id(program.regexes) -> (regexes, _native.Program)
+
+    def accepts(self, program: Program) -> str | None:
+        try:
+            self._program(program)
+        except translate.Refused as refused:
+            return str(refused)
+        return None
+
+    def _program(self, program: Program) -> Any:
+        key = id(program.regexes)
+        cached = self._compiled.get(key)
+        if cached is not None and cached[0] is program.regexes:
+            return cached[1]
+        compiled = compile_c(program)
+        if len(self._compiled) >= _CACHE:
+            self._compiled.clear()
+        self._compiled[key] = (program.regexes, compiled)
+        return compiled
+
+    def scan(
+        self,
+        program: Program,
+        state: LogState,
+        chunk: str,
+        now: float,
+        first_lineno: int,
+        stats: ScanStats,
+        keep: Keep,
+    ) -> list[LineOutcome]:
+        if not chunk.endswith("\n") or not chunk.isascii():
+            return scan_chunk(program, state, chunk, now, first_lineno, stats, keep)
+        rows = chunk.split("\n")
+        rows.pop()
+        found = read_dates(program, state, rows, now, judge=False)
+        if found is None:
+            return scan_chunk(program, state, chunk, now, first_lineno, stats, keep)
+        size_stats(stats, program)
+        dates, ends = found.dates, found.ends
+        cuts = [ends[i] if dates[i] is not None else 0 for i in range(len(rows))]
+        out: list[LineOutcome] = []
+        counts = [0, 0, 0]  # by kind: MISSED, MATCHED, IGNORED
+        keep_missed = keep.missed
+        missed_from = 0  # with keep_missed: the next line whose missed outcome may be due
+        for i, pre, fails in self._program(program).scan(chunk, cuts):
+            if keep_missed:
+                out += _missed(found, rows, missed_from, i, first_lineno)
+                missed_from = i + 1
+            line = rows[i]
+            given = None if pre is None else (pre, fails)  # None: PCRE2 could not decide, Python's re does
+            split = found.line(program, state, i, line, now)
+            run_line(program, state, split, line, first_lineno + i, now, keep, stats, counts, out, given)
+        if keep_missed:
+            out += _missed(found, rows, missed_from, len(rows), first_lineno)
+        book(program, state, found, rows, stats, counts[MATCHED], counts[IGNORED])
+        stats.native_lines += len(rows)
+        return out
+
+
+def _missed(found: Dates, rows: list[str], start: int, end: int, first_lineno: int) -> list[LineOutcome]:
+    """The outcomes of lines start..end-1, which no failregex matched (no ignoreregex: they are missed)."""
+    name = found.template.name
+    dates = found.dates
+    return [
+        LineOutcome(first_lineno + i, rows[i], MISSED, template=name if dates[i] is not None else None)
+        for i in range(start, end)
+    ]
+
+
+def compile_c(program: Program) -> Any:
+    """The C program for `program` (raises translate.Refused when the native engine cannot run it exactly)."""
+    if _native is None:
+        raise translate.Refused("the C extension is not built")
+    if not program.single or program.by_first is None:
+        raise translate.Refused("a multi-line buffer (maxlines > 1)")
+    if program.ignore:
+        raise translate.Refused("ignoreregex")
+    pref = program.pref
+    pref_text = translate.to_pcre2(pref.pattern) if pref is not None else None
+    fails = [translate.to_pcre2(r.pattern) for r in program.fail]
+    orders: list[tuple[int, ...]] = [tuple(program.any_first)]
+    table = bytearray(128)
+    for char, order in program.by_first.items():
+        if len(char) == 1 and ord(char) < 128:
+            if order not in orders:
+                orders.append(tuple(order))
+            table[ord(char)] = orders.index(tuple(order))
+    content = pref.pattern.groupindex.get("content", -1) if pref is not None else -1
+    try:
+        return _native.Program(
+            pref_text,
+            _names(pref.pattern.groupindex) if pref is not None else (),
+            content,
+            fails,
+            [_names(r.pattern.groupindex) for r in program.fail],
+            bytes(table),
+            tuple(orders),
+            _candidates(program),
+        )
+    except ValueError as exc:  # PCRE2 refused a translation (e.g. a variable-length look-behind)
+        raise translate.Refused(str(exc)) from None
+
+
+def _candidates(program: Program) -> str | None:
+    """The literal prefilter for C, or None (then every line runs the regexes: slower, as exact)."""
+    if program.candidates is None:
+        return None
+    try:
+        return translate.to_pcre2(program.candidates)
+    except translate.Refused:
+        return None
+
+
+def _names(groupindex: Any) -> tuple[tuple[str, int], ...]:
+    # in Python's order of the names (groupdict's key order)
+    return tuple(sorted(groupindex.items(), key=lambda item: item[1]))

@@ -1,0 +1,70 @@
+"""What one log carries through a filter: the last date seen, the line buffer, the <F-MLFID> sessions, the
+address cache, and the counters a caller reads back. Engines (banjail.filter.engine) change it; a Program
+(banjail.filter.program) never does."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from banjail.filter.identity import Identities, Resolver
+from banjail.filter.session import SessionCache
+
+TupleLine = tuple[str, str, str]  # (before the date, the date text, after the date)
+
+
+class DateFound(Protocol):
+    """What a date detector reports for a line (banjail.filter.datedetect.DateHit has this shape)."""
+
+    @property
+    def time(self) -> float: ...
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+    @property
+    def template(self) -> str: ...
+
+
+class DateDetector(Protocol):
+    """The part of banjail.filter.datedetect.DateDetector the engines use (any object of this shape will do)."""
+
+    @property
+    def none(self) -> bool: ...
+    def find(self, line: str, now: float) -> DateFound | None: ...
+
+
+class LogState:
+    """One log's state in one filter.
+
+    count_pref: the caller wants ScanStats.prefregex_hits counted (fail2ban-regex's `Prefregex: N total`);
+    stamp_dateless: a failure without a usable date takes `now` (fail2ban-regex's -o/--json, as upstream prints
+    it) even outside live mode; pref_last: whether the prefregex's last search matched; truncated: lines cut to MAX_LINE; uniform: whether
+    the uniform-chunk path may still be tried (banjail.filter.uniform turns it off when it does not pay).
+    """
+
+    __slots__ = (
+        "buffer",
+        "count_pref",
+        "detector",
+        "identities",
+        "last_date",
+        "last_text",
+        "pref_last",
+        "sessions",
+        "stamp_dateless",
+        "truncated",
+        "uniform",
+    )
+
+    def __init__(self, usedns: str, detector: DateDetector | None = None, resolver: Resolver | None = None) -> None:
+        self.detector = detector
+        self.identities = Identities(usedns, resolver)
+        self.sessions = SessionCache()
+        self.buffer: list[TupleLine] = []
+        self.last_text = ""
+        self.last_date: float | None = None
+        self.count_pref = False
+        self.stamp_dateless = False
+        self.pref_last = False
+        self.truncated = 0
+        self.uniform = True
