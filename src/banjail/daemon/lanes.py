@@ -268,6 +268,10 @@ class Lanes:
             self._runs.add([dataclasses.replace(r, ended=None, status=None) for r in begun])
         error = await effects.run_action(self._jail, action, job)
         runs = runs_of(self._jail.name, action, job, started, time.time(), error)
+        actions = list(self._jail.actions.values())
+        if not error and actions and action is actions[0] and all(side_action(a) for a in actions):
+            # a jail with no firewall action: its ban latency is its first side action's
+            metrics.bans_applied(self._jail.name, len(job.bans), job.read_at, time.monotonic())
         if runs:
             self._runs.add(runs)
             if time.time() - started >= ROUND_SECONDS:
