@@ -52,6 +52,11 @@ def machine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[container.Mach
     try:
         box.boot()
         box.write("/etc/systemd/system/fail2ban.service", installed_unit())
+        if REPO.is_relative_to("/tmp") or REPO.is_relative_to("/var/tmp"):
+            # The unit's PrivateTmp hides a checkout under /tmp from the service (CI may clone there): the test
+            # shows it the checkout again; an installed banjail lives in /opt and needs nothing of the kind.
+            box.write("/etc/systemd/system/fail2ban.service.d/checkout.conf",
+                      f"[Service]\nBindReadOnlyPaths={REPO}\n")
         box.write("/etc/systemd/system/fail2ban.socket", SOCKET_UNIT.read_text())
         box.write("/etc/fail2ban/jail.local", JAIL_LOCAL)
         box.write("/var/log/auth.log", "")
