@@ -6,8 +6,11 @@ from __future__ import annotations
 import time
 
 import pytest
+from tests.dpkg_status import upstream_reading
 
 from .harness import REPORT
+
+__all__ = ["upstream_reading"]
 
 _STARTED = time.time()
 
@@ -27,4 +30,4 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 @pytest.fixture(autouse=True, scope="module")
 def _upstream_files(upstream_reading: object) -> None:
     """Every test here runs upstream on its own installed files and banjail on the same files: fail2ban's
-    packaged filters are read as files (tests/conftest.py), not replaced by banjail's."""
+    packaged filters are read as files (tests/dpkg_status.py), not replaced by banjail's."""

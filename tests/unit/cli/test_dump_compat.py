@@ -17,7 +17,7 @@ from banjail.cli import client
 UPSTREAM = "/usr/bin/fail2ban-client"
 ETC = Path("/etc/fail2ban")
 
-# upstream is run on the same files: banjail reads fail2ban's packaged filters as files here (tests/conftest.py)
+# upstream is run on the same files: banjail reads fail2ban's packaged filters as files here (tests/dpkg_status.py)
 pytestmark = [
     pytest.mark.usefixtures("upstream_reading"),
     pytest.mark.compat,

@@ -17,7 +17,7 @@ BANJAIL = str(Path(sys.executable).with_name("fail2ban-regex"))
 LOGS = Path("/usr/lib/python3/dist-packages/fail2ban/tests/files/logs")
 NOW = 1124013600.0
 
-# upstream is run on the same files: banjail reads fail2ban's packaged filters as files here (tests/conftest.py)
+# upstream is run on the same files: banjail reads fail2ban's packaged filters as files here (tests/dpkg_status.py)
 pytestmark = [pytest.mark.usefixtures("upstream_reading"), pytest.mark.skipif(
     not Path(UPSTREAM).exists(), reason="upstream fail2ban-regex is not installed"
 )]

@@ -1,4 +1,5 @@
-"""Fixtures shared by every test directory."""
+"""The `upstream_reading` fixture, for the test directories that compare banjail with upstream on upstream's own
+installed files (imported by tests/unit/conftest.py and tests/compat/conftest.py)."""
 
 from __future__ import annotations
 
