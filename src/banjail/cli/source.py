@@ -133,18 +133,19 @@ def _packaged_notice(path: str, name: str, packaged: str) -> str:
     found = packaged_files.replacement_for(path, STOCK_DIR)
     if found is None:
         return ""
+    stem, where = found.rel.removeprefix("filter.d/").removesuffix(".conf"), os.path.abspath(path)
     if packaged == packaged_files.HARDENED:
         if not found.stock:
             return packaged_files.describe((found,))
         return (
-            f"{found.rel} is fail2ban's unmodified packaged file; using banjail's hardened {found.rel[9:-5]} filter "
-            f"({found.stock}) and your .local files; to test the file itself give its path: {os.path.abspath(path)}"
+            f"{found.rel} is fail2ban's unmodified packaged file; using banjail's hardened {stem} filter "
+            f"({found.stock}) and your .local files; to test the file itself give its path: {where}"
         )
     if not found.stock:
         return ""
     return (
-        f"{os.path.abspath(path)} is fail2ban's unmodified packaged file, used as given; the daemon and the name "
-        f"{found.rel[9:-5]!r} use banjail's hardened filter ({found.stock}) instead"
+        f"{where} is fail2ban's unmodified packaged file, used as given; the daemon and the name "
+        f"{stem!r} use banjail's hardened filter ({found.stock}) instead"
     )
 
 

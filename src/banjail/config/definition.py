@@ -151,11 +151,22 @@ def _locate(
     name: str, kind: str, config_dir: Path, stock_dir: Path, cache: dict[Path, ParsedFile], packaged: str
 ) -> tuple[Overlay, list[Source], str]:
     """Find the files of filter/action `name`; returns the overlay, top-level sources and the main file.
-    A name follows `packaged` (banjail.config.packaged); a path is read as given (the user asked for that file)."""
+    A name follows `packaged` (banjail.config.packaged); a path is read as given (the user asked for that file).
+    Packaged included files give way to the stock ones under banjail's filters (replacing a packaged one, or
+    found only in the stock tree); a filter of the user's, or a packaged one banjail has none for, reads its
+    includes as they are."""
     directory = f"{kind}.d"
     if "/" not in name:
         stem = name.removesuffix(".conf").removesuffix(".local")
+        packaged_main: packaged_files.Replacement | None = None
+        main_file = config_dir / directory / f"{stem}.conf"
+        if kind == "filter" and packaged == packaged_files.HARDENED and main_file.is_file():
+            packaged_main = packaged_files.replacement_for(main_file, stock_dir)
+            if packaged_main is None or not packaged_main.stock:
+                packaged = packaged_files.FILE
         overlay = Overlay(config_dir, stock_dir, cache=cache, packaged=packaged)
+        if packaged_main is not None and not packaged_main.stock:
+            overlay.replaced.append(packaged_main)  # kept as it is: said once, at the jail's start
         sources = overlay.name_sources(f"{directory}/{stem}")
         if not sources:
             raise ConfigError(

@@ -230,7 +230,9 @@ def _jail(
     first = {"enabled": "True", "backend": backend, "filter": filter_text}
     filter_name, filter_args, broken = _spec(filter_text, tree, name, "filter", problems)
     filter_tree: Tree | None = None
-    packaged = _packaged_choice(reader, tree, name, problems)
+    packaged = reader.typed(
+        packaged_files.OPTION, packaged_files.HARDENED, _packaged_choice, packaged_files.EXPECTED
+    )
     replaced: list[packaged_files.Replacement] = []
     # broken: upstream's reason to skip the jail, if any (the first one wins)
     if filter_name:
@@ -356,27 +358,12 @@ def _jail(
     )
 
 
-def _packaged_choice(reader: Reader, tree: Tree, jail: str, problems: list[Problem]) -> str:
-    """The jail's `packagedfilter` (banjail.config.packaged): hardened (default) or file; a bad value is an error
-    (a warning with -d) and means hardened."""
-    value = reader.text(packaged_files.OPTION, packaged_files.HARDENED).strip().lower() or packaged_files.HARDENED
-    if value in packaged_files.CHOICES:
-        return value
-    entry = tree.entry(jail, packaged_files.OPTION)
-    problems.append(
-        Problem(
-            "is not a known choice for fail2ban's unmodified packaged filter files",
-            entry.file if entry else "",
-            entry.line if entry else 0,
-            jail,
-            packaged_files.OPTION,
-            value,
-            f"use {packaged_files.HARDENED} (banjail's filter of the same name, the default) or "
-            f"{packaged_files.FILE} (read the packaged file as it is)",
-            "warning" if reader.lenient else "error",
-        )
-    )
-    return packaged_files.HARDENED
+def _packaged_choice(value: str) -> str:
+    """A jail's `packagedfilter` (banjail.config.packaged), lower-cased; ValueError for anything else."""
+    choice = value.lower()
+    if choice not in packaged_files.CHOICES:
+        raise ValueError(value)
+    return choice
 
 
 def _origins(

@@ -30,6 +30,10 @@ OPTION = "packagedfilter"
 HARDENED = "hardened"  # the default: banjail's filter of the same name replaces the packaged file
 FILE = "file"  # the packaged file is read as it is
 CHOICES = (HARDENED, FILE)
+EXPECTED = (
+    "a known choice for fail2ban's unmodified packaged filter files"  # Reader.typed's wording of a bad value
+)
+FIX = f"use {HARDENED} (banjail's filter of the same name, the default) or {FILE} (read the packaged file as it is)"
 
 _MD5 = re.compile(r"[0-9a-f]{32}")
 # dpkg's flags after a conffile's md5 (dpkg(1) status format): the file left the package, or goes on upgrade

@@ -13,12 +13,15 @@ from pathlib import Path
 import pytest
 
 from banjail.config import packaged
+from banjail.config.definition import read_definition_file
 from banjail.config.load import STOCK_DIR, load_config, load_filter
 from banjail.errors import ConfigError
 
 UPSTREAM = Path("/etc/fail2ban/filter.d")
 STOCK = STOCK_DIR / "filter.d"
-pytestmark = pytest.mark.skipif(not (UPSTREAM / "sshd.conf").is_file(), reason="upstream fail2ban is not installed")
+pytestmark = pytest.mark.skipif(
+    not (UPSTREAM / "sshd.conf").is_file(), reason="upstream fail2ban is not installed"
+)
 
 STATUS = """\
 Package: fail2ban-extra
@@ -55,8 +58,10 @@ Description: ban hosts
         ("", {}),
         ("Package: fail2ban\nConffiles:\n", {}),
         ("garbage\n\n\n \x00 /etc/fail2ban/x 1\n", {}),
-        ("Package: fail2ban\nConffiles:\n /etc/fail2ban/with space.conf 0123456789abcdef0123456789abcdef\n",
-         {"with space.conf": "0123456789abcdef0123456789abcdef"}),
+        (
+            "Package: fail2ban\nConffiles:\n /etc/fail2ban/with space.conf 0123456789abcdef0123456789abcdef\n",
+            {"with space.conf": "0123456789abcdef0123456789abcdef"},
+        ),
     ],
     ids=["stanzas", "empty", "no-entries", "garbage", "space-in-path"],
 )
@@ -79,7 +84,9 @@ def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         shutil.copy(UPSTREAM / name, conf / "filter.d" / name)
         rows.append(f" /etc/fail2ban/filter.d/{name} {_md5(UPSTREAM / name)}")
     status = tmp_path / "status"
-    status.write_text("Package: fail2ban\nStatus: install ok installed\nConffiles:\n" + "\n".join(rows) + "\n")
+    status.write_text(
+        "Package: fail2ban\nStatus: install ok installed\nConffiles:\n" + "\n".join(rows) + "\n"
+    )
     monkeypatch.setenv(packaged.STATUS_ENV, str(status))
     (tmp_path / "empty").mkdir()
     return conf
@@ -171,7 +178,9 @@ def test_a_bad_packagedfilter_value_is_an_error(tree: Path) -> None:
 
 def _replaced_names() -> list[str]:
     return sorted(
-        p.stem for p in STOCK.glob("*.conf") if (UPSTREAM / p.name).is_file() and not p.stem.endswith("common")
+        p.stem
+        for p in STOCK.glob("*.conf")
+        if (UPSTREAM / p.name).is_file() and not p.stem.endswith("common")
     )
 
 
@@ -184,7 +193,11 @@ def _upstream_modes(text: str) -> list[str]:
     return sorted(modes)
 
 
-CASES = [(name, mode) for name in _replaced_names() for mode in [None, *_upstream_modes((UPSTREAM / f"{name}.conf").read_text())]]
+CASES = [
+    (name, mode)
+    for name in _replaced_names()
+    for mode in [None, *_upstream_modes((UPSTREAM / f"{name}.conf").read_text())]
+]
 
 
 @pytest.mark.parametrize(("name", "mode"), CASES, ids=[f"{n}[{m}]" if m else n for n, m in CASES])
@@ -194,6 +207,26 @@ def test_banjails_filter_takes_upstreams_options(name: str, mode: str | None, tm
     spec = f"{name}[mode={mode}]" if mode else name
     mine = load_filter(spec, config_dir=tmp_path, backend="systemd")
     assert mine.failregex
-    assert not [r for r in mine.failregex if "<mode>" in r or re.search(r"<[\w-]+-" + re.escape(mode or "@"), r)]
+    assert not [
+        r for r in mine.failregex if "<mode>" in r or re.search(r"<[\w-]+-" + re.escape(mode or "@"), r)
+    ]
     theirs = load_filter(str(UPSTREAM / f"{name}.conf"), backend="systemd", packaged=packaged.FILE)
     assert bool(mine.journalmatch) >= bool(theirs.journalmatch)
+
+
+@pytest.mark.parametrize(
+    ("name", "edit", "replaced"),
+    [
+        ("sshd", False, ["filter.d/sshd.conf", "filter.d/common.conf"]),
+        ("sshd", True, []),  # the user's own sshd reads the includes it names, as they are
+        ("openvpn", False, ["filter.d/common.conf"]),  # banjail's own filter (stock only): banjail's includes
+        ("apache-fakegooglebot", False, ["filter.d/apache-fakegooglebot.conf"]),  # kept as it is
+    ],
+)
+def test_which_packaged_files_give_way(tree: Path, name: str, edit: bool, replaced: list[str]) -> None:
+    if edit:
+        with open(tree / "filter.d/sshd.conf", "a") as handle:
+            handle.write("# mine\n")
+    found: list[packaged.Replacement] = []
+    read_definition_file(name, "filter", tree, STOCK_DIR, [], replaced=found)
+    assert [r.rel for r in found] == replaced

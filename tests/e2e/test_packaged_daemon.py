@@ -111,7 +111,9 @@ def test_the_daemon_reads_banjails_sshd_for_the_packaged_file(
 
 def _run(*argv: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != packaged.STATUS_ENV}
-    return subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False, env={**env, "TZ": "UTC"})
+    return subprocess.run(
+        argv, capture_output=True, text=True, timeout=120, check=False, env={**env, "TZ": "UTC"}
+    )
 
 
 def test_fail2ban_regex_by_name_and_by_path(tmp_path: Path) -> None:
@@ -143,7 +145,11 @@ def test_fail2ban_regex_by_name_and_by_path(tmp_path: Path) -> None:
     status = tmp_path / "empty-status"
     status.write_text("")
     before = subprocess.run(
-        [regex, "-c", str(conf), str(log), path], capture_output=True, text=True, timeout=120, check=False,
+        [regex, "-c", str(conf), str(log), path],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
         env={**os.environ, "TZ": "UTC", packaged.STATUS_ENV: str(status)},
     )
     now = _run(regex, "-c", str(conf), str(log), path)
