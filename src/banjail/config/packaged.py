@@ -7,7 +7,7 @@ reads its own hardened filter of that name instead (banjail.config.overlay), unl
 `packagedfilter = file`. A file the user edited has another md5 and stays the user's.
 
 A conffile is matched by its path relative to /etc/fail2ban and its md5, so a copy of the tree in another config
-dir (`-c DIR`) is recognised too. The status file is read once per process; BANJAIL_DPKG_STATUS names another one
+dir (`-c DIR`) is recognised too. The status file is parsed again only when it changes; BANJAIL_DPKG_STATUS names another one
 (tests, chroots). A missing or unreadable status file means nothing is packaged.
 """
 
@@ -69,13 +69,22 @@ def conffiles(status: str, package: str = PACKAGE, root: str = ROOT) -> dict[str
     return found
 
 
-@functools.cache
-def _recorded(status_path: str) -> Mapping[str, str]:
+@functools.lru_cache(maxsize=4)
+def _parsed(status_path: str, stamp: tuple[int, int]) -> Mapping[str, str]:
     try:
         with open(status_path, encoding="utf-8", errors="replace") as handle:
             return conffiles(handle.read())
     except OSError:
         return {}
+
+
+def _recorded(status_path: str) -> Mapping[str, str]:
+    # read again when dpkg rewrote it (an upgrade of fail2ban records new md5s; a reload then sees them)
+    try:
+        info = os.stat(status_path)
+    except OSError:
+        return {}
+    return _parsed(status_path, (info.st_mtime_ns, info.st_size))
 
 
 def recorded() -> Mapping[str, str]:
