@@ -36,6 +36,8 @@ from banjail.filter.state import LogState, TupleLine
 _start = re.Match.start
 _end = re.Match.end
 _group = re.Match.group
+_span = re.Match.span
+_F = itertools.repeat("f")
 _ONE = itertools.repeat(1)  # endless: map() stops with the matches
 _JUDGED = 64  # a chunk this long or longer tells whether the path pays (see the note on runs in scan_uniform)
 
@@ -101,12 +103,15 @@ def read_dates(
     previous = ""
     date: float | None = None
     runs = 0
-    for text in texts:
-        if text != previous:
-            date = parse(template, text, now)
-            previous = text
-            runs += 1
-        append(date)
+    if "f" in template.regex.groupindex and getattr(detector, "remembered", None) is not None:
+        runs = _fraction_runs(detector, template, found, texts, dates, now)
+    else:
+        for text in texts:
+            if text != previous:
+                date = parse(template, text, now)
+                previous = text
+                runs += 1
+            append(date)
     # parse_text matches a text again, which find() does not: with mostly distinct texts (fractions of a second)
     # this path costs more than it saves, so this log stops taking it (both paths give the same results)
     if judge and runs * 2 > lines >= _JUDGED:
@@ -120,6 +125,41 @@ def read_dates(
         # as now, and so does the last date a later dateless line may take
         dates = [now if d is not None and abs(int(d - now)) > RECENT else d for d in dates]
     return Dates(template, ends, texts, dates, last_valid)
+
+
+def _fraction_runs(
+    detector: Any, template: Any, found: list[re.Match[str]], texts: list[str], dates: list[float | None], now: float
+) -> int:
+    """The epochs of `texts` (group 1 of `found`, starting their lines) appended to `dates`, for a template with a
+    fraction of a second: parse_text once per run of texts equal but for their fraction, when the detector
+    remembers that run's epoch (DateDetector.remembered: then parse_text answers it for each, exactly), else
+    once per run of equal texts. Returns the number of parse_text calls."""
+    parse = detector.parse_text
+    remembered = detector.remembered
+    append = dates.append
+    spans = list(map(_span, found, _F))
+    previous = key = ""
+    known: float | None = None  # the remembered epoch of texts whose key is `key`
+    date: float | None = None
+    runs = 0
+    for text, (fs, fe) in zip(texts, spans):
+        if text != previous:
+            previous = text
+            if fs < 0:
+                date = parse(template, text, now)
+                known = None
+                runs += 1
+            else:
+                this = text[:fs] + text[fe:]
+                if known is None or this != key:
+                    date = parse(template, text, now)
+                    key = this
+                    known = remembered(template, key, now)
+                    runs += 1
+                else:
+                    date = known
+        append(date)
+    return runs
 
 
 def book(
