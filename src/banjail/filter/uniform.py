@@ -142,7 +142,7 @@ def _fraction_runs(
     known: float | None = None  # the remembered epoch of texts whose key is `key`
     date: float | None = None
     runs = 0
-    for text, (fs, fe) in zip(texts, spans):
+    for text, (fs, fe) in zip(texts, spans, strict=True):
         if text != previous:
             previous = text
             if fs < 0:
