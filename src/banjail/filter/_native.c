@@ -10,10 +10,7 @@
  * the caller runs that line on Python. No global state: everything lives in the Program object; every buffer
  * is sized from the line it holds.
  */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
+#include "_native.h"
 
 typedef struct {
     pcre2_code *code;
@@ -469,6 +466,10 @@ PyMODINIT_FUNC PyInit__native(void)
     Py_INCREF(&ProgramType);
     if (PyModule_AddObject(m, "Program", (PyObject *)&ProgramType) < 0) {
         Py_DECREF(&ProgramType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    if (native_add_dates(m) < 0) {
         Py_DECREF(m);
         return NULL;
     }

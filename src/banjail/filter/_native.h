@@ -1,0 +1,12 @@
+/* Shared between the files of banjail.filter._native. */
+#ifndef BANJAIL_NATIVE_H
+#define BANJAIL_NATIVE_H
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+/* Adds the DateCut type (_native_dates.c) to the module; -1 with a Python error. */
+int native_add_dates(PyObject *module);
+
+#endif
