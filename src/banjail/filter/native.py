@@ -109,7 +109,8 @@ class NativeEngine:
             return scan_chunk(program, state, chunk, now, first_lineno, stats, keep)
         size_stats(stats, program)
         dates, ends = found.dates, found.ends
-        cuts = [ends[i] if dates[i] is not None else 0 for i in range(len(rows))]
+        # a line whose date text is not a valid date is searched whole
+        cuts = ends if None not in dates else [ends[i] if dates[i] is not None else 0 for i in range(len(rows))]
         out: list[LineOutcome] = []
         counts = [0, 0, 0]  # by kind: MISSED, MATCHED, IGNORED
         keep_missed = keep.missed
