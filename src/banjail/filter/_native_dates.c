@@ -40,27 +40,10 @@ static int DateCut_init(DateCutObject *self, PyObject *args, PyObject *kwds)
         PyErr_SetString(PyExc_RuntimeError, "DateCut is initialised once");
         return -1;
     }
-    Py_ssize_t size;
-    const char *text = PyUnicode_AsUTF8AndSize(pattern, &size);
-    if (text == NULL)
+    int jit;
+    self->code = native_compile(pattern, &jit);
+    if (self->code == NULL)
         return -1;
-    int err;
-    PCRE2_SIZE at;
-    pcre2_compile_context *cctx = pcre2_compile_context_create(NULL);
-    if (cctx == NULL) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    pcre2_set_newline(cctx, PCRE2_NEWLINE_LF);
-    self->code = pcre2_compile((PCRE2_SPTR)text, (PCRE2_SIZE)size, 0, &err, &at, cctx);
-    pcre2_compile_context_free(cctx);
-    if (self->code == NULL) {
-        PCRE2_UCHAR message[256];
-        pcre2_get_error_message(err, message, sizeof message);
-        PyErr_Format(PyExc_ValueError, "PCRE2 refuses the pattern at %zu: %s", (size_t)at, message);
-        return -1;
-    }
-    (void)pcre2_jit_compile(self->code, PCRE2_JIT_COMPLETE); /* without JIT the interpreter runs */
     self->mctx = pcre2_match_context_create(NULL);
     self->jstack = pcre2_jit_stack_create(32 * 1024, 256 * 1024, NULL);
     if (self->mctx == NULL || self->jstack == NULL) {
