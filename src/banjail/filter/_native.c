@@ -10,10 +10,7 @@
  * the caller runs that line on Python. No global state: everything lives in the Program object; every buffer
  * is sized from the line it holds.
  */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
+#include "_native.h"
 
 typedef struct {
     pcre2_code *code;
@@ -37,30 +34,38 @@ typedef struct {
     pcre2_jit_stack *jstack;
 } ProgramObject;
 
-static int compile_one(Regex *out, PyObject *pattern, PyObject *names)
+pcre2_code *native_compile(PyObject *pattern, int *jit)
 {
     Py_ssize_t size;
     const char *text = PyUnicode_AsUTF8AndSize(pattern, &size);
     if (text == NULL)
-        return -1;
+        return NULL;
     int err;
     PCRE2_SIZE at;
     pcre2_compile_context *cctx = pcre2_compile_context_create(NULL);
     if (cctx == NULL) {
         PyErr_NoMemory();
-        return -1;
+        return NULL;
     }
     pcre2_set_newline(cctx, PCRE2_NEWLINE_LF);
     pcre2_set_bsr(cctx, PCRE2_BSR_ANYCRLF);
-    out->code = pcre2_compile((PCRE2_SPTR)text, (PCRE2_SIZE)size, 0, &err, &at, cctx);
+    pcre2_code *code = pcre2_compile((PCRE2_SPTR)text, (PCRE2_SIZE)size, 0, &err, &at, cctx);
     pcre2_compile_context_free(cctx);
-    if (out->code == NULL) {
+    if (code == NULL) {
         PCRE2_UCHAR message[256];
         pcre2_get_error_message(err, message, sizeof message);
         PyErr_Format(PyExc_ValueError, "PCRE2 refuses the pattern at %zu: %s", (size_t)at, message);
-        return -1;
+        return NULL;
     }
-    out->jit = pcre2_jit_compile(out->code, PCRE2_JIT_COMPLETE) == 0; /* without JIT the interpreter runs */
+    *jit = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0; /* without JIT the interpreter runs */
+    return code;
+}
+
+static int compile_one(Regex *out, PyObject *pattern, PyObject *names)
+{
+    out->code = native_compile(pattern, &out->jit);
+    if (out->code == NULL)
+        return -1;
     Py_INCREF(names);
     out->names = names;
     return 0;
@@ -469,6 +474,10 @@ PyMODINIT_FUNC PyInit__native(void)
     Py_INCREF(&ProgramType);
     if (PyModule_AddObject(m, "Program", (PyObject *)&ProgramType) < 0) {
         Py_DECREF(&ProgramType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    if (native_add_dates(m) < 0) {
         Py_DECREF(m);
         return NULL;
     }

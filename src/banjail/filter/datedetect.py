@@ -208,6 +208,16 @@ class DateDetector:
         self._last_hit = hit
         return hit.time
 
+    def remembered(self, template: Template, key: str, now: float) -> float | None:
+        """The epoch parse_text gives at `now`, with no other change than the last date, for every text of
+        `template` whose fraction of a second (group "f", present) removed leaves `key`, when the detector
+        remembers it (a pattern date's fraction changes nothing); None: ask parse_text."""
+        entry = self._by_name.get(template.name)
+        if entry is None or not entry.fraction:
+            return None
+        found = entry.fractions.get(key)
+        return found[0].time if found is not None and found[1] <= now < found[2] else None
+
     def parse_match(self, template: Template, m: re.Match[str], now: float) -> float | None:
         """parse_text for the date of a match `m` of template.regex on a line, without matching its text again
         (cheaper for texts seen once, such as dates with a fraction of a second); the same answer."""

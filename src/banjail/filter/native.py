@@ -2,8 +2,9 @@
 engine does it, with the same results.
 
 What runs where, per chunk of a one-line program (maxlines = 1) with no ignoreregex:
-- Python reads the dates as the uniform path does (banjail.filter.uniform.read_dates: one proven line-start
-  template, epochs parsed once per run of equal texts) and hands C each line's date-cut offset;
+- C matches the uniform path's proven line-start date template on every line (_native.DateCut, the template's
+  regex translated as the filter's are) and Python parses the epochs as the uniform path does
+  (banjail.filter.uniform.read_dates: once per run of equal texts), then hands C each line's date-cut offset;
 - C runs, on every line holding one of the filter's required literals (banjail.filter.prefilter), the
   prefregex and the dispatched failregexes, with the translations of banjail.filter.translate, and returns
   only the lines where a failregex matched, with their groups;
@@ -54,6 +55,7 @@ class NativeEngine:
 
     def __init__(self) -> None:
         self._compiled: dict[int, tuple[Any, Any]] = {}  # id(program.regexes) -> (regexes, _native.Program)
+        self._dates: dict[Any, Any] = {}  # a date template's regex -> its _native.DateCut, or None: refused
 
     def accepts(self, program: Program) -> str | None:
         try:
@@ -73,6 +75,21 @@ class NativeEngine:
         self._compiled[key] = (program.regexes, compiled)
         return compiled
 
+    def _cut(
+        self, template: Any, chunk: str, fraction: int
+    ) -> tuple[list[int], list[str], list[int] | None, list[int] | None] | None:
+        """banjail.filter.uniform's Cut, by PCRE2 (None for a template the translator or PCRE2 refuses)."""
+        regex = template.regex
+        if regex not in self._dates:
+            if len(self._dates) >= _CACHE:
+                self._dates.clear()
+            try:
+                self._dates[regex] = _native.DateCut(translate.to_pcre2(regex))
+            except (translate.Refused, ValueError):
+                self._dates[regex] = None
+        date_cut = self._dates[regex]
+        return None if date_cut is None else date_cut.cuts(chunk, fraction)
+
     def scan(
         self,
         program: Program,
@@ -87,12 +104,13 @@ class NativeEngine:
             return scan_chunk(program, state, chunk, now, first_lineno, stats, keep)
         rows = chunk.split("\n")
         rows.pop()
-        found = read_dates(program, state, rows, now, judge=False)
+        found = read_dates(program, state, rows, now, judge=False, chunk=chunk, cut=self._cut)
         if found is None:
             return scan_chunk(program, state, chunk, now, first_lineno, stats, keep)
         size_stats(stats, program)
         dates, ends = found.dates, found.ends
-        cuts = [ends[i] if dates[i] is not None else 0 for i in range(len(rows))]
+        # a line whose date text is not a valid date is searched whole
+        cuts = ends if None not in dates else [ends[i] if dates[i] is not None else 0 for i in range(len(rows))]
         out: list[LineOutcome] = []
         counts = [0, 0, 0]  # by kind: MISSED, MATCHED, IGNORED
         keep_missed = keep.missed

@@ -10,8 +10,8 @@ ASCII characters:
 - `^`, `$`, `\\A`, `\\Z`, `\\b`, `\\B`, look-arounds, greedy and lazy repeats, alternation, back-references and
   conditionals on a group have the same meaning in both (on ASCII, without MULTILINE: Python's `$` and PCRE2's
   both match at the end and before a final newline; `\\Z` is PCRE2's `\\z`).
-Refused (the program then runs on the Python engine): non-ASCII literals, case folding of a range or a
-back-reference, MULTILINE, DOTALL, possessive repeats and atomic groups, anything else unknown. The engine
+A non-ASCII literal (or a range's part beyond ASCII) accepts no ASCII character. Refused (the program then runs
+on the Python engine): case folding of a non-ASCII literal, a range or a back-reference, MULTILINE, DOTALL, possessive repeats and atomic groups, anything else unknown. The engine
 feeds only ASCII subjects to a translated pattern (a line with any other character runs on Python).
 """
 
@@ -126,9 +126,7 @@ def _one(op: Any, av: Any, fold: bool) -> frozenset[int]:
             low, high = value
             if fold:
                 raise Refused("a case-folded class range")
-            if high > 0x7F:
-                raise Refused("a class range beyond ASCII")
-            found |= set(range(low, high + 1))
+            found |= set(range(low, min(high, 0x7F) + 1))  # without folding, its ASCII part
         elif kind is c.CATEGORY:
             found |= _CATEGORY[value]
         else:
@@ -138,7 +136,9 @@ def _one(op: Any, av: Any, fold: bool) -> frozenset[int]:
 
 def _literal(code: int, fold: bool) -> frozenset[int]:
     if code > 0x7F:
-        raise Refused("a non-ASCII literal")
+        if fold:  # Python's case folding takes some to ASCII letters (the Kelvin sign to k, long s to s)
+            raise Refused("a case-folded non-ASCII literal")
+        return frozenset()  # no ASCII character is it
     if not fold:
         return frozenset({code})
     char = chr(code)

@@ -25,6 +25,7 @@ import bisect
 import itertools
 import operator
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +37,13 @@ from banjail.filter.state import LogState, TupleLine
 _start = re.Match.start
 _end = re.Match.end
 _group = re.Match.group
+_span = re.Match.span
+_F = itertools.repeat("f")
 _ONE = itertools.repeat(1)  # endless: map() stops with the matches
+# Another engine's match of a line-start template on every line of a chunk: (template, chunk, number of its
+# group "f" or -1) -> (each line's group 1 end, its group 1 text, group "f" starts and ends or None), or None
+# when a line does not match with group 1 starting it and not empty, or the engine cannot decide.
+Cut = Callable[[Any, str, int], "tuple[list[int], list[str], list[int] | None, list[int] | None] | None"]
 _JUDGED = 64  # a chunk this long or longer tells whether the path pays (see the note on runs in scan_uniform)
 
 
@@ -63,13 +70,21 @@ class Dates:
 
 
 def read_dates(
-    program: Program, state: LogState, rows: list[str], now: float, *, judge: bool = True
+    program: Program,
+    state: LogState,
+    rows: list[str],
+    now: float,
+    *,
+    judge: bool = True,
+    chunk: str = "",
+    cut: Cut | None = None,
 ) -> Dates | None:
     """The dates of `rows` (the lines of a chunk, each ending with "\\n" in it), booked with the detector as
     the per-line path would book them, or None (nothing changed) when the chunk is not uniform or this path
     is not exact for it. One-line programs only (Program.single). judge: whether the path may stop for this log
     when it does not pay against the per-line path (LogState.uniform; a caller whose alternative costs more
-    passes False)."""
+    passes False). cut: another engine's template match on every line of `chunk` (the text of `rows`), see Cut;
+    where it gives None, Python's re does the same."""
     detector: Any = state.detector
     if (judge and not state.uniform) or detector is None or detector.none:
         return None
@@ -86,13 +101,21 @@ def read_dates(
     # each line alone, as find() matches it (anchored: only at 0); no per-character scan of the chunk
     if max(map(len, rows)) > MAX_LINE:
         return None
-    found = list(map(template.regex.match, rows))
-    if None in found or any(map(_start, found, _ONE)):
-        return None  # a date after the line start: the cut text would join two parts of the line
-    ends = list(map(_end, found, _ONE))
-    texts: list[str] = list(map(_group, found, _ONE))
-    if "" in texts:
-        return None
+    fraction = template.regex.groupindex.get("f", -1)
+    got = cut(template, chunk, fraction) if cut is not None else None
+    spans: Iterable[tuple[int, int]]
+    if got is not None:
+        ends, texts, fstarts, fends = got
+        spans = zip(fstarts, fends, strict=True) if fstarts is not None and fends is not None else ()
+    else:
+        found = list(map(template.regex.match, rows))
+        if None in found or any(map(_start, found, _ONE)):
+            return None  # a date after the line start: the cut text would join two parts of the line
+        ends = list(map(_end, found, _ONE))
+        texts = list(map(_group, found, _ONE))
+        if "" in texts:
+            return None
+        spans = map(_span, found, _F) if fraction >= 0 else ()
     lines = len(rows)
     # epochs per line, parsed once per run of equal texts, in line order
     parse = detector.parse_text
@@ -101,12 +124,15 @@ def read_dates(
     previous = ""
     date: float | None = None
     runs = 0
-    for text in texts:
-        if text != previous:
-            date = parse(template, text, now)
-            previous = text
-            runs += 1
-        append(date)
+    if fraction >= 0 and getattr(detector, "remembered", None) is not None:
+        runs = _fraction_runs(detector, template, spans, texts, dates, now)
+    else:
+        for text in texts:
+            if text != previous:
+                date = parse(template, text, now)
+                previous = text
+                runs += 1
+            append(date)
     # parse_text matches a text again, which find() does not: with mostly distinct texts (fractions of a second)
     # this path costs more than it saves, so this log stops taking it (both paths give the same results)
     if judge and runs * 2 > lines >= _JUDGED:
@@ -120,6 +146,46 @@ def read_dates(
         # as now, and so does the last date a later dateless line may take
         dates = [now if d is not None and abs(int(d - now)) > RECENT else d for d in dates]
     return Dates(template, ends, texts, dates, last_valid)
+
+
+def _fraction_runs(
+    detector: Any,
+    template: Any,
+    spans: Iterable[tuple[int, int]],
+    texts: list[str],
+    dates: list[float | None],
+    now: float,
+) -> int:
+    """The epochs of `texts` (group 1 of the template's match on each line, starting it; `spans`: the match's
+    group "f" span on each line, (-1, -1) when unset) appended to `dates`, for a template with a
+    fraction of a second: parse_text once per run of texts equal but for their fraction, when the detector
+    remembers that run's epoch (DateDetector.remembered: then parse_text answers it for each, exactly), else
+    once per run of equal texts. Returns the number of parse_text calls."""
+    parse = detector.parse_text
+    remembered = detector.remembered
+    append = dates.append
+    previous = key = ""
+    known: float | None = None  # the remembered epoch of texts whose key is `key`
+    date: float | None = None
+    runs = 0
+    for text, (fs, fe) in zip(texts, spans, strict=True):  # spans: one per text
+        if text != previous:
+            previous = text
+            if fs < 0:
+                date = parse(template, text, now)
+                known = None
+                runs += 1
+            else:
+                this = text[:fs] + text[fe:]
+                if known is None or this != key:
+                    date = parse(template, text, now)
+                    key = this
+                    known = remembered(template, key, now)
+                    runs += 1
+                else:
+                    date = known
+        append(date)
+    return runs
 
 
 def book(

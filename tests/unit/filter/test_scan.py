@@ -360,3 +360,40 @@ def test_generated_authlog_with_upstream_sshd(fmt: str, mode: str, check_all: bo
         sum(o.kind == MATCHED for o in expected),
         sum(o.kind == IGNORED for o in expected),
     )
+
+
+# --- ISO dates with a fraction of a second, in a local zone with DST ------------------------------------------------
+# The chunk path parses a date once per run of texts equal but for their fraction (uniform._fraction_runs); local
+# times in the hour CET/CEST repeats (2026-10-25 02:xx) and the hour it skips (2026-03-29 02:xx) must still give
+# the per-line path's epochs.
+LOCAL_DAYS = ("2026-10-25 01:59", "2026-10-25 02:00", "2026-10-25 02:59", "2026-10-25 03:00", "2026-03-29 02:30",
+              "2026-03-29 01:59", "2026-02-28 23:59", "2026-02-29 00:00")
+
+
+@pytest.mark.usefixtures("cet")
+@pytest.mark.parametrize("engine", ENGINES)
+@settings(max_examples=40, deadline=None)
+@given(
+    items=st.lists(
+        st.tuples(
+            st.integers(0, len(LOCAL_DAYS) - 1), st.integers(0, 3), st.integers(0, 999_999),
+            st.sampled_from(["", "+00:00", "+02:00", "Z"]), st.integers(0, len(MESSAGES) - 2),
+        ),
+        min_size=1, max_size=50,
+    ),
+)
+def test_iso_fractions_in_a_local_zone_equal_the_general_step(
+    engine: str, items: list[tuple[int, int, int, str, int]]
+) -> None:
+    now = float(calendar.timegm((2026, 11, 1, 12, 0, 0)))
+    lines = [
+        f"{LOCAL_DAYS[day]}:{sec:02d}.{frac:06d}{zone} h app[1]: " + MESSAGES[kind].format(ip="192.0.2.1", user="bob", n=1)
+        for day, sec, frac, zone, kind in items
+    ]
+    expected = reference(PLAIN_BARE, lines, True, now=now)
+    m = Matcher(PLAIN_BARE, detector=DateDetector(), check_all=True, engine=engine)
+    stats = ScanStats()
+    got = m.scan("".join(x + "\n" for x in lines), now, 1, stats, keep_ignored=False, failures=True)
+    assert got == [o for o in expected if kept(o, False, False, True, True)]
+    assert stats.lines == len(lines)
+    assert stats.native_lines == (len(lines) if engine == "native" else 0)
