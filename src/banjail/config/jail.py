@@ -6,13 +6,13 @@ every option it has and lay those into the jail section as `known/<opt>` (so a j
 options overriding its own, and each action of the `action` list with the jail's options visible.
 
 Every bad value becomes a Problem (file, line, section, option, value, fix); all are collected, then one
-ConfigError is raised. Unknown options that nothing refers to are warned about, never silently dropped.
+ConfigError is raised. Unknown options that nothing refers to are warned about (banjail.config.unknown), never
+silently dropped. fail2ban.conf is read by banjail.config.server.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import re
 from pathlib import Path
 from typing import TypeVar
@@ -29,9 +29,11 @@ from banjail.config.definition import (
 )
 from banjail.config.ini import Entry, InterpolationError, ParsedFile, Tree
 from banjail.config.overlay import INCLUDES, STOCK_DIR, Overlay
-from banjail.config.schema import ActionSpec, Config, JailConfig, ServerConfig
+from banjail.config.schema import ActionSpec, Config, JailConfig
+from banjail.config.server import read_server
 from banjail.config.tags import extract_options, split_with_options
-from banjail.config.values import Reader, listen_address, multipliers, prefix_length
+from banjail.config.unknown import references, warn_default_typos, warn_unknown
+from banjail.config.values import Reader, multipliers, prefix_length
 from banjail.errors import ConfigError, Problem
 from banjail.fleet import settings as fleet_settings
 from banjail.model import FilterSpec
@@ -79,24 +81,6 @@ JAIL_OPTIONS = (
     "fleet",
     *FILTER_OPTIONS,
 )
-# The fail2ban.conf options upstream's client sends (`-d` prints them as written).
-SERVER_OPTIONS = (
-    "loglevel",
-    "logtarget",
-    "syslogsocket",
-    "allowipv6",
-    "dbfile",
-    "dbmaxmatches",
-    "dbmaxfailures",
-    "dbpurgeage",
-)
-# Helper options stock configs define for interpolation; never warned about.
-HELPER_OPTIONS = frozenset(
-    {"port", "protocol", "chain", "mode", "logtype", "banaction", "banaction_allports", "mta", "destemail"}
-    | {"sender", "sendername", "fail2ban_agent", "fail2ban_version", "fail2ban_confpath", "before", "after"}
-    | {packaged_files.OPTION}  # read by banjail before the filter (never sent to the server: `-d` stays upstream's)
-)
-_REFERENCE = re.compile(r"%\(([^)]+)\)s|<([^ <>]+)>")
 
 
 def load_config(
@@ -123,13 +107,13 @@ def load_config(
     overlay = Overlay(root, stock_dir)
     server_tree = overlay.read_name("fail2ban")
     problems += server_tree.problems
-    server = _server(server_tree, problems, skip_broken)
+    server = read_server(server_tree, problems, skip_broken)
     fleet = fleet_settings.read_fleet(server_tree, problems)
     tree = overlay.read_name("jail", conf_local=True)
     problems += tree.problems
     tree.defaults["fail2ban_version"] = Entry(FAIL2BAN_COMPAT_VERSION)
     tree.defaults["fail2ban_confpath"] = Entry(str(root))
-    referenced = _references(tree)
+    referenced = references(tree)
     jails: list[JailConfig] = []
     cache: dict[Path, ParsedFile] = {}  # filter and action files parsed once for all jails
     for name in list(tree.sections):
@@ -143,7 +127,7 @@ def load_config(
         problems += found
         if jail is not None:
             jails.append(jail)
-    _warn_default_typos(tree, referenced, problems)
+    warn_default_typos(tree, JAIL_OPTIONS, referenced, problems)
     unique = list(dict.fromkeys(problems))
     errors = [p for p in unique if p.severity == "error"]
     if errors:
@@ -174,42 +158,11 @@ def load_jail(
     if backend is not None:
         tree.sections[name]["backend"] = Entry(backend)
     problems = [p for p in tree.problems if p.severity == "error"]
-    jail = _jail(tree, name, root, stock_dir, _references(tree), problems, {}, False)
+    jail = _jail(tree, name, root, stock_dir, references(tree), problems, {}, False)
     errors = [p for p in dict.fromkeys(problems) if p.severity == "error"]
     if errors:
         raise ConfigError(errors)
     return jail
-
-
-def _server(tree: Tree, problems: list[Problem], lenient: bool) -> ServerConfig:
-    reader = Reader(tree, "Definition", problems, lenient)
-    base = ServerConfig()
-    return ServerConfig(
-        loglevel=reader.text("loglevel", base.loglevel),
-        logtarget=reader.text("logtarget", base.logtarget),
-        syslogsocket=reader.text("syslogsocket", base.syslogsocket),
-        socket=reader.text("socket", base.socket),
-        pidfile=reader.text("pidfile", base.pidfile),
-        dbfile=reader.text("dbfile", base.dbfile),
-        dbpurgeage=reader.seconds("dbpurgeage", base.dbpurgeage),
-        dbmaxmatches=reader.integer("dbmaxmatches", base.dbmaxmatches),
-        dbmaxfailures=reader.integer("dbmaxfailures", base.dbmaxfailures),
-        allowipv6=reader.text("allowipv6", base.allowipv6),
-        metrics=reader.typed("metrics", "", listen_address, "a listen address").strip(),
-        metrics_textfile=reader.text("metrics_textfile", "").strip(),
-        metrics_interval=reader.seconds("metrics_interval", base.metrics_interval),
-        texts=tuple((o, v) for o in SERVER_OPTIONS if (v := reader.optional(o)) is not None),
-        stacksize=Reader(tree, "Thread", []).optional("stacksize"),
-    )
-
-
-def _references(tree: Tree) -> set[str]:
-    names: set[str] = set()
-    entries = [*tree.defaults.values(), *(e for s in tree.sections.values() for e in s.values())]
-    for entry in entries:
-        for m in _REFERENCE.finditer(entry.value):
-            names.add((m.group(1) or m.group(2)).lower())
-    return names
 
 
 def _jail(
@@ -308,7 +261,7 @@ def _jail(
         except ConfigError as exc:
             problems += [_in_jail(p, tree, name, "action", item) for p in exc.problems]
             broken = broken or f"Unable to read action {action_name!r}"
-    _warn_unknown(tree, name, referenced, problems)
+    warn_unknown(tree, name, JAIL_OPTIONS, referenced, problems)
     maxretry = reader.integer("maxretry", 5)
     fleet = fleet_settings.jail_mode(options.get("fleet"))
     if fleet is None:
@@ -423,55 +376,3 @@ def _in_jail(problem: Problem, tree: Tree, jail: str, option: str, value: str) -
         problem.severity,
     )
 
-
-def _warn_unknown(tree: Tree, jail: str, referenced: set[str], problems: list[Problem]) -> None:
-    for option, entry in tree.sections[jail].items():
-        if (
-            option in JAIL_OPTIONS
-            or option in HELPER_OPTIONS
-            or option in referenced
-            or option.startswith(("known/", "__", "action_"))
-            or "?" in option
-        ):
-            continue
-        close = difflib.get_close_matches(option, JAIL_OPTIONS, n=1)
-        problems.append(
-            Problem(
-                "unknown option: banjail does not use it and no other option refers to it",
-                entry.file,
-                entry.line,
-                jail,
-                option,
-                entry.value,
-                f"did you mean {close[0]}?" if close else "remove it, or check its spelling",
-                "warning",
-            )
-        )
-
-
-def _warn_default_typos(tree: Tree, referenced: set[str], problems: list[Problem]) -> None:
-    # [DEFAULT] legitimately holds helper values for interpolation, so only near-misses of real options are
-    # reported there (bantime.incremnt, maxretrys): those are almost certainly typos that silently do nothing.
-    for option, entry in tree.defaults.items():
-        if (
-            option in JAIL_OPTIONS
-            or option in HELPER_OPTIONS
-            or option in referenced
-            or option.startswith(("action_", "__"))
-            or not entry.file
-        ):
-            continue
-        close = difflib.get_close_matches(option, JAIL_OPTIONS, n=1, cutoff=0.8)
-        if close:
-            problems.append(
-                Problem(
-                    "unknown option: banjail does not use it and no other option refers to it",
-                    entry.file,
-                    entry.line,
-                    "DEFAULT",
-                    option,
-                    entry.value,
-                    f"did you mean {close[0]}?",
-                    "warning",
-                )
-            )
