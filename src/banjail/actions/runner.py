@@ -20,6 +20,7 @@ import shutil
 import signal
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from banjail.actions.render import Script
 
@@ -116,6 +117,7 @@ async def _spawned(
     out = os.memfd_create("banjail-stdout", os.MFD_CLOEXEC)
     err = os.memfd_create("banjail-stderr", os.MFD_CLOEXEC)
     feed = -1
+    first: tuple[Any, ...]
     try:
         if stdin is not None:
             feed = os.memfd_create("banjail-stdin", os.MFD_CLOEXEC)
@@ -153,7 +155,12 @@ async def _wait(loop: asyncio.AbstractEventLoop, pid: int, timeout: float) -> in
     On cancellation the group is killed and reaped before CancelledError goes on."""
     pidfd = os.pidfd_open(pid)
     exited: asyncio.Future[None] = loop.create_future()
-    loop.add_reader(pidfd, lambda: exited.done() or exited.set_result(None))
+
+    def readable() -> None:  # the pidfd stays readable once the command exited: settle the future once
+        if not exited.done():
+            exited.set_result(None)
+
+    loop.add_reader(pidfd, readable)
     try:
         try:
             await asyncio.wait_for(asyncio.shield(exited), timeout)
