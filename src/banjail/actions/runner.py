@@ -85,6 +85,7 @@ def _pidfds() -> bool:
     return True
 
 
+_DEFAULT_SIGNALS = tuple(getattr(signal, name) for name in ("SIGPIPE", "SIGXFSZ", "SIGXFZ") if hasattr(signal, name))
 _LEAN = _pidfds() and hasattr(os, "memfd_create") and hasattr(os, "posix_spawn")
 
 
@@ -133,6 +134,9 @@ async def _spawned(
                 env,
                 file_actions=[first, (os.POSIX_SPAWN_DUP2, out, 1), (os.POSIX_SPAWN_DUP2, err, 2)],
                 setsid=True,
+                # as subprocess's restore_signals: Python ignores SIGPIPE and SIGXFSZ, a shell must not inherit that
+                setsigdef=_DEFAULT_SIGNALS,
+                setsigmask=(),
             )
         except OSError as exc:
             return Outcome(label, 127, "", f"cannot run {argv[0]}: {exc}")

@@ -7,6 +7,7 @@ import asyncio
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,8 @@ def _run(text: str, timeout: float = 10.0, env: dict[str, str] | None = None) ->
         ("kill -TERM $$", -signal.SIGTERM, "", ""),
         ("read x; echo \"[$x]\"", 0, "[]\n", ""),  # stdin is /dev/null
         ("   ", 0, "", ""),
+        ("yes | head -c 2", 0, "y\n", ""),  # SIGPIPE is the default again in the command (Python ignores it)
+        ("kill -PIPE $$", -signal.SIGPIPE, "", ""),
     ],
 )
 def test_exit_status_and_output(script: str, returncode: int, stdout: str, stderr: str) -> None:
@@ -65,11 +68,15 @@ def test_programs_are_found_in_the_commands_own_path(tmp_path: Path) -> None:
 
 
 def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    """Whether pid still runs, 2 s after its group was signalled at most (delivery is asynchronous)."""
+    for _ in range(200):
+        try:
+            if Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z":
+                return False
+        except FileNotFoundError:
+            return False
+        time.sleep(0.01)
+    return True
 
 
 def _child_pid(path: Path) -> int:
