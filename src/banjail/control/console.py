@@ -102,7 +102,13 @@ class Client:
 
     def show(self, argv: list[Any], value: Any) -> None:
         if self.opts.json and shapes.wants_json(argv, is_read(argv)):
-            out(json.dumps(shapes.shape(argv, value), ensure_ascii=False))
+            shaped = shapes.shape(argv, value)
+            if len(argv) in (2, 3) and argv[0] == "status" and argv[1] != "--all" and isinstance(shaped, dict):
+                # `status <jail> --json` names the jail's matching engine (`get <jail> engine`); the status
+                # reply stays upstream's. A server without that property (upstream's) leaves it out.
+                with contextlib.suppress(ControlError):
+                    shaped["engine"] = self.call(["get", argv[1], "engine"])
+            out(json.dumps(shaped, ensure_ascii=False))
         else:
             out(fmt.render(argv, value))
 
@@ -134,8 +140,6 @@ class Client:
             self.status_all(cmd[2:])
         elif cmd == ["stats"]:
             self.stats()
-        elif self.opts.json and len(cmd) in (2, 3) and cmd[0] == "status" and cmd[1] != "--all":
-            self.status_jail_json(cmd)
         elif cmd == ["help"]:
             out(self.usage)
         elif len(cmd) == 2 and cmd[0] == "ping":
@@ -164,21 +168,6 @@ class Client:
         names = next((str(v) for k, v in summary if k == "Jail list"), "")
         jails = [j.strip() for j in names.split(",") if j.strip()]
         return [*summary, {jail: self.call(["status", jail, *flavor]) for jail in jails}]
-
-    def status_jail_json(self, argv: list[str]) -> None:
-        """`status <jail> --json`: the jail's status object plus `"engine"`, the matching engine its filter runs
-        on (`get <jail> engine`; left out when the server has no such property, as upstream's has not)."""
-        try:
-            value = self.call(argv)
-        except ControlError as exc:
-            log.error("NOK: %r", (str(exc),))
-            out(str(exc))
-            raise Failed from None
-        shaped = shapes.shape(argv, value)
-        if isinstance(shaped, dict):
-            with contextlib.suppress(ControlError):
-                shaped["engine"] = self.call(["get", argv[1], "engine"])
-        out(json.dumps(shaped, ensure_ascii=False))
 
     def status_all(self, flavor: list[str]) -> None:
         try:
