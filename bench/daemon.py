@@ -411,7 +411,7 @@ def _floor_rows(floors: dict[str, float], upstream: Result | None) -> list[tuple
                      f"{name} {floors[key]:.2f} s + commands {floors['commands_s']:.2f} s"))  # fmt: skip
     spawn = f"{n:.0f} commands: Runner {1000 * floors['commands_s'] / n:.3f} ms each"
     if "asyncio_s" in floors:
-        spawn += f" (asyncio subprocess: {floors['asyncio_s']:.2f} s, {1000 * floors['asyncio_s'] / n:.3f} ms each)"
+        spawn += f" (before, asyncio subprocess + pipes: {floors['asyncio_s']:.2f} s, {1000 * floors['asyncio_s'] / n:.3f} ms each)"
     rows.append(("spawn floor", "", "", f"{floors['commands_s']:.2f}", "", "", "", "", "", "", spawn))
     return rows
 
@@ -466,7 +466,8 @@ def _section(
         "starting and reaping one command per ban through banjail's Runner (spawnfloor.py, the recording "
         "action's count); its ratio is the most such a daemon can gain over upstream; `floor (native + commands)` "
         "the same with the native engine's C part alone (nativefloor.py) instead of re; `spawn floor` the "
-        "commands alone, and the same commands started through asyncio's subprocess (3 pipes) for comparison",
+        "commands alone, and the same commands started as the Runner did before (asyncio's subprocess, output "
+        "through pipes and communicate())",
     ]
     for r in results:
         if r.missed_trials:

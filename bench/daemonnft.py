@@ -34,6 +34,7 @@ from daemon import (
     append,
     burst,
     cpu_of,
+    floor,
     generate,
     write_config,
 )
@@ -43,7 +44,8 @@ from section import Section, Table
 NAME = "daemon-nft"
 TARGET_CPU_RATIO = 50.0  # issue 13
 BANJAIL_ACTION = REPO / "src" / "banjail" / "stock" / "action.d" / "nftables.conf"
-SETS = {"upstream": ("f2b-table", "addr-set-bench"), "banjail": ("banjail", "addr-set-bench")}
+SETS = {"upstream": "f2b-table", "banjail": "banjail"}  # the table; both name their sets addr-set-/addr6-set-bench
+SET4, SET6 = "addr-set-bench", "addr6-set-bench"
 COLUMNS = ("server", "bulk s", "server CPU s", "CPU vs upstream", "nft CPU s", "bans", "targets met")
 LABELS = {
     "upstream": "upstream, action.d/nftables.conf",
@@ -60,7 +62,7 @@ def _bench(label: str, lines: int, progress: Progress) -> dict[str, Any]:
     missing = server.available()
     if missing:
         return {"server": label, "error": missing}
-    table, set_name = SETS[label]
+    table = SETS[label]
     ns = Namespace()
     try:
         with tempfile.TemporaryDirectory(prefix=f"bench-daemon-nft-{label}-") as tmp:
@@ -72,7 +74,7 @@ def _bench(label: str, lines: int, progress: Progress) -> dict[str, Any]:
                 conf = write_config(work, action="nftables[name=bench]")
             run = Running(server, work, conf, ns.prefix)
             try:
-                return _phases(run, ns, table, set_name, lines, progress)
+                return _phases(run, ns, table, lines, progress)
             except (RuntimeError, OSError, subprocess.SubprocessError, ValueError) as exc:
                 progress(f"{label} nft: failed: {exc}")
                 return {"server": label, "error": str(exc)[:300]}
@@ -82,14 +84,19 @@ def _bench(label: str, lines: int, progress: Progress) -> dict[str, Any]:
         ns.delete()
 
 
-def _phases(run: Running, ns: Namespace, table: str, set_name: str, lines: int, progress: Progress) -> dict[str, Any]:
+def _banned(ns: Namespace, table: str) -> int:
+    """Addresses in the jail's IPv4 and IPv6 sets."""
+    return ns.set_size(table, SET4) + ns.set_size(table, SET6)
+
+
+def _phases(run: Running, ns: Namespace, table: str, lines: int, progress: Progress) -> dict[str, Any]:
     label = run.server.label
     run.wait_ready("bench")
     log = run.work / "auth.log"
     append(log, burst("198.18.255.1", time.time(), 9000))
-    _, _, size = ns.wait_size(table, set_name, 1, time.perf_counter(), 30.0)
+    _, _, size = ns.wait_size(table, SET4, 1, time.perf_counter(), 30.0)
     if size < 1:
-        raise RuntimeError(f"warm-up burst not in {table}/{set_name} within 30 s: {run.tail()}")
+        raise RuntimeError(f"warm-up burst not in {table}/{SET4} within 30 s: {run.tail()}")
     text = generate(lines)
     progress(f"{label} nft: ready (pid {run.pid}), appending {lines:,} lines")
     cpu0 = cpu_of(run.pid)
@@ -102,7 +109,7 @@ def _phases(run: Running, ns: Namespace, table: str, set_name: str, lines: int, 
         polls += 1
         grew = False
         if polls % 10 == 0:  # listing the set costs nft's CPU, not the server's: once a second
-            seen = ns.set_size(table, set_name)
+            seen = _banned(ns, table)
             grew, size = seen != size, seen
         if grew or cpu - prev_cpu >= 0.05 * (now - prev_t):  # busy: a twentieth of a core or more
             last_active = now
@@ -113,7 +120,7 @@ def _phases(run: Running, ns: Namespace, table: str, set_name: str, lines: int, 
             timed_out = True
             break
     cpu1 = cpu_of(run.pid)
-    bans = ns.set_size(table, set_name) - 1  # minus the warm-up burst
+    bans = _banned(ns, table) - 1  # minus the warm-up burst
     figures = {"server": label, "error": "", "bulk_s": round(last_active - t0, 3),
                "bulk_cpu_s": round(cpu1.own - cpu0.own, 3), "nft_cpu_s": round(cpu1.children - cpu0.children, 3),
                "bans": bans, "bulk_timed_out": timed_out}  # fmt: skip
@@ -138,18 +145,27 @@ def run(args: argparse.Namespace, progress: Progress) -> Section:
         rows.append((LABELS[r["server"]], f"{r['bulk_s']:.2f}" + (" (timeout)" if r["bulk_timed_out"] else ""),
                      f"{r['bulk_cpu_s']:.2f}", f"{ratio:.1f}x" if ratio else "", f"{r['nft_cpu_s']:.2f}",
                      str(r["bans"]), met))  # fmt: skip
+    # The native action runs no command per ban: what no daemon can go below is matching the bulk.
+    floors = floor(lines, 1, progress)
+    for key, what in (("regex_s", "floor (re)"), ("native_s", "floor (native engine)")):
+        if floors is not None and key in floors:
+            best = upstream["bulk_cpu_s"] / floors[key] if upstream and floors[key] else 0.0
+            rows.append((what, "", f"{floors[key]:.2f}", f"{best:.1f}x" if best else "", "", "", ""))
     notes = [
         f"target: >= {TARGET_CPU_RATIO:.0f}x less server CPU than upstream, each with its nftables action",
         f"bulk: the daemon section's {lines:,}-line append; each server in its own `ip netns add` namespace "
         "(deleted afterwards); the phase ends after "
         f"{SETTLE_S:.0f} s with the server under 5 % of a core; `nft CPU s`: the nft processes the server "
         "started (its reaped children), not counted in the server's figure",
-        "bans: elements of the jail's set at the end, the warm-up burst's address excluded",
+        "bans: elements of the jail's IPv4 and IPv6 sets at the end, the warm-up burst's address excluded",
+        "floor (re) / floor (native engine): the regex calls alone on the same bulk (refloor.py --first; the "
+        "native engine's C part, nativefloor.py), as in the daemon section; their ratio is the most any "
+        "daemon matching with that engine can gain over upstream here",
     ]
     return Section(
         name=NAME,
         title=f"daemon with nftables: fail2ban-server on a {lines:,}-line append, banning in a namespace",
         tables=(Table("Server side by side, nftables actions", COLUMNS, tuple(rows)),),
         notes=tuple(notes),
-        figures={"lines": lines, "servers": results},
+        figures={"lines": lines, "servers": results, "floor": floors},
     )

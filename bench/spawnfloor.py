@@ -5,8 +5,8 @@ Usage: spawnfloor.py N [--way runner|asyncio]
 Starts `/bin/sh -c 'echo ... >> FILE'` N times, one after the other, and prints {"commands": N, "cpu_s": parent
 CPU seconds, "way": ...}. `runner` (the default) goes through banjail's own Runner, as the daemon's command
 actions do (posix_spawn, pidfd reaping, output captured); `asyncio` through asyncio.create_subprocess_exec with
-the loop reaping children through pidfds (the way banjail started commands before, and the cheapest way asyncio
-offers). The children's own CPU is not counted, as the daemon bench does not count it. Any daemon that runs a
+stdout and stderr piped and read by communicate(), the loop reaping children through pidfds (the way banjail's
+Runner started commands before). The children's own CPU is not counted, as the daemon bench does not count it. Any daemon that runs a
 command per ban spends at least this much of its own CPU on N bans.
 """
 
@@ -30,11 +30,15 @@ def _command(i: int, path: str) -> str:
 
 
 async def _asyncio(n: int, path: str) -> None:
+    # As banjail's Runner did before it used posix_spawn: stdin /dev/null, stdout and stderr through pipes
+    # read by communicate(), so the output can be logged.
+    pipe = asyncio.subprocess.PIPE
     for i in range(n):
         process = await asyncio.create_subprocess_exec(
-            "/bin/sh", "-c", _command(i, path), stdin=asyncio.subprocess.DEVNULL
-        )
-        await process.wait()
+            "/bin/sh", "-c", _command(i, path), stdin=asyncio.subprocess.DEVNULL, stdout=pipe, stderr=pipe,
+            start_new_session=True,
+        )  # fmt: skip
+        await process.communicate()
 
 
 async def _runner(n: int, path: str) -> None:
