@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import json
 import math
 import os
 import shutil
@@ -34,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import floors
 from gen_authlog import LogSpec, write_authlog
 from section import Section, Table
 
@@ -361,63 +361,11 @@ def run(args: argparse.Namespace, progress: Progress) -> Section:
         text = generate(lines)  # per server: timestamps near the moment of its append
         results.append(bench_server(SERVERS[label], lines, trials, text, progress))
     bans = max((r.bans for r in results), default=0)
-    return _section(results, lines, trials, floor(lines, bans, progress))
-
-
-def floor(lines: int, bans: int, progress: Progress) -> dict[str, float] | None:
-    """The CPU any daemon spends at least on this bulk with upstream's sshd filter and a command action, in
-    parts: `regex_s` (Python's re in first-match mode, refloor.py --first), `native_s` (banjail's native engine's
-    C part alone, nativefloor.py; absent when the extension is not built), `commands_s` (starting and reaping
-    `bans` commands through banjail's Runner, spawnfloor.py) and `asyncio_s` (the same through asyncio's
-    subprocess, the way commands were started before). None when the regex or command floor could not run."""
-    python = str(REPO / ".venv/bin/python")
-    n = str(max(bans, 1))
-    with tempfile.TemporaryDirectory(prefix="bench-floor-") as tmp:
-        log = Path(tmp) / "auth.log"
-        log.write_text(generate(lines), encoding="utf-8")
-        now = str(int(time.time()))
-        runs = {
-            "regex_s": [python, str(HERE / "refloor.py"), "--first", str(log), UPSTREAM_FILTER, now],
-            "native_s": [python, str(HERE / "nativefloor.py"), str(log), UPSTREAM_FILTER, now],
-            "commands_s": [python, str(HERE / "spawnfloor.py"), n, "--way", "runner"],
-            "asyncio_s": [python, str(HERE / "spawnfloor.py"), n, "--way", "asyncio"],
-        }
-        found: dict[str, float] = {}
-        for key, argv in runs.items():
-            done = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=600)
-            if done.returncode != 0:
-                progress(f"floor: {argv[1]} failed: {done.stderr.strip()[-200:]}")
-                if key in ("regex_s", "commands_s"):
-                    return None
-                continue
-            figures = json.loads(done.stdout)
-            found[key] = float(figures.get(key, figures.get("cpu_s", 0.0)))
-    progress("floor: " + ", ".join(f"{k} {v:.2f}" for k, v in found.items()) + f" ({n} commands)")
-    found["commands"] = float(n)
-    return found
-
-
-def _floor_rows(floors: dict[str, float], upstream: Result | None) -> list[tuple[str, ...]]:
-    """The floor rows: re + commands, native + commands, and the spawn floor alone (both ways of starting)."""
-    rows = []
-    n = floors["commands"]
-    parts = [("floor (re + commands)", "regex_s", "regex"), ("floor (native + commands)", "native_s", "native C")]
-    for label, key, name in parts:
-        if key not in floors:
-            continue
-        total = floors[key] + floors["commands_s"]
-        best = upstream.bulk_cpu_s / total if upstream and total else 0.0
-        rows.append((label, "", "", f"{total:.2f}", f"{best:.1f}x" if best else "", "", "", "", "", "",
-                     f"{name} {floors[key]:.2f} s + commands {floors['commands_s']:.2f} s"))  # fmt: skip
-    spawn = f"{n:.0f} commands: Runner {1000 * floors['commands_s'] / n:.3f} ms each"
-    if "asyncio_s" in floors:
-        spawn += f" (before, asyncio subprocess + pipes: {floors['asyncio_s']:.2f} s, {1000 * floors['asyncio_s'] / n:.3f} ms each)"
-    rows.append(("spawn floor", "", "", f"{floors['commands_s']:.2f}", "", "", "", "", "", "", spawn))
-    return rows
+    return _section(results, lines, trials, floors.measure(generate(lines), bans, progress))
 
 
 def _section(
-    results: list[Result], lines: int, trials: int, floors: dict[str, float] | None = None
+    results: list[Result], lines: int, trials: int, found: dict[str, float] | None = None
 ) -> Section:
     upstream = next((r for r in results if r.label == "upstream" and not r.error), None)
     rows: list[tuple[str, ...]] = []
@@ -444,8 +392,8 @@ def _section(
                            "all": [round(x, 2) for x in r.latencies_ms]},
             "missed_trials": r.missed_trials, "peak_rss_kb": r.rss_kb,
         })  # fmt: skip
-    if floors is not None:
-        rows += _floor_rows(floors, upstream)
+    if found is not None:
+        rows += floors.rows(found, upstream.bulk_cpu_s if upstream else 0.0)
     notes = [
         f"targets: >= {TARGET_CPU_RATIO:.0f}x less server CPU than upstream for the same bans; ban latency "
         f"p50 <= {TARGET_P50_MS:.0f} ms, p99 <= {TARGET_P99_MS:.0f} ms (upstream: 0.36 s median); idle CPU 0 %; "
@@ -485,7 +433,7 @@ def _section(
             "server", "bulk s", "lines/s", "server CPU s", "CPU vs upstream", "bans", "idle CPU %",
             "ban p50 ms", "ban p99 ms", "peak RSS MB", "targets met"), tuple(rows)),),
         notes=tuple(notes),
-        figures={"lines": lines, "trials": trials, "servers": figures, "floor": floors},
+        figures={"lines": lines, "trials": trials, "servers": figures, "floor": found},
     )
 
 

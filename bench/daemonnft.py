@@ -34,11 +34,11 @@ from daemon import (
     append,
     burst,
     cpu_of,
-    floor,
     generate,
     write_config,
 )
 from firewall import Namespace
+from floors import measure
 from section import Section, Table
 
 NAME = "daemon-nft"
@@ -146,7 +146,7 @@ def run(args: argparse.Namespace, progress: Progress) -> Section:
                      f"{r['bulk_cpu_s']:.2f}", f"{ratio:.1f}x" if ratio else "", f"{r['nft_cpu_s']:.2f}",
                      str(r["bans"]), met))  # fmt: skip
     # The native action runs no command per ban: what no daemon can go below is matching the bulk.
-    floors = floor(lines, 1, progress)
+    floors = measure(generate(lines), 1, progress)
     for key, what in (("regex_s", "floor (re)"), ("native_s", "floor (native engine)")):
         if floors is not None and key in floors:
             best = upstream["bulk_cpu_s"] / floors[key] if upstream and floors[key] else 0.0
