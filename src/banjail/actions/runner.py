@@ -77,16 +77,18 @@ class Runner:
         )
 
 
-def _pidfds() -> bool:
+def _lean() -> bool:
+    """Whether this kernel and sandbox give pidfds and memfds (a seccomp filter may refuse either)."""
     try:
         os.close(os.pidfd_open(os.getpid()))
+        os.close(os.memfd_create("banjail-probe", os.MFD_CLOEXEC))
     except (AttributeError, OSError):
         return False
-    return True
+    return hasattr(os, "posix_spawn")
 
 
 _DEFAULT_SIGNALS = tuple(getattr(signal, name) for name in ("SIGPIPE", "SIGXFSZ", "SIGXFZ") if hasattr(signal, name))
-_LEAN = _pidfds() and hasattr(os, "memfd_create") and hasattr(os, "posix_spawn")
+_LEAN = _lean()
 
 
 async def run_process(

@@ -12,8 +12,17 @@ from pathlib import Path
 
 import pytest
 
+from banjail.actions import runner as runner_module
 from banjail.actions.render import Script
 from banjail.actions.runner import Outcome, Runner, run_process
+
+
+@pytest.fixture(params=["posix_spawn", "asyncio"])
+def way(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both ways of starting a command: the lean one, and asyncio's subprocess where pidfds are missing."""
+    if request.param == "asyncio":
+        monkeypatch.setattr(runner_module, "_LEAN", False)
+    return str(request.param)
 
 
 def _run(text: str, timeout: float = 10.0, env: dict[str, str] | None = None) -> Outcome:
@@ -33,27 +42,27 @@ def _run(text: str, timeout: float = 10.0, env: dict[str, str] | None = None) ->
         ("kill -PIPE $$", -signal.SIGPIPE, "", ""),
     ],
 )
-def test_exit_status_and_output(script: str, returncode: int, stdout: str, stderr: str) -> None:
+def test_exit_status_and_output(script: str, returncode: int, stdout: str, stderr: str, way: str) -> None:
     outcome = _run(script)
     assert (outcome.returncode, outcome.stdout, outcome.stderr) == (returncode, stdout, stderr)
 
 
 @pytest.mark.parametrize("size", [0, 1, 65535, 65536, 65537, 300_000])
-def test_output_keeps_its_last_64_kib(size: int) -> None:
+def test_output_keeps_its_last_64_kib(size: int, way: str) -> None:
     outcome = _run(f"head -c {size} /dev/zero | tr '\\0' x; echo -n END")
     expected = ("x" * size + "END")[-65536:]
     assert outcome.stdout == expected
 
 
 @pytest.mark.parametrize("data", [b"", b"one line\n", b"x" * 200_000, bytes(range(256))])
-def test_stdin_bytes_reach_the_program(data: bytes) -> None:
+def test_stdin_bytes_reach_the_program(data: bytes, way: str) -> None:
     outcome = asyncio.run(
         run_process(("/bin/sh", "-c", "wc -c"), env=dict(os.environ), label="wc", stdin=data, timeout=10)
     )
     assert (outcome.returncode, outcome.stdout.strip()) == (0, str(len(data)))
 
 
-def test_programs_are_found_in_the_commands_own_path(tmp_path: Path) -> None:
+def test_programs_are_found_in_the_commands_own_path(tmp_path: Path, way: str) -> None:
     tool = tmp_path / "banjail-test-tool"
     tool.write_text("#!/bin/sh\necho found \"$@\"\n")
     tool.chmod(0o755)
@@ -87,7 +96,7 @@ def _child_pid(path: Path) -> int:
     raise AssertionError("the command never wrote its child's pid")
 
 
-def test_timeout_kills_the_group_and_reaps(tmp_path: Path) -> None:
+def test_timeout_kills_the_group_and_reaps(tmp_path: Path, way: str) -> None:
     pidfile = tmp_path / "pid"
     outcome = _run(f"sleep 30 & echo $! > {pidfile}; wait", timeout=0.5)
     assert outcome.returncode is None
