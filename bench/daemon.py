@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import json
 import math
 import os
 import shutil
@@ -34,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import floors
 from gen_authlog import LogSpec, write_authlog
 from section import Section, Table
 
@@ -361,46 +361,15 @@ def run(args: argparse.Namespace, progress: Progress) -> Section:
         text = generate(lines)  # per server: timestamps near the moment of its append
         results.append(bench_server(SERVERS[label], lines, trials, text, progress))
     bans = max((r.bans for r in results), default=0)
-    return _section(results, lines, trials, floor(lines, bans, progress))
-
-
-def floor(lines: int, bans: int, progress: Progress) -> tuple[float, float] | None:
-    """(regex seconds, command-start seconds): the CPU any daemon on Python's re spends at least on this bulk
-    with upstream's sshd filter and a command action: the regex calls in first-match mode (refloor.py --first)
-    and starting `bans` commands (spawnfloor.py). None when either could not run."""
-    python = str(REPO / ".venv/bin/python")
-    with tempfile.TemporaryDirectory(prefix="bench-floor-") as tmp:
-        log = Path(tmp) / "auth.log"
-        log.write_text(generate(lines), encoding="utf-8")
-        runs = [
-            [python, str(HERE / "refloor.py"), "--first", str(log), UPSTREAM_FILTER, str(int(time.time()))],
-            [python, str(HERE / "spawnfloor.py"), str(max(bans, 1))],
-        ]
-        found = []
-        for argv in runs:
-            done = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=600)
-            if done.returncode != 0:
-                progress(f"floor: {argv[1]} failed: {done.stderr.strip()[-200:]}")
-                return None
-            figures = json.loads(done.stdout)
-            found.append(float(figures.get("regex_s", figures.get("cpu_s", 0.0))))
-    progress(f"floor: regex calls {found[0]:.2f} s, {bans} command starts {found[1]:.2f} s")
-    return found[0], found[1]
+    return _section(results, lines, trials, floors.measure(generate(lines), bans, progress))
 
 
 def _section(
-    results: list[Result], lines: int, trials: int, floors: tuple[float, float] | None = None
+    results: list[Result], lines: int, trials: int, found: dict[str, float] | None = None
 ) -> Section:
     upstream = next((r for r in results if r.label == "upstream" and not r.error), None)
     rows: list[tuple[str, ...]] = []
     figures: list[dict[str, Any]] = []
-    floor_figures: dict[str, Any] | None = None
-    if floors is not None:
-        total = sum(floors)
-        best = upstream.bulk_cpu_s / total if upstream and total else 0.0
-        floor_row = (FLOOR, "", "", f"{total:.2f}", f"{best:.1f}x" if best else "", "", "", "", "", "",
-                     f"regex {floors[0]:.2f} s + commands {floors[1]:.2f} s")  # fmt: skip
-        floor_figures = {"regex_s": floors[0], "commands_s": floors[1], "best_ratio": round(best, 1)}
     for r in results:
         if r.error and not r.bulk_s:
             rows.append((r.label, "failed", "", "", "", "", "", "", "", "", r.error[:200]))
@@ -423,8 +392,8 @@ def _section(
                            "all": [round(x, 2) for x in r.latencies_ms]},
             "missed_trials": r.missed_trials, "peak_rss_kb": r.rss_kb,
         })  # fmt: skip
-    if floor_figures is not None:
-        rows.append(floor_row)
+    if found is not None:
+        rows += floors.rows(found, upstream.bulk_cpu_s if upstream else 0.0)
     notes = [
         f"targets: >= {TARGET_CPU_RATIO:.0f}x less server CPU than upstream for the same bans; ban latency "
         f"p50 <= {TARGET_P50_MS:.0f} ms, p99 <= {TARGET_P99_MS:.0f} ms (upstream: 0.36 s median); idle CPU 0 %; "
@@ -442,8 +411,11 @@ def _section(
         "`unshare -n`; jail findtime and bantime 1d so every line of the log counts",
         f"{FLOOR}: the server CPU no daemon built on Python's re can go below for this bulk: upstream's sshd "
         "regexes called in first-match mode on the lines holding a required literal (refloor.py --first), plus "
-        "starting and reaping one command per ban (spawnfloor.py, the recording action's count); its ratio is "
-        "the most such a daemon can gain over upstream",
+        "starting and reaping one command per ban through banjail's Runner (spawnfloor.py, the recording "
+        "action's count); its ratio is the most such a daemon can gain over upstream; `floor (native + commands)` "
+        "the same with the native engine's C part alone (nativefloor.py) instead of re; `spawn floor` the "
+        "commands alone, and the same commands started as the Runner did before (asyncio's subprocess, output "
+        "through pipes and communicate())",
     ]
     for r in results:
         if r.missed_trials:
@@ -461,7 +433,7 @@ def _section(
             "server", "bulk s", "lines/s", "server CPU s", "CPU vs upstream", "bans", "idle CPU %",
             "ban p50 ms", "ban p99 ms", "peak RSS MB", "targets met"), tuple(rows)),),
         notes=tuple(notes),
-        figures={"lines": lines, "trials": trials, "servers": figures, "floor": floor_figures},
+        figures={"lines": lines, "trials": trials, "servers": figures, "floor": found},
     )
 
 

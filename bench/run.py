@@ -3,7 +3,8 @@
 Each section is a module with ``NAME``, ``add_arguments(parser)`` and ``run(args, progress) -> Section``; this file
 only parses options, runs the chosen sections in order, prints each table, and saves ``bench/out/<name>.md`` and
 ``bench/out/<name>.json`` plus ``bench/out/report.md`` with every section of this invocation.
-Sections: core (fail2ban-regex), daemon (fail2ban-server: bulk CPU, ban latency, idle, RSS), firewall (nftables
+Sections: core (fail2ban-regex), daemon (fail2ban-server: bulk CPU, ban latency, idle, RSS; it brings
+daemon-nft: the same bulk banning with nftables in a namespace, upstream's action against banjail's), firewall (nftables
 bans/s and restore), fleet (bans through a Redis stream to 3 namespaced hosts; run it alone with
 ``--only fleet``), filters (worst time per line of every stock filter on pathological input).
 """
@@ -18,6 +19,7 @@ from types import ModuleType
 
 import core
 import daemon
+import daemonnft
 import firewall
 import fleet
 import pathological
@@ -26,11 +28,14 @@ from section import markdown, save
 SECTIONS: dict[str, ModuleType] = {
     core.NAME: core,
     daemon.NAME: daemon,
+    daemonnft.NAME: daemonnft,
     firewall.NAME: firewall,
     fleet.NAME: fleet,
     pathological.NAME: pathological,
 }
 QUICK_LINES = 100_000
+# `--only daemon` also runs the daemon's nftables rows (issue 13 asks for them in the daemon bench).
+ALSO = {daemon.NAME: (daemonnft.NAME,)}
 
 
 def _progress(message: str) -> None:
@@ -49,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.lines = QUICK_LINES
     names = [n for n in args.only.split(",") if n]
+    names += [extra for n in list(names) for extra in ALSO.get(n, ()) if extra not in names]
     unknown = [n for n in names if n not in SECTIONS]
     if unknown:
         parser.error(f"unknown section(s) {', '.join(unknown)}; known: {', '.join(SECTIONS)}")

@@ -63,7 +63,7 @@ def test_json_shapes_of_the_read_commands(running: tuple[Server, Path]) -> None:
     }
     cases: list[tuple[list[str], object]] = [
         (["status"], {"jails": ["test"]}),
-        (["status", "test"], jail),
+        (["status", "test"], {**jail, "engine": server.ask("get", "test", "engine")}),
         (["status", "--all"], {"jails": {"test": jail}}),
         (
             ["stats"],

@@ -6,6 +6,7 @@ first; `status --all` and `stats` gather every jail's status; -i is a prompt loo
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -101,7 +102,13 @@ class Client:
 
     def show(self, argv: list[Any], value: Any) -> None:
         if self.opts.json and shapes.wants_json(argv, is_read(argv)):
-            out(json.dumps(shapes.shape(argv, value), ensure_ascii=False))
+            shaped = shapes.shape(argv, value)
+            if len(argv) in (2, 3) and argv[0] == "status" and argv[1] != "--all" and isinstance(shaped, dict):
+                # `status <jail> --json` names the jail's matching engine (`get <jail> engine`); the status
+                # reply stays upstream's. A server without that property (upstream's) leaves it out.
+                with contextlib.suppress(ControlError):
+                    shaped["engine"] = self.call(["get", argv[1], "engine"])
+            out(json.dumps(shaped, ensure_ascii=False))
         else:
             out(fmt.render(argv, value))
 

@@ -6,7 +6,9 @@ upstream's lists of (name, value) pairs, so scripts read `.filter.currently_fail
     status                      {"jails": [NAME, ...]}
     status <JAIL> [flavor]      {"filter": {"currently_failed": N, "total_failed": N, "file_list": [...]
                                             | "journal_matches": [...]},
-                                 "actions": {"currently_banned": N, "total_banned": N, "banned": [...]}}
+                                 "actions": {"currently_banned": N, "total_banned": N, "banned": [...]},
+                                 "engine": "native (PCRE2 ...)" | "python (why)"}   (the client adds
+                                 "engine" from `get <JAIL> engine`; the status reply itself is upstream's)
     status --all                {"jails": {NAME: <the jail's status object>, ...}}
     stats                       {"jails": {NAME: {"backend": B, "filter": {"currently_failed": N,
                                  "total_failed": N}, "actions": {"currently_banned": N, "total_banned": N}}}}

@@ -16,6 +16,7 @@ from banjail.config.schema import JailConfig
 from banjail.daemon import actionset, manual, regexview
 from banjail.daemon.jail import Jail, build_matcher, build_policy
 from banjail.errors import ConfigError, ControlError
+from banjail.filter import engine as engines
 from banjail.timespec import str2seconds
 
 if TYPE_CHECKING:
@@ -52,6 +53,15 @@ def backend_in_use(jail: Jail) -> str:
         if isinstance(source, FileSource):
             return source.backend
     return backend_name(jail.config.backend)
+
+
+def engine_in_use(jail: Jail) -> str:
+    """The matching engine of the jail's running filter, as the daemon logs it at the jail's start:
+    `native (PCRE2 10.42 JIT)` or `python (why the native engine does not run it)`."""
+    matcher = jail.state.matcher
+    if matcher is None:
+        return "none (the jail has no filter)"
+    return engines.describe(matcher.engine, matcher.engine_note)
 
 
 def logpaths(jail: Jail) -> list[str]:
@@ -103,6 +113,7 @@ def get(daemon: Daemon, jail: Jail, prop: str, args: Sequence[str]) -> object:
         "idle": lambda: False,
         "banprefix4": lambda: config.banprefix4,
         "banprefix6": lambda: config.banprefix6,
+        "engine": lambda: engine_in_use(jail),
     }
     if prop in simple:
         return simple[prop]()
