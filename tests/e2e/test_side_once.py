@@ -5,6 +5,7 @@ ambiguous case), the next server runs it again and says so (at least once: never
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
@@ -54,17 +55,17 @@ def test_a_command_in_flight_at_kill9(tmp_path: Path, kill_command: bool, starts
             os.killpg(orphan, signal.SIGKILL)
         server.start()
         wait_for(lambda: said in (tmp_path / "f2b.log").read_text(), SLOW + 15, said)
-        wait_for(lambda: len(_started(tmp_path)) == starts and "ban" in _words(tmp_path), SLOW + 15, "the ban")
+        wait_for(
+            lambda: len(_started(tmp_path)) == starts and "ban" in _words(tmp_path), SLOW + 15, "the ban"
+        )
         time.sleep(0.5)  # a second run would show by now (it starts at once)
         assert _words(tmp_path) == ["start"] * starts + ["ban"]
         server.stop()
     finally:
         server.stop()
         if orphan:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(orphan, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
 
 def _words(tmp: Path) -> list[str]:
