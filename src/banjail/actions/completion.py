@@ -36,6 +36,7 @@ from banjail.actions.render import Script
 from banjail.model import Ban
 
 ENV = "BANJAIL_RUN"
+INPUT = ".input"  # the suffix of a program's input file beside its mark
 # The status the shell exits with, appended to the mark (EXIT traps run on `exit`, at the script's end, and after
 # a failing command; not when the shell itself is killed by a signal).
 TRAP = f'trap \'printf "%s\\n" "$?" >> "${ENV}"\' EXIT\n'
@@ -105,9 +106,20 @@ def script(mark: Mark, body: Script) -> Script:
     return replace(body, text=TRAP + body.text, env={**body.env, ENV: mark.path})
 
 
-def argv(mark: Mark, program: tuple[str, ...]) -> tuple[tuple[str, ...], dict[str, str]]:
-    """A program run by argv behind the same trap (argv and the environment to add): `sh -c TRAP"$@"`."""
-    return ("/bin/sh", "-c", TRAP + '"$@"', "sh", *program), {ENV: mark.path}
+def argv(mark: Mark, program: tuple[str, ...], stdin: bytes) -> tuple[tuple[str, ...], dict[str, str]]:
+    """A program run by argv behind the same trap (argv and the environment to add): `sh -c TRAP"$@"`. Its
+    input is written to a file beside the mark first, never fed through a pipe: a kill of the server in the
+    middle of a pipe's feed would end the program's input early (sendmail then sends a cut message)."""
+    with open(f"{mark.path}{INPUT}", "wb", opener=_private) as out:
+        out.write(stdin)
+    return ("/bin/sh", "-c", TRAP + '"$@" < "$BANJAIL_INPUT"', "sh", *program), {
+        ENV: mark.path,
+        "BANJAIL_INPUT": mark.path + INPUT,
+    }
+
+
+def _private(path: str, flags: int) -> int:
+    return os.open(path, flags, 0o600)
 
 
 def finish(mark: Mark, status: int) -> None:
@@ -117,8 +129,10 @@ def finish(mark: Mark, status: int) -> None:
 
 
 def remove(mark: Mark) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(mark.path)
+    """Remove the mark (and its input file, if any)."""
+    for path in (mark.path, mark.path + INPUT):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
 
 
 def read(path: Path) -> Left | None:
@@ -147,12 +161,15 @@ def read(path: Path) -> Left | None:
 
 
 def leftovers(directory: Path) -> Iterator[tuple[Path, Left | None]]:
-    """Every file in `directory` with the mark it holds (None: not a mark)."""
+    """Every mark file in `directory` with the mark it holds (None: not a whole mark). Input files are not
+    listed: they go with their mark."""
     try:
         names = sorted(os.listdir(directory))
     except FileNotFoundError:
         return
     for name in names:
+        if name.endswith(INPUT):
+            continue
         path = directory / name
         yield path, read(path)
 

@@ -207,12 +207,7 @@ class MailAction:
             if len(self._pending) >= limit:
                 dropped += 1
                 continue
-            mark = (
-                None
-                if self.completion is None
-                else self.completion.begin(self.jail, self.name, "ban", ban, time.time())
-            )
-            self._schedule(self._report(ban), mark)
+            self._schedule(self._report(ban), ban)
         if dropped:
             # A flood must not turn into a mail bomb (nor into unbounded memory for pending reports).
             log.warning(
@@ -247,17 +242,23 @@ class MailAction:
 
     # -- the work in the background -----------------------------------------------------------------------
 
-    def _schedule(self, build: Callable[[], Awaitable[EmailMessage]], mark: Mark | None = None) -> None:
-        task = asyncio.get_running_loop().create_task(self._deliver(build, mark))
+    def _schedule(self, build: Callable[[], Awaitable[EmailMessage]], ban: Ban | None = None) -> None:
+        task = asyncio.get_running_loop().create_task(self._deliver(build, ban))
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
 
-    async def _deliver(self, build: Callable[[], Awaitable[EmailMessage]], mark: Mark | None) -> None:
+    async def _deliver(self, build: Callable[[], Awaitable[EmailMessage]], ban: Ban | None) -> None:
+        """Build and send one report. A ban's report is marked (banjail.actions.completion) from just before the
+        transport gets it: a kill before leaves no mark and no record, so the next start hands the ban again."""
         if self._gate is None:
             self._gate = asyncio.Semaphore(max(1, int(self._opt("concurrency") or "4")))
         async with self._gate:
+            mark = None
             try:
-                await self._send(await build(), mark)
+                mail = await build()
+                if ban is not None and self.completion is not None:
+                    mark = self.completion.begin(self.jail, self.name, "ban", ban, time.time())
+                await self._send(mail, mark)
                 self.sent += 1
                 if mark is not None and self.completion is not None:
                     self.completion.ended(mark, 0, "")
@@ -349,10 +350,11 @@ class MailAction:
             raise ValueError(f"refusing an address that looks like an option: {[sender, *dests]}")
         argv: tuple[str, ...] = (self._opt("sendmail"), "-i", "-f", sender, *dests)
         runner = self.runner
+        data = mail.as_bytes()
         if mark is not None:
-            argv, env = completion.argv(mark, argv)
-            runner = replace(runner, env={**runner.env, **env})
-        outcome = await run_program(runner, argv, mail.as_bytes(), timeout)
+            argv, env = await asyncio.to_thread(completion.argv, mark, argv, data)
+            runner, data = replace(runner, env={**runner.env, **env}), b""
+        outcome = await run_program(runner, argv, data, timeout)
         if not outcome.ok:
             raise RuntimeError(f"{' '.join(argv)}: {outcome.describe()}")
 

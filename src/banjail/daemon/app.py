@@ -141,7 +141,9 @@ class Daemon:
         log_server.info("Starting Fail2ban v%s", _version())
         self.unclean = await self.db(self.store.begin_run)
         if self.unclean:
-            log_server.info("The last server did not stop gracefully: its firewall rules are cleared at restore")
+            log_server.info(
+                "The last server did not stop gracefully: its firewall rules are cleared at restore"
+            )
         await self.settle_marks()
         for jail_config in self.config.jails:
             skip = no_logs_to_skip(jail_config)
@@ -196,7 +198,9 @@ class Daemon:
         built = {a.name: a for a in self._make_actions(jail.config)}
         # Actions added (addaction) between `add` and `start`, as upstream's client does, come after these.
         jail.actions = {**built, **{k: a for k, a in jail.actions.items() if k not in built}}
-        jail.tasks.append(asyncio.create_task(Lanes(jail, self.runs, self.marks).dispatch(), name=f"actions:{name}"))
+        jail.tasks.append(
+            asyncio.create_task(Lanes(jail, self.runs, self.marks).dispatch(), name=f"actions:{name}")
+        )
         await self._restore(jail)
         # the restored bans are queued: a hold left by the last shutdown can go once they are applied
         await self._enqueue(jail, ActionJob("release"))
@@ -205,7 +209,9 @@ class Daemon:
         matcher = jail.state.matcher
         if matcher is not None:
             # in the way upstream names a jail's backend ("Jail 'sshd' uses pyinotify {}")
-            log_jail.info("Jail %r uses matching engine %s", name, engines.describe(matcher.engine, matcher.engine_note))
+            log_jail.info(
+                "Jail %r uses matching engine %s", name, engines.describe(matcher.engine, matcher.engine_note)
+            )
         log_jail.info("Jail %r started", name)
         self._wake.set()
 
@@ -424,7 +430,9 @@ class Daemon:
     def build_action(self, config: JailConfig, spec: ActionSpec) -> Action:
         """One action for jail `config` from a resolved spec (`addaction`); BanjailError when it cannot be built."""
         if self._build_action is None:
-            raise effects.control("this server cannot add actions at run time (it was started without a builder)")
+            raise effects.control(
+                "this server cannot add actions at run time (it was started without a builder)"
+            )
         return self._build_action(config, spec)
 
     def history(self, fid: str, jail: str | None) -> BanHistory | None:

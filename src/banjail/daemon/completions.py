@@ -104,6 +104,7 @@ class Completions:
         for path, left in completion.leftovers(self.directory):
             if left is None:
                 _unlink(path)  # a half-written intent: the command never started
+                _unlink(Path(f"{path}{completion.INPUT}"))
             elif left.status is not None:
                 ended.append(run_of(left.mark, left.mark.started, left.status, ""))
             else:
@@ -121,9 +122,9 @@ class Completions:
         if self.directory is None:
             return
         kept = {m.path for m in self.orphans.values()}
-        for path, left in completion.leftovers(self.directory):
+        for _path, left in completion.leftovers(self.directory):
             if left is not None and left.mark.path not in kept and left.status is not None:
-                _unlink(path)
+                completion.remove(left.mark)
 
     async def orphan(self, jail: str, action: str, ban: Ban, timeout: float) -> bool:
         """Whether the killed server's command for this ban ended well (recorded now: do not run it again). An

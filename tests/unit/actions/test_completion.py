@@ -21,7 +21,9 @@ BAN = Ban("sshd", "10.0.0.1", "10.0.0.1", 1000.4, 1600.0, 1, 3)
 
 
 def _run(script: Script) -> int:
-    return subprocess.run(["/bin/sh", "-c", script.text], env={**os.environ, **script.env}, check=False).returncode
+    return subprocess.run(
+        ["/bin/sh", "-c", script.text], env={**os.environ, **script.env}, check=False
+    ).returncode
 
 
 @pytest.mark.parametrize(
@@ -46,7 +48,7 @@ def test_the_shell_appends_its_exit_status(tmp_path: Path, body: str, status: in
 
 def test_a_program_run_by_argv_gets_the_same_trap(tmp_path: Path) -> None:
     mark = completion.write(tmp_path, "sshd", "mail", "ban", BAN, 1.0)
-    argv, env = completion.argv(mark, ("sh", "-c", "cat > /dev/null; exit 4", "x y"))
+    argv, env = completion.argv(mark, ("sh", "-c", "cat > /dev/null; exit 4", "x y"), b"mail")
     found = subprocess.run(argv, input=b"mail", env={**os.environ, **env}, check=False)
     assert found.returncode == 4
     assert completion.read(Path(mark.path)) == Left(mark, 4)
