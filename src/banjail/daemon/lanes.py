@@ -14,9 +14,12 @@ Invariants:
   still means "every job queued so far is done".
 - Every ban and unban an action finished is recorded (banjail.store.actionruns), off the flood path: runs are
   collected and handed to the daemon's GroupCommit as one checkpoint per round, so during a flood they share the
-  batches' transactions (no fsync of their own). A firewall lane never waits for them; a side action's lane
-  (mail, whois) waits for the record of a ban whose command took a round or longer before its next ban, so a kill
-  repeats the one in flight and at most a round's worth of fast ones.
+  batches' transactions (no fsync of their own). A firewall lane never waits for them (at least once across a
+  kill: its ban is cleared, then restored, so a repeat is harmless).
+- A side action (mail, whois, a report: `marked`) gets each ban exactly once across kill -9: its commands leave
+  completion marks (banjail.actions.completion, banjail.daemon.completions) that say, at the next start, which
+  runs ended after the kill (not run again), which still run (waited for in this lane only) and which were cut
+  short (run again, logged: the one ambiguous case).
 """
 
 from __future__ import annotations
