@@ -2,7 +2,8 @@
 reported (logged `Ban`) is back; the `norestored` recording action applied every stored ban exactly once (a ban
 committed but not yet applied when the server was killed comes back to it as new: issue 14 item 2; one whose
 command ran, or still runs, after the kill is not run again: banjail.actions.completion); and every failure line
-was counted exactly once: the failures the store holds (counted, not yet banned) plus those behind its bans equal the lines written."""
+was counted exactly once: the failures the store holds (counted, not yet banned) plus those behind its bans equal
+the lines written."""
 
 from __future__ import annotations
 

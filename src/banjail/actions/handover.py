@@ -35,16 +35,7 @@ _PROTOCOL = re.compile(r"[a-z0-9]+\Z")
 
 # Firewall programs whose rules a command action's actionstop removes (the handover bridges them).
 FIREWALL_TOOLS = frozenset(
-    {
-        "iptables",
-        "ip6tables",
-        "iptables-legacy",
-        "ip6tables-legacy",
-        "iptables-nft",
-        "ip6tables-nft",
-        "ipset",
-        "nft",
-    }
+    {"iptables", "ip6tables", "iptables-legacy", "ip6tables-legacy", "iptables-nft", "ip6tables-nft", "ipset", "nft"}
 )
 # Simple commands are separated by these; their first word (after keywords and variable assignments) runs.
 _SEPARATORS = re.compile(r"[;&|{}()\n`]")

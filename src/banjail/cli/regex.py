@@ -300,9 +300,7 @@ def run(opts: Options, stdout: TextIO, stderr: TextIO) -> int:
         stdout.write("\n".join(held) + "\n")
     elapsed = time.perf_counter() - started
     # which engine ran, on stderr (stdout stays byte for byte upstream's report, or the failures alone)
-    stderr.write(
-        f"engine: {engines.describe(matcher.engine, matcher.engine_note, stats.lines, stats.native_lines)}\n"
-    )
+    stderr.write(f"engine: {engines.describe(matcher.engine, matcher.engine_note, stats.lines, stats.native_lines)}\n")
     if opts.quiet:
         return 0
     # journal entries come with their time, so upstream lists no date template hits for them
@@ -371,9 +369,7 @@ def _configure_logging(opts: Options, stdout: TextIO) -> None:
 def main(argv: Sequence[str] | None = None, prog: str = "fail2ban-regex") -> int:
     """The console script: parse, run, and turn every error into one `ERROR: ...` line and exit status 255."""
     args = sys.argv[1:] if argv is None else argv
-    if (
-        "--audit" in args
-    ):  # banjail's injection audit: `fail2ban-regex --audit [LOG] FILTER` (banjail.cli.audit)
+    if "--audit" in args:  # banjail's injection audit: `fail2ban-regex --audit [LOG] FILTER` (banjail.cli.audit)
         from banjail.cli import audit
 
         return audit.regex_main(args, prog)

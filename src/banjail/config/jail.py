@@ -305,11 +305,7 @@ def _jail(
     fleet = fleet_settings.jail_mode(options.get("fleet"))
     if fleet is None:
         entry = tree.entry(name, "fleet")
-        problems.append(
-            fleet_settings.mode_problem(
-                options.get("fleet", ""), entry.file if entry else "", entry.line if entry else 0, name
-            )
-        )
+        problems.append(fleet_settings.mode_problem(options.get("fleet", ""), entry.file if entry else "", entry.line if entry else 0, name))
     spec = spec or FilterSpec()
     return JailConfig(
         name=name,

@@ -58,9 +58,7 @@ class ServerConfig:
     dbmaxfailures: int = 100_000  # banjail: counted failures kept per jail in the database (store/counted.py)
     allowipv6: str = "auto"
     metrics: str = ""  # banjail: HOST:PORT serving GET /metrics (banjail.daemon.metrics); "" = off
-    metrics_textfile: str = (
-        ""  # banjail: a file the same text is written to every metrics_interval s; "" = off
-    )
+    metrics_textfile: str = ""  # banjail: a file the same text is written to every metrics_interval s; "" = off
     metrics_interval: float = 15.0  # banjail: seconds between two writes of metrics_textfile
     # As-written views of the values above: equal configs may spell them differently.
     texts: tuple[tuple[str, str], ...] = field(default=(), compare=False)

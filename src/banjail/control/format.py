@@ -267,9 +267,7 @@ def stats_table(value: Any, utf8: bool = False) -> str:
     if not value:
         return "No jails found."
     bar, rule, tee, hcross, cross, bottom, inner, hrule = _UTF8_RULES if utf8 else _ASCII_RULES
-    cells = [
-        [_text(jail), _text(row[0]), *map(_text, row[1]), *map(_text, row[2])] for jail, row in value.items()
-    ]
+    cells = [[_text(jail), _text(row[0]), *map(_text, row[1]), *map(_text, row[2])] for jail, row in value.items()]
     width = [max(least, *(len(c[i]) for c in cells)) for i, least in enumerate(_MIN_WIDTHS)]
     groups = [3 + width[2] + width[3], 3 + width[4] + width[5]]
     columns = [width[0], width[1], *groups]
@@ -283,11 +281,8 @@ def stats_table(value: Any, utf8: bool = False) -> str:
 
     lines = [
         line("", "", "Filter".ljust(groups[0]), "Actions".ljust(groups[1])),
-        " "
-        + gap.join(["Jail".ljust(width[0]), "Backend".ljust(width[1])])
-        + f" {tee}{hrule}"
-        + f"{hrule}{hcross}{hrule}".join(hrule * n for n in groups)
-        + hrule,
+        " " + gap.join(["Jail".ljust(width[0]), "Backend".ljust(width[1])])
+        + f" {tee}{hrule}" + f"{hrule}{hcross}{hrule}".join(hrule * n for n in groups) + hrule,
         line("", "", pair("cur", "tot", 2), pair("cur", "tot", 4)),
         rule + f"{rule}{cross}{rule}".join(rule * n for n in columns) + rule,
     ]

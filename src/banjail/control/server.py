@@ -75,9 +75,7 @@ class ControlServer:
     async def start(self) -> None:
         """Bind and listen; the socket accepts connections when this returns."""
         if self._listener is not None:
-            self._server = await asyncio.start_unix_server(
-                self._accept, sock=self._listener, limit=MAX_REQUEST
-            )
+            self._server = await asyncio.start_unix_server(self._accept, sock=self._listener, limit=MAX_REQUEST)
             return
         old_umask = os.umask(0o177)  # the socket is never visible with wider permissions, even for a moment
         try:

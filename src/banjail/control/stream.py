@@ -37,9 +37,7 @@ BOOLEANS = frozenset(
 )
 # Jail options that are not sent as `set <jail> <option> <value>` (they are sent another way, or not at all).
 # maxlinelength: banjail's own, read by its server from the files; upstream's reader does not know it
-NOT_SET = frozenset(
-    {"action", "filter", "enabled", "backend", "logpath", "ignoreip", "maxlinelength", *FILTER_OPTIONS}
-)
+NOT_SET = frozenset({"action", "filter", "enabled", "backend", "logpath", "ignoreip", "maxlinelength", *FILTER_OPTIONS})
 SERVER_ORDER = ("syslogsocket", "loglevel", "logtarget", "allowipv6", "dbfile", "dbmaxmatches", "dbpurgeage")
 # Upstream's defaults; the first three are the client's own (it reads them before the others).
 SERVER_DEFAULTS = {

@@ -26,9 +26,7 @@ from banjail.model import BanRequest, Failure, Groups
 CLAMP_SECONDS = 60
 
 
-MAX_FIDS = (
-    100_000  # fids counted at once per jail (about 50 MB): the same bound as the stored ones (dbmaxfailures)
-)
+MAX_FIDS = 100_000  # fids counted at once per jail (about 50 MB): the same bound as the stored ones (dbmaxfailures)
 
 
 class _Entry:

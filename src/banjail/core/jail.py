@@ -221,14 +221,7 @@ class JailState:
         return events
 
     def _count(
-        self,
-        failure: Failure,
-        time: float,
-        now: float,
-        events: list[Event],
-        count: int,
-        *,
-        attempt: bool = False,
+        self, failure: Failure, time: float, now: float, events: list[Event], count: int, *, attempt: bool = False
     ) -> None:
         if self.prefix is not None and not attempt:
             failure = self._widen(failure, events)

@@ -56,7 +56,7 @@ def spec_of(args: Sequence[str]) -> ActionSpec:
         raise ControlError(str(exc)) from None
     if not isinstance(kwargs, dict):
         raise ControlError(
-            f'the arguments of action {name!r} must be a JSON object, not {args[2]!r} (e.g. \'{{"port": "22"}}\')'
+            f"the arguments of action {name!r} must be a JSON object, not {args[2]!r} (e.g. '{{\"port\": \"22\"}}')"
         )
     path = args[1]
     try:

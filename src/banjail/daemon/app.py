@@ -141,9 +141,7 @@ class Daemon:
         log_server.info("Starting Fail2ban v%s", _version())
         self.unclean = await self.db(self.store.begin_run)
         if self.unclean:
-            log_server.info(
-                "The last server did not stop gracefully: its firewall rules are cleared at restore"
-            )
+            log_server.info("The last server did not stop gracefully: its firewall rules are cleared at restore")
         await self.settle_marks()
         for jail_config in self.config.jails:
             skip = no_logs_to_skip(jail_config)
@@ -209,9 +207,7 @@ class Daemon:
         matcher = jail.state.matcher
         if matcher is not None:
             # in the way upstream names a jail's backend ("Jail 'sshd' uses pyinotify {}")
-            log_jail.info(
-                "Jail %r uses matching engine %s", name, engines.describe(matcher.engine, matcher.engine_note)
-            )
+            log_jail.info("Jail %r uses matching engine %s", name, engines.describe(matcher.engine, matcher.engine_note))
         log_jail.info("Jail %r started", name)
         self._wake.set()
 
@@ -430,9 +426,7 @@ class Daemon:
     def build_action(self, config: JailConfig, spec: ActionSpec) -> Action:
         """One action for jail `config` from a resolved spec (`addaction`); BanjailError when it cannot be built."""
         if self._build_action is None:
-            raise effects.control(
-                "this server cannot add actions at run time (it was started without a builder)"
-            )
+            raise effects.control("this server cannot add actions at run time (it was started without a builder)")
         return self._build_action(config, spec)
 
     def history(self, fid: str, jail: str | None) -> BanHistory | None:

@@ -139,11 +139,7 @@ class Controller:
             jail = self.daemon.jails[name]
             state = jail.state
             backend = properties.backend_in_use(jail)
-            rows[name] = [
-                backend,
-                [len(state.counter), state.counter.total],
-                [len(state.book), state.book.total],
-            ]
+            rows[name] = [backend, [len(state.counter), state.counter.total], [len(state.book), state.book.total]]
         return rows
 
     def jail_status(self, jail: Jail, flavor: str = "basic") -> list[tuple[str, object]]:
@@ -328,9 +324,7 @@ def upstream_seconds(text: str) -> int | float:
 
 def _fleet_bans(jail: Jail) -> list[str]:
     """`<address> (from <host>)` for each ban of the jail that another fleet host decided."""
-    return [
-        f"{b.fid} (from {origin})" for b in jail.state.book.banned() if (origin := origin_of(b)) is not None
-    ]
+    return [f"{b.fid} (from {origin})" for b in jail.state.book.banned() if (origin := origin_of(b)) is not None]
 
 
 def _banned_in(jail: Jail, ids: list[str]) -> object:

@@ -186,10 +186,7 @@ async def _handover(jail: Jail, actions: Sequence[Action], job: ActionJob) -> No
         return
     runner = getattr(action, "runner", None)
     found = await run_program(
-        runner if isinstance(runner, Runner) else Runner(),
-        ("nft", "-f", "-"),
-        script.encode(),
-        HANDOVER_TIMEOUT,
+        runner if isinstance(runner, Runner) else Runner(), ("nft", "-f", "-"), script.encode(), HANDOVER_TIMEOUT
     )
     if found.returncode == 127:  # no nft on this machine: the restart lapses as upstream's does
         log_actions.debug("[%s] no restart handover: nft is not available", jail.name)

@@ -75,9 +75,7 @@ async def carry_out(
                 evidence += counted.pop(event.ban.fid, ())
         elif isinstance(event, Found):
             failure = event.failure
-            counted.setdefault(failure.fid, []).append(
-                CountedFailure.of(failure, event.time, event.count, source)
-            )
+            counted.setdefault(failure.fid, []).append(CountedFailure.of(failure, event.time, event.count, source))
             word = "Attempt" if event.attempt else "Found"
             notes.append(f"[{name}] {word} {failure.fid} - {time2str(event.time)}")
         elif isinstance(event, Ignored):

@@ -37,9 +37,7 @@ def is_journal(jail: Jail) -> bool:
     """Whether the jail reads the journal: configured so, or `backend = auto` that found no log file."""
     from banjail.sources.journal import JournalSource
 
-    return jail.config.backend.startswith("systemd") or any(
-        isinstance(s, JournalSource) for s in jail.sources
-    )
+    return jail.config.backend.startswith("systemd") or any(isinstance(s, JournalSource) for s in jail.sources)
 
 
 def backend_in_use(jail: Jail) -> str:
@@ -162,9 +160,7 @@ async def set_(daemon: Daemon, jail: Jail, prop: str, args: Sequence[str]) -> ob
         flags = {a for a in args if a in ("--report-absent", "--fleet")}
         targets = [a for a in args if a not in flags]
         if "--fleet" in flags and daemon.fleet is None:
-            raise ControlError(
-                "unbanip --fleet: this server is in no fleet (no [fleet] section in fail2ban.local)"
-            )
+            raise ControlError("unbanip --fleet: this server is in no fleet (no [fleet] section in fail2ban.local)")
         if "--fleet" in flags and daemon.fleet is not None:
             await daemon.fleet.publish_unbans(jail, targets)  # lifted on every host, banned here or not
         return await manual.unban(daemon, jail.name, targets, report_absent="--report-absent" in flags)

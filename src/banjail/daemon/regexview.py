@@ -17,10 +17,7 @@ from banjail.filter.failregex import expand_tags
 # (banjail's group text, upstream's text for the same group), for the three groups every address tag is built of.
 _SPELLING = (
     ("(?P<ip4>" + netaddr.IPV4_TEXT + ")", r"(?P<ip4>(?:\d{1,3}\.){3}\d{1,3})"),
-    (
-        "(?P<ip6>" + netaddr.IPV6_TEXT + ")",
-        r"(?P<ip6>(?:[0-9a-fA-F]{1,4}::?|::){1,7}(?:[0-9a-fA-F]{1,4}|(?<=:):))",
-    ),
+    ("(?P<ip6>" + netaddr.IPV6_TEXT + ")", r"(?P<ip6>(?:[0-9a-fA-F]{1,4}::?|::){1,7}(?:[0-9a-fA-F]{1,4}|(?<=:):))"),
     ("(?P<dns>" + netaddr.DNS_TEXT + ")", r"(?P<dns>[\w\-.^_]*\w)"),
 )
 

@@ -32,9 +32,7 @@ class Scanner:
 
     def __init__(self) -> None:
         self._pool: ThreadPoolExecutor | None = None
-        self.cpu = (
-            0.0  # CPU seconds the scan thread spent matching (banjail.daemon.metrics; written by it alone)
-        )
+        self.cpu = 0.0  # CPU seconds the scan thread spent matching (banjail.daemon.metrics; written by it alone)
 
     async def scan(
         self, state: JailState, lines: Sequence[str], now: float, *, catching_up: bool = False

@@ -79,9 +79,7 @@ def interface_addresses(timeout: float = 2.0) -> list[str]:
     with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE) as sock:
         sock.settimeout(timeout)
         body = struct.pack("=Bxxx", socket.AF_UNSPEC)  # rtgenmsg, padded: every family
-        sock.send(
-            _HEADER.pack(_HEADER.size + len(body), _RTM_GETADDR, _NLM_F_REQUEST | _NLM_F_DUMP, 1, 0) + body
-        )
+        sock.send(_HEADER.pack(_HEADER.size + len(body), _RTM_GETADDR, _NLM_F_REQUEST | _NLM_F_DUMP, 1, 0) + body)
         found: list[str] = []
         for _ in range(10_000):  # a dump is a few messages per interface; bounded all the same
             part, done = parse_addresses(sock.recv(65536))

@@ -36,23 +36,8 @@ class DateDetector:
     pure apart from that state: it takes `now` and does no I/O.
     """
 
-    __slots__ = (
-        "_by_name",
-        "_entries",
-        "_fast",
-        "_fast_cache",
-        "_first_unused",
-        "_last",
-        "_last_entry",
-        "_last_hit",
-        "_none",
-        "_now",
-        "_offset",
-        "_prev",
-        "_streak",
-        "_streak_now",
-        "_zone",
-    )
+    __slots__ = ("_by_name", "_entries", "_fast", "_fast_cache", "_first_unused", "_last", "_last_entry", "_last_hit",
+                 "_none", "_now", "_offset", "_prev", "_streak", "_streak_now", "_zone")
 
     def __init__(self, patterns: Sequence[str] = (), *, logtimezone: str = "") -> None:
         """patterns: datepattern lines ('%%' already reduced to '%'); none (or only blank ones) means the default
@@ -63,14 +48,8 @@ class DateDetector:
             try:
                 self._offset = zone_offset(logtimezone)
             except ValueError as exc:
-                raise ConfigError(
-                    Problem(
-                        str(exc),
-                        option="logtimezone",
-                        value=logtimezone,
-                        fix="use UTC, UTC+0200, -04:30 or an abbreviation such as CET",
-                    )
-                ) from None
+                raise ConfigError(Problem(str(exc), option="logtimezone", value=logtimezone,
+                                          fix="use UTC, UTC+0200, -04:30 or an abbreviation such as CET")) from None
         self._entries: list[Entry] = []
         self._by_name: dict[str, Entry] = {}
         self._last = -1  # index of the template that found the last date
@@ -84,9 +63,7 @@ class DateDetector:
         self._streak = 0
         self._streak_now = 0.0
         self._now = 0.0  # the `now` of the latest parse_text (note_hits' default)
-        self._zone = (
-            LocalZone()
-        )  # local time memo (the process TZ must not change during the detector's life)
+        self._zone = LocalZone()  # local time memo (the process TZ must not change during the detector's life)
         defs, self._none = template_list(patterns)
         for defn, weight in defs:
             entry = Entry(defn, weight)
@@ -130,17 +107,8 @@ class DateDetector:
                 elif start == end:
                     return self._date(self._entries[self._last], m, line, now)
                 last = self._last_hit
-                hit = new_date(
-                    self._entries[self._last],
-                    m,
-                    text,
-                    start,
-                    end,
-                    now,
-                    self._offset,
-                    self._zone,
-                    last.time if last is not None else None,
-                )
+                hit = new_date(self._entries[self._last], m, text, start, end, now, self._offset, self._zone,
+                               last.time if last is not None else None)
                 if hit is not None:
                     self._last_hit = hit
                 return hit
@@ -233,17 +201,8 @@ class DateDetector:
         m = parser.fullmatch(text) if parser is not None else None
         if m is None:
             raise ValueError(f"{text!r} is not a date text of the template {template.name!r}")
-        hit = new_date(
-            entry,
-            m,
-            text,
-            0,
-            len(text),
-            now,
-            self._offset,
-            self._zone,
-            last.time if last is not None else None,
-        )
+        hit = new_date(entry, m, text, 0, len(text), now, self._offset, self._zone,
+                       last.time if last is not None else None)
         if hit is None:
             return None
         self._last_hit = hit
@@ -259,9 +218,7 @@ class DateDetector:
         hit = self._date(entry, m, m.string, now)
         return None if hit is None else hit.time
 
-    def note_hits(
-        self, template: Template, count: int, last_time: float | None, now: float | None = None
-    ) -> None:
+    def note_hits(self, template: Template, count: int, last_time: float | None, now: float | None = None) -> None:
         """Change the detector's state (hit statistics, template order, the last date) exactly as `count` calls
         of find() in a row at `now` would, each won by `template`, which must be one uniform_template returns
         (it matches at line start only). last_time: the epoch of the last of those lines whose date is valid and
@@ -270,9 +227,7 @@ class DateDetector:
         """
         entry = self._by_name.get(template.name)
         if entry is None or not entry.starts_line:
-            raise ValueError(
-                f"not a date template of this detector that matches at line start: {template.name!r}"
-            )
+            raise ValueError(f"not a date template of this detector that matches at line start: {template.name!r}")
         if count <= 0:
             return
         if now is None:
@@ -334,9 +289,7 @@ class DateDetector:
         start, end = m.span(1)
         if start == end:
             last = self._last_hit
-            return DateHit(
-                last.time if last is not None and last.time > now - 60 else now, start, end, entry.name
-            )
+            return DateHit(last.time if last is not None and last.time > now - 60 else now, start, end, entry.name)
         text = line[start:end]
         cached = entry.cache.get(text)
         if cached is not None:
@@ -348,9 +301,8 @@ class DateDetector:
                 self._last_hit = hit
                 return hit
         last = self._last_hit
-        found = new_date(
-            entry, m, text, start, end, now, self._offset, self._zone, last.time if last is not None else None
-        )
+        found = new_date(entry, m, text, start, end, now, self._offset, self._zone,
+                         last.time if last is not None else None)
         if found is not None:
             self._last_hit = found
         return found
@@ -361,13 +313,13 @@ class DateDetector:
         """Whether the characters around [start, end) look like those around the last date: outside equal, or
         inside equal and not alphanumeric (a space, a bracket); otherwise the format may have changed."""
         prev = self._prev.string if self._prev is not None else ""
-        if line[start - 1 : start] != prev[start - 1 : start]:
-            first = prev[start : start + 1]
-            if line[start : start + 1] != first or first.isalnum():
+        if line[start - 1:start] != prev[start - 1:start]:
+            first = prev[start:start + 1]
+            if line[start:start + 1] != first or first.isalnum():
                 return False
-        if line[end : end + 1] != prev[end : end + 1]:
-            last = prev[end - 1 : end] if end > 0 else prev[-1:]
-            if line[end - 1 : end] != last or last.isalnum():
+        if line[end:end + 1] != prev[end:end + 1]:
+            last = prev[end - 1:end] if end > 0 else prev[-1:]
+            if line[end - 1:end] != last or last.isalnum():
                 return False
         return True
 
@@ -432,3 +384,4 @@ class DateDetector:
         while self._first_unused < len(entries) and entries[self._first_unused].hits:
             self._first_unused += 1
         return pos
+

@@ -95,24 +95,8 @@ _UNKNOWN: re.Pattern[str] = re.compile("")  # a derived regex not computed yet (
 class Entry:
     """A template in one detector: the detector's usage statistics of it and its memos."""
 
-    __slots__ = (
-        "_chunk",
-        "_text",
-        "cache",
-        "days",
-        "defn",
-        "distance",
-        "epoch",
-        "fixed",
-        "fraction",
-        "fractions",
-        "hits",
-        "last_used",
-        "name",
-        "regex",
-        "starts_line",
-        "weight",
-    )
+    __slots__ = ("_chunk", "_text", "cache", "days", "defn", "distance", "epoch", "fixed", "fraction", "fractions",
+                 "hits", "last_used", "name", "regex", "starts_line", "weight")
 
     def __init__(self, defn: TemplateDef, weight: float) -> None:
         self.defn = defn
@@ -149,9 +133,7 @@ class Entry:
         found = single_line(self.regex) if self.starts_line else None
         if found is None:
             return None
-        scoped = "".join(
-            letter for flag, letter in ((re.IGNORECASE, "i"), (re.ASCII, "a")) if found.flags & flag
-        )
+        scoped = "".join(letter for flag, letter in ((re.IGNORECASE, "i"), (re.ASCII, "a")) if found.flags & flag)
         return f"(?{scoped}:{found.pattern})" if scoped else found.pattern
 
     def chunk_regex(self) -> re.Pattern[str] | None:
@@ -166,15 +148,8 @@ class Entry:
         return self._chunk
 
 
-def resolve(
-    entry: Entry,
-    m: re.Match[str],
-    text: str,
-    now: float,
-    offset: int | None,
-    zone: LocalZone,
-    last: float | None,
-) -> Parsed | None:
+def resolve(entry: Entry, m: re.Match[str], text: str, now: float, offset: int | None, zone: LocalZone,
+            last: float | None) -> Parsed | None:
     """The epoch of the date text `text` that `m` (a match of the entry's regex, or of its text_regex) found, and
     for which `now` it holds; None if it is not a valid date. offset: logtimezone (minutes east of UTC, None:
     local time); zone: the detector's local time memo; last: the epoch of the date before (see local_epoch)."""
@@ -219,15 +194,8 @@ def _by_day(entry: Entry, m: re.Match[str], now: float, offset: int | None, zone
     return Parsed(day[0] + hour * 3600 + minute * 60 + second, day[1], day[2])
 
 
-def _parse(
-    defn: TemplateDef,
-    m: re.Match[str],
-    text: str,
-    now: float,
-    offset: int | None,
-    zone: LocalZone,
-    last: float | None,
-) -> Parsed:
+def _parse(defn: TemplateDef, m: re.Match[str], text: str, now: float, offset: int | None, zone: LocalZone,
+           last: float | None) -> Parsed:
     if defn.kind == EPOCH_KIND:
         return Parsed(epoch_seconds(defn, m.group(defn.group)))
     if defn.kind == TAI64N:
@@ -243,17 +211,8 @@ def epoch_seconds(defn: TemplateDef, digits: str) -> float:
     return float(digits)
 
 
-def new_date(
-    entry: Entry,
-    m: re.Match[str],
-    text: str,
-    start: int,
-    end: int,
-    now: float,
-    offset: int | None,
-    zone: LocalZone,
-    last: float | None,
-) -> DateHit | None:
+def new_date(entry: Entry, m: re.Match[str], text: str, start: int, end: int, now: float, offset: int | None,
+             zone: LocalZone, last: float | None) -> DateHit | None:
     """The date of a text (group 1 of `m`, at [start, end)) not in the entry's cache or not valid at `now`:
     from the memo by text without fraction, or resolved and then remembered (see resolve for the rest). A text
     with a fraction of a second rarely comes again: a pattern date's is remembered without it, an epoch's not at
@@ -262,7 +221,7 @@ def new_date(
     if entry.fraction:
         fs, fe = m.span("f")
         if fs >= 0:
-            key = text[: fs - start] + text[fe - start :]
+            key = text[:fs - start] + text[fe - start:]
             found = entry.fractions.get(key)
             if found is not None and found[1] <= now < found[2]:
                 hit = found[0]

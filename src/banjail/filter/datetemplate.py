@@ -16,7 +16,6 @@ from banjail.filter.strptime import translate
 
 LINE_BEGIN, LINE_END = 8, 4  # flags: the template only matches at line start / line end
 
-
 @dataclass(frozen=True, slots=True)
 class Template:
     """A date template: display name as fail2ban-regex prints it, the regex that finds it (group 1 spans the
@@ -27,6 +26,7 @@ class Template:
     name: str
     regex: re.Pattern[str]
     anchored: bool
+
 
 
 # --- building templates from datepattern text --------------------------------------------------------------
@@ -52,12 +52,8 @@ _EPOCH_SLOT = re.compile(r"(?<!\\)\{L?EPOCH\}", re.IGNORECASE)
 _DATE_SLOT = re.compile(r"(?<!\\)\{DATE\}", re.IGNORECASE)
 _EPOCH = r"\d{10,11}\b(?:\.\d{3,6})?"
 _LONG_EPOCH = r"\d{10,11}(?:\d{3}(?:\.\d{1,6}|\d{3})?)?"  # seconds, milliseconds or microseconds
-_UNBOUND = (
-    re.compile(r"^\{UNB\}"),
-    re.compile(r"^\{\^LN-BEG\}"),
-    re.compile(r"^\((?:\?:)?\^\|\\b\|\\W\)"),
-    re.compile(r"\(\?=\\b\|\\W\|\$\)$"),
-)
+_UNBOUND = (re.compile(r"^\{UNB\}"), re.compile(r"^\{\^LN-BEG\}"), re.compile(r"^\((?:\?:)?\^\|\\b\|\\W\)"),
+            re.compile(r"\(\?=\\b\|\\W\|\$\)$"))
 
 PATTERN, EPOCH_KIND, TAI64N = 0, 1, 2
 
@@ -93,7 +89,7 @@ def _bound(regex: str, name: str, begin: bool | str, end: bool) -> tuple[str, st
     regex = regex.strip()
     flags_m = _GLOBAL_FLAGS.search(regex)
     if flags_m:
-        regex = regex[: flags_m.start()] + regex[flags_m.end() :]
+        regex = regex[:flags_m.start()] + regex[flags_m.end():]
     bound_begin = bool(begin) and not _OPEN_BEGIN.match(regex)
     bound_end = end and not _OPEN_END.search(regex)
     if not _CAPTURING.search(regex):
@@ -123,11 +119,8 @@ def _compile(spec: str, regex: str) -> re.Pattern[str]:
     try:
         return re.compile(regex)
     except re.error as exc:
-        raise problem(
-            spec,
-            f"is not a valid regex with its directives expanded: {exc.msg}",
-            "check parentheses and escapes; each directive may appear once",
-        ) from None
+        raise problem(spec, f"is not a valid regex with its directives expanded: {exc.msg}",
+                       "check parentheses and escapes; each directive may appear once") from None
 
 
 def problem(spec: str, message: str, fix: str) -> RegexError:

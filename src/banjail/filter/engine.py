@@ -101,8 +101,6 @@ def describe(engine: Engine, note: str, lines: int | None = None, native_lines: 
     if engine.name == "native":
         text = f"native ({native.version()})"
         if lines is not None:
-            text += (
-                f", {native_lines} of {lines} lines natively (the rest on Python: non-ASCII or not uniform)"
-            )
+            text += f", {native_lines} of {lines} lines natively (the rest on Python: non-ASCII or not uniform)"
         return text
     return "python" + (f" ({note})" if note else "")

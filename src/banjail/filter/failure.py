@@ -9,14 +9,10 @@ from banjail.filter.session import USER_PAIRS
 from banjail.model import Failure
 
 # upstream's bookkeeping in a failure's data, not groups ("users" is added as one pair per user)
-INTERNAL = frozenset(
-    {"matches", "nofail-matches", "users", USER_PAIRS, "mlfpending", "nofail", "mlfgained", "mlfforget"}
-)
+INTERNAL = frozenset({"matches", "nofail-matches", "users", USER_PAIRS, "mlfpending", "nofail", "mlfgained", "mlfforget"})
 
 
-def failure_of(
-    fid: str, ip: str | None, fail: dict[str, Any], date: float, lineno: int, index: int
-) -> Failure:
+def failure_of(fid: str, ip: str | None, fail: dict[str, Any], date: float, lineno: int, index: int) -> Failure:
     """The failure of `fid` (address `ip`) at `date`: the match's groups (values that are not text shown as
     their repr), then one ("users", name) pair per user the session tried, sorted; its lines are the matched
     tuple lines joined."""

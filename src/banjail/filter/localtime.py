@@ -19,44 +19,21 @@ NUM_OFFSET = r"[+-][01]\d(?::?\d{2})?"  # +hh, +hhmm, +hh:mm
 # Zone abbreviations fail2ban knows, by offset from UTC in minutes. They are fixed offsets: CET never becomes CEST
 # by itself.
 _ZONES_BY_OFFSET = {
-    -720: "Y",
-    -660: "X NUT SST",
-    -600: "W CKT HAST HST TAHT TKT",
-    -570: "MART MIT",
-    -540: "V AKST GAMT GIT HADT HNY",
-    -480: "U AKDT CIST HAY HNP PST PT",
-    -420: "T HAP HNR MST PDT",
-    -360: "S CST EAST GALT HAR HNC MDT",
-    -300: "R CDT COT EASST ECT EST ET HAC HNE PET",
-    -270: "HLV VET",
-    -240: "Q AST BOT CLT COST EDT FKT GYT HAE HNA PYT",
-    -210: "HNT NST NT",
-    -180: "P ADT ART BRT CLST FKST GFT HAA PMST PYST SRT UYT WGT",
-    -150: "HAT NDT",
-    -120: "O BRST FNT PMDT UYST WGST",
-    -60: "N AZOT CVT EGT",
-    0: "Z EGST GMT UTC WET WT",
-    60: "A CET DFT WAT WEDT WEST",
-    120: "B CAT CEDT CEST EET SAST WAST",
-    180: "C EAT EEDT EEST IDT MSK",
-    210: "IRST",
-    240: "D AMT AZT GET GST KUYT MSD MUT RET SAMT SCT",
-    270: "AFT IRDT",
-    300: "E AMST AQTT AZST HMT MAWT MVT PKT TFT TJT TMT UZT YEKT",
-    330: "SLT",
-    345: "NPT",
-    360: "F ALMT BIOT BTT IOT KGT NOVT OMST YEKST",
-    390: "CCT MMT",
+    -720: "Y", -660: "X NUT SST", -600: "W CKT HAST HST TAHT TKT", -570: "MART MIT",
+    -540: "V AKST GAMT GIT HADT HNY", -480: "U AKDT CIST HAY HNP PST PT", -420: "T HAP HNR MST PDT",
+    -360: "S CST EAST GALT HAR HNC MDT", -300: "R CDT COT EASST ECT EST ET HAC HNE PET", -270: "HLV VET",
+    -240: "Q AST BOT CLT COST EDT FKT GYT HAE HNA PYT", -210: "HNT NST NT",
+    -180: "P ADT ART BRT CLST FKST GFT HAA PMST PYST SRT UYT WGT", -150: "HAT NDT",
+    -120: "O BRST FNT PMDT UYST WGST", -60: "N AZOT CVT EGT", 0: "Z EGST GMT UTC WET WT",
+    60: "A CET DFT WAT WEDT WEST", 120: "B CAT CEDT CEST EET SAST WAST", 180: "C EAT EEDT EEST IDT MSK",
+    210: "IRST", 240: "D AMT AZT GET GST KUYT MSD MUT RET SAMT SCT", 270: "AFT IRDT",
+    300: "E AMST AQTT AZST HMT MAWT MVT PKT TFT TJT TMT UZT YEKT", 330: "SLT", 345: "NPT",
+    360: "F ALMT BIOT BTT IOT KGT NOVT OMST YEKST", 390: "CCT MMT",
     420: "G CXT DAVT HOVT ICT KRAT NOVST OMSST THA WIB",
     480: "H ACT AWST BDT BNT CAST HKT IRKT KRAST MYT PHT SGT ULAT WITA WST",
-    540: "I AWDT IRKST JST KST PWT TLT WDT WIT YAKT",
-    570: "ACST",
-    600: "K AEST ChST PGT VLAT YAKST YAPT",
-    630: "ACDT LHST",
-    660: "L AEDT LHDT MAGT NCT PONT SBT VLAST VUT",
-    690: "NFT",
-    720: "M ANAST ANAT FJT GILT MAGST MHT NZST PETST PETT TVT WFT",
-    780: "FJST NZDT",
+    540: "I AWDT IRKST JST KST PWT TLT WDT WIT YAKT", 570: "ACST", 600: "K AEST ChST PGT VLAT YAKST YAPT",
+    630: "ACDT LHST", 660: "L AEDT LHDT MAGT NCT PONT SBT VLAST VUT", 690: "NFT",
+    720: "M ANAST ANAT FJT GILT MAGST MHT NZST PETST PETT TVT WFT", 780: "FJST NZDT",
 }
 ZONE_OFFSETS: dict[str, int] = {
     abbr: offset for offset, names in _ZONES_BY_OFFSET.items() for abbr in names.split()
@@ -80,6 +57,8 @@ def zone_offset(text: str) -> int:
     digits = num[1:].replace(":", "")
     minutes = int(digits[:2]) * 60 + (int(digits[2:]) if len(digits) > 2 else 0)
     return base + sign * minutes
+
+
 
 
 # A DST change makes local wall time jump (by at most this much, in practice an hour): near one, wall time and
@@ -110,10 +89,7 @@ class LocalZone:
         """The local wall time of `now` and its year."""
         if now != self._now:
             w = datetime.datetime.fromtimestamp(now)
-            self._wall = (
-                (w.toordinal(), w.hour * 3600 + w.minute * 60 + w.second + w.microsecond / 1e6),
-                w.year,
-            )
+            self._wall = ((w.toordinal(), w.hour * 3600 + w.minute * 60 + w.second + w.microsecond / 1e6), w.year)
             self._now = now
         return self._wall
 
@@ -159,9 +135,7 @@ def _exact_local(base: float, last: float | None) -> tuple[float, bool]:
     """Epoch of the wall time `base` (seconds, read as UTC) near a DST change."""
     before = _offset_at(base - 86400)
     after = _offset_at(base + 86400)
-    found = [
-        base - offset for offset in dict.fromkeys((before, after)) if _offset_at(base - offset) == offset
-    ]
+    found = [base - offset for offset in dict.fromkeys((before, after)) if _offset_at(base - offset) == offset]
     if not found:
         return float(base - before), False
     if len(found) == 1:

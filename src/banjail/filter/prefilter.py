@@ -255,18 +255,8 @@ def _common_prefix(texts: list[str]) -> str:
     return first[:n]
 
 
-_ASSERTING = frozenset(
-    {
-        _c.AT,
-        _c.ASSERT,
-        _c.ASSERT_NOT,
-        _c.GROUPREF,
-        _c.GROUPREF_EXISTS,
-        _c.GROUPREF_IGNORE,
-        _c.GROUPREF_LOC_IGNORE,
-        _c.GROUPREF_UNI_IGNORE,
-    }
-)
+_ASSERTING = frozenset({_c.AT, _c.ASSERT, _c.ASSERT_NOT, _c.GROUPREF, _c.GROUPREF_EXISTS, _c.GROUPREF_IGNORE,
+                        _c.GROUPREF_LOC_IGNORE, _c.GROUPREF_UNI_IGNORE})
 
 
 def matches_any_text(pattern: re.Pattern[str]) -> bool:

@@ -60,9 +60,7 @@ class Program:
         return self.regexes.prefregex
 
 
-def compile_program(
-    spec: FilterSpec, *, check_all: bool = True, live: bool = False, single: bool = True
-) -> Program:
+def compile_program(spec: FilterSpec, *, check_all: bool = True, live: bool = False, single: bool = True) -> Program:
     """Compile `spec` (raises banjail.errors.RegexError naming every bad regex)."""
     usedns = spec.usedns if spec.usedns in ("yes", "warn", "no", "raw") else "warn"
     maxlines = max(1, spec.maxlines)

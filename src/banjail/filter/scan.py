@@ -76,9 +76,7 @@ def scan_chunk(
                 if outcome.kind != MISSED or keep.missed:
                     out.append(outcome)
             return out
-        return _filtered(
-            program, state, lines, candidates, now, first_lineno, stats, keep.missed, nfail, nignore
-        )
+        return _filtered(program, state, lines, candidates, now, first_lineno, stats, keep.missed, nfail, nignore)
     return _single(program, state, lines, candidates, now, first_lineno, stats, keep)
 
 

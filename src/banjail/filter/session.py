@@ -137,7 +137,9 @@ def _add_user(fail: Fail, user: Any) -> set[str] | None:
             fail["users"] = users
         if user in users:
             return users
-        if len(users) < 2 or (len(users) < MAX_USERS and sum(map(len, users)) + len(user) <= MAX_USER_CHARS):
+        if len(users) < 2 or (
+            len(users) < MAX_USERS and sum(map(len, users)) + len(user) <= MAX_USER_CHARS
+        ):
             users.add(user)
             # the groups every later failure of the session carries, built once per new name and shared
             fail[USER_PAIRS] = tuple([("users", name) for name in sorted(users)])

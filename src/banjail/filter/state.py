@@ -56,9 +56,7 @@ class LogState:
         "uniform",
     )
 
-    def __init__(
-        self, usedns: str, detector: DateDetector | None = None, resolver: Resolver | None = None
-    ) -> None:
+    def __init__(self, usedns: str, detector: DateDetector | None = None, resolver: Resolver | None = None) -> None:
         self.detector = detector
         self.identities = Identities(usedns, resolver)
         self.sessions = SessionCache()

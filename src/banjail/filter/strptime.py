@@ -25,20 +25,8 @@ from banjail.filter.localtime import zone_offset as zone_offset
 
 _INF = float("inf")
 
-_MONTHS = (
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-)
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+           "november", "december")
 _DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MONTH_ABBR = {name[:3]: number for number, name in enumerate(_MONTHS, 1)}
 MONTH_FULL = {name: number for number, name in enumerate(_MONTHS, 1)}
@@ -72,10 +60,7 @@ DIRECTIVES: dict[str, tuple[str, str]] = {
     "f": (r"(?P<f>[0-9]{1,6})", "Microseconds"),
     "H": (r"(?P<H>[01]?[0-9]|2[0-3])", "24hour"),
     "I": (r"(?P<I>1[012]|0[1-9]|[1-9])", "12hour"),
-    "j": (
-        r"(?P<j>36[0-6]|3[0-5][0-9]|[12][0-9][0-9]|0[1-9][0-9]|00[1-9]|[1-9][0-9]|0[1-9]|[1-9])",
-        "Yearday",
-    ),
+    "j": (r"(?P<j>36[0-6]|3[0-5][0-9]|[12][0-9][0-9]|0[1-9][0-9]|00[1-9]|[1-9][0-9]|0[1-9]|[1-9])", "Yearday"),
     "m": (r"(?P<m>0?[1-9]|1[012])", "Month"),
     "M": (r"(?P<M>[0-5]?[0-9])", "Minute"),
     "p": (r"(?P<p>am|pm)", "AMPM"),
@@ -94,12 +79,9 @@ DIRECTIVES: dict[str, tuple[str, str]] = {
     "Z": (r"(?P<Z>Z|[A-Z]{3,5})", "Zone name"),
     "k": (r" ?(?P<H>[0-2]?[0-9])", "%k"),
     "l": (r" ?(?P<I>1?[0-9])", "%l"),
-    "c": (
-        r"(?P<a>mon|tue|wed|thu|fri|sat|sun)\s+(?P<b>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\s+"
-        r"(?P<d>3[01]|[12][0-9]|0[1-9]|[1-9]| [1-9])\s+(?P<H>2[0-3]|[01][0-9]|[0-9]):(?P<M>[0-5][0-9]|[0-9]):"
-        r"(?P<S>6[01]|[0-5][0-9]|[0-9])\s+(?P<Y>[0-9][0-9][0-9][0-9])",
-        "%c",
-    ),
+    "c": (r"(?P<a>mon|tue|wed|thu|fri|sat|sun)\s+(?P<b>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\s+"
+          r"(?P<d>3[01]|[12][0-9]|0[1-9]|[1-9]| [1-9])\s+(?P<H>2[0-3]|[01][0-9]|[0-9]):(?P<M>[0-5][0-9]|[0-9]):"
+          r"(?P<S>6[01]|[0-5][0-9]|[0-9])\s+(?P<Y>[0-9][0-9][0-9][0-9])", "%c"),
     "x": (r"(?P<m>1[012]|0[1-9]|[1-9])/(?P<d>3[01]|[12][0-9]|0[1-9]|[1-9]| [1-9])/(?P<y>[0-9][0-9])", "%x"),
     "X": (r"(?P<H>2[0-3]|[01][0-9]|[0-9]):(?P<M>[0-5][0-9]|[0-9]):(?P<S>6[01]|[0-5][0-9]|[0-9])", "%X"),
     "%": ("%", "%"),
@@ -137,7 +119,7 @@ def _fold(fragment: str) -> str:
     while i < len(fragment):
         c = fragment[i]
         if c == "\\":
-            out.append(fragment[i : i + 2])
+            out.append(fragment[i:i + 2])
             i += 2
             continue
         if not in_class and fragment.startswith("(?P<", i):
@@ -201,7 +183,7 @@ def translate(pattern: str) -> Translation:
                 raise ValueError(f"a lone % at the end (offset {m.start()})")
             shown = "E" if key.startswith("Ex") else key  # "%Ex" and an unknown letter: the unknown one is %E
             raise ValueError(f"unknown directive %{shown} at offset {m.start()}")
-        literal.append(pattern[pos : m.start()])
+        literal.append(pattern[pos:m.start()])
         keys.append(key)
         pos = m.end()
     literal.append(pattern[pos:])
@@ -240,13 +222,8 @@ def _check(value: int, top: int, what: str) -> int:
     return value
 
 
-def fields_to_epoch(
-    fields: Mapping[str, str | None],
-    now: float,
-    default_offset: int | None,
-    last: float | None = None,
-    zone: LocalZone | None = None,
-) -> Parsed:
+def fields_to_epoch(fields: Mapping[str, str | None], now: float, default_offset: int | None,
+                    last: float | None = None, zone: LocalZone | None = None) -> Parsed:
     """Epoch seconds for the date fields one match captured (group name -> text), as fail2ban computes them.
 
     Fractions of a second are dropped (fail2ban keeps whole seconds for pattern dates). A zone in the text wins
@@ -314,9 +291,7 @@ def fields_to_epoch(
         month, day = today.month, today.day
 
     ordinal = datetime.date(year, month, day).toordinal()
-    seconds = (
-        _check(hour, 23, "hour") * 3600 + _check(minute, 59, "minute") * 60 + _check(second, 59, "second")
-    )
+    seconds = _check(hour, 23, "hour") * 3600 + _check(minute, 59, "minute") * 60 + _check(second, 59, "second")
     if offset is None:
         offset = default_offset
     if offset is not None:
@@ -332,10 +307,7 @@ def fields_to_epoch(
             ordinal -= 1
     if assume_year:
         thresholds.append((ordinal - 1, seconds))
-        if (
-            ordinal - 1,
-            seconds,
-        ) > wall_now:  # more than a day ahead (a day of slack for zone errors): last year
+        if (ordinal - 1, seconds) > wall_now:  # more than a day ahead (a day of slack for zone errors): last year
             ordinal = datetime.date(year - 1, month, day).toordinal()
     valid_from, valid_until = -_INF, _INF
     if thresholds:
@@ -345,9 +317,8 @@ def fields_to_epoch(
         for threshold in thresholds:
             if threshold > wall_now:  # rolled back until wall time reaches the threshold
                 valid_until = min(valid_until, zone.reached(threshold))
-            elif (wall_now[0] - threshold[0]) * 86400 + wall_now[1] - threshold[
-                1
-            ] < MARGIN and zone.steady_offset(wall_now[0]) is None:
+            elif ((wall_now[0] - threshold[0]) * 86400 + wall_now[1] - threshold[1] < MARGIN
+                  and zone.steady_offset(wall_now[0]) is None):
                 valid_until = valid_from  # a DST change could take wall time back below the threshold
     if offset is not None:
         return Parsed(float((ordinal - UNIX_DAY) * 86400 + seconds), valid_from, valid_until)

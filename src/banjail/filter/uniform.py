@@ -123,13 +123,7 @@ def read_dates(
 
 
 def book(
-    program: Program,
-    state: LogState,
-    found: Dates,
-    rows: list[str],
-    stats: ScanStats,
-    matched: int,
-    ignored: int,
+    program: Program, state: LogState, found: Dates, rows: list[str], stats: ScanStats, matched: int, ignored: int
 ) -> None:
     """After the lines of a uniform chunk ran: the last date, and the chunk's counts in `stats` (`matched` and
     `ignored` lines; every other line missed)."""
@@ -193,9 +187,7 @@ def scan_uniform(
         tup, date, template_name = found.line(program, state, i, line, now)
         if at < ends[i] and search(tup[0] + tup[2] if tup[0] else tup[2]) is None:
             continue
-        run_line(
-            program, state, (tup, date, template_name), line, first_lineno + i, now, keep, stats, counts, out
-        )
+        run_line(program, state, (tup, date, template_name), line, first_lineno + i, now, keep, stats, counts, out)
     book(program, state, found, rows, stats, counts[MATCHED], counts[IGNORED])
     return out
 
@@ -217,9 +209,7 @@ def run_line(
     kind counted in `counts` (by kind) and its hits in `stats`, its outcome appended to `out` if `keep` wants
     it."""
     tup, date, template_name = split
-    kind, hits, ignored_by, failures = match_line(
-        program, state, tup, date, now, lineno, keep.failures, given
-    )
+    kind, hits, ignored_by, failures = match_line(program, state, tup, date, now, lineno, keep.failures, given)
     counts[kind] += 1
     fail_hits = stats.failregex_hits
     for index in hits:
@@ -235,13 +225,7 @@ def _line_of(starts: list[int], offset: int) -> int:
 
 
 def _dateless(
-    program: Program,
-    state: LogState,
-    dates: list[float | None],
-    texts: list[str],
-    i: int,
-    line: str,
-    now: float,
+    program: Program, state: LogState, dates: list[float | None], texts: list[str], i: int, line: str, now: float
 ) -> tuple[tuple[str, str, str], float | None]:
     """A line whose date text is not a valid date: the per-line path finds no date, so the line keeps its text
     and takes the last date if it is recent (banjail.filter.step.date_split)."""

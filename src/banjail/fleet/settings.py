@@ -90,12 +90,7 @@ def read_fleet(tree: Tree, problems: list[Problem]) -> FleetConfig | None:
             )
     replica = value("replica")
     if replica and _url_problem(replica):
-        bad(
-            "replica",
-            safe_url(replica),
-            _url_problem(replica),
-            "write redis://HOST:PORT/DB (a replica of redis)",
-        )
+        bad("replica", safe_url(replica), _url_problem(replica), "write redis://HOST:PORT/DB (a replica of redis)")
     stream = value("stream") or DEFAULT_STREAM
     if any(c.isspace() for c in stream):
         bad("stream", stream, "is not a stream name (it holds white space)", "use a name like banjail:bans")

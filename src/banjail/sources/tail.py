@@ -22,9 +22,7 @@ except ImportError:  # pragma: no cover - a build without it
     from hashlib import md5 as _md5
 
 MAX_LINE = 64 * 1024  # the longest `maxlinelength` may be (and the part of the first line its hash covers)
-DEFAULT_MAX_LINE = (
-    8 * 1024
-)  # `maxlinelength` default: bytes kept of one line; the rest is dropped and counted
+DEFAULT_MAX_LINE = 8 * 1024  # `maxlinelength` default: bytes kept of one line; the rest is dropped and counted
 READ_SIZE = 1 << 18  # one pread; a batch (at most 4096 lines) takes as many as it needs
 
 
@@ -57,9 +55,7 @@ class FileReader:
     """Complete lines of one open file. Invariant: `offset` is 0 or just after a newline (or just after the kept
     part of a cut line while `skipping`), and every byte before it has been returned or deliberately dropped."""
 
-    def __init__(
-        self, path: str, fd: int, offset: int, encoding: str, max_line: int = DEFAULT_MAX_LINE
-    ) -> None:
+    def __init__(self, path: str, fd: int, offset: int, encoding: str, max_line: int = DEFAULT_MAX_LINE) -> None:
         self.path = path
         self.max_line = max_line
         self.fd = fd

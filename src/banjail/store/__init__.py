@@ -90,7 +90,6 @@ class Store(Protocol):
 
     def runs_since(self) -> float:
         """When the database began recording action runs (bans older than that have none)."""
-
     def network_fids(self) -> list[str]:
         """Every banned or counting fid that names a network (banjail.store.evidence)."""
 

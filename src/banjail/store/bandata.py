@@ -48,9 +48,7 @@ def _details(data: dict[str, Any], max_matches: int) -> Details:
     groups: tuple[tuple[str, str], ...] = ()
     if not data.keys() <= _NOT_GROUPS:
         groups = tuple(
-            (str(k), str(v))
-            for k, v in data.items()
-            if k not in _NOT_GROUPS and isinstance(v, str | int | float)
+            (str(k), str(v)) for k, v in data.items() if k not in _NOT_GROUPS and isinstance(v, str | int | float)
         )
     return (
         lines,

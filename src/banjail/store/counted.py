@@ -136,15 +136,7 @@ def _row(jail: str, failure: CountedFailure) -> tuple[object, ...]:
     groups = json.dumps(failure.groups, ensure_ascii=False) if failure.groups else None
     matches = "\n".join(failure.lines) if failure.lines else None
     return (
-        jail,
-        failure.fid,
-        failure.ip,
-        failure.time,
-        failure.count,
-        matches,
-        groups,
-        failure.source,
-        failure.regex,
+        jail, failure.fid, failure.ip, failure.time, failure.count, matches, groups, failure.source, failure.regex
     )
 
 

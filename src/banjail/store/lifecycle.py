@@ -26,9 +26,7 @@ def open_schema(conn: sqlite3.Connection, now: float) -> None:
     if conn.execute("SELECT 1 FROM banjail_lifecycle WHERE key = 'runs_since'").fetchone() is not None:
         return
     legacy = conn.execute("SELECT 1 FROM bips LIMIT 1").fetchone() is not None
-    conn.execute(
-        "INSERT INTO banjail_lifecycle(key, value) VALUES('runs_since', ?)", (now if legacy else 0.0,)
-    )
+    conn.execute("INSERT INTO banjail_lifecycle(key, value) VALUES('runs_since', ?)", (now if legacy else 0.0,))
 
 
 def begin(conn: sqlite3.Connection) -> bool:

@@ -73,7 +73,6 @@ class NullStore:
 
     def runs_since(self) -> float:
         return 0.0
-
     def network_fids(self) -> list[str]:
         return []
 

@@ -119,9 +119,7 @@ class SqliteStore:
         self.path = path
         self.max_matches = max_matches
         self.unknown_bantime = unknown_bantime
-        self._pruner = (
-            counted.Pruner()
-        )  # counted failures kept per jail (dbmaxfailures, banjail.store.counted)
+        self._pruner = counted.Pruner()  # counted failures kept per jail (dbmaxfailures, banjail.store.counted)
         # The daemon writes from its store executor and may read ban histories from the event loop: one
         # connection, one call at a time.
         self._lock = threading.Lock()
@@ -220,17 +218,7 @@ class SqliteStore:
             self._insert_bans(db, rows)
 
     def _ban_rows(self, bans: Iterable[Ban]) -> list[tuple[Any, ...]]:
-        return [
-            (
-                ban.jail,
-                ban.fid,
-                round(ban.at),
-                _bantime(ban),
-                ban.count,
-                bandata.encode(ban, self.max_matches),
-            )
-            for ban in bans
-        ]
+        return [(ban.jail, ban.fid, round(ban.at), _bantime(ban), ban.count, bandata.encode(ban, self.max_matches)) for ban in bans]
 
     @staticmethod
     def _insert_bans(db: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
