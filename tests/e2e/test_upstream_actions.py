@@ -12,7 +12,7 @@ Proven, each through the user's commands:
 - action_mwl (iptables-multiport + sendmail-whois-lines) with a resolver that never answers: the next address's
   firewall ban stands while the first address's whois still hangs (the firewall delay is printed);
 - kill -9 during a flood of bans with sendmail (norestored) beside iptables-multiport: every stored ban is mailed
-  once (none lost, duplicates counted and printed) and in the firewall once.
+  exactly once (none lost, none twice) and in the firewall once.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pytest
 from lab import clients, firewall, mail, testjail
-from lab.banjail import BIN, Banjail, Program
+from lab.banjail import BANJAIL, BIN, Banjail, Program
 from lab.netns import SERVER_ADDRESS, Lab, Node
 from lab.poll import until
 from lab.serverhost import ServerHost
@@ -99,14 +99,14 @@ class Site:
 
 @contextlib.contextmanager
 def upstream_site(
-    tmp: Path, *, banaction: str = "iptables-multiport", action: str = "%(action_)s"
+    tmp: Path, *, banaction: str = "iptables-multiport", action: str = "%(action_)s", program: Program = PROGRAM
 ) -> Iterator[Site]:
     if not (UPSTREAM_TREE / "action.d" / "iptables-multiport.conf").exists():
         pytest.skip("Debian's fail2ban (the upstream action.d files) is not installed")
     (tmp / "test.log").touch()
     options = {"port": str(PORT), "maxretry": "1", "findtime": "1h", "bantime": "1h"}
     local = HEAD + testjail.jail("test", tmp / "test.log", **options, banaction=banaction, action=action)
-    with testjail.served(tmp, local, clients=["attacker"], tag="up", program=PROGRAM) as (lab, host, daemon):
+    with testjail.served(tmp, local, clients=["attacker"], tag="up", program=program) as (lab, host, daemon):
         out = tmp / "listener.out"
         host.popen([sys.executable, "-c", LISTENER], out)
         until(lambda: "listening" in out.read_text(errors="replace") if out.exists() else False, 10)
@@ -193,9 +193,24 @@ def test_a_hanging_whois_does_not_hold_the_next_firewall_ban(tmp_path: Path) -> 
 FLOOD_TRIALS = 10
 
 
-def test_kill9_during_bans_mails_every_ban_once(tmp_path: Path) -> None:
-    action = '%(action_)s\n         sendmail[name=test, dest="%(destemail)s", sender="%(sender)s"]'
-    with upstream_site(tmp_path, action=action) as site:
+MAILERS = {
+    # upstream's sendmail.conf (a command action: printf | sendmail, norestored), read from /etc/fail2ban
+    "upstream-sendmail": (PROGRAM, 'sendmail[name=test, dest="%(destemail)s", sender="%(sender)s"]'),
+    # banjail's own mail action (native = mail) through sendmail, and straight to the SMTP server
+    "banjail-sendmail": (BANJAIL, 'sendmail[name=test, dest="%(destemail)s", sender="%(sender)s"]'),
+    "banjail-smtp": (
+        BANJAIL,
+        f'smtp[name=test, dest="%(destemail)s", sender="%(sender)s", host="127.0.0.1:{mail.SMTP_PORT}", '
+        'content=ban]',
+    ),
+}
+
+
+@pytest.mark.parametrize("mailer", list(MAILERS))
+def test_kill9_during_bans_mails_every_ban_once(tmp_path: Path, mailer: str) -> None:
+    program, mailed = MAILERS[mailer]
+    action = "%(action_)s\n         " + mailed
+    with upstream_site(tmp_path, action=action, program=program) as site:
         sink = mail.start_sink(site.host, site.workdir)
         mail.configure_msmtp(site.host)
         daemon, rng = site.daemon, random.Random(20261206)
@@ -214,15 +229,23 @@ def test_kill9_during_bans_mails_every_ban_once(tmp_path: Path) -> None:
         per = _mailed_per_address(sink)
         missing = sorted(stored - set(per))
         twice = sorted(a for a, n in per.items() if n > 1)
+        # the firewall lane restores the last run's bans on its own (the mail lane does not wait for it): under
+        # load it may still be at it when the mails are all in
+        until(lambda: all(site.rejects(a) >= 1 for a in stored), 60, period=0.5)
         rules = {a: site.rejects(a) for a in stored}
         print(
-            f"\nkill -9 x{FLOOD_TRIALS} while banning: {written} addresses failed, {len(stored)} bans stored, "
+            f"\n[{mailer}] kill -9 x{FLOOD_TRIALS} while banning: {written} addresses failed, {len(stored)} bans stored, "
             f"{len(per)} mailed, {len(missing)} never mailed, {len(twice)} mailed twice; firewall rules per ban "
             f"{dict(Counter(rules.values()))}"
         )
         assert missing == []
-        # at least once: a kill repeats at most the mail it interrupted (its record comes after its command)
-        assert sum(per[a] - 1 for a in twice) <= FLOOD_TRIALS
+        # exactly once: a mail whose command ran (or still ran) after the kill is not sent again
+        # (banjail.actions.completion). The one exception is a run the kill cut short in the middle of its effect:
+        # sendmail runs on after the kill (none is), banjail's in-process SMTP session does not (the sink may
+        # have taken the message before the server read its 250): such a run is logged, and sent again.
+        cut = set(re.findall(r"server's ban of (\S+) did not end", daemon.log.read_text(errors="replace")))
+        print(f"[{mailer}] runs cut short by a kill (logged, sent again): {len(cut)}")
+        assert twice == [] if mailer != "banjail-smtp" else set(twice) <= cut
         assert set(rules.values()) == {1}
 
 

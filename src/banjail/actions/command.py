@@ -21,6 +21,8 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 
+from banjail.actions import completion
+from banjail.actions.completion import Completion
 from banjail.actions.handover import firewall_tool
 from banjail.actions.render import Script, nested_shell_warning, render, used_tags
 from banjail.actions.runner import Outcome, Runner
@@ -81,6 +83,8 @@ class CommandAction:
         self._failed: dict[str, Ban] = {}
         self._lock = asyncio.Lock()
         self.epoch = 0  # raised by each repair: bans applied before it may need a re-ban
+        # set by the daemon for a side action: its actionban runs leave completion marks (exactly once)
+        self.completion: Completion | None = None
         self._warn_nested_shells()
 
     # -- the Action protocol ------------------------------------------------------------------------------
@@ -426,7 +430,14 @@ class CommandAction:
 
     async def _run(self, op: str, family: str, ban: Ban | None) -> Outcome:
         script = await self._script(op, family, ban)
-        outcome = await self.runner.run(script, self.timeout)
+        mark = None
+        if ban is not None and op == "actionban" and self.completion is not None and script.text.strip():
+            mark = self.completion.begin(self.jail, self.name, "ban", ban, self._clock())
+        outcome = await self.runner.run(
+            script if mark is None else completion.script(mark, script), self.timeout
+        )
+        if mark is not None and self.completion is not None:
+            self.completion.ended(mark, outcome.returncode, "" if outcome.ok else outcome.describe())
         level = logging.DEBUG if outcome.ok else logging.ERROR
         log.log(
             level, "%s: %s%s: %s", self._label(), op, f" ({family})" if family else "", outcome.describe()

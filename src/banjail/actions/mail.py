@@ -23,10 +23,12 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from banjail.actions import completion
+from banjail.actions.completion import Completion, Mark
 from banjail.actions.program import run_program
 from banjail.actions.runner import Runner
 from banjail.actions.tags import fq_hostname, sh_hostname
@@ -170,6 +172,8 @@ class MailAction:
         self._pending: set[asyncio.Task[None]] = set()
         self._gate: asyncio.Semaphore | None = None
         self.sent = 0  # reports handed to the transport successfully (for tests and status)
+        # set by the daemon: each report leaves a completion mark, ended when the transport took it (exactly once)
+        self.completion: Completion | None = None
 
     @property
     def name(self) -> str:
@@ -203,7 +207,7 @@ class MailAction:
             if len(self._pending) >= limit:
                 dropped += 1
                 continue
-            self._schedule(self._report(ban))
+            self._schedule(self._report(ban), ban)
         if dropped:
             # A flood must not turn into a mail bomb (nor into unbounded memory for pending reports).
             log.warning(
@@ -238,20 +242,30 @@ class MailAction:
 
     # -- the work in the background -----------------------------------------------------------------------
 
-    def _schedule(self, build: Callable[[], Awaitable[EmailMessage]]) -> None:
-        task = asyncio.get_running_loop().create_task(self._deliver(build))
+    def _schedule(self, build: Callable[[], Awaitable[EmailMessage]], ban: Ban | None = None) -> None:
+        task = asyncio.get_running_loop().create_task(self._deliver(build, ban))
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
 
-    async def _deliver(self, build: Callable[[], Awaitable[EmailMessage]]) -> None:
+    async def _deliver(self, build: Callable[[], Awaitable[EmailMessage]], ban: Ban | None) -> None:
+        """Build and send one report. A ban's report is marked (banjail.actions.completion) from just before the
+        transport gets it: a kill before leaves no mark and no record, so the next start hands the ban again."""
         if self._gate is None:
             self._gate = asyncio.Semaphore(max(1, int(self._opt("concurrency") or "4")))
         async with self._gate:
+            mark = None
             try:
-                await self._send(await build())
+                mail = await build()
+                if ban is not None and self.completion is not None:
+                    mark = self.completion.begin(self.jail, self.name, "ban", ban, time.time())
+                await self._send(mail, mark)
                 self.sent += 1
+                if mark is not None and self.completion is not None:
+                    self.completion.ended(mark, 0, "")
             except Exception as exc:  # a report must never take the daemon down; say what failed
                 log.error("[%s] action %s: mail not sent: %s", self.jail, self.name, exc)
+                if mark is not None and self.completion is not None:
+                    self.completion.ended(mark, 1, f"mail not sent: {exc}")
 
     def _notice(self, what: str, text: str) -> Callable[[], Awaitable[EmailMessage]]:
         async def build() -> EmailMessage:
@@ -321,23 +335,32 @@ class MailAction:
         # Without a readable log (or no line there), the lines of the ban itself stand in.
         return tuple(found[-limit:]) if found else ban.lines[-limit:]
 
-    async def _send(self, mail: EmailMessage) -> None:
+    async def _send(self, mail: EmailMessage, mark: Mark | None = None) -> None:
+        """Hand `mail` to the transport. With a mark, its end is written where the effect is made: by sendmail's
+        own shell (it may outlive a killed server), or here right after the SMTP server took the message."""
         import email.utils
 
         timeout = str2seconds(self._opt("timeout"))
         dests = [a for _, a in email.utils.getaddresses([str(mail["To"])])]
         sender = email.utils.parseaddr(str(mail["From"]))[1]
         if self._opt("transport") == "smtp":
-            await asyncio.to_thread(self._smtp, mail, sender, dests, timeout)
+            await asyncio.to_thread(self._smtp, mail, sender, dests, timeout, mark)
             return
         if any(d.startswith("-") for d in [sender, *dests]):
             raise ValueError(f"refusing an address that looks like an option: {[sender, *dests]}")
-        argv = (self._opt("sendmail"), "-i", "-f", sender, *dests)
-        outcome = await run_program(self.runner, argv, mail.as_bytes(), timeout)
+        argv: tuple[str, ...] = (self._opt("sendmail"), "-i", "-f", sender, *dests)
+        runner = self.runner
+        data = mail.as_bytes()
+        if mark is not None:
+            argv, env = await asyncio.to_thread(completion.argv, mark, argv, data)
+            runner, data = replace(runner, env={**runner.env, **env}), b""
+        outcome = await run_program(runner, argv, data, timeout)
         if not outcome.ok:
             raise RuntimeError(f"{' '.join(argv)}: {outcome.describe()}")
 
-    def _smtp(self, mail: EmailMessage, sender: str, dests: list[str], timeout: float) -> None:
+    def _smtp(
+        self, mail: EmailMessage, sender: str, dests: list[str], timeout: float, mark: Mark | None = None
+    ) -> None:
         import smtplib
         import ssl
 
@@ -356,3 +379,5 @@ class MailAction:
             if self._opt("user"):
                 client.login(self._opt("user"), self._options.get("password", ""))
             client.send_message(mail, sender, dests)
+            if mark is not None:
+                completion.finish(mark, 0)  # the server took it: a kill from now on must not send it again

@@ -46,6 +46,7 @@ from banjail.core.banpolicy import BanHistory
 from banjail.core.jail import Event
 from banjail.daemon import effects, housekeeping, metrics, outcome, reading, selfaddrs
 from banjail.daemon.commit import GroupCommit
+from banjail.daemon.completions import Completions, directory_for
 from banjail.daemon.jail import ActionJob, Jail, build_state, ignore_cache
 from banjail.daemon.lanes import Lanes, RunLog
 from banjail.daemon.logging import NOTICE, LogTarget, logger
@@ -55,6 +56,7 @@ from banjail.filter import engine as engines
 from banjail.model import Ban, Position, Unban
 from banjail.sources.base import LogSource
 from banjail.store import Store
+from banjail.store.checkpoint import Checkpoint
 
 if TYPE_CHECKING:
     from banjail.fleet.hub import Fleet
@@ -115,6 +117,7 @@ class Daemon:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="banjail-store")
         self.committer = GroupCommit(store.commit, self.db)
         self.runs = RunLog(lambda: self.committer.commit)
+        self.marks = Completions(directory_for(dbfile), self.runs.add)  # side actions' completion marks
         self.unclean = False  # the previous server was killed: firewall leftovers are cleared at jail start
         self._wake = asyncio.Event()
         self._stopped = asyncio.Event()
@@ -139,6 +142,7 @@ class Daemon:
         self.unclean = await self.db(self.store.begin_run)
         if self.unclean:
             log_server.info("The last server did not stop gracefully: its firewall rules are cleared at restore")
+        await self.settle_marks()
         for jail_config in self.config.jails:
             skip = no_logs_to_skip(jail_config)
             if skip:
@@ -158,6 +162,15 @@ class Daemon:
         self._tasks.append(asyncio.create_task(housekeeping.run(self), name="housekeeping"))
         if self.fleet is not None:  # after every jail restored its bans: remote ones meet them in the books
             await self.fleet.start()
+
+    async def settle_marks(self) -> None:
+        """Record what the marks of the last (killed) server's side-action commands say before any restore reads
+        the runs (banjail.daemon.completions)."""
+        ended = await self.db(self.marks.settle)
+        if ended:
+            await self.committer.commit(Checkpoint("", runs=tuple(ended)))
+            log_server.info("%d side-action run(s) of the last server ended after it: recorded", len(ended))
+        self.marks.forget_settled()
 
     async def add_jail(self, config: JailConfig) -> Jail:
         """Create jail `config.name` (not started). Raises ControlError-worthy BanjailError when it exists."""
@@ -183,7 +196,9 @@ class Daemon:
         built = {a.name: a for a in self._make_actions(jail.config)}
         # Actions added (addaction) between `add` and `start`, as upstream's client does, come after these.
         jail.actions = {**built, **{k: a for k, a in jail.actions.items() if k not in built}}
-        jail.tasks.append(asyncio.create_task(Lanes(jail, self.runs).dispatch(), name=f"actions:{name}"))
+        jail.tasks.append(
+            asyncio.create_task(Lanes(jail, self.runs, self.marks).dispatch(), name=f"actions:{name}")
+        )
         await self._restore(jail)
         # the restored bans are queued: a hold left by the last shutdown can go once they are applied
         await self._enqueue(jail, ActionJob("release"))

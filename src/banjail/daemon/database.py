@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from banjail.daemon import runtime
 from banjail.daemon.commit import GroupCommit
+from banjail.daemon.completions import Completions, directory_for
 from banjail.daemon.logging import logger
 from banjail.errors import ControlError
 from banjail.store import Store, StoreError
@@ -66,6 +67,8 @@ async def switch(daemon: Daemon, dbfile: str) -> str | None:
     daemon.committer = GroupCommit(store.commit, daemon.db)
     daemon.dbfile = name
     daemon.unclean = await daemon.db(store.begin_run)
+    daemon.marks = Completions(directory_for(name), daemon.runs.add)
+    await daemon.settle_marks()
     daemon.dbpurgeage = DEFAULT_PURGEAGE
     daemon.dbmaxmatches = DEFAULT_MAXMATCHES
     if name is not None:

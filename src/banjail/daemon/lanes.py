@@ -14,9 +14,12 @@ Invariants:
   still means "every job queued so far is done".
 - Every ban and unban an action finished is recorded (banjail.store.actionruns), off the flood path: runs are
   collected and handed to the daemon's GroupCommit as one checkpoint per round, so during a flood they share the
-  batches' transactions (no fsync of their own). A firewall lane never waits for them; a side action's lane
-  (mail, whois) waits for the record of a ban whose command took a round or longer before its next ban, so a kill
-  repeats the one in flight and at most a round's worth of fast ones.
+  batches' transactions (no fsync of their own). A firewall lane never waits for them (at least once across a
+  kill: its ban is cleared, then restored, so a repeat is harmless).
+- A side action (mail, whois, a report: `marked`) gets each ban exactly once across kill -9: its commands leave
+  completion marks (banjail.actions.completion, banjail.daemon.completions) that say, at the next start, which
+  runs ended after the kill (not run again), which still run (waited for in this lane only) and which were cut
+  short (run again, logged: the one ambiguous case).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 
 from banjail.actions.base import Action
 from banjail.daemon import effects, metrics
+from banjail.daemon.completions import Completions
 from banjail.daemon.jail import ActionJob, Jail
 from banjail.daemon.logging import logger
 from banjail.model import Ban
@@ -56,11 +60,14 @@ class RunLog:
         self._commit = commit
         self._round = round_seconds
         self._pending: list[ActionRun] = []
+        self._then: list[Callable[[], None]] = []
         self._task: asyncio.Task[None] | None = None
 
-    def add(self, runs: Iterable[ActionRun]) -> None:
-        """Queue runs for the next round."""
+    def add(self, runs: Iterable[ActionRun], then: Callable[[], None] | None = None) -> None:
+        """Queue runs for the next round; `then` is called once they are committed (a completion mark goes)."""
         self._pending.extend(runs)
+        if then is not None:
+            self._then.append(then)
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._rounds(), name="action-runs")
 
@@ -68,16 +75,23 @@ class RunLog:
         while self._pending:
             await asyncio.sleep(self._round)
             taken, self._pending = tuple(self._pending), []
+            then, self._then = self._then, []
             try:
                 await self._commit()(Checkpoint("", runs=taken))
             except Exception as exc:
                 log_actions.warning("cannot record %d action runs: %s", len(taken), exc)
+                continue  # the marks stay: the next start reads them
+            for call in then:
+                call()
 
     async def commit_now(self) -> None:
         """Commit every run added so far, without waiting for the round (returns once they are durable)."""
         taken, self._pending = tuple(self._pending), []
+        then, self._then = self._then, []
         if taken:
             await self._commit()(Checkpoint("", runs=taken))
+        for call in then:
+            call()
 
     async def flush(self) -> None:
         """Commit every run added so far (a restore is about to read them) and wait for the round in flight."""
@@ -95,6 +109,11 @@ def side_action(action: Action) -> bool:
     """A command action that drives no firewall (mail, whois, a report): its effect cannot be checked or undone
     after a crash, so each ban is run and recorded on its own (a kill repeats at most the one in flight)."""
     return hasattr(action, "firewall") and action.firewall is None
+
+
+def marked(action: Action) -> bool:
+    """A side action that takes completion marks (banjail.actions.completion): exactly once across a kill."""
+    return hasattr(action, "completion") and getattr(action, "firewall", None) is None
 
 
 # A command action's error names its result as banjail.actions.runner.Outcome.describe() writes it.
@@ -170,9 +189,10 @@ def restore_jobs(
 class Lanes:
     """The lanes of one jail; `dispatch` is the jail's `actions:<name>` task (cancelling it ends every lane)."""
 
-    def __init__(self, jail: Jail, runs: RunLog) -> None:
+    def __init__(self, jail: Jail, runs: RunLog, marks: Completions | None = None) -> None:
         self._jail = jail
         self._runs = runs
+        self._marks = marks
         self._lanes: dict[
             int, tuple[asyncio.Queue[tuple[ActionJob, Callable[[], None]]], asyncio.Task[None]]
         ] = {}
@@ -228,6 +248,8 @@ class Lanes:
         found = self._lanes.get(id(action))
         if found is None:
             queue: asyncio.Queue[tuple[ActionJob, Callable[[], None]]] = asyncio.Queue()
+            if self._marks is not None and marked(action):
+                action.completion = self._marks  # type: ignore[attr-defined]
             task = asyncio.create_task(
                 self._work(action, queue), name=f"lane:{self._jail.name}:{action.name}"
             )
@@ -239,13 +261,17 @@ class Lanes:
         while True:
             job, done = await queue.get()
             try:
+                if job.kind == "ban" and job.bans and marked(action):
+                    job = await self._not_run_before(action, job)
                 if job.kind == "ban" and len(job.bans) > 0 and side_action(action):
                     for ban in job.bans:
                         await self._one(action, dataclasses.replace(job, bans=(ban,)))
-                else:
+                elif job.kind != "ban" or job.bans:
                     started = time.time()
                     error = await effects.run_action(jail, action, job)
-                    runs = runs_of(jail.name, action, job, started, time.time(), error)
+                    # a marked action records its bans' runs itself, when each command (or mail) ended
+                    skip = job.kind == "ban" and marked(action)
+                    runs = [] if skip else runs_of(jail.name, action, job, started, time.time(), error)
                     if runs:
                         self._runs.add(runs)
                     if job.kind == "ban" and not error:
@@ -259,15 +285,27 @@ class Lanes:
                 queue.task_done()
                 done()
 
+    async def _not_run_before(self, action: Action, job: ActionJob) -> ActionJob:
+        """`job` without the bans the killed server's command already carried out (banjail.daemon.completions:
+        an orphan command still running is waited for here, in this action's lane only)."""
+        marks = self._marks
+        if marks is None or not marks.orphans:
+            return job
+        timeout = float(getattr(action, "timeout", 60.0))
+        kept = [b for b in job.bans if not await marks.orphan(self._jail.name, action.name, b, timeout)]
+        return job if len(kept) == len(job.bans) else dataclasses.replace(job, bans=tuple(kept))
+
     async def _one(self, action: Action, job: ActionJob) -> None:
-        """One ban on a side action, recorded at its start (an interrupted run shows as one that never ended)
-        and at its end (see ROUND_SECONDS: a kill repeats the one in flight and the fast ones of the last round)."""
+        """One ban on a side action. A marked one (banjail.actions.completion) records the run itself when its
+        command ends; else it is recorded here at its start (an interrupted run shows as one that never ended)
+        and at its end (in the round: a kill may repeat it)."""
         started = time.time()
-        begun = runs_of(self._jail.name, action, job, started, started, "")
+        mine = not marked(action)
+        begun = runs_of(self._jail.name, action, job, started, started, "") if mine else []
         if begun:
             self._runs.add([dataclasses.replace(r, ended=None, status=None) for r in begun])
         error = await effects.run_action(self._jail, action, job)
-        runs = runs_of(self._jail.name, action, job, started, time.time(), error)
+        runs = runs_of(self._jail.name, action, job, started, time.time(), error) if mine else []
         actions = list(self._jail.actions.values())
         if not error and actions and action is actions[0] and all(side_action(a) for a in actions):
             # a jail with no firewall action: its ban latency is its first side action's

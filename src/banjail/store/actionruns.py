@@ -8,11 +8,11 @@ Why it exists: at start the daemon restores the bans still in force; an action t
 stop gets it as *restored* (a `norestored` action skips it), an action that never applied it (the server was
 killed between the commit and the command) gets it as a *new* ban, so every action sees every ban once.
 
-A run is recorded when it ends, and a side action's (mail, whois: anything whose effect cannot be checked or
-undone) also when it starts, with `ended` and `status` None; the end then updates that row (a run is identified
-by jail, fid, timeofban, action, op and started). `applied` counts only a ban run that ended with status 0: a run
-that started and never ended (the server was killed meanwhile) may not have done anything, so the ban is handed
-again (at least once: a kill can repeat the command it interrupted, never lose a ban).
+A run is recorded when it ends (a row that was recorded at its start, with `ended` and `status` None, is updated:
+a run is identified by jail, fid, timeofban, action, op and started). `applied` counts only a ban run that ended
+with status 0: a run that started and never ended may not have done anything, so the ban is handed again. A side
+action's runs (mail, whois) reach this table through completion marks (banjail.actions.completion): a run whose
+command ended after a kill of the server is recorded at the next start, so it is not handed again.
 """
 
 from __future__ import annotations
