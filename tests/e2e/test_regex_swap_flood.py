@@ -8,28 +8,15 @@ the server logs no error, and a line only the last added regex matches is counte
 from __future__ import annotations
 
 import ipaddress
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-from daemon_run import Server, wait_for, write_config
+from daemon_run import Server, client, wait_for, write_config
 
-BIN = Path(sys.executable).parent
 LINES = 30_000
 SWAPS = 5
 FIRST = r"^fail from <HOST> port \d+$"  # the filter's own (daemon_run.write_config)
 SECOND = r"^fail from <HOST> port 1$"
 EXTRA = r"^other from <HOST> port \d+$"
-
-
-def _client(sock: str, *argv: str) -> str:
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2] / "src"))
-    run = subprocess.run(
-        [str(BIN / "fail2ban-client"), "-s", sock, *argv], capture_output=True, text=True, env=env, timeout=30
-    )
-    assert run.returncode == 0, run.stderr
-    return run.stdout
 
 
 def _listed(reply: str) -> list[str]:
@@ -38,7 +25,7 @@ def _listed(reply: str) -> list[str]:
 
 
 def _total(sock: str) -> int:
-    status = _client(sock, "status", "test")
+    status = client(sock, "status", "test")
     return int(status.split("Total failed:\t", 1)[1].split("\n", 1)[0])
 
 
@@ -55,11 +42,11 @@ def test_regexes_swapped_while_a_backlog_is_matched(tmp_path: Path) -> None:
         for _ in range(SWAPS):  # the list always matches the flood's lines; each command builds a new matcher
             behind_seen = behind_seen or _total(server.sock) < LINES
             for regex, other in ((SECOND, "port \\d+$"), (FIRST, "port 1$")):
-                added = _client(server.sock, "set", "test", "addfailregex", regex)
+                added = client(server.sock, "set", "test", "addfailregex", regex)
                 assert len(_listed(added)) == 2, added
-                kept = _listed(_client(server.sock, "set", "test", "delfailregex", "0"))
+                kept = _listed(client(server.sock, "set", "test", "delfailregex", "0"))
                 assert len(kept) == 1 and kept[0].endswith(regex.rsplit(" ", 1)[1]) and not kept[0].endswith(other)
-        _client(server.sock, "set", "test", "addfailregex", EXTRA)
+        client(server.sock, "set", "test", "addfailregex", EXTRA)
         wait_for(lambda: _total(server.sock) >= LINES, 120, "the backlog to be counted")
         assert _total(server.sock) == LINES  # each line once, whichever matcher matched its batch
         with open(log, "a") as out:
