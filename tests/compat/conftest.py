@@ -6,8 +6,11 @@ from __future__ import annotations
 import time
 
 import pytest
+from tests.dpkg_status import upstream_reading
 
 from .harness import REPORT
+
+__all__ = ["upstream_reading"]
 
 _STARTED = time.time()
 
@@ -22,3 +25,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             if line.startswith("Reader: "):
                 terminalreporter.write_line(line)
         terminalreporter.write_line(f"(every disagreement: {REPORT})")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _upstream_files(upstream_reading: object) -> None:
+    """Every test here runs upstream on its own installed files and banjail on the same files: fail2ban's
+    packaged filters are read as files (tests/dpkg_status.py), not replaced by banjail's."""

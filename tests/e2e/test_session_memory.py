@@ -66,7 +66,8 @@ def test_server_rss_and_database_flat_under_one_long_session(tmp_path: Path) -> 
     for name in ("sshd.conf", "common.conf"):
         shutil.copy(UPSTREAM_FILTERS / name, conf / "filter.d" / name)
     jail = conf / "jail.local"
-    jail.write_text(jail.read_text().replace("filter = test", "filter = sshd"))
+    # upstream's sshd, unmodified: `packagedfilter = file` keeps it (banjail's hardened sshd would replace it)
+    jail.write_text(jail.read_text().replace("filter = test", "filter = sshd\npackagedfilter = file"))
     server = Server(tmp_path)
     try:
         server.start()

@@ -24,7 +24,8 @@ FAILURE = (
 
 @pytest.mark.skipif(not (UPSTREAM / "pam-generic.conf").exists(), reason="upstream fail2ban is not installed")
 def test_slow_lines_hold_up_only_their_jail(tmp_path: Path) -> None:
-    conf = write_jails(tmp_path, {"slow": "filter = pam-generic\n", "other": ""})
+    conf = write_jails(tmp_path, {"slow": "filter = pam-generic\npackagedfilter = file\n", "other": ""})
+    # upstream's own slow pam-generic, unmodified: `packagedfilter = file` keeps it (banjail's would replace it)
     for name in ("pam-generic.conf", "common.conf"):
         shutil.copy(UPSTREAM / name, conf / "filter.d" / name)
     server = Server(tmp_path)

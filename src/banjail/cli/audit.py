@@ -198,6 +198,8 @@ def run(argv: Sequence[str], prog: str, stdout: TextIO, stderr: TextIO) -> int:
             f"no filter {resolved.missing_filter!r} in {ns.config}/filter.d nor in banjail's stock filters; give "
             "a filter name, a filter file path or a failregex (quote it)"
         )
+    if resolved.notice:
+        stderr.write(f"banjail audit: {resolved.notice}\n")
     spec = resolved.spec
     name = os.path.splitext(os.path.basename(spec.file))[0] if spec.file else ns.filter
     given: list[tuple[str, list[str]]] = []

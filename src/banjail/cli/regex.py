@@ -208,6 +208,7 @@ class _Setup:
     matcher: Matcher
     source: Source
     chunks: Iterator[Chunk]
+    notice: str = ""
 
 
 def _setup(opts: Options, echo: list[str]) -> _Setup:
@@ -246,7 +247,7 @@ def _setup(opts: Options, echo: list[str]) -> _Setup:
             ) from None
         raise
     chunks = _log_chunks(source, opts, spec, echo)
-    return _Setup(spec, detector, matcher, source, chunks)
+    return _Setup(spec, detector, matcher, source, chunks, resolved.notice)
 
 
 def run(opts: Options, stdout: TextIO, stderr: TextIO) -> int:
@@ -261,6 +262,8 @@ def run(opts: Options, stdout: TextIO, stderr: TextIO) -> int:
             stdout.write("\n".join(echo) + "\n")
     spec, detector, matcher, source = setup.spec, setup.detector, setup.matcher, setup.source
     chunks = setup.chunks
+    if setup.notice:  # on stderr: stdout stays upstream's report
+        stderr.write(f"fail2ban-regex: {setup.notice}\n")
 
     size = os.path.getsize(source.value) if source.kind == FILE else 0
     progress: Progress = progress_for(size, stderr) if source.kind == FILE else NoProgress()

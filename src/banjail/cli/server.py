@@ -198,6 +198,8 @@ def main(argv: list[str] | None = None) -> int:
         from banjail.daemon.jail import check_jails
 
         problems = check_jails(config, options.conf)  # every check a jail's start runs, as fail2ban-client -t
+        for note in config.notices:
+            print(f"NOTICE  {note}", file=sys.stderr)
         for problem in problems:
             print(f"{'ERROR' if problem.severity == 'error' else 'WARNING'}  {problem}", file=sys.stderr)
         if any(p.severity == "error" for p in problems):

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 
 from banjail.cli import report
+from banjail.config import packaged as packaged_files
 from banjail.config.jail import load_jail
 from banjail.config.load import load_filter
 from banjail.config.overlay import STOCK_DIR
@@ -80,6 +81,7 @@ class Resolved:
     echo: tuple[str, ...]
     from_file: bool
     missing_filter: str = ""  # the argument looked like a filter name, but no such filter exists
+    notice: str = ""  # for stderr: fail2ban's packaged filter file was replaced, or used because it was named
 
 
 def resolve_filter(value: str, config_dir: str, backend: str = "auto") -> Resolved:
@@ -99,10 +101,14 @@ def resolve_filter(value: str, config_dir: str, backend: str = "auto") -> Resolv
             path, basedir = found
             basedir = os.path.dirname(basedir) if os.path.basename(basedir) == "filter.d" else basedir
             within = basedir == config_dir or ("." not in name[-6:] and "/" not in name)
+            # a path names the file the user wants, packaged or not; a name means the user's filter
+            packaged = packaged_files.FILE if "/" in name else packaged_files.HARDENED
             if within:
                 short = os.path.splitext(os.path.basename(name))[0]
                 echo = [report.use_line(f"{'failregex':>11} filter file", f"{short}, basedir: {basedir}")]
-                spec = load_filter(short + value[len(name) :], config_dir=basedir, backend=backend)
+                spec = load_filter(
+                    short + value[len(name) :], config_dir=basedir, backend=backend, packaged=packaged
+                )
             else:
                 echo = [report.use_line("  failregex file", name)]
                 spec = load_filter(
@@ -110,7 +116,7 @@ def resolve_filter(value: str, config_dir: str, backend: str = "auto") -> Resolv
                 )
             if options:
                 echo.append(report.use_line("filter options", repr(options)))
-            return Resolved(spec, tuple(echo), True)
+            return Resolved(spec, tuple(echo), True, notice=_packaged_notice(path, name, packaged))
         if not options and "/" not in name:
             jail = load_jail(config_dir, name, backend=None if backend == "auto" else backend)
             if jail is not None:
@@ -121,6 +127,26 @@ def resolve_filter(value: str, config_dir: str, backend: str = "auto") -> Resolv
         missing = name
     spec = FilterSpec(failregex=(value,))
     return Resolved(spec, (report.use_line("failregex line", report.shorten(value)),), False, missing)
+
+
+def _packaged_notice(path: str, name: str, packaged: str) -> str:
+    found = packaged_files.replacement_for(path, STOCK_DIR)
+    if found is None:
+        return ""
+    stem, where = found.rel.removeprefix("filter.d/").removesuffix(".conf"), os.path.abspath(path)
+    if packaged == packaged_files.HARDENED:
+        if not found.stock:
+            return packaged_files.describe((found,))
+        return (
+            f"{found.rel} is fail2ban's unmodified packaged file; using banjail's hardened {stem} filter "
+            f"({found.stock}) and your .local files; to test the file itself give its path: {where}"
+        )
+    if not found.stock:
+        return ""
+    return (
+        f"{where} is fail2ban's unmodified packaged file, used as given; the daemon and the name "
+        f"{stem!r} use banjail's hardened filter ({found.stock}) instead"
+    )
 
 
 def echo_filter_settings(resolved: Resolved, maxlines_given: bool, datepattern_given: bool) -> list[str]:

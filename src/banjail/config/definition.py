@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from banjail.config import packaged as packaged_files
 from banjail.config.ini import InterpolationError, ParsedFile, Tree
 from banjail.config.overlay import Overlay, Source
 from banjail.config.schema import ActionSpec
@@ -147,13 +148,25 @@ def _get(
 
 
 def _locate(
-    name: str, kind: str, config_dir: Path, stock_dir: Path, cache: dict[Path, ParsedFile]
+    name: str, kind: str, config_dir: Path, stock_dir: Path, cache: dict[Path, ParsedFile], packaged: str
 ) -> tuple[Overlay, list[Source], str]:
-    """Find the files of filter/action `name`; returns the overlay, top-level sources and the main file."""
+    """Find the files of filter/action `name`; returns the overlay, top-level sources and the main file.
+    A name follows `packaged` (banjail.config.packaged); a path is read as given (the user asked for that file).
+    Packaged included files give way to the stock ones under banjail's filters (replacing a packaged one, or
+    found only in the stock tree); a filter of the user's, or a packaged one banjail has none for, reads its
+    includes as they are."""
     directory = f"{kind}.d"
     if "/" not in name:
         stem = name.removesuffix(".conf").removesuffix(".local")
-        overlay = Overlay(config_dir, stock_dir, cache=cache)
+        packaged_main: packaged_files.Replacement | None = None
+        main_file = config_dir / directory / f"{stem}.conf"
+        if kind == "filter" and packaged == packaged_files.HARDENED and main_file.is_file():
+            packaged_main = packaged_files.replacement_for(main_file, stock_dir)
+            if packaged_main is None or not packaged_main.stock:
+                packaged = packaged_files.FILE
+        overlay = Overlay(config_dir, stock_dir, cache=cache, packaged=packaged)
+        if packaged_main is not None and not packaged_main.stock:
+            overlay.replaced.append(packaged_main)  # kept as it is: said once, at the jail's start
         sources = overlay.name_sources(f"{directory}/{stem}")
         if not sources:
             raise ConfigError(
@@ -170,7 +183,7 @@ def _locate(
         raise ConfigError(Problem(f"{kind} file {name!r} not found", fix="check the path"))
     found = found.resolve()
     if found.parent.name == directory:
-        overlay = Overlay(found.parent.parent, stock_dir, cache=cache)
+        overlay = Overlay(found.parent.parent, stock_dir, cache=cache, packaged=packaged_files.FILE)
         sources = overlay.name_sources(f"{directory}/{found.name.rsplit('.', 1)[0]}")
         return overlay, sources, str(found)
     overlay = Overlay(config_dir, stock_dir, cache=cache, include_fallback=directory)
@@ -184,12 +197,18 @@ def read_definition_file(
     stock_dir: Path,
     problems: list[Problem],
     cache: dict[Path, ParsedFile] | None = None,
+    *,
+    packaged: str = packaged_files.HARDENED,
+    replaced: list[packaged_files.Replacement] | None = None,
 ) -> tuple[Tree, str]:
     """Read filter/action `name` (kind "filter" or "action") with its .d, .local and includes; returns the merged
-    tree and the main file's path. Syntax problems are appended; a missing file raises ConfigError."""
-    overlay, sources, main = _locate(name, kind, config_dir, stock_dir, {} if cache is None else cache)
+    tree and the main file's path. Syntax problems are appended; a missing file raises ConfigError. fail2ban's
+    packaged filter files met follow `packaged` and are appended to `replaced` (banjail.config.packaged)."""
+    overlay, sources, main = _locate(name, kind, config_dir, stock_dir, {} if cache is None else cache, packaged)
     tree = overlay.read(sources)
     problems.extend(tree.problems)
+    if replaced is not None:
+        replaced.extend(r for r in overlay.replaced if r not in replaced)
     return tree, main
 
 
@@ -202,11 +221,16 @@ def filter_with_options(
     backend: str,
     problems: list[Problem],
     cache: dict[Path, ParsedFile] | None = None,
+    *,
+    packaged: str = packaged_files.HARDENED,
+    replaced: list[packaged_files.Replacement] | None = None,
 ) -> tuple[FilterSpec, tuple[tuple[str, str], ...]]:
     """The resolved FilterSpec (load_filter's work, appending problems instead of raising, for load_config, which
     collects them all), and the filter's own FILTER_OPTIONS (those the jail does not set), substituted,
     in the order upstream's reader holds them (its [Definition] ones, then arguments and [Init])."""
-    tree, main = read_definition_file(name, "filter", config_dir, stock_dir, problems, cache)
+    tree, main = read_definition_file(
+        name, "filter", config_dir, stock_dir, problems, cache, packaged=packaged, replaced=replaced
+    )
     if not args.get("logtype") and "logtype" not in tree.sections.get(DEFINITION, {}):
         args = {**args, "logtype": "journal" if backend.startswith("systemd") else "file"}
     resolved = resolve(tree, main, wanted=FILTER_OPTIONS, args=args, outer=jail_options, problems=problems)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from banjail import FAIL2BAN_COMPAT_VERSION
+from banjail.config import packaged as packaged_files
 from banjail.config.definition import (
     FILTER_OPTIONS,
     action_from,
@@ -93,6 +94,7 @@ SERVER_OPTIONS = (
 HELPER_OPTIONS = frozenset(
     {"port", "protocol", "chain", "mode", "logtype", "banaction", "banaction_allports", "mta", "destemail"}
     | {"sender", "sendername", "fail2ban_agent", "fail2ban_version", "fail2ban_confpath", "before", "after"}
+    | {packaged_files.OPTION}  # read by banjail before the filter (never sent to the server: `-d` stays upstream's)
 )
 _REFERENCE = re.compile(r"%\(([^)]+)\)s|<([^ <>]+)>")
 
@@ -149,7 +151,7 @@ def load_config(
     return Config(
         server,
         tuple(jails),
-        tuple(overlay.notices),
+        tuple(dict.fromkeys([*overlay.notices, *(j.filter_note for j in jails if j.filter_note)])),
         tuple(p for p in unique if p.severity != "error"),
         tuple(server_tree.files + tree.files),
         fleet,
@@ -228,10 +230,16 @@ def _jail(
     first = {"enabled": "True", "backend": backend, "filter": filter_text}
     filter_name, filter_args, broken = _spec(filter_text, tree, name, "filter", problems)
     filter_tree: Tree | None = None
+    packaged = reader.typed(
+        packaged_files.OPTION, packaged_files.HARDENED, _packaged_choice, packaged_files.EXPECTED
+    )
+    replaced: list[packaged_files.Replacement] = []
     # broken: upstream's reason to skip the jail, if any (the first one wins)
     if filter_name:
         try:
-            ftree, main = read_definition_file(filter_name, "filter", root, stock_dir, [], cache)
+            ftree, main = read_definition_file(
+                filter_name, "filter", root, stock_dir, [], cache, packaged=packaged, replaced=replaced
+            )
         except ConfigError as exc:
             problems += [_in_jail(p, tree, name, "filter", filter_text) for p in exc.problems]
             broken = broken or f"Unable to read the filter {filter_name!r}"
@@ -279,7 +287,7 @@ def _jail(
         try:
             found_here: list[Problem] = []
             spec, filter_options = filter_with_options(
-                filter_name, filter_args, root, stock_dir, options, backend, found_here, cache
+                filter_name, filter_args, root, stock_dir, options, backend, found_here, cache, packaged=packaged
             )
             # a value the jail set is reported where the jail sets it (the filter reader leaves it unplaced)
             problems += [_in_jail(p, tree, name, p.option, p.value) for p in found_here]
@@ -346,7 +354,16 @@ def _jail(
         filter_options=filter_options,
         error=broken,
         origins=_origins(tree, name, options, filter_tree),
+        filter_note=packaged_files.describe(tuple(replaced), name),
     )
+
+
+def _packaged_choice(value: str) -> str:
+    """A jail's `packagedfilter` (banjail.config.packaged), lower-cased; ValueError for anything else."""
+    choice = value.lower()
+    if choice not in packaged_files.CHOICES:
+        raise ValueError(value)
+    return choice
 
 
 def _origins(

@@ -21,6 +21,7 @@ from banjail.config.definition import (
 )
 from banjail.config.jail import load_config
 from banjail.config.overlay import STOCK_DIR
+from banjail.config.packaged import HARDENED
 from banjail.config.schema import ActionSpec
 from banjail.config.tags import extract_options
 from banjail.errors import ConfigError, Problem
@@ -55,20 +56,22 @@ def load_filter(
     args: Mapping[str, str] | None = None,
     jail_options: Mapping[str, str] | None = None,
     backend: str = "auto",
+    packaged: str = HARDENED,
 ) -> FilterSpec:
     """Resolve filter `spec` into a FilterSpec (see the module doc for the spec forms).
 
     args are merged over the spec's own arguments. jail_options are a jail's (already interpolated) options: any of
     failregex, ignoreregex, prefregex, datepattern, maxlines, journalmatch, usedns, logtimezone given there replaces
     the filter's, and all of them are visible to the filter's %(...)s. backend chooses the automatic `logtype`
-    (file, or journal for systemd backends) unless an argument or the filter sets it.
+    (file, or journal for systemd backends) unless an argument or the filter sets it. packaged: what a name does
+    with fail2ban's unmodified packaged filter file (banjail.config.packaged; a path is always read as given).
     Raises ConfigError listing every problem found.
     """
     name, spec_args = _parse_spec(spec, "filter")
     merged = {**spec_args, **(args or {})}
     problems: list[Problem] = []
     spec_obj, _options = filter_with_options(
-        name, merged, Path(config_dir), stock_dir, dict(jail_options or {}), backend, problems
+        name, merged, Path(config_dir), stock_dir, dict(jail_options or {}), backend, problems, packaged=packaged
     )
     errors = [p for p in problems if p.severity == "error"]
     if errors:

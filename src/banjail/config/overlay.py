@@ -3,6 +3,8 @@
 For a logical name X (e.g. "jail", "filter.d/sshd"): X.conf, X.d/*.conf (sorted), X.local, X.d/*.local (sorted),
 as upstream. A `.conf` comes from the config dir if it is there, else from the stock tree; `.local` files and
 `.d/` directories come from the config dir only (the stock tree is ours and never holds local settings).
+A `filter.d/*.conf` in the config dir that is fail2ban's unmodified packaged file (banjail.config.packaged) counts
+as absent when the stock tree has that file, unless `packaged` is FILE: the user never wrote it.
 
 [INCLUDES] `before`/`after` name files relative to the including file; they resolve through the same overlay, and
 each included file is followed by its `.local` sibling. Before-includes come before the file, after-includes after
@@ -15,6 +17,7 @@ import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from banjail.config import packaged as packaged_files
 from banjail.config.ini import ParsedFile, Tree, read_file
 from banjail.errors import Problem
 
@@ -44,14 +47,36 @@ class Overlay:
     # For a file outside both trees: where a bare include name (`common.conf`) is looked up in the overlay when
     # it is not beside the file ("filter.d" for a user's own filter file), so such a filter can reuse the library.
     include_fallback: str = ""
+    # HARDENED: a packaged filter file gives way to the stock one; FILE: it is read as any file
+    packaged: str = packaged_files.HARDENED
+    # the packaged filter files met, in reading order (the main file of a filter first)
+    replaced: list[packaged_files.Replacement] = field(default_factory=list)
 
     def conf(self, rel: str) -> Source | None:
         """The `.conf` (or any non-.local) file `rel`, from the config dir, else the stock tree."""
         for root in (self.config_dir, self.stock_dir):
             path = root / rel
             if path.is_file():
+                if root is self.config_dir and self._packaged_filter(path, rel):
+                    stock = self.stock_dir / rel
+                    if stock.is_file():
+                        self._note(packaged_files.Replacement(rel, str(path), str(stock)))
+                        return Source(rel, stock, True)
+                    self._note(packaged_files.Replacement(rel, str(path)))
                 return Source(rel, path, True)
         return None
+
+    def _packaged_filter(self, path: Path, rel: str) -> bool:
+        return (
+            self.packaged == packaged_files.HARDENED
+            and rel.startswith("filter.d/")
+            and rel.endswith(".conf")
+            and packaged_files.is_packaged(path, rel)
+        )
+
+    def _note(self, found: packaged_files.Replacement) -> None:
+        if found not in self.replaced:
+            self.replaced.append(found)
 
     def local(self, rel: str) -> Source | None:
         path = self.config_dir / rel

@@ -119,6 +119,8 @@ class JailConfig:
     # (option, file, line) where each option's effective value is written: the jail's section (or [DEFAULT]) for
     # jail options, the filter file for filter options the jail does not set; for problems found after loading
     origins: tuple[tuple[str, str, int], ...] = field(default=(), compare=False)
+    # banjail.config.packaged: what was read instead of fail2ban's unmodified packaged filter file ("" if nothing)
+    filter_note: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
+from banjail.config import packaged
 from banjail.config.ini import InterpolationError, Tree
 from banjail.errors import Problem
 from banjail.timespec import str2seconds
@@ -113,6 +114,8 @@ def listen_address(value: str) -> str:
 def _fix(expected: str) -> str:
     if expected == "a listen address":
         return "write HOST:PORT, e.g. 127.0.0.1:9191 or [::1]:9191; leave it empty to turn metrics off"
+    if expected == packaged.EXPECTED:
+        return packaged.FIX
     if expected.startswith("a prefix length"):
         return "use 128 for IPv6 or 32 for IPv4 (one address, the default), or a network such as 64 or 24"
     return {

@@ -333,6 +333,8 @@ def dump_config(conf: str, pretty: bool, overrides: dict[str, str] | None = None
         out("ERROR: The configuration stream failed because of the invalid syntax.")
         raise Failed from None
     broken = [jail.name for jail in config.jails if jail.error]
+    for notice in config.notices:
+        log.info("%s", notice)
     for problem in config.warnings:
         # The errors that made a jail broken were kept as warnings by skip_broken: they are errors still.
         (log.error if problem.section in broken else log.warning)("%s", problem)

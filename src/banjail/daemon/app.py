@@ -48,7 +48,7 @@ from banjail.daemon import effects, housekeeping, metrics, outcome, reading, sel
 from banjail.daemon.commit import GroupCommit
 from banjail.daemon.jail import ActionJob, Jail, build_state, ignore_cache
 from banjail.daemon.lanes import Lanes, RunLog
-from banjail.daemon.logging import LogTarget, logger
+from banjail.daemon.logging import NOTICE, LogTarget, logger
 from banjail.daemon.wiring import no_logs_to_skip
 from banjail.errors import BanjailError
 from banjail.filter import engine as engines
@@ -193,6 +193,8 @@ class Daemon:
         if matcher is not None:
             # in the way upstream names a jail's backend ("Jail 'sshd' uses pyinotify {}")
             log_jail.info("Jail %r uses matching engine %s", name, engines.describe(matcher.engine, matcher.engine_note))
+        if jail.config.filter_note:  # fail2ban's packaged filter file was replaced (banjail.config.packaged)
+            log_jail.log(NOTICE, "[%s] %s", name, jail.config.filter_note)
         log_jail.info("Jail %r started", name)
         self._wake.set()
 

@@ -4,6 +4,10 @@ fail2ban does) under every option set of its service spec; options a filter does
 
     .venv/bin/python -m tests.filters.injection.report --filter-dir /etc/fail2ban/filter.d
     .venv/bin/python -m tests.filters.injection.report                      # banjail's stock tree
+
+A filter is read by name, as the daemon reads it: fail2ban's unmodified packaged files in the tree give way to
+banjail's filter of the same name (banjail.config.packaged). To measure the files themselves, run with
+BANJAIL_DPKG_STATUS=/dev/null (no dpkg record: nothing counts as packaged).
 """
 
 from __future__ import annotations

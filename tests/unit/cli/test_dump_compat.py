@@ -17,7 +17,9 @@ from banjail.cli import client
 UPSTREAM = "/usr/bin/fail2ban-client"
 ETC = Path("/etc/fail2ban")
 
+# upstream is run on the same files: banjail reads fail2ban's packaged filters as files here (tests/dpkg_status.py)
 pytestmark = [
+    pytest.mark.usefixtures("upstream_reading"),
     pytest.mark.compat,
     pytest.mark.skipif(
         not (Path(UPSTREAM).exists() and ETC.is_dir()), reason="upstream fail2ban-client is not installed"

@@ -16,7 +16,9 @@ LOGS = Path("/usr/lib/python3/dist-packages/fail2ban/tests/files/logs")
 DATA = Path(__file__).parent / "data"
 TZ = "CET-01CEST-02,M3.5.0,M10.5.0"
 
+# upstream is run on the same files: banjail reads fail2ban's packaged filters as files here (tests/dpkg_status.py)
 pytestmark = [
+    pytest.mark.usefixtures("upstream_reading"),
     pytest.mark.compat,
     pytest.mark.skipif(not Path(UPSTREAM).exists(), reason="upstream fail2ban-regex is not installed"),
 ]

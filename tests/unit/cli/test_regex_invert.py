@@ -49,7 +49,9 @@ def _numbers(*args: str) -> set[int]:
         ("sshd", "sshd", 1),  # MLFID sessions, ignored and NOFAIL lines
         ("sshd", "sshd[mode=aggressive]", 1),
         ("dovecot", "dovecot", 1),
-        ("mongodb-auth", "mongodb-auth", 10),  # earlier lines of a multi-line failure are not printed
+        # earlier lines of a multi-line failure are not printed (upstream's file by its path: banjail's own
+        # mongodb-auth, which the name gives on a host with fail2ban's packaged files, reads one line at a time)
+        ("mongodb-auth", "/etc/fail2ban/filter.d/mongodb-auth.conf", 10),
         ("guacamole", "guacamole", 2),
     ],
 )

@@ -18,10 +18,11 @@ BANJAIL = str(Path(sys.executable).with_name("fail2ban-regex"))
 ETC = Path("/etc/fail2ban")
 LOGS = Path("/usr/lib/python3/dist-packages/fail2ban/tests/files/logs")
 
-pytestmark = pytest.mark.skipif(
+# upstream is run on the same files: banjail reads fail2ban's packaged filters as files here (tests/dpkg_status.py)
+pytestmark = [pytest.mark.usefixtures("upstream_reading"), pytest.mark.skipif(
     not (ETC / "filter.d").is_dir() or not Path(UPSTREAM).exists(),
     reason="upstream fail2ban is not installed",
-)
+)]
 
 JAILS = """
 [strict-ssh]

@@ -26,10 +26,11 @@ ENTRIES = [
     ("sshd", 103, "ssh.service", "Invalid user guest from 192.0.2.14 port 2204"),
 ]
 
-pytestmark = pytest.mark.skipif(
+# upstream is run on the same files: banjail reads fail2ban's packaged filters as files here (tests/dpkg_status.py)
+pytestmark = [pytest.mark.usefixtures("upstream_reading"), pytest.mark.skipif(
     not Path(JOURNAL_REMOTE).exists() or shutil.which("journalctl") is None,
     reason="needs journalctl and systemd-journal-remote (Debian systemd-journal-remote)",
-)
+)]
 
 
 def _export() -> str:

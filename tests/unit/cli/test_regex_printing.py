@@ -17,9 +17,10 @@ BANJAIL = str(Path(sys.executable).with_name("fail2ban-regex"))
 LOGS = Path("/usr/lib/python3/dist-packages/fail2ban/tests/files/logs")
 NOW = 1124013600.0
 
-pytestmark = pytest.mark.skipif(
+# upstream is run on the same files: banjail reads fail2ban's packaged filters as files here (tests/dpkg_status.py)
+pytestmark = [pytest.mark.usefixtures("upstream_reading"), pytest.mark.skipif(
     not Path(UPSTREAM).exists(), reason="upstream fail2ban-regex is not installed"
-)
+)]
 
 JOURNAL_LINE = (
     "Test murmurd[2064]: <W>2019-09-08 13:00:05.615 1 => <10:Test(-1)> Rejected connection from "

@@ -28,7 +28,9 @@ HAVE_UPSTREAM = (ETC / "jail.conf").is_file() and Path(
     "/usr/lib/python3/dist-packages/fail2ban/client/filterreader.py"
 ).is_file()
 
+# upstream is run on the same files: banjail reads fail2ban's packaged filters as files here (tests/dpkg_status.py)
 pytestmark = [
+    pytest.mark.usefixtures("upstream_reading"),
     pytest.mark.compat,
     pytest.mark.skipif(
         not HAVE_UPSTREAM, reason="upstream fail2ban (Debian package) and /etc/fail2ban not installed"
