@@ -122,3 +122,17 @@ def append(path: Path, texts: list[str]) -> None:
     with open(path, "a") as out:
         out.write("".join(t + "\n" for t in texts))
         out.flush()
+
+
+def client(sock: str, *argv: str) -> str:
+    """The installed `fail2ban-client -s SOCK ARGV...`'s output (asserts it exited 0)."""
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2] / "src"))
+    run = subprocess.run(
+        [str(Path(sys.executable).parent / "fail2ban-client"), "-s", sock, *argv],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=30,
+    )
+    assert run.returncode == 0, run.stderr
+    return run.stdout

@@ -8,26 +8,13 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
-from daemon_run import Server, wait_for, write_config
+from daemon_run import Server, client, wait_for, write_config
 
-BIN = Path(sys.executable).parent
 LINES = 60_000
 CAP = 2_000
-
-
-def _client(sock: str, *argv: str) -> str:
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2] / "src"))
-    run = subprocess.run(
-        [str(BIN / "fail2ban-client"), "-s", sock, *argv], capture_output=True, text=True, env=env, timeout=30
-    )
-    assert run.returncode == 0, run.stderr
-    return run.stdout
 
 
 def _rows(db: Path) -> int:
@@ -49,18 +36,18 @@ def test_flood_backlog_is_shown_and_stored_failures_stay_bounded(tmp_path: Path)
         value = server.ask("status", "test")  # straight through the socket: the first look must be quick
         lag = dict(value[0][1])["Lag"]  # type: ignore[index]
         assert lag[0].startswith(f"{log} ") and lag[0].endswith(" bytes"), lag
-        behind = _client(server.sock, "status", "test")
+        behind = client(server.sock, "status", "test")
         assert f"|  `- Lag:\t{log} " in behind or f"Total failed:\t{LINES}\n" in behind, behind
-        as_json = json.loads(_client(server.sock, "--json", "status", "test"))
+        as_json = json.loads(client(server.sock, "--json", "status", "test"))
         rows = as_json["filter"]  # --json prints objects (README): the Lag row is the filter's `lag` field
         assert "lag" not in rows or rows["lag"][0].startswith(f"{log} "), rows  # unless caught up meanwhile
-        assert _client(server.sock, "ping").strip() == "Server replied: pong"
+        assert client(server.sock, "ping").strip() == "Server replied: pong"
 
         def caught_up() -> bool:
-            return f"Total failed:\t{LINES}\n" in _client(server.sock, "status", "test")
+            return f"Total failed:\t{LINES}\n" in client(server.sock, "status", "test")
 
         wait_for(caught_up, 180, "the daemon to catch up")
-        status = _client(server.sock, "status", "test")
+        status = client(server.sock, "status", "test")
         assert "Lag" not in status
         assert _rows(tmp_path / "f2b.sqlite3") <= CAP + CAP // 10 + 1
     finally:

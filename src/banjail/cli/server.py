@@ -22,7 +22,7 @@ from banjail import FAIL2BAN_COMPAT_VERSION, __version__
 from banjail.clock import SystemClock
 from banjail.config.load import load_config
 from banjail.config.schema import Config
-from banjail.daemon import activation, runtime, signals
+from banjail.daemon import activation, interpreter, runtime, signals
 from banjail.daemon.app import Daemon
 from banjail.daemon.controller import Controller
 from banjail.daemon.database import open_store
@@ -240,6 +240,7 @@ def main(argv: list[str] | None = None) -> int:
         (logger("server").info if listener else logger("server").warning)("%s", activated)
     runtime.write_pidfile(pidfile)
     reap_children_in_loop()
+    interpreter.tune()  # the loop's GIL hand-offs and the cyclic collector under a flood
     try:
         return asyncio.run(serve(config, options, logs, sock, listener))
     except BanjailError as exc:

@@ -149,10 +149,13 @@ class JailState:
         """
         return self.count(self.match(lines, now), now, catching_up=catching_up)
 
-    def match(self, lines: Sequence[str], now: float) -> list[LineOutcome]:
+    def match(self, lines: Sequence[str], now: float, *, matcher: Matcher | None = None) -> list[LineOutcome]:
         """The first half of `scan`: the outcomes of the lines that completed failures. Touches only the matcher
-        and `stats`, so the daemon may run it off the event loop (one call at a time per jail, in order)."""
-        matcher = self.matcher
+        and `stats`, so the daemon may run it off the event loop (one call at a time per jail, in order).
+        matcher: the one to match with (the daemon's snapshot of `self.matcher` taken on the loop); default the
+        jail's own."""
+        if matcher is None:
+            matcher = self.matcher
         if matcher is None or not lines:
             return []
         # ending the chunk with "\n" lets the matcher take its uniform-chunk path (banjail.filter.uniform)

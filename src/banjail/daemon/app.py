@@ -342,15 +342,8 @@ class Daemon:
                     now = self.clock.now()
                     jail.batch_read_at = time.monotonic()  # for the ban latency (banjail.daemon.metrics)
                     cpu = jail.scanner.cpu  # the scan thread's CPU seconds so far (banjail.daemon.scanning)
-                    matcher = jail.state.matcher
-                    if catching_up and matcher is not None:
-                        matcher.live = False  # catch-up lines keep their own dates
-                        try:
-                            events = await jail.scanner.scan(jail.state, batch.lines, now, catching_up=True)
-                        finally:
-                            matcher.live = True
-                    else:
-                        events = await jail.scanner.scan(jail.state, batch.lines, now)
+                    # catch-up lines keep their own dates (the scanner sets the matcher's mode for the batch)
+                    events = await jail.scanner.scan(jail.state, batch.lines, now, catching_up=catching_up)
                     metrics.batch_read(jail.name, batch.source, len(batch.lines), jail.scanner.cpu - cpu)
                     await self.carry_out(jail, events, now, ((batch.source, batch.position),))
                     reading.report_cut(jail.name, jail.sources, jail.cut, jail.config.maxlinelength)

@@ -15,6 +15,7 @@ any moment either loses the whole batch (the next process reads and counts it ag
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Iterable
@@ -30,6 +31,8 @@ from banjail.store.checkpoint import Checkpoint, CountedFailure
 
 if TYPE_CHECKING:
     from banjail.daemon.app import Daemon
+
+_EVENT_SLICE = 512  # events turned into the checkpoint between two chances for the socket and other jails
 
 log_server = logger("server")
 log_filter = logger("filter")
@@ -65,6 +68,8 @@ async def carry_out(
     while index < len(pending):
         event = pending[index]
         index += 1
+        if not index % _EVENT_SLICE:
+            await asyncio.sleep(0)  # a flood's batch of 4096 failures must not hold the control socket
         if isinstance(event, Restored):
             restored.extend(event.bans)
         elif isinstance(event, BanDecided):

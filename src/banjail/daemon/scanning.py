@@ -8,10 +8,17 @@ counter or the ban book), and the counting of a slice's failures runs on the loo
 jail's state is made.
 
 Time slices: a batch (up to 4096 lines) is matched in slices of at most SLICE_LINES lines, the loop counting each
-slice's failures before the next is matched (the batch is still committed as one, with its position). CPython's GIL is handed over between bytecodes at
-least every 5 ms (sys.getswitchinterval), so busy scan threads of several jails share the interpreter with each
-other and with the loop; one regex call is the unit that cannot be interrupted, which `maxlinelength` bounds
-(banjail.sources.tail).
+slice's failures before the next is matched (the batch is still committed as one, with its position). The loop
+counts COUNT_SLICE failures at a time and lets the control socket and the other jails in between, so counting a
+whole batch never holds the loop. CPython's GIL is handed over between bytecodes every
+banjail.daemon.interpreter.SWITCH_SECONDS, so busy scan threads of several jails
+share the interpreter with each other and with the loop; one regex call is the unit that cannot be interrupted,
+which `maxlinelength` bounds (banjail.sources.tail).
+
+Snapshot: the matcher a batch is matched with is taken on the loop when the batch starts (its mode, live or
+catch-up, is set on the loop before the first slice and reset after the last), so a control command that replaces the jail's regexes (`set <jail>
+addfailregex`, `reload`) while the batch is matched swaps `JailState.matcher` for the next batch and never changes
+what the scan thread is running.
 """
 
 from __future__ import annotations
@@ -23,8 +30,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from banjail.core.jail import Event, JailState
+from banjail.filter.matcher import Matcher
 
 SLICE_LINES = 4096
+COUNT_SLICE = 256  # failures counted on the loop between two chances for the socket (~2 ms of counting)
 
 
 class Scanner:
@@ -37,23 +46,34 @@ class Scanner:
     async def scan(
         self, state: JailState, lines: Sequence[str], now: float, *, catching_up: bool = False
     ) -> list[Event]:
-        """The events of `lines`, in order, as JailState.scan gives them; matching runs on the jail's thread."""
-        if state.matcher is None or not lines:
+        """The events of `lines`, in order, as JailState.scan gives them; matching runs on the jail's thread with
+        the matcher the jail had when the call started (catch-up lines keep their own dates)."""
+        matcher = state.matcher
+        if matcher is None or not lines:
             return []
         if self._pool is None:
             self._pool = ThreadPoolExecutor(1, thread_name_prefix="banjail-scan")
         loop = asyncio.get_running_loop()
         events: list[Event] = []
-        for start in range(0, len(lines), SLICE_LINES):
-            part = lines[start : start + SLICE_LINES]
-            outcomes = await loop.run_in_executor(self._pool, self._match, state, part, now)
-            events.extend(state.count(outcomes, now, catching_up=catching_up))
+        if catching_up:
+            matcher.live = False  # set on the loop while no slice of this jail is matched
+        try:
+            for start in range(0, len(lines), SLICE_LINES):
+                part = lines[start : start + SLICE_LINES]
+                outcomes = await loop.run_in_executor(self._pool, self._match, state, matcher, part, now)
+                for at in range(0, len(outcomes), COUNT_SLICE):
+                    if at:
+                        await asyncio.sleep(0)
+                    events.extend(state.count(outcomes[at : at + COUNT_SLICE], now, catching_up=catching_up))
+        finally:
+            if catching_up:
+                matcher.live = True
         return events
 
-    def _match(self, state: JailState, part: Sequence[str], now: float) -> Any:
+    def _match(self, state: JailState, matcher: Matcher, part: Sequence[str], now: float) -> Any:
         started = time.thread_time()
         try:
-            return state.match(part, now)
+            return state.match(part, now, matcher=matcher)
         finally:
             self.cpu += time.thread_time() - started
 
