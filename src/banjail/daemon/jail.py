@@ -46,10 +46,12 @@ class ActionJob:
     kind: (
         str  # "ban" | "unban" | "stop" | "shutdown" (bans: those to hold over a restart) | "flush" | "start"
     )
-    # | "release" (the restart's hold is removed)
+    # | "release" (the restart's hold is removed) | "settle" (runs nothing: see `done`)
     bans: tuple[Ban, ...] = ()
     action: Action | None = None
     read_at: float = 0.0  # monotonic time the batch whose line fired these bans was read (0: none; latency)
+    # kind "settle": resolved once every lane has reached this job, i.e. finished every job queued before it
+    done: asyncio.Future[None] | None = field(default=None, compare=False)
 
 
 @dataclass

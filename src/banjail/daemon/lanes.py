@@ -214,6 +214,7 @@ class Lanes:
                 except Exception as exc:
                     log_actions.error("[%s] action %s failed: %r", jail.name, job.kind, exc)
                     jail.queue.task_done()
+                    _resolve(job)
         finally:
             lanes = [task for _, task in self._lanes.values()]
             for task in lanes:
@@ -233,6 +234,7 @@ class Lanes:
             targets = list(jail.actions.values())
         if not targets:
             jail.queue.task_done()
+            _resolve(job)
             return
         left = [len(targets)]
 
@@ -240,6 +242,7 @@ class Lanes:
             left[0] -= 1
             if left[0] == 0:
                 jail.queue.task_done()
+                _resolve(job)
 
         for action in targets:
             self._lane(action).put_nowait((job, done))
@@ -261,6 +264,8 @@ class Lanes:
         while True:
             job, done = await queue.get()
             try:
+                if job.kind == "settle":
+                    continue  # a lane is FIFO: reaching it means every earlier job of this action is finished
                 if job.kind == "ban" and job.bans and marked(action):
                     job = await self._not_run_before(action, job)
                 if job.kind == "ban" and len(job.bans) > 0 and side_action(action):
@@ -328,3 +333,9 @@ class Lanes:
             for _, task in self._lanes.values():
                 task.cancel()
             self._lanes.clear()
+
+
+def _resolve(job: ActionJob) -> None:
+    """Tell whoever waits for `job` (a "settle" job's future) that every lane has reached it."""
+    if job.done is not None and not job.done.done():
+        job.done.set_result(None)
