@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from banjail.actions import completion
 from banjail.actions.command import CommandAction
 from banjail.actions.mail import MailAction
 from banjail.actions.registry import build_action, build_actions
@@ -238,7 +239,25 @@ def tls_server(tmp_path: Path) -> Iterator[tuple[Sink, int, Path]]:
         controller.stop()
 
 
-def test_the_smtp_action_with_starttls_and_auth(tmp_path: Path, tls_server: tuple[Sink, int, Path]) -> None:
+@dataclass
+class Marks:
+    """A Completion (banjail.actions.completion) over a directory that records how each run ended: with it, the
+    SMTP transport is the child program behind the mark's trap (banjail.actions.smtp), as in the daemon."""
+
+    directory: Path
+    ended_runs: list[tuple[str, int | None, str]] = field(default_factory=list)
+
+    def begin(self, jail: str, action: str, op: str, ban: Ban, started: float) -> completion.Mark:
+        return completion.write(self.directory, jail, action, op, ban, started)
+
+    def ended(self, mark: completion.Mark, status: int | None, error: str) -> None:
+        self.ended_runs.append((mark.path, status, error))
+
+
+@pytest.mark.parametrize("marked", [False, True], ids=["in-process", "child"])
+def test_the_smtp_action_with_starttls_and_auth(
+    tmp_path: Path, tls_server: tuple[Sink, int, Path], marked: bool
+) -> None:
     sink, port, cert = tls_server
     log = tmp_path / "auth.log"
     log.write_text("\n".join(LOG_LINES) + "\n")
@@ -264,6 +283,7 @@ def test_the_smtp_action_with_starttls_and_auth(tmp_path: Path, tls_server: tupl
     )
     action = build_action(spec, jail="sshd")
     assert isinstance(action, MailAction)
+    marks = mark_dir(tmp_path, action, marked)
 
     async def scenario() -> None:
         await action.ban([Ban("sshd", ATTACKER, ATTACKER, 1.0, 601.0, 1, 3)])
@@ -271,6 +291,11 @@ def test_the_smtp_action_with_starttls_and_auth(tmp_path: Path, tls_server: tupl
 
     asyncio.run(scenario())
     assert action.sent == 1
+    if marks is not None:
+        ((path, status, error),) = marks.ended_runs
+        assert (status, error) == (0, "")
+        assert Path(path + completion.INPUT).read_bytes().startswith(b"Subject: ")  # the child's input
+        assert Path(path).read_text().splitlines()[-1] == "0"  # the child's own shell wrote its status
     (received,) = sink.wait(1)
     check_report(
         received,
@@ -280,8 +305,9 @@ def test_the_smtp_action_with_starttls_and_auth(tmp_path: Path, tls_server: tupl
     )
 
 
+@pytest.mark.parametrize("marked", [False, True], ids=["in-process", "child"])
 def test_a_wrong_password_is_reported_in_the_log(
-    tmp_path: Path, tls_server: tuple[Sink, int, Path], caplog: pytest.LogCaptureFixture
+    tmp_path: Path, tls_server: tuple[Sink, int, Path], caplog: pytest.LogCaptureFixture, marked: bool
 ) -> None:
     sink, port, cert = tls_server
     (tmp_path / "etc").mkdir()
@@ -293,13 +319,14 @@ def test_a_wrong_password_is_reported_in_the_log(
             "host": f"127.0.0.1:{port}",
             "starttls": "yes",
             "user": "mailer",
-            "password": "wrong",
+            "password": "not-it-9q",
             "cafile": str(cert),
             "content": "ban",
         },
     )
     action = build_action(spec, jail="sshd")
     assert isinstance(action, MailAction)
+    marks = mark_dir(tmp_path, action, marked)
 
     async def scenario() -> None:
         await action.ban([Ban("sshd", ATTACKER, ATTACKER, 1.0, 601.0, 1, 3)])
@@ -308,4 +335,21 @@ def test_a_wrong_password_is_reported_in_the_log(
     asyncio.run(scenario())
     assert action.sent == 0
     assert sink.messages == []
-    assert "[sshd] action smtp: mail not sent: (535" in caplog.text
+    if marks is None:
+        assert "[sshd] action smtp: mail not sent: (535" in caplog.text
+    else:
+        ((_, status, error),) = marks.ended_runs
+        assert status == 1
+        assert error.startswith(
+            f"mail not sent: SMTP to 127.0.0.1:{port}: exit status 1; stderr: smtp: (535"
+        ), error
+        assert "not-it-9q" not in error  # the password is neither in argv nor in the message
+
+
+def mark_dir(tmp_path: Path, action: MailAction, marked: bool) -> Marks | None:
+    if not marked:
+        return None
+    marks = Marks(tmp_path / "marks")
+    marks.directory.mkdir()
+    action.completion = marks
+    return marks

@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from banjail.actions import completion
+from banjail.actions import completion, smtp
 from banjail.actions.completion import Completion, Mark
 from banjail.actions.program import run_program
 from banjail.actions.runner import Runner
@@ -336,48 +336,46 @@ class MailAction:
         return tuple(found[-limit:]) if found else ban.lines[-limit:]
 
     async def _send(self, mail: EmailMessage, mark: Mark | None = None) -> None:
-        """Hand `mail` to the transport. With a mark, its end is written where the effect is made: by sendmail's
-        own shell (it may outlive a killed server), or here right after the SMTP server took the message."""
+        """Hand `mail` to the transport. With a mark, its end is written where the effect is made: by the shell of
+        sendmail or of the SMTP child (banjail.actions.smtp), which outlive a killed server."""
         import email.utils
 
         timeout = str2seconds(self._opt("timeout"))
         dests = [a for _, a in email.utils.getaddresses([str(mail["To"])])]
         sender = email.utils.parseaddr(str(mail["From"]))[1]
-        if self._opt("transport") == "smtp":
-            await asyncio.to_thread(self._smtp, mail, sender, dests, timeout, mark)
-            return
-        if any(d.startswith("-") for d in [sender, *dests]):
-            raise ValueError(f"refusing an address that looks like an option: {[sender, *dests]}")
-        argv: tuple[str, ...] = (self._opt("sendmail"), "-i", "-f", sender, *dests)
-        runner = self.runner
         data = mail.as_bytes()
+        runner = self.runner
+        if self._opt("transport") == "smtp":
+            settings = self._smtp_settings(timeout)
+            password = self._options.get("password", "")
+            if mark is None:
+                await asyncio.to_thread(smtp.send, settings, data, sender, dests, password)
+                return
+            # marked: a child that outlives a killed server delivers it (banjail.actions.smtp says why)
+            argv = settings.argv(sender, dests)
+            runner = replace(runner, env={**runner.env, smtp.PASSWORD_ENV: password})
+            shown = f"SMTP to {settings.host}:{settings.port}"
+        else:
+            if any(d.startswith("-") for d in [sender, *dests]):
+                raise ValueError(f"refusing an address that looks like an option: {[sender, *dests]}")
+            argv = (self._opt("sendmail"), "-i", "-f", sender, *dests)
+            shown = " ".join(argv)
         if mark is not None:
             argv, env = await asyncio.to_thread(completion.argv, mark, argv, data)
             runner, data = replace(runner, env={**runner.env, **env}), b""
         outcome = await run_program(runner, argv, data, timeout)
         if not outcome.ok:
-            raise RuntimeError(f"{' '.join(argv)}: {outcome.describe()}")
+            raise RuntimeError(f"{shown}: {outcome.describe()}")
 
-    def _smtp(
-        self, mail: EmailMessage, sender: str, dests: list[str], timeout: float, mark: Mark | None = None
-    ) -> None:
-        import smtplib
-        import ssl
-
+    def _smtp_settings(self, timeout: float) -> smtp.Settings:
         host, _, port_text = self._opt("host").partition(":")
         use_ssl = _truthy(self._opt("ssl"))
-        port = int(port_text) if port_text else (465 if use_ssl else 25)
-        context = ssl.create_default_context(cafile=self._opt("cafile") or None)
-        client: smtplib.SMTP = (
-            smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
-            if use_ssl
-            else smtplib.SMTP(host, port, timeout=timeout)
+        return smtp.Settings(
+            host=host,
+            port=int(port_text) if port_text else (465 if use_ssl else 25),
+            ssl=use_ssl,
+            starttls=_truthy(self._opt("starttls")),
+            cafile=self._opt("cafile"),
+            user=self._opt("user"),
+            timeout=timeout,
         )
-        with client:
-            if _truthy(self._opt("starttls")):
-                client.starttls(context=context)
-            if self._opt("user"):
-                client.login(self._opt("user"), self._options.get("password", ""))
-            client.send_message(mail, sender, dests)
-            if mark is not None:
-                completion.finish(mark, 0)  # the server took it: a kill from now on must not send it again
