@@ -88,11 +88,18 @@ def test_start_status_reload_restart_stop(machine: container.Machine) -> None:
     assert "Active: active (running)" in status
     assert "Jail list:\tnginx-http-auth, sshd" in client(machine, "status")
 
-    # reload: the unit sends SIGHUP; systemd waits for RELOADING=1 ... READY=1, and the process stays.
+    # reload: `systemctl reload` returns once the server reloaded; the process stays.
     pid = state["MainPID"]
     reloaded = machine.run(["systemctl", "reload", "fail2ban.service"], timeout=60)
     assert reloaded.returncode == 0, reloaded.stderr
     assert show(machine, "MainPID", "ActiveState") == {"MainPID": pid, "ActiveState": "active"}
+    # A configuration the server refuses fails the reload, and the server keeps running with the old one.
+    machine.write("/etc/fail2ban/jail.local", JAIL_LOCAL + "failregex = ^(unclosed <HOST>\n")
+    refused = machine.run(["systemctl", "reload", "fail2ban.service"], timeout=60)
+    machine.write("/etc/fail2ban/jail.local", JAIL_LOCAL)
+    assert refused.returncode != 0
+    assert show(machine, "MainPID", "ActiveState") == {"MainPID": pid, "ActiveState": "active"}
+    assert "Jail list:\tnginx-http-auth, sshd" in client(machine, "status")
 
     # A ban made before a restart is in the machine's firewall, and is still listed after it.
     assert client(machine, "set", "sshd", "banip", "10.79.0.9").strip() == "1"
