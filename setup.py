@@ -1,5 +1,6 @@
-"""The optional native engine (banjail.filter._native, C with PCRE2): built when a compiler, the Python headers
-and libpcre2-dev are there; without them the install still succeeds and the Python engine runs."""
+"""The optional native engine (banjail.filter._native, C with PCRE2) and fail2ban-regex --json writer
+(banjail.cli._jsonline, C): built when a compiler, the Python headers and libpcre2-dev are there; without them the
+install still succeeds and the Python engine and writer run."""
 
 from setuptools import Extension, setup
 
@@ -12,6 +13,13 @@ setup(
             libraries=["pcre2-8"],
             extra_compile_args=["-O2", "-Wall", "-Wextra"],
             optional=True,
-        )
+        ),
+        # issue 13: fail2ban-regex --json's failure lines (banjail.cli.failures.json_line is the reference)
+        Extension(
+            "banjail.cli._jsonline",
+            sources=["src/banjail/cli/_jsonline.c"],
+            extra_compile_args=["-O2", "-Wall", "-Wextra"],
+            optional=True,
+        ),
     ]
 )

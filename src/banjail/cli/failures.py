@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
+from banjail.filter.outcome import LineOutcome
 from banjail.model import Failure
+
+try:  # the C writer (setup.py builds it when it can); json_line below is the reference and the fallback
+    from banjail.cli import _jsonline
+except ImportError:  # pragma: no cover - a build without a compiler
+    _jsonline = None  # type: ignore[assignment]
 
 Formatter = Callable[[Failure], list[str]]
 
@@ -56,6 +62,34 @@ def json_line(failure: Failure) -> str:
         },
         ensure_ascii=False,
     )
+
+
+def json_writer() -> Callable[[Failure], str]:
+    """The fastest writer of json_line's text: the C one when it is built, else json_line. Both return the same
+    str for every Failure; the C writer hands a failure whose field types it does not write to json_line."""
+    if _jsonline is None:
+        return json_line
+    encode = _jsonline.encode
+
+    def line(failure: Failure) -> str:
+        try:
+            return encode(failure, SET_GROUPS)
+        except TypeError:
+            return json_line(failure)
+
+    return line
+
+
+def json_lines(outcomes: Sequence[LineOutcome]) -> str:
+    """The json_line of every failure of `outcomes`, in order, joined by newlines ("" when there is none): the C
+    writer's in one call when it is built and takes them all, else json_writer's line by line."""
+    if _jsonline is not None:
+        try:
+            return _jsonline.encode_outcomes(outcomes, SET_GROUPS)
+        except TypeError:
+            pass
+    line = json_writer()
+    return "\n".join([line(failure) for outcome in outcomes for failure in outcome.failures])
 
 
 def _tag_value(failure: Failure, name: str) -> str | None:

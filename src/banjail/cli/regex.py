@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from banjail.cli import journal, report
-from banjail.cli.failures import Formatter, formatter, json_line
+from banjail.cli.failures import Formatter, formatter, json_lines
 from banjail.cli.invert import Inverted, line_time
 from banjail.cli.logfile import Chunk, literal_chunk, read_chunks, segments
 from banjail.cli.options import Options, UsageError, parse_args, parser
@@ -72,10 +72,10 @@ class _Collector:
         self.hits: dict[int, list[report.Hit]] = {}
         self.rows = rows  # output rows for -o/--json, flushed by the caller after each chunk
         self.printer: Formatter | None = None
-        if inverted is not None:
+        # --json without -i: the rows are all there is to keep (no report follows), written a run of lines at once
+        self.json = opts.json and inverted is None
+        if inverted is not None or self.json:
             pass
-        elif opts.json:
-            self.printer = lambda failure: [json_line(failure)]
         elif opts.out is not None:
             self.printer = formatter(opts.out)
 
@@ -109,10 +109,18 @@ class _Collector:
     def wants_failures(self) -> bool:
         """Whether failures are needed at all: to print them, for -v, or to reclaim buffered missed lines."""
         return (
-            self.printer is not None or self.inverted is not None or bool(self.opts.verbose) or self.multiline
+            self.json
+            or self.printer is not None
+            or self.inverted is not None
+            or bool(self.opts.verbose)
+            or self.multiline
         )
 
     def take(self, outcomes: Sequence[LineOutcome], missed_before: int, ignored_before: int) -> None:
+        if self.json:
+            if text := json_lines(outcomes):
+                self.rows.append(text)
+            return
         opts = self.opts
         missed_n, ignored_n = missed_before - self.reclaimed, ignored_before
         limit = self.bound + 1  # upstream keeps one line more than it may print
@@ -293,8 +301,9 @@ def run(opts: Options, stdout: TextIO, stderr: TextIO) -> int:
                 )
                 collector.take(outcomes, missed, ignored)
             lineno += cut.lines if cut.lines is not None else stats.lines - seen
-            if rows:
-                stdout.write("\n".join(rows) + "\n")
+            if rows:  # (two writes: with --json a row is a whole run's text, not worth copying to add "\n")
+                stdout.write("\n".join(rows))
+                stdout.write("\n")
                 rows.clear()
             progress.update(chunk.end, stats.lines)
     finally:

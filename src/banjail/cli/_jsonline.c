@@ -1,0 +1,503 @@
+/* banjail.cli._jsonline: fail2ban-regex --json's line for one failure, in C.
+ *
+ * encode(failure, set_groups) returns the str that banjail.cli.failures.json_line (the reference, pure Python)
+ * returns for the same banjail.model.Failure: json.dumps of {"line", "id", "ip", "time", "groups", "matches"}
+ * with ensure_ascii=False and the default separators, the groups as group_values makes them (a key in
+ * `set_groups` is the list of its values in order, any other key its last value, each key where it first
+ * appears). It accepts only the field types the matcher makes (exact str, int, float, None; groups a tuple of
+ * pairs of str; lines a tuple or list of str) and raises TypeError for anything else, so that the caller can
+ * hand such a failure to the reference. The text is written in full before one str is made; no global state.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+
+typedef struct {
+    PyObject *lineno, *fid, *ip, *time, *groups, *lines, *failures;
+} State;
+
+/* The text being written: Latin-1 bytes while every string so far fits in one byte (nearly always), else UCS-4
+ * (widened once, when the first wider string comes). Made into one str of the narrowest kind at the end. */
+typedef struct {
+    void *buf;
+    Py_ssize_t len, cap;
+    int wide;     /* buf holds Py_UCS4, else Py_UCS1 */
+    int nonascii; /* a character above U+007F was written into the Py_UCS1 buffer */
+    /* the last float written and its repr: failures of one second share their time, and repr is dear */
+    double float_value;
+    PyObject *float_text;
+} Out;
+
+static void out_free(Out *o)
+{
+    PyMem_Free(o->buf);
+    Py_CLEAR(o->float_text);
+}
+
+static int grow(Out *o, Py_ssize_t more)
+{
+    if (more > PY_SSIZE_T_MAX / (Py_ssize_t)(2 * sizeof(Py_UCS4)) - o->len) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    Py_ssize_t need = o->len + more;
+    if (need <= o->cap)
+        return 0;
+    Py_ssize_t cap = o->cap * 2 > need ? o->cap * 2 : need;
+    void *buf = PyMem_Realloc(o->buf, (size_t)cap * (o->wide ? sizeof(Py_UCS4) : 1));
+    if (buf == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    o->buf = buf;
+    o->cap = cap;
+    return 0;
+}
+
+static int widen(Out *o)
+{
+    Py_ssize_t cap = o->cap > 0 ? o->cap : 1;
+    Py_UCS4 *buf = PyMem_Malloc((size_t)cap * sizeof(Py_UCS4));
+    if (buf == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    const Py_UCS1 *old = o->buf;
+    for (Py_ssize_t i = 0; i < o->len; i++)
+        buf[i] = old[i];
+    PyMem_Free(o->buf);
+    o->buf = buf;
+    o->cap = cap;
+    o->wide = 1;
+    return 0;
+}
+
+static int put_bytes(Out *o, const char *s, Py_ssize_t n)
+{
+    if (grow(o, n) < 0)
+        return -1;
+    if (o->wide) {
+        Py_UCS4 *w = (Py_UCS4 *)o->buf + o->len;
+        for (Py_ssize_t i = 0; i < n; i++)
+            w[i] = (unsigned char)s[i];
+    } else {
+        memcpy((Py_UCS1 *)o->buf + o->len, s, (size_t)n);
+    }
+    o->len += n;
+    return 0;
+}
+
+static int put_ascii(Out *o, const char *s) { return put_bytes(o, s, (Py_ssize_t)strlen(s)); }
+
+/* Copies `s` (an ASCII str: the repr of a number) as it is. */
+static int put_raw(Out *o, PyObject *s)
+{
+    if (!PyUnicode_IS_ASCII(s)) {
+        PyErr_SetString(PyExc_TypeError, "_jsonline: a number's repr is not ASCII");
+        return -1;
+    }
+    return put_bytes(o, (const char *)PyUnicode_1BYTE_DATA(s), PyUnicode_GET_LENGTH(s));
+}
+
+static const char HEX[] = "0123456789abcdef";
+
+/* One character of a JSON string as json's encoder writes it without ensure_ascii: '"', '\\' and the controls
+ * below U+0020 escaped (\b \f \n \r \t, else \u00XX in lower-case hex), everything else as it is. */
+#define ESCAPE_INTO(w, c)                                                                                       \
+    do {                                                                                                        \
+        if ((c) >= 0x20 && (c) != '"' && (c) != '\\') {                                                         \
+            *(w)++ = (c);                                                                                       \
+            break;                                                                                              \
+        }                                                                                                       \
+        *(w)++ = '\\';                                                                                          \
+        switch (c) {                                                                                            \
+        case '"': *(w)++ = '"'; break;                                                                          \
+        case '\\': *(w)++ = '\\'; break;                                                                        \
+        case '\b': *(w)++ = 'b'; break;                                                                         \
+        case '\f': *(w)++ = 'f'; break;                                                                         \
+        case '\n': *(w)++ = 'n'; break;                                                                         \
+        case '\r': *(w)++ = 'r'; break;                                                                         \
+        case '\t': *(w)++ = 't'; break;                                                                         \
+        default:                                                                                                \
+            *(w)++ = 'u';                                                                                       \
+            *(w)++ = '0';                                                                                       \
+            *(w)++ = '0';                                                                                       \
+            *(w)++ = HEX[((c) >> 4) & 0xf];                                                                     \
+            *(w)++ = HEX[(c) & 0xf];                                                                            \
+        }                                                                                                       \
+    } while (0)
+
+/* `s` (an exact str) as a quoted JSON string. */
+static int put_string(Out *o, PyObject *s)
+{
+    Py_ssize_t n = PyUnicode_GET_LENGTH(s);
+    int kind = PyUnicode_KIND(s);
+    if (kind != PyUnicode_1BYTE_KIND && !o->wide && widen(o) < 0)
+        return -1;
+    if (n > (PY_SSIZE_T_MAX - 2) / 6) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    if (grow(o, 6 * n + 2) < 0) /* at most 6 characters (\u00XX) per character */
+        return -1;
+    if (!o->wide) { /* then s is Latin-1 too */
+        const Py_UCS1 *data = PyUnicode_1BYTE_DATA(s);
+        Py_UCS1 *w = (Py_UCS1 *)o->buf + o->len;
+        if (!PyUnicode_IS_ASCII(s))
+            o->nonascii = 1;
+        *w++ = '"';
+        for (Py_ssize_t i = 0; i < n; i++) {
+            Py_UCS1 c = data[i];
+            ESCAPE_INTO(w, c);
+        }
+        *w++ = '"';
+        o->len = w - (Py_UCS1 *)o->buf;
+        return 0;
+    }
+    Py_UCS4 *w = (Py_UCS4 *)o->buf + o->len;
+    *w++ = '"';
+    if (kind == PyUnicode_1BYTE_KIND) {
+        const Py_UCS1 *data = PyUnicode_1BYTE_DATA(s);
+        for (Py_ssize_t i = 0; i < n; i++) {
+            Py_UCS4 c = data[i];
+            ESCAPE_INTO(w, c);
+        }
+    } else if (kind == PyUnicode_2BYTE_KIND) {
+        const Py_UCS2 *data = PyUnicode_2BYTE_DATA(s);
+        for (Py_ssize_t i = 0; i < n; i++) {
+            Py_UCS4 c = data[i];
+            ESCAPE_INTO(w, c);
+        }
+    } else {
+        const Py_UCS4 *data = PyUnicode_4BYTE_DATA(s);
+        for (Py_ssize_t i = 0; i < n; i++) {
+            Py_UCS4 c = data[i];
+            ESCAPE_INTO(w, c);
+        }
+    }
+    *w++ = '"';
+    o->len = w - (Py_UCS4 *)o->buf;
+    return 0;
+}
+
+/* The str of everything written (the Latin-1 buffer as ASCII when no character above U+007F went in, which is
+ * the canonical kind CPython's str comparisons rely on). */
+static PyObject *out_text(Out *o)
+{
+    if (o->wide)
+        return PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, o->buf, o->len);
+    PyObject *text = PyUnicode_New(o->len, o->nonascii ? 255 : 127);
+    if (text != NULL && o->len > 0)
+        memcpy(PyUnicode_DATA(text), o->buf, (size_t)o->len);
+    return text;
+}
+
+static int refuse(const char *what)
+{
+    PyErr_Format(PyExc_TypeError, "_jsonline: %s is not of a type it writes", what);
+    return -1;
+}
+
+/* An int or a float as json writes it (int.__repr__, float.__repr__, NaN/Infinity/-Infinity). */
+static int put_number(Out *o, PyObject *v, const char *what)
+{
+    PyObject *text;
+    if (PyFloat_CheckExact(v)) {
+        double d = PyFloat_AS_DOUBLE(v);
+        if (isnan(d))
+            return put_ascii(o, "NaN");
+        if (isinf(d))
+            return put_ascii(o, d > 0 ? "Infinity" : "-Infinity");
+        if (o->float_text != NULL && memcmp(&d, &o->float_value, sizeof d) == 0)
+            return put_raw(o, o->float_text);
+        text = PyFloat_Type.tp_repr(v);
+        if (text == NULL)
+            return -1;
+        Py_XSETREF(o->float_text, Py_NewRef(text));
+        o->float_value = d;
+    } else if (PyLong_CheckExact(v)) {
+        text = PyLong_Type.tp_repr(v);
+    } else {
+        return refuse(what);
+    }
+    if (text == NULL)
+        return -1;
+    int bad = put_raw(o, text);
+    Py_DECREF(text);
+    return bad;
+}
+
+static int put_text(Out *o, PyObject *v, const char *what)
+{
+    if (!PyUnicode_CheckExact(v))
+        return refuse(what);
+    return put_string(o, v);
+}
+
+static int same_key(PyObject *a, PyObject *b)
+{
+    if (a == b)
+        return 1;
+    if (PyUnicode_GET_LENGTH(a) != PyUnicode_GET_LENGTH(b))
+        return 0;
+    return PyUnicode_Compare(a, b) == 0;
+}
+
+/* The groups object: pairs (key, value) of exact str, merged as group_values does. */
+static int put_groups(Out *o, PyObject *groups, PyObject *set_groups)
+{
+    if (!PyTuple_CheckExact(groups))
+        return refuse("groups");
+    Py_ssize_t n = PyTuple_GET_SIZE(groups);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *pair = PyTuple_GET_ITEM(groups, i);
+        if (!PyTuple_CheckExact(pair) || PyTuple_GET_SIZE(pair) != 2
+            || !PyUnicode_CheckExact(PyTuple_GET_ITEM(pair, 0)) || !PyUnicode_CheckExact(PyTuple_GET_ITEM(pair, 1)))
+            return refuse("a group");
+    }
+    if (put_ascii(o, "{") < 0)
+        return -1;
+    if (n == 0)
+        goto close;
+    /* owner[i]: which distinct key pair i has; first[u]: the pair where key u first appears; many[u]: whether
+     * key u is a set group. Distinct keys are few (one "users" for any number of users), so search is linear. */
+    Py_ssize_t *owner = PyMem_Malloc((size_t)n * 2 * sizeof(Py_ssize_t));
+    char *many = PyMem_Malloc((size_t)n);
+    if (owner == NULL || many == NULL) {
+        PyMem_Free(owner);
+        PyMem_Free(many);
+        PyErr_NoMemory();
+        return -1;
+    }
+    Py_ssize_t *first = owner + n;
+    Py_ssize_t keys = 0;
+    int bad = 0;
+    for (Py_ssize_t i = 0; i < n && !bad; i++) {
+        PyObject *key = PyTuple_GET_ITEM(PyTuple_GET_ITEM(groups, i), 0);
+        Py_ssize_t u = 0;
+        while (u < keys && !same_key(key, PyTuple_GET_ITEM(PyTuple_GET_ITEM(groups, first[u]), 0)))
+            u++;
+        if (u == keys) {
+            int member = PySet_Contains(set_groups, key);
+            if (member < 0) {
+                bad = 1;
+                break;
+            }
+            first[keys] = i;
+            many[keys] = (char)member;
+            keys++;
+        }
+        owner[i] = u;
+    }
+    for (Py_ssize_t u = 0; u < keys && !bad; u++) {
+        if (u > 0 && put_ascii(o, ", ") < 0) {
+            bad = 1;
+            break;
+        }
+        bad = put_string(o, PyTuple_GET_ITEM(PyTuple_GET_ITEM(groups, first[u]), 0)) < 0 || put_ascii(o, ": ") < 0;
+        if (bad)
+            break;
+        if (many[u]) {
+            bad = put_ascii(o, "[") < 0;
+            int more = 0;
+            for (Py_ssize_t i = first[u]; i < n && !bad; i++) {
+                if (owner[i] != u)
+                    continue;
+                bad = (more && put_ascii(o, ", ") < 0) || put_string(o, PyTuple_GET_ITEM(PyTuple_GET_ITEM(groups, i), 1)) < 0;
+                more = 1;
+            }
+            bad = bad || put_ascii(o, "]") < 0;
+        } else {
+            Py_ssize_t last = first[u];
+            for (Py_ssize_t i = first[u] + 1; i < n; i++)
+                if (owner[i] == u)
+                    last = i;
+            bad = put_string(o, PyTuple_GET_ITEM(PyTuple_GET_ITEM(groups, last), 1)) < 0;
+        }
+    }
+    PyMem_Free(owner);
+    PyMem_Free(many);
+    if (bad)
+        return -1;
+close:
+    return put_ascii(o, "}");
+}
+
+static int put_lines(Out *o, PyObject *lines)
+{
+    if (!PyTuple_CheckExact(lines) && !PyList_CheckExact(lines))
+        return refuse("lines");
+    if (put_ascii(o, "[") < 0)
+        return -1;
+    /* a list's size is read at every step: nothing here runs Python code, but stay safe if it did */
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(lines); i++) {
+        if (i > 0 && put_ascii(o, ", ") < 0)
+            return -1;
+        if (put_text(o, PySequence_Fast_GET_ITEM(lines, i), "a line") < 0)
+            return -1;
+    }
+    return put_ascii(o, "]");
+}
+
+static int write_failure(Out *o, State *st, PyObject *failure, PyObject *set_groups)
+{
+    PyObject *lineno = NULL, *fid = NULL, *ip = NULL, *time = NULL, *groups = NULL, *lines = NULL;
+    int bad = -1;
+    if ((lineno = PyObject_GetAttr(failure, st->lineno)) == NULL || (fid = PyObject_GetAttr(failure, st->fid)) == NULL
+        || (ip = PyObject_GetAttr(failure, st->ip)) == NULL || (time = PyObject_GetAttr(failure, st->time)) == NULL
+        || (groups = PyObject_GetAttr(failure, st->groups)) == NULL
+        || (lines = PyObject_GetAttr(failure, st->lines)) == NULL)
+        goto done;
+    if (!PyLong_CheckExact(lineno)) { /* a bool is an int that json writes as true/false */
+        refuse("line");
+        goto done;
+    }
+    if (put_ascii(o, "{\"line\": ") < 0 || put_number(o, lineno, "line") < 0 || put_ascii(o, ", \"id\": ") < 0
+        || put_text(o, fid, "id") < 0 || put_ascii(o, ", \"ip\": ") < 0
+        || (ip == Py_None ? put_ascii(o, "null") : put_text(o, ip, "ip")) < 0 || put_ascii(o, ", \"time\": ") < 0
+        || put_number(o, time, "time") < 0 || put_ascii(o, ", \"groups\": ") < 0
+        || put_groups(o, groups, set_groups) < 0 || put_ascii(o, ", \"matches\": ") < 0 || put_lines(o, lines) < 0
+        || put_ascii(o, "}") < 0)
+        goto done;
+    bad = 0;
+done:
+    Py_XDECREF(lineno);
+    Py_XDECREF(fid);
+    Py_XDECREF(ip);
+    Py_XDECREF(time);
+    Py_XDECREF(groups);
+    Py_XDECREF(lines);
+    return bad;
+}
+
+/* encode(failure, set_groups) -> str */
+static PyObject *encode(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "encode(failure, set_groups) takes 2 arguments");
+        return NULL;
+    }
+    if (!PyAnySet_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "encode: set_groups must be a set or frozenset");
+        return NULL;
+    }
+    State *st = PyModule_GetState(module);
+    Out o = {NULL, 0, 0, 0, 0, 0.0, NULL};
+    if (grow(&o, 512) < 0)
+        return NULL;
+    PyObject *result = NULL;
+    if (write_failure(&o, st, args[0], args[1]) == 0)
+        result = out_text(&o);
+    out_free(&o);
+    return result;
+}
+
+/* encode_outcomes(outcomes, set_groups) -> str: the line of every failure of every outcome (a sequence of
+ * banjail.filter.outcome.LineOutcome), in order, joined by "\n" ("" when there is none). */
+static PyObject *encode_outcomes(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "encode_outcomes(outcomes, set_groups) takes 2 arguments");
+        return NULL;
+    }
+    if (!PyAnySet_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "encode_outcomes: set_groups must be a set or frozenset");
+        return NULL;
+    }
+    State *st = PyModule_GetState(module);
+    PyObject *outcomes = PySequence_Fast(args[0], "encode_outcomes: outcomes must be a sequence");
+    if (outcomes == NULL)
+        return NULL;
+    Out o = {NULL, 0, 0, 0, 0, 0.0, NULL};
+    PyObject *result = NULL;
+    int bad = grow(&o, 4096) < 0;
+    Py_ssize_t lines = 0;
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(outcomes) && !bad; i++) {
+        PyObject *failures = PyObject_GetAttr(PySequence_Fast_GET_ITEM(outcomes, i), st->failures);
+        if (failures == NULL || !PyTuple_CheckExact(failures)) {
+            if (failures != NULL)
+                refuse("an outcome's failures");
+            Py_XDECREF(failures);
+            bad = 1;
+            break;
+        }
+        for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(failures) && !bad; j++)
+            bad = (lines++ > 0 && put_ascii(&o, "\n") < 0)
+                || write_failure(&o, st, PyTuple_GET_ITEM(failures, j), args[1]) < 0;
+        Py_DECREF(failures);
+    }
+    if (!bad)
+        result = out_text(&o);
+    out_free(&o);
+    Py_DECREF(outcomes);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"encode", (PyCFunction)(void (*)(void))encode, METH_FASTCALL,
+     "encode(failure, set_groups) -> str: banjail.cli.failures.json_line's line, or TypeError."},
+    {"encode_outcomes", (PyCFunction)(void (*)(void))encode_outcomes, METH_FASTCALL,
+     "encode_outcomes(outcomes, set_groups) -> str: the lines of the outcomes' failures joined by newlines."},
+    {NULL, NULL, 0, NULL},
+};
+
+static int state_traverse(PyObject *module, visitproc visit, void *arg)
+{
+    State *st = PyModule_GetState(module);
+    Py_VISIT(st->lineno);
+    Py_VISIT(st->fid);
+    Py_VISIT(st->ip);
+    Py_VISIT(st->time);
+    Py_VISIT(st->groups);
+    Py_VISIT(st->lines);
+    Py_VISIT(st->failures);
+    return 0;
+}
+
+static int state_clear(PyObject *module)
+{
+    State *st = PyModule_GetState(module);
+    Py_CLEAR(st->lineno);
+    Py_CLEAR(st->fid);
+    Py_CLEAR(st->ip);
+    Py_CLEAR(st->time);
+    Py_CLEAR(st->groups);
+    Py_CLEAR(st->lines);
+    Py_CLEAR(st->failures);
+    return 0;
+}
+
+static void state_free(void *module) { state_clear((PyObject *)module); }
+
+static struct PyModuleDef module_def = {
+    PyModuleDef_HEAD_INIT,
+    "banjail.cli._jsonline",
+    "fail2ban-regex --json's failure lines in C (banjail.cli.failures.json_line is the reference).",
+    sizeof(State),
+    methods,
+    NULL,
+    state_traverse,
+    state_clear,
+    state_free,
+};
+
+PyMODINIT_FUNC PyInit__jsonline(void)
+{
+    PyObject *module = PyModule_Create(&module_def);
+    if (module == NULL)
+        return NULL;
+    State *st = PyModule_GetState(module);
+    st->lineno = PyUnicode_InternFromString("lineno");
+    st->fid = PyUnicode_InternFromString("fid");
+    st->ip = PyUnicode_InternFromString("ip");
+    st->time = PyUnicode_InternFromString("time");
+    st->groups = PyUnicode_InternFromString("groups");
+    st->lines = PyUnicode_InternFromString("lines");
+    st->failures = PyUnicode_InternFromString("failures");
+    if (st->failures == NULL || st->lineno == NULL || st->fid == NULL || st->ip == NULL || st->time == NULL || st->groups == NULL
+        || st->lines == NULL) {
+        Py_DECREF(module);
+        return NULL;
+    }
+    return module;
+}
