@@ -22,7 +22,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
-from banjail.cli import journal, report
+from banjail.cli import report
 from banjail.cli.failures import Formatter, formatter, json_lines
 from banjail.cli.invert import Inverted, line_time
 from banjail.cli.logfile import Chunk, literal_chunk, read_chunks, segments
@@ -191,6 +191,9 @@ def _effective_spec(spec: FilterSpec, opts: Options) -> FilterSpec:
 
 def _log_chunks(source: Source, opts: Options, spec: FilterSpec, echo: list[str]) -> Iterator[Chunk]:
     if source.kind == JOURNAL:
+        # imported here: the journal reader brings asyncio and subprocess, which a log file's run never needs
+        from banjail.cli import journal
+
         q = journal.query(source.value, [opts.journalmatch] if opts.journalmatch else spec.journalmatch)
         echo.append("Use         systemd journal")
         echo.append(report.use_line("encoding", opts.encoding))

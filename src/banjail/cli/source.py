@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 from banjail.cli import report
 from banjail.config import packaged as packaged_files
-from banjail.config.jail import load_jail
 from banjail.config.load import load_filter
 from banjail.config.overlay import STOCK_DIR
 from banjail.config.tags import extract_options
@@ -118,6 +117,9 @@ def resolve_filter(value: str, config_dir: str, backend: str = "auto") -> Resolv
                 echo.append(report.use_line("filter options", repr(options)))
             return Resolved(spec, tuple(echo), True, notice=_packaged_notice(path, name, packaged))
         if not options and "/" not in name:
+            # imported here: reading jails brings the whole jail.conf schema, which a filter's run never needs
+            from banjail.config.jail import load_jail
+
             jail = load_jail(config_dir, name, backend=None if backend == "auto" else backend)
             if jail is not None:
                 echo = [report.use_line("jail", f"{name}, basedir: {config_dir}")]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from banjail.config.definition import (
     ACTION_OPTIONS,
@@ -19,13 +20,15 @@ from banjail.config.definition import (
     filter_with_options,
     split_lines,
 )
-from banjail.config.jail import load_config
 from banjail.config.overlay import STOCK_DIR
 from banjail.config.packaged import HARDENED
 from banjail.config.schema import ActionSpec
 from banjail.config.tags import extract_options
 from banjail.errors import ConfigError, Problem
 from banjail.model import FilterSpec
+
+if TYPE_CHECKING:
+    from banjail.config.jail import load_config
 
 __all__ = [
     "ACTION_OPTIONS",
@@ -37,6 +40,16 @@ __all__ = [
     "load_filter",
     "split_lines",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # load_config (banjail.config.jail) is imported on first use (PEP 562): a filter's reader (fail2ban-regex)
+    # needs none of the jail.conf schema, sources and fleet settings it brings.
+    if name == "load_config":
+        from banjail.config.jail import load_config
+
+        return load_config
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _parse_spec(spec: str, kind: str) -> tuple[str, dict[str, str]]:
