@@ -153,8 +153,12 @@ def _log(path: Path) -> Path:
     for i, user in enumerate(_USERS * 3):
         pid = 1000 + i % 5
         ip = f"192.0.2.{i % 7 + 1}"
-        lines.append(f"Dec  6 11:57:{i % 60:02d} web1 sshd[{pid}]: Invalid user {user} from {ip} port 4{i:04d}")
-        lines.append(f"Dec  6 11:57:{i % 60:02d} web1 sshd[{pid}]: Failed password for {user} from {ip} port 4 ssh2")
+        lines.append(
+            f"Dec  6 11:57:{i % 60:02d} web1 sshd[{pid}]: Invalid user {user} from {ip} port 4{i:04d}"
+        )
+        lines.append(
+            f"Dec  6 11:57:{i % 60:02d} web1 sshd[{pid}]: Failed password for {user} from {ip} port 4 ssh2"
+        )
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from banjail.cli.logfile import Chunk, Segments, literal_chunk, read_chunks, segments
 
@@ -41,6 +43,37 @@ def test_undecodable_bytes_are_replaced(tmp_path: Path) -> None:
     log.write_bytes(b"caf\xe9 \xff\n")
     assert [c.text for c in read_chunks(str(log), "utf-8")] == ["caf\ufffd \ufffd\n"]
     assert [c.text for c in read_chunks(str(log), "latin-1")] == ["caf\xe9 \xff\n"]
+
+
+def _model_chunks(data: bytes, encoding: str, size: int) -> list[tuple[str, int]]:
+    # the specification: read `size` bytes at a time; whenever what is held has a line end, the chunk is
+    # everything up to the last one
+    out, held, offset = [], b"", 0
+    for start in range(0, len(data), size):
+        block = data[start : start + size]
+        offset += len(block)
+        held += block
+        cut = held.rfind(b"\n") + 1
+        if cut:
+            out.append((held[:cut].decode(encoding, "replace"), offset - (len(held) - cut)))
+            held = held[cut:]
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from([b"\n", b"a", b"\xff", b"\xc3\xa9", b"\xe2\x82", b"\r", b"#"]), max_size=80),
+    st.integers(1, 12),
+    st.sampled_from(["utf-8", "latin-1"]),
+)
+def test_chunks_are_the_specifications(tmp_path_factory: pytest.TempPathFactory, pieces: list[bytes], size: int,
+                                         encoding: str) -> None:  # fmt: skip
+    data = b"".join(pieces)
+    log = tmp_path_factory.mktemp("chunks") / "log"
+    log.write_bytes(data)
+    assert [(c.text, c.end) for c in read_chunks(str(log), encoding, size=size)] == _model_chunks(
+        data, encoding, size
+    )
 
 
 def test_missing_file_raises(tmp_path: Path) -> None:

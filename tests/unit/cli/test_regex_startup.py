@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 # Modules a run on a log file with a filter file never needs (the journal reader, jail.conf's reader, asyncio).
-_NOT_NEEDED = ("asyncio", "subprocess", "ssl", "banjail.cli.journal", "banjail.config.jail", "banjail.sources.tail")
+_NOT_NEEDED = (
+    "asyncio",
+    "subprocess",
+    "ssl",
+    "banjail.cli.journal",
+    "banjail.config.jail",
+    "banjail.sources.tail",
+)
 
 _PROBE = """
 import sys
