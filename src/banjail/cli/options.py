@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import locale
+import os
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -50,6 +52,28 @@ class UsageError(BanjailError):
     """The command line is wrong; the message says how."""
 
 
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """argparse's formatter at the terminal's width, found as shutil.get_terminal_size finds it: argparse makes a
+    formatter for every add_argument and imports shutil (and with it bz2 and lzma) to size it, milliseconds of
+    every fail2ban-regex run, which prints no help."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, width=_columns() - 2)
+
+
+def _columns() -> int:
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns if sys.__stdout__ else 0
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns if columns > 0 else 80
+
+
 def parser(prog: str) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog=prog,
@@ -60,7 +84,7 @@ def parser(prog: str) -> argparse.ArgumentParser:
             "REGEX        a failregex, a filter name with options (sshd[mode=aggressive]) or a filter file\n"
             "IGNOREREGEX  an ignoreregex"
         ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_Formatter,
     )
     p.add_argument("args", nargs="*", metavar="LOG REGEX [IGNOREREGEX]", help=argparse.SUPPRESS)
     p.add_argument("--version", action="version", version=f"fail2ban-regex {FAIL2BAN_COMPAT_VERSION}")
