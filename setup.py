@@ -1,5 +1,5 @@
 """The optional native engine (banjail.filter._native, C with PCRE2) and fail2ban-regex --json writer
-(banjail.cli._jsonline, C): built when a compiler, the Python headers and libpcre2-dev are there; without them the
+and chunk check (banjail.cli._jsonline, _logtext: C): built when a compiler, the Python headers and libpcre2-dev are there; without them the
 install still succeeds and the Python engine and writer run."""
 
 from setuptools import Extension, setup
@@ -18,6 +18,13 @@ setup(
         Extension(
             "banjail.cli._jsonline",
             sources=["src/banjail/cli/_jsonline.c"],
+            extra_compile_args=["-O2", "-Wall", "-Wextra"],
+            optional=True,
+        ),
+        # issue 13: whether a chunk of a log needs cutting (banjail.cli.logfile.segments is the reference)
+        Extension(
+            "banjail.cli._logtext",
+            sources=["src/banjail/cli/_logtext.c"],
             extra_compile_args=["-O2", "-Wall", "-Wextra"],
             optional=True,
         ),

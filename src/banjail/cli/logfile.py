@@ -10,6 +10,11 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+try:  # the C check (setup.py builds it when it can); segments' regexes below decide without it
+    from banjail.cli import _logtext
+except ImportError:  # pragma: no cover - a build without a compiler
+    _logtext = None  # type: ignore[assignment]
+
 CHUNK_BYTES = 1 << 20
 
 # A skipped line: empty, or a comment. Multiline mode so "^" is any line start inside the chunk.
@@ -76,7 +81,10 @@ class Segments:
 
 def segments(text: str) -> Segments:
     """Cut the empty and comment lines out of `text` (complete lines) and drop "\\r" before line ends. A chunk of
-    a real log almost never has such lines; checking that costs one regex search, counting nothing."""
+    a real log almost never has such lines; checking that costs one pass over the text in C (about five times faster
+    than the regex search that decides without the extension), counting nothing."""
+    if _logtext is not None and _logtext.plain(text):
+        return Segments(((text, 0),), None)
     if "\r" in text:
         text = _CR_EOL.sub("\n", text)
     if not text.startswith(("#", "\n")) and _SKIP_HINT.search(text) is None:

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from banjail.cli import logfile
 from banjail.cli.logfile import Chunk, Segments, literal_chunk, read_chunks, segments
 
 
@@ -99,3 +100,16 @@ def test_segments_skip_empty_and_comment_lines(text: str, expected: Segments) ->
 
 def test_literal_chunk() -> None:
     assert literal_chunk("x y") == Chunk("x y\n", 3)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(st.sampled_from(["a", "#", "\n", "\r", " ", "\x85", "\xe9", "\u20ac", "\U0001f600"]), max_size=30)
+)
+def test_the_c_check_cuts_as_the_regexes_do(text: str) -> None:
+    # segments with banjail.cli._logtext against segments deciding with its regexes alone
+    pytest.importorskip("banjail.cli._logtext")
+    fast = segments(text)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(logfile, "_logtext", None)
+        assert segments(text) == fast
