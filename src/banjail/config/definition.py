@@ -11,14 +11,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from banjail.config import packaged as packaged_files
 from banjail.config.ini import InterpolationError, ParsedFile, Tree
 from banjail.config.overlay import Overlay, Source
-from banjail.config.schema import ActionSpec
 from banjail.config.tags import TagError, substitute
 from banjail.errors import ConfigError, Problem
 from banjail.model import FilterSpec
+
+if TYPE_CHECKING:  # imported in action_from: a filter's reader (fail2ban-regex) needs no jail schema
+    from banjail.config.schema import ActionSpec
 
 DEFINITION = "Definition"
 INIT = "Init"
@@ -297,6 +300,8 @@ def action_from(
     cache: dict[Path, ParsedFile] | None = None,
 ) -> ActionSpec:
     """load_action's work, appending problems instead of raising."""
+    from banjail.config.schema import ActionSpec
+
     args = dict(args)
     if name.endswith(".py"):
         # A Python action gets its arguments as given (no name default), as upstream passes them.

@@ -22,13 +22,13 @@ from banjail.config.definition import (
 )
 from banjail.config.overlay import STOCK_DIR
 from banjail.config.packaged import HARDENED
-from banjail.config.schema import ActionSpec
 from banjail.config.tags import extract_options
 from banjail.errors import ConfigError, Problem
 from banjail.model import FilterSpec
 
 if TYPE_CHECKING:
     from banjail.config.jail import load_config
+    from banjail.config.schema import ActionSpec
 
 __all__ = [
     "ACTION_OPTIONS",

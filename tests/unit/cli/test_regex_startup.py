@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-# Modules a run on a log file with a filter file never needs (the journal reader, jail.conf's reader, asyncio).
+# Modules a run on a log file with a filter file never needs (the journal reader, jail.conf's reader and its
+# schema, asyncio; shutil, which argparse imports to size its help).
 _NOT_NEEDED = (
     "asyncio",
     "subprocess",
@@ -16,6 +17,8 @@ _NOT_NEEDED = (
     "banjail.cli.journal",
     "banjail.config.jail",
     "banjail.sources.tail",
+    "banjail.config.schema",
+    "shutil",
 )
 
 _PROBE = """
