@@ -370,17 +370,25 @@ done:
     return bad;
 }
 
+/* Both functions take (something, set_groups); 0 when the call is so, else -1 with TypeError. */
+static int check_call(const char *name, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_Format(PyExc_TypeError, "%s takes 2 arguments", name);
+        return -1;
+    }
+    if (!PyAnySet_Check(args[1])) {
+        PyErr_Format(PyExc_TypeError, "%s: set_groups must be a set or frozenset", name);
+        return -1;
+    }
+    return 0;
+}
+
 /* encode(failure, set_groups) -> str */
 static PyObject *encode(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 2) {
-        PyErr_SetString(PyExc_TypeError, "encode(failure, set_groups) takes 2 arguments");
+    if (check_call("encode", args, nargs) < 0)
         return NULL;
-    }
-    if (!PyAnySet_Check(args[1])) {
-        PyErr_SetString(PyExc_TypeError, "encode: set_groups must be a set or frozenset");
-        return NULL;
-    }
     State *st = PyModule_GetState(module);
     Out o = {NULL, 0, 0, 0, 0, 0.0, NULL};
     if (grow(&o, 512) < 0)
@@ -396,14 +404,8 @@ static PyObject *encode(PyObject *module, PyObject *const *args, Py_ssize_t narg
  * banjail.filter.outcome.LineOutcome), in order, joined by "\n" ("" when there is none). */
 static PyObject *encode_outcomes(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 2) {
-        PyErr_SetString(PyExc_TypeError, "encode_outcomes(outcomes, set_groups) takes 2 arguments");
+    if (check_call("encode_outcomes", args, nargs) < 0)
         return NULL;
-    }
-    if (!PyAnySet_Check(args[1])) {
-        PyErr_SetString(PyExc_TypeError, "encode_outcomes: set_groups must be a set or frozenset");
-        return NULL;
-    }
     State *st = PyModule_GetState(module);
     PyObject *outcomes = PySequence_Fast(args[0], "encode_outcomes: outcomes must be a sequence");
     if (outcomes == NULL)

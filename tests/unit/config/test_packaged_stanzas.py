@@ -5,36 +5,19 @@ from __future__ import annotations
 
 import re
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from banjail.config import packaged
 
 MD5 = "0123456789abcdef0123456789abcdef"
-_FLAGS = frozenset({"obsolete", "remove-on-upgrade"})
 
 
-def reference(status: str, package: str = "fail2ban", root: str = "/etc/fail2ban/") -> dict[str, str]:
+def reference(status: str, package: str) -> dict[str, str]:
+    # the former reading: split the whole text into stanzas, read each (one stanza is read as it always was)
     found: dict[str, str] = {}
     for stanza in re.split(r"\n\s*\n", status):
-        lines = stanza.splitlines()
-        if not any(line.strip() == f"Package: {package}" for line in lines if not line.startswith(" ")):
-            continue
-        inside = False
-        for line in lines:
-            if not line.startswith((" ", "\t")):
-                inside = line.startswith("Conffiles:")
-                continue
-            if not inside:
-                continue
-            words = line.split()
-            while words and words[-1] in _FLAGS:
-                words.pop()
-            if len(words) < 2 or not re.fullmatch(r"[0-9a-f]{32}", words[-1]):
-                continue
-            path = " ".join(words[:-1])
-            if path.startswith(root):
-                found[path[len(root) :]] = words[-1]
+        found.update(packaged.conffiles(stanza, package))
     return found
 
 
@@ -65,6 +48,16 @@ STANZAS = st.lists(st.lists(LINES, min_size=1, max_size=6).map("\n".join), max_s
 
 
 @settings(max_examples=500, deadline=None)
+# another package's conffiles in the stanza just before fail2ban's, and one more stanza before those
+@example(
+    [
+        "Package: a",
+        f"Package: other\nConffiles:\n /etc/fail2ban/x.conf {MD5}",
+        "Package: fail2ban\nConffiles:",
+    ],
+    ["\n\n", "\n \n", "\n", "\n", "\n", "\n"],
+    "fail2ban",
+)
 @given(
     STANZAS,
     st.lists(SEPARATORS, min_size=6, max_size=6),
