@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from banjail.cli import report
+from banjail.cli.cycles import fewer_collections
 from banjail.cli.failures import Formatter, formatter, json_lines
 from banjail.cli.invert import Inverted, line_time
 from banjail.cli.logfile import Chunk, literal_chunk, read_chunks, segments
@@ -398,7 +399,8 @@ def main(argv: Sequence[str] | None = None, prog: str = "fail2ban-regex") -> int
     errors = sys.stderr if opts.json else sys.stdout
     _configure_logging(opts, sys.stderr if opts.json else sys.stdout)
     try:
-        return run(opts, sys.stdout, sys.stderr)
+        with fewer_collections():
+            return run(opts, sys.stdout, sys.stderr)
     except BanjailError as e:
         errors.write(f"ERROR: {e}\n")
     except UnicodeError as e:
