@@ -1,13 +1,21 @@
-/* banjail.filter._native.DateCut: where each line's date text ends, for the uniform path's dates
- * (banjail.filter.uniform.read_dates).
+/* banjail.filter._native.DateCut: where each line's date text is, for the uniform path's dates
+ * (banjail.filter.uniform.read_dates), and the two chunk operations the native engine needs around it.
  *
- * A DateCut holds one date template's regex translated by banjail.filter.translate (same matches and group
- * numbers as Python's re on ASCII text). cuts(chunk, fraction) matches it, anchored, at the start of every line
- * of an ASCII chunk (each line without its "\n", as re.match on the line) and returns, when for every line it
- * matches with group 1 starting the line and not empty: (ends, texts, fraction starts, fraction ends): group 1's
- * end and text per line (a text equal to the previous line's is the same object), and the span of group
- * `fraction` (-1, -1 when unset; both None when fraction < 0). Otherwise, or when PCRE2 cannot decide (a match
- * limit), None: the caller then does the same with Python's re, which decides. No global state.
+ * A DateCut holds one regex translated by banjail.filter.translate (same matches and group numbers as Python's
+ * re on ASCII text): a date template's, or any other regex for count().
+ * - cuts(chunk, fraction) matches it, anchored, at the start of every line of an ASCII chunk (each line without
+ *   its "\n", as re.match on the line) and returns, when for every line it matches with group 1 set and not
+ *   empty: (starts, ends, texts, fraction starts, fraction ends): group 1's start (starts is None when every
+ *   line's date starts at 0), end and text per line (a text equal to the previous line's is the same object),
+ *   and the span of group `fraction` relative to group 1's start (-1, -1 when unset; both None when
+ *   fraction < 0). Otherwise, or when PCRE2 cannot decide (a match limit), None: the caller then does the same
+ *   with Python's re, which decides.
+ * - without(chunk, starts, ends): the chunk with [starts[i], ends[i]) taken out of line i (the date-cut lines
+ *   the regexes search when a date does not start its line).
+ * - count(chunk): on how many lines an unanchored search of the line with its "\n" finds the regex (as
+ *   Python's pattern.search(line + "\n")), and whether it found it on the last line; None when PCRE2 cannot
+ *   decide for some line.
+ * No global state; every buffer is sized from the chunk.
  */
 #include "_native.h"
 
@@ -65,6 +73,16 @@ static int append_new(PyObject *list, PyObject *item)
     return bad;
 }
 
+/* The lines of an ASCII chunk ending with "\n": NULL (no error set) when it is not one. */
+static const char *chunk_data(PyObject *chunk, Py_ssize_t *size)
+{
+    if (!PyUnicode_IS_ASCII(chunk))
+        return NULL;
+    *size = PyUnicode_GET_LENGTH(chunk);
+    const char *data = (const char *)PyUnicode_1BYTE_DATA(chunk);
+    return *size > 0 && data[*size - 1] == '\n' ? data : NULL;
+}
+
 static PyObject *DateCut_cuts(DateCutObject *self, PyObject *args)
 {
     PyObject *chunk;
@@ -75,27 +93,27 @@ static PyObject *DateCut_cuts(DateCutObject *self, PyObject *args)
         PyErr_SetString(PyExc_RuntimeError, "DateCut not initialised");
         return NULL;
     }
-    if (!PyUnicode_IS_ASCII(chunk))
-        Py_RETURN_NONE;
-    const char *data = (const char *)PyUnicode_1BYTE_DATA(chunk);
-    Py_ssize_t size = PyUnicode_GET_LENGTH(chunk);
-    if (size == 0 || data[size - 1] != '\n')
+    Py_ssize_t size;
+    const char *data = chunk_data(chunk, &size);
+    if (data == NULL)
         Py_RETURN_NONE;
     uint32_t groups = 0;
     pcre2_pattern_info(self->code, PCRE2_INFO_CAPTURECOUNT, &groups);
     if (groups < 1 || (fraction >= 0 && (uint32_t)fraction > groups))
         Py_RETURN_NONE;
     pcre2_match_data *md = pcre2_match_data_create(groups + 1, NULL);
-    PyObject *ends = PyList_New(0), *texts = PyList_New(0);
+    PyObject *starts = PyList_New(0), *ends = PyList_New(0), *texts = PyList_New(0);
     PyObject *fs = fraction >= 0 ? PyList_New(0) : NULL, *fe = fraction >= 0 ? PyList_New(0) : NULL;
     PyObject *result = NULL;
-    if (md == NULL || ends == NULL || texts == NULL || (fraction >= 0 && (fs == NULL || fe == NULL))) {
+    if (md == NULL || starts == NULL || ends == NULL || texts == NULL ||
+        (fraction >= 0 && (fs == NULL || fe == NULL))) {
         PyErr_NoMemory();
         goto done;
     }
     PyObject *previous = NULL; /* borrowed from texts */
     const char *prev_at = NULL;
     Py_ssize_t prev_len = -1;
+    int shifted = 0; /* whether some line's date does not start it */
     for (Py_ssize_t at = 0; at < size;) {
         const char *nl = memchr(data + at, '\n', (size_t)(size - at));
         Py_ssize_t end = nl - data;
@@ -104,33 +122,34 @@ static PyObject *DateCut_cuts(DateCutObject *self, PyObject *args)
         if (rc < 2) /* no match, an error, or group 1 unset: Python decides */
             goto none;
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
-        if (ov[2] != 0 || ov[3] == PCRE2_UNSET || ov[3] == 0)
+        if (ov[2] == PCRE2_UNSET || ov[3] == PCRE2_UNSET || ov[3] <= ov[2])
             goto none;
-        Py_ssize_t len = (Py_ssize_t)ov[3];
-        if (append_new(ends, PyLong_FromSsize_t(len)) < 0)
+        Py_ssize_t first = (Py_ssize_t)ov[2], len = (Py_ssize_t)(ov[3] - ov[2]);
+        shifted |= first != 0;
+        if (append_new(starts, PyLong_FromSsize_t(first)) < 0 || append_new(ends, PyLong_FromSsize_t(first + len)) < 0)
             goto done;
-        if (previous != NULL && len == prev_len && memcmp(prev_at, data + at, (size_t)len) == 0) {
+        const char *text = data + at + first;
+        if (previous != NULL && len == prev_len && memcmp(prev_at, text, (size_t)len) == 0) {
             if (PyList_Append(texts, previous) < 0)
                 goto done;
         } else {
-            if (append_new(texts, PyUnicode_DecodeASCII(data + at, len, NULL)) < 0)
+            if (append_new(texts, PyUnicode_DecodeASCII(text, len, NULL)) < 0)
                 goto done;
             previous = PyList_GET_ITEM(texts, PyList_GET_SIZE(texts) - 1);
-            prev_at = data + at;
+            prev_at = text;
             prev_len = len;
         }
         if (fraction >= 0) {
             int set = fraction < rc && ov[2 * fraction] != PCRE2_UNSET;
-            Py_ssize_t s = set ? (Py_ssize_t)ov[2 * fraction] : -1, e = set ? (Py_ssize_t)ov[2 * fraction + 1] : -1;
+            Py_ssize_t s = set ? (Py_ssize_t)ov[2 * fraction] - first : -1;
+            Py_ssize_t e = set ? (Py_ssize_t)ov[2 * fraction + 1] - first : -1;
             if (append_new(fs, PyLong_FromSsize_t(s)) < 0 || append_new(fe, PyLong_FromSsize_t(e)) < 0)
                 goto done;
         }
         at = end + 1;
     }
-    if (fraction >= 0)
-        result = PyTuple_Pack(4, ends, texts, fs, fe);
-    else
-        result = PyTuple_Pack(4, ends, texts, Py_None, Py_None);
+    result = PyTuple_Pack(5, shifted ? starts : Py_None, ends, texts, fraction >= 0 ? fs : Py_None,
+                          fraction >= 0 ? fe : Py_None);
     goto done;
 none:
     result = Py_None;
@@ -138,6 +157,7 @@ none:
 done:
     if (md != NULL)
         pcre2_match_data_free(md);
+    Py_XDECREF(starts);
     Py_XDECREF(ends);
     Py_XDECREF(texts);
     Py_XDECREF(fs);
@@ -145,9 +165,114 @@ done:
     return result;
 }
 
+/* Offset `i` of `list` as an index into a line of `len` characters, or -1 with a ValueError. */
+static Py_ssize_t offset_in(PyObject *list, Py_ssize_t i, Py_ssize_t len)
+{
+    Py_ssize_t at = PyLong_AsSsize_t(PyList_GET_ITEM(list, i));
+    if (at < 0 || at > len) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_ValueError, "an offset beyond its line");
+        return -1;
+    }
+    return at;
+}
+
+static PyObject *DateCut_without(DateCutObject *self, PyObject *args)
+{
+    (void)self;
+    PyObject *chunk, *starts, *ends;
+    if (!PyArg_ParseTuple(args, "UO!O!", &chunk, &PyList_Type, &starts, &PyList_Type, &ends))
+        return NULL;
+    Py_ssize_t size;
+    const char *data = chunk_data(chunk, &size);
+    if (data == NULL) {
+        PyErr_SetString(PyExc_ValueError, "without takes ASCII lines, each ending with a newline");
+        return NULL;
+    }
+    Py_ssize_t lines = PyList_GET_SIZE(starts);
+    if (PyList_GET_SIZE(ends) != lines) {
+        PyErr_SetString(PyExc_ValueError, "starts and ends must hold one offset per line");
+        return NULL;
+    }
+    char *out = PyMem_Malloc((size_t)size);
+    if (out == NULL)
+        return PyErr_NoMemory();
+    Py_ssize_t used = 0, line = 0;
+    for (Py_ssize_t at = 0; at < size; line++) {
+        const char *nl = memchr(data + at, '\n', (size_t)(size - at));
+        Py_ssize_t end = nl - data;
+        if (line >= lines) {
+            PyErr_SetString(PyExc_ValueError, "starts and ends must hold one offset per line");
+            goto fail;
+        }
+        Py_ssize_t s = offset_in(starts, line, end - at), e = offset_in(ends, line, end - at);
+        if (s < 0 || e < 0)
+            goto fail;
+        if (e < s) {
+            PyErr_SetString(PyExc_ValueError, "a cut that ends before it starts");
+            goto fail;
+        }
+        memcpy(out + used, data + at, (size_t)s); /* a line adds at most its own length: used <= size */
+        used += s;
+        memcpy(out + used, data + at + e, (size_t)(end + 1 - at - e));
+        used += end + 1 - at - e;
+        at = end + 1;
+    }
+    if (line != lines) {
+        PyErr_SetString(PyExc_ValueError, "starts and ends must hold one offset per line");
+        goto fail;
+    }
+    PyObject *result = PyUnicode_DecodeASCII(out, used, NULL);
+    PyMem_Free(out);
+    return result;
+fail:
+    PyMem_Free(out);
+    return NULL;
+}
+
+static PyObject *DateCut_count(DateCutObject *self, PyObject *args)
+{
+    PyObject *chunk;
+    if (!PyArg_ParseTuple(args, "U", &chunk))
+        return NULL;
+    if (self->code == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "DateCut not initialised");
+        return NULL;
+    }
+    Py_ssize_t size;
+    const char *data = chunk_data(chunk, &size);
+    if (data == NULL) {
+        PyErr_SetString(PyExc_ValueError, "count takes ASCII lines, each ending with a newline");
+        return NULL;
+    }
+    pcre2_match_data *md = pcre2_match_data_create_from_pattern(self->code, NULL);
+    if (md == NULL)
+        return PyErr_NoMemory();
+    Py_ssize_t found = 0;
+    int last = 0;
+    for (Py_ssize_t at = 0; at < size;) {
+        const char *nl = memchr(data + at, '\n', (size_t)(size - at));
+        Py_ssize_t end = nl - data;
+        int rc = pcre2_match(self->code, (PCRE2_SPTR)(data + at), (PCRE2_SIZE)(end + 1 - at), 0, 0, md, self->mctx);
+        if (rc < 0 && rc != PCRE2_ERROR_NOMATCH) { /* a match limit: Python decides */
+            pcre2_match_data_free(md);
+            Py_RETURN_NONE;
+        }
+        last = rc >= 0;
+        found += last;
+        at = end + 1;
+    }
+    pcre2_match_data_free(md);
+    return Py_BuildValue("(nO)", found, last ? Py_True : Py_False);
+}
+
 static PyMethodDef DateCut_methods[] = {
     {"cuts", (PyCFunction)DateCut_cuts, METH_VARARGS,
-     "cuts(chunk, fraction group or -1) -> (ends, texts, fraction starts, fraction ends) or None"},
+     "cuts(chunk, fraction group or -1) -> (starts or None, ends, texts, fraction starts, fraction ends) or None"},
+    {"without", (PyCFunction)DateCut_without, METH_VARARGS,
+     "without(chunk, starts, ends) -> the chunk with [starts[i], ends[i]) taken out of each line i"},
+    {"count", (PyCFunction)DateCut_count, METH_VARARGS,
+     "count(chunk) -> (lines whose search (with the newline) finds the regex, whether the last did) or None"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -156,7 +281,7 @@ static PyTypeObject DateCutType = {
     .tp_basicsize = sizeof(DateCutObject),
     .tp_dealloc = (destructor)DateCut_dealloc,
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "A line-start date template's regex compiled by PCRE2 (see the file's documentation).",
+    .tp_doc = "A date template's (or another) regex compiled by PCRE2 (see the file's documentation).",
     .tp_methods = DateCut_methods,
     .tp_init = (initproc)DateCut_init,
     .tp_new = PyType_GenericNew,
