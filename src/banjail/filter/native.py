@@ -106,25 +106,30 @@ class NativeEngine:
         if None in dates:
             starts = [s if d is not None else 0 for s, d in zip(starts, dates, strict=True)]
             ends = [e if d is not None else 0 for e, d in zip(ends, dates, strict=True)]
+        return self._without(found, chunk, starts, ends), [0] * len(rows)
+
+    def _without(self, found: Dates, chunk: str, starts: list[int], ends: list[int]) -> str:
+        """`chunk` with [starts[i], ends[i]) taken out of each line i."""
         date_cut = self._line_regex(found.template.regex)
         if date_cut is not None:
-            text = date_cut.without(chunk, starts, ends)
-        else:
-            text = "".join([row[:s] + row[e:] + "\n" for row, s, e in zip(rows, starts, ends, strict=True)])
-        return text, [0] * len(rows)
+            return str(date_cut.without(chunk, starts, ends))
+        rows = chunk.split("\n")[:-1]
+        return "".join([row[:s] + row[e:] + "\n" for row, s, e in zip(rows, starts, ends, strict=True)])
 
-    def _pref_count(self, program: Program, searched: str) -> tuple[int, bool]:
-        """How many lines of `searched` (date-cut lines) the prefregex matches, and whether it matches the last
-        (fail2ban-regex's `Prefregex: N total`, as the per-line path counts it)."""
+    def _pref_count(self, program: Program, found: Dates, searched: str, cuts: list[int]) -> tuple[int, bool]:
+        """How many date-cut lines (`searched` from `cuts`, as _searched gives them) the prefregex matches, and
+        whether it matches the last (fail2ban-regex's `Prefregex: N total`, as the per-line path counts it)."""
         pref = program.pref
         assert pref is not None
+        if found.starts is None:  # the raw chunk: the date-cut lines are the lines from their cuts
+            searched = self._without(found, searched, [0] * len(cuts), cuts)
         counter = self._line_regex(pref.pattern)
         got = counter.count(searched) if counter is not None else None
         if got is not None:
             return got[0], got[1]
         search = pref.pattern.search  # PCRE2 could not decide for a line (a match limit): Python's re does
-        found = [search(row + "\n") is not None for row in searched.split("\n")[:-1]]
-        return sum(found), found[-1]
+        hits = [search(row + "\n") is not None for row in searched.split("\n")[:-1]]
+        return sum(hits), hits[-1]
 
     def scan(
         self,
@@ -163,7 +168,7 @@ class NativeEngine:
         if keep_missed:
             out += _missed(found, rows, missed_from, len(rows), first_lineno)
         if counted and (found.starts is not None or not program.pref_any):  # else book's rule for pref_any holds
-            found.pref = self._pref_count(program, searched)
+            found.pref = self._pref_count(program, found, searched, cuts)
         book(program, state, found, rows, stats, counts[MATCHED], counts[IGNORED])
         stats.native_lines += len(rows)
         return out

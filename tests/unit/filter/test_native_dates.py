@@ -165,7 +165,7 @@ def test_without_refuses_bad_offsets(starts: list[int], ends: list[int], message
 
 
 @settings(max_examples=200, deadline=None)
-@given(lines=st.lists(st.lists(st.sampled_from(WEB_PIECES + ("error", "[]", "[] [error]")), max_size=8).map("".join),
+@given(lines=st.lists(st.lists(st.sampled_from((*WEB_PIECES, "error", "[]", "[] [error]")), max_size=8).map("".join),
                       min_size=1, max_size=8))  # fmt: skip
 def test_count_equals_re_search(lines: list[str]) -> None:
     regex = re.compile(r"^\[\]\s\[(?:error|\S+:\S+)\]|client$|a\n")
