@@ -10,6 +10,12 @@
  *   and the span of group `fraction` relative to group 1's start (-1, -1 when unset; both None when
  *   fraction < 0). Otherwise, or when PCRE2 cannot decide (a match limit), None: the caller then does the same
  *   with Python's re, which decides.
+ * - runs(chunk, seconds, fraction) matches as cuts does, and cuts the lines into runs: a line starts a new run
+ *   (is a head) unless its date text has the length of its run's head's, every group at the same place, and the
+ *   same bytes except in group `seconds` and group `fraction` (-1: none). Returns (starts, ends, heads, seconds):
+ *   starts and ends as cuts gives them, heads a list of (line index, text, group spans) for each head (the spans
+ *   of groups 1.. relative to the text, (-1, -1) when unset), seconds a bytes object with each line's value of
+ *   group `seconds` (1 or 2 digits; 255 when it is anything else). Or None, as cuts.
  * - without(chunk, starts, ends): the chunk with [starts[i], ends[i]) taken out of line i (the date-cut lines
  *   the regexes search when a date does not start its line).
  * - count(chunk): on how many lines an unanchored search of the line with its "\n" finds the regex (as
@@ -83,6 +89,19 @@ static const char *chunk_data(PyObject *chunk, Py_ssize_t *size)
     return *size > 0 && data[*size - 1] == '\n' ? data : NULL;
 }
 
+/* The match of the regex at the start of a line (its text without the "\n"): pcre2_match's result, or
+ * PCRE2_ERROR_NOMATCH when the match found does not start the line. Not PCRE2_ANCHORED, which sends JIT-compiled
+ * code to the interpreter: a search from 0 that finds a match starting at 0 finds the one an anchored match
+ * finds (the same backtracking order from the same place), and the date templates given to DateCut start with
+ * "^", so PCRE2 tries no other place. */
+static int line_match(DateCutObject *self, const char *line, Py_ssize_t len, pcre2_match_data *md)
+{
+    int rc = pcre2_match(self->code, (PCRE2_SPTR)line, (PCRE2_SIZE)len, 0, 0, md, self->mctx);
+    if (rc >= 0 && pcre2_get_ovector_pointer(md)[0] != 0)
+        return PCRE2_ERROR_NOMATCH;
+    return rc;
+}
+
 static PyObject *DateCut_cuts(DateCutObject *self, PyObject *args)
 {
     PyObject *chunk;
@@ -117,9 +136,8 @@ static PyObject *DateCut_cuts(DateCutObject *self, PyObject *args)
     for (Py_ssize_t at = 0; at < size;) {
         const char *nl = memchr(data + at, '\n', (size_t)(size - at));
         Py_ssize_t end = nl - data;
-        int rc = pcre2_match(self->code, (PCRE2_SPTR)(data + at), (PCRE2_SIZE)(end - at), 0, PCRE2_ANCHORED, md,
-                             self->mctx);
-        if (rc < 2) /* no match, an error, or group 1 unset: Python decides */
+        int rc = line_match(self, data + at, end - at, md);
+        if (rc < 2) /* no match at the line start, an error, or group 1 unset: Python decides */
             goto none;
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
         if (ov[2] == PCRE2_UNSET || ov[3] == PCRE2_UNSET || ov[3] <= ov[2])
@@ -162,6 +180,128 @@ done:
     Py_XDECREF(texts);
     Py_XDECREF(fs);
     Py_XDECREF(fe);
+    return result;
+}
+
+/* Whether byte k of a date text is outside the spans [s1, e1) and [s2, e2) (either may be -1, -1). */
+static int outside(Py_ssize_t k, Py_ssize_t s1, Py_ssize_t e1, Py_ssize_t s2, Py_ssize_t e2)
+{
+    return !(k >= s1 && k < e1) && !(k >= s2 && k < e2);
+}
+
+/* The value of 1 or 2 ASCII digits, else 255. */
+static unsigned char digits_value(const char *at, Py_ssize_t len)
+{
+    if (len < 1 || len > 2)
+        return 255;
+    int value = 0;
+    for (Py_ssize_t k = 0; k < len; k++) {
+        if (at[k] < '0' || at[k] > '9')
+            return 255;
+        value = value * 10 + (at[k] - '0');
+    }
+    return (unsigned char)value;
+}
+
+static PyObject *DateCut_runs(DateCutObject *self, PyObject *args)
+{
+    PyObject *chunk;
+    int seconds, fraction;
+    if (!PyArg_ParseTuple(args, "Uii", &chunk, &seconds, &fraction))
+        return NULL;
+    if (self->code == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "DateCut not initialised");
+        return NULL;
+    }
+    Py_ssize_t size;
+    const char *data = chunk_data(chunk, &size);
+    if (data == NULL)
+        Py_RETURN_NONE;
+    uint32_t groups = 0;
+    pcre2_pattern_info(self->code, PCRE2_INFO_CAPTURECOUNT, &groups);
+    if (groups < 1 || seconds < 1 || (uint32_t)seconds > groups || (fraction >= 0 && (uint32_t)fraction > groups))
+        Py_RETURN_NONE;
+    Py_ssize_t lines = 0;
+    for (Py_ssize_t at = 0; at < size; lines++)
+        at = (const char *)memchr(data + at, '\n', (size_t)(size - at)) - data + 1;
+    pcre2_match_data *md = pcre2_match_data_create(groups + 1, NULL);
+    /* the head's group spans relative to its text, then this line's: groups 1..groups, 2 each */
+    Py_ssize_t *spans = PyMem_Malloc(sizeof(Py_ssize_t) * 4 * ((size_t)groups + 1));
+    PyObject *starts = PyList_New(0), *ends = PyList_New(0), *heads = PyList_New(0);
+    PyObject *secs = PyBytes_FromStringAndSize(NULL, lines);
+    PyObject *result = NULL;
+    if (md == NULL || spans == NULL || starts == NULL || ends == NULL || heads == NULL || secs == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    unsigned char *sec = (unsigned char *)PyBytes_AS_STRING(secs);
+    Py_ssize_t *head = spans, *mine = spans + 2 * ((size_t)groups + 1);
+    const char *head_text = NULL;
+    Py_ssize_t head_len = -1, line = 0;
+    int shifted = 0;
+    for (Py_ssize_t at = 0; at < size; line++) {
+        const char *nl = memchr(data + at, '\n', (size_t)(size - at));
+        Py_ssize_t end = nl - data;
+        int rc = line_match(self, data + at, end - at, md);
+        if (rc < 2)
+            goto none;
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+        if (ov[2] == PCRE2_UNSET || ov[3] == PCRE2_UNSET || ov[3] <= ov[2])
+            goto none;
+        Py_ssize_t first = (Py_ssize_t)ov[2], len = (Py_ssize_t)(ov[3] - ov[2]);
+        shifted |= first != 0;
+        if (append_new(starts, PyLong_FromSsize_t(first)) < 0 || append_new(ends, PyLong_FromSsize_t(first + len)) < 0)
+            goto done;
+        for (uint32_t g = 1; g <= groups; g++) {
+            int set = (int)g < rc && ov[2 * g] != PCRE2_UNSET;
+            mine[2 * g] = set ? (Py_ssize_t)ov[2 * g] - first : -1;
+            mine[2 * g + 1] = set ? (Py_ssize_t)ov[2 * g + 1] - first : -1;
+        }
+        const char *text = data + at + first;
+        Py_ssize_t ss = mine[2 * seconds], se = mine[2 * seconds + 1];
+        Py_ssize_t fs = fraction >= 0 ? mine[2 * fraction] : -1, fe = fraction >= 0 ? mine[2 * fraction + 1] : -1;
+        sec[line] = ss >= 0 ? digits_value(text + ss, se - ss) : 255;
+        /* the same run as its head: the same length, every group at the same place, the same bytes but for the
+         * seconds and the fraction of a second */
+        int same = head_text != NULL && len == head_len &&
+                   memcmp(head + 2, mine + 2, sizeof(Py_ssize_t) * 2 * (size_t)groups) == 0;
+        for (Py_ssize_t k = 0; same && k < len; k++)
+            same = !outside(k, ss, se, fs, fe) || text[k] == head_text[k];
+        if (!same) {
+            PyObject *regs = PyTuple_New((Py_ssize_t)groups);
+            if (regs == NULL)
+                goto done;
+            for (uint32_t g = 1; g <= groups; g++) {
+                PyObject *pair = Py_BuildValue("(nn)", mine[2 * g], mine[2 * g + 1]);
+                if (pair == NULL) {
+                    Py_DECREF(regs);
+                    goto done;
+                }
+                PyTuple_SET_ITEM(regs, (Py_ssize_t)g - 1, pair);
+            }
+            if (append_new(heads, Py_BuildValue("(nNN)", line, PyUnicode_DecodeASCII(text, len, NULL), regs)) < 0)
+                goto done;
+            Py_ssize_t *swap = head;
+            head = mine;
+            mine = swap;
+            head_text = text;
+            head_len = len;
+        }
+        at = end + 1;
+    }
+    result = PyTuple_Pack(4, shifted ? starts : Py_None, ends, heads, secs);
+    goto done;
+none:
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    if (md != NULL)
+        pcre2_match_data_free(md);
+    PyMem_Free(spans);
+    Py_XDECREF(starts);
+    Py_XDECREF(ends);
+    Py_XDECREF(heads);
+    Py_XDECREF(secs);
     return result;
 }
 
@@ -269,6 +409,8 @@ static PyObject *DateCut_count(DateCutObject *self, PyObject *args)
 static PyMethodDef DateCut_methods[] = {
     {"cuts", (PyCFunction)DateCut_cuts, METH_VARARGS,
      "cuts(chunk, fraction group or -1) -> (starts or None, ends, texts, fraction starts, fraction ends) or None"},
+    {"runs", (PyCFunction)DateCut_runs, METH_VARARGS,
+     "runs(chunk, seconds group, fraction group or -1) -> (starts or None, ends, heads, seconds) or None"},
     {"without", (PyCFunction)DateCut_without, METH_VARARGS,
      "without(chunk, starts, ends) -> the chunk with [starts[i], ends[i]) taken out of each line i"},
     {"count", (PyCFunction)DateCut_count, METH_VARARGS,

@@ -94,6 +94,13 @@ class NativeEngine:
         date_cut = self._line_regex(template.regex)
         return None if date_cut is None else date_cut.cuts(chunk, fraction)
 
+    def _runs(
+        self, template: Any, chunk: str, seconds: int, fraction: int
+    ) -> tuple[list[int] | None, list[int], list[tuple[int, str, tuple[tuple[int, int], ...]]], bytes] | None:
+        """banjail.filter.dateruns' Runs, by PCRE2 (None for a template the translator or PCRE2 refuses)."""
+        date_cut = self._line_regex(template.regex)
+        return None if date_cut is None else date_cut.runs(chunk, seconds, fraction)
+
     def _searched(self, found: Dates, chunk: str, rows: list[str]) -> tuple[str, list[int]]:
         """The text C's regexes search for the chunk's lines, and where each line's date-cut text starts in it:
         the chunk and the date ends when every date starts its line (a line whose date text is not a valid date
@@ -147,7 +154,8 @@ class NativeEngine:
         rows.pop()
         counted = state.count_pref and program.pref is not None
         found = read_dates(
-            program, state, rows, now, judge=False, chunk=chunk, cut=self._cut, prefixed=True, counted=counted
+            program, state, rows, now, judge=False, chunk=chunk, cut=self._cut, prefixed=True, counted=counted,
+            runs=self._runs,
         )
         if found is None:
             return scan_chunk(program, state, chunk, now, first_lineno, stats, keep)

@@ -6,8 +6,9 @@ choose, and that template matches every line of the chunk (then find() would cho
 template and anchored), the per-line steps reduce to:
 - date texts: the template's regex matched on each line (map over the lines, anchored as find() runs it); each
   line's epoch from DateDetector.parse_text, called once per run of equal texts in line order (a repeat right
-  after itself gives the same answer, so the last date each call sees is the one find() would have seen); the
-  detector's statistics are then booked with note_hits;
+  after itself gives the same answer, so the last date each call sees is the one find() would have seen), or,
+  given another engine's runs of one minute, once per run (banjail.filter.dateruns: exact when the detector
+  vouches for the run's day); the detector's statistics are then booked with note_hits;
 - candidates: one search of the filter's literal prefilter over the raw chunk finds the lines that may match; a
   line's date-cut text is a part of the raw line (the date starts each line), so no other line can match;
 - counts: lines with a valid date count as template hits, lines not offered to the filter count as missed;
@@ -52,10 +53,11 @@ import bisect
 import itertools
 import operator
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from banjail.filter.dateruns import LineTexts, Runs, minute_runs
 from banjail.filter.outcome import IGNORED, MATCHED, Keep, LineOutcome, ScanStats, wanted
 from banjail.filter.program import MAX_LINE, RECENT, Program
 from banjail.filter.singleline import Given, match_line
@@ -87,7 +89,7 @@ class Dates:
     template: Any
     starts: list[int] | None
     ends: list[int]
-    texts: list[str]
+    texts: Sequence[str]
     dates: list[float | None]
     last_valid: int
     pref: tuple[int, bool] | None = None
@@ -117,6 +119,7 @@ def read_dates(
     cut: Cut | None = None,
     prefixed: bool = False,
     counted: bool = False,
+    runs: Runs | None = None,
 ) -> Dates | None:
     """The dates of `rows` (the lines of a chunk, each ending with "\\n" in it), booked with the detector as
     the per-line path would book them, or None (nothing changed) when the chunk is not uniform or this path
@@ -125,7 +128,9 @@ def read_dates(
     passes False). cut: another engine's template match on every line of `chunk` (the text of `rows`), see Cut;
     where it gives None, Python's re does the same. prefixed: whether the caller takes dates that do not start
     their line (it must then search the date-cut lines, not the raw chunk: see the module's note). counted:
-    whether the caller counts the prefregex on the date-cut lines itself (then sets Dates.pref)."""
+    whether the caller counts the prefregex on the date-cut lines itself (then sets Dates.pref). runs: another
+    engine's template match cutting the lines into runs of one minute (banjail.filter.dateruns), tried before
+    `cut` for a template with seconds."""
     detector: Any = state.detector
     if (judge and not state.uniform) or detector is None or detector.none:
         return None
@@ -143,10 +148,16 @@ def read_dates(
     if max(map(len, rows)) > MAX_LINE:
         return None
     fraction = template.regex.groupindex.get("f", -1)
-    got = cut(template, chunk, fraction) if cut is not None else None
-    spans: Iterable[tuple[int, int]]
+    seconds = template.regex.groupindex.get("S", -1)
+    by_minute = runs(template, chunk, seconds, fraction) if runs is not None and seconds >= 0 else None
+    got = cut(template, chunk, fraction) if cut is not None and by_minute is None else None
+    spans: Iterable[tuple[int, int]] = ()
     starts: list[int] | None
-    if got is not None:
+    texts: Sequence[str]
+    if by_minute is not None:
+        starts, ends, heads, secs = by_minute
+        texts = LineTexts(rows, starts, ends)
+    elif got is not None:
         starts, ends, texts, fstarts, fends = got
         spans = zip(fstarts, fends, strict=True) if fstarts is not None and fends is not None else ()
     else:
@@ -173,19 +184,21 @@ def read_dates(
     append = dates.append
     previous = ""
     date: float | None = None
-    runs = 0
-    if fraction >= 0 and getattr(detector, "remembered", None) is not None:
-        runs = _fraction_runs(detector, template, spans, texts, dates, now)
+    calls = 0
+    if by_minute is not None:
+        dates, calls = minute_runs(detector, template, texts, heads, secs, now)
+    elif fraction >= 0 and getattr(detector, "remembered", None) is not None:
+        calls = _fraction_runs(detector, template, spans, texts, dates, now)
     else:
         for text in texts:
             if text != previous:
                 date = parse(template, text, now)
                 previous = text
-                runs += 1
+                calls += 1
             append(date)
     # parse_text matches a text again, which find() does not: with mostly distinct texts (fractions of a second)
     # this path costs more than it saves, so this log stops taking it (both paths give the same results)
-    if judge and runs * 2 > lines >= _JUDGED:
+    if judge and calls * 2 > lines >= _JUDGED:
         state.uniform = False
     last_valid = lines - 1
     while last_valid >= 0 and dates[last_valid] is None:
@@ -207,7 +220,7 @@ def _fraction_runs(
     detector: Any,
     template: Any,
     spans: Iterable[tuple[int, int]],
-    texts: list[str],
+    texts: Sequence[str],
     dates: list[float | None],
     now: float,
 ) -> int:
@@ -349,7 +362,7 @@ def _line_of(starts: list[int], offset: int) -> int:
 
 
 def _dateless(
-    program: Program, state: LogState, dates: list[float | None], texts: list[str], i: int, line: str, now: float
+    program: Program, state: LogState, dates: list[float | None], texts: Sequence[str], i: int, line: str, now: float
 ) -> tuple[tuple[str, str, str], float | None]:
     """A line whose date text is not a valid date: the per-line path finds no date, so the line keeps its text
     and takes the last date if it is recent (banjail.filter.step.date_split)."""

@@ -172,3 +172,66 @@ def test_count_equals_re_search(lines: list[str]) -> None:
     chunk = "".join(line + "\n" for line in lines)
     found = [regex.search(line + "\n") is not None for line in lines]
     assert native._native.DateCut(translate.to_pcre2(regex)).count(chunk) == (sum(found), found[-1])
+
+
+def expected_runs(regex: re.Pattern[str], chunk: str) -> tuple[object, ...] | None:
+    """DateCut.runs' answer from Python's re: a line continues its run when its text has the head's length,
+    its groups the head's places and its characters the head's outside the seconds and the fraction."""
+    rows = chunk.split("\n")[:-1]
+    found = [regex.match(row) for row in rows]
+    if any(m is None or m.start(1) < 0 or m.group(1) == "" for m in found):
+        return None
+    matches = [m for m in found if m is not None]
+    sec, frac = regex.groupindex["S"], regex.groupindex.get("f", -1)
+    heads: list[tuple[int, str, tuple[tuple[int, int], ...]]] = []
+    seconds = bytearray()
+    for i, m in enumerate(matches):
+        first, text = m.start(1), m.group(1)
+        regs = tuple((s - first, e - first) if s >= 0 else (-1, -1) for s, e in m.regs[1:])
+        ss, se = regs[sec - 1]
+        fs, fe = regs[frac - 1] if frac >= 0 else (-1, -1)
+        value = text[ss:se]
+        seconds.append(int(value) if ss >= 0 and 1 <= len(value) <= 2 and value.isdigit() else 255)
+        if heads:
+            _, head, head_regs = heads[-1]
+            keep = [k for k in range(len(text)) if not ss <= k < se and not fs <= k < fe]
+            if len(head) == len(text) and head_regs == regs and all(head[k] == text[k] for k in keep):
+                continue
+        heads.append((i, text, regs))
+    starts = [m.start(1) for m in matches]
+    return (starts if any(starts) else None, [m.end(1) for m in matches], heads, bytes(seconds))
+
+
+_repeated = st.builds(lambda s, t: s + t, st.sampled_from([SAMPLES["syslog"], SAMPLES["iso"]]), st.sampled_from(["", " x"]))
+_runs_lines = st.lists(
+    st.one_of(_syslog, _iso, _repeated),
+    min_size=1,
+    max_size=8,
+)
+
+
+@pytest.mark.parametrize("fmt", sorted(SAMPLES))
+@settings(max_examples=300, deadline=None)
+@given(lines=_runs_lines)
+def test_runs_equal_re(fmt: str, lines: list[str]) -> None:
+    template = DateDetector().uniform_template(SAMPLES[fmt] + "\n")
+    assert template is not None
+    regex = template.regex
+    chunk = "".join(line + "\n" for line in lines)
+    got = native._native.DateCut(translate.to_pcre2(regex)).runs(chunk, regex.groupindex["S"],
+                                                                 regex.groupindex.get("f", -1))  # fmt: skip
+    assert got == expected_runs(regex, chunk)
+
+
+@pytest.mark.parametrize("kind", sorted(WEB))
+@settings(max_examples=300, deadline=None)
+@given(lines=_web_lines)
+def test_runs_after_a_prefix_equal_re(kind: str, lines: list[str]) -> None:
+    pattern, sample = WEB[kind]
+    template = DateDetector([pattern]).uniform_template(sample + "\n")
+    assert template is not None
+    regex = template.regex
+    chunk = "".join(line + "\n" for line in lines)
+    got = native._native.DateCut(translate.to_pcre2(regex)).runs(chunk, regex.groupindex["S"],
+                                                                 regex.groupindex.get("f", -1))  # fmt: skip
+    assert got == expected_runs(regex, chunk)
