@@ -102,24 +102,54 @@ static int line_match(DateCutObject *self, const char *line, Py_ssize_t len, pcr
     return rc;
 }
 
+/* The chunk's text and the regex's capture count, for cuts and runs: 1, or 0 when the chunk is not ASCII lines
+ * ending with "\n" or `group` (-1: none) is not a group (the answer is then None), or -1 with an error. */
+static int chunk_groups(DateCutObject *self, PyObject *chunk, int group, const char **data, Py_ssize_t *size,
+                        uint32_t *groups)
+{
+    if (self->code == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "DateCut not initialised");
+        return -1;
+    }
+    *data = chunk_data(chunk, size);
+    if (*data == NULL)
+        return 0;
+    *groups = 0;
+    pcre2_pattern_info(self->code, PCRE2_INFO_CAPTURECOUNT, groups);
+    return *groups >= 1 && (group < 0 || (uint32_t)group <= *groups);
+}
+
+/* The date at the start of the line [line, line + len): 1 with group 1's start and length in *first and *len and
+ * both appended to `starts` and `ends` (its end), 0 when there is none with group 1 set and not empty (or PCRE2
+ * cannot decide: the caller answers None), -1 on a Python error. */
+static int line_date(DateCutObject *self, const char *line, Py_ssize_t size, pcre2_match_data *md, PyObject *starts,
+                     PyObject *ends, Py_ssize_t *first, Py_ssize_t *len)
+{
+    int rc = line_match(self, line, size, md);
+    if (rc < 2) /* no match at the line start, an error, or group 1 unset: Python decides */
+        return 0;
+    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+    if (ov[2] == PCRE2_UNSET || ov[3] == PCRE2_UNSET || ov[3] <= ov[2])
+        return 0;
+    *first = (Py_ssize_t)ov[2];
+    *len = (Py_ssize_t)(ov[3] - ov[2]);
+    if (append_new(starts, PyLong_FromSsize_t(*first)) < 0 || append_new(ends, PyLong_FromSsize_t(*first + *len)) < 0)
+        return -1;
+    return rc;
+}
+
 static PyObject *DateCut_cuts(DateCutObject *self, PyObject *args)
 {
     PyObject *chunk;
     int fraction;
     if (!PyArg_ParseTuple(args, "Ui", &chunk, &fraction))
         return NULL;
-    if (self->code == NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "DateCut not initialised");
-        return NULL;
-    }
+    const char *data;
     Py_ssize_t size;
-    const char *data = chunk_data(chunk, &size);
-    if (data == NULL)
-        Py_RETURN_NONE;
-    uint32_t groups = 0;
-    pcre2_pattern_info(self->code, PCRE2_INFO_CAPTURECOUNT, &groups);
-    if (groups < 1 || (fraction >= 0 && (uint32_t)fraction > groups))
-        Py_RETURN_NONE;
+    uint32_t groups;
+    int usable = chunk_groups(self, chunk, fraction, &data, &size, &groups);
+    if (usable <= 0)
+        return usable < 0 ? NULL : Py_NewRef(Py_None);
     pcre2_match_data *md = pcre2_match_data_create(groups + 1, NULL);
     PyObject *starts = PyList_New(0), *ends = PyList_New(0), *texts = PyList_New(0);
     PyObject *fs = fraction >= 0 ? PyList_New(0) : NULL, *fe = fraction >= 0 ? PyList_New(0) : NULL;
@@ -135,17 +165,12 @@ static PyObject *DateCut_cuts(DateCutObject *self, PyObject *args)
     int shifted = 0; /* whether some line's date does not start it */
     for (Py_ssize_t at = 0; at < size;) {
         const char *nl = memchr(data + at, '\n', (size_t)(size - at));
-        Py_ssize_t end = nl - data;
-        int rc = line_match(self, data + at, end - at, md);
-        if (rc < 2) /* no match at the line start, an error, or group 1 unset: Python decides */
-            goto none;
+        Py_ssize_t end = nl - data, first, len;
+        int rc = line_date(self, data + at, end - at, md, starts, ends, &first, &len);
+        if (rc <= 0)
+            goto none_or_error;
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
-        if (ov[2] == PCRE2_UNSET || ov[3] == PCRE2_UNSET || ov[3] <= ov[2])
-            goto none;
-        Py_ssize_t first = (Py_ssize_t)ov[2], len = (Py_ssize_t)(ov[3] - ov[2]);
         shifted |= first != 0;
-        if (append_new(starts, PyLong_FromSsize_t(first)) < 0 || append_new(ends, PyLong_FromSsize_t(first + len)) < 0)
-            goto done;
         const char *text = data + at + first;
         if (previous != NULL && len == prev_len && memcmp(prev_at, text, (size_t)len) == 0) {
             if (PyList_Append(texts, previous) < 0)
@@ -169,9 +194,9 @@ static PyObject *DateCut_cuts(DateCutObject *self, PyObject *args)
     result = PyTuple_Pack(5, shifted ? starts : Py_None, ends, texts, fraction >= 0 ? fs : Py_None,
                           fraction >= 0 ? fe : Py_None);
     goto done;
-none:
-    result = Py_None;
-    Py_INCREF(result);
+none_or_error:
+    if (!PyErr_Occurred())
+        result = Py_NewRef(Py_None);
 done:
     if (md != NULL)
         pcre2_match_data_free(md);
@@ -209,17 +234,13 @@ static PyObject *DateCut_runs(DateCutObject *self, PyObject *args)
     int seconds, fraction;
     if (!PyArg_ParseTuple(args, "Uii", &chunk, &seconds, &fraction))
         return NULL;
-    if (self->code == NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "DateCut not initialised");
-        return NULL;
-    }
+    const char *data;
     Py_ssize_t size;
-    const char *data = chunk_data(chunk, &size);
-    if (data == NULL)
-        Py_RETURN_NONE;
-    uint32_t groups = 0;
-    pcre2_pattern_info(self->code, PCRE2_INFO_CAPTURECOUNT, &groups);
-    if (groups < 1 || seconds < 1 || (uint32_t)seconds > groups || (fraction >= 0 && (uint32_t)fraction > groups))
+    uint32_t groups;
+    int usable = chunk_groups(self, chunk, fraction, &data, &size, &groups);
+    if (usable <= 0)
+        return usable < 0 ? NULL : Py_NewRef(Py_None);
+    if (seconds < 1 || (uint32_t)seconds > groups)
         Py_RETURN_NONE;
     Py_ssize_t lines = 0;
     for (Py_ssize_t at = 0; at < size; lines++)
@@ -241,17 +262,12 @@ static PyObject *DateCut_runs(DateCutObject *self, PyObject *args)
     int shifted = 0;
     for (Py_ssize_t at = 0; at < size; line++) {
         const char *nl = memchr(data + at, '\n', (size_t)(size - at));
-        Py_ssize_t end = nl - data;
-        int rc = line_match(self, data + at, end - at, md);
-        if (rc < 2)
-            goto none;
+        Py_ssize_t end = nl - data, first, len;
+        int rc = line_date(self, data + at, end - at, md, starts, ends, &first, &len);
+        if (rc <= 0)
+            goto none_or_error;
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
-        if (ov[2] == PCRE2_UNSET || ov[3] == PCRE2_UNSET || ov[3] <= ov[2])
-            goto none;
-        Py_ssize_t first = (Py_ssize_t)ov[2], len = (Py_ssize_t)(ov[3] - ov[2]);
         shifted |= first != 0;
-        if (append_new(starts, PyLong_FromSsize_t(first)) < 0 || append_new(ends, PyLong_FromSsize_t(first + len)) < 0)
-            goto done;
         for (uint32_t g = 1; g <= groups; g++) {
             int set = (int)g < rc && ov[2 * g] != PCRE2_UNSET;
             mine[2 * g] = set ? (Py_ssize_t)ov[2 * g] - first : -1;
@@ -291,9 +307,9 @@ static PyObject *DateCut_runs(DateCutObject *self, PyObject *args)
     }
     result = PyTuple_Pack(4, shifted ? starts : Py_None, ends, heads, secs);
     goto done;
-none:
-    result = Py_None;
-    Py_INCREF(result);
+none_or_error:
+    if (!PyErr_Occurred())
+        result = Py_NewRef(Py_None);
 done:
     if (md != NULL)
         pcre2_match_data_free(md);

@@ -2,9 +2,10 @@
 engine does it, with the same results.
 
 What runs where, per chunk of a one-line program (maxlines = 1) with no ignoreregex:
-- C matches the uniform path's proven line-start date template on every line (_native.DateCut, the template's
+- C matches the uniform path's proven anchored date template on every line (_native.DateCut, the template's
   regex translated as the filter's are) and Python parses the epochs as the uniform path does
-  (banjail.filter.uniform.read_dates: once per run of equal texts), then hands C each line's date-cut offset;
+  (banjail.filter.uniform.read_dates: once per run of equal texts, or per minute, banjail.filter.dateruns),
+  then hands C each line's date-cut offset, or the date-cut lines when a date follows a prefix (web logs);
 - C runs, on every line holding one of the filter's required literals (banjail.filter.prefilter), the
   prefregex and the dispatched failregexes, with the translations of banjail.filter.translate, and returns
   only the lines where a failregex matched, with their groups;

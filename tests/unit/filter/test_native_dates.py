@@ -214,7 +214,11 @@ _runs_lines = st.lists(
 @settings(max_examples=300, deadline=None)
 @given(lines=_runs_lines)
 def test_runs_equal_re(fmt: str, lines: list[str]) -> None:
-    template = DateDetector().uniform_template(SAMPLES[fmt] + "\n")
+    check_runs(DateDetector(), SAMPLES[fmt], lines)
+
+
+def check_runs(detector: DateDetector, sample: str, lines: list[str]) -> None:
+    template = detector.uniform_template(sample + "\n")
     assert template is not None
     regex = template.regex
     chunk = "".join(line + "\n" for line in lines)
@@ -228,10 +232,4 @@ def test_runs_equal_re(fmt: str, lines: list[str]) -> None:
 @given(lines=_web_lines)
 def test_runs_after_a_prefix_equal_re(kind: str, lines: list[str]) -> None:
     pattern, sample = WEB[kind]
-    template = DateDetector([pattern]).uniform_template(sample + "\n")
-    assert template is not None
-    regex = template.regex
-    chunk = "".join(line + "\n" for line in lines)
-    got = native._native.DateCut(translate.to_pcre2(regex)).runs(chunk, regex.groupindex["S"],
-                                                                 regex.groupindex.get("f", -1))  # fmt: skip
-    assert got == expected_runs(regex, chunk)
+    check_runs(DateDetector([pattern]), sample, lines)
