@@ -263,7 +263,11 @@ def test_backoff_doubles_and_is_bounded(tmp_path: Path, caplog: pytest.LogCaptur
 
     async def main() -> None:
         task = asyncio.ensure_future(anext(source.batches()))
-        await asyncio.sleep(1.0)
+        # Five restarts take ~0.15 s of backoff plus five shell spawns, which a loaded machine can stretch past
+        # any fixed pause: wait for the restarts themselves (bounded), then stop.
+        deadline = time.monotonic() + 60
+        while source.restarts < 5 and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
