@@ -13,6 +13,7 @@ import signal
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -149,20 +150,11 @@ def _stored(tmp: Path) -> set[str]:
 
 
 def _caught_up(tmp: Path, size: int) -> None:
-    """Wait until the last run's saved position reached `size` (the whole log: tens of thousands of lines written
-    during the trials, read as catch-up): bounded by 300 s, and failing after 30 s without the position moving."""
-    deadline = time.monotonic() + 300
-    seen, progress = -1, time.monotonic()
-    while time.monotonic() < deadline:
-        position = _position(tmp)
-        if position >= size:
-            return
-        if position != seen:
-            seen, progress = position, time.monotonic()
-        elif time.monotonic() - progress > 30:
-            break
-        time.sleep(0.2)
-    raise AssertionError(f"the last run did not read the whole log: position {seen} of {size} bytes")
+    """Wait until the last run's saved position reached `size` (the whole log, read as catch-up), failing after
+    30 s without the position moving."""
+    position = _progressing(lambda: _position(tmp) >= size, lambda: _position(tmp), 30)
+    if position is not None:
+        raise AssertionError(f"the last run did not read the whole log: position {position} of {size} bytes")
 
 
 def _quiet(tmp: Path) -> bool:
@@ -173,16 +165,24 @@ def _quiet(tmp: Path) -> bool:
 
 def _drained(tmp: Path) -> None:
     """Wait until the recording action applied every stored ban (the last run applies what the killed ones never
-    did: thousands of commands): bounded by 300 s, and failing after 20 s without a new command."""
+    did: thousands of commands), failing after 20 s without a new command."""
+    count = _progressing(lambda: _quiet(tmp), lambda: len(lines(tmp / "rec")), 20)
+    if count is not None:
+        raise AssertionError(f"stored bans not applied by the recording action ({count} commands ran)")
+
+
+def _progressing(done: Callable[[], bool], progress: Callable[[], int], stall: float) -> int | None:
+    """Wait until `done()`: None then; else, bounded by 300 s and by `stall` seconds in which `progress()` did not
+    change, the last progress seen."""
     deadline = time.monotonic() + 300
-    seen, progress = -1, time.monotonic()
+    seen, moved = -1, time.monotonic()
     while time.monotonic() < deadline:
-        if _quiet(tmp):
-            return
-        count = len(lines(tmp / "rec"))
-        if count != seen:
-            seen, progress = count, time.monotonic()
-        elif time.monotonic() - progress > 20:
+        if done():
+            return None
+        value = progress()
+        if value != seen:
+            seen, moved = value, time.monotonic()
+        elif time.monotonic() - moved > stall:
             break
         time.sleep(0.2)
-    raise AssertionError(f"stored bans not applied by the recording action ({seen} commands ran)")
+    return seen
