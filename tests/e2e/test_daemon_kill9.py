@@ -13,15 +13,20 @@ import signal
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from daemon_run import Server, append, lines, wait_for, write_config
+from daemon_run import Server, append, lines, write_config
 
 pytestmark = pytest.mark.e2e
 
 TRIALS = 50
 PER_IP = 3  # = maxretry: every address that is read whole gets banned
+# Addresses the flood may write per trial (about what it writes in one trial on a quiet machine): the work the
+# last run must catch up on and apply is then the same however slow the machine makes the trials (at load 13
+# an unbounded flood wrote 22,000 addresses, more than the drain's bound lets one echo per ban apply).
+PER_TRIAL = 150
 
 
 def _address(n: int) -> str:
@@ -29,17 +34,25 @@ def _address(n: int) -> str:
 
 
 class Flood(threading.Thread):
-    """Appends PER_IP failure lines per address, address after address, a few addresses every 10 ms."""
+    """Appends PER_IP failure lines per address, address after address, a few addresses every 10 ms, as long as
+    its budget of addresses (`grant`) lasts."""
 
     def __init__(self, log: Path) -> None:
         super().__init__(daemon=True)
         self.log = log
         self.addresses = 0
+        self.budget = 0
         self.stop = threading.Event()
+
+    def grant(self, addresses: int) -> None:
+        self.budget += addresses  # read by the flood's own thread only as a bound: a late view writes less
 
     def run(self) -> None:
         port = 0
         while not self.stop.is_set():
+            if self.addresses + 3 > self.budget:
+                time.sleep(0.01)
+                continue
             chunk = []
             for _ in range(3):
                 ip = _address(self.addresses)
@@ -62,6 +75,7 @@ def test_kill9_during_a_flood_loses_no_ban_and_counts_no_line_twice(tmp_path: Pa
     try:
         flood.start()
         for _ in range(TRIALS):
+            flood.grant(PER_TRIAL)
             server.start()
             time.sleep(rng.uniform(0.0, 0.25))
             server.kill(signal.SIGKILL)
@@ -70,8 +84,7 @@ def test_kill9_during_a_flood_loses_no_ban_and_counts_no_line_twice(tmp_path: Pa
         flood.join(5)
         elapsed = time.monotonic() - started  # the trials, not the last run's catching up
         server.start()
-        size = (tmp_path / "test.log").stat().st_size
-        wait_for(lambda: _position(tmp_path) >= size, 30, "the last run to read the whole log")
+        _caught_up(tmp_path, (tmp_path / "test.log").stat().st_size)
         _drained(tmp_path)
         banned = set(server.ask("get", "test", "banip"))  # type: ignore[arg-type]
         server.stop()
@@ -88,7 +101,10 @@ def test_kill9_during_a_flood_loses_no_ban_and_counts_no_line_twice(tmp_path: Pa
     assert reported <= banned, f"reported bans missing after restart: {sorted(reported - banned)[:10]}"
     never = _stored(tmp_path) - set(applied)
     again = sum(n - 1 for n in applied.values())
-    print(f"\n{len(applied)} bans applied by the norestored action, {len(never)} never, {again} again")
+    print(
+        f"\n{len(applied)} bans applied by the norestored action, {len(never)} never, {again} again; "
+        f"the {TRIALS} trials took {elapsed:.0f}s"  # a figure, not a bound: it grows with the machine's load
+    )
     assert never == set(), f"stored bans the norestored action never applied: {sorted(never)[:10]}"
     # Exactly once: the echo command cannot be killed in the middle of its effect (the server's kill leaves it
     # running in its own session), so no run is ambiguous (banjail.actions.completion's module doc).
@@ -104,7 +120,6 @@ def test_kill9_during_a_flood_loses_no_ban_and_counts_no_line_twice(tmp_path: Pa
     )
     assert banned_twice == [], "an address was banned twice"
     assert counted + behind_bans == flood.addresses * PER_IP, "failure lines lost or counted twice"
-    assert elapsed < 120, f"the trials took {elapsed:.0f}s"
 
 
 def _counted(tmp: Path) -> tuple[int, int, list[str]]:
@@ -134,6 +149,14 @@ def _stored(tmp: Path) -> set[str]:
         return {str(r[0]) for r in db.execute("SELECT ip FROM bips WHERE jail = 'test'")}
 
 
+def _caught_up(tmp: Path, size: int) -> None:
+    """Wait until the last run's saved position reached `size` (the whole log, read as catch-up), failing after
+    30 s without the position moving."""
+    position = _progressing(lambda: _position(tmp) >= size, lambda: _position(tmp), 30)
+    if position is not None:
+        raise AssertionError(f"the last run did not read the whole log: position {position} of {size} bytes")
+
+
 def _quiet(tmp: Path) -> bool:
     """The recording action has applied every stored ban."""
     applied = {line.split()[1] for line in lines(tmp / "rec") if line.startswith("ban ")}
@@ -142,16 +165,24 @@ def _quiet(tmp: Path) -> bool:
 
 def _drained(tmp: Path) -> None:
     """Wait until the recording action applied every stored ban (the last run applies what the killed ones never
-    did: thousands of commands): bounded by 300 s, and failing after 20 s without a new command."""
+    did: thousands of commands), failing after 20 s without a new command."""
+    count = _progressing(lambda: _quiet(tmp), lambda: len(lines(tmp / "rec")), 20)
+    if count is not None:
+        raise AssertionError(f"stored bans not applied by the recording action ({count} commands ran)")
+
+
+def _progressing(done: Callable[[], bool], progress: Callable[[], int], stall: float) -> int | None:
+    """Wait until `done()`: None then; else, bounded by 300 s and by `stall` seconds in which `progress()` did not
+    change, the last progress seen."""
     deadline = time.monotonic() + 300
-    seen, progress = -1, time.monotonic()
+    seen, moved = -1, time.monotonic()
     while time.monotonic() < deadline:
-        if _quiet(tmp):
-            return
-        count = len(lines(tmp / "rec"))
-        if count != seen:
-            seen, progress = count, time.monotonic()
-        elif time.monotonic() - progress > 20:
+        if done():
+            return None
+        value = progress()
+        if value != seen:
+            seen, moved = value, time.monotonic()
+        elif time.monotonic() - moved > stall:
             break
         time.sleep(0.2)
-    raise AssertionError(f"stored bans not applied by the recording action ({seen} commands ran)")
+    return seen

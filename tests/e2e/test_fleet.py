@@ -7,6 +7,7 @@ benchmark figure, not an assert: see bench/fleet.py for the bench row)."""
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Iterator
@@ -112,8 +113,11 @@ def test_forged_ignored_and_skewed_notices(fleet: FleetLab) -> None:
     redis.cli("XADD", "banjail:bans", "*", *signed(fleet, fleet.key, "10.66.1.4", now, now + 600))
     wait_for(lambda: "10.66.1.4" in b.monitor.added, 10, "the last skewed notice on b")
     left = timeouts(b)
-    assert 598 <= left["10.66.1.1"] <= 601, left
-    assert 592 <= left["10.66.1.2"] <= 596, left
+    # An element's timeout is what was left of the ban when b applied it, some time between `now` and the
+    # listing: on a loaded machine that is seconds, so the lower bounds move by that much.
+    late = math.ceil(time.time() - now)
+    assert 598 - late <= left["10.66.1.1"] <= 601, (left, late)
+    assert 592 - late <= left["10.66.1.2"] <= 596, (left, late)
     assert "10.66.1.3" not in left
 
 

@@ -39,7 +39,7 @@ def test_journal_failures_ban(seed_journal_site: SeedSite) -> None:
         def status() -> str:
             return daemon.client("status", "sshd")[0]
 
-        assert until(lambda: "Total failed:\t2" in status(), 5) is not None, status() + daemon.output()
+        assert until(lambda: "Total failed:\t2" in status(), 30) is not None, status() + daemon.output()
         assert firewall.nft_elements(netns, "banjail", "addr-set-sshd") == []
 
         third = subprocess.Popen(

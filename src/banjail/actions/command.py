@@ -11,7 +11,8 @@ Lifecycle, as upstream's command actions behave:
 - A ban whose command failed still counts as banned (the daemon keeps it); it is kept here and tried again
   before the next operation and by `retry_failed`. `norestored` skips bans restored from the store.
 - One action runs one command at a time (its own lock); there is no lock shared between actions or jails.
-Run-time tags are filled by render.py: log-derived values never enter the script text unquoted.
+The action's values, command texts and scripts are its Definition (banjail.actions.definition): run-time tags
+are filled by render.py, so log-derived values never enter the script text unquoted.
 """
 
 from __future__ import annotations
@@ -23,34 +24,17 @@ from collections.abc import Callable, Mapping, Sequence
 
 from banjail.actions import completion
 from banjail.actions.completion import Completion
+from banjail.actions.definition import Definition, truthy
 from banjail.actions.handover import firewall_tool
-from banjail.actions.render import Script, nested_shell_warning, render, used_tags
 from banjail.actions.runner import Outcome, Runner
-from banjail.actions.tags import (
-    HISTORY_TAGS,
-    BanInfo,
-    Counters,
-    HistoryLookup,
-    family_of,
-    fq_hostname,
-    host_name,
-)
+from banjail.actions.tags import Counters, HistoryLookup, family_of
 from banjail.config.schema import ActionSpec
-from banjail.config.tags import TagError, substitute_text
 from banjail.errors import ActionError
 from banjail.model import Ban
-from banjail.timespec import str2seconds
 
 log = logging.getLogger("banjail.actions")
 
-DEFAULT_TIMEOUT = 60.0
-# Tags the static stage must leave for the run time (upstream's escaped tags and the ban's own time).
-_RUNTIME_ONLY = frozenset({"matches", "ipmatches", "ipjailmatches", "bantime"})
 _STARTED, _HAS_BANS = 1, 2
-
-
-def _truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
 class CommandAction:
@@ -70,13 +54,10 @@ class CommandAction:
         self.spec = spec
         self.jail = jail
         self.runner = runner or Runner()
-        self._history = history
-        self._counters = counters
         self._clock = clock
-        self._ipv6 = ipv6
-        self._options = dict(spec.options)
-        self._families = {family: dict(values) for family, values in spec.family_options.items()}
-        self._static: dict[tuple[str, str], str] = {}
+        self.definition = Definition(
+            spec, label=self._label(), history=history, counters=counters, clock=clock, ipv6=ipv6
+        )
         self._started: dict[str, int] = {}
         self._executed: dict[str, dict[str, str]] = {}  # operation -> family -> command run (for dedup)
         self._banned: dict[str, Ban] = {}
@@ -85,7 +66,8 @@ class CommandAction:
         self.epoch = 0  # raised by each repair: bans applied before it may need a re-ban
         # set by the daemon for a side action: its actionban runs leave completion marks (exactly once)
         self.completion: Completion | None = None
-        self._warn_nested_shells()
+        for warning in self.definition.nested_shell_warnings():
+            log.warning("%s: %s", self._label(), warning)
 
     # -- the Action protocol ------------------------------------------------------------------------------
 
@@ -95,17 +77,16 @@ class CommandAction:
 
     @property
     def timeout(self) -> float:
-        text = self._options.get("timeout", "").strip()
-        return str2seconds(text) if text else DEFAULT_TIMEOUT
+        return self.definition.timeout
 
     @property
     def on_demand(self) -> bool:
-        value = self._options.get("actionstart_on_demand")
-        return bool(self._families) if value is None or not value.strip() else _truthy(value)
+        value = self.definition.option("actionstart_on_demand")
+        return self.definition.conditional if value is None or not value.strip() else truthy(value)
 
     @property
     def norestored(self) -> bool:
-        return _truthy(self._options.get("norestored"))
+        return self.definition.flag("norestored")
 
     @property
     def firewall(self) -> str | None:
@@ -113,7 +94,7 @@ class CommandAction:
         None: such an action's rules outlive a killed server, and its bans are held over a restart
         (actions.handover)."""
         for op in ("actionban", "actionstop"):
-            for family in self._family_list():
+            for family in self.definition.families():
                 try:
                     tool = firewall_tool(self._command(op, family))
                 except ActionError:
@@ -121,11 +102,6 @@ class CommandAction:
                 if tool is not None:
                     return tool
         return None
-
-    def _family_list(self) -> list[str]:
-        if not self._families:
-            return [""]
-        return ["inet4", "inet6"] if self._ipv6 else ["inet4"]
 
     async def clear_leftovers(self) -> None:
         """After an unclean stop (the server was killed), run actionstop for every family so that what the
@@ -136,7 +112,7 @@ class CommandAction:
             return
         async with self._lock:
             done: set[str] = set()
-            for family in self._family_list():
+            for family in self.definition.families():
                 try:
                     command = self._command("actionstop", family)
                 except ActionError:
@@ -144,7 +120,9 @@ class CommandAction:
                 if not command.strip() or command in done:
                     continue
                 done.add(command)
-                outcome = await self.runner.run(await self._script("actionstop", family, None), self.timeout)
+                outcome = await self.runner.run(
+                    await self.definition.script("actionstop", family, None), self.timeout
+                )
                 log.info(
                     "%s: cleared what the last (killed) server left%s: %s",
                     self._label(),
@@ -157,7 +135,7 @@ class CommandAction:
         if self.on_demand:
             return
         async with self._lock:
-            await self._start([f for f in self._family_list() if not self._started.get(f)])
+            await self._start([f for f in self.definition.families() if not self._started.get(f)])
 
     async def stop(self) -> None:
         """Run actionstop for every started family; the action may be started again afterwards."""
@@ -173,12 +151,12 @@ class CommandAction:
 
     async def reban(self, bans: Sequence[Ban]) -> None:
         """Apply bans again (after a repair): actionreban when the action has one, else actionban."""
-        op = "actionreban" if self._options.get("actionreban", "").strip() else "actionban"
+        op = "actionreban" if self.definition.defines("actionreban") else "actionban"
         await self._each(bans, op, "rebanning")
 
     async def prolong(self, bans: Sequence[Ban]) -> None:
         """Tell the target a ban got longer (actionprolong; nothing when the action has none)."""
-        if self._options.get("actionprolong", "").strip():
+        if self.definition.defines("actionprolong"):
             await self._each(bans, "actionprolong", "prolonging")
 
     async def unban(self, bans: Sequence[Ban]) -> None:
@@ -201,7 +179,7 @@ class CommandAction:
         """actionflush for every family holding bans; without one, actionunban for each ban this action holds."""
         async with self._lock:
             self._failed.clear()
-            if not self._options.get("actionflush", "").strip():
+            if not self.definition.defines("actionflush"):
                 held = list(self._banned.values())
             else:
                 held = []
@@ -227,7 +205,7 @@ class CommandAction:
     async def consistency_check(self) -> bool:
         """actioncheck for every started family, repairing what fails; False if some family stays broken
         (it is then marked stopped so the next ban starts it again)."""
-        if not self._options.get("actioncheck", "").strip():
+        if not self.definition.defines("actioncheck"):
             return True
         ok = True
         async with self._lock:
@@ -239,11 +217,10 @@ class CommandAction:
         return ok
 
     def properties(self) -> Mapping[str, str]:
-        return {**self._options, "timeout": self._options.get("timeout", f"{DEFAULT_TIMEOUT:g}")}
+        return self.definition.properties()
 
     def set_property(self, key: str, value: str) -> None:
-        self._options[key] = value
-        self._static.clear()
+        self.definition.set(key, value)
 
     @property
     def failed(self) -> tuple[Ban, ...]:
@@ -294,7 +271,7 @@ class CommandAction:
         if not self._command(op, family).strip():
             return None
         has_check = bool(self._command("actioncheck", family).strip())
-        repair = op != "actionunban" or _truthy(self._options.get("actionrepair_on_unban"))
+        repair = op != "actionunban" or self.definition.flag("actionrepair_on_unban")
         outcome: Outcome | None = None
         for attempt in range(2):
             if attempt and has_check:
@@ -394,42 +371,13 @@ class CommandAction:
         if ok and self._started.get(family):
             self._started[family] &= ~_HAS_BANS
 
-    def _warn_nested_shells(self) -> None:
-        for op in ("actionstart", "actionban", "actionunban", "actionprolong", "actionreban"):
-            warning = nested_shell_warning(self._options.get(op, ""))
-            if warning:
-                log.warning("%s: %s %s", self._label(), op, warning)
-
     # -- commands -----------------------------------------------------------------------------------------
 
     def _command(self, op: str, family: str) -> str:
-        """The text of `op` for `family` with every config value substituted; run-time tags left in place."""
-        key = (op, family)
-        found = self._static.get(key)
-        if found is None:
-            values = {**self._options, **self._families.get(family, {})}
-            try:
-                found = substitute_text(values.get(op, ""), values, ignore=_RUNTIME_ONLY)
-            except TagError as exc:
-                raise ActionError(f"{self._label()}: {op}: {exc}") from None
-            self._static[key] = found
-        return found
-
-    async def _script(self, op: str, family: str, ban: Ban | None) -> Script:
-        text = self._command(op, family)
-        info = BanInfo(ban, family, history=self._history, counters=self._counters, now=self._clock())
-        tags = used_tags(text)
-        # DNS lookups block: never on the event loop.
-        if ban is not None and ban.ip is not None and "ip-host" in tags:
-            info.preset("ip-host", await asyncio.to_thread(host_name, ban.ip))
-        if "fq-hostname" in tags:
-            info.preset("fq-hostname", await asyncio.to_thread(fq_hostname))
-        if ban is not None and self._history is not None and not tags.isdisjoint(HISTORY_TAGS):
-            await asyncio.to_thread(info.load_history, tags)  # a store query: never on the event loop
-        return render(text, info.value)
+        return self.definition.command(op, family)
 
     async def _run(self, op: str, family: str, ban: Ban | None) -> Outcome:
-        script = await self._script(op, family, ban)
+        script = await self.definition.script(op, family, ban)
         mark = None
         if ban is not None and op == "actionban" and self.completion is not None and script.text.strip():
             mark = self.completion.begin(self.jail, self.name, "ban", ban, self._clock())

@@ -5,9 +5,9 @@
         events ──► Checkpoint(position, counted failures, bans decided)
                ──► GroupCommit: ONE store transaction (shared with the batches of other jails ready meanwhile)
                ──► log `Found` / `Ignore` / `Ban` ──► jail action queue ──► Action.ban(batch)
-    scheduler: every 5 s and at the earliest ban end ──► JailState.tick ──► Unban
+    scheduler (banjail.daemon.scheduler): every 5 s and at the earliest ban end ──► JailState.tick ──► Unban
                           ──► log `Unban` ──► jail action queue ──► Action.unban(batch)
-    start-up: Store.active_bans(now) ──► JailState.restore ──► `Restore Ban` ──► actions (restored=True for an
+    start-up (banjail.daemon.restore): Store.active_bans(now) ──► JailState.restore ──► `Restore Ban` ──► actions (restored=True for an
               action that applied the ban before the stop, as a new ban for one that never did: banjail.daemon.
               lanes.restore_jobs); after a kill -9 first `reset` (held bans, firewall leftovers cleared);
               Store.counted_failures ──► JailState.recount; all before any source is opened.
@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -44,12 +43,13 @@ from banjail.actions.base import Action
 from banjail.config.schema import ActionSpec, Config, JailConfig
 from banjail.core.banpolicy import BanHistory
 from banjail.core.jail import Event
-from banjail.daemon import effects, housekeeping, metrics, outcome, reading, selfaddrs
+from banjail.daemon import effects, housekeeping, metrics, outcome, reading, restore, selfaddrs
 from banjail.daemon.commit import GroupCommit
 from banjail.daemon.completions import Completions, directory_for
 from banjail.daemon.jail import ActionJob, Jail, build_state, ignore_cache
 from banjail.daemon.lanes import Lanes, RunLog
 from banjail.daemon.logging import NOTICE, LogTarget, logger
+from banjail.daemon.scheduler import Scheduler
 from banjail.daemon.wiring import no_logs_to_skip
 from banjail.errors import BanjailError
 from banjail.filter import engine as engines
@@ -63,10 +63,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-# Upstream's failure-expiry cadence; also the longest the scheduler sleeps.
-TICK_SECONDS = 5.0
 CLOSE_SECONDS = 10.0  # how long a graceful stop waits for a reader to finish the batch in hand
-FREEZE_BANS = 10_000  # a restore at least this large freezes what it made out of the cyclic collector's sight
 
 PositionLookup = Callable[[str], Position | None]
 SourceFactory = Callable[[JailConfig, PositionLookup], list[LogSource]]
@@ -110,7 +107,7 @@ class Daemon:
         self.dbmaxmatches = config.server.dbmaxmatches
         self.started_at = time.time()
         self._make_sources = sources
-        self._make_actions = actions
+        self.make_actions = actions  # a jail's actions, built from its config
         self._build_action = action_builder
         self.self_ips: Callable[[], tuple[str, ...]] = selfaddrs.current
         self._load = config_loader
@@ -119,7 +116,7 @@ class Daemon:
         self.runs = RunLog(lambda: self.committer.commit)
         self.marks = Completions(directory_for(dbfile), self.runs.add)  # side actions' completion marks
         self.unclean = False  # the previous server was killed: firewall leftovers are cleared at jail start
-        self._wake = asyncio.Event()
+        self.scheduler = Scheduler(self)
         self._stopped = asyncio.Event()
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
@@ -138,7 +135,7 @@ class Daemon:
     async def start(self) -> None:
         """Start every configured jail, then the scheduler and the housekeeping tasks."""
         log_server.info("-" * 50)
-        log_server.info("Starting Fail2ban v%s", _version())
+        log_server.info("Starting Fail2ban v%s", FAIL2BAN_COMPAT_VERSION)
         self.unclean = await self.db(self.store.begin_run)
         if self.unclean:
             log_server.info("The last server did not stop gracefully: its firewall rules are cleared at restore")
@@ -158,7 +155,7 @@ class Daemon:
         # Purge only now: jails stopped by the last shutdown are enabled again, so their positions and bans
         # survive; what remains disabled belongs to jails no longer configured.
         await self.db(self.store.purge, self.clock.now(), self.dbpurgeage)
-        self._tasks.append(asyncio.create_task(self._schedule(), name="scheduler"))
+        self._tasks.append(asyncio.create_task(self.scheduler.run(), name="scheduler"))
         self._tasks.append(asyncio.create_task(housekeeping.run(self), name="housekeeping"))
         if self.fleet is not None:  # after every jail restored its bans: remote ones meet them in the books
             await self.fleet.start()
@@ -193,16 +190,16 @@ class Daemon:
         jail = self.jails[name]
         if jail.tasks:
             return
-        built = {a.name: a for a in self._make_actions(jail.config)}
+        built = {a.name: a for a in self.make_actions(jail.config)}
         # Actions added (addaction) between `add` and `start`, as upstream's client does, come after these.
         jail.actions = {**built, **{k: a for k, a in jail.actions.items() if k not in built}}
         jail.tasks.append(
             asyncio.create_task(Lanes(jail, self.runs, self.marks).dispatch(), name=f"actions:{name}")
         )
-        await self._restore(jail)
+        await restore.restore(self, jail)
         # the restored bans are queued: a hold left by the last shutdown can go once they are applied
-        await self._enqueue(jail, ActionJob("release"))
-        await self._recount(jail)
+        await self.enqueue(jail, ActionJob("release"))
+        await restore.recount(self, jail)
         self._open_sources(jail)
         matcher = jail.state.matcher
         if matcher is not None:
@@ -211,7 +208,7 @@ class Daemon:
         if jail.config.filter_note:  # fail2ban's packaged filter file was replaced (banjail.config.packaged)
             log_jail.log(NOTICE, "[%s] %s", name, jail.config.filter_note)
         log_jail.info("Jail %r started", name)
-        self._wake.set()
+        self.scheduler.wake()
 
     def _open_sources(self, jail: Jail) -> None:
         name = jail.name
@@ -237,40 +234,6 @@ class Daemon:
         jail.tasks = [t for t in jail.tasks if t not in readers]
         jail.sources = []
 
-    async def _restore(self, jail: Jail) -> None:
-        now = self.clock.now()
-        # A restore makes a few long-lived objects per stored ban (100k bans: ~0.5M); the cyclic collector would
-        # walk them again and again as they pile up (a third of the restore's time), and they hold no cycles.
-        enabled = gc.isenabled()
-        gc.disable()
-        bans: list[Ban] = []
-        try:
-            bans = await self.db(self.store.active_bans, now, jail.name)
-            metrics.RESTORED.value(jail.name).inc(len(bans))
-            if self.unclean:
-                await self._enqueue(jail, ActionJob("reset", tuple(bans)))
-            await self._enqueue(jail, ActionJob("start"))
-            events = jail.state.restore(bans, now)
-            await self.carry_out(jail, events, now)
-        finally:
-            if enabled:
-                if len(bans) >= FREEZE_BANS:
-                    # The restored bans live until they end. Enabled again as they are, the collector's next run
-                    # would walk every object made meanwhile (0.1 s at 100k bans), and every full run after it
-                    # again; frozen, they are out of its sight (refcounting still frees each when it goes).
-                    gc.freeze()
-                gc.enable()
-
-    async def _recount(self, jail: Jail) -> None:
-        """Rebuild the jail's failure counter from the failures counted before the restart (within findtime)."""
-        now = self.clock.now()
-        since = now - jail.state.counter.findtime
-        counted = await self.db(self.store.counted_failures, jail.name, since)
-        if counted:
-            events = jail.state.recount(((c.failure(), c.time, c.count) for c in counted), now)
-            if events:
-                await self.carry_out(jail, events, now)
-
     async def stop_jail(self, name: str, *, remove: bool = True, shutdown: bool = False) -> None:
         """Stop a jail: its sources close (a batch in hand is finished), its action queue drains, its actions
         stop (upstream's actionstop removes the firewall rules; the bans stay in the store). At `shutdown`,
@@ -280,7 +243,7 @@ class Daemon:
         if jail.tasks:  # started: its action queue has a worker
             # at shutdown, the bans of the actions it stops are held over the restart (banjail.actions.handover)
             held = tuple(jail.state.book.banned()) if shutdown else ()
-            await self._enqueue(jail, ActionJob("shutdown", held) if shutdown else ActionJob("stop"))
+            await self.enqueue(jail, ActionJob("shutdown", held) if shutdown else ActionJob("stop"))
             await jail.queue.join()
         for task in jail.tasks:
             task.cancel()
@@ -372,7 +335,7 @@ class Daemon:
 
     def wake(self) -> None:
         """Make the scheduler look at ban ends again (a ban was added or changed)."""
-        self._wake.set()
+        self.scheduler.wake()
 
     async def enqueue(self, jail: Jail, job: ActionJob) -> None:
         """Queue an action job on the jail's ordered action queue."""
@@ -390,24 +353,10 @@ class Daemon:
             if ban is not None:
                 removed.append(ban)
         if removed:
-            await self._enqueue(jail, ActionJob("unban", tuple(removed)))
+            await self.enqueue(jail, ActionJob("unban", tuple(removed)))
         return len(unbans)
 
-    async def _enqueue(self, jail: Jail, job: ActionJob) -> None:
-        await self.enqueue(jail, job)
-
     # -- time ---------------------------------------------------------------------------------------------------
-
-    async def _schedule(self) -> None:
-        """Wake at the earliest ban end (and every TICK_SECONDS) and carry out the unbans that are due."""
-        while True:
-            now = self.clock.now()
-            await self.tick(now)
-            ends = [e for j in self.jails.values() if (e := j.state.next_wakeup()) is not None]
-            delay = TICK_SECONDS if not ends else max(0.0, min(TICK_SECONDS, min(ends) - now + 0.001))
-            self._wake.clear()
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), delay)
 
     async def tick(self, now: float) -> None:
         """Expire failures and end due bans in every jail at `now`."""
@@ -435,19 +384,6 @@ class Daemon:
             return  # not started
         self._open_sources(jail)
 
-    async def replace_actions(self, jail: Jail) -> None:
-        """Stop the jail's actions and start the ones its current config lists, handing them every ban. The new
-        actions are built first: when they cannot be, this raises and the old ones go on."""
-        from banjail.daemon.reload import restored_bans
-
-        actions = {a.name: a for a in self._make_actions(jail.config)}
-        await self._enqueue(jail, ActionJob("stop"))
-        await jail.queue.join()
-        jail.actions = actions
-        for job in restored_bans(jail):
-            await self._enqueue(jail, job)
-        jail.applied = {b.fid: b for b in jail.state.book.banned()}
-
     async def reload(self, loader_result: Config, name: str | None, *, restart: bool, unban: bool) -> None:
         """Apply a freshly loaded configuration (see banjail.daemon.reload)."""
         from banjail.daemon.reload import apply
@@ -459,11 +395,3 @@ class Daemon:
         if loader is None:
             raise effects.control("reload is not possible: the daemon was started without a config directory")
         return asyncio.get_running_loop().run_in_executor(None, loader)
-
-
-def _time2str(when: float) -> str:
-    return outcome.time2str(when)
-
-
-def _version() -> str:
-    return FAIL2BAN_COMPAT_VERSION

@@ -73,7 +73,7 @@ async def _update(daemon: Daemon, jail: Jail, new: JailConfig) -> None:
         # built before anything else changes: new actions that cannot be built leave the jail as it was
         jail.config = new
         try:
-            await daemon.replace_actions(jail)
+            await replace_actions(daemon, jail)
         except BanjailError:
             jail.config = old
             raise
@@ -89,6 +89,18 @@ async def _update(daemon: Daemon, jail: Jail, new: JailConfig) -> None:
     if any(getattr(old, f) != getattr(new, f) for f in _SOURCE_FIELDS):
         jail.logpaths = list(new.logpath)
         await daemon.restart_sources(jail)
+
+
+async def replace_actions(daemon: Daemon, jail: Jail) -> None:
+    """Stop the jail's actions and start the ones its current config lists, handing them every ban. The new
+    actions are built first: when they cannot be, this raises and the old ones go on."""
+    actions = {a.name: a for a in daemon.make_actions(jail.config)}
+    await daemon.enqueue(jail, ActionJob("stop"))
+    await jail.queue.join()
+    jail.actions = actions
+    for job in restored_bans(jail):
+        await daemon.enqueue(jail, job)
+    jail.applied = {b.fid: b for b in jail.state.book.banned()}
 
 
 def restored_bans(jail: Jail) -> tuple[ActionJob, ...]:

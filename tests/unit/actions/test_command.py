@@ -235,12 +235,22 @@ timeout = 1
     began = time.monotonic()
     with pytest.raises(ActionError, match=r"timed out after 1(\.\d+)? s \(process group killed\)"):
         run(action.ban([V4]))
-    assert time.monotonic() - began < 6  # two attempts of 1 s, plus the grace periods
+    # two attempts of 1 s plus the grace periods, where without the timeout each would wait for its sleep 30
+    assert time.monotonic() - began < 30
     child = int((tmp_path / "child").read_text())
-    time.sleep(0.2)
     stat = Path(f"/proc/{child}/stat")
-    # gone, or a zombie waiting for a PID 1 that does not reap: either way it no longer runs
-    assert not stat.exists() or stat.read_text().split(") ", 1)[1][0] == "Z"
+
+    def ended() -> bool:
+        # gone, or a zombie waiting for a PID 1 that does not reap: either way it no longer runs
+        try:
+            return stat.read_text().split(") ", 1)[1][0] == "Z"
+        except FileNotFoundError:
+            return True
+
+    deadline = time.monotonic() + 10  # SIGKILL is delivered at once, but a loaded machine runs the exit late
+    while not ended() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert ended()
 
 
 def test_injection_through_the_action(tmp_path: Path) -> None:

@@ -75,7 +75,7 @@ def _ours(name: str) -> dict[str, str]:
     out = {}
     for family, ban in BANS.items():
         for op in OPS:
-            text = action._command(op, family)
+            text = action.definition.command(op, family)
             info = BanInfo(ban if op in ("actionban", "actionunban") else None, family)
             out[f"{op}/{family}"] = render(text, info.value if info.ban else _static(info)).text
     return out

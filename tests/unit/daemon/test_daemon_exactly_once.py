@@ -23,7 +23,7 @@ class PersistentAction(RecordingAction):
 
 def with_actions(h: Harness, *, persistent: bool) -> None:
     kind = PersistentAction if persistent else RecordingAction
-    h.daemon._make_actions = lambda config: [kind("rec", h.recorder)]
+    h.daemon.make_actions = lambda config: [kind("rec", h.recorder)]
 
 
 @pytest.mark.parametrize(
