@@ -4,7 +4,6 @@ with replacement; at most max_lines lines per call; the offset just after the la
 
 from __future__ import annotations
 
-import os
 import random
 from pathlib import Path
 
@@ -52,4 +51,3 @@ def test_reading_in_batches_gives_the_model_lines(tmp_path: Path, seed: int) -> 
         assert (got, reader.lines_cut, reader.offset) == (expected, cut, len(data))
     finally:
         reader.close()
-        os.sync()
