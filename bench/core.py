@@ -36,6 +36,9 @@ UPSTREAM = "/usr/bin/fail2ban-regex"
 BANJAIL = str(REPO / ".venv/bin/fail2ban-regex")
 UPSTREAM_FILTER = "/etc/fail2ban/filter.d/sshd.conf"
 WEB_FILTER = "/etc/fail2ban/filter.d/apache-auth.conf"
+ACCESS_FILTER = "/etc/fail2ban/filter.d/nginx-botsearch.conf"
+# the web rows: (format shown, gen_weblog.py --kind, upstream filter)
+WEB_LOGS = (("apache", "error", WEB_FILTER), ("access", "access", ACCESS_FILTER))
 STOCK_FILTER = REPO / "src/banjail/stock/filter.d/sshd.conf"
 MODES = ("normal", "aggressive")
 FLOOR = "re floor"
@@ -51,7 +54,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--formats", default=",".join(FORMATS), help="timestamp formats, comma-separated")
     group.add_argument("--modes", default=",".join(MODES), help="sshd filter modes, comma-separated")
     group.add_argument("--seed", type=int, default=1, help="generator seed")
-    group.add_argument("--no-web", dest="web", action="store_false", help="skip the Apache error log row")
+    group.add_argument("--no-web", dest="web", action="store_false",
+                       help="skip the web rows (Apache error log, nginx access log); --formats '' runs only them")  # fmt: skip
     group.add_argument("--keep-outputs", action="store_true", help="keep the tools' outputs under bench/out/core/")
 
 
@@ -145,27 +149,33 @@ def run(args: argparse.Namespace, progress: Progress) -> Section:
             _cleanup(args, [small_log])
         _cleanup(args, [log])
     if args.web:
-        rows += _web_rows(args, lines, work, empty, now, progress)
+        rows += _web_rows(args, lines, work, empty, now, progress, notes)
 
     return _section(args, rows, rss_rows, rss_figures, notes, now)
 
 
-def _web_rows(args: argparse.Namespace, lines: int, work: Path, empty: Path, now: int,
-              progress: Progress) -> list[Row]:  # fmt: skip
-    """The web row: upstream's apache-auth filter on a generated Apache error log (gen_weblog.py)."""
-    log = work / f"apache-error-{lines}.log"
-    gen = [str(REPO / ".venv/bin/python"), str(Path(__file__).with_name("gen_weblog.py")), "--lines", str(lines),
-           "--seed", str(args.seed), "--end", str(now - 60), "--out", str(log)]  # fmt: skip
-    subprocess.run(gen, check=True)
-    out = work / "upstream-apache-normal.rows"
-    m = measure([UPSTREAM, "-o", "row", str(log), WEB_FILTER], out)
-    progress(f"upstream apache: {m.wall_s:.1f} s, {m.peak_rss_kb // 1024} MB, exit {m.returncode}")
-    up_keys = list(failures.upstream_rows(out)) if m.ok else None
-    rows = [Row("upstream", "apache", "normal", lines, m, None, "" if m.ok else m.error())]
-    for variant in ("banjail", PYTHON_VARIANT):
-        rows.append(_banjail_row(variant, "apache", "normal", lines, log, empty, now, work, up_keys, progress,
-                                 WEB_FILTER))  # fmt: skip
-    _cleanup(args, [log, *work.glob("*-apache-normal.*")])
+def _web_rows(args: argparse.Namespace, lines: int, work: Path, empty: Path, now: int, progress: Progress,
+              notes: list[str]) -> list[Row]:  # fmt: skip
+    """The web rows (gen_weblog.py): upstream's apache-auth filter on a generated Apache error log, and upstream's
+    nginx-botsearch filter on a generated combined access log; in both the date does not start the line. The
+    engine line each banjail run printed (how many lines ran natively) goes to `notes`."""
+    rows: list[Row] = []
+    for fmt, kind, base in WEB_LOGS:
+        log = work / f"web-{kind}-{lines}.log"
+        gen = [str(REPO / ".venv/bin/python"), str(Path(__file__).with_name("gen_weblog.py")), "--kind", kind,
+               "--lines", str(lines), "--seed", str(args.seed), "--end", str(now - 60), "--out", str(log)]  # fmt: skip
+        subprocess.run(gen, check=True)
+        out = work / f"upstream-{fmt}-normal.rows"
+        m = measure([UPSTREAM, "-o", "row", str(log), base], out)
+        progress(f"upstream {fmt}: {m.wall_s:.1f} s, {m.peak_rss_kb // 1024} MB, exit {m.returncode}")
+        up_keys = list(failures.upstream_rows(out)) if m.ok else None
+        rows.append(Row("upstream", fmt, "normal", lines, m, None, "" if m.ok else m.error()))
+        for variant in ("banjail", PYTHON_VARIANT):
+            row = _banjail_row(variant, fmt, "normal", lines, log, empty, now, work, up_keys, progress, base)
+            rows.append(row)
+            engine = [ln for ln in row.speed.stderr_tail.splitlines() if ln.startswith("engine: ")]
+            notes += [f"{variant} {fmt} ({Path(base).stem}): {engine[-1]}"] if engine else []
+        _cleanup(args, [log, *work.glob(f"*-{fmt}-normal.*")])
     return rows
 
 
@@ -307,6 +317,9 @@ def _section(args: argparse.Namespace, rows: list[Row], rss_rows: list[tuple[str
         "were read beforehand; the native engine's remaining time is Python's (dates, sessions, identities)",
         f"{PYTHON_VARIANT}: BANJAIL_ENGINE=python, the reference engine, in the same run",
         f"log: gen_authlog.py seed {args.seed}, last line one minute before now={now}; banjail ran with --now {now}",
+        f"web rows: gen_weblog.py seed {args.seed}, a day of lines ending one minute before now: format apache = an "
+        "Apache 2.4 error log with upstream's apache-auth.conf, access = a combined access log (IPv4 and IPv6 "
+        "clients) with upstream's nginx-botsearch.conf; the date follows a '[' or the client address",
     ]
     return Section(
         name=NAME,

@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Sequence
 
 from banjail.errors import ConfigError, Problem
-from banjail.filter.dateparse import AT_LINE_START, FAR, DateHit, Entry, Span, new_date, new_hit
+from banjail.filter.dateparse import AT_LINE_START, FAR, DateHit, Entry, Span, minute_base, new_date, new_hit
 from banjail.filter.datetemplate import LINE_BEGIN, Template, template_list
 from banjail.filter.localtime import LocalZone, zone_offset
 
@@ -217,6 +217,28 @@ class DateDetector:
             return None
         found = entry.fractions.get(key)
         return found[0].time if found is not None and found[1] <= now < found[2] else None
+
+    def minute_base(self, template: Template, text: str, regs: tuple[tuple[int, int], ...], now: float) -> float | None:
+        """For a date text `text` that parse_text just parsed at `now` (its groups at `regs` in its line's match:
+        the spans of groups 1.. relative to the text): the epoch B such that parse_text (and find()) at `now` gives
+        B + S for every text of `template` that differs from `text` only in its seconds S (group "S", 0-59) and
+        its fraction of a second (group "f"), with every group at the same place; None when that is not known
+        (parse those texts one by one). Known when the template reads dates by their day and that day is in the
+        memo, linear and valid at `now` (banjail.filter.dateparse.minute_base); the fields are those of the
+        text matched alone, which must split it at `regs` as its line's match did."""
+        entry = self._by_name.get(template.name)
+        if entry is None:
+            raise ValueError(f"not a date template of this detector: {template.name!r}")
+        parser = entry.text_regex()
+        m = parser.fullmatch(text) if parser is not None else None
+        if m is None or "S" not in m.re.groupindex or m.regs[1:] != regs[: len(m.regs) - 1]:
+            return None
+        return minute_base(entry, m, now)
+
+    def note_last(self, time: float) -> None:
+        """The last date is now `time` (the epoch of a line whose date a caller took from minute_base, as if
+        parse_text had given it)."""
+        self._last_hit = new_hit(time, 0, 0, "")
 
     def parse_match(self, template: Template, m: re.Match[str], now: float) -> float | None:
         """parse_text for the date of a match `m` of template.regex on a line, without matching its text again

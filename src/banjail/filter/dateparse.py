@@ -194,6 +194,24 @@ def _by_day(entry: Entry, m: re.Match[str], now: float, offset: int | None, zone
     return Parsed(day[0] + hour * 3600 + minute * 60 + second, day[1], day[2])
 
 
+def minute_base(entry: Entry, m: re.Match[str], now: float) -> float | None:
+    """The epoch of the minute of the date `m` matched (a match of the entry's text_regex), when _by_day gives
+    every date that differs from it only in its seconds (0-59) and its fraction, its other fields equal, that
+    epoch plus its seconds at `now`: the entry reads dates by their day and the day memo holds the day, linear
+    and valid at `now`. None otherwise (then such dates must be parsed one by one)."""
+    keys = entry.defn.day_keys
+    if keys is None:
+        return None
+    key: tuple[str | None, ...] = m.group(*keys) if len(keys) > 1 else tuple(m.group(k) for k in keys)
+    day = entry.days.get(key)
+    if day is None or day[0] is None or not day[1] <= now < day[2]:
+        return None
+    hour, minute = int(m.group("H")), int(m.group("M"))
+    if hour > 23 or minute > 59:
+        return None
+    return day[0] + hour * 3600 + minute * 60
+
+
 def _parse(defn: TemplateDef, m: re.Match[str], text: str, now: float, offset: int | None, zone: LocalZone,
            last: float | None) -> Parsed:
     if defn.kind == EPOCH_KIND:

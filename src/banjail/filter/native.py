@@ -2,9 +2,10 @@
 engine does it, with the same results.
 
 What runs where, per chunk of a one-line program (maxlines = 1) with no ignoreregex:
-- C matches the uniform path's proven line-start date template on every line (_native.DateCut, the template's
+- C matches the uniform path's proven anchored date template on every line (_native.DateCut, the template's
   regex translated as the filter's are) and Python parses the epochs as the uniform path does
-  (banjail.filter.uniform.read_dates: once per run of equal texts), then hands C each line's date-cut offset;
+  (banjail.filter.uniform.read_dates: once per run of equal texts, or per minute, banjail.filter.dateruns),
+  then hands C each line's date-cut offset, or the date-cut lines when a date follows a prefix (web logs);
 - C runs, on every line holding one of the filter's required literals (banjail.filter.prefilter), the
   prefregex and the dispatched failregexes, with the translations of banjail.filter.translate, and returns
   only the lines where a failregex matched, with their groups;
@@ -75,11 +76,9 @@ class NativeEngine:
         self._compiled[key] = (program.regexes, compiled)
         return compiled
 
-    def _cut(
-        self, template: Any, chunk: str, fraction: int
-    ) -> tuple[list[int], list[str], list[int] | None, list[int] | None] | None:
-        """banjail.filter.uniform's Cut, by PCRE2 (None for a template the translator or PCRE2 refuses)."""
-        regex = template.regex
+    def _line_regex(self, regex: Any) -> Any:
+        """`regex` (a date template's, or the prefregex) as a _native.DateCut, or None when the translator or
+        PCRE2 refuses it."""
         if regex not in self._dates:
             if len(self._dates) >= _CACHE:
                 self._dates.clear()
@@ -87,8 +86,58 @@ class NativeEngine:
                 self._dates[regex] = _native.DateCut(translate.to_pcre2(regex))
             except (translate.Refused, ValueError):
                 self._dates[regex] = None
-        date_cut = self._dates[regex]
+        return self._dates[regex]
+
+    def _cut(
+        self, template: Any, chunk: str, fraction: int
+    ) -> tuple[list[int] | None, list[int], list[str], list[int] | None, list[int] | None] | None:
+        """banjail.filter.uniform's Cut, by PCRE2 (None for a template the translator or PCRE2 refuses)."""
+        date_cut = self._line_regex(template.regex)
         return None if date_cut is None else date_cut.cuts(chunk, fraction)
+
+    def _runs(
+        self, template: Any, chunk: str, seconds: int, fraction: int
+    ) -> tuple[list[int] | None, list[int], list[tuple[int, str, tuple[tuple[int, int], ...]]], bytes] | None:
+        """banjail.filter.dateruns' Runs, by PCRE2 (None for a template the translator or PCRE2 refuses)."""
+        date_cut = self._line_regex(template.regex)
+        return None if date_cut is None else date_cut.runs(chunk, seconds, fraction)
+
+    def _searched(self, found: Dates, chunk: str, rows: list[str]) -> tuple[str, list[int]]:
+        """The text C's regexes search for the chunk's lines, and where each line's date-cut text starts in it:
+        the chunk and the date ends when every date starts its line (a line whose date text is not a valid date
+        is searched whole); else the date-cut lines themselves (prefix + rest: see banjail.filter.uniform's note
+        on prefixes), each from 0."""
+        dates, ends, starts = found.dates, found.ends, found.starts
+        if starts is None:
+            cuts = ends if None not in dates else [ends[i] if dates[i] is not None else 0 for i in range(len(rows))]
+            return chunk, cuts
+        if None in dates:
+            starts = [s if d is not None else 0 for s, d in zip(starts, dates, strict=True)]
+            ends = [e if d is not None else 0 for e, d in zip(ends, dates, strict=True)]
+        return self._without(found, chunk, starts, ends), [0] * len(rows)
+
+    def _without(self, found: Dates, chunk: str, starts: list[int], ends: list[int]) -> str:
+        """`chunk` with [starts[i], ends[i]) taken out of each line i."""
+        date_cut = self._line_regex(found.template.regex)
+        if date_cut is not None:
+            return str(date_cut.without(chunk, starts, ends))
+        rows = chunk.split("\n")[:-1]
+        return "".join([row[:s] + row[e:] + "\n" for row, s, e in zip(rows, starts, ends, strict=True)])
+
+    def _pref_count(self, program: Program, found: Dates, searched: str, cuts: list[int]) -> tuple[int, bool]:
+        """How many date-cut lines (`searched` from `cuts`, as _searched gives them) the prefregex matches, and
+        whether it matches the last (fail2ban-regex's `Prefregex: N total`, as the per-line path counts it)."""
+        pref = program.pref
+        assert pref is not None
+        if found.starts is None:  # the raw chunk: the date-cut lines are the lines from their cuts
+            searched = self._without(found, searched, [0] * len(cuts), cuts)
+        counter = self._line_regex(pref.pattern)
+        got = counter.count(searched) if counter is not None else None
+        if got is not None:
+            return got[0], got[1]
+        search = pref.pattern.search  # PCRE2 could not decide for a line (a match limit): Python's re does
+        hits = [search(row + "\n") is not None for row in searched.split("\n")[:-1]]
+        return sum(hits), hits[-1]
 
     def scan(
         self,
@@ -104,18 +153,20 @@ class NativeEngine:
             return scan_chunk(program, state, chunk, now, first_lineno, stats, keep)
         rows = chunk.split("\n")
         rows.pop()
-        found = read_dates(program, state, rows, now, judge=False, chunk=chunk, cut=self._cut)
+        counted = state.count_pref and program.pref is not None
+        found = read_dates(
+            program, state, rows, now, judge=False, chunk=chunk, cut=self._cut, prefixed=True, counted=counted,
+            runs=self._runs,
+        )
         if found is None:
             return scan_chunk(program, state, chunk, now, first_lineno, stats, keep)
         size_stats(stats, program)
-        dates, ends = found.dates, found.ends
-        # a line whose date text is not a valid date is searched whole
-        cuts = ends if None not in dates else [ends[i] if dates[i] is not None else 0 for i in range(len(rows))]
+        searched, cuts = self._searched(found, chunk, rows)
         out: list[LineOutcome] = []
         counts = [0, 0, 0]  # by kind: MISSED, MATCHED, IGNORED
         keep_missed = keep.missed
         missed_from = 0  # with keep_missed: the next line whose missed outcome may be due
-        for i, pre, fails in self._program(program).scan(chunk, cuts):
+        for i, pre, fails in self._program(program).scan(searched, cuts):
             if keep_missed:
                 out += _missed(found, rows, missed_from, i, first_lineno)
                 missed_from = i + 1
@@ -125,6 +176,8 @@ class NativeEngine:
             run_line(program, state, split, line, first_lineno + i, now, keep, stats, counts, out, given)
         if keep_missed:
             out += _missed(found, rows, missed_from, len(rows), first_lineno)
+        if counted and (found.starts is not None or not program.pref_any):  # else book's rule for pref_any holds
+            found.pref = self._pref_count(program, found, searched, cuts)
         book(program, state, found, rows, stats, counts[MATCHED], counts[IGNORED])
         stats.native_lines += len(rows)
         return out

@@ -1,6 +1,7 @@
 """The native date cut (banjail.filter._native.DateCut) against Python's re: for every line of a chunk the same
-group 1 end, text and fraction span as the date template's regex matched on the line, or None when Python's
-re would not find a date starting every line (then the uniform path asks re, which decides)."""
+group 1 start, end, text and fraction span as the date template's regex matched on the line, or None when
+Python's re would not find a date on every line (then the uniform path asks re, which decides); its `without`
+against slicing and its `count` against re.search."""
 
 from __future__ import annotations
 
@@ -40,12 +41,16 @@ _iso = st.builds(
 def expected(regex: re.Pattern[str], chunk: str, fraction: int) -> tuple[object, ...] | None:
     rows = chunk.split("\n")[:-1]
     found = [regex.match(row) for row in rows]
-    if any(m is None or m.start(1) != 0 or m.group(1) == "" for m in found):
+    if any(m is None or m.start(1) < 0 or m.group(1) == "" for m in found):
         return None
-    spans = [m.span(fraction) for m in found if m is not None] if fraction >= 0 else None
+    matches = [m for m in found if m is not None]
+    spans = [(m.start(fraction) - m.start(1), m.end(fraction) - m.start(1)) if m.start(fraction) >= 0 else (-1, -1)
+             for m in matches] if fraction >= 0 else None  # fmt: skip
+    starts = [m.start(1) for m in matches]
     return (
-        [m.end(1) for m in found if m is not None],
-        [m.group(1) for m in found if m is not None],
+        starts if any(starts) else None,
+        [m.end(1) for m in matches],
+        [m.group(1) for m in matches],
         [s[0] for s in spans] if spans is not None else None,
         [s[1] for s in spans] if spans is not None else None,
     )
@@ -70,7 +75,10 @@ def test_date_cut_equals_re(fmt: str, lines: list[str], fraction: bool) -> None:
     lines = [line for line in lines if (line[:1].isdigit() == (fmt == "iso")) or not line[:1].isalnum()] or lines
     template = DateDetector().uniform_template(SAMPLES[fmt] + "\n")
     assert template is not None
-    regex = template.regex
+    check_cut(template.regex, lines, fraction)
+
+
+def check_cut(regex: re.Pattern[str], lines: list[str], fraction: bool) -> None:
     cut = native._native.DateCut(translate.to_pcre2(regex))
     group = regex.groupindex.get("f", -1) if fraction else -1
     chunk = "".join(line + "\n" for line in lines)
@@ -79,4 +87,149 @@ def test_date_cut_equals_re(fmt: str, lines: list[str], fraction: bool) -> None:
     if want is None:
         assert got is None
     else:  # a match limit could give None too; none is near here
-        assert got is not None and (got[0], got[1], got[2], got[3]) == want
+        assert got == want
+
+
+# Web logs: the date after a prefix. The error log's "[" before the date ({^LN-BEG} allows two non-word
+# characters) and the access log's client address (the web filters' `^[^\[]*\[({DATE})`).
+WEB = {
+    "error": ("{^LN-BEG}", "[Sun Dec 06 05:07:20.013255 2026] [auth_basic:error] [pid 1:tid 2] [client 1.2.3.4] x"),
+    "access": ("^[^\\[]*\\[({DATE})", '1.2.3.4 - - [06/Dec/2026:05:07:20 +0000] "GET / HTTP/1.1" 404 1 "-" "a"'),
+}
+_apache_date = st.builds(
+    lambda day, mon, year, h, m, s, frac, zone: f"{day}/{mon}/{year}:{h:02d}:{m:02d}:{s:02d}{frac}{zone}",
+    st.sampled_from(["06", "6", "00", "31", "32"]), st.sampled_from(["Dec", "dec", "Feb", "Xyz"]),
+    st.sampled_from(["2026", "26", "1999"]), st.integers(0, 25), st.integers(0, 61), st.integers(0, 62),
+    st.sampled_from(["", ".5"]), st.sampled_from(["", " +0000", " -0130", " +1", " UTC"]),
+)
+_error_date = st.builds(
+    lambda day, mon, d, h, m, s, frac, year: f"{day}{mon} {d:02d} {h:02d}:{m:02d}:{s:02d}{frac}{year}",
+    st.sampled_from(["", "Sun ", "sun "]), st.sampled_from(["Dec", "Feb", "dec"]), st.integers(0, 32),
+    st.integers(0, 25), st.integers(0, 61), st.integers(0, 62), st.sampled_from(["", ".013255", ".1234567"]),
+    st.sampled_from(["", " 2026", " 26"]),
+)
+WEB_PIECES = ("[", "]", "[[", " ", "-", "1.2.3.4", "::1", '"', "GET /", "[client 1.2.3.4]", "\x1c", "\t", "a")
+
+
+def _web_line(prefix: str, date: str, suffix: str) -> str:
+    return f"{prefix}{date}{suffix}"
+
+
+_web_lines = st.lists(
+    st.one_of(
+        st.builds(_web_line, st.sampled_from(["[", "[[", "", " [", "<", "##"]), _error_date,
+                  st.sampled_from(["] [core:error] x", "]", " [" + "Sun Dec 06 05:07:20 2026] y", ""])),
+        st.builds(_web_line, st.sampled_from(["1.2.3.4 - - [", "::1 - bob [", "[", " - [", "a [[", "1.2.3.4 - - "]),
+                  _apache_date, st.sampled_from(['] "GET / HTTP/1.1" 404 1', "]", " [06/Dec/2026:05:07:20] x", ""])),
+        st.lists(st.sampled_from(WEB_PIECES), max_size=10).map("".join),
+        st.sampled_from([WEB["error"][1], WEB["access"][1]]),
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+@pytest.mark.parametrize("kind", sorted(WEB))
+@settings(max_examples=300, deadline=None)
+@given(lines=_web_lines, fraction=st.booleans())
+def test_date_cut_after_a_prefix_equals_re(kind: str, lines: list[str], fraction: bool) -> None:
+    pattern, sample = WEB[kind]
+    template = DateDetector([pattern]).uniform_template(sample + "\n")
+    assert template is not None
+    check_cut(template.regex, lines, fraction)
+
+
+@settings(max_examples=200, deadline=None)
+@given(lines=st.lists(st.lists(st.sampled_from(WEB_PIECES), max_size=8).map("".join), min_size=1, max_size=8),
+       cuts=st.lists(st.tuples(st.integers(0, 40), st.integers(0, 40)), min_size=8, max_size=8))  # fmt: skip
+def test_without_cuts_each_line(lines: list[str], cuts: list[tuple[int, int]]) -> None:
+    spans = [(min(a, b, len(line)), min(max(a, b), len(line))) for line, (a, b) in zip(lines, cuts, strict=False)]
+    cut = native._native.DateCut("x")
+    chunk = "".join(line + "\n" for line in lines)
+    got = cut.without(chunk, [s for s, _ in spans], [e for _, e in spans])
+    assert got == "".join(line[:s] + line[e:] + "\n" for line, (s, e) in zip(lines, spans, strict=True))
+
+
+@pytest.mark.parametrize(
+    ("starts", "ends", "message"),
+    [
+        ([0], [5], "an offset beyond its line"),
+        ([2], [1], "a cut that ends before it starts"),
+        ([0, 0], [0, 0], "starts and ends must hold one offset per line"),
+        ([0], [0, 0], "starts and ends must hold one offset per line"),
+    ],
+)
+def test_without_refuses_bad_offsets(starts: list[int], ends: list[int], message: str) -> None:
+    with pytest.raises(ValueError, match=f"^{message}$"):
+        native._native.DateCut("x").without("abc\n", starts, ends)
+
+
+@settings(max_examples=200, deadline=None)
+@given(lines=st.lists(st.lists(st.sampled_from((*WEB_PIECES, "error", "[]", "[] [error]")), max_size=8).map("".join),
+                      min_size=1, max_size=8))  # fmt: skip
+def test_count_equals_re_search(lines: list[str]) -> None:
+    regex = re.compile(r"^\[\]\s\[(?:error|\S+:\S+)\]|client$|a\n")
+    chunk = "".join(line + "\n" for line in lines)
+    found = [regex.search(line + "\n") is not None for line in lines]
+    assert native._native.DateCut(translate.to_pcre2(regex)).count(chunk) == (sum(found), found[-1])
+
+
+def expected_runs(regex: re.Pattern[str], chunk: str) -> tuple[object, ...] | None:
+    """DateCut.runs' answer from Python's re: a line continues its run when its text has the head's length,
+    its groups the head's places and its characters the head's outside the seconds and the fraction."""
+    rows = chunk.split("\n")[:-1]
+    found = [regex.match(row) for row in rows]
+    if any(m is None or m.start(1) < 0 or m.group(1) == "" for m in found):
+        return None
+    matches = [m for m in found if m is not None]
+    sec, frac = regex.groupindex["S"], regex.groupindex.get("f", -1)
+    heads: list[tuple[int, str, tuple[tuple[int, int], ...]]] = []
+    seconds = bytearray()
+    for i, m in enumerate(matches):
+        first, text = m.start(1), m.group(1)
+        regs = tuple((s - first, e - first) if s >= 0 else (-1, -1) for s, e in m.regs[1:])
+        ss, se = regs[sec - 1]
+        fs, fe = regs[frac - 1] if frac >= 0 else (-1, -1)
+        value = text[ss:se]
+        seconds.append(int(value) if ss >= 0 and 1 <= len(value) <= 2 and value.isdigit() else 255)
+        if heads:
+            _, head, head_regs = heads[-1]
+            keep = [k for k in range(len(text)) if not ss <= k < se and not fs <= k < fe]
+            if len(head) == len(text) and head_regs == regs and all(head[k] == text[k] for k in keep):
+                continue
+        heads.append((i, text, regs))
+    starts = [m.start(1) for m in matches]
+    return (starts if any(starts) else None, [m.end(1) for m in matches], heads, bytes(seconds))
+
+
+_repeated = st.builds(lambda s, t: s + t, st.sampled_from([SAMPLES["syslog"], SAMPLES["iso"]]), st.sampled_from(["", " x"]))
+_runs_lines = st.lists(
+    st.one_of(_syslog, _iso, _repeated),
+    min_size=1,
+    max_size=8,
+)
+
+
+@pytest.mark.parametrize("fmt", sorted(SAMPLES))
+@settings(max_examples=300, deadline=None)
+@given(lines=_runs_lines)
+def test_runs_equal_re(fmt: str, lines: list[str]) -> None:
+    check_runs(DateDetector(), SAMPLES[fmt], lines)
+
+
+def check_runs(detector: DateDetector, sample: str, lines: list[str]) -> None:
+    template = detector.uniform_template(sample + "\n")
+    assert template is not None
+    regex = template.regex
+    chunk = "".join(line + "\n" for line in lines)
+    got = native._native.DateCut(translate.to_pcre2(regex)).runs(chunk, regex.groupindex["S"],
+                                                                 regex.groupindex.get("f", -1))  # fmt: skip
+    assert got == expected_runs(regex, chunk)
+
+
+@pytest.mark.parametrize("kind", sorted(WEB))
+@settings(max_examples=300, deadline=None)
+@given(lines=_web_lines)
+def test_runs_after_a_prefix_equal_re(kind: str, lines: list[str]) -> None:
+    pattern, sample = WEB[kind]
+    check_runs(DateDetector([pattern]), sample, lines)
