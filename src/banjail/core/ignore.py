@@ -73,9 +73,15 @@ class IgnoreMatch:
     file: str = ""
 
 
+# Answers `match` remembers per address text; past it the memo starts over (a flood of new addresses).
+MEMO_SIZE = 16_384
+_UNSEEN = object()
+
+
 class IgnoreSet:
-    """The ignoreip/ignoreself rules of one jail. `contains` is cheap: a dict lookup for single addresses and one
-    set lookup per distinct prefix length for networks."""
+    """The ignoreip/ignoreself rules of one jail. `contains` is cheap: an address seen before is one dict lookup
+    (a bounded memo of answers, emptied by every change of the rules); a new one is parsed once, then a dict
+    lookup for single addresses and one set lookup per distinct prefix length for networks."""
 
     def __init__(
         self,
@@ -88,7 +94,8 @@ class IgnoreSet:
     ) -> None:
         """`entries` are ignoreip words; a `file:PATH` entry takes its words from files[PATH] (read by the
         caller). Raises ConfigError listing every entry that is neither an address, a network nor a name."""
-        self.ignoreself = ignoreself
+        self._memo: dict[str, IgnoreMatch | None] = {}
+        self._ignoreself = ignoreself
         self._resolver = resolver
         self._files = dict(files or {})
         self._self: frozenset[Address] = frozenset(a for a in map(parse_address, self_ips) if a is not None)
@@ -104,6 +111,21 @@ class IgnoreSet:
                 problems.extend(exc.problems)
         if problems:
             raise ConfigError(problems)
+
+    @property
+    def ignoreself(self) -> bool:
+        """Whether the host's own addresses are ignored (`set <jail> ignoreself`)."""
+        return self._ignoreself
+
+    @ignoreself.setter
+    def ignoreself(self, value: bool) -> None:
+        self._ignoreself = value
+        self._memo = {}
+
+    @property
+    def remembered(self) -> int:
+        """How many answers of `match` are remembered (at most MEMO_SIZE)."""
+        return len(self._memo)
 
     @property
     def entries(self) -> tuple[str, ...]:
@@ -127,6 +149,7 @@ class IgnoreSet:
         for match in matches:
             self._add_one(match)
         self._entries.append(entry)
+        self._memo = {}
 
     def _add_one(self, match: IgnoreMatch) -> None:
         word = match.entry
@@ -173,16 +196,21 @@ class IgnoreSet:
         self._names.clear()
         for kept in remaining:
             self.add(kept)
+        self._memo = {}
 
     def refresh(self, resolver: Resolver | None = None) -> None:
         """Resolve every DNS entry again (with `resolver`, or the one given at construction)."""
         if resolver is not None:
             self._resolver = resolver
+        # (may run off the loop while `match` runs on it) names first, then a new memo: an answer worked out
+        # with the old names goes into the old memo, which nothing reads any more
         self._names = [(match, self._resolve(match.entry)) for match, _ in self._names]
+        self._memo = {}
 
     def set_self_ips(self, self_ips: Iterable[str]) -> None:
         """Replace the host's own addresses (for ignoreself)."""
         self._self = frozenset(a for a in map(parse_address, self_ips) if a is not None)
+        self._memo = {}
 
     def match(self, ip: str) -> IgnoreMatch | None:
         """Why `ip` is ignored, or None. Anything that is not an address is never ignored (as upstream)."""
@@ -190,13 +218,24 @@ class IgnoreSet:
             not self._singles
             and not self._networks
             and not self._names
-            and not (self.ignoreself and self._self)
+            and not (self._ignoreself and self._self)
         ):
             return None
+        memo = self._memo  # taken before the rules are read (see refresh)
+        found = memo.get(ip, _UNSEEN)
+        if found is not _UNSEEN:
+            return found  # type: ignore[return-value]
+        found = self._match(ip)
+        if len(memo) >= MEMO_SIZE:
+            memo.clear()
+        memo[ip] = found
+        return found
+
+    def _match(self, ip: str) -> IgnoreMatch | None:
         address = parse_address(ip)
         if address is None:
             return None
-        if self.ignoreself and address in self._self:
+        if self._ignoreself and address in self._self:
             return IgnoreMatch(SELF)
         found = self._singles.get(address)
         if found is not None:

@@ -294,6 +294,7 @@ class Daemon:
                 if not batch.lines:
                     continue
                 jail.reading += 1
+                release = jail.collector.begin()  # the batch's short-lived objects are freed before it runs
                 try:
                     if backlog is None:  # the source has opened its files by its first batch
                         sizes = getattr(source, "backlog", None)
@@ -311,6 +312,7 @@ class Daemon:
                     await self.carry_out(jail, events, now, ((batch.source, batch.position),))
                     reading.report_cut(jail.name, jail.sources, jail.cut, jail.config.maxlinelength)
                 finally:
+                    release()
                     jail.reading -= 1
                     jail.batch_read_at = 0.0
                 await asyncio.sleep(0)  # let the control socket and other jails in between batches

@@ -24,6 +24,7 @@ from banjail.core.ignore import IgnoreCache, IgnoreSet
 from banjail.core.jail import HistoryLookup, JailState
 from banjail.core.prefix import BanPrefix
 from banjail.daemon import dns, selfaddrs
+from banjail.daemon.collector import BatchHold
 from banjail.daemon.reading import ReadingReport
 from banjail.daemon.scanning import Scanner
 from banjail.daemon.wiring import no_logs_to_skip, split_logpath
@@ -72,6 +73,7 @@ class Jail:
     batch_read_at: float = 0.0  # monotonic time the batch in hand was read (0: none), for the ban latency
     scanner: Scanner = field(default_factory=Scanner)  # the jail's scan thread (banjail.daemon.scanning)
     cut: ReadingReport = field(default_factory=ReadingReport)  # cut lines logged so far
+    collector: BatchHold = field(default_factory=BatchHold)  # the cyclic collector during its batches
 
     @property
     def name(self) -> str:

@@ -30,6 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from banjail.core.jail import Event, JailState
+from banjail.daemon import collector
 from banjail.filter.matcher import Matcher
 
 SLICE_LINES = 4096
@@ -62,9 +63,11 @@ class Scanner:
                 part = lines[start : start + SLICE_LINES]
                 outcomes = await loop.run_in_executor(self._pool, self._match, state, matcher, part, now)
                 for at in range(0, len(outcomes), COUNT_SLICE):
+                    collector.check()  # a batch that keeps many objects lets the collector run as usual
                     if at:
                         await asyncio.sleep(0)
                     events.extend(state.count(outcomes[at : at + COUNT_SLICE], now, catching_up=catching_up))
+                collector.check()
         finally:
             if catching_up:
                 matcher.live = True

@@ -22,7 +22,9 @@ except ImportError:  # pragma: no cover - a build without it
     from hashlib import md5 as _md5
 
 MAX_LINE = 64 * 1024  # the longest `maxlinelength` may be (and the part of the first line its hash covers)
-DEFAULT_MAX_LINE = 8 * 1024  # `maxlinelength` default: bytes kept of one line; the rest is dropped and counted
+DEFAULT_MAX_LINE = (
+    8 * 1024
+)  # `maxlinelength` default: bytes kept of one line; the rest is dropped and counted
 READ_SIZE = 1 << 18  # one pread; a batch (at most 4096 lines) takes as many as it needs
 
 
@@ -55,7 +57,9 @@ class FileReader:
     """Complete lines of one open file. Invariant: `offset` is 0 or just after a newline (or just after the kept
     part of a cut line while `skipping`), and every byte before it has been returned or deliberately dropped."""
 
-    def __init__(self, path: str, fd: int, offset: int, encoding: str, max_line: int = DEFAULT_MAX_LINE) -> None:
+    def __init__(
+        self, path: str, fd: int, offset: int, encoding: str, max_line: int = DEFAULT_MAX_LINE
+    ) -> None:
         self.path = path
         self.max_line = max_line
         self.fd = fd
@@ -179,16 +183,29 @@ class FileReader:
             # Stop at the last newline at or before the boundary (if the first line crosses it, take that one).
             last = data.rfind(b"\n", 0, boundary) + 1
             cut = last or data.find(b"\n") + 1
-        parts = data[:cut].split(b"\n")
-        parts.pop()  # what follows the last newline: nothing
+        chunk = data[:cut]
+        if chunk.isascii() and b"\r" not in chunk:
+            # The common case, one decode and one split for the whole chunk (no list of bytes lines): with ASCII
+            # bytes every character is one byte, so lengths in characters are lengths in bytes.
+            texts = chunk.decode(self.encoding, "replace").split("\n")
+            texts.pop()  # what follows the last newline: nothing
+            used = cut
+            if len(texts) > room:
+                del texts[room:]
+                used = sum(map(len, texts)) + room
+            if used <= self.max_line + 1 or max(map(len, texts)) <= self.max_line:
+                out.extend(texts)
+                return used
+        parts = chunk.split(b"\n")
+        parts.pop()
         used = cut
         if len(parts) > room:
             del parts[room:]
             used = sum(map(len, parts)) + len(parts)
         chunk = data[:used]
         if (used <= self.max_line + 1 or max(map(len, parts)) <= self.max_line) and b"\r" not in chunk:
-            # The common case, one decode for the whole chunk: "\n" is never inside a multi-byte character of an
-            # ASCII-compatible encoding, so the lines are the same as decoding each one.
+            # One decode for the whole chunk: "\n" is never inside a multi-byte character of an ASCII-compatible
+            # encoding, so the lines are the same as decoding each one.
             texts = chunk.decode(self.encoding, "replace").split("\n")
             texts.pop()
             out.extend(texts)

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from banjail.model import Ban
+from banjail.store import jsontext
 
 # A stored data value's (lines, failures, ip, groups); keys that are not match groups are left out of groups.
 Details = tuple[tuple[str, ...], int, str | None, tuple[tuple[str, str], ...]]
@@ -27,7 +28,7 @@ def encode(ban: Ban, max_matches: int) -> str:
     else:
         data.pop("matches", None)
     data["failures"] = ban.failures
-    return json.dumps(data, ensure_ascii=False)
+    return jsontext.mapping(data)
 
 
 def decode_all(raws: Iterable[object], max_matches: int) -> dict[object, Details]:

@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
+from banjail.store import jsontext
 from banjail.store.checkpoint import Checkpoint, CountedFailure
 
 SCHEMA = """
@@ -133,7 +134,7 @@ def counted_failure(row: Sequence[Any]) -> CountedFailure:
 
 
 def _row(jail: str, failure: CountedFailure) -> tuple[object, ...]:
-    groups = json.dumps(failure.groups, ensure_ascii=False) if failure.groups else None
+    groups = jsontext.pairs(failure.groups) if failure.groups else None
     matches = "\n".join(failure.lines) if failure.lines else None
     return (
         jail, failure.fid, failure.ip, failure.time, failure.count, matches, groups, failure.source, failure.regex

@@ -126,8 +126,10 @@ class SqliteStore:
         try:
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA foreign_keys = ON")
-            # the daemon appends and rarely reads back: a 256 KiB page cache instead of SQLite's 2 MB default
-            self._db.execute("PRAGMA cache_size = -256")
+            # a 512 KiB page cache instead of SQLite's 2 MB default: the daemon mostly appends, but each batch's
+            # bans read back their fids' counted failures (evidence) and index pages; at 256 KiB those were read
+            # again from the OS at every commit (replayed bench checkpoints: 0.31 s -> 0.27 s of commits)
+            self._db.execute("PRAGMA cache_size = -512")
             if path != ":memory:":
                 self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = FULL" if fsync else "PRAGMA synchronous = NORMAL")

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from banjail.core.ignore import (
+    MEMO_SIZE,
     IgnoreCache,
     IgnoreMatch,
     IgnoreSet,
@@ -226,3 +227,68 @@ def test_agrees_with_upstream_ignore_list() -> None:
     )
     ignore = IgnoreSet(ORACLE_ENTRIES, ignoreself=False)
     assert [ignore.contains(ip) for ip in ORACLE_IPS] == json.loads(out.stdout)
+
+
+# -- the memo of answers: bounded, and emptied by every change of the rules -----------------------------------
+
+
+def _changed(rules: IgnoreSet, change: str) -> None:
+    if change == "add":
+        rules.add("198.18.0.0/15")
+    elif change == "remove":
+        rules.remove("10.9.9.9")
+    elif change == "ignoreself on":
+        rules.ignoreself = True
+    elif change == "self ips":
+        rules.set_self_ips(["198.18.0.1"])
+    elif change == "refresh":
+        DNS["moving.example"] = ["198.18.0.1"]
+        try:
+            rules.refresh()
+        finally:
+            DNS.pop("moving.example")
+
+
+# (change, rules before, address asked before and after, answer after); before it, every address is not ignored
+# (or, for `remove`, ignored as "ip")
+MEMO_CASES = [
+    ("add", ["192.0.2.99"], "198.18.0.1", "ip"),
+    ("remove", ["10.9.9.9", "192.0.2.99"], "10.9.9.9", None),
+    ("ignoreself on", ["192.0.2.99"], "192.0.2.200", "ignoreself rule"),
+    ("self ips", ["192.0.2.99"], "198.18.0.1", "ignoreself rule"),
+    ("refresh", ["moving.example", "192.0.2.99"], "198.18.0.1", "dns"),
+]
+
+
+@pytest.mark.parametrize(
+    ("change", "entries", "address", "after"), MEMO_CASES, ids=[c[0] for c in MEMO_CASES]
+)
+def test_a_change_of_the_rules_is_seen_by_addresses_asked_before(
+    change: str, entries: list[str], address: str, after: str | None
+) -> None:
+    rules = IgnoreSet(entries, ignoreself=change == "self ips", self_ips=["192.0.2.200"], resolver=resolver)
+    before = rules.contains(address)
+    assert rules.contains(address) == before  # the second answer comes from the memo
+    _changed(rules, change)
+    assert (before, rules.contains(address)) == ("ip" if change == "remove" else None, after)
+
+
+def test_the_memo_is_bounded_and_keeps_answering_right() -> None:
+    rules = IgnoreSet(["10.0.0.0/8"], ignoreself=False)
+    seen = [f"10.{n >> 8 & 255}.{n & 255}.1" for n in range(2 * MEMO_SIZE + 3)]
+    others = [f"11.{n >> 8 & 255}.{n & 255}.1" for n in range(2 * MEMO_SIZE + 3)]
+    for ip, other in zip(seen, others, strict=True):
+        assert (rules.contains(ip), rules.contains(other)) == ("ip", None)
+        assert rules.remembered <= MEMO_SIZE
+    assert [rules.contains(ip) for ip in seen[:3]] == ["ip"] * 3
+
+
+def test_text_that_is_no_address_is_never_ignored_twice_over() -> None:
+    rules = IgnoreSet(["0.0.0.0/0", "::/0"], ignoreself=False)
+    for text in ["host.example", "", "1.2.3", "1.2.3.4.5", "[::1]", " 10.0.0.1 ", "::ffff:10.0.0.1"]:
+        first = rules.contains(text)
+        assert (
+            rules.contains(text)
+            == first
+            == (None if text in ("host.example", "", "1.2.3", "1.2.3.4.5") else "ip")
+        )
