@@ -7,7 +7,7 @@ setup(
     ext_modules=[
         Extension(
             "banjail.filter._native",
-            sources=["src/banjail/filter/_native.c", "src/banjail/filter/_native_dates.c"],
+            sources=["src/banjail/filter/_native.c", "src/banjail/filter/_native_dates.c", "src/banjail/filter/_native_step.c"],
             depends=["src/banjail/filter/_native.h"],
             libraries=["pcre2-8"],
             extra_compile_args=["-O2", "-Wall", "-Wextra"],

@@ -8,8 +8,11 @@ What runs where, per chunk of a one-line program (maxlines = 1) with no ignorere
 - C runs, on every line holding one of the filter's required literals (banjail.filter.prefilter), the
   prefregex and the dispatched failregexes, with the translations of banjail.filter.translate, and returns
   only the lines where a failregex matched, with their groups;
-- Python runs the one-line step (banjail.filter.singleline.match_line) on those lines with the groups given:
-  sessions, identities and failures stay the reference's code.
+- C runs the one-line step on those lines (_native.Step, _native_step.c: singleline.match_line and
+  uniform.run_line with the groups given, on the log's own session dict, address cache and counts), handing a
+  line it does not port (no valid date, undecided by PCRE2) to Python's run_line, in line order. A program with
+  folded groups (<F-ALT_*>, <F-TUPLE_*>) runs the step in Python
+  (banjail.filter.singleline.match_line), which is the reference either way.
 A line the prefregex does not match, or no failregex matches, changes no state but the prefregex count, which
 the uniform path's rule gives. Anything else runs on the Python engine, exactly: a program the translator or
 PCRE2 refuses (`accepts` says why), a chunk with a non-ASCII character, a chunk that is not uniform, a line PCRE2
@@ -18,14 +21,18 @@ cannot decide (a match limit).
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
-from banjail.filter import translate
+from banjail import netaddr
+from banjail.filter import session, translate
+from banjail.filter.failure import INTERNAL
 from banjail.filter.outcome import IGNORED, MATCHED, MISSED, Keep, LineOutcome, ScanStats
 from banjail.filter.program import Program
 from banjail.filter.scan import scan_chunk, size_stats
 from banjail.filter.state import LogState
 from banjail.filter.uniform import Dates, book, read_dates, run_line
+from banjail.model import Failure
 
 try:
     from banjail.filter import _native  # type: ignore[attr-defined]
@@ -54,7 +61,8 @@ class NativeEngine:
     name = "native"
 
     def __init__(self) -> None:
-        self._compiled: dict[int, tuple[Any, Any]] = {}  # id(program.regexes) -> (regexes, _native.Program)
+        # id(program.regexes) -> (regexes, _native.Program, its _native.Step or None)
+        self._compiled: dict[int, tuple[Any, Any, Any]] = {}
         self._dates: dict[Any, Any] = {}  # a date template's regex -> its _native.DateCut, or None: refused
 
     def accepts(self, program: Program) -> str | None:
@@ -64,16 +72,17 @@ class NativeEngine:
             return str(refused)
         return None
 
-    def _program(self, program: Program) -> Any:
+    def _program(self, program: Program) -> tuple[Any, Any, Any]:
         key = id(program.regexes)
         cached = self._compiled.get(key)
         if cached is not None and cached[0] is program.regexes:
-            return cached[1]
+            return cached
         compiled = compile_c(program)
         if len(self._compiled) >= _CACHE:
             self._compiled.clear()
-        self._compiled[key] = (program.regexes, compiled)
-        return compiled
+        found = (program.regexes, compiled, compile_step(program))
+        self._compiled[key] = found
+        return found
 
     def _cut(
         self, template: Any, chunk: str, fraction: int
@@ -110,12 +119,46 @@ class NativeEngine:
         size_stats(stats, program)
         dates, ends = found.dates, found.ends
         # a line whose date text is not a valid date is searched whole
-        cuts = ends if None not in dates else [ends[i] if dates[i] is not None else 0 for i in range(len(rows))]
+        cuts = (
+            ends if None not in dates else [ends[i] if dates[i] is not None else 0 for i in range(len(rows))]
+        )
         out: list[LineOutcome] = []
         counts = [0, 0, 0]  # by kind: MISSED, MATCHED, IGNORED
         keep_missed = keep.missed
+        _regexes, compiled, c_step = self._program(program)
+        hits = compiled.scan(chunk, cuts)
+        if c_step is not None:
+
+            def fallback(i: int, pre: Any, fails: Any) -> None:
+                line = rows[i]
+                given = (
+                    None if pre is None else (pre, fails)
+                )  # None: PCRE2 could not decide, Python's re does
+                split = found.line(program, state, i, line, now)
+                run_line(program, state, split, line, first_lineno + i, now, keep, stats, counts, out, given)
+
+            flags = keep.failures | keep.matched << 1 | keep.ignored << 2 | keep_missed << 3
+            c_step.run(
+                hits,
+                rows,
+                dates,
+                found.texts,
+                ends,
+                found.template.name,
+                first_lineno,
+                now,
+                flags,
+                state,
+                counts,
+                out,
+                stats.failregex_hits,
+                fallback,
+            )
+            book(program, state, found, rows, stats, counts[MATCHED], counts[IGNORED])
+            stats.native_lines += len(rows)
+            return out
         missed_from = 0  # with keep_missed: the next line whose missed outcome may be due
-        for i, pre, fails in self._program(program).scan(chunk, cuts):
+        for i, pre, fails in hits:
             if keep_missed:
                 out += _missed(found, rows, missed_from, i, first_lineno)
                 missed_from = i + 1
@@ -172,6 +215,37 @@ def compile_c(program: Program) -> Any:
         )
     except ValueError as exc:  # PCRE2 refused a translation (e.g. a variable-length look-behind)
         raise translate.Refused(str(exc)) from None
+
+
+_FAILURE_FIELDS = ("fid", "ip", "time", "lines", "groups", "lineno", "regex_index")
+_OUTCOME_FIELDS = ("lineno", "line", "kind", "failregex", "ignoreregex", "failures", "template")
+
+
+def compile_step(program: Program) -> Any:
+    """The C one-line step for `program` (_native.Step), or None where the Python step runs: folded groups,
+    or records whose fields are not the ones _native_step.c sets."""
+    if _native is None or program.pref_folds or any(program.folds) or program.by_first is None:
+        return None
+    if (
+        tuple(f.name for f in dataclasses.fields(Failure)) != _FAILURE_FIELDS
+        or tuple(f.name for f in dataclasses.fields(LineOutcome)) != _OUTCOME_FIELDS
+    ):
+        return None
+    return _native.Step(
+        dict(program.by_first),
+        tuple(program.any_first),
+        tuple(program.searches),
+        program.check_all,
+        program.pref_search is not None,
+        INTERNAL,
+        session.USER_PAIRS,
+        Failure,
+        _FAILURE_FIELDS,
+        LineOutcome,
+        _OUTCOME_FIELDS,
+        (session.MAX_USERS, session.MAX_USER_CHARS, session.MAX_LINES, session.MAX_LINE_CHARS),
+        netaddr.UNSPEC,
+    )
 
 
 def _candidates(program: Program) -> str | None:
