@@ -32,6 +32,7 @@ typedef struct {
     PyObject *by_first;   /* dict: first character -> tuple of failregex indexes */
     PyObject *any_first;  /* tuple */
     PyObject *searches;   /* tuple of the failregexes' Python search functions */
+    PyObject *folds;      /* tuple: per failregex its CompiledRegex.fold, or None (no <F-ALT_*>, <F-TUPLE_*>) */
     Py_ssize_t nfail;
     int check_all;
     int has_pref;
@@ -899,6 +900,14 @@ static int step_line(StepObject *s, Run *r, Py_ssize_t i, PyObject *pre, PyObjec
             if (fail == NULL)
                 goto done;
         }
+        PyObject *fold = PyTuple_GET_ITEM(s->folds, index);
+        if (fold != Py_None) {
+            PyObject *folded = PyObject_CallOneArg(fold, fail); /* in place; returns it */
+            Py_DECREF(fail);
+            if (folded == NULL)
+                goto done;
+            fail = folded;
+        }
         if (has_pre) {
             PyObject *both = PyDict_Copy(pre);
             if (both == NULL || PyDict_Update(both, fail) < 0) {
@@ -1110,6 +1119,7 @@ static void Step_dealloc(StepObject *self)
     Py_XDECREF(self->by_first);
     Py_XDECREF(self->any_first);
     Py_XDECREF(self->searches);
+    Py_XDECREF(self->folds);
     Py_XDECREF(self->internal);
     Py_XDECREF(self->failure);
     Py_XDECREF(self->outcome);
@@ -1131,19 +1141,19 @@ static void Step_dealloc(StepObject *self)
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-/* Step(by_first, any_first, searches, check_all, has_pref, internal, user_pairs, failure, failure_fields,
+/* Step(by_first, any_first, searches, folds, check_all, has_pref, internal, user_pairs, failure, failure_fields,
  *      outcome, outcome_fields, bounds, unspec)
  * bounds: (MAX_USERS, MAX_USER_CHARS, MAX_LINES, MAX_LINE_CHARS) of banjail.filter.session; the field names:
  * the 7 fields of banjail.model.Failure and of LineOutcome, in their order (banjail.filter.native checks). */
 static int Step_init(StepObject *self, PyObject *args, PyObject *kwds)
 {
     (void)kwds;
-    PyObject *by_first, *any_first, *searches, *internal, *pairs, *failure, *ffields, *outcome, *ofields;
+    PyObject *by_first, *any_first, *searches, *folds, *internal, *pairs, *failure, *ffields, *outcome, *ofields;
     PyObject *unspec;
     int check_all, has_pref;
     Py_ssize_t bounds[4];
-    if (!PyArg_ParseTuple(args, "O!O!O!ppO!UOO!OO!(nnnn)O", &PyDict_Type, &by_first, &PyTuple_Type, &any_first,
-                          &PyTuple_Type, &searches, &check_all, &has_pref, &PyFrozenSet_Type, &internal, &pairs,
+    if (!PyArg_ParseTuple(args, "O!O!O!O!ppO!UOO!OO!(nnnn)O", &PyDict_Type, &by_first, &PyTuple_Type, &any_first,
+                          &PyTuple_Type, &searches, &PyTuple_Type, &folds, &check_all, &has_pref, &PyFrozenSet_Type, &internal, &pairs,
                           &failure, &PyTuple_Type, &ffields, &outcome, &PyTuple_Type, &ofields, &bounds[0],
                           &bounds[1], &bounds[2], &bounds[3], &unspec))
         return -1;
@@ -1152,13 +1162,14 @@ static int Step_init(StepObject *self, PyObject *args, PyObject *kwds)
         return -1;
     }
     if (!PyType_Check(failure) || !PyType_Check(outcome) || PyTuple_GET_SIZE(ffields) != 7 ||
-        PyTuple_GET_SIZE(ofields) != 7) {
-        PyErr_SetString(PyExc_TypeError, "failure, outcome: classes of 7 fields each");
+        PyTuple_GET_SIZE(ofields) != 7 || PyTuple_GET_SIZE(folds) != PyTuple_GET_SIZE(searches)) {
+        PyErr_SetString(PyExc_TypeError, "failure, outcome: classes of 7 fields each; folds: one per failregex");
         return -1;
     }
     self->by_first = Py_NewRef(by_first);
     self->any_first = Py_NewRef(any_first);
     self->searches = Py_NewRef(searches);
+    self->folds = Py_NewRef(folds);
     self->nfail = PyTuple_GET_SIZE(searches);
     self->check_all = check_all;
     self->has_pref = has_pref;

@@ -10,8 +10,8 @@ What runs where, per chunk of a one-line program (maxlines = 1) with no ignorere
   only the lines where a failregex matched, with their groups;
 - C runs the one-line step on those lines (_native.Step, _native_step.c: singleline.match_line and
   uniform.run_line with the groups given, on the log's own session dict, address cache and counts), handing a
-  line it does not port (no valid date, undecided by PCRE2) to Python's run_line, in line order. A program with
-  folded groups (<F-ALT_*>, <F-TUPLE_*>) runs the step in Python
+  line it does not port (no valid date, undecided by PCRE2) to Python's run_line, in line order. A program whose
+  prefregex has folded groups (<F-ALT_*>, <F-TUPLE_*>) runs the step in Python
   (banjail.filter.singleline.match_line), which is the reference either way.
 A line the prefregex does not match, or no failregex matches, changes no state but the prefregex count, which
 the uniform path's rule gives. Anything else runs on the Python engine, exactly: a program the translator or
@@ -222,9 +222,10 @@ _OUTCOME_FIELDS = ("lineno", "line", "kind", "failregex", "ignoreregex", "failur
 
 
 def compile_step(program: Program) -> Any:
-    """The C one-line step for `program` (_native.Step), or None where the Python step runs: folded groups,
-    or records whose fields are not the ones _native_step.c sets."""
-    if _native is None or program.pref_folds or any(program.folds) or program.by_first is None:
+    """The C one-line step for `program` (_native.Step), or None where the Python step runs: a prefregex with
+    folded groups, or records whose fields are not the ones _native_step.c sets. A failregex's folded groups
+    (<F-ALT_*>, <F-TUPLE_*>) are folded by its own Python fold()."""
+    if _native is None or program.pref_folds or program.by_first is None:
         return None
     if (
         tuple(f.name for f in dataclasses.fields(Failure)) != _FAILURE_FIELDS
@@ -235,6 +236,7 @@ def compile_step(program: Program) -> Any:
         dict(program.by_first),
         tuple(program.any_first),
         tuple(program.searches),
+        tuple(r.fold if folds else None for r, folds in zip(program.fail, program.folds, strict=True)),
         program.check_all,
         program.pref_search is not None,
         INTERNAL,
