@@ -135,6 +135,20 @@ static PyObject *newest(StepObject *s, PyObject *lines)
     Py_ssize_t chars = 0;
     for (Py_ssize_t k = n - 1; k >= start; k--) {
         PyObject *line = PyList_GET_ITEM(lines, k);
+        if (PyTuple_CheckExact(line)) { /* a tuple line of str: the common case, without an iterator */
+            Py_ssize_t parts = PyTuple_GET_SIZE(line), j = 0;
+            for (; j < parts && PyUnicode_CheckExact(PyTuple_GET_ITEM(line, j)); j++)
+                chars += PyUnicode_GET_LENGTH(PyTuple_GET_ITEM(line, j));
+            if (j == parts) {
+                if (chars > s->max_line_chars && k < n - 1) {
+                    start = k + 1;
+                    break;
+                }
+                continue;
+            }
+            for (Py_ssize_t back = 0; back < j; back++) /* not all str: count this line the general way */
+                chars -= PyUnicode_GET_LENGTH(PyTuple_GET_ITEM(line, back));
+        }
         PyObject *it = PyObject_GetIter(line);
         if (it == NULL)
             return NULL;
