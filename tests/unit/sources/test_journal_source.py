@@ -261,9 +261,15 @@ def test_backoff_doubles_and_is_bounded(tmp_path: Path, caplog: pytest.LogCaptur
     failing.chmod(0o755)
     source = JournalSource([], cursor="unknown", journalctl=str(failing), backoff=0.01, max_backoff=0.04)
 
+    def restarts() -> int:
+        return sum("restarting" in r.getMessage() for r in caplog.records)
+
     async def main() -> None:
         task = asyncio.ensure_future(anext(source.batches()))
-        await asyncio.sleep(1.0)
+        # Until five restarts were logged (not a fixed second: on a loaded machine five took longer), bounded.
+        deadline = time.monotonic() + 30
+        while restarts() < 5 and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
