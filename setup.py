@@ -8,8 +8,13 @@ setup(
     ext_modules=[
         Extension(
             "banjail.filter._native",
-            sources=["src/banjail/filter/_native.c", "src/banjail/filter/_native_dates.c"],
-            depends=["src/banjail/filter/_native.h"],
+            sources=[
+                "src/banjail/filter/_native.c",
+                "src/banjail/filter/_native_dates.c",
+                "src/banjail/filter/_native_step.c",
+                "src/banjail/filter/_native_session.c",
+            ],
+            depends=["src/banjail/filter/_native.h", "src/banjail/filter/_native_step.h"],
             libraries=["pcre2-8"],
             extra_compile_args=["-O2", "-Wall", "-Wextra"],
             optional=True,

@@ -477,7 +477,7 @@ PyMODINIT_FUNC PyInit__native(void)
         Py_DECREF(m);
         return NULL;
     }
-    if (native_add_dates(m) < 0) {
+    if (native_add_dates(m) < 0 || native_add_step(m) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -13,4 +13,7 @@ pcre2_code *native_compile(PyObject *pattern, int *jit);
 /* Adds the DateCut type (_native_dates.c) to the module; -1 with a Python error. */
 int native_add_dates(PyObject *module);
 
+/* Adds the Step type (_native_step.c) to the module; -1 with a Python error. */
+int native_add_step(PyObject *module);
+
 #endif

@@ -18,14 +18,17 @@ def _no_resolver(_name: str) -> Sequence[str]:
 
 
 class Identities:
-    """Identifiers and addresses of failures for one filter (usedns: yes | warn | no | raw)."""
+    """Identifiers and addresses of failures for one filter (usedns: yes | warn | no | raw).
 
-    __slots__ = ("_addresses", "resolver", "usedns")
+    addresses: (text, cidr, family) -> address() of them, a bounded cache the native engine's one-line step
+    (banjail.filter._native_step.c) reads too, calling address() on a miss."""
+
+    __slots__ = ("addresses", "resolver", "usedns")
 
     def __init__(self, usedns: str, resolver: Resolver | None = None) -> None:
         self.usedns = usedns
         self.resolver: Resolver = resolver or _no_resolver
-        self._addresses: dict[tuple[str, int, int], tuple[str, bool]] = {}
+        self.addresses: dict[tuple[str, int, int], tuple[str, bool]] = {}
 
     def identify(self, fail: dict[str, Any], mlfid: Any) -> list[tuple[str, str | None]] | None:
         """(identifier, address or None) pairs to count for this failure (several when a name resolves to
@@ -57,7 +60,7 @@ class Identities:
             fail["mlfpending"] = 1
             return None
         if raw:
-            cached = self._addresses.get((ip, cidr, family)) if ip.__class__ is str else None
+            cached = self.addresses.get((ip, cidr, family)) if ip.__class__ is str else None
             address, valid = cached if cached is not None else self.address(str(ip), cidr, family)
             if fid is None or fid == ip:
                 return [(address, address if valid else None)]
@@ -69,7 +72,7 @@ class Identities:
         """upstream's IPAddr(text, cidr) for a captured ip4/ip6 (family-restricted when no cidr) or an id: the
         text it prints, and whether that is a valid address (cached: attackers repeat themselves)."""
         key = (text, cidr, family)
-        cached = self._addresses.get(key)
+        cached = self.addresses.get(key)
         if cached is not None:
             return cached
         if family:
@@ -82,9 +85,9 @@ class Identities:
                 shown,
                 cidr != netaddr.RAW and netaddr.plain_address(shown.partition("/")[0]) is not None,
             )
-        if len(self._addresses) >= _ADDRESS_CACHE:
-            self._addresses.clear()
-        self._addresses[key] = result
+        if len(self.addresses) >= _ADDRESS_CACHE:
+            self.addresses.clear()
+        self.addresses[key] = result
         return result
 
     def resolve(self, name: str) -> list[str]:

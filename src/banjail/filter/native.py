@@ -9,8 +9,12 @@ What runs where, per chunk of a one-line program (maxlines = 1) with no ignorere
 - C runs, on every line holding one of the filter's required literals (banjail.filter.prefilter), the
   prefregex and the dispatched failregexes, with the translations of banjail.filter.translate, and returns
   only the lines where a failregex matched, with their groups;
-- Python runs the one-line step (banjail.filter.singleline.match_line) on those lines with the groups given:
-  sessions, identities and failures stay the reference's code.
+- C runs the one-line step on those lines (_native.Step, _native_step.c: singleline.match_line and
+  uniform.run_line with the groups given, on the log's own session dict, address cache and counts), handing a
+  line it does not port (no valid date, undecided by PCRE2) to Python's run_line, in line order. A chunk whose
+  dates follow a prefix (web logs) runs the step in Python, and so does a program whose
+  prefregex has folded groups (<F-ALT_*>, <F-TUPLE_*>) runs the step in Python
+  (banjail.filter.singleline.match_line), which is the reference either way.
 A line the prefregex does not match, or no failregex matches, changes no state but the prefregex count, which
 the uniform path's rule gives. Anything else runs on the Python engine, exactly: a program the translator or
 PCRE2 refuses (`accepts` says why), a chunk with a non-ASCII character, a chunk that is not uniform, a line PCRE2
@@ -19,14 +23,19 @@ cannot decide (a match limit).
 
 from __future__ import annotations
 
+import dataclasses
+import gc
 from typing import Any
 
-from banjail.filter import translate
+from banjail import netaddr
+from banjail.filter import session, translate
+from banjail.filter.failure import INTERNAL
 from banjail.filter.outcome import IGNORED, MATCHED, MISSED, Keep, LineOutcome, ScanStats
 from banjail.filter.program import Program
 from banjail.filter.scan import scan_chunk, size_stats
 from banjail.filter.state import LogState
 from banjail.filter.uniform import Dates, book, read_dates, run_line
+from banjail.model import Failure
 
 try:
     from banjail.filter import _native  # type: ignore[attr-defined]
@@ -55,7 +64,8 @@ class NativeEngine:
     name = "native"
 
     def __init__(self) -> None:
-        self._compiled: dict[int, tuple[Any, Any]] = {}  # id(program.regexes) -> (regexes, _native.Program)
+        # id(program.regexes) -> (regexes, _native.Program, its _native.Step or None)
+        self._compiled: dict[int, tuple[Any, Any, Any]] = {}
         self._dates: dict[Any, Any] = {}  # a date template's regex -> its _native.DateCut, or None: refused
 
     def accepts(self, program: Program) -> str | None:
@@ -65,16 +75,17 @@ class NativeEngine:
             return str(refused)
         return None
 
-    def _program(self, program: Program) -> Any:
+    def _program(self, program: Program) -> tuple[Any, Any, Any]:
         key = id(program.regexes)
         cached = self._compiled.get(key)
         if cached is not None and cached[0] is program.regexes:
-            return cached[1]
+            return cached
         compiled = compile_c(program)
         if len(self._compiled) >= _CACHE:
             self._compiled.clear()
-        self._compiled[key] = (program.regexes, compiled)
-        return compiled
+        found = (program.regexes, compiled, compile_step(program))
+        self._compiled[key] = found
+        return found
 
     def _line_regex(self, regex: Any) -> Any:
         """`regex` (a date template's, or the prefregex) as a _native.DateCut, or None when the translator or
@@ -124,6 +135,11 @@ class NativeEngine:
         rows = chunk.split("\n")[:-1]
         return "".join([row[:s] + row[e:] + "\n" for row, s, e in zip(rows, starts, ends, strict=True)])
 
+    def _count_pref(self, program: Program, found: Dates, searched: str, cuts: list[int], counted: bool) -> None:
+        """Sets found.pref (before book reads it) where the caller counts the prefregex itself."""
+        if counted and (found.starts is not None or not program.pref_any):  # else book's rule for pref_any holds
+            found.pref = self._pref_count(program, found, searched, cuts)
+
     def _pref_count(self, program: Program, found: Dates, searched: str, cuts: list[int]) -> tuple[int, bool]:
         """How many date-cut lines (`searched` from `cuts`, as _searched gives them) the prefregex matches, and
         whether it matches the last (fail2ban-regex's `Prefregex: N total`, as the per-line path counts it)."""
@@ -165,8 +181,24 @@ class NativeEngine:
         out: list[LineOutcome] = []
         counts = [0, 0, 0]  # by kind: MISSED, MATCHED, IGNORED
         keep_missed = keep.missed
+        _regexes, compiled, c_step = self._program(program)
+        # the chunk's hits allocate a few containers each (groups, sessions, records) and none of them forms a
+        # cycle: the cyclic collector, which would run every few hundred of them and walk every live session
+        # each time, waits until the chunk is done (it costs about a sixth of the run otherwise)
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            hits = compiled.scan(searched, cuts)
+            # the C step builds a line's parts as ("", date text, rest): only for dates that start their line
+            if c_step is not None and found.starts is None:
+                self._count_pref(program, found, searched, cuts, counted)
+                _step(c_step, program, state, found, rows, hits, now, first_lineno, stats, keep, counts, out)
+                return out
+        finally:
+            if collecting:
+                gc.enable()
         missed_from = 0  # with keep_missed: the next line whose missed outcome may be due
-        for i, pre, fails in self._program(program).scan(searched, cuts):
+        for i, pre, fails in hits:
             if keep_missed:
                 out += _missed(found, rows, missed_from, i, first_lineno)
                 missed_from = i + 1
@@ -176,11 +208,42 @@ class NativeEngine:
             run_line(program, state, split, line, first_lineno + i, now, keep, stats, counts, out, given)
         if keep_missed:
             out += _missed(found, rows, missed_from, len(rows), first_lineno)
-        if counted and (found.starts is not None or not program.pref_any):  # else book's rule for pref_any holds
-            found.pref = self._pref_count(program, found, searched, cuts)
+        self._count_pref(program, found, searched, cuts, counted)
         book(program, state, found, rows, stats, counts[MATCHED], counts[IGNORED])
         stats.native_lines += len(rows)
         return out
+
+
+def _step(
+    c_step: Any,
+    program: Program,
+    state: LogState,
+    found: Dates,
+    rows: list[str],
+    hits: list[Any],
+    now: float,
+    first_lineno: int,
+    stats: ScanStats,
+    keep: Keep,
+    counts: list[int],
+    out: list[LineOutcome],
+) -> None:
+    """The one-line step in C on the chunk's hits (see the module's note), then the chunk's counts."""
+
+    def fallback(i: int, pre: Any, fails: Any) -> None:
+        line = rows[i]
+        given = None if pre is None else (pre, fails)  # None: PCRE2 could not decide, Python's re does
+        split = found.line(program, state, i, line, now)
+        run_line(program, state, split, line, first_lineno + i, now, keep, stats, counts, out, given)
+
+    texts = found.texts if isinstance(found.texts, list) else None  # None: C cuts each hit's from its row
+    flags = keep.failures | keep.matched << 1 | keep.ignored << 2 | keep.missed << 3
+    c_step.run(
+        hits, rows, found.dates, texts, found.ends, found.template.name, first_lineno, now, flags, state,
+        counts, out, stats.failregex_hits, fallback,
+    )  # fmt: skip
+    book(program, state, found, rows, stats, counts[MATCHED], counts[IGNORED])
+    stats.native_lines += len(rows)
 
 
 def _missed(found: Dates, rows: list[str], start: int, end: int, first_lineno: int) -> list[LineOutcome]:
@@ -225,6 +288,39 @@ def compile_c(program: Program) -> Any:
         )
     except ValueError as exc:  # PCRE2 refused a translation (e.g. a variable-length look-behind)
         raise translate.Refused(str(exc)) from None
+
+
+_FAILURE_FIELDS = ("fid", "ip", "time", "lines", "groups", "lineno", "regex_index")
+_OUTCOME_FIELDS = ("lineno", "line", "kind", "failregex", "ignoreregex", "failures", "template")
+
+
+def compile_step(program: Program) -> Any:
+    """The C one-line step for `program` (_native.Step), or None where the Python step runs: a prefregex with
+    folded groups, or records whose fields are not the ones _native_step.c sets. A failregex's folded groups
+    (<F-ALT_*>, <F-TUPLE_*>) are folded by its own Python fold()."""
+    if _native is None or program.pref_folds or program.by_first is None:
+        return None
+    if (
+        tuple(f.name for f in dataclasses.fields(Failure)) != _FAILURE_FIELDS
+        or tuple(f.name for f in dataclasses.fields(LineOutcome)) != _OUTCOME_FIELDS
+    ):
+        return None
+    return _native.Step(
+        dict(program.by_first),
+        tuple(program.any_first),
+        tuple(program.searches),
+        tuple(r.fold if folds else None for r, folds in zip(program.fail, program.folds, strict=True)),
+        program.check_all,
+        program.pref_search is not None,
+        INTERNAL,
+        session.USER_PAIRS,
+        Failure,
+        _FAILURE_FIELDS,
+        LineOutcome,
+        _OUTCOME_FIELDS,
+        (session.MAX_USERS, session.MAX_USER_CHARS, session.MAX_LINES, session.MAX_LINE_CHARS),
+        netaddr.UNSPEC,
+    )
 
 
 def _candidates(program: Program) -> str | None:

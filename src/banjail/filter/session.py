@@ -15,7 +15,6 @@ database rows of a long session grow linearly with its lines, not with their squ
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import Any
 
 MAX_SESSIONS = 100
@@ -30,38 +29,43 @@ USER_PAIRS = "users-pairs"  # a session's users as sorted ("users", name) group 
 
 
 class SessionCache:
-    """mlfid -> the merged failure data of that session."""
+    """mlfid -> the merged failure data of that session.
 
-    __slots__ = ("_entries", "max_count", "ttl")
+    entries: mlfid -> (data, expiry), a plain dict in the order the sessions were stored (a dict keeps insertion
+    order, and a stored session is only ever updated in place, never stored again), so its first key is the
+    oldest. The native engine's one-line step (banjail.filter._native_step.c) reads and changes this dict as
+    get/set/unset do, so the two engines can take turns on one log's sessions."""
+
+    __slots__ = ("entries", "max_count", "ttl")
 
     def __init__(self, max_count: int = MAX_SESSIONS, ttl: float = SESSION_TTL) -> None:
-        self._entries: OrderedDict[str, tuple[Fail, float]] = OrderedDict()
+        self.entries: dict[str, tuple[Fail, float]] = {}
         self.max_count = max_count
         self.ttl = ttl
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self.entries)
 
     def get(self, key: str, now: float) -> Fail | None:
-        entry = self._entries.get(key)
+        entry = self.entries.get(key)
         if entry is None:
             return None
         if entry[1] > now:
             return entry[0]
-        del self._entries[key]
+        del self.entries[key]
         return None
 
     def set(self, key: str, value: Fail, now: float) -> None:
-        entries = self._entries
+        entries = self.entries
         if len(entries) >= self.max_count:
             while entries:
-                _key, (_value, expiry) = entries.popitem(last=False)
+                _value, expiry = entries.pop(next(iter(entries)))  # the oldest first
                 if expiry > now and len(entries) < self.max_count:
                     break
         entries[key] = (value, now + self.ttl)
 
     def unset(self, key: str) -> None:
-        self._entries.pop(key, None)
+        self.entries.pop(key, None)
 
 
 def merge(cache: SessionCache, mlfid: str, fail: Fail, matched: list[Any], now: float) -> Fail:
@@ -137,9 +141,7 @@ def _add_user(fail: Fail, user: Any) -> set[str] | None:
             fail["users"] = users
         if user in users:
             return users
-        if len(users) < 2 or (
-            len(users) < MAX_USERS and sum(map(len, users)) + len(user) <= MAX_USER_CHARS
-        ):
+        if len(users) < 2 or (len(users) < MAX_USERS and sum(map(len, users)) + len(user) <= MAX_USER_CHARS):
             users.add(user)
             # the groups every later failure of the session carries, built once per new name and shared
             fail[USER_PAIRS] = tuple([("users", name) for name in sorted(users)])

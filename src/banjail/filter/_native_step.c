@@ -1,0 +1,780 @@
+/* banjail.filter._native.Step: the one-line step of the native engine (banjail.filter.native) in C.
+ *
+ * Program.scan (_native.c) returns the lines of a uniform chunk where a failregex matched, with their groups.
+ * Step.run does on each of them what banjail.filter.singleline.match_line and banjail.filter.uniform.run_line
+ * do with those groups, on the same Python objects: the log's SessionCache.entries dict (session.merge, in
+ * _native_session.c), the Identities.addresses cache (identity.identify), banjail.model.Failure records
+ * (failure.failure_of), LineOutcome records and the chunk's counts. Because the state is shared, a line this
+ * file does not port is handed, before any state changed for it, to the caller's Python `fallback(index, pre,
+ * fails)` (the reference's run_line), in line order, and the results stay exact. Handed over: a line PCRE2 could not
+ * decide, a line without a valid date. Within a line, identify() is called in Python for every form not
+ * ported here (a cidr group, a DNS name, an F-ID other than the address, usedns = raw). The Python modules
+ * stay the reference: each function below names the one it mirrors, statement for statement.
+ *
+ * No global state: the interned names and constants live in the Step object; buffers are sized by the hits.
+ */
+#include "_native_step.h"
+
+static const char *const key_names[K_COUNT] = {
+    "content", "mlfid", "nofail", "mlfgained", "mlfforget", "user", "users", NULL /* USER_PAIRS, given */,
+    "mlfpending", "matches", "nofail-matches", "fid", "ip4", "ip6", "dns", "cidr", "ip", "",
+};
+
+/* an object of a frozen slots dataclass, its fields set as its __init__ sets them (without running Python) */
+static PyObject *record(PyObject *type, PyObject *fields, PyObject *const *values)
+{
+    PyTypeObject *t = (PyTypeObject *)type;
+    PyObject *obj = t->tp_alloc(t, 0);
+    if (obj == NULL)
+        return NULL;
+    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(fields); k++) {
+        if (PyObject_GenericSetAttr(obj, PyTuple_GET_ITEM(fields, k), values[k]) < 0) {
+            Py_DECREF(obj);
+            return NULL;
+        }
+    }
+    return obj;
+}
+
+/* identity.Identities.identify: a new reference to the list of (id, address or None), or Py_None while the
+ * session has no id yet; NULL with an error (a ValueError where upstream fails on the line) */
+static PyObject *identify(StepObject *s, Run *r, PyObject *fail, PyObject *mlfid)
+{
+    if (r->raw)
+        goto python;
+    PyObject *fid = get_or_none(fail, s->keys[K_FID]);
+    if (fid == NULL)
+        return NULL;
+    PyObject *ip = get_or_none(fail, s->keys[K_IP4]);
+    if (ip == NULL)
+        return NULL;
+    PyObject *family;
+    if (ip != Py_None) {
+        int has = PyDict_Contains(fail, s->keys[K_CIDR]);
+        if (has < 0)
+            return NULL;
+        if (has)
+            goto python;
+        family = s->families[1];
+    } else {
+        if ((ip = get_or_none(fail, s->keys[K_IP6])) == NULL)
+            return NULL;
+        if (ip != Py_None) {
+            int t = truthy(fail, s->keys[K_CIDR]);
+            if (t < 0)
+                return NULL;
+            if (t)
+                goto python;
+            family = s->families[2];
+        } else {
+            PyObject *dns = get_or_none(fail, s->keys[K_DNS]);
+            if (dns == NULL)
+                return NULL;
+            if (dns != Py_None)
+                goto python; /* a name to resolve */
+            if (fid == Py_None && mlfid == Py_None) {
+                PyErr_SetString(PyExc_ValueError, "no identifier group matched");
+                return NULL;
+            }
+            ip = fid;
+            family = s->families[0];
+        }
+    }
+    if (ip == Py_None) {
+        if (PyDict_SetItem(fail, s->keys[K_MLFPENDING], s->one) < 0)
+            return NULL;
+        return Py_NewRef(Py_None);
+    }
+    if (!PyUnicode_CheckExact(ip))
+        goto python;
+    if (fid != Py_None) {
+        int same = PyObject_RichCompareBool(fid, ip, Py_EQ);
+        if (same < 0)
+            return NULL;
+        if (!same)
+            goto python; /* an F-ID with an address: netaddr.identifier */
+    }
+    PyObject *key = PyTuple_Pack(3, ip, s->unspec, family);
+    if (key == NULL)
+        return NULL;
+    PyObject *cached = PyDict_GetItemWithError(r->addresses, key);
+    Py_XINCREF(cached);
+    if (cached == NULL) {
+        if (PyErr_Occurred()) {
+            Py_DECREF(key);
+            return NULL;
+        }
+        cached = PyObject_CallFunctionObjArgs(r->address, ip, s->unspec, family, NULL);
+    }
+    Py_DECREF(key);
+    if (cached == NULL)
+        return NULL;
+    if (!PyTuple_Check(cached) || PyTuple_GET_SIZE(cached) != 2) {
+        Py_DECREF(cached);
+        PyErr_SetString(PyExc_TypeError, "Identities.address: (text, valid)");
+        return NULL;
+    }
+    PyObject *address = PyTuple_GET_ITEM(cached, 0);
+    int valid = PyObject_IsTrue(PyTuple_GET_ITEM(cached, 1));
+    PyObject *pair = valid < 0 ? NULL : PyTuple_Pack(2, address, valid ? address : Py_None);
+    Py_DECREF(cached);
+    if (pair == NULL)
+        return NULL;
+    PyObject *ids = PyList_New(1);
+    if (ids == NULL) {
+        Py_DECREF(pair);
+        return NULL;
+    }
+    PyList_SET_ITEM(ids, 0, pair);
+    return ids;
+python:
+    return PyObject_CallFunctionObjArgs(r->identify, fail, mlfid, NULL);
+}
+
+/* failure.failure_of */
+static PyObject *failure_of(StepObject *s, PyObject *fid, PyObject *ip, PyObject *fail, PyObject *date,
+                            PyObject *lineno, PyObject *index)
+{
+    PyObject *groups = NULL, *lines = NULL, *result = NULL, *list = PyList_New(0);
+    if (list == NULL)
+        return NULL;
+    Py_ssize_t pos = 0;
+    PyObject *k, *v;
+    while (PyDict_Next(fail, &pos, &k, &v)) {
+        if (v == Py_None)
+            continue;
+        int internal = PySet_Contains(s->internal, k);
+        if (internal < 0)
+            goto done;
+        if (internal)
+            continue;
+        PyObject *shown = PyUnicode_CheckExact(v) ? Py_NewRef(v) : PyObject_Repr(v);
+        if (shown == NULL)
+            goto done;
+        PyObject *pair = PyTuple_Pack(2, k, shown);
+        Py_DECREF(shown);
+        if (pair == NULL)
+            goto done;
+        int bad = PyList_Append(list, pair);
+        Py_DECREF(pair);
+        if (bad < 0)
+            goto done;
+    }
+    PyObject *users = get(fail, s->keys[K_PAIRS]);
+    if (users == NULL && PyErr_Occurred())
+        goto done;
+    if (users != NULL) {
+        int t = PyObject_IsTrue(users);
+        if (t < 0)
+            goto done;
+        if (t) {
+            PyObject *more = PySequence_Fast(users, "a session's user pairs: a tuple");
+            if (more == NULL)
+                goto done;
+            for (Py_ssize_t j = 0; j < PySequence_Fast_GET_SIZE(more); j++) {
+                if (PyList_Append(list, PySequence_Fast_GET_ITEM(more, j)) < 0) {
+                    Py_DECREF(more);
+                    goto done;
+                }
+            }
+            Py_DECREF(more);
+        }
+    }
+    if ((groups = PyList_AsTuple(list)) == NULL)
+        goto done;
+    PyObject *matches = get(fail, s->keys[K_MATCHES]);
+    if (matches == NULL && PyErr_Occurred())
+        goto done;
+    Py_ssize_t n = matches == NULL ? 0 : PyObject_Size(matches);
+    if (n < 0 || (lines = PyTuple_New(n)) == NULL)
+        goto done;
+    for (Py_ssize_t j = 0; j < n; j++) {
+        PyObject *t = PySequence_GetItem(matches, j);
+        if (t == NULL)
+            goto done;
+        PyObject *a = PySequence_GetItem(t, 0), *b = PySequence_GetItem(t, 1), *c = PySequence_GetItem(t, 2);
+        Py_DECREF(t);
+        PyObject *ab = a != NULL && b != NULL ? PyNumber_Add(a, b) : NULL;
+        PyObject *abc = ab != NULL && c != NULL ? PyNumber_Add(ab, c) : NULL;
+        Py_XDECREF(a);
+        Py_XDECREF(b);
+        Py_XDECREF(c);
+        Py_XDECREF(ab);
+        if (abc == NULL)
+            goto done;
+        PyTuple_SET_ITEM(lines, j, abc);
+    }
+    PyObject *values[7] = {fid, ip, date, lines, groups, lineno, index};
+    result = record(s->failure, s->failure_fields, values);
+done:
+    Py_DECREF(list);
+    Py_XDECREF(groups);
+    Py_XDECREF(lines);
+    return result;
+}
+
+static int add_hits(Run *r, Py_ssize_t index, Py_ssize_t count)
+{
+    if (r->nhits + count > r->hits_cap) {
+        Py_ssize_t cap = (r->nhits + count) * 2;
+        Py_ssize_t *more = PyMem_Realloc(r->hits, (size_t)cap * sizeof *more);
+        if (more == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        r->hits = more;
+        r->hits_cap = cap;
+    }
+    for (Py_ssize_t k = 0; k < count; k++)
+        r->hits[r->nhits++] = index;
+    return 0;
+}
+
+/* One regex's match on the line, as match_line's loop body does it; fail: a new reference. Returns 1 to stop
+ * the loop (break), 0 to go on, 2 when identify failed and the buffer empties, -1 on error. */
+static int one_match(StepObject *s, Run *r, PyObject *fail, PyObject *org, Py_ssize_t index, PyObject *date,
+                     PyObject *lineno, int *nofail, PyObject **failures)
+{
+    int stop = -1;
+    PyObject *ids = NULL, *mlfid = get_or_none(fail, s->keys[K_MLFID]);
+    if (mlfid == NULL)
+        goto done;
+    Py_INCREF(mlfid);
+    if (mlfid != Py_None) {
+        PyObject *merged = native_merge(s, r, mlfid, fail, org);
+        if (merged == NULL)
+            goto done;
+        Py_SETREF(fail, merged);
+        if (!s->check_all) {
+            int t = truthy(fail, s->keys[K_NOFAIL]);
+            if (t < 0)
+                goto done;
+            if (t) {
+                *nofail = 1;
+                stop = add_hits(r, index, 1) < 0 ? -1 : 1;
+                goto done;
+            }
+        }
+    } else {
+        PyObject *before = get(fail, s->keys[K_MATCHES]);
+        if (before == NULL && PyErr_Occurred())
+            goto done;
+        PyObject *lines = native_concat(before, org);
+        if (lines == NULL)
+            goto done;
+        int bad = PyDict_SetItem(fail, s->keys[K_MATCHES], lines);
+        Py_DECREF(lines);
+        if (bad < 0)
+            goto done;
+    }
+    ids = identify(s, r, fail, mlfid);
+    if (ids == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_ValueError))
+            goto done;
+        PyErr_Clear();
+        stop = s->check_all ? 0 : 2;
+        goto done;
+    }
+    if (r->want_failures && s->check_all && mlfid != Py_None) {
+        PyObject *copy = PyDict_Copy(fail); /* the session's own dict goes on changing with later lines */
+        if (copy == NULL)
+            goto done;
+        Py_SETREF(fail, copy);
+    }
+    Py_ssize_t count = ids == Py_None ? 1 : PyObject_Size(ids);
+    if (count < 0)
+        goto done;
+    if (!count) {
+        stop = !s->check_all;
+        goto done;
+    }
+    if (add_hits(r, index, count) < 0)
+        goto done;
+    int fail_nofail = truthy(fail, s->keys[K_NOFAIL]);
+    if (fail_nofail < 0)
+        goto done;
+    if (fail_nofail)
+        *nofail = 1;
+    if (r->want_failures && (!fail_nofail || (mlfid == Py_None && !s->check_all)) && ids != Py_None &&
+        date != Py_None) {
+        PyObject *seq = PySequence_Fast(ids, "identify: a list");
+        if (seq == NULL)
+            goto done;
+        PyObject *num = PyLong_FromSsize_t(index);
+        for (Py_ssize_t j = 0; num != NULL && j < PySequence_Fast_GET_SIZE(seq); j++) {
+            PyObject *pair = PySequence_Fast_GET_ITEM(seq, j);
+            if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) {
+                PyErr_SetString(PyExc_TypeError, "identify: (id, address) pairs");
+                Py_CLEAR(num);
+                break;
+            }
+            PyObject *f = failure_of(s, PyTuple_GET_ITEM(pair, 0), PyTuple_GET_ITEM(pair, 1), fail, date,
+                                     lineno, num);
+            if (f == NULL || (*failures == NULL && (*failures = PyList_New(0)) == NULL) ||
+                PyList_Append(*failures, f) < 0) {
+                Py_XDECREF(f);
+                Py_CLEAR(num);
+                break;
+            }
+            Py_DECREF(f);
+        }
+        Py_DECREF(seq);
+        if (num == NULL)
+            goto done;
+        Py_DECREF(num);
+    }
+    stop = !s->check_all;
+done:
+    Py_XDECREF(ids);
+    Py_XDECREF(mlfid);
+    Py_DECREF(fail);
+    return stop;
+}
+
+/* singleline.match_line + uniform.run_line for hit row i; 1: not ported, nothing changed (hand it to Python) */
+static int step_line(StepObject *s, Run *r, Py_ssize_t i, PyObject *pre, PyObject *found)
+{
+    PyObject *date = PyList_GET_ITEM(r->dates, i);
+    if (pre == Py_None || date == Py_None || !PyDict_CheckExact(pre) || !PyTuple_Check(found) ||
+        PyTuple_GET_SIZE(found) != s->nfail)
+        return 1;
+    PyObject *row = PyList_GET_ITEM(r->rows, i);
+    Py_ssize_t end = PyLong_AsSsize_t(PyList_GET_ITEM(r->ends, i));
+    Py_ssize_t size = PyUnicode_GET_LENGTH(row);
+    if (end < 0 || end > size) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_ValueError, "a date end beyond its line");
+        return -1;
+    }
+    Py_UCS4 first = end < size ? PyUnicode_READ_CHAR(row, end) : '\n';
+    PyObject *content = NULL;
+    if (s->has_pref) {
+        content = PyDict_GetItemWithError(pre, s->keys[K_CONTENT]);
+        if (content == NULL && PyErr_Occurred())
+            return -1;
+        if (content != NULL && content != Py_None && !PyUnicode_CheckExact(content))
+            return 1;
+    }
+    /* from here on the line is this function's */
+    int result = -1, nofail = 0;
+    PyObject *rest = NULL, *tup = NULL, *org = NULL, *order = NULL, *failures = NULL, *lineno = NULL;
+    PyObject *hits = NULL, *outcome = NULL;
+    r->nhits = 0;
+    if (s->has_pref) {
+        if (PyObject_SetAttr(r->state, s->s_pref_last, Py_True) < 0)
+            return -1;
+        if (content != NULL) {
+            Py_INCREF(content);
+            if (PyDict_DelItem(pre, s->keys[K_CONTENT]) < 0) {
+                Py_DECREF(content);
+                return -1;
+            }
+            if (content != Py_None && PyUnicode_GET_LENGTH(content) > 0)
+                first = PyUnicode_READ_CHAR(content, 0);
+            Py_DECREF(content);
+        }
+    }
+    if ((rest = PyUnicode_Substring(row, end, size)) == NULL)
+        goto done;
+    if (r->texts != Py_None)
+        tup = PyTuple_Pack(3, s->keys[K_EMPTY], PyList_GET_ITEM(r->texts, i), rest);
+    else { /* texts None: every date text starts its line, so line i's is row[:end] */
+        PyObject *text = PyUnicode_Substring(row, 0, end);
+        tup = text != NULL ? PyTuple_Pack(3, s->keys[K_EMPTY], text, rest) : NULL;
+        Py_XDECREF(text);
+    }
+    if (tup == NULL)
+        goto done;
+    if ((org = PyList_New(1)) == NULL)
+        goto done;
+    PyList_SET_ITEM(org, 0, Py_NewRef(tup));
+    if ((lineno = PyLong_FromSsize_t(r->first_lineno + i)) == NULL)
+        goto done;
+    PyObject *ch = PyUnicode_FromOrdinal((int)first);
+    if (ch == NULL)
+        goto done;
+    order = PyDict_GetItemWithError(s->by_first, ch);
+    Py_DECREF(ch);
+    if (order == NULL && PyErr_Occurred())
+        goto done;
+    order = Py_NewRef(order != NULL ? order : s->any_first);
+    if (!PyTuple_Check(order)) {
+        PyErr_SetString(PyExc_TypeError, "by_first: tuples of indexes");
+        goto done;
+    }
+    int emptied = 0; /* identify failed without check_all: the later regexes search "\n" in Python */
+    int has_pre = s->has_pref && PyDict_GET_SIZE(pre) > 0; /* without a prefregex its groups are {} */
+    for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(order); j++) {
+        Py_ssize_t index = PyLong_AsSsize_t(PyTuple_GET_ITEM(order, j));
+        if (index < 0 || index >= s->nfail) {
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_ValueError, "by_first: an index out of range");
+            goto done;
+        }
+        PyObject *fail;
+        if (!emptied) {
+            fail = PyTuple_GET_ITEM(found, index);
+            if (fail == Py_None)
+                continue;
+            if (!PyDict_CheckExact(fail)) {
+                PyErr_SetString(PyExc_TypeError, "scan: groups as dicts");
+                goto done;
+            }
+            Py_INCREF(fail);
+        } else {
+            PyObject *nl = PyUnicode_FromOrdinal('\n');
+            PyObject *m = nl == NULL ? NULL : PyObject_CallOneArg(PyTuple_GET_ITEM(s->searches, index), nl);
+            Py_XDECREF(nl);
+            if (m == NULL)
+                goto done;
+            if (m == Py_None) {
+                Py_DECREF(m);
+                continue;
+            }
+            fail = PyObject_CallMethodNoArgs(m, s->s_groupdict);
+            Py_DECREF(m);
+            if (fail == NULL)
+                goto done;
+        }
+        PyObject *fold = PyTuple_GET_ITEM(s->folds, index);
+        if (fold != Py_None) {
+            PyObject *folded = PyObject_CallOneArg(fold, fail); /* in place; returns it */
+            Py_DECREF(fail);
+            if (folded == NULL)
+                goto done;
+            fail = folded;
+        }
+        if (has_pre) {
+            PyObject *both = PyDict_Copy(pre);
+            if (both == NULL || PyDict_Update(both, fail) < 0) {
+                Py_XDECREF(both);
+                Py_DECREF(fail);
+                goto done;
+            }
+            Py_SETREF(fail, both);
+        }
+        int stop = one_match(s, r, fail, org, index, date, lineno, &nofail, &failures); /* takes `fail` */
+        if (stop < 0)
+            goto done;
+        if (stop == 2) {
+            emptied = 1;
+            continue;
+        }
+        if (stop)
+            break;
+    }
+    int kind = nofail ? IGNORED : (r->nhits ? MATCHED : MISSED);
+    r->counts[kind]++;
+    for (Py_ssize_t k = 0; k < r->nhits; k++)
+        r->fail_hits[r->hits[k]]++;
+    int want = failures != NULL ||
+               (kind == MATCHED ? r->keep_matched : kind == IGNORED ? r->keep_ignored : r->keep_missed);
+    if (want) {
+        if ((hits = PyTuple_New(r->nhits)) == NULL)
+            goto done;
+        for (Py_ssize_t k = 0; k < r->nhits; k++) {
+            PyObject *num = PyLong_FromSsize_t(r->hits[k]);
+            if (num == NULL)
+                goto done;
+            PyTuple_SET_ITEM(hits, k, num);
+        }
+        PyObject *fails = failures != NULL ? PyList_AsTuple(failures) : PyTuple_New(0);
+        if (fails == NULL)
+            goto done;
+        PyObject *values[7] = {lineno, row, s->kinds[kind], hits, s->minus_one, fails, r->template};
+        outcome = record(s->outcome, s->outcome_fields, values);
+        Py_DECREF(fails);
+        if (outcome == NULL || PyList_Append(r->out, outcome) < 0)
+            goto done;
+    }
+    result = 0;
+done:
+    Py_XDECREF(rest);
+    Py_XDECREF(tup);
+    Py_XDECREF(org);
+    Py_XDECREF(order);
+    Py_XDECREF(failures);
+    Py_XDECREF(lineno);
+    Py_XDECREF(hits);
+    Py_XDECREF(outcome);
+    return result;
+}
+
+/* add the C counts into a list of ints */
+static int add_counts(PyObject *list, const Py_ssize_t *counts, Py_ssize_t n)
+{
+    for (Py_ssize_t k = 0; k < n; k++) {
+        if (!counts[k])
+            continue;
+        PyObject *add = PyLong_FromSsize_t(counts[k]);
+        PyObject *sum = add == NULL ? NULL : PyNumber_Add(PyList_GET_ITEM(list, k), add);
+        Py_XDECREF(add);
+        if (sum == NULL || PyList_SetItem(list, k, sum) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* with keep_missed: the outcomes of lines start..end-1, which no failregex matched (native.py's _missed) */
+static int add_missed(StepObject *s, Run *r, Py_ssize_t start, Py_ssize_t end)
+{
+    PyObject *empty = PyTuple_New(0);
+    if (empty == NULL)
+        return -1;
+    int bad = 0;
+    for (Py_ssize_t k = start; k < end && !bad; k++) {
+        PyObject *lineno = PyLong_FromSsize_t(r->first_lineno + k);
+        if (lineno == NULL) {
+            bad = -1;
+            break;
+        }
+        PyObject *template = PyList_GET_ITEM(r->dates, k) != Py_None ? r->template : Py_None;
+        PyObject *values[7] = {lineno, PyList_GET_ITEM(r->rows, k), s->kinds[MISSED], empty, s->minus_one, empty,
+                               template};
+        PyObject *outcome = record(s->outcome, s->outcome_fields, values);
+        Py_DECREF(lineno);
+        bad = outcome == NULL || PyList_Append(r->out, outcome) < 0 ? -1 : 0;
+        Py_XDECREF(outcome);
+    }
+    Py_DECREF(empty);
+    return bad;
+}
+
+/* run(hits, rows, dates, texts, ends, template, first_lineno, now, flags, state, counts, out, fail_hits,
+ *     fallback): see the module's note. flags: want_failures | keep_matched << 1 | keep_ignored << 2 |
+ *     keep_missed << 3. */
+static PyObject *Step_run(StepObject *s, PyObject *args)
+{
+    PyObject *hits, *counts, *fail_hits;
+    Run r;
+    memset(&r, 0, sizeof r);
+    int flags;
+    if (!PyArg_ParseTuple(args, "O!O!O!OO!OnOiOO!O!O!O", &PyList_Type, &hits, &PyList_Type, &r.rows,
+                          &PyList_Type, &r.dates, &r.texts, &PyList_Type, &r.ends, &r.template,
+                          &r.first_lineno, &r.now, &flags, &r.state, &PyList_Type, &counts, &PyList_Type, &r.out,
+                          &PyList_Type, &fail_hits, &r.fallback))
+        return NULL;
+    if (s->failure == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "Step not initialised");
+        return NULL;
+    }
+    Py_ssize_t lines = PyList_GET_SIZE(r.rows);
+    if (r.texts != Py_None && !PyList_Check(r.texts)) {
+        PyErr_SetString(PyExc_TypeError, "texts: a list, or None when every date text starts its line");
+        return NULL;
+    }
+    if (PyList_GET_SIZE(r.dates) != lines || (r.texts != Py_None && PyList_GET_SIZE(r.texts) != lines) ||
+        PyList_GET_SIZE(r.ends) != lines || PyList_GET_SIZE(counts) != 3 ||
+        PyList_GET_SIZE(fail_hits) != s->nfail) {
+        PyErr_SetString(PyExc_ValueError, "dates, texts, ends: one per row; counts: 3; fail_hits: one per failregex");
+        return NULL;
+    }
+    for (Py_ssize_t k = 0; k < lines; k++) {
+        if (!PyUnicode_Check(PyList_GET_ITEM(r.rows, k))) {
+            PyErr_SetString(PyExc_TypeError, "rows: str");
+            return NULL;
+        }
+    }
+    r.want_failures = flags & 1;
+    r.keep_matched = (flags >> 1) & 1;
+    r.keep_ignored = (flags >> 2) & 1;
+    r.keep_missed = (flags >> 3) & 1;
+    PyObject *result = NULL, *sessions = NULL, *identities = NULL, *usedns = NULL;
+    Py_ssize_t local[3] = {0, 0, 0};
+    Py_ssize_t *per_regex = PyMem_Calloc((size_t)(s->nfail ? s->nfail : 1), sizeof *per_regex);
+    if (per_regex == NULL)
+        return PyErr_NoMemory();
+    r.counts = local;
+    r.fail_hits = per_regex;
+    if ((sessions = PyObject_GetAttrString(r.state, "sessions")) == NULL ||
+        (identities = PyObject_GetAttrString(r.state, "identities")) == NULL ||
+        (r.entries = PyObject_GetAttr(sessions, s->s_entries)) == NULL ||
+        (r.max_count = PyObject_GetAttr(sessions, s->s_max_count)) == NULL ||
+        (r.ttl = PyObject_GetAttr(sessions, s->s_ttl)) == NULL ||
+        (r.addresses = PyObject_GetAttr(identities, s->s_addresses)) == NULL ||
+        (usedns = PyObject_GetAttr(identities, s->s_usedns)) == NULL ||
+        (r.identify = PyObject_GetAttr(identities, s->s_identify)) == NULL ||
+        (r.address = PyObject_GetAttr(identities, s->s_address)) == NULL)
+        goto done;
+    if (!PyDict_CheckExact(r.entries) || !PyDict_Check(r.addresses)) {
+        PyErr_SetString(PyExc_TypeError, "SessionCache.entries and Identities.addresses: dicts");
+        goto done;
+    }
+    Py_ssize_t missed_from = 0; /* with keep_missed: the next line whose missed outcome may be due */
+    r.raw = PyUnicode_Check(usedns) && PyUnicode_CompareWithASCIIString(usedns, "raw") == 0;
+    for (Py_ssize_t k = 0; k < PyList_GET_SIZE(hits); k++) {
+        PyObject *hit = PyList_GET_ITEM(hits, k);
+        if (!PyTuple_Check(hit) || PyTuple_GET_SIZE(hit) != 3) {
+            PyErr_SetString(PyExc_TypeError, "hits: (line, prefregex groups, failregex groups)");
+            goto done;
+        }
+        Py_ssize_t i = PyLong_AsSsize_t(PyTuple_GET_ITEM(hit, 0));
+        if (i < 0 || i >= lines) {
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_ValueError, "hits: a line index out of range");
+            goto done;
+        }
+        if (r.keep_missed) {
+            if (i < missed_from) {
+                PyErr_SetString(PyExc_ValueError, "hits: lines in order");
+                goto done;
+            }
+            if (add_missed(s, &r, missed_from, i) < 0)
+                goto done;
+            missed_from = i + 1;
+        }
+        PyObject *pre = PyTuple_GET_ITEM(hit, 1), *found = PyTuple_GET_ITEM(hit, 2);
+        int done = step_line(s, &r, i, pre, found);
+        if (done < 0)
+            goto done;
+        if (done) {
+            PyObject *back = PyObject_CallFunctionObjArgs(r.fallback, PyTuple_GET_ITEM(hit, 0), pre, found, NULL);
+            if (back == NULL)
+                goto done;
+            Py_DECREF(back);
+        }
+    }
+    if (r.keep_missed && add_missed(s, &r, missed_from, lines) < 0)
+        goto done;
+    result = Py_NewRef(Py_None);
+done:
+    if (add_counts(counts, local, 3) < 0 || add_counts(fail_hits, per_regex, s->nfail) < 0)
+        Py_CLEAR(result);
+    PyMem_Free(per_regex);
+    PyMem_Free(r.hits);
+    Py_XDECREF(sessions);
+    Py_XDECREF(identities);
+    Py_XDECREF(usedns);
+    Py_XDECREF(r.entries);
+    Py_XDECREF(r.max_count);
+    Py_XDECREF(r.ttl);
+    Py_XDECREF(r.addresses);
+    Py_XDECREF(r.identify);
+    Py_XDECREF(r.address);
+    return result;
+}
+
+static void Step_dealloc(StepObject *self)
+{
+    Py_XDECREF(self->by_first);
+    Py_XDECREF(self->any_first);
+    Py_XDECREF(self->searches);
+    Py_XDECREF(self->folds);
+    Py_XDECREF(self->internal);
+    Py_XDECREF(self->failure);
+    Py_XDECREF(self->outcome);
+    Py_XDECREF(self->failure_fields);
+    Py_XDECREF(self->outcome_fields);
+    Py_XDECREF(self->unspec);
+    Py_XDECREF(self->one);
+    Py_XDECREF(self->minus_one);
+    for (int k = 0; k < 3; k++) {
+        Py_XDECREF(self->families[k]);
+        Py_XDECREF(self->kinds[k]);
+    }
+    for (int k = 0; k < K_COUNT; k++)
+        Py_XDECREF(self->keys[k]);
+    PyObject *names[] = {self->s_entries, self->s_max_count, self->s_ttl, self->s_addresses, self->s_usedns,
+                         self->s_identify, self->s_address, self->s_groupdict, self->s_pref_last};
+    for (size_t k = 0; k < sizeof names / sizeof *names; k++)
+        Py_XDECREF(names[k]);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* Step(by_first, any_first, searches, folds, check_all, has_pref, internal, user_pairs, failure, failure_fields,
+ *      outcome, outcome_fields, bounds, unspec)
+ * bounds: (MAX_USERS, MAX_USER_CHARS, MAX_LINES, MAX_LINE_CHARS) of banjail.filter.session; the field names:
+ * the 7 fields of banjail.model.Failure and of LineOutcome, in their order (banjail.filter.native checks). */
+static int Step_init(StepObject *self, PyObject *args, PyObject *kwds)
+{
+    (void)kwds;
+    PyObject *by_first, *any_first, *searches, *folds, *internal, *pairs, *failure, *ffields, *outcome, *ofields;
+    PyObject *unspec;
+    int check_all, has_pref;
+    Py_ssize_t bounds[4];
+    if (!PyArg_ParseTuple(args, "O!O!O!O!ppO!UOO!OO!(nnnn)O", &PyDict_Type, &by_first, &PyTuple_Type, &any_first,
+                          &PyTuple_Type, &searches, &PyTuple_Type, &folds, &check_all, &has_pref,
+                          &PyFrozenSet_Type, &internal, &pairs,
+                          &failure, &PyTuple_Type, &ffields, &outcome, &PyTuple_Type, &ofields, &bounds[0],
+                          &bounds[1], &bounds[2], &bounds[3], &unspec))
+        return -1;
+    if (self->failure != NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "Step is initialised once");
+        return -1;
+    }
+    if (!PyType_Check(failure) || !PyType_Check(outcome) || PyTuple_GET_SIZE(ffields) != 7 ||
+        PyTuple_GET_SIZE(ofields) != 7 || PyTuple_GET_SIZE(folds) != PyTuple_GET_SIZE(searches)) {
+        PyErr_SetString(PyExc_TypeError, "failure, outcome: classes of 7 fields each; folds: one per failregex");
+        return -1;
+    }
+    self->by_first = Py_NewRef(by_first);
+    self->any_first = Py_NewRef(any_first);
+    self->searches = Py_NewRef(searches);
+    self->folds = Py_NewRef(folds);
+    self->nfail = PyTuple_GET_SIZE(searches);
+    self->check_all = check_all;
+    self->has_pref = has_pref;
+    self->internal = Py_NewRef(internal);
+    self->outcome = Py_NewRef(outcome);
+    self->failure_fields = Py_NewRef(ffields);
+    self->outcome_fields = Py_NewRef(ofields);
+    self->max_users = bounds[0];
+    self->max_user_chars = bounds[1];
+    self->max_lines = bounds[2];
+    self->max_line_chars = bounds[3];
+    self->unspec = Py_NewRef(unspec);
+    for (int k = 0; k < K_COUNT; k++) {
+        self->keys[k] = k == K_PAIRS ? Py_NewRef(pairs) : PyUnicode_InternFromString(key_names[k]);
+        if (self->keys[k] == NULL)
+            return -1;
+    }
+    const long families[3] = {0, 4, 6};
+    for (int k = 0; k < 3; k++) {
+        if ((self->families[k] = PyLong_FromLong(families[k])) == NULL ||
+            (self->kinds[k] = PyLong_FromLong(k)) == NULL)
+            return -1;
+    }
+    if ((self->one = PyLong_FromLong(1)) == NULL || (self->minus_one = PyLong_FromLong(-1)) == NULL ||
+        (self->s_entries = PyUnicode_InternFromString("entries")) == NULL ||
+        (self->s_max_count = PyUnicode_InternFromString("max_count")) == NULL ||
+        (self->s_ttl = PyUnicode_InternFromString("ttl")) == NULL ||
+        (self->s_addresses = PyUnicode_InternFromString("addresses")) == NULL ||
+        (self->s_usedns = PyUnicode_InternFromString("usedns")) == NULL ||
+        (self->s_identify = PyUnicode_InternFromString("identify")) == NULL ||
+        (self->s_address = PyUnicode_InternFromString("address")) == NULL ||
+        (self->s_groupdict = PyUnicode_InternFromString("groupdict")) == NULL ||
+        (self->s_pref_last = PyUnicode_InternFromString("pref_last")) == NULL)
+        return -1;
+    self->failure = Py_NewRef(failure); /* last: marks the object initialised */
+    return 0;
+}
+
+static PyMethodDef Step_methods[] = {
+    {"run", (PyCFunction)Step_run, METH_VARARGS,
+     "run(hits, rows, dates, texts, ends, template, first_lineno, now, flags, state, counts, out, fail_hits, "
+     "fallback): the one-line step on Program.scan's hits"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject StepType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "banjail.filter._native.Step",
+    .tp_basicsize = sizeof(StepObject),
+    .tp_dealloc = (destructor)Step_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "The one-line step of a native chunk (see _native_step.c).",
+    .tp_methods = Step_methods,
+    .tp_init = (initproc)Step_init,
+    .tp_new = PyType_GenericNew,
+};
+
+int native_add_step(PyObject *module)
+{
+    if (PyType_Ready(&StepType) < 0)
+        return -1;
+    Py_INCREF(&StepType);
+    if (PyModule_AddObject(module, "Step", (PyObject *)&StepType) < 0) {
+        Py_DECREF(&StepType);
+        return -1;
+    }
+    return 0;
+}

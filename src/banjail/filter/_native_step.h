@@ -1,0 +1,102 @@
+/* Shared between _native_step.c (the one-line step) and _native_session.c (its <F-MLFID> sessions). */
+#ifndef BANJAIL_NATIVE_STEP_H
+#define BANJAIL_NATIVE_STEP_H
+#include "_native.h"
+
+enum { MISSED = 0, MATCHED = 1, IGNORED = 2 };
+
+/* interned key names, in this order (see Step_init) */
+enum {
+    K_CONTENT, K_MLFID, K_NOFAIL, K_MLFGAINED, K_MLFFORGET, K_USER, K_USERS, K_PAIRS, K_MLFPENDING, K_MATCHES,
+    K_NOFAIL_MATCHES, K_FID, K_IP4, K_IP6, K_DNS, K_CIDR, K_IP, K_EMPTY, K_COUNT
+};
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *by_first;   /* dict: first character -> tuple of failregex indexes */
+    PyObject *any_first;  /* tuple */
+    PyObject *searches;   /* tuple of the failregexes' Python search functions */
+    PyObject *folds;      /* tuple: per failregex its CompiledRegex.fold, or None (no <F-ALT_*>, <F-TUPLE_*>) */
+    Py_ssize_t nfail;
+    int check_all;
+    int has_pref;
+    PyObject *internal;   /* frozenset: failure.INTERNAL */
+    PyObject *failure;    /* banjail.model.Failure */
+    PyObject *outcome;    /* banjail.filter.outcome.LineOutcome */
+    PyObject *failure_fields, *outcome_fields; /* their 7 field names, in order */
+    Py_ssize_t max_users, max_user_chars, max_lines, max_line_chars;
+    PyObject *unspec;     /* netaddr.UNSPEC */
+    PyObject *families[3]; /* 0, 4, 6 */
+    PyObject *one;        /* 1 */
+    PyObject *minus_one;  /* -1 */
+    PyObject *kinds[3];
+    PyObject *keys[K_COUNT];
+    PyObject *s_entries, *s_max_count, *s_ttl, *s_addresses, *s_usedns, *s_identify, *s_address, *s_groupdict;
+    PyObject *s_pref_last;
+} StepObject;
+
+/* What one run() call works on. */
+typedef struct {
+    PyObject *rows, *dates, *texts, *ends, *template, *now, *entries, *max_count, *ttl, *addresses;
+    PyObject *identify, *address, *fallback, *out, *state;
+    Py_ssize_t first_lineno;
+    int want_failures, keep_matched, keep_ignored, keep_missed, raw;
+    Py_ssize_t *hits;      /* this line's hits */
+    Py_ssize_t nhits, hits_cap;
+    Py_ssize_t *counts;    /* by kind */
+    Py_ssize_t *fail_hits; /* per failregex */
+} Run;
+
+/* d.get(key) as a borrowed reference, NULL (no error) when missing or None-valued callers test for */
+static inline PyObject *get(PyObject *d, PyObject *key)
+{
+    return PyDict_GetItemWithError(d, key);
+}
+
+/* d.pop(key, None) as a new reference (Py_None when missing); NULL on error */
+static inline PyObject *pop(PyObject *d, PyObject *key)
+{
+    PyObject *v = PyDict_GetItemWithError(d, key);
+    if (v == NULL)
+        return PyErr_Occurred() ? NULL : Py_NewRef(Py_None);
+    Py_INCREF(v);
+    if (PyDict_DelItem(d, key) < 0) {
+        Py_DECREF(v);
+        return NULL;
+    }
+    return v;
+}
+
+/* truth of d.get(key): 1, 0, or -1 on error */
+static inline int truthy(PyObject *d, PyObject *key)
+{
+    PyObject *v = PyDict_GetItemWithError(d, key);
+    if (v == NULL)
+        return PyErr_Occurred() ? -1 : 0;
+    return PyObject_IsTrue(v);
+}
+
+/* truth of d.pop(key, None) */
+static inline int pop_truthy(PyObject *d, PyObject *key)
+{
+    PyObject *v = pop(d, key);
+    if (v == NULL)
+        return -1;
+    int t = PyObject_IsTrue(v);
+    Py_DECREF(v);
+    return t;
+}
+
+static inline PyObject *get_or_none(PyObject *d, PyObject *key)
+{
+    PyObject *v = PyDict_GetItemWithError(d, key);
+    return v == NULL ? (PyErr_Occurred() ? NULL : Py_None) : v;
+}
+
+/* list(a) + list(b) where a may be NULL (missing: []) */
+PyObject *native_concat(PyObject *a, PyObject *b);
+
+/* session.merge: a new reference to the data that now stands for the failure (_native_session.c) */
+PyObject *native_merge(StepObject *s, Run *r, PyObject *mlfid, PyObject *fail, PyObject *matched);
+
+#endif
