@@ -135,7 +135,7 @@ class NativeEngine:
         rows = chunk.split("\n")[:-1]
         return "".join([row[:s] + row[e:] + "\n" for row, s, e in zip(rows, starts, ends, strict=True)])
 
-    def _count_pref(self, program: Program, found: Dates, searched: str, cuts: list[int], counted: bool) -> None:
+    def _set_pref(self, program: Program, found: Dates, searched: str, cuts: list[int], counted: bool) -> None:
         """Sets found.pref (before book reads it) where the caller counts the prefregex itself."""
         if counted and (found.starts is not None or not program.pref_any):  # else book's rule for pref_any holds
             found.pref = self._pref_count(program, found, searched, cuts)
@@ -191,7 +191,7 @@ class NativeEngine:
             hits = compiled.scan(searched, cuts)
             # the C step builds a line's parts as ("", date text, rest): only for dates that start their line
             if c_step is not None and found.starts is None:
-                self._count_pref(program, found, searched, cuts, counted)
+                self._set_pref(program, found, searched, cuts, counted)
                 _step(c_step, program, state, found, rows, hits, now, first_lineno, stats, keep, counts, out)
                 return out
         finally:
@@ -208,7 +208,7 @@ class NativeEngine:
             run_line(program, state, split, line, first_lineno + i, now, keep, stats, counts, out, given)
         if keep_missed:
             out += _missed(found, rows, missed_from, len(rows), first_lineno)
-        self._count_pref(program, found, searched, cuts, counted)
+        self._set_pref(program, found, searched, cuts, counted)
         book(program, state, found, rows, stats, counts[MATCHED], counts[IGNORED])
         stats.native_lines += len(rows)
         return out
