@@ -13,6 +13,8 @@ setup(
                 "src/banjail/filter/_native_dates.c",
                 "src/banjail/filter/_native_step.c",
                 "src/banjail/filter/_native_session.c",
+                "src/banjail/filter/_native_identity.c",
+                "src/banjail/filter/_native_failure.c",
             ],
             depends=["src/banjail/filter/_native.h", "src/banjail/filter/_native_step.h"],
             libraries=["pcre2-8"],

@@ -3,10 +3,11 @@
  * Program.scan (_native.c) returns the lines of a uniform chunk where a failregex matched, with their groups.
  * Step.run does on each of them what banjail.filter.singleline.match_line and banjail.filter.uniform.run_line
  * do with those groups, on the same Python objects: the log's SessionCache.entries dict (session.merge, in
- * _native_session.c), the Identities.addresses cache (identity.identify), banjail.model.Failure records
- * (failure.failure_of), LineOutcome records and the chunk's counts. Because the state is shared, a line this
- * file does not port is handed, before any state changed for it, to the caller's Python `fallback(index, pre,
- * fails)` (the reference's run_line), in line order, and the results stay exact. Handed over: a line PCRE2 could not
+ * _native_session.c), the Identities.addresses cache (identity.identify, in _native_identity.c),
+ * banjail.model.Failure records (failure.failure_of, in _native_failure.c), LineOutcome records and the
+ * chunk's counts. Because the state is shared, a line this file does not port is handed, before any state
+ * changed for it, to the caller's Python `fallback(index, pre, fails)` (the reference's run_line), in line
+ * order, and the results stay exact. Handed over: a line PCRE2 could not
  * decide, a line without a valid date. Within a line, identify() is called in Python for every form not
  * ported here (a cidr group, a DNS name, an F-ID other than the address, usedns = raw). The Python modules
  * stay the reference: each function below names the one it mirrors, statement for statement.
@@ -19,199 +20,6 @@ static const char *const key_names[K_COUNT] = {
     "content", "mlfid", "nofail", "mlfgained", "mlfforget", "user", "users", NULL /* USER_PAIRS, given */,
     "mlfpending", "matches", "nofail-matches", "fid", "ip4", "ip6", "dns", "cidr", "ip", "",
 };
-
-/* an object of a frozen slots dataclass, its fields set as its __init__ sets them (without running Python) */
-static PyObject *record(PyObject *type, PyObject *fields, PyObject *const *values)
-{
-    PyTypeObject *t = (PyTypeObject *)type;
-    PyObject *obj = t->tp_alloc(t, 0);
-    if (obj == NULL)
-        return NULL;
-    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(fields); k++) {
-        if (PyObject_GenericSetAttr(obj, PyTuple_GET_ITEM(fields, k), values[k]) < 0) {
-            Py_DECREF(obj);
-            return NULL;
-        }
-    }
-    return obj;
-}
-
-/* identity.Identities.identify: a new reference to the list of (id, address or None), or Py_None while the
- * session has no id yet; NULL with an error (a ValueError where upstream fails on the line) */
-static PyObject *identify(StepObject *s, Run *r, PyObject *fail, PyObject *mlfid)
-{
-    if (r->raw)
-        goto python;
-    PyObject *fid = get_or_none(fail, s->keys[K_FID]);
-    if (fid == NULL)
-        return NULL;
-    PyObject *ip = get_or_none(fail, s->keys[K_IP4]);
-    if (ip == NULL)
-        return NULL;
-    PyObject *family;
-    if (ip != Py_None) {
-        int has = PyDict_Contains(fail, s->keys[K_CIDR]);
-        if (has < 0)
-            return NULL;
-        if (has)
-            goto python;
-        family = s->families[1];
-    } else {
-        if ((ip = get_or_none(fail, s->keys[K_IP6])) == NULL)
-            return NULL;
-        if (ip != Py_None) {
-            int t = truthy(fail, s->keys[K_CIDR]);
-            if (t < 0)
-                return NULL;
-            if (t)
-                goto python;
-            family = s->families[2];
-        } else {
-            PyObject *dns = get_or_none(fail, s->keys[K_DNS]);
-            if (dns == NULL)
-                return NULL;
-            if (dns != Py_None)
-                goto python; /* a name to resolve */
-            if (fid == Py_None && mlfid == Py_None) {
-                PyErr_SetString(PyExc_ValueError, "no identifier group matched");
-                return NULL;
-            }
-            ip = fid;
-            family = s->families[0];
-        }
-    }
-    if (ip == Py_None) {
-        if (PyDict_SetItem(fail, s->keys[K_MLFPENDING], s->one) < 0)
-            return NULL;
-        return Py_NewRef(Py_None);
-    }
-    if (!PyUnicode_CheckExact(ip))
-        goto python;
-    if (fid != Py_None) {
-        int same = PyObject_RichCompareBool(fid, ip, Py_EQ);
-        if (same < 0)
-            return NULL;
-        if (!same)
-            goto python; /* an F-ID with an address: netaddr.identifier */
-    }
-    PyObject *key = PyTuple_Pack(3, ip, s->unspec, family);
-    if (key == NULL)
-        return NULL;
-    PyObject *cached = PyDict_GetItemWithError(r->addresses, key);
-    Py_XINCREF(cached);
-    if (cached == NULL) {
-        if (PyErr_Occurred()) {
-            Py_DECREF(key);
-            return NULL;
-        }
-        cached = PyObject_CallFunctionObjArgs(r->address, ip, s->unspec, family, NULL);
-    }
-    Py_DECREF(key);
-    if (cached == NULL)
-        return NULL;
-    if (!PyTuple_Check(cached) || PyTuple_GET_SIZE(cached) != 2) {
-        Py_DECREF(cached);
-        PyErr_SetString(PyExc_TypeError, "Identities.address: (text, valid)");
-        return NULL;
-    }
-    PyObject *address = PyTuple_GET_ITEM(cached, 0);
-    int valid = PyObject_IsTrue(PyTuple_GET_ITEM(cached, 1));
-    PyObject *pair = valid < 0 ? NULL : PyTuple_Pack(2, address, valid ? address : Py_None);
-    Py_DECREF(cached);
-    if (pair == NULL)
-        return NULL;
-    PyObject *ids = PyList_New(1);
-    if (ids == NULL) {
-        Py_DECREF(pair);
-        return NULL;
-    }
-    PyList_SET_ITEM(ids, 0, pair);
-    return ids;
-python:
-    return PyObject_CallFunctionObjArgs(r->identify, fail, mlfid, NULL);
-}
-
-/* failure.failure_of */
-static PyObject *failure_of(StepObject *s, PyObject *fid, PyObject *ip, PyObject *fail, PyObject *date,
-                            PyObject *lineno, PyObject *index)
-{
-    PyObject *groups = NULL, *lines = NULL, *result = NULL, *list = PyList_New(0);
-    if (list == NULL)
-        return NULL;
-    Py_ssize_t pos = 0;
-    PyObject *k, *v;
-    while (PyDict_Next(fail, &pos, &k, &v)) {
-        if (v == Py_None)
-            continue;
-        int internal = PySet_Contains(s->internal, k);
-        if (internal < 0)
-            goto done;
-        if (internal)
-            continue;
-        PyObject *shown = PyUnicode_CheckExact(v) ? Py_NewRef(v) : PyObject_Repr(v);
-        if (shown == NULL)
-            goto done;
-        PyObject *pair = PyTuple_Pack(2, k, shown);
-        Py_DECREF(shown);
-        if (pair == NULL)
-            goto done;
-        int bad = PyList_Append(list, pair);
-        Py_DECREF(pair);
-        if (bad < 0)
-            goto done;
-    }
-    PyObject *users = get(fail, s->keys[K_PAIRS]);
-    if (users == NULL && PyErr_Occurred())
-        goto done;
-    if (users != NULL) {
-        int t = PyObject_IsTrue(users);
-        if (t < 0)
-            goto done;
-        if (t) {
-            PyObject *more = PySequence_Fast(users, "a session's user pairs: a tuple");
-            if (more == NULL)
-                goto done;
-            for (Py_ssize_t j = 0; j < PySequence_Fast_GET_SIZE(more); j++) {
-                if (PyList_Append(list, PySequence_Fast_GET_ITEM(more, j)) < 0) {
-                    Py_DECREF(more);
-                    goto done;
-                }
-            }
-            Py_DECREF(more);
-        }
-    }
-    if ((groups = PyList_AsTuple(list)) == NULL)
-        goto done;
-    PyObject *matches = get(fail, s->keys[K_MATCHES]);
-    if (matches == NULL && PyErr_Occurred())
-        goto done;
-    Py_ssize_t n = matches == NULL ? 0 : PyObject_Size(matches);
-    if (n < 0 || (lines = PyTuple_New(n)) == NULL)
-        goto done;
-    for (Py_ssize_t j = 0; j < n; j++) {
-        PyObject *t = PySequence_GetItem(matches, j);
-        if (t == NULL)
-            goto done;
-        PyObject *a = PySequence_GetItem(t, 0), *b = PySequence_GetItem(t, 1), *c = PySequence_GetItem(t, 2);
-        Py_DECREF(t);
-        PyObject *ab = a != NULL && b != NULL ? PyNumber_Add(a, b) : NULL;
-        PyObject *abc = ab != NULL && c != NULL ? PyNumber_Add(ab, c) : NULL;
-        Py_XDECREF(a);
-        Py_XDECREF(b);
-        Py_XDECREF(c);
-        Py_XDECREF(ab);
-        if (abc == NULL)
-            goto done;
-        PyTuple_SET_ITEM(lines, j, abc);
-    }
-    PyObject *values[7] = {fid, ip, date, lines, groups, lineno, index};
-    result = record(s->failure, s->failure_fields, values);
-done:
-    Py_DECREF(list);
-    Py_XDECREF(groups);
-    Py_XDECREF(lines);
-    return result;
-}
 
 static int add_hits(Run *r, Py_ssize_t index, Py_ssize_t count)
 {
@@ -267,7 +75,7 @@ static int one_match(StepObject *s, Run *r, PyObject *fail, PyObject *org, Py_ss
         if (bad < 0)
             goto done;
     }
-    ids = identify(s, r, fail, mlfid);
+    ids = native_identify(s, r, fail, mlfid);
     if (ids == NULL) {
         if (!PyErr_ExceptionMatches(PyExc_ValueError))
             goto done;
@@ -308,7 +116,7 @@ static int one_match(StepObject *s, Run *r, PyObject *fail, PyObject *org, Py_ss
                 Py_CLEAR(num);
                 break;
             }
-            PyObject *f = failure_of(s, PyTuple_GET_ITEM(pair, 0), PyTuple_GET_ITEM(pair, 1), fail, date,
+            PyObject *f = native_failure_of(s, PyTuple_GET_ITEM(pair, 0), PyTuple_GET_ITEM(pair, 1), fail, date,
                                      lineno, num);
             if (f == NULL || (*failures == NULL && (*failures = PyList_New(0)) == NULL) ||
                 PyList_Append(*failures, f) < 0) {
@@ -482,7 +290,7 @@ static int step_line(StepObject *s, Run *r, Py_ssize_t i, PyObject *pre, PyObjec
         if (fails == NULL)
             goto done;
         PyObject *values[7] = {lineno, row, s->kinds[kind], hits, s->minus_one, fails, r->template};
-        outcome = record(s->outcome, s->outcome_fields, values);
+        outcome = native_record(s->outcome, s->outcome_fields, values);
         Py_DECREF(fails);
         if (outcome == NULL || PyList_Append(r->out, outcome) < 0)
             goto done;
@@ -531,7 +339,7 @@ static int add_missed(StepObject *s, Run *r, Py_ssize_t start, Py_ssize_t end)
         PyObject *template = PyList_GET_ITEM(r->dates, k) != Py_None ? r->template : Py_None;
         PyObject *values[7] = {lineno, PyList_GET_ITEM(r->rows, k), s->kinds[MISSED], empty, s->minus_one, empty,
                                template};
-        PyObject *outcome = record(s->outcome, s->outcome_fields, values);
+        PyObject *outcome = native_record(s->outcome, s->outcome_fields, values);
         Py_DECREF(lineno);
         bad = outcome == NULL || PyList_Append(r->out, outcome) < 0 ? -1 : 0;
         Py_XDECREF(outcome);

@@ -99,4 +99,16 @@ PyObject *native_concat(PyObject *a, PyObject *b);
 /* session.merge: a new reference to the data that now stands for the failure (_native_session.c) */
 PyObject *native_merge(StepObject *s, Run *r, PyObject *mlfid, PyObject *fail, PyObject *matched);
 
+/* an object of a frozen slots dataclass `type`, its `fields` set to `values` as its __init__ sets them, without
+ * running Python (_native_failure.c) */
+PyObject *native_record(PyObject *type, PyObject *fields, PyObject *const *values);
+
+/* failure.failure_of: a new reference to the Failure of one identity of a match (_native_failure.c) */
+PyObject *native_failure_of(StepObject *s, PyObject *fid, PyObject *ip, PyObject *fail, PyObject *date,
+                            PyObject *lineno, PyObject *index);
+
+/* identity.Identities.identify: a new reference to the list of (id, address or None), or Py_None while the
+ * session has no id yet; NULL with an error (_native_identity.c) */
+PyObject *native_identify(StepObject *s, Run *r, PyObject *fail, PyObject *mlfid);
+
 #endif
