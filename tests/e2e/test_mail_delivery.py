@@ -245,13 +245,13 @@ class Marks:
     SMTP transport is the child program behind the mark's trap (banjail.actions.smtp), as in the daemon."""
 
     directory: Path
-    ended_runs: list[tuple[str, int | None, str]] = field(default_factory=list)
+    ended_runs: list[tuple[completion.Mark, int | None, str]] = field(default_factory=list)
 
     def begin(self, jail: str, action: str, op: str, ban: Ban, started: float) -> completion.Mark:
         return completion.write(self.directory, jail, action, op, ban, started)
 
     def ended(self, mark: completion.Mark, status: int | None, error: str) -> None:
-        self.ended_runs.append((mark.path, status, error))
+        self.ended_runs.append((mark, status, error))
 
 
 @pytest.mark.parametrize("marked", [False, True], ids=["in-process", "child"])
@@ -292,10 +292,11 @@ def test_the_smtp_action_with_starttls_and_auth(
     asyncio.run(scenario())
     assert action.sent == 1
     if marks is not None:
-        ((path, status, error),) = marks.ended_runs
+        ((mark, status, error),) = marks.ended_runs
         assert (status, error) == (0, "")
-        assert Path(path + completion.INPUT).read_bytes().startswith(b"Subject: ")  # the child's input
-        assert Path(path).read_text().splitlines()[-1] == "0"  # the child's own shell wrote its status
+        assert Path(mark.input).read_bytes().startswith(b"Subject: ")  # the child's input
+        # the child's own shell wrote its status
+        assert Path(mark.path).read_text().splitlines()[-1] == f"{mark.token} 0"
     (received,) = sink.wait(1)
     check_report(
         received,

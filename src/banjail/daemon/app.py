@@ -270,6 +270,7 @@ class Daemon:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.runs.close()
+        self.marks.close()  # every run is committed: an emptied journal goes now
         await self.committer.close()
         await self.db(self.store.end_run)
         await self.db(self.store.close)

@@ -1,7 +1,8 @@
 """The daemon's completion marks (banjail.actions.completion): exactly once for side actions across kill -9.
 
-    running:  action ──► begin (mark file, before the command) ──► command (+ trap: status into the mark)
-              ──► ended ──► ActionRun into the RunLog's round ──► committed ──► mark removed
+    running:  action ──► begin (a mark appended to the journal, before the command) ──► command (+ trap: its
+              status appended) ──► ended ──► ActionRun into the RunLog's round ──► committed ──► mark done; a
+              journal of ROTATE marks is followed by a new one, and goes once all its marks are done
     at start: settle(): every mark the killed server left ──► status appended: its run is recorded (the ban
               counts as applied: never run again)  ──► no status and a live process carries it: an orphan,
               kept until its ban's turn comes in the action's lane (`orphan`: wait, bounded by the action's
@@ -29,6 +30,7 @@ from banjail.store.actionruns import ActionRun, first_line
 
 log_actions = logger("actions")
 POLL_SECONDS = 0.05
+ROTATE = 1024  # marks per journal: a journal is removed once all its runs are committed and a newer one is in use
 
 Record = Callable[[list[ActionRun], Callable[[], None]], None]
 
@@ -62,6 +64,10 @@ class Completions:
         self._record = record
         self._ready = False
         self.orphans: dict[tuple[str, str, int, str], Mark] = {}
+        self._journal: completion.Journal | None = None
+        # journal path -> tokens of its marks not done yet; a journal goes when its set empties and it is not
+        # the one being written
+        self._open: dict[str, set[str]] = {}
 
     def _usable(self) -> bool:
         if self.directory is None:
@@ -83,32 +89,65 @@ class Completions:
             return None
         assert self.directory is not None
         try:
-            return completion.write(self.directory, jail, action, op, ban, started)
+            journal = self._journal
+            if journal is None or journal.taken >= ROTATE:
+                journal = self._rotate(self.directory)
+            mark = journal.write(jail, action, op, ban, started)
         except OSError as exc:
             log_actions.warning("[%s] action %s: cannot write the mark of %s: %s", jail, action, ban.fid, exc)
             return None
+        self._open.setdefault(mark.path, set()).add(mark.token)
+        return mark
+
+    def _rotate(self, directory: Path) -> completion.Journal:
+        old, self._journal = self._journal, completion.Journal(directory)
+        if old is not None:
+            old.close()
+            self._sweep(old.path)
+        return self._journal
+
+    def close(self) -> None:
+        """Stop writing the journal (its marks are still done as their runs are committed)."""
+        if self._journal is not None:
+            path = self._journal.path
+            self._journal.close()
+            self._journal = None
+            self._sweep(path)
+
+    def _done(self, mark: Mark) -> None:
+        """The mark's run is committed (or forgotten): its input goes, and its journal once that was the last."""
+        completion.remove_input(mark)
+        tokens = self._open.get(mark.path)
+        if tokens is not None:
+            tokens.discard(mark.token)
+            self._sweep(mark.path)
+
+    def _sweep(self, path: str) -> None:
+        if self._open.get(path) or (self._journal is not None and self._journal.path == path):
+            return
+        self._open.pop(path, None)
+        _unlink(Path(path))
 
     def ended(self, mark: Mark, status: int | None, error: str) -> None:
-        self._record([run_of(mark, time.time(), status, error)], lambda: completion.remove(mark))
+        self._record([run_of(mark, time.time(), status, error)], lambda: self._done(mark))
 
     def settle(self) -> list[ActionRun]:
         """Read the marks a killed server left (blocking: run at start, before any jail): returns the runs of
         those that ended (to commit before the restore reads the runs), keeps the live ones as orphans, forgets
-        those cut short. The ended marks are removed by `forget_settled` once their runs are committed."""
+        those cut short. The journals go by `forget_settled` once the ended runs are committed; a journal with
+        an orphan stays until that orphan is decided."""
         self.orphans.clear()
         if not self._usable():
             return []
         assert self.directory is not None
         ended: list[ActionRun] = []
         pending: dict[str, Left] = {}
-        for path, left in completion.leftovers(self.directory):
-            if left is None:
-                _unlink(path)  # a half-written intent: the command never started
-                _unlink(Path(f"{path}{completion.INPUT}"))
-            elif left.status is not None:
-                ended.append(run_of(left.mark, left.mark.started, left.status, ""))
-            else:
-                pending[left.mark.path] = left
+        for _path, lefts in completion.leftovers(self.directory):
+            for left in lefts:
+                if left.status is not None:
+                    ended.append(run_of(left.mark, left.mark.started, left.status, ""))
+                else:
+                    pending[left.mark.carried] = left
         alive = completion.running(set(pending))
         for key, left in pending.items():
             if key in alive:
@@ -118,13 +157,25 @@ class Completions:
         return ended
 
     def forget_settled(self) -> None:
-        """Remove the marks of ended runs (their runs are committed now); orphans stay."""
+        """Remove the journals the killed server left (their ended runs are committed now) but those holding an
+        orphan: each of those goes once its last orphan is decided."""
         if self.directory is None:
             return
-        kept = {m.path for m in self.orphans.values()}
-        for _path, left in completion.leftovers(self.directory):
-            if left is not None and left.mark.path not in kept and left.status is not None:
-                completion.remove(left.mark)
+        kept: dict[str, set[str]] = {}
+        for mark in self.orphans.values():
+            kept.setdefault(mark.path, set()).add(mark.token)
+        current = self._journal.path if self._journal is not None else ""
+        for path, lefts in completion.leftovers(self.directory):
+            name = str(path)
+            if name == current or name in self._open:
+                continue
+            for left in lefts:
+                if left.mark.token not in kept.get(name, ()):
+                    completion.remove_input(left.mark)
+            if name in kept:
+                self._open[name] = kept[name]
+            else:
+                _unlink(path)
 
     async def orphan(self, jail: str, action: str, ban: Ban, timeout: float) -> bool:
         """Whether the killed server's command for this ban ended well (recorded now: do not run it again). An
@@ -133,17 +184,18 @@ class Completions:
         if mark is None:
             return False
         deadline = time.monotonic() + timeout
-        left = completion.read(Path(mark.path))
+        left = completion.status_of(mark)
         while left is not None and left.status is None and time.monotonic() < deadline:
-            if not completion.running({mark.path}):
-                left = completion.read(Path(mark.path))
+            if not completion.running({mark.carried}):
+                left = completion.status_of(mark)
                 break
             await asyncio.sleep(POLL_SECONDS)
-            left = completion.read(Path(mark.path))
+            left = completion.status_of(mark)
         if left is None or left.status is None:
             _cut_short(mark)
+            self._done(mark)
             return False
-        self._record([run_of(mark, time.time(), left.status, "")], lambda: completion.remove(mark))
+        self._record([run_of(mark, time.time(), left.status, "")], lambda: self._done(mark))
         log_actions.info(
             "[%s] action %s: %s was run by the last (killed) server: exit status %d%s",
             jail,
@@ -163,7 +215,6 @@ def _cut_short(mark: Mark) -> None:
         mark.op,
         mark.fid,
     )
-    completion.remove(mark)
 
 
 def _unlink(path: Path) -> None:

@@ -60,6 +60,7 @@ async def switch(daemon: Daemon, dbfile: str) -> str | None:
         raise ControlError(str(exc)) from None
     old = daemon.store
     await daemon.runs.close()
+    daemon.marks.close()
     await daemon.committer.close()
     await daemon.db(old.end_run)
     await daemon.db(old.close)
