@@ -50,6 +50,7 @@ class Definition:
         self._options = dict(spec.options)
         self._families = {family: dict(values) for family, values in spec.family_options.items()}
         self._static: dict[tuple[str, str], str] = {}
+        self.version = 0  # raised by every set(): what callers derive from the values is stale then
 
     @property
     def timeout(self) -> float:
@@ -88,6 +89,7 @@ class Definition:
         """Set option `key` (the next command text is substituted anew)."""
         self._options[key] = value
         self._static.clear()
+        self.version += 1
 
     def nested_shell_warnings(self) -> list[str]:
         """`op warning` for each operation whose text nests a shell unsafely (render.nested_shell_warning)."""

@@ -21,6 +21,7 @@ Values are never scanned for tags again (a match containing `<ip>` stays as it i
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -104,7 +105,7 @@ def render(
     env: dict[str, str] = {}
     out: list[str] = []
     last = 0
-    for start, end, tag, context in _tags_in_context(text):
+    for start, end, tag, context in _tag_contexts(text):
         if tag not in known:
             known[tag] = value(tag)
         found = known[tag]
@@ -146,6 +147,13 @@ class _Frame:
     kind: str  # top | sq | dq | param
     closer: str = ""  # what ends this frame: ")" for $(, "`" for backquotes, "}" for ${, "" for the script
     depth: int = 0  # open plain parentheses inside a $( frame
+
+
+@functools.lru_cache(maxsize=256)
+def _tag_contexts(text: str) -> tuple[tuple[int, int, str, Context], ...]:
+    """_tags_in_context as a tuple, kept per text: an action renders the same few command texts for every ban,
+    and the lexer walks each character in Python."""
+    return tuple(_tags_in_context(text))
 
 
 def _tags_in_context(text: str) -> Iterator[tuple[int, int, str, Context]]:

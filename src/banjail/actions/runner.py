@@ -160,22 +160,34 @@ async def _wait(loop: asyncio.AbstractEventLoop, pid: int, timeout: float) -> in
     """The wait status of `pid` once it exits, or None after `timeout` (its group killed, the child reaped).
     On cancellation the group is killed and reaped before CancelledError goes on."""
     pidfd = os.pidfd_open(pid)
+    # `exited`: the command exited (what the kill path waits for); `first`: exited (True) or timed out (False).
+    # A bare timer and future instead of wait_for(shield(...)): this runs once per ban.
     exited: asyncio.Future[None] = loop.create_future()
+    first: asyncio.Future[bool] = loop.create_future()
 
-    def readable() -> None:  # the pidfd stays readable once the command exited: settle the future once
+    def readable() -> None:  # the pidfd stays readable once the command exited: settle the futures once
         if not exited.done():
             exited.set_result(None)
+        if not first.done():
+            first.set_result(True)
+
+    def expire() -> None:
+        if not first.done():
+            first.set_result(False)
 
     loop.add_reader(pidfd, readable)
+    timer = loop.call_later(timeout, expire)
     try:
         try:
-            await asyncio.wait_for(asyncio.shield(exited), timeout)
-        except TimeoutError:
-            await _kill_spawned(pid, exited)
-            return None
+            ended = await first
         except asyncio.CancelledError:
             await asyncio.shield(_kill_spawned(pid, exited))
             raise
+        finally:
+            timer.cancel()
+        if not ended:
+            await _kill_spawned(pid, exited)
+            return None
         return os.waitpid(pid, 0)[1]
     finally:
         loop.remove_reader(pidfd)
