@@ -15,6 +15,8 @@
 typedef struct {
     pcre2_code *code;
     PyObject *names; /* tuple of (name, group number) */
+    Py_ssize_t *numbers; /* the group numbers of `names`, in its order (read once, not per match) */
+    PyObject *blank;     /* {name: None} in `names` order: a match's dict is a copy with its groups set */
     int jit;         /* whether PCRE2's JIT compiled it */
 } Regex;
 
@@ -63,6 +65,29 @@ pcre2_code *native_compile(PyObject *pattern, int *jit)
 
 static int compile_one(Regex *out, PyObject *pattern, PyObject *names)
 {
+    Py_ssize_t n = PyTuple_GET_SIZE(names);
+    out->numbers = PyMem_Malloc((size_t)(n ? n : 1) * sizeof *out->numbers);
+    if (out->numbers == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *pair = PyTuple_GET_ITEM(names, k);
+        if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2 || !PyUnicode_Check(PyTuple_GET_ITEM(pair, 0)) ||
+            !PyLong_Check(PyTuple_GET_ITEM(pair, 1))) {
+            PyErr_SetString(PyExc_TypeError, "names: (str, int) pairs");
+            return -1;
+        }
+        out->numbers[k] = PyLong_AsSsize_t(PyTuple_GET_ITEM(pair, 1));
+        if (out->numbers[k] == -1 && PyErr_Occurred())
+            return -1;
+    }
+    if ((out->blank = PyDict_New()) == NULL)
+        return -1;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        if (PyDict_SetItem(out->blank, PyTuple_GET_ITEM(PyTuple_GET_ITEM(names, k), 0), Py_None) < 0)
+            return -1;
+    }
     out->code = native_compile(pattern, &out->jit);
     if (out->code == NULL)
         return -1;
@@ -83,13 +108,19 @@ static void Program_dealloc(ProgramObject *self)
     if (self->pref.code != NULL)
         pcre2_code_free(self->pref.code);
     Py_XDECREF(self->pref.names);
+    PyMem_Free(self->pref.numbers);
+    Py_XDECREF(self->pref.blank);
     if (self->candidates.code != NULL)
         pcre2_code_free(self->candidates.code);
     Py_XDECREF(self->candidates.names);
+    PyMem_Free(self->candidates.numbers);
+    Py_XDECREF(self->candidates.blank);
     for (Py_ssize_t i = 0; i < self->nfail; i++) {
         if (self->fail[i].code != NULL)
             pcre2_code_free(self->fail[i].code);
         Py_XDECREF(self->fail[i].names);
+        PyMem_Free(self->fail[i].numbers);
+        Py_XDECREF(self->fail[i].blank);
     }
     PyMem_Free(self->fail);
     PyMem_Free(self->orders);
@@ -213,28 +244,25 @@ done:
     return result;
 }
 
-/* A dict of the named groups of one match (None for a group that did not take part), as re's groupdict. */
+/* A dict of the named groups of one match (None for a group that did not take part), as re's groupdict: a copy
+ * of the regex's blank dict (same keys, same order; a copy of a dict is one block copy) with the groups that
+ * took part set, rather than one insertion per name. */
 static PyObject *groupdict(const Regex *r, const char *subject, pcre2_match_data *md, int rc)
 {
     PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
-    PyObject *d = PyDict_New();
+    PyObject *d = PyDict_Copy(r->blank);
     if (d == NULL)
         return NULL;
     Py_ssize_t n = PyTuple_GET_SIZE(r->names);
     for (Py_ssize_t k = 0; k < n; k++) {
-        PyObject *pair = PyTuple_GET_ITEM(r->names, k);
-        PyObject *name = PyTuple_GET_ITEM(pair, 0);
-        long g = PyLong_AsLong(PyTuple_GET_ITEM(pair, 1));
-        PyObject *value;
-        if (g < 0 || g >= rc || ov[2 * g] == PCRE2_UNSET) {
-            value = Py_None;
-            Py_INCREF(value);
-        } else {
-            value = PyUnicode_DecodeASCII(subject + ov[2 * g], (Py_ssize_t)(ov[2 * g + 1] - ov[2 * g]), NULL);
-            if (value == NULL) {
-                Py_DECREF(d);
-                return NULL;
-            }
+        Py_ssize_t g = r->numbers[k];
+        if (g < 0 || g >= rc || ov[2 * g] == PCRE2_UNSET)
+            continue; /* None, as in the blank */
+        PyObject *name = PyTuple_GET_ITEM(PyTuple_GET_ITEM(r->names, k), 0);
+        PyObject *value = PyUnicode_DecodeASCII(subject + ov[2 * g], (Py_ssize_t)(ov[2 * g + 1] - ov[2 * g]), NULL);
+        if (value == NULL) {
+            Py_DECREF(d);
+            return NULL;
         }
         int bad = PyDict_SetItem(d, name, value);
         Py_DECREF(value);

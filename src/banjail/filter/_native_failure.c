@@ -1,14 +1,21 @@
 /* banjail.filter._native.Step's records: banjail.model.Failure as banjail.filter.failure.failure_of builds it,
  * and any frozen slots dataclass record set as its __init__ sets it. No global state. */
 #include "_native_step.h"
+#include <structmember.h>
 
-/* an object of a frozen slots dataclass, its fields set as its __init__ sets them (without running Python) */
-PyObject *native_record(PyObject *type, PyObject *fields, PyObject *const *values)
+/* an object of a frozen slots dataclass, its fields set as its __init__ sets them (without running Python);
+ * slots: each field's offset (native_slots), or NULL to set them through the generic setattr */
+PyObject *native_record(PyObject *type, PyObject *fields, const Py_ssize_t *slots, PyObject *const *values)
 {
     PyTypeObject *t = (PyTypeObject *)type;
     PyObject *obj = t->tp_alloc(t, 0);
     if (obj == NULL)
         return NULL;
+    if (slots != NULL) { /* tp_alloc zeroed every slot: each takes its first value, as member_set does */
+        for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(fields); k++)
+            *(PyObject **)((char *)obj + slots[k]) = Py_NewRef(values[k]);
+        return obj;
+    }
     for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(fields); k++) {
         if (PyObject_GenericSetAttr(obj, PyTuple_GET_ITEM(fields, k), values[k]) < 0) {
             Py_DECREF(obj);
@@ -92,10 +99,30 @@ PyObject *native_failure_of(StepObject *s, PyObject *fid, PyObject *ip, PyObject
         PyTuple_SET_ITEM(lines, j, abc);
     }
     PyObject *values[7] = {fid, ip, date, lines, groups, lineno, index};
-    result = native_record(s->failure, s->failure_fields, values);
+    result = native_record(s->failure, s->failure_fields, s->failure_slots, values);
 done:
     Py_DECREF(list);
     Py_XDECREF(groups);
     Py_XDECREF(lines);
     return result;
+}
+
+/* Where each of `fields` lives in an object of `type`: 1 and the offsets when each is a plain object slot of
+ * `type` itself (T_OBJECT_EX, writable: what a slots dataclass gets), 0 when not (set through setattr then). */
+int native_slots(PyObject *type, PyObject *fields, Py_ssize_t *at)
+{
+    PyObject *dict = ((PyTypeObject *)type)->tp_dict;
+    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(fields); k++) {
+        PyObject *d = PyDict_GetItemWithError(dict, PyTuple_GET_ITEM(fields, k));
+        if (d == NULL)
+            return PyErr_Occurred() ? -1 : 0;
+        if (!Py_IS_TYPE(d, &PyMemberDescr_Type))
+            return 0;
+        PyMemberDef *m = ((PyMemberDescrObject *)d)->d_member;
+        if (m->type != T_OBJECT_EX || (m->flags & READONLY) || m->offset <= 0 ||
+            m->offset + (Py_ssize_t)sizeof(PyObject *) > ((PyTypeObject *)type)->tp_basicsize)
+            return 0;
+        at[k] = m->offset;
+    }
+    return 1;
 }

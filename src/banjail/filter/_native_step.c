@@ -139,6 +139,84 @@ done:
     return stop;
 }
 
+/* {**pre, **fail} as dict(pre).update(fail) builds it; with `take`, the shape is kept in m for merge_fast */
+static PyObject *merge_slow(Merge *m, PyObject *pre, PyObject *fail, int take)
+{
+    PyObject *both = PyDict_Copy(pre);
+    if (both == NULL || PyDict_Update(both, fail) < 0) {
+        Py_XDECREF(both);
+        return NULL;
+    }
+    if (!take || m->blank != NULL)
+        return both;
+    PyObject *blank = PyDict_Copy(both), *pre_keys = PyDict_Keys(pre), *fail_keys = PyDict_Keys(fail);
+    PyObject *pk = pre_keys != NULL ? PyList_AsTuple(pre_keys) : NULL;
+    PyObject *fk = fail_keys != NULL ? PyList_AsTuple(fail_keys) : NULL;
+    Py_XDECREF(pre_keys);
+    Py_XDECREF(fail_keys);
+    char *only = pk != NULL ? PyMem_Malloc((size_t)PyTuple_GET_SIZE(pk) + 1) : NULL;
+    int bad = blank == NULL || pk == NULL || fk == NULL || only == NULL;
+    Py_ssize_t pos = 0;
+    PyObject *k, *v;
+    while (!bad && PyDict_Next(both, &pos, &k, &v))
+        bad = PyDict_SetItem(blank, k, Py_None) < 0;
+    for (Py_ssize_t j = 0; !bad && j < PyTuple_GET_SIZE(pk); j++) {
+        int has = PyDict_Contains(fail, PyTuple_GET_ITEM(pk, j));
+        bad = has < 0;
+        only[j] = (char)!has;
+    }
+    if (bad) {
+        Py_XDECREF(blank);
+        Py_XDECREF(pk);
+        Py_XDECREF(fk);
+        PyMem_Free(only);
+        Py_DECREF(both);
+        if (!PyErr_Occurred())
+            PyErr_NoMemory();
+        return NULL;
+    }
+    m->blank = blank;
+    m->pre_keys = pk;
+    m->fail_keys = fk;
+    m->pre_only = only;
+    return both;
+}
+
+/* merge_slow's result from the kept shape: a copy of the blank with the values that are not None set; NULL
+ * without an error when pre or fail has other keys (or another order) than the shape: merge_slow then */
+static PyObject *merge_fast(const Merge *m, PyObject *pre, PyObject *fail)
+{
+    if (m->blank == NULL || PyDict_GET_SIZE(pre) != PyTuple_GET_SIZE(m->pre_keys) ||
+        PyDict_GET_SIZE(fail) != PyTuple_GET_SIZE(m->fail_keys))
+        return NULL;
+    PyObject *both = PyDict_Copy(m->blank);
+    if (both == NULL)
+        return NULL;
+    Py_ssize_t pos = 0, j = 0;
+    PyObject *k, *v;
+    /* a key of both dicts takes fail's value: pre's are set only where fail has no such group */
+    while (PyDict_Next(pre, &pos, &k, &v)) {
+        if (k != PyTuple_GET_ITEM(m->pre_keys, j))
+            goto other;
+        if (m->pre_only[j] && v != Py_None && PyDict_SetItem(both, k, v) < 0)
+            goto fail;
+        j++;
+    }
+    for (pos = 0, j = 0; PyDict_Next(fail, &pos, &k, &v); j++) {
+        if (k != PyTuple_GET_ITEM(m->fail_keys, j))
+            goto other;
+        if (v != Py_None && PyDict_SetItem(both, k, v) < 0)
+            goto fail;
+    }
+    return both;
+other:
+    Py_DECREF(both);
+    return NULL;
+fail:
+    Py_DECREF(both);
+    return NULL;
+}
+
 /* singleline.match_line + uniform.run_line for hit row i; 1: not ported, nothing changed (hand it to Python) */
 static int step_line(StepObject *s, Run *r, Py_ssize_t i, PyObject *pre, PyObject *found)
 {
@@ -162,10 +240,14 @@ static int step_line(StepObject *s, Run *r, Py_ssize_t i, PyObject *pre, PyObjec
             return -1;
         if (content != NULL && content != Py_None && !PyUnicode_CheckExact(content))
             return 1;
+        if (content != NULL && content != Py_None && PyUnicode_GET_LENGTH(content) > 0)
+            first = PyUnicode_READ_CHAR(content, 0);
     }
+    if (first >= 128)
+        return 1; /* the dispatch table is ASCII's (a native chunk is ASCII) */
     /* from here on the line is this function's */
     int result = -1, nofail = 0;
-    PyObject *rest = NULL, *tup = NULL, *org = NULL, *order = NULL, *failures = NULL, *lineno = NULL;
+    PyObject *rest = NULL, *tup = NULL, *org = NULL, *failures = NULL, *lineno = NULL;
     PyObject *hits = NULL, *outcome = NULL;
     r->nhits = 0;
     if (s->has_pref) {
@@ -177,8 +259,6 @@ static int step_line(StepObject *s, Run *r, Py_ssize_t i, PyObject *pre, PyObjec
                 Py_DECREF(content);
                 return -1;
             }
-            if (content != Py_None && PyUnicode_GET_LENGTH(content) > 0)
-                first = PyUnicode_READ_CHAR(content, 0);
             Py_DECREF(content);
         }
     }
@@ -198,27 +278,12 @@ static int step_line(StepObject *s, Run *r, Py_ssize_t i, PyObject *pre, PyObjec
     PyList_SET_ITEM(org, 0, Py_NewRef(tup));
     if ((lineno = PyLong_FromSsize_t(r->first_lineno + i)) == NULL)
         goto done;
-    PyObject *ch = PyUnicode_FromOrdinal((int)first);
-    if (ch == NULL)
-        goto done;
-    order = PyDict_GetItemWithError(s->by_first, ch);
-    Py_DECREF(ch);
-    if (order == NULL && PyErr_Occurred())
-        goto done;
-    order = Py_NewRef(order != NULL ? order : s->any_first);
-    if (!PyTuple_Check(order)) {
-        PyErr_SetString(PyExc_TypeError, "by_first: tuples of indexes");
-        goto done;
-    }
+    const Py_ssize_t *order = s->order_items + s->order_at[first];
+    Py_ssize_t norder = s->order_len[first];
     int emptied = 0; /* identify failed without check_all: the later regexes search "\n" in Python */
     int has_pre = s->has_pref && PyDict_GET_SIZE(pre) > 0; /* without a prefregex its groups are {} */
-    for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(order); j++) {
-        Py_ssize_t index = PyLong_AsSsize_t(PyTuple_GET_ITEM(order, j));
-        if (index < 0 || index >= s->nfail) {
-            if (!PyErr_Occurred())
-                PyErr_SetString(PyExc_ValueError, "by_first: an index out of range");
-            goto done;
-        }
+    for (Py_ssize_t j = 0; j < norder; j++) {
+        Py_ssize_t index = order[j]; /* in range: checked by Step_init */
         PyObject *fail;
         if (!emptied) {
             fail = PyTuple_GET_ITEM(found, index);
@@ -253,13 +318,17 @@ static int step_line(StepObject *s, Run *r, Py_ssize_t i, PyObject *pre, PyObjec
             fail = folded;
         }
         if (has_pre) {
-            PyObject *both = PyDict_Copy(pre);
-            if (both == NULL || PyDict_Update(both, fail) < 0) {
-                Py_XDECREF(both);
+            PyObject *both = fold == Py_None && !emptied ? merge_fast(&s->merges[index], pre, fail) : NULL;
+            if (both == NULL && PyErr_Occurred()) {
                 Py_DECREF(fail);
                 goto done;
             }
-            Py_SETREF(fail, both);
+            if (both == NULL)
+                both = merge_slow(&s->merges[index], pre, fail, fold == Py_None && !emptied);
+            Py_DECREF(fail);
+            if (both == NULL)
+                goto done;
+            fail = both;
         }
         int stop = one_match(s, r, fail, org, index, date, lineno, &nofail, &failures); /* takes `fail` */
         if (stop < 0)
@@ -290,7 +359,7 @@ static int step_line(StepObject *s, Run *r, Py_ssize_t i, PyObject *pre, PyObjec
         if (fails == NULL)
             goto done;
         PyObject *values[7] = {lineno, row, s->kinds[kind], hits, s->minus_one, fails, r->template};
-        outcome = native_record(s->outcome, s->outcome_fields, values);
+        outcome = native_record(s->outcome, s->outcome_fields, s->outcome_slots, values);
         Py_DECREF(fails);
         if (outcome == NULL || PyList_Append(r->out, outcome) < 0)
             goto done;
@@ -300,7 +369,6 @@ done:
     Py_XDECREF(rest);
     Py_XDECREF(tup);
     Py_XDECREF(org);
-    Py_XDECREF(order);
     Py_XDECREF(failures);
     Py_XDECREF(lineno);
     Py_XDECREF(hits);
@@ -339,7 +407,7 @@ static int add_missed(StepObject *s, Run *r, Py_ssize_t start, Py_ssize_t end)
         PyObject *template = PyList_GET_ITEM(r->dates, k) != Py_None ? r->template : Py_None;
         PyObject *values[7] = {lineno, PyList_GET_ITEM(r->rows, k), s->kinds[MISSED], empty, s->minus_one, empty,
                                template};
-        PyObject *outcome = native_record(s->outcome, s->outcome_fields, values);
+        PyObject *outcome = native_record(s->outcome, s->outcome_fields, s->outcome_slots, values);
         Py_DECREF(lineno);
         bad = outcome == NULL || PyList_Append(r->out, outcome) < 0 ? -1 : 0;
         Py_XDECREF(outcome);
@@ -466,6 +534,14 @@ static void Step_dealloc(StepObject *self)
 {
     Py_XDECREF(self->by_first);
     Py_XDECREF(self->any_first);
+    PyMem_Free(self->order_items);
+    for (Py_ssize_t k = 0; self->merges != NULL && k < self->nfail; k++) {
+        Py_XDECREF(self->merges[k].blank);
+        Py_XDECREF(self->merges[k].pre_keys);
+        Py_XDECREF(self->merges[k].fail_keys);
+        PyMem_Free(self->merges[k].pre_only);
+    }
+    PyMem_Free(self->merges);
     Py_XDECREF(self->searches);
     Py_XDECREF(self->folds);
     Py_XDECREF(self->internal);
@@ -487,6 +563,48 @@ static void Step_dealloc(StepObject *self)
     for (size_t k = 0; k < sizeof names / sizeof *names; k++)
         Py_XDECREF(names[k]);
     Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* by_first and any_first as a table per ASCII first character (step_line reads it per line) */
+static int order_table(StepObject *self)
+{
+    PyObject *orders[128];
+    Py_ssize_t total = 0;
+    for (int c = 0; c < 128; c++) {
+        PyObject *ch = PyUnicode_FromOrdinal(c);
+        if (ch == NULL)
+            return -1;
+        PyObject *found = PyDict_GetItemWithError(self->by_first, ch);
+        Py_DECREF(ch);
+        if (found == NULL && PyErr_Occurred())
+            return -1;
+        orders[c] = found != NULL ? found : self->any_first;
+        if (!PyTuple_Check(orders[c])) {
+            PyErr_SetString(PyExc_TypeError, "by_first: tuples of indexes");
+            return -1;
+        }
+        total += PyTuple_GET_SIZE(orders[c]);
+    }
+    self->order_items = PyMem_Calloc((size_t)(total ? total : 1), sizeof *self->order_items);
+    if (self->order_items == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    Py_ssize_t at = 0;
+    for (int c = 0; c < 128; c++) {
+        self->order_at[c] = at;
+        self->order_len[c] = PyTuple_GET_SIZE(orders[c]);
+        for (Py_ssize_t j = 0; j < self->order_len[c]; j++) {
+            Py_ssize_t index = PyLong_AsSsize_t(PyTuple_GET_ITEM(orders[c], j));
+            if (index < 0 || index >= self->nfail) {
+                if (!PyErr_Occurred())
+                    PyErr_SetString(PyExc_ValueError, "by_first: an index out of range");
+                return -1;
+            }
+            self->order_items[at++] = index;
+        }
+    }
+    return 0;
 }
 
 /* Step(by_first, any_first, searches, folds, check_all, has_pref, internal, user_pairs, failure, failure_fields,
@@ -553,6 +671,19 @@ static int Step_init(StepObject *self, PyObject *args, PyObject *kwds)
         (self->s_groupdict = PyUnicode_InternFromString("groupdict")) == NULL ||
         (self->s_pref_last = PyUnicode_InternFromString("pref_last")) == NULL)
         return -1;
+    if (order_table(self) < 0)
+        return -1;
+    if ((self->merges = PyMem_Calloc((size_t)(self->nfail ? self->nfail : 1), sizeof *self->merges)) == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    int direct = native_slots(outcome, ofields, self->outcome_at);
+    if (direct < 0)
+        return -1;
+    self->outcome_slots = direct ? self->outcome_at : NULL;
+    if ((direct = native_slots(failure, ffields, self->failure_at)) < 0)
+        return -1;
+    self->failure_slots = direct ? self->failure_at : NULL;
     self->failure = Py_NewRef(failure); /* last: marks the object initialised */
     return 0;
 }

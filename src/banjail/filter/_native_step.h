@@ -11,6 +11,16 @@ enum {
     K_NOFAIL_MATCHES, K_FID, K_IP4, K_IP6, K_DNS, K_CIDR, K_IP, K_EMPTY, K_COUNT
 };
 
+/* One failregex's {**prefregex groups, **failregex groups} shape, taken from its first merge: the keys of both
+ * dicts in order (the same interned name objects every line: Program.scan builds them from fixed tuples), the
+ * merged dict's keys with None values, and which prefregex keys the failregex does not have. */
+typedef struct {
+    PyObject *blank;     /* NULL: not taken yet */
+    PyObject *pre_keys;  /* tuple */
+    PyObject *fail_keys; /* tuple */
+    char *pre_only;      /* per pre key: 1 when the failregex has no group of that name */
+} Merge;
+
 typedef struct {
     PyObject_HEAD
     PyObject *by_first;   /* dict: first character -> tuple of failregex indexes */
@@ -24,6 +34,14 @@ typedef struct {
     PyObject *failure;    /* banjail.model.Failure */
     PyObject *outcome;    /* banjail.filter.outcome.LineOutcome */
     PyObject *failure_fields, *outcome_fields; /* their 7 field names, in order */
+    /* where each field's slot is in the object, when every field is a plain object slot of the class itself
+     * (a slots dataclass): set there directly, as its member descriptor would; NULL: through setattr */
+    Py_ssize_t failure_at[7], outcome_at[7];
+    const Py_ssize_t *failure_slots, *outcome_slots;
+    /* the failregex order each first character (ASCII) dispatches to: order_items[order_at[c]], order_len[c] */
+    Py_ssize_t *order_items;
+    Py_ssize_t order_at[128], order_len[128];
+    Merge *merges;        /* one per failregex */
     Py_ssize_t max_users, max_user_chars, max_lines, max_line_chars;
     PyObject *unspec;     /* netaddr.UNSPEC */
     PyObject *families[3]; /* 0, 4, 6 */
@@ -101,7 +119,8 @@ PyObject *native_merge(StepObject *s, Run *r, PyObject *mlfid, PyObject *fail, P
 
 /* an object of a frozen slots dataclass `type`, its `fields` set to `values` as its __init__ sets them, without
  * running Python (_native_failure.c) */
-PyObject *native_record(PyObject *type, PyObject *fields, PyObject *const *values);
+PyObject *native_record(PyObject *type, PyObject *fields, const Py_ssize_t *slots, PyObject *const *values);
+int native_slots(PyObject *type, PyObject *fields, Py_ssize_t *at);
 
 /* failure.failure_of: a new reference to the Failure of one identity of a match (_native_failure.c) */
 PyObject *native_failure_of(StepObject *s, PyObject *fid, PyObject *ip, PyObject *fail, PyObject *date,
