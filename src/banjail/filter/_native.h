@@ -16,4 +16,7 @@ int native_add_dates(PyObject *module);
 /* Adds the Step type (_native_step.c) to the module; -1 with a Python error. */
 int native_add_step(PyObject *module);
 
+/* longest(chunk) and after(chunk, ends) (_native_lines.c): per-line counts of a chunk. */
+PyObject *native_longest(PyObject *module, PyObject *chunk);
+PyObject *native_after(PyObject *module, PyObject *args);
 #endif

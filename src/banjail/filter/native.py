@@ -171,7 +171,7 @@ class NativeEngine:
         counted = state.count_pref and program.pref is not None
         found = read_dates(
             program, state, rows, now, judge=False, chunk=chunk, cut=self._cut, prefixed=True, counted=counted,
-            runs=self._runs,
+            runs=self._runs, longest=_native.longest(chunk),
         )
         if found is None:
             return scan_chunk(program, state, chunk, now, first_lineno, stats, keep)
@@ -188,7 +188,8 @@ class NativeEngine:
         # the C step builds a line's parts as ("", date text, rest): only for dates that start their line
         if c_step is not None and found.starts is None:
             self._set_pref(program, found, searched, cuts, counted)
-            _step(c_step, program, state, found, rows, hits, now, first_lineno, stats, keep, counts, out)
+            after = _after(chunk, found)
+            _step(c_step, program, state, found, rows, hits, now, first_lineno, stats, keep, counts, out, after)
             return out
         missed_from = 0  # with keep_missed: the next line whose missed outcome may be due
         for i, pre, fails in hits:
@@ -202,7 +203,7 @@ class NativeEngine:
         if keep_missed:
             out += _missed(found, rows, missed_from, len(rows), first_lineno)
         self._set_pref(program, found, searched, cuts, counted)
-        book(program, state, found, rows, stats, counts[MATCHED], counts[IGNORED])
+        book(program, state, found, rows, stats, counts[MATCHED], counts[IGNORED], _after(chunk, found))
         stats.native_lines += len(rows)
         return out
 
@@ -220,6 +221,7 @@ def _step(
     keep: Keep,
     counts: list[int],
     out: list[LineOutcome],
+    after: Any,
 ) -> None:
     """The one-line step in C on the chunk's hits (see the module's note), then the chunk's counts."""
 
@@ -235,8 +237,13 @@ def _step(
         hits, rows, found.dates, texts, found.ends, found.template.name, first_lineno, now, flags, state,
         counts, out, stats.failregex_hits, fallback,
     )  # fmt: skip
-    book(program, state, found, rows, stats, counts[MATCHED], counts[IGNORED])
+    book(program, state, found, rows, stats, counts[MATCHED], counts[IGNORED], after)
     stats.native_lines += len(rows)
+
+
+def _after(chunk: str, found: Dates) -> Any:
+    """book's count of the rows longer than their date ends, taken by C over `chunk` (the rows' text)."""
+    return lambda: _native.after(chunk, found.ends)
 
 
 def _missed(found: Dates, rows: list[str], start: int, end: int, first_lineno: int) -> list[LineOutcome]:

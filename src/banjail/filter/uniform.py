@@ -120,6 +120,7 @@ def read_dates(
     prefixed: bool = False,
     counted: bool = False,
     runs: Runs | None = None,
+    longest: int | None = None,
 ) -> Dates | None:
     """The dates of `rows` (the lines of a chunk, each ending with "\\n" in it), booked with the detector as
     the per-line path would book them, or None (nothing changed) when the chunk is not uniform or this path
@@ -130,7 +131,7 @@ def read_dates(
     their line (it must then search the date-cut lines, not the raw chunk: see the module's note). counted:
     whether the caller counts the prefregex on the date-cut lines itself (then sets Dates.pref). runs: another
     engine's template match cutting the lines into runs of one minute (banjail.filter.dateruns), tried before
-    `cut` for a template with seconds."""
+    `cut` for a template with seconds. longest: the length of the longest row, when the caller knows it."""
     detector: Any = state.detector
     if (judge and not state.uniform) or detector is None or detector.none:
         return None
@@ -145,7 +146,7 @@ def read_dates(
     if template is None:
         return None
     # each line alone, as find() matches it (anchored: only at 0); no per-character scan of the chunk
-    if max(map(len, rows)) > MAX_LINE:
+    if (longest if longest is not None else max(map(len, rows))) > MAX_LINE:
         return None
     fraction = template.regex.groupindex.get("f", -1)
     seconds = template.regex.groupindex.get("S", -1)
@@ -257,10 +258,18 @@ def _fraction_runs(
 
 
 def book(
-    program: Program, state: LogState, found: Dates, rows: list[str], stats: ScanStats, matched: int, ignored: int
+    program: Program,
+    state: LogState,
+    found: Dates,
+    rows: list[str],
+    stats: ScanStats,
+    matched: int,
+    ignored: int,
+    after: Callable[[], int] | None = None,
 ) -> None:
     """After the lines of a uniform chunk ran: the last date, and the chunk's counts in `stats` (`matched` and
-    `ignored` lines; every other line missed)."""
+    `ignored` lines; every other line missed). after: how many rows are longer than their date ends, when the
+    caller counts that faster."""
     dates, ends = found.dates, found.ends
     lines = len(rows)
     if found.last_valid >= 0:
@@ -273,7 +282,7 @@ def book(
     elif state.count_pref:
         # pref_any: the prefregex matches every non-empty date-cut line: the text after the date, or the whole
         # line when its date is not valid (then it is not empty: it holds the date text)
-        hits = sum(map(operator.lt, ends, map(len, rows)))
+        hits = after() if after is not None else sum(map(operator.lt, ends, map(len, rows)))
         if invalid:
             hits += sum(1 for i in range(lines) if dates[i] is None and len(rows[i]) == ends[i])
         stats.prefregex_hits += hits
