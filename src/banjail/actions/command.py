@@ -25,7 +25,6 @@ from collections.abc import Callable, Mapping, Sequence
 from banjail.actions import completion
 from banjail.actions.completion import Completion
 from banjail.actions.definition import Definition, truthy
-from banjail.actions.handover import firewall_tool
 from banjail.actions.runner import Outcome, Runner
 from banjail.actions.tags import Counters, HistoryLookup, family_of
 from banjail.config.schema import ActionSpec
@@ -63,7 +62,6 @@ class CommandAction:
         self._banned: dict[str, Ban] = {}
         self._failed: dict[str, Ban] = {}
         self._lock = asyncio.Lock()
-        self._firewall: tuple[int, str | None] = (-1, None)  # (definition version, its firewall tool)
         self.epoch = 0  # raised by each repair: bans applied before it may need a re-ban
         # set by the daemon for a side action: its actionban runs leave completion marks (exactly once)
         self.completion: Completion | None = None
@@ -93,22 +91,8 @@ class CommandAction:
     def firewall(self) -> str | None:
         """The firewall program (iptables, ip6tables, ipset, nft) the action's actionban or actionstop runs, or
         None: such an action's rules outlive a killed server, and its bans are held over a restart
-        (actions.handover). The lanes ask it several times per ban: it is derived once per definition version."""
-        version = self.definition.version
-        if self._firewall[0] != version:
-            self._firewall = (version, self._firewall_tool())
-        return self._firewall[1]
-
-    def _firewall_tool(self) -> str | None:
-        for op in ("actionban", "actionstop"):
-            for family in self.definition.families():
-                try:
-                    tool = firewall_tool(self._command(op, family))
-                except ActionError:
-                    continue
-                if tool is not None:
-                    return tool
-        return None
+        (actions.handover)."""
+        return self.definition.firewall()
 
     async def clear_leftovers(self) -> None:
         """After an unclean stop (the server was killed), run actionstop for every family so that what the

@@ -9,6 +9,7 @@ import asyncio
 import time
 from collections.abc import Callable, Mapping
 
+from banjail.actions.handover import firewall_tool
 from banjail.actions.render import Script, nested_shell_warning, render, used_tags
 from banjail.actions.tags import HISTORY_TAGS, BanInfo, Counters, HistoryLookup, fq_hostname, host_name
 from banjail.config.schema import ActionSpec
@@ -50,7 +51,7 @@ class Definition:
         self._options = dict(spec.options)
         self._families = {family: dict(values) for family, values in spec.family_options.items()}
         self._static: dict[tuple[str, str], str] = {}
-        self.version = 0  # raised by every set(): what callers derive from the values is stale then
+        self._firewall: list[str | None] = []  # firewall()'s answer once derived (empty: not yet)
 
     @property
     def timeout(self) -> float:
@@ -89,12 +90,30 @@ class Definition:
         """Set option `key` (the next command text is substituted anew)."""
         self._options[key] = value
         self._static.clear()
-        self.version += 1
+        self._firewall.clear()
 
     def nested_shell_warnings(self) -> list[str]:
         """`op warning` for each operation whose text nests a shell unsafely (render.nested_shell_warning)."""
         found = ((op, nested_shell_warning(self._options.get(op, ""))) for op in _WARNED_OPERATIONS)
         return [f"{op} {warning}" for op, warning in found if warning]
+
+    def firewall(self) -> str | None:
+        """The first firewall program actionban or actionstop runs for some family (handover.firewall_tool), or
+        None. Derived once until the next set(): the lanes ask for it several times per ban."""
+        if not self._firewall:
+            self._firewall.append(self._firewall_tool())
+        return self._firewall[0]
+
+    def _firewall_tool(self) -> str | None:
+        for op in ("actionban", "actionstop"):
+            for family in self.families():
+                try:
+                    tool = firewall_tool(self.command(op, family))
+                except ActionError:
+                    continue
+                if tool is not None:
+                    return tool
+        return None
 
     def command(self, op: str, family: str) -> str:
         """The text of `op` for `family` with every config value substituted; run-time tags left in place.
