@@ -16,6 +16,7 @@ setup(
                 "src/banjail/filter/_native_identity.c",
                 "src/banjail/filter/_native_failure.c",
                 "src/banjail/filter/_native_lines.c",
+                "src/banjail/filter/_native_merge.c",
             ],
             depends=["src/banjail/filter/_native.h", "src/banjail/filter/_native_step.h"],
             libraries=["pcre2-8"],

@@ -139,84 +139,6 @@ done:
     return stop;
 }
 
-/* {**pre, **fail} as dict(pre).update(fail) builds it; with `take`, the shape is kept in m for merge_fast */
-static PyObject *merge_slow(Merge *m, PyObject *pre, PyObject *fail, int take)
-{
-    PyObject *both = PyDict_Copy(pre);
-    if (both == NULL || PyDict_Update(both, fail) < 0) {
-        Py_XDECREF(both);
-        return NULL;
-    }
-    if (!take || m->blank != NULL)
-        return both;
-    PyObject *blank = PyDict_Copy(both), *pre_keys = PyDict_Keys(pre), *fail_keys = PyDict_Keys(fail);
-    PyObject *pk = pre_keys != NULL ? PyList_AsTuple(pre_keys) : NULL;
-    PyObject *fk = fail_keys != NULL ? PyList_AsTuple(fail_keys) : NULL;
-    Py_XDECREF(pre_keys);
-    Py_XDECREF(fail_keys);
-    char *only = pk != NULL ? PyMem_Malloc((size_t)PyTuple_GET_SIZE(pk) + 1) : NULL;
-    int bad = blank == NULL || pk == NULL || fk == NULL || only == NULL;
-    Py_ssize_t pos = 0;
-    PyObject *k, *v;
-    while (!bad && PyDict_Next(both, &pos, &k, &v))
-        bad = PyDict_SetItem(blank, k, Py_None) < 0;
-    for (Py_ssize_t j = 0; !bad && j < PyTuple_GET_SIZE(pk); j++) {
-        int has = PyDict_Contains(fail, PyTuple_GET_ITEM(pk, j));
-        bad = has < 0;
-        only[j] = (char)!has;
-    }
-    if (bad) {
-        Py_XDECREF(blank);
-        Py_XDECREF(pk);
-        Py_XDECREF(fk);
-        PyMem_Free(only);
-        Py_DECREF(both);
-        if (!PyErr_Occurred())
-            PyErr_NoMemory();
-        return NULL;
-    }
-    m->blank = blank;
-    m->pre_keys = pk;
-    m->fail_keys = fk;
-    m->pre_only = only;
-    return both;
-}
-
-/* merge_slow's result from the kept shape: a copy of the blank with the values that are not None set; NULL
- * without an error when pre or fail has other keys (or another order) than the shape: merge_slow then */
-static PyObject *merge_fast(const Merge *m, PyObject *pre, PyObject *fail)
-{
-    if (m->blank == NULL || PyDict_GET_SIZE(pre) != PyTuple_GET_SIZE(m->pre_keys) ||
-        PyDict_GET_SIZE(fail) != PyTuple_GET_SIZE(m->fail_keys))
-        return NULL;
-    PyObject *both = PyDict_Copy(m->blank);
-    if (both == NULL)
-        return NULL;
-    Py_ssize_t pos = 0, j = 0;
-    PyObject *k, *v;
-    /* a key of both dicts takes fail's value: pre's are set only where fail has no such group */
-    while (PyDict_Next(pre, &pos, &k, &v)) {
-        if (k != PyTuple_GET_ITEM(m->pre_keys, j))
-            goto other;
-        if (m->pre_only[j] && v != Py_None && PyDict_SetItem(both, k, v) < 0)
-            goto fail;
-        j++;
-    }
-    for (pos = 0, j = 0; PyDict_Next(fail, &pos, &k, &v); j++) {
-        if (k != PyTuple_GET_ITEM(m->fail_keys, j))
-            goto other;
-        if (v != Py_None && PyDict_SetItem(both, k, v) < 0)
-            goto fail;
-    }
-    return both;
-other:
-    Py_DECREF(both);
-    return NULL;
-fail:
-    Py_DECREF(both);
-    return NULL;
-}
-
 /* singleline.match_line + uniform.run_line for hit row i; 1: not ported, nothing changed (hand it to Python) */
 static int step_line(StepObject *s, Run *r, Py_ssize_t i, PyObject *pre, PyObject *found)
 {
@@ -318,13 +240,13 @@ static int step_line(StepObject *s, Run *r, Py_ssize_t i, PyObject *pre, PyObjec
             fail = folded;
         }
         if (has_pre) {
-            PyObject *both = fold == Py_None && !emptied ? merge_fast(&s->merges[index], pre, fail) : NULL;
+            PyObject *both = fold == Py_None && !emptied ? native_merge_fast(&s->merges[index], pre, fail) : NULL;
             if (both == NULL && PyErr_Occurred()) {
                 Py_DECREF(fail);
                 goto done;
             }
             if (both == NULL)
-                both = merge_slow(&s->merges[index], pre, fail, fold == Py_None && !emptied);
+                both = native_merge_slow(&s->merges[index], pre, fail, fold == Py_None && !emptied);
             Py_DECREF(fail);
             if (both == NULL)
                 goto done;
@@ -535,13 +457,7 @@ static void Step_dealloc(StepObject *self)
     Py_XDECREF(self->by_first);
     Py_XDECREF(self->any_first);
     PyMem_Free(self->order_items);
-    for (Py_ssize_t k = 0; self->merges != NULL && k < self->nfail; k++) {
-        Py_XDECREF(self->merges[k].blank);
-        Py_XDECREF(self->merges[k].pre_keys);
-        Py_XDECREF(self->merges[k].fail_keys);
-        PyMem_Free(self->merges[k].pre_only);
-    }
-    PyMem_Free(self->merges);
+    native_merges_free(self->merges, self->nfail);
     Py_XDECREF(self->searches);
     Py_XDECREF(self->folds);
     Py_XDECREF(self->internal);

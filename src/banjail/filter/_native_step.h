@@ -122,6 +122,12 @@ PyObject *native_merge(StepObject *s, Run *r, PyObject *mlfid, PyObject *fail, P
 PyObject *native_record(PyObject *type, PyObject *fields, const Py_ssize_t *slots, PyObject *const *values);
 int native_slots(PyObject *type, PyObject *fields, Py_ssize_t *at);
 
+/* _native_merge.c: {**pre, **fail}; with `take`, the shape is kept in m */
+PyObject *native_merge_slow(Merge *m, PyObject *pre, PyObject *fail, int take);
+/* the same from m's shape: NULL without an error when pre or fail has another shape (native_merge_slow then) */
+PyObject *native_merge_fast(const Merge *m, PyObject *pre, PyObject *fail);
+void native_merges_free(Merge *merges, Py_ssize_t nfail);
+
 /* failure.failure_of: a new reference to the Failure of one identity of a match (_native_failure.c) */
 PyObject *native_failure_of(StepObject *s, PyObject *fid, PyObject *ip, PyObject *fail, PyObject *date,
                             PyObject *lineno, PyObject *index);

@@ -1,0 +1,91 @@
+/* banjail.filter._native.Step's merge of a hit's groups: {**prefregex groups, **failregex groups}, as
+ * banjail.filter.singleline merges them, built from the shape a failregex's first merge left (see Merge in
+ * _native_step.h). No global state: the shapes live in the Step object. */
+#include "_native_step.h"
+
+/* {**pre, **fail} as dict(pre).update(fail) builds it; with `take`, the shape is kept in m for native_merge_fast */
+PyObject *native_merge_slow(Merge *m, PyObject *pre, PyObject *fail, int take)
+{
+    PyObject *both = PyDict_Copy(pre);
+    if (both == NULL || PyDict_Update(both, fail) < 0) {
+        Py_XDECREF(both);
+        return NULL;
+    }
+    if (!take || m->blank != NULL)
+        return both;
+    PyObject *blank = PyDict_Copy(both), *pre_keys = PyDict_Keys(pre), *fail_keys = PyDict_Keys(fail);
+    PyObject *pk = pre_keys != NULL ? PyList_AsTuple(pre_keys) : NULL;
+    PyObject *fk = fail_keys != NULL ? PyList_AsTuple(fail_keys) : NULL;
+    Py_XDECREF(pre_keys);
+    Py_XDECREF(fail_keys);
+    char *only = pk != NULL ? PyMem_Malloc((size_t)PyTuple_GET_SIZE(pk) + 1) : NULL;
+    int bad = blank == NULL || pk == NULL || fk == NULL || only == NULL;
+    Py_ssize_t pos = 0;
+    PyObject *k, *v;
+    while (!bad && PyDict_Next(both, &pos, &k, &v))
+        bad = PyDict_SetItem(blank, k, Py_None) < 0;
+    for (Py_ssize_t j = 0; !bad && j < PyTuple_GET_SIZE(pk); j++) {
+        int has = PyDict_Contains(fail, PyTuple_GET_ITEM(pk, j));
+        bad = has < 0;
+        only[j] = (char)!has;
+    }
+    if (bad) {
+        Py_XDECREF(blank);
+        Py_XDECREF(pk);
+        Py_XDECREF(fk);
+        PyMem_Free(only);
+        Py_DECREF(both);
+        if (!PyErr_Occurred())
+            PyErr_NoMemory();
+        return NULL;
+    }
+    m->blank = blank;
+    m->pre_keys = pk;
+    m->fail_keys = fk;
+    m->pre_only = only;
+    return both;
+}
+
+/* native_merge_slow's result from the kept shape: a copy of the blank with the values that are not None set; NULL
+ * without an error when pre or fail has other keys (or another order) than the shape: native_merge_slow then */
+PyObject *native_merge_fast(const Merge *m, PyObject *pre, PyObject *fail)
+{
+    if (m->blank == NULL || PyDict_GET_SIZE(pre) != PyTuple_GET_SIZE(m->pre_keys) ||
+        PyDict_GET_SIZE(fail) != PyTuple_GET_SIZE(m->fail_keys))
+        return NULL;
+    PyObject *both = PyDict_Copy(m->blank);
+    if (both == NULL)
+        return NULL;
+    Py_ssize_t pos = 0, j = 0;
+    PyObject *k, *v;
+    /* a key of both dicts takes fail's value: pre's are set only where fail has no such group */
+    while (PyDict_Next(pre, &pos, &k, &v)) {
+        if (k != PyTuple_GET_ITEM(m->pre_keys, j))
+            goto none;
+        if (m->pre_only[j] && v != Py_None && PyDict_SetItem(both, k, v) < 0)
+            goto none;
+        j++;
+    }
+    for (pos = 0, j = 0; PyDict_Next(fail, &pos, &k, &v); j++) {
+        if (k != PyTuple_GET_ITEM(m->fail_keys, j))
+            goto none;
+        if (v != Py_None && PyDict_SetItem(both, k, v) < 0)
+            goto none;
+    }
+    return both;
+none: /* another shape (no error set), or an error */
+    Py_DECREF(both);
+    return NULL;
+}
+
+/* the shapes of a Step's nfail failregexes */
+void native_merges_free(Merge *merges, Py_ssize_t nfail)
+{
+    for (Py_ssize_t k = 0; merges != NULL && k < nfail; k++) {
+        Py_XDECREF(merges[k].blank);
+        Py_XDECREF(merges[k].pre_keys);
+        Py_XDECREF(merges[k].fail_keys);
+        PyMem_Free(merges[k].pre_only);
+    }
+    PyMem_Free(merges);
+}
