@@ -79,6 +79,18 @@ def test_a_live_process_carrying_the_mark_is_found(tmp_path: Path) -> None:
     assert completion.running({mark.carried}) == set()
 
 
+def _settle_while_alive(marks: Completions, env: dict[str, str]) -> list[ActionRun]:
+    """settle() and forget_settled() while a process carrying `env` lives (a run the killed server left)."""
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"], env={**os.environ, **env})
+    try:
+        runs = marks.settle()
+        marks.forget_settled()
+    finally:
+        child.kill()
+        child.wait()
+    return runs
+
+
 def test_settle_records_the_ended_keeps_the_live_and_forgets_the_cut_short(tmp_path: Path) -> None:
     recorded: list[ActionRun] = []
     marks = Completions(tmp_path, lambda runs, then: recorded.extend(runs))
@@ -89,16 +101,7 @@ def test_settle_records_the_ended_keeps_the_live_and_forgets_the_cut_short(tmp_p
     live = completion.write(tmp_path, "sshd", "report", "ban", BAN, 3.0)
     cut = completion.write(tmp_path, "sshd", "other", "ban", BAN, 4.0)
     (tmp_path / "half").write_text('{"jail"')
-    child = subprocess.Popen(
-        [sys.executable, "-c", "import time; time.sleep(30)"],
-        env={**os.environ, **completion.script(live, Script("true")).env},
-    )
-    try:
-        runs = marks.settle()
-        marks.forget_settled()
-    finally:
-        child.kill()
-        child.wait()
+    runs = _settle_while_alive(marks, completion.script(live, Script("true")).env)
     assert sorted((r.action, r.status, r.started) for r in runs) == [("mail", 0, 1.0), ("whois", 2, 2.0)]
     assert list(marks.orphans) == [("sshd", "10.0.0.1", 1000, "report")]
     assert sorted(os.listdir(tmp_path)) == [Path(live.path).name]
@@ -182,15 +185,7 @@ def test_a_mark_file_of_the_earlier_format_is_settled_as_before(tmp_path: Path) 
     (tmp_path / "fedcba9876543210").write_text(head % ("whois", "2.0"))
     live = tmp_path / "00000000deadbeef"
     live.write_text(head % ("report", "3.0"))
-    child = subprocess.Popen(
-        [sys.executable, "-c", "import time; time.sleep(30)"], env={**os.environ, completion.ENV: str(live)}
-    )
-    try:
-        runs = marks.settle()
-        marks.forget_settled()
-    finally:
-        child.kill()
-        child.wait()
+    runs = _settle_while_alive(marks, {completion.ENV: str(live)})
     assert [(r.action, r.status) for r in runs] == [("mail", 0)]
     assert list(marks.orphans) == [("sshd", "10.0.0.1", 1000, "report")]
     assert os.listdir(tmp_path) == [live.name]
