@@ -12,6 +12,7 @@ setup(
                 "src/banjail/filter/_native.c",
                 "src/banjail/filter/_native_dates.c",
                 "src/banjail/filter/_native_step.c",
+                "src/banjail/filter/_native_match.c",
                 "src/banjail/filter/_native_session.c",
                 "src/banjail/filter/_native_identity.c",
                 "src/banjail/filter/_native_failure.c",

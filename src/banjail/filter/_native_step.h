@@ -1,4 +1,5 @@
-/* Shared between _native_step.c (the one-line step) and _native_session.c (its <F-MLFID> sessions). */
+/* Shared between _native_step.c (the one-line step's Step type and run loop), _native_match.c (one hit line),
+ * _native_session.c (its <F-MLFID> sessions) and the step's other parts named below. */
 #ifndef BANJAIL_NATIVE_STEP_H
 #define BANJAIL_NATIVE_STEP_H
 #include "_native.h"
@@ -110,6 +111,10 @@ static inline PyObject *get_or_none(PyObject *d, PyObject *key)
     PyObject *v = PyDict_GetItemWithError(d, key);
     return v == NULL ? (PyErr_Occurred() ? NULL : Py_None) : v;
 }
+
+/* singleline.match_line + uniform.run_line for hit row i of a run: 0 done, 1 not ported and nothing changed
+ * (the caller hands the line to Python), -1 with an error (_native_match.c) */
+int native_step_line(StepObject *s, Run *r, Py_ssize_t i, PyObject *pre, PyObject *found);
 
 /* list(a) + list(b) where a may be NULL (missing: []) */
 PyObject *native_concat(PyObject *a, PyObject *b);

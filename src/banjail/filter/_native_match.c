@@ -1,0 +1,287 @@
+/* The one-line step for one hit line (native_step_line, called by Step.run in _native_step.c): what
+ * banjail.filter.singleline.match_line and banjail.filter.uniform.run_line do with the groups Program.scan found
+ * on that line, statement for statement: the failregexes in the first character's dispatch order, each match's
+ * session merge, identities, failures, then the line's counts and its LineOutcome.
+ *
+ * In its own file because it is the per-line half of the step, apart from the Step type's life (its arguments,
+ * interned names and dispatch table, in _native_step.c). Moved from _native_step.c unchanged; see that file's
+ * note for what a line handed back to Python means. No global state.
+ */
+#include "_native_step.h"
+
+static int add_hits(Run *r, Py_ssize_t index, Py_ssize_t count)
+{
+    if (r->nhits + count > r->hits_cap) {
+        Py_ssize_t cap = (r->nhits + count) * 2;
+        Py_ssize_t *more = PyMem_Realloc(r->hits, (size_t)cap * sizeof *more);
+        if (more == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        r->hits = more;
+        r->hits_cap = cap;
+    }
+    for (Py_ssize_t k = 0; k < count; k++)
+        r->hits[r->nhits++] = index;
+    return 0;
+}
+
+/* One regex's match on the line, as match_line's loop body does it; fail: a new reference. Returns 1 to stop
+ * the loop (break), 0 to go on, 2 when identify failed and the buffer empties, -1 on error. */
+static int one_match(StepObject *s, Run *r, PyObject *fail, PyObject *org, Py_ssize_t index, PyObject *date,
+                     PyObject *lineno, int *nofail, PyObject **failures)
+{
+    int stop = -1;
+    PyObject *ids = NULL, *mlfid = get_or_none(fail, s->keys[K_MLFID]);
+    if (mlfid == NULL)
+        goto done;
+    Py_INCREF(mlfid);
+    if (mlfid != Py_None) {
+        PyObject *merged = native_merge(s, r, mlfid, fail, org);
+        if (merged == NULL)
+            goto done;
+        Py_SETREF(fail, merged);
+        if (!s->check_all) {
+            int t = truthy(fail, s->keys[K_NOFAIL]);
+            if (t < 0)
+                goto done;
+            if (t) {
+                *nofail = 1;
+                stop = add_hits(r, index, 1) < 0 ? -1 : 1;
+                goto done;
+            }
+        }
+    } else {
+        PyObject *before = get(fail, s->keys[K_MATCHES]);
+        if (before == NULL && PyErr_Occurred())
+            goto done;
+        PyObject *lines = native_concat(before, org);
+        if (lines == NULL)
+            goto done;
+        int bad = PyDict_SetItem(fail, s->keys[K_MATCHES], lines);
+        Py_DECREF(lines);
+        if (bad < 0)
+            goto done;
+    }
+    ids = native_identify(s, r, fail, mlfid);
+    if (ids == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_ValueError))
+            goto done;
+        PyErr_Clear();
+        stop = s->check_all ? 0 : 2;
+        goto done;
+    }
+    if (r->want_failures && s->check_all && mlfid != Py_None) {
+        PyObject *copy = PyDict_Copy(fail); /* the session's own dict goes on changing with later lines */
+        if (copy == NULL)
+            goto done;
+        Py_SETREF(fail, copy);
+    }
+    Py_ssize_t count = ids == Py_None ? 1 : PyObject_Size(ids);
+    if (count < 0)
+        goto done;
+    if (!count) {
+        stop = !s->check_all;
+        goto done;
+    }
+    if (add_hits(r, index, count) < 0)
+        goto done;
+    int fail_nofail = truthy(fail, s->keys[K_NOFAIL]);
+    if (fail_nofail < 0)
+        goto done;
+    if (fail_nofail)
+        *nofail = 1;
+    if (r->want_failures && (!fail_nofail || (mlfid == Py_None && !s->check_all)) && ids != Py_None &&
+        date != Py_None) {
+        PyObject *seq = PySequence_Fast(ids, "identify: a list");
+        if (seq == NULL)
+            goto done;
+        PyObject *num = PyLong_FromSsize_t(index);
+        for (Py_ssize_t j = 0; num != NULL && j < PySequence_Fast_GET_SIZE(seq); j++) {
+            PyObject *pair = PySequence_Fast_GET_ITEM(seq, j);
+            if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) {
+                PyErr_SetString(PyExc_TypeError, "identify: (id, address) pairs");
+                Py_CLEAR(num);
+                break;
+            }
+            PyObject *f = native_failure_of(s, PyTuple_GET_ITEM(pair, 0), PyTuple_GET_ITEM(pair, 1), fail, date,
+                                     lineno, num);
+            if (f == NULL || (*failures == NULL && (*failures = PyList_New(0)) == NULL) ||
+                PyList_Append(*failures, f) < 0) {
+                Py_XDECREF(f);
+                Py_CLEAR(num);
+                break;
+            }
+            Py_DECREF(f);
+        }
+        Py_DECREF(seq);
+        if (num == NULL)
+            goto done;
+        Py_DECREF(num);
+    }
+    stop = !s->check_all;
+done:
+    Py_XDECREF(ids);
+    Py_XDECREF(mlfid);
+    Py_DECREF(fail);
+    return stop;
+}
+
+/* singleline.match_line + uniform.run_line for hit row i; 1: not ported, nothing changed (hand it to Python) */
+int native_step_line(StepObject *s, Run *r, Py_ssize_t i, PyObject *pre, PyObject *found)
+{
+    PyObject *date = PyList_GET_ITEM(r->dates, i);
+    if (pre == Py_None || date == Py_None || !PyDict_CheckExact(pre) || !PyTuple_Check(found) ||
+        PyTuple_GET_SIZE(found) != s->nfail)
+        return 1;
+    PyObject *row = PyList_GET_ITEM(r->rows, i);
+    Py_ssize_t end = PyLong_AsSsize_t(PyList_GET_ITEM(r->ends, i));
+    Py_ssize_t size = PyUnicode_GET_LENGTH(row);
+    if (end < 0 || end > size) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_ValueError, "a date end beyond its line");
+        return -1;
+    }
+    Py_UCS4 first = end < size ? PyUnicode_READ_CHAR(row, end) : '\n';
+    PyObject *content = NULL;
+    if (s->has_pref) {
+        content = PyDict_GetItemWithError(pre, s->keys[K_CONTENT]);
+        if (content == NULL && PyErr_Occurred())
+            return -1;
+        if (content != NULL && content != Py_None && !PyUnicode_CheckExact(content))
+            return 1;
+        if (content != NULL && content != Py_None && PyUnicode_GET_LENGTH(content) > 0)
+            first = PyUnicode_READ_CHAR(content, 0);
+    }
+    if (first >= 128)
+        return 1; /* the dispatch table is ASCII's (a native chunk is ASCII) */
+    /* from here on the line is this function's */
+    int result = -1, nofail = 0;
+    PyObject *rest = NULL, *tup = NULL, *org = NULL, *failures = NULL, *lineno = NULL;
+    PyObject *hits = NULL, *outcome = NULL;
+    r->nhits = 0;
+    if (s->has_pref) {
+        if (PyObject_SetAttr(r->state, s->s_pref_last, Py_True) < 0)
+            return -1;
+        if (content != NULL) {
+            Py_INCREF(content);
+            if (PyDict_DelItem(pre, s->keys[K_CONTENT]) < 0) {
+                Py_DECREF(content);
+                return -1;
+            }
+            Py_DECREF(content);
+        }
+    }
+    if ((rest = PyUnicode_Substring(row, end, size)) == NULL)
+        goto done;
+    if (r->texts != Py_None)
+        tup = PyTuple_Pack(3, s->keys[K_EMPTY], PyList_GET_ITEM(r->texts, i), rest);
+    else { /* texts None: every date text starts its line, so line i's is row[:end] */
+        PyObject *text = PyUnicode_Substring(row, 0, end);
+        tup = text != NULL ? PyTuple_Pack(3, s->keys[K_EMPTY], text, rest) : NULL;
+        Py_XDECREF(text);
+    }
+    if (tup == NULL)
+        goto done;
+    if ((org = PyList_New(1)) == NULL)
+        goto done;
+    PyList_SET_ITEM(org, 0, Py_NewRef(tup));
+    if ((lineno = PyLong_FromSsize_t(r->first_lineno + i)) == NULL)
+        goto done;
+    const Py_ssize_t *order = s->order_items + s->order_at[first];
+    Py_ssize_t norder = s->order_len[first];
+    int emptied = 0; /* identify failed without check_all: the later regexes search "\n" in Python */
+    int has_pre = s->has_pref && PyDict_GET_SIZE(pre) > 0; /* without a prefregex its groups are {} */
+    for (Py_ssize_t j = 0; j < norder; j++) {
+        Py_ssize_t index = order[j]; /* in range: checked by Step_init */
+        PyObject *fail;
+        if (!emptied) {
+            fail = PyTuple_GET_ITEM(found, index);
+            if (fail == Py_None)
+                continue;
+            if (!PyDict_CheckExact(fail)) {
+                PyErr_SetString(PyExc_TypeError, "scan: groups as dicts");
+                goto done;
+            }
+            Py_INCREF(fail);
+        } else {
+            PyObject *nl = PyUnicode_FromOrdinal('\n');
+            PyObject *m = nl == NULL ? NULL : PyObject_CallOneArg(PyTuple_GET_ITEM(s->searches, index), nl);
+            Py_XDECREF(nl);
+            if (m == NULL)
+                goto done;
+            if (m == Py_None) {
+                Py_DECREF(m);
+                continue;
+            }
+            fail = PyObject_CallMethodNoArgs(m, s->s_groupdict);
+            Py_DECREF(m);
+            if (fail == NULL)
+                goto done;
+        }
+        PyObject *fold = PyTuple_GET_ITEM(s->folds, index);
+        if (fold != Py_None) {
+            PyObject *folded = PyObject_CallOneArg(fold, fail); /* in place; returns it */
+            Py_DECREF(fail);
+            if (folded == NULL)
+                goto done;
+            fail = folded;
+        }
+        if (has_pre) {
+            PyObject *both = fold == Py_None && !emptied ? native_merge_fast(&s->merges[index], pre, fail) : NULL;
+            if (both == NULL && PyErr_Occurred()) {
+                Py_DECREF(fail);
+                goto done;
+            }
+            if (both == NULL)
+                both = native_merge_slow(&s->merges[index], pre, fail, fold == Py_None && !emptied);
+            Py_DECREF(fail);
+            if (both == NULL)
+                goto done;
+            fail = both;
+        }
+        int stop = one_match(s, r, fail, org, index, date, lineno, &nofail, &failures); /* takes `fail` */
+        if (stop < 0)
+            goto done;
+        if (stop == 2) {
+            emptied = 1;
+            continue;
+        }
+        if (stop)
+            break;
+    }
+    int kind = nofail ? IGNORED : (r->nhits ? MATCHED : MISSED);
+    r->counts[kind]++;
+    for (Py_ssize_t k = 0; k < r->nhits; k++)
+        r->fail_hits[r->hits[k]]++;
+    int want = failures != NULL ||
+               (kind == MATCHED ? r->keep_matched : kind == IGNORED ? r->keep_ignored : r->keep_missed);
+    if (want) {
+        if ((hits = PyTuple_New(r->nhits)) == NULL)
+            goto done;
+        for (Py_ssize_t k = 0; k < r->nhits; k++) {
+            PyObject *num = PyLong_FromSsize_t(r->hits[k]);
+            if (num == NULL)
+                goto done;
+            PyTuple_SET_ITEM(hits, k, num);
+        }
+        PyObject *fails = failures != NULL ? PyList_AsTuple(failures) : PyTuple_New(0);
+        if (fails == NULL)
+            goto done;
+        PyObject *values[7] = {lineno, row, s->kinds[kind], hits, s->minus_one, fails, r->template};
+        outcome = native_record(s->outcome, s->outcome_fields, s->outcome_slots, values);
+        Py_DECREF(fails);
+        if (outcome == NULL || PyList_Append(r->out, outcome) < 0)
+            goto done;
+    }
+    result = 0;
+done:
+    Py_XDECREF(rest);
+    Py_XDECREF(tup);
+    Py_XDECREF(org);
+    Py_XDECREF(failures);
+    Py_XDECREF(lineno);
+    Py_XDECREF(hits);
+    Py_XDECREF(outcome);
+    return result;
+}
