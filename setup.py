@@ -10,6 +10,7 @@ setup(
             "banjail.filter._native",
             sources=[
                 "src/banjail/filter/_native.c",
+                "src/banjail/filter/_native_scan.c",
                 "src/banjail/filter/_native_dates.c",
                 "src/banjail/filter/_native_step.c",
                 "src/banjail/filter/_native_match.c",
@@ -19,7 +20,11 @@ setup(
                 "src/banjail/filter/_native_lines.c",
                 "src/banjail/filter/_native_merge.c",
             ],
-            depends=["src/banjail/filter/_native.h", "src/banjail/filter/_native_step.h"],
+            depends=[
+                "src/banjail/filter/_native.h",
+                "src/banjail/filter/_native_program.h",
+                "src/banjail/filter/_native_step.h",
+            ],
             libraries=["pcre2-8"],
             extra_compile_args=["-O2", "-Wall", "-Wextra"],
             optional=True,

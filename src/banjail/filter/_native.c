@@ -8,33 +8,10 @@
  * dispatches to. It returns, in line order, only the lines where some failregex matched: (index, prefregex
  * groups, one dict or None per failregex), or (index, None, None) when PCRE2 could not decide (a match limit):
  * the caller runs that line on Python. No global state: everything lives in the Program object; every buffer
- * is sized from the line it holds.
+ * is sized from the line it holds. This file holds the Program's making (compile, init, dealloc, jitted) and
+ * the module's table; scan itself is in _native_scan.c, the object both share in _native_program.h.
  */
-#include "_native.h"
-
-typedef struct {
-    pcre2_code *code;
-    PyObject *names; /* tuple of (name, group number) */
-    Py_ssize_t *numbers; /* the group numbers of `names`, in its order (read once, not per match) */
-    PyObject *blank;     /* {name: None} in `names` order: a match's dict is a copy with its groups set */
-    int jit;         /* whether PCRE2's JIT compiled it */
-} Regex;
-
-typedef struct {
-    PyObject_HEAD
-    Regex pref;          /* code NULL: no prefregex */
-    Regex candidates;    /* code NULL: no literal prefilter (every line runs the regexes) */
-    int content;         /* the prefregex's content group number, -1 if none */
-    Regex *fail;
-    Py_ssize_t nfail;
-    unsigned char table[128]; /* first character -> index into orders */
-    Py_ssize_t (*orders)[2];  /* [start, count] into order_items */
-    Py_ssize_t norders;
-    Py_ssize_t *order_items;
-    uint32_t groups;     /* the largest capture count, for the match data */
-    pcre2_match_context *mctx;
-    pcre2_jit_stack *jstack;
-} ProgramObject;
+#include "_native_program.h"
 
 pcre2_code *native_compile(PyObject *pattern, int *jit)
 {
@@ -244,196 +221,6 @@ done:
     return result;
 }
 
-/* A dict of the named groups of one match (None for a group that did not take part), as re's groupdict: a copy
- * of the regex's blank dict (same keys, same order; a copy of a dict is one block copy) with the groups that
- * took part set, rather than one insertion per name. */
-static PyObject *groupdict(const Regex *r, const char *subject, pcre2_match_data *md, int rc)
-{
-    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
-    PyObject *d = PyDict_Copy(r->blank);
-    if (d == NULL)
-        return NULL;
-    Py_ssize_t n = PyTuple_GET_SIZE(r->names);
-    for (Py_ssize_t k = 0; k < n; k++) {
-        Py_ssize_t g = r->numbers[k];
-        if (g < 0 || g >= rc || ov[2 * g] == PCRE2_UNSET)
-            continue; /* None, as in the blank */
-        PyObject *name = PyTuple_GET_ITEM(PyTuple_GET_ITEM(r->names, k), 0);
-        PyObject *value = PyUnicode_DecodeASCII(subject + ov[2 * g], (Py_ssize_t)(ov[2 * g + 1] - ov[2 * g]), NULL);
-        if (value == NULL) {
-            Py_DECREF(d);
-            return NULL;
-        }
-        int bad = PyDict_SetItem(d, name, value);
-        Py_DECREF(value);
-        if (bad < 0) {
-            Py_DECREF(d);
-            return NULL;
-        }
-    }
-    return d;
-}
-
-static int add_undecided(PyObject *out, Py_ssize_t line)
-{
-    PyObject *row = Py_BuildValue("(nOO)", line, Py_None, Py_None);
-    if (row == NULL)
-        return -1;
-    int bad = PyList_Append(out, row);
-    Py_DECREF(row);
-    return bad;
-}
-
-/* One line's work; appends its row to out when a failregex matched. Returns -1 on a Python error. */
-static int scan_line(ProgramObject *self, const char *text, Py_ssize_t size, Py_ssize_t line,
-                     pcre2_match_data *md, char *scratch, PyObject *out)
-{
-    const char *buf = text;
-    Py_ssize_t bufsize = size;
-    PyObject *pre = NULL;
-    if (self->candidates.code != NULL) {
-        int rc = pcre2_match(self->candidates.code, (PCRE2_SPTR)text, (PCRE2_SIZE)size, 0, 0, md, self->mctx);
-        if (rc == PCRE2_ERROR_NOMATCH)
-            return 0; /* no failregex can match this line */
-        if (rc < 0)
-            return add_undecided(out, line);
-    }
-    if (self->pref.code != NULL) {
-        int rc = pcre2_match(self->pref.code, (PCRE2_SPTR)text, (PCRE2_SIZE)size, 0, 0, md, self->mctx);
-        if (rc == PCRE2_ERROR_NOMATCH)
-            return 0;
-        if (rc < 0)
-            return add_undecided(out, line);
-        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
-        int c = self->content;
-        if (c >= 0 && c < rc && ov[2 * c] != PCRE2_UNSET && ov[2 * c + 1] > ov[2 * c]) {
-            Py_ssize_t start = (Py_ssize_t)ov[2 * c], len = (Py_ssize_t)(ov[2 * c + 1] - ov[2 * c]);
-            if (start + len < size && text[start + len] == '\n' && start + len + 1 == size) {
-                buf = text + start; /* content + "\n" is already there */
-            } else {
-                memcpy(scratch, text + start, (size_t)len);
-                scratch[len] = '\n';
-                buf = scratch;
-            }
-            bufsize = len + 1;
-        }
-        pre = groupdict(&self->pref, text, md, rc);
-        if (pre == NULL)
-            return -1;
-    }
-    unsigned char first = (unsigned char)buf[0];
-    Py_ssize_t *order = self->order_items + self->orders[self->table[first & 0x7F]][0];
-    Py_ssize_t count = self->orders[self->table[first & 0x7F]][1];
-    PyObject *found = NULL;
-    for (Py_ssize_t j = 0; j < count; j++) {
-        Py_ssize_t index = order[j];
-        const Regex *r = &self->fail[index];
-        int rc = pcre2_match(r->code, (PCRE2_SPTR)buf, (PCRE2_SIZE)bufsize, 0, 0, md, self->mctx);
-        if (rc == PCRE2_ERROR_NOMATCH)
-            continue;
-        if (rc < 0) {
-            Py_XDECREF(pre);
-            Py_XDECREF(found);
-            return add_undecided(out, line);
-        }
-        if (found == NULL) {
-            found = PyTuple_New(self->nfail);
-            if (found == NULL)
-                goto fail;
-            for (Py_ssize_t k = 0; k < self->nfail; k++) {
-                Py_INCREF(Py_None);
-                PyTuple_SET_ITEM(found, k, Py_None);
-            }
-        }
-        PyObject *d = groupdict(r, buf, md, rc);
-        if (d == NULL)
-            goto fail;
-        Py_DECREF(PyTuple_GET_ITEM(found, index));
-        PyTuple_SET_ITEM(found, index, d);
-    }
-    if (found == NULL) {
-        Py_XDECREF(pre);
-        return 0;
-    }
-    PyObject *row = Py_BuildValue("(nNN)", line, pre != NULL ? pre : PyDict_New(), found);
-    if (row == NULL)
-        return -1;
-    int bad = PyList_Append(out, row);
-    Py_DECREF(row);
-    return bad;
-fail:
-    Py_XDECREF(pre);
-    Py_XDECREF(found);
-    return -1;
-}
-
-/* scan(chunk, cuts) -> list of (line index, prefregex groups, failregex groups) */
-static PyObject *Program_scan(ProgramObject *self, PyObject *args)
-{
-    PyObject *chunk, *cuts;
-    if (!PyArg_ParseTuple(args, "UO!", &chunk, &PyList_Type, &cuts))
-        return NULL;
-    if (self->fail == NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "Program not initialised");
-        return NULL;
-    }
-    if (!PyUnicode_IS_ASCII(chunk)) {
-        PyErr_SetString(PyExc_ValueError, "scan takes ASCII text only");
-        return NULL;
-    }
-    const char *data = (const char *)PyUnicode_1BYTE_DATA(chunk);
-    Py_ssize_t size = PyUnicode_GET_LENGTH(chunk);
-    if (size == 0 || data[size - 1] != '\n') {
-        PyErr_SetString(PyExc_ValueError, "scan takes complete lines, each ending with a newline");
-        return NULL;
-    }
-    Py_ssize_t longest = 0, lines = 0;
-    for (Py_ssize_t at = 0; at < size;) {
-        const char *nl = memchr(data + at, '\n', (size_t)(size - at));
-        Py_ssize_t end = nl - data;
-        if (end - at > longest)
-            longest = end - at;
-        lines++;
-        at = end + 1;
-    }
-    if (lines != PyList_GET_SIZE(cuts)) {
-        PyErr_SetString(PyExc_ValueError, "cuts must hold one offset per line");
-        return NULL;
-    }
-    pcre2_match_data *md = pcre2_match_data_create(self->groups + 1, NULL);
-    char *scratch = PyMem_Malloc((size_t)longest + 2);
-    PyObject *out = PyList_New(0);
-    if (md == NULL || scratch == NULL || out == NULL) {
-        if (md != NULL)
-            pcre2_match_data_free(md);
-        PyMem_Free(scratch);
-        Py_XDECREF(out);
-        return PyErr_NoMemory();
-    }
-    Py_ssize_t line = 0;
-    for (Py_ssize_t at = 0; at < size; line++) {
-        const char *nl = memchr(data + at, '\n', (size_t)(size - at));
-        Py_ssize_t end = nl - data;
-        Py_ssize_t cut = PyLong_AsSsize_t(PyList_GET_ITEM(cuts, line));
-        if (cut < 0 || cut > end - at) {
-            if (!PyErr_Occurred())
-                PyErr_SetString(PyExc_ValueError, "a cut beyond its line");
-            goto fail;
-        }
-        if (scan_line(self, data + at + cut, end + 1 - (at + cut), line, md, scratch, out) < 0)
-            goto fail;
-        at = end + 1;
-    }
-    pcre2_match_data_free(md);
-    PyMem_Free(scratch);
-    return out;
-fail:
-    pcre2_match_data_free(md);
-    PyMem_Free(scratch);
-    Py_DECREF(out);
-    return NULL;
-}
-
 /* jitted() -> how many of the program's patterns run JIT-compiled, and how many there are */
 static PyObject *Program_jitted(ProgramObject *self, PyObject *unused)
 {
@@ -455,7 +242,7 @@ static PyObject *Program_jitted(ProgramObject *self, PyObject *unused)
 
 static PyMethodDef Program_methods[] = {
     {"jitted", (PyCFunction)Program_jitted, METH_NOARGS, "(patterns JIT-compiled, patterns)"},
-    {"scan", (PyCFunction)Program_scan, METH_VARARGS,
+    {"scan", (PyCFunction)native_program_scan, METH_VARARGS,
      "scan(chunk, cuts) -> [(line, prefregex groups, failregex groups or None each)] for the matched lines"},
     {NULL, NULL, 0, NULL},
 };
