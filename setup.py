@@ -12,6 +12,7 @@ setup(
                 "src/banjail/filter/_native.c",
                 "src/banjail/filter/_native_scan.c",
                 "src/banjail/filter/_native_dates.c",
+                "src/banjail/filter/_native_runs.c",
                 "src/banjail/filter/_native_step.c",
                 "src/banjail/filter/_native_match.c",
                 "src/banjail/filter/_native_session.c",
@@ -22,6 +23,7 @@ setup(
             ],
             depends=[
                 "src/banjail/filter/_native.h",
+                "src/banjail/filter/_native_dates.h",
                 "src/banjail/filter/_native_program.h",
                 "src/banjail/filter/_native_step.h",
             ],

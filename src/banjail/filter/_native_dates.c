@@ -21,16 +21,10 @@
  * - count(chunk): on how many lines an unanchored search of the line with its "\n" finds the regex (as
  *   Python's pattern.search(line + "\n")), and whether it found it on the last line; None when PCRE2 cannot
  *   decide for some line.
- * No global state; every buffer is sized from the chunk.
+ * No global state; every buffer is sized from the chunk. runs is in _native_runs.c; the object and the helpers
+ * both files use are declared in _native_dates.h.
  */
-#include "_native.h"
-
-typedef struct {
-    PyObject_HEAD
-    pcre2_code *code;
-    pcre2_match_context *mctx;
-    pcre2_jit_stack *jstack;
-} DateCutObject;
+#include "_native_dates.h"
 
 static void DateCut_dealloc(DateCutObject *self)
 {
@@ -70,7 +64,7 @@ static int DateCut_init(DateCutObject *self, PyObject *args, PyObject *kwds)
 }
 
 /* Appends a new reference to `item` to `list` (steals it); -1 on error. */
-static int append_new(PyObject *list, PyObject *item)
+int native_append_new(PyObject *list, PyObject *item)
 {
     if (item == NULL)
         return -1;
@@ -104,7 +98,7 @@ static int line_match(DateCutObject *self, const char *line, Py_ssize_t len, pcr
 
 /* The chunk's text and the regex's capture count, for cuts and runs: 1, or 0 when the chunk is not ASCII lines
  * ending with "\n" or `group` (-1: none) is not a group (the answer is then None), or -1 with an error. */
-static int chunk_groups(DateCutObject *self, PyObject *chunk, int group, const char **data, Py_ssize_t *size,
+int native_chunk_groups(DateCutObject *self, PyObject *chunk, int group, const char **data, Py_ssize_t *size,
                         uint32_t *groups)
 {
     if (self->code == NULL) {
@@ -122,7 +116,7 @@ static int chunk_groups(DateCutObject *self, PyObject *chunk, int group, const c
 /* The date at the start of the line [line, line + len): 1 with group 1's start and length in *first and *len and
  * both appended to `starts` and `ends` (its end), 0 when there is none with group 1 set and not empty (or PCRE2
  * cannot decide: the caller answers None), -1 on a Python error. */
-static int line_date(DateCutObject *self, const char *line, Py_ssize_t size, pcre2_match_data *md, PyObject *starts,
+int native_line_date(DateCutObject *self, const char *line, Py_ssize_t size, pcre2_match_data *md, PyObject *starts,
                      PyObject *ends, Py_ssize_t *first, Py_ssize_t *len)
 {
     int rc = line_match(self, line, size, md);
@@ -133,7 +127,8 @@ static int line_date(DateCutObject *self, const char *line, Py_ssize_t size, pcr
         return 0;
     *first = (Py_ssize_t)ov[2];
     *len = (Py_ssize_t)(ov[3] - ov[2]);
-    if (append_new(starts, PyLong_FromSsize_t(*first)) < 0 || append_new(ends, PyLong_FromSsize_t(*first + *len)) < 0)
+    if (native_append_new(starts, PyLong_FromSsize_t(*first)) < 0 ||
+        native_append_new(ends, PyLong_FromSsize_t(*first + *len)) < 0)
         return -1;
     return rc;
 }
@@ -147,7 +142,7 @@ static PyObject *DateCut_cuts(DateCutObject *self, PyObject *args)
     const char *data;
     Py_ssize_t size;
     uint32_t groups;
-    int usable = chunk_groups(self, chunk, fraction, &data, &size, &groups);
+    int usable = native_chunk_groups(self, chunk, fraction, &data, &size, &groups);
     if (usable <= 0)
         return usable < 0 ? NULL : Py_NewRef(Py_None);
     pcre2_match_data *md = pcre2_match_data_create(groups + 1, NULL);
@@ -166,7 +161,7 @@ static PyObject *DateCut_cuts(DateCutObject *self, PyObject *args)
     for (Py_ssize_t at = 0; at < size;) {
         const char *nl = memchr(data + at, '\n', (size_t)(size - at));
         Py_ssize_t end = nl - data, first, len;
-        int rc = line_date(self, data + at, end - at, md, starts, ends, &first, &len);
+        int rc = native_line_date(self, data + at, end - at, md, starts, ends, &first, &len);
         if (rc <= 0)
             goto none_or_error;
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
@@ -176,7 +171,7 @@ static PyObject *DateCut_cuts(DateCutObject *self, PyObject *args)
             if (PyList_Append(texts, previous) < 0)
                 goto done;
         } else {
-            if (append_new(texts, PyUnicode_DecodeASCII(text, len, NULL)) < 0)
+            if (native_append_new(texts, PyUnicode_DecodeASCII(text, len, NULL)) < 0)
                 goto done;
             previous = PyList_GET_ITEM(texts, PyList_GET_SIZE(texts) - 1);
             prev_at = text;
@@ -186,7 +181,7 @@ static PyObject *DateCut_cuts(DateCutObject *self, PyObject *args)
             int set = fraction < rc && ov[2 * fraction] != PCRE2_UNSET;
             Py_ssize_t s = set ? (Py_ssize_t)ov[2 * fraction] - first : -1;
             Py_ssize_t e = set ? (Py_ssize_t)ov[2 * fraction + 1] - first : -1;
-            if (append_new(fs, PyLong_FromSsize_t(s)) < 0 || append_new(fe, PyLong_FromSsize_t(e)) < 0)
+            if (native_append_new(fs, PyLong_FromSsize_t(s)) < 0 || native_append_new(fe, PyLong_FromSsize_t(e)) < 0)
                 goto done;
         }
         at = end + 1;
@@ -205,119 +200,6 @@ done:
     Py_XDECREF(texts);
     Py_XDECREF(fs);
     Py_XDECREF(fe);
-    return result;
-}
-
-/* Whether byte k of a date text is outside the spans [s1, e1) and [s2, e2) (either may be -1, -1). */
-static int outside(Py_ssize_t k, Py_ssize_t s1, Py_ssize_t e1, Py_ssize_t s2, Py_ssize_t e2)
-{
-    return !(k >= s1 && k < e1) && !(k >= s2 && k < e2);
-}
-
-/* The value of 1 or 2 ASCII digits, else 255. */
-static unsigned char digits_value(const char *at, Py_ssize_t len)
-{
-    if (len < 1 || len > 2)
-        return 255;
-    int value = 0;
-    for (Py_ssize_t k = 0; k < len; k++) {
-        if (at[k] < '0' || at[k] > '9')
-            return 255;
-        value = value * 10 + (at[k] - '0');
-    }
-    return (unsigned char)value;
-}
-
-static PyObject *DateCut_runs(DateCutObject *self, PyObject *args)
-{
-    PyObject *chunk;
-    int seconds, fraction;
-    if (!PyArg_ParseTuple(args, "Uii", &chunk, &seconds, &fraction))
-        return NULL;
-    const char *data;
-    Py_ssize_t size;
-    uint32_t groups;
-    int usable = chunk_groups(self, chunk, fraction, &data, &size, &groups);
-    if (usable <= 0)
-        return usable < 0 ? NULL : Py_NewRef(Py_None);
-    if (seconds < 1 || (uint32_t)seconds > groups)
-        Py_RETURN_NONE;
-    Py_ssize_t lines = 0;
-    for (Py_ssize_t at = 0; at < size; lines++)
-        at = (const char *)memchr(data + at, '\n', (size_t)(size - at)) - data + 1;
-    pcre2_match_data *md = pcre2_match_data_create(groups + 1, NULL);
-    /* the head's group spans relative to its text, then this line's: groups 1..groups, 2 each */
-    Py_ssize_t *spans = PyMem_Malloc(sizeof(Py_ssize_t) * 4 * ((size_t)groups + 1));
-    PyObject *starts = PyList_New(0), *ends = PyList_New(0), *heads = PyList_New(0);
-    PyObject *secs = PyBytes_FromStringAndSize(NULL, lines);
-    PyObject *result = NULL;
-    if (md == NULL || spans == NULL || starts == NULL || ends == NULL || heads == NULL || secs == NULL) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    unsigned char *sec = (unsigned char *)PyBytes_AS_STRING(secs);
-    Py_ssize_t *head = spans, *mine = spans + 2 * ((size_t)groups + 1);
-    const char *head_text = NULL;
-    Py_ssize_t head_len = -1, line = 0;
-    int shifted = 0;
-    for (Py_ssize_t at = 0; at < size; line++) {
-        const char *nl = memchr(data + at, '\n', (size_t)(size - at));
-        Py_ssize_t end = nl - data, first, len;
-        int rc = line_date(self, data + at, end - at, md, starts, ends, &first, &len);
-        if (rc <= 0)
-            goto none_or_error;
-        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
-        shifted |= first != 0;
-        for (uint32_t g = 1; g <= groups; g++) {
-            int set = (int)g < rc && ov[2 * g] != PCRE2_UNSET;
-            mine[2 * g] = set ? (Py_ssize_t)ov[2 * g] - first : -1;
-            mine[2 * g + 1] = set ? (Py_ssize_t)ov[2 * g + 1] - first : -1;
-        }
-        const char *text = data + at + first;
-        Py_ssize_t ss = mine[2 * seconds], se = mine[2 * seconds + 1];
-        Py_ssize_t fs = fraction >= 0 ? mine[2 * fraction] : -1, fe = fraction >= 0 ? mine[2 * fraction + 1] : -1;
-        sec[line] = ss >= 0 ? digits_value(text + ss, se - ss) : 255;
-        /* the same run as its head: the same length, every group at the same place, the same bytes but for the
-         * seconds and the fraction of a second */
-        int same = head_text != NULL && len == head_len &&
-                   memcmp(head + 2, mine + 2, sizeof(Py_ssize_t) * 2 * (size_t)groups) == 0;
-        for (Py_ssize_t k = 0; same && k < len; k++)
-            same = !outside(k, ss, se, fs, fe) || text[k] == head_text[k];
-        if (!same) {
-            PyObject *regs = PyTuple_New((Py_ssize_t)groups);
-            if (regs == NULL)
-                goto done;
-            for (uint32_t g = 1; g <= groups; g++) {
-                PyObject *pair = Py_BuildValue("(nn)", mine[2 * g], mine[2 * g + 1]);
-                if (pair == NULL) {
-                    Py_DECREF(regs);
-                    goto done;
-                }
-                PyTuple_SET_ITEM(regs, (Py_ssize_t)g - 1, pair);
-            }
-            if (append_new(heads, Py_BuildValue("(nNN)", line, PyUnicode_DecodeASCII(text, len, NULL), regs)) < 0)
-                goto done;
-            Py_ssize_t *swap = head;
-            head = mine;
-            mine = swap;
-            head_text = text;
-            head_len = len;
-        }
-        at = end + 1;
-    }
-    result = PyTuple_Pack(4, shifted ? starts : Py_None, ends, heads, secs);
-    goto done;
-none_or_error:
-    if (!PyErr_Occurred())
-        result = Py_NewRef(Py_None);
-done:
-    if (md != NULL)
-        pcre2_match_data_free(md);
-    PyMem_Free(spans);
-    Py_XDECREF(starts);
-    Py_XDECREF(ends);
-    Py_XDECREF(heads);
-    Py_XDECREF(secs);
     return result;
 }
 
@@ -425,7 +307,7 @@ static PyObject *DateCut_count(DateCutObject *self, PyObject *args)
 static PyMethodDef DateCut_methods[] = {
     {"cuts", (PyCFunction)DateCut_cuts, METH_VARARGS,
      "cuts(chunk, fraction group or -1) -> (starts or None, ends, texts, fraction starts, fraction ends) or None"},
-    {"runs", (PyCFunction)DateCut_runs, METH_VARARGS,
+    {"runs", (PyCFunction)native_datecut_runs, METH_VARARGS,
      "runs(chunk, seconds group, fraction group or -1) -> (starts or None, ends, heads, seconds) or None"},
     {"without", (PyCFunction)DateCut_without, METH_VARARGS,
      "without(chunk, starts, ends) -> the chunk with [starts[i], ends[i]) taken out of each line i"},
