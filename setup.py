@@ -34,7 +34,8 @@ setup(
         # issue 13: fail2ban-regex --json's failure lines (banjail.cli.failures.json_line is the reference)
         Extension(
             "banjail.cli._jsonline",
-            sources=["src/banjail/cli/_jsonline.c"],
+            sources=["src/banjail/cli/_jsonline.c", "src/banjail/cli/_jsontext.c"],
+            depends=["src/banjail/cli/_jsontext.h"],
             extra_compile_args=["-O2", "-Wall", "-Wextra"],
             optional=True,
         ),
