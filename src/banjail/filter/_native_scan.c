@@ -117,9 +117,18 @@ static int scan_line(ProgramObject *self, const char *text, Py_ssize_t size, Py_
         Py_XDECREF(pre);
         return 0;
     }
-    PyObject *row = Py_BuildValue("(nNN)", line, pre != NULL ? pre : PyDict_New(), found);
-    if (row == NULL)
-        return -1;
+    /* the row's tuple is filled directly: Py_BuildValue parses its format once per hit line */
+    if (pre == NULL && (pre = PyDict_New()) == NULL)
+        goto fail;
+    PyObject *index = PyLong_FromSsize_t(line);
+    PyObject *row = index != NULL ? PyTuple_New(3) : NULL;
+    if (row == NULL) {
+        Py_XDECREF(index);
+        goto fail;
+    }
+    PyTuple_SET_ITEM(row, 0, index);
+    PyTuple_SET_ITEM(row, 1, pre); /* the row takes both references */
+    PyTuple_SET_ITEM(row, 2, found);
     int bad = PyList_Append(out, row);
     Py_DECREF(row);
     return bad;
