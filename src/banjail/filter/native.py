@@ -119,9 +119,9 @@ class NativeEngine:
         on prefixes), each from 0."""
         dates, ends, starts = found.dates, found.ends, found.starts
         if starts is None:
-            cuts = ends if None not in dates else [ends[i] if dates[i] is not None else 0 for i in range(len(rows))]
+            cuts = ends if not found.invalid else [ends[i] if dates[i] is not None else 0 for i in range(len(rows))]
             return chunk, cuts
-        if None in dates:
+        if found.invalid:
             starts = [s if d is not None else 0 for s, d in zip(starts, dates, strict=True)]
             ends = [e if d is not None else 0 for e, d in zip(ends, dates, strict=True)]
         return self._without(found, chunk, starts, ends), [0] * len(rows)

@@ -82,8 +82,8 @@ _JUDGED = 64  # a chunk this long or longer tells whether the path pays (see the
 @dataclass(slots=True)
 class Dates:
     """The dates of a uniform chunk's lines: the template, where each line's date text starts (None: at 0 on
-    every line) and ends, the texts, the epochs (None: not a valid date) and the index of the last line with a
-    valid one (-1 if none). pref: set by a caller that counted the prefregex on the date-cut lines itself
+    every line) and ends, the texts, the epochs (None: not a valid date), the index of the last line with a
+    valid one (-1 if none) and how many epochs are None. pref: set by a caller that counted the prefregex on the date-cut lines itself
     (read_dates' counted): how many it matched, and whether it matched the last."""
 
     template: Any
@@ -92,6 +92,7 @@ class Dates:
     texts: Sequence[str]
     dates: list[float | None]
     last_valid: int
+    invalid: int
     pref: tuple[int, bool] | None = None
 
     def line(
@@ -187,16 +188,18 @@ def read_dates(
     date: float | None = None
     calls = 0
     if by_minute is not None:
-        dates, calls = minute_runs(detector, template, texts, heads, secs, now)
-    elif fraction >= 0 and getattr(detector, "remembered", None) is not None:
-        calls = _fraction_runs(detector, template, spans, texts, dates, now)
+        dates, calls, invalid = minute_runs(detector, template, texts, heads, secs, now)
     else:
-        for text in texts:
-            if text != previous:
-                date = parse(template, text, now)
-                previous = text
-                calls += 1
-            append(date)
+        if fraction >= 0 and getattr(detector, "remembered", None) is not None:
+            calls = _fraction_runs(detector, template, spans, texts, dates, now)
+        else:
+            for text in texts:
+                if text != previous:
+                    date = parse(template, text, now)
+                    previous = text
+                    calls += 1
+                append(date)
+        invalid = dates.count(None)
     # parse_text matches a text again, which find() does not: with mostly distinct texts (fractions of a second)
     # this path costs more than it saves, so this log stops taking it (both paths give the same results)
     if judge and calls * 2 > lines >= _JUDGED:
@@ -209,7 +212,7 @@ def read_dates(
         # upstream's operation mode (banjail.filter.step.date_split): a date more than a minute from now counts
         # as now, and so does the last date a later dateless line may take
         dates = [now if d is not None and abs(int(d - now)) > RECENT else d for d in dates]
-    return Dates(template, starts, ends, texts, dates, last_valid)
+    return Dates(template, starts, ends, texts, dates, last_valid, invalid)
 
 
 def _relative(starts: list[int], spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -274,7 +277,7 @@ def book(
     lines = len(rows)
     if found.last_valid >= 0:
         state.last_text, state.last_date = found.texts[found.last_valid], dates[found.last_valid]
-    invalid = dates.count(None)
+    invalid = found.invalid
     valid = lines - invalid
     if state.count_pref and found.pref is not None:
         hits, state.pref_last = found.pref
