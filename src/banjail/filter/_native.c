@@ -271,7 +271,6 @@ static PyObject *version(PyObject *module, PyObject *unused)
 
 static PyMethodDef module_methods[] = {
     {"version", version, METH_NOARGS, "(PCRE2 version, whether its JIT is available)"},
-    {"longest", native_longest, METH_O, "longest(chunk) -> the length of its longest line"},
     {"after", native_after, METH_VARARGS, "after(chunk, ends) -> how many lines i are longer than ends[i]"},
     {NULL, NULL, 0, NULL},
 };
@@ -294,7 +293,7 @@ PyMODINIT_FUNC PyInit__native(void)
         Py_DECREF(m);
         return NULL;
     }
-    if (native_add_dates(m) < 0 || native_add_step(m) < 0) {
+    if (native_add_dates(m) < 0 || native_add_step(m) < 0 || native_add_rows(m) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -16,7 +16,16 @@ int native_add_dates(PyObject *module);
 /* Adds the Step type (_native_step.c) to the module; -1 with a Python error. */
 int native_add_step(PyObject *module);
 
-/* longest(chunk) and after(chunk, ends) (_native_lines.c): per-line counts of a chunk. */
-PyObject *native_longest(PyObject *module, PyObject *chunk);
+/* after(chunk, ends) (_native_lines.c): a per-line count of a chunk. */
 PyObject *native_after(PyObject *module, PyObject *args);
+
+/* Rows (_native_rows.c): a chunk's lines, each a str made when asked for. The three functions below take a
+ * Rows (`rows`); i is in range (the caller checks it against native_rows_len). */
+int native_add_rows(PyObject *module);
+/* how many lines; -1 with a TypeError for anything but an initialised Rows */
+Py_ssize_t native_rows_len(PyObject *rows);
+/* line i (without its "\n") as chunk[start:start + size] (*chunk borrowed); returns the line's first byte */
+const char *native_rows_span(PyObject *rows, Py_ssize_t i, PyObject **chunk, Py_ssize_t *start, Py_ssize_t *size);
+/* line i's str, a new reference */
+PyObject *native_rows_item(PyObject *rows, Py_ssize_t i);
 #endif

@@ -1,5 +1,6 @@
-/* banjail.filter._native.longest and .after: per-line counts of a chunk that banjail.filter.uniform otherwise
- * takes in Python, one element at a time (max(map(len, rows)); sum(map(operator.lt, ends, map(len, rows)))).
+/* banjail.filter._native.after: a per-line count of a chunk that banjail.filter.uniform otherwise takes in
+ * Python, one element at a time (sum(map(operator.lt, ends, map(len, rows)))). The longest line's length,
+ * max(map(len, rows)), is Rows.longest (_native_rows.c), taken as the chunk is cut into lines.
  * A chunk is ASCII lines each ending with "\n" (as Program.scan takes them). No global state. */
 #include "_native.h"
 
@@ -16,24 +17,6 @@ static const char *ascii_chunk(PyObject *chunk, Py_ssize_t *size)
         return NULL;
     }
     return data;
-}
-
-/* longest(chunk) -> the length of its longest line, without its "\n" */
-PyObject *native_longest(PyObject *module, PyObject *chunk)
-{
-    (void)module;
-    Py_ssize_t size, longest = 0;
-    const char *data = ascii_chunk(chunk, &size);
-    if (data == NULL)
-        return NULL;
-    for (Py_ssize_t at = 0; at < size;) {
-        const char *nl = memchr(data + at, '\n', (size_t)(size - at));
-        Py_ssize_t end = nl - data;
-        if (end - at > longest)
-            longest = end - at;
-        at = end + 1;
-    }
-    return PyLong_FromSsize_t(longest);
 }
 
 /* after(chunk, ends) -> how many lines i are longer than ends[i] (text follows the date) */

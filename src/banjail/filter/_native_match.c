@@ -134,15 +134,17 @@ int native_step_line(StepObject *s, Run *r, Py_ssize_t i, PyObject *pre, PyObjec
     if (pre == Py_None || date == Py_None || !PyDict_CheckExact(pre) || !PyTuple_Check(found) ||
         PyTuple_GET_SIZE(found) != s->nfail)
         return 1;
-    PyObject *row = PyList_GET_ITEM(r->rows, i);
+    /* the line is src[at:at + size], its span in the chunk (no str is made for the line itself) */
+    PyObject *src;
+    Py_ssize_t at, size;
+    const char *data = native_rows_span(r->rows, i, &src, &at, &size);
     Py_ssize_t end = PyLong_AsSsize_t(PyList_GET_ITEM(r->ends, i));
-    Py_ssize_t size = PyUnicode_GET_LENGTH(row);
     if (end < 0 || end > size) {
         if (!PyErr_Occurred())
             PyErr_SetString(PyExc_ValueError, "a date end beyond its line");
         return -1;
     }
-    Py_UCS4 first = end < size ? PyUnicode_READ_CHAR(row, end) : '\n';
+    Py_UCS4 first = end < size ? (unsigned char)data[end] : '\n'; /* a Rows chunk is ASCII */
     PyObject *content = NULL;
     if (s->has_pref) {
         content = PyDict_GetItemWithError(pre, s->keys[K_CONTENT]);
@@ -172,12 +174,12 @@ int native_step_line(StepObject *s, Run *r, Py_ssize_t i, PyObject *pre, PyObjec
             Py_DECREF(content);
         }
     }
-    if ((rest = PyUnicode_Substring(row, end, size)) == NULL)
+    if ((rest = PyUnicode_Substring(src, at + end, at + size)) == NULL)
         goto done;
     if (r->texts != Py_None)
         tup = PyTuple_Pack(3, s->keys[K_EMPTY], PyList_GET_ITEM(r->texts, i), rest);
     else { /* texts None: every date text starts its line, so line i's is row[:end] */
-        PyObject *text = PyUnicode_Substring(row, 0, end);
+        PyObject *text = PyUnicode_Substring(src, at, at + end);
         tup = text != NULL ? PyTuple_Pack(3, s->keys[K_EMPTY], text, rest) : NULL;
         Py_XDECREF(text);
     }
@@ -268,8 +270,14 @@ int native_step_line(StepObject *s, Run *r, Py_ssize_t i, PyObject *pre, PyObjec
         PyObject *fails = failures != NULL ? PyList_AsTuple(failures) : PyTuple_New(0);
         if (fails == NULL)
             goto done;
+        PyObject *row = native_rows_item(r->rows, i);
+        if (row == NULL) {
+            Py_DECREF(fails);
+            goto done;
+        }
         PyObject *values[7] = {lineno, row, s->kinds[kind], hits, s->minus_one, fails, r->template};
         outcome = native_record(s->outcome, s->outcome_fields, s->outcome_slots, values);
+        Py_DECREF(row);
         Py_DECREF(fails);
         if (outcome == NULL || PyList_Append(r->out, outcome) < 0)
             goto done;

@@ -51,11 +51,17 @@ static int add_missed(StepObject *s, Run *r, Py_ssize_t start, Py_ssize_t end)
             bad = -1;
             break;
         }
+        PyObject *row = native_rows_item(r->rows, k);
+        if (row == NULL) {
+            Py_DECREF(lineno);
+            bad = -1;
+            break;
+        }
         PyObject *template = PyList_GET_ITEM(r->dates, k) != Py_None ? r->template : Py_None;
-        PyObject *values[7] = {lineno, PyList_GET_ITEM(r->rows, k), s->kinds[MISSED], empty, s->minus_one, empty,
-                               template};
+        PyObject *values[7] = {lineno, row, s->kinds[MISSED], empty, s->minus_one, empty, template};
         PyObject *outcome = native_record(s->outcome, s->outcome_fields, s->outcome_slots, values);
         Py_DECREF(lineno);
+        Py_DECREF(row);
         bad = outcome == NULL || PyList_Append(r->out, outcome) < 0 ? -1 : 0;
         Py_XDECREF(outcome);
     }
@@ -64,15 +70,15 @@ static int add_missed(StepObject *s, Run *r, Py_ssize_t start, Py_ssize_t end)
 }
 
 /* run(hits, rows, dates, texts, ends, template, first_lineno, now, flags, state, counts, out, fail_hits,
- *     fallback): see the module's note. flags: want_failures | keep_matched << 1 | keep_ignored << 2 |
- *     keep_missed << 3. */
+ *     fallback): see the module's note; rows: the chunk's Rows (_native_rows.c). flags: want_failures |
+ *     keep_matched << 1 | keep_ignored << 2 | keep_missed << 3. */
 static PyObject *Step_run(StepObject *s, PyObject *args)
 {
     PyObject *hits, *counts, *fail_hits;
     Run r;
     memset(&r, 0, sizeof r);
     int flags;
-    if (!PyArg_ParseTuple(args, "O!O!O!OO!OnOiOO!O!O!O", &PyList_Type, &hits, &PyList_Type, &r.rows,
+    if (!PyArg_ParseTuple(args, "O!OO!OO!OnOiOO!O!O!O", &PyList_Type, &hits, &r.rows,
                           &PyList_Type, &r.dates, &r.texts, &PyList_Type, &r.ends, &r.template,
                           &r.first_lineno, &r.now, &flags, &r.state, &PyList_Type, &counts, &PyList_Type, &r.out,
                           &PyList_Type, &fail_hits, &r.fallback))
@@ -81,7 +87,9 @@ static PyObject *Step_run(StepObject *s, PyObject *args)
         PyErr_SetString(PyExc_RuntimeError, "Step not initialised");
         return NULL;
     }
-    Py_ssize_t lines = PyList_GET_SIZE(r.rows);
+    Py_ssize_t lines = native_rows_len(r.rows); /* a Rows: the chunk's lines */
+    if (lines < 0)
+        return NULL;
     if (r.texts != Py_None && !PyList_Check(r.texts)) {
         PyErr_SetString(PyExc_TypeError, "texts: a list, or None when every date text starts its line");
         return NULL;
@@ -91,12 +99,6 @@ static PyObject *Step_run(StepObject *s, PyObject *args)
         PyList_GET_SIZE(fail_hits) != s->nfail) {
         PyErr_SetString(PyExc_ValueError, "dates, texts, ends: one per row; counts: 3; fail_hits: one per failregex");
         return NULL;
-    }
-    for (Py_ssize_t k = 0; k < lines; k++) {
-        if (!PyUnicode_Check(PyList_GET_ITEM(r.rows, k))) {
-            PyErr_SetString(PyExc_TypeError, "rows: str");
-            return NULL;
-        }
     }
     r.want_failures = flags & 1;
     r.keep_matched = (flags >> 1) & 1;
@@ -332,7 +334,7 @@ static int Step_init(StepObject *self, PyObject *args, PyObject *kwds)
 static PyMethodDef Step_methods[] = {
     {"run", (PyCFunction)Step_run, METH_VARARGS,
      "run(hits, rows, dates, texts, ends, template, first_lineno, now, flags, state, counts, out, fail_hits, "
-     "fallback): the one-line step on Program.scan's hits"},
+     "fallback): the one-line step on Program.scan's hits (rows: the chunk's Rows)"},
     {NULL, NULL, 0, NULL},
 };
 

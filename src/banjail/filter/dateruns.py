@@ -36,7 +36,7 @@ class LineTexts(Sequence[str]):
 
     __slots__ = ("_ends", "_rows", "_starts")
 
-    def __init__(self, rows: list[str], starts: list[int] | None, ends: list[int]) -> None:
+    def __init__(self, rows: Sequence[str], starts: list[int] | None, ends: list[int]) -> None:
         self._rows, self._starts, self._ends = rows, starts, ends
 
     def __len__(self) -> int:

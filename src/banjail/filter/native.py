@@ -24,6 +24,7 @@ cannot decide (a match limit).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
 from banjail import netaddr
@@ -112,7 +113,7 @@ class NativeEngine:
         date_cut = self._line_regex(template.regex)
         return None if date_cut is None else date_cut.runs(chunk, seconds, fraction)
 
-    def _searched(self, found: Dates, chunk: str, rows: list[str]) -> tuple[str, list[int]]:
+    def _searched(self, found: Dates, chunk: str, rows: Sequence[str]) -> tuple[str, list[int]]:
         """The text C's regexes search for the chunk's lines, and where each line's date-cut text starts in it:
         the chunk and the date ends when every date starts its line (a line whose date text is not a valid date
         is searched whole); else the date-cut lines themselves (prefix + rest: see banjail.filter.uniform's note
@@ -166,12 +167,13 @@ class NativeEngine:
     ) -> list[LineOutcome]:
         if not chunk.endswith("\n") or not chunk.isascii():
             return scan_chunk(program, state, chunk, now, first_lineno, stats, keep)
-        rows = chunk.split("\n")
-        rows.pop()
+        # the chunk's lines, each a str only when asked for (most never are: see _native_rows.c)
+        lines = _native.Rows(chunk)
+        rows: Sequence[str] = lines
         counted = state.count_pref and program.pref is not None
         found = read_dates(
             program, state, rows, now, judge=False, chunk=chunk, cut=self._cut, prefixed=True, counted=counted,
-            runs=self._runs, longest=_native.longest(chunk),
+            runs=self._runs, longest=lines.longest,
         )
         if found is None:
             return scan_chunk(program, state, chunk, now, first_lineno, stats, keep)
@@ -213,7 +215,7 @@ def _step(
     program: Program,
     state: LogState,
     found: Dates,
-    rows: list[str],
+    rows: Sequence[str],
     hits: list[Any],
     now: float,
     first_lineno: int,
@@ -246,7 +248,7 @@ def _after(chunk: str, found: Dates) -> Any:
     return lambda: _native.after(chunk, found.ends)
 
 
-def _missed(found: Dates, rows: list[str], start: int, end: int, first_lineno: int) -> list[LineOutcome]:
+def _missed(found: Dates, rows: Sequence[str], start: int, end: int, first_lineno: int) -> list[LineOutcome]:
     """The outcomes of lines start..end-1, which no failregex matched (no ignoreregex: they are missed)."""
     name = found.template.name
     dates = found.dates

@@ -112,7 +112,7 @@ class Dates:
 def read_dates(
     program: Program,
     state: LogState,
-    rows: list[str],
+    rows: Sequence[str],
     now: float,
     *,
     judge: bool = True,
@@ -264,7 +264,7 @@ def book(
     program: Program,
     state: LogState,
     found: Dates,
-    rows: list[str],
+    rows: Sequence[str],
     stats: ScanStats,
     matched: int,
     ignored: int,

@@ -1,5 +1,6 @@
-"""banjail.filter._native.longest and .after against the Python expressions they replace in banjail.filter.uniform
-(max(map(len, rows)) and sum(map(operator.lt, ends, map(len, rows)))), on generated chunks, and their errors."""
+"""banjail.filter._native.Rows and .after against the Python expressions they replace in banjail.filter.native and
+banjail.filter.uniform (chunk.split("\\n")[:-1], max(map(len, rows)), sum(map(operator.lt, ends, map(len, rows)))),
+on generated chunks, and their errors."""
 
 from __future__ import annotations
 
@@ -20,19 +21,28 @@ _rows = st.lists(st.text(st.characters(min_codepoint=0, max_codepoint=127, black
 
 @settings(max_examples=400, deadline=None)
 @given(_rows, st.data())
-def test_longest_and_after_equal_the_python_expressions(rows: list[str], data: st.DataObject) -> None:
+def test_rows_and_after_equal_the_python_expressions(rows: list[str], data: st.DataObject) -> None:
     chunk = "".join(row + "\n" for row in rows)
     ends = [data.draw(st.integers(0, len(row) + 1)) for row in rows]
-    assert _native.longest(chunk) == max(map(len, rows))
+    lines = _native.Rows(chunk)
+    assert len(lines) == len(rows)
+    assert list(lines) == rows == chunk.split("\n")[:-1]
+    assert [lines[i] for i in range(-len(rows), len(rows))] == rows + rows
+    assert lines.longest == max(map(len, rows))
     assert _native.after(chunk, ends) == sum(map(operator.lt, ends, map(len, rows)))
 
 
 @pytest.mark.parametrize(
     ("call", "error", "message"),
     [
-        (lambda: _native.longest("a\nb"), ValueError, "complete lines, each ending with a newline"),
-        (lambda: _native.longest(""), ValueError, "complete lines, each ending with a newline"),
-        (lambda: _native.longest("é\n"), TypeError, "an ASCII str"),
+        (lambda: _native.Rows("a\nb"), ValueError, "Rows takes ASCII lines, each ending with a newline"),
+        (lambda: _native.Rows(""), ValueError, "Rows takes ASCII lines, each ending with a newline"),
+        (lambda: _native.Rows("é\n"), ValueError, "Rows takes ASCII lines, each ending with a newline"),
+        (lambda: _native.Rows(b"a\n"), TypeError, "argument 1 must be str, not bytes"),
+        (lambda: _native.Rows("a\n")[1], IndexError, "Rows index out of range"),
+        (lambda: _native.Rows("a\n")[-2], IndexError, "Rows index out of range"),
+        (lambda: _native.after("a\nb", [0]), ValueError, "complete lines, each ending with a newline"),
+        (lambda: _native.after("é\n", [0]), TypeError, "an ASCII str"),
         (lambda: _native.after("a\nb\n", [0]), ValueError, "ends: one per line"),
         (lambda: _native.after("a\n", [0, 1]), ValueError, "ends: one per line"),
         (lambda: _native.after("a\n", ["x"]), TypeError, "an integer is required"),
