@@ -17,14 +17,13 @@ import logging
 import os
 import sys
 import time
-from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
 from banjail.cli import report
+from banjail.cli.collector import Collector
 from banjail.cli.cycles import fewer_collections
-from banjail.cli.failures import Formatter, formatter, json_lines
 from banjail.cli.invert import Inverted, line_time
 from banjail.cli.logfile import Chunk, literal_chunk, read_chunks, segments
 from banjail.cli.options import Options, UsageError, parse_args, parser
@@ -44,136 +43,10 @@ from banjail.errors import BanjailError
 from banjail.filter import engine as engines
 from banjail.filter.datedetect import DateDetector
 from banjail.filter.matcher import MAX_LINE, Matcher
-from banjail.filter.outcome import IGNORED, MISSED, LineOutcome, ScanStats
-from banjail.model import Failure, FilterSpec
+from banjail.filter.outcome import ScanStats
+from banjail.model import FilterSpec
 
 ERROR_EXIT = 255
-# Upstream lists at most this many example lines of a kind (missed, ignored) unless -L sets another bound.
-DEFAULT_BOUND = 20
-
-
-class _Collector:
-    """Keeps what the report and the failure printer need from the matcher's outcomes, and nothing else: example
-    lines only up to the bound upstream prints, failures only when printing them or in verbose mode, and with
-    multi-line buffers the last `maxlines` missed lines (a later failure may consume them)."""
-
-    def __init__(
-        self, opts: Options, maxlines: int, rows: list[str], inverted: Inverted | None = None
-    ) -> None:
-        self.opts = opts
-        self.inverted = inverted  # -i: the lines without a failure are printed, not the failures
-        self.bound = opts.maxlines or DEFAULT_BOUND
-        self.multiline = maxlines > 1
-        self.matched: list[str] = []
-        self.ignored: list[str] = []
-        self.missed: list[str] = []
-        # Upstream counts a buffered line that a multi-line failure consumed as matched, not missed.
-        self.reclaimed = 0
-        self._recent: deque[str] = deque(maxlen=maxlines)
-        self.hits: dict[int, list[report.Hit]] = {}
-        self.rows = rows  # output rows for -o/--json, flushed by the caller after each chunk
-        self.printer: Formatter | None = None
-        # --json without -i: the rows are all there is to keep (no report follows), written a run of lines at once
-        self.json = opts.json and inverted is None
-        if inverted is not None or self.json:
-            pass
-        elif opts.out is not None:
-            self.printer = formatter(opts.out)
-
-    def wants_missed(self, missed_so_far: int) -> bool:
-        """Whether the matcher should return missed outcomes for the next run of lines: while they may still be
-        printed, or always with multi-line buffers (asking costs an object per line, so only then)."""
-        if self.inverted is not None:
-            return True
-        if self.opts.quiet:
-            return False
-        if self.multiline:
-            return True
-        if self.opts.print_no_missed:
-            return False
-        return self.opts.print_all_missed or missed_so_far - self.reclaimed <= self.bound
-
-    def wants_ignored(self, ignored_so_far: int) -> bool:
-        """Whether the matcher should return ignored outcomes for the next run of lines (only while one of them
-        may still be listed)."""
-        opts = self.opts
-        if self.inverted is not None:
-            return True
-        if opts.quiet or opts.print_no_ignored:
-            return False
-        return opts.print_all_ignored or ignored_so_far + 1 <= self.bound + 1
-
-    def wants_matched(self) -> bool:
-        """Whether matched lines that completed no failure are needed (to list every matched line)."""
-        return self.inverted is not None or (self.opts.print_all_matched and not self.opts.quiet)
-
-    def wants_failures(self) -> bool:
-        """Whether failures are needed at all: to print them, for -v, or to reclaim buffered missed lines."""
-        return (
-            self.json
-            or self.printer is not None
-            or self.inverted is not None
-            or bool(self.opts.verbose)
-            or self.multiline
-        )
-
-    def take(self, outcomes: Sequence[LineOutcome], missed_before: int, ignored_before: int) -> None:
-        if self.json:
-            if text := json_lines(outcomes):
-                self.rows.append(text)
-            return
-        opts = self.opts
-        missed_n, ignored_n = missed_before - self.reclaimed, ignored_before
-        limit = self.bound + 1  # upstream keeps one line more than it may print
-        for outcome in outcomes:
-            if self.inverted is not None:
-                for failure in outcome.failures:
-                    for line in failure.lines[:-1]:
-                        self.inverted.consumed(line)
-                self.rows.extend(self.inverted.take(outcome))
-                continue
-            kind = outcome.kind
-            if kind == MISSED:
-                missed_n += 1
-                if self.multiline:
-                    self._recent.append(outcome.line)
-                if not opts.print_no_missed and (opts.print_all_missed or missed_n <= limit):
-                    self.missed.append(outcome.line)
-                continue
-            if kind == IGNORED:
-                ignored_n += 1
-                if not opts.print_no_ignored and (opts.print_all_ignored or ignored_n <= limit):
-                    self.ignored.append(outcome.line)
-                continue
-            failures = outcome.failures
-            if self.multiline and failures:
-                missed_n -= self._reclaim(failures)
-            if opts.print_all_matched:
-                self.matched.append(outcome.line)
-            if self.printer is not None:
-                for failure in failures:
-                    self.rows.extend(self.printer(failure))
-            elif opts.verbose:
-                for n, failure in enumerate(failures):
-                    hit = report.Hit(failure.fid, failure.time, n > 1)
-                    self.hits.setdefault(failure.regex_index, []).append(hit)
-
-    def _reclaim(self, failures: Sequence[Failure]) -> int:
-        """Move the earlier missed lines these failures consumed to matched; returns how many."""
-        moved = 0
-        for failure in failures:
-            for line in failure.lines[:-1]:
-                if line in self._recent:
-                    self._recent.remove(line)
-                    moved += 1
-                    if line in self.missed:
-                        self.missed.remove(line)
-                    if self.opts.print_all_matched:
-                        self.matched.append(line)
-        self.reclaimed += moved
-        return moved
-
-
 def _effective_spec(spec: FilterSpec, opts: Options) -> FilterSpec:
     """The filter with the command line's overrides: -L, -d, --timezone, --usedns, -r."""
     changes: dict[str, object] = {}
@@ -282,7 +155,7 @@ def run(opts: Options, stdout: TextIO, stderr: TextIO) -> int:
     now = time.time() if opts.now is None else opts.now
     rows: list[str] = []
     inverted = Inverted(opts.out, spec.maxlines, line_time(detector, now)) if opts.invert else None
-    collector = _Collector(opts, spec.maxlines, rows, inverted)
+    collector = Collector(opts, spec.maxlines, rows, inverted)
     stats = ScanStats()
     started = time.perf_counter()
     wants_failures = collector.wants_failures()
@@ -327,7 +200,7 @@ def run(opts: Options, stdout: TextIO, stderr: TextIO) -> int:
 
 
 def _results(
-    matcher: Matcher, detector: DateDetector | None, stats: ScanStats, collector: _Collector, elapsed: float
+    matcher: Matcher, detector: DateDetector | None, stats: ScanStats, collector: Collector, elapsed: float
 ) -> report.Results:
     opts = collector.opts
     pref = matcher.regexes.prefregex

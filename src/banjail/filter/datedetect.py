@@ -20,13 +20,12 @@ import re
 from collections.abc import Callable, Sequence
 
 from banjail.errors import ConfigError, Problem
-from banjail.filter.dateparse import AT_LINE_START, FAR, DateHit, Entry, Span, minute_base, new_date, new_hit
+from banjail.filter.datechoice import locate, promote, same_bounds
+from banjail.filter.dateparse import AT_LINE_START, DateHit, Entry, Span, minute_base, new_date, new_hit
 from banjail.filter.datetemplate import LINE_BEGIN, Template, template_list
 from banjail.filter.localtime import LocalZone, zone_offset
 
 __all__ = ["DateDetector", "DateHit", "Template"]
-
-_UNUSED_AFTER = 300.0  # a template unused this long may be displaced by one that hits (fail2ban's 5 minutes)
 
 
 class DateDetector:
@@ -284,7 +283,7 @@ class DateDetector:
         prev = self._prev
         assert self._last_entry is not None and prev is not None
         start, end = prev.start(), prev.end()
-        if self._same_bounds(line, start, end):
+        if same_bounds(prev, line, start, end):
             m = self._last_entry.regex.search(line, start, end)
             if m is not None and ((m.start() == start and m.end() == end) or len(self._entries) == 1):
                 return m
@@ -339,81 +338,11 @@ class DateDetector:
             self._last_hit = found
         return found
 
-    # --- choosing the template (fail2ban's order and preferences) ---------------------------------------------
-
-    def _same_bounds(self, line: str, start: int, end: int) -> bool:
-        """Whether the characters around [start, end) look like those around the last date: outside equal, or
-        inside equal and not alphanumeric (a space, a bracket); otherwise the format may have changed."""
-        prev = self._prev.string if self._prev is not None else ""
-        if line[start - 1:start] != prev[start - 1:start]:
-            first = prev[start:start + 1]
-            if line[start:start + 1] != first or first.isalnum():
-                return False
-        if line[end:end + 1] != prev[end:end + 1]:
-            last = prev[end - 1:end] if end > 0 else prev[-1:]
-            if line[end - 1:end] != last or last.isalnum():
-                return False
-        return True
+    # --- choosing the template (fail2ban's order and preferences: banjail.filter.datechoice) -------------------
 
     def _locate(self, line: str, tried_last: bool) -> tuple[re.Match[str], int] | None:
-        """The match and index of the template that wins `line`, or None. tried_last: the last template is
-        anchored and was already tried on the whole line (in vain). Statistics must be booked."""
-        entries = self._entries
-        count = len(entries)
-        reserve: tuple[re.Match[str], int] | None = None
-        i = self._last
-        skip = i if tried_last else -1
-        prev_start, prev_end = (self._prev.start(), self._prev.end()) if self._prev is not None else (1, FAR)
-        if i >= 0 and not tried_last:
-            entry = entries[i]
-            if entry.fixed:
-                m = entry.regex.search(line)
-                skip = i
-            elif self._same_bounds(line, prev_start, prev_end):
-                m = entry.regex.search(line, prev_start, prev_end)  # only where the last date was
-            else:
-                m = entry.regex.search(line)
-                skip = i
-            if m is not None:
-                if count == 1 or entry.fixed or (m.start() == prev_start and m.end() == prev_end):
-                    return m, i
-                reserve = (m, i)  # found elsewhere: the format may have changed, look at all templates
-        for j, entry in enumerate(entries):
-            if j == skip:
-                continue
-            m = entry.regex.search(line)
-            if m is None:
-                continue
-            distance = m.start()
-            if j + 1 >= count or entry.fixed:
-                return m, j
-            if distance == 0 and entry.hits and not entries[j + 1].hits:
-                return m, j
-            if distance > entry.distance or distance > prev_start:
-                # further into the line than before: maybe a date inside the message; keep the nearest
-                if reserve is None or distance < reserve[0].start():
-                    reserve = (m, j)
-                continue
-            return m, j
-        return reserve
+        return locate(self._entries, self._last, self._prev, line, tried_last)
 
     def _promote(self, num: int) -> int:
-        """Move a template that hit towards the front: to the first unused place or half-way, if it weighs more
-        than the one there or that one was unused for a while; else one step, on the same condition."""
-        entries = self._entries
-        entry = entries[num]
-        stale = entry.last_used - _UNUSED_AFTER
-        score = entry.score()
-        pos = self._first_unused if self._first_unused < num else num // 2
-        if not (score > entries[pos].score() or stale > entries[pos].last_used):
-            if pos == num - 1:
-                return num
-            pos = num - 1
-            if not (score > entries[pos].score() or stale > entries[pos].last_used):
-                return num
-        del entries[num]
-        entries.insert(pos, entry)
-        while self._first_unused < len(entries) and entries[self._first_unused].hits:
-            self._first_unused += 1
+        pos, self._first_unused = promote(self._entries, num, self._first_unused)
         return pos
-

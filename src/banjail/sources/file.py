@@ -34,22 +34,13 @@ from collections.abc import AsyncIterator, Mapping
 
 from banjail.errors import SourceError
 from banjail.model import LogBatch, Position
-from banjail.sources.tail import DEFAULT_MAX_LINE, FileReader, Identity, first_line
+from banjail.sources.rotation import Retired, find_copy
+from banjail.sources.tail import DEFAULT_MAX_LINE, FileReader, Identity
 from banjail.sources.watch import InotifyWatcher, PollWatcher, Watcher
 
 log = logging.getLogger(__name__)
 
 BACKENDS = ("auto", "pyinotify", "inotify", "polling")
-
-
-class _Retired:
-    __slots__ = ("deadline", "path", "reader", "wd")
-
-    def __init__(self, path: str, reader: FileReader, wd: int, deadline: float) -> None:
-        self.path = path
-        self.reader = reader
-        self.wd = wd
-        self.deadline = deadline
 
 
 class FileSource:
@@ -103,7 +94,7 @@ class FileSource:
         self.max_line = max_line
         self._live: dict[str, FileReader] = {}
         self._wds: dict[str, int] = {}
-        self._retired: list[_Retired] = []
+        self._retired: list[Retired] = []
         self._last: dict[str, Position] = {}
         self._backlog: dict[str, int] = {}
         self._position = Position()
@@ -330,7 +321,7 @@ class FileSource:
         reader = self._live.pop(path)
         reader.boundary = 0  # its rest is read in order before the new file; no catch-up split any more
         wd = self._wds.pop(path, -1)
-        self._retired.append(_Retired(path, reader, wd, time.monotonic() + self._rotate_grace))
+        self._retired.append(Retired(path, reader, wd, time.monotonic() + self._rotate_grace))
 
     def _check_live(self) -> None:
         for path, reader in list(self._live.items()):
@@ -358,29 +349,9 @@ class FileSource:
     def _recover_copy(self, path: str, reader: FileReader) -> None:
         """After copytruncate: the lines between the reader's offset and the end of the copy are read next, as
         from a file rotated away (and the copy is adopted if the glob matches its name)."""
-        if not reader.head:
-            return
-        directory, base = os.path.split(path)
-        try:
-            entries = [e for e in os.scandir(directory or ".") if e.name.startswith(base) and e.name != base]
-        except OSError:
-            return
-        for entry in entries:
-            try:
-                if not entry.is_file() or entry.stat().st_size < reader.offset:
-                    continue
-                fd = os.open(entry.path, os.O_RDONLY | os.O_CLOEXEC)
-            except OSError:
-                continue
-            try:
-                if first_line(fd) != reader.head:
-                    continue
-                copy = FileReader(entry.path, fd, reader.offset, reader.encoding, reader.max_line)
-            except BaseException:
-                os.close(fd)
-                raise
-            self._retired.append(_Retired(path, copy, -1, time.monotonic() + self._rotate_grace))
-            return
+        copy = find_copy(path, reader)
+        if copy is not None:
+            self._retired.append(Retired(path, copy, -1, time.monotonic() + self._rotate_grace))
 
     def _read_retired(self, out: list[LogBatch], now: float) -> int:
         """Append a batch per retired file with lines; return the room left for lines."""
