@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -83,6 +84,14 @@ def _settle_while_alive(marks: Completions, env: dict[str, str]) -> list[ActionR
     """settle() and forget_settled() while a process carrying `env` lives (a run the killed server left)."""
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"], env={**os.environ, **env})
     try:
+        # settle only once the child is seen carrying the entry (one whole-suite run under load once found the
+        # live run cut short; 300 runs under CPU load did not show it again): bounded, 200 looks in 10 s
+        carried = {f"{name}={value}" for name, value in env.items()}
+        for _ in range(200):
+            if completion.running(carried) or child.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert child.poll() is None, "the child carrying the run's environment exited early"
         runs = marks.settle()
         marks.forget_settled()
     finally:
