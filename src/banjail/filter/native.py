@@ -2,6 +2,8 @@
 engine does it, with the same results.
 
 What runs where, per chunk of a one-line program (maxlines = 1) with no ignoreregex:
+- the chunk's lines are a _native.Rows (the chunk and where each line starts, _native_rows.c): a line's str is
+  made only where Python or a kept outcome asks for it;
 - C matches the uniform path's proven anchored date template on every line (_native.DateCut, the template's
   regex translated as the filter's are) and Python parses the epochs as the uniform path does
   (banjail.filter.uniform.read_dates: once per run of equal texts, or per minute, banjail.filter.dateruns),
