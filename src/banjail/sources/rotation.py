@@ -40,6 +40,7 @@ def find_copy(path: str, reader: FileReader) -> FileReader | None:
             continue
         try:
             if first_line(fd) != reader.head:
+                os.close(fd)  # not the copy: each candidate looked at must not keep a descriptor open
                 continue
             copy = FileReader(entry.path, fd, reader.offset, reader.encoding, reader.max_line)
         except BaseException:
