@@ -18,7 +18,6 @@ setup(
                 "src/banjail/filter/_native_session.c",
                 "src/banjail/filter/_native_identity.c",
                 "src/banjail/filter/_native_failure.c",
-                "src/banjail/filter/_native_lines.c",
                 "src/banjail/filter/_native_rows.c",
                 "src/banjail/filter/_native_merge.c",
             ],

@@ -271,7 +271,6 @@ static PyObject *version(PyObject *module, PyObject *unused)
 
 static PyMethodDef module_methods[] = {
     {"version", version, METH_NOARGS, "(PCRE2 version, whether its JIT is available)"},
-    {"after", native_after, METH_VARARGS, "after(chunk, ends) -> how many lines i are longer than ends[i]"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -16,8 +16,6 @@ int native_add_dates(PyObject *module);
 /* Adds the Step type (_native_step.c) to the module; -1 with a Python error. */
 int native_add_step(PyObject *module);
 
-/* after(chunk, ends) (_native_lines.c): a per-line count of a chunk. */
-PyObject *native_after(PyObject *module, PyObject *args);
 
 /* Rows (_native_rows.c): a chunk's lines, each a str made when asked for. The three functions below take a
  * Rows (`rows`); i is in range (the caller checks it against native_rows_len). */

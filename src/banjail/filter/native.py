@@ -192,7 +192,7 @@ class NativeEngine:
         # the C step builds a line's parts as ("", date text, rest): only for dates that start their line
         if c_step is not None and found.starts is None:
             self._set_pref(program, found, searched, cuts, counted)
-            after = _after(chunk, found)
+            after = _after(lines, found)
             _step(c_step, program, state, found, rows, hits, now, first_lineno, stats, keep, counts, out, after)
             return out
         missed_from = 0  # with keep_missed: the next line whose missed outcome may be due
@@ -207,7 +207,7 @@ class NativeEngine:
         if keep_missed:
             out += _missed(found, rows, missed_from, len(rows), first_lineno)
         self._set_pref(program, found, searched, cuts, counted)
-        book(program, state, found, rows, stats, counts[MATCHED], counts[IGNORED], _after(chunk, found))
+        book(program, state, found, rows, stats, counts[MATCHED], counts[IGNORED], _after(lines, found))
         stats.native_lines += len(rows)
         return out
 
@@ -245,9 +245,9 @@ def _step(
     stats.native_lines += len(rows)
 
 
-def _after(chunk: str, found: Dates) -> Any:
-    """book's count of the rows longer than their date ends, taken by C over `chunk` (the rows' text)."""
-    return lambda: _native.after(chunk, found.ends)
+def _after(lines: Any, found: Dates) -> Any:
+    """book's count of the rows longer than their date ends, taken by C from the chunk's Rows."""
+    return lambda: lines.after(found.ends)
 
 
 def _missed(found: Dates, rows: Sequence[str], start: int, end: int, first_lineno: int) -> list[LineOutcome]:

@@ -1,4 +1,4 @@
-"""banjail.filter._native.Rows and .after against the Python expressions they replace in banjail.filter.native and
+"""banjail.filter._native.Rows (its lines, longest and after) against the Python expressions they replace in banjail.filter.native and
 banjail.filter.uniform (chunk.split("\\n")[:-1], max(map(len, rows)), sum(map(operator.lt, ends, map(len, rows)))),
 on generated chunks, and their errors."""
 
@@ -29,7 +29,7 @@ def test_rows_and_after_equal_the_python_expressions(rows: list[str], data: st.D
     assert list(lines) == rows == chunk.split("\n")[:-1]
     assert [lines[i] for i in range(-len(rows), len(rows))] == rows + rows
     assert lines.longest == max(map(len, rows))
-    assert _native.after(chunk, ends) == sum(map(operator.lt, ends, map(len, rows)))
+    assert lines.after(ends) == sum(map(operator.lt, ends, map(len, rows)))
 
 
 @pytest.mark.parametrize(
@@ -41,11 +41,11 @@ def test_rows_and_after_equal_the_python_expressions(rows: list[str], data: st.D
         (lambda: _native.Rows(b"a\n"), TypeError, "argument 1 must be str, not bytes"),
         (lambda: _native.Rows("a\n")[1], IndexError, "Rows index out of range"),
         (lambda: _native.Rows("a\n")[-2], IndexError, "Rows index out of range"),
-        (lambda: _native.after("a\nb", [0]), ValueError, "complete lines, each ending with a newline"),
-        (lambda: _native.after("é\n", [0]), TypeError, "an ASCII str"),
-        (lambda: _native.after("a\nb\n", [0]), ValueError, "ends: one per line"),
-        (lambda: _native.after("a\n", [0, 1]), ValueError, "ends: one per line"),
-        (lambda: _native.after("a\n", ["x"]), TypeError, "an integer is required"),
+        (lambda: _native.Rows("a\nb\n").after([0]), ValueError, "ends: a list, one per line"),
+        (lambda: _native.Rows("a\n").after([0, 1]), ValueError, "ends: a list, one per line"),
+        (lambda: _native.Rows("a\n").after((0,)), ValueError, "ends: a list, one per line"),
+        (lambda: _native.Rows("a\n").after(["x"]), TypeError, "an integer is required"),
+        (lambda: _native.Rows.__new__(_native.Rows).after([]), RuntimeError, "Rows not initialised"),
     ],
 )
 def test_bad_input_is_refused(call: object, error: type[Exception], message: str) -> None:
