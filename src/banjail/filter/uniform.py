@@ -83,8 +83,8 @@ _JUDGED = 64  # a chunk this long or longer tells whether the path pays (see the
 class Dates:
     """The dates of a uniform chunk's lines: the template, where each line's date text starts (None: at 0 on
     every line) and ends, the texts, the epochs (None: not a valid date), the index of the last line with a
-    valid one (-1 if none) and how many epochs are None. pref: set by a caller that counted the prefregex on the date-cut lines itself
-    (read_dates' counted): how many it matched, and whether it matched the last."""
+    valid one (-1 if none) and how many epochs are None. pref: set by a caller that counted the prefregex on
+    the date-cut lines itself (read_dates' counted): how many it matched, and whether it matched the last."""
 
     template: Any
     starts: list[int] | None
@@ -189,16 +189,16 @@ def read_dates(
     calls = 0
     if by_minute is not None:
         dates, calls, invalid = minute_runs(detector, template, texts, heads, secs, now)
+    elif fraction >= 0 and getattr(detector, "remembered", None) is not None:
+        calls = _fraction_runs(detector, template, spans, texts, dates, now)
+        invalid = dates.count(None)
     else:
-        if fraction >= 0 and getattr(detector, "remembered", None) is not None:
-            calls = _fraction_runs(detector, template, spans, texts, dates, now)
-        else:
-            for text in texts:
-                if text != previous:
-                    date = parse(template, text, now)
-                    previous = text
-                    calls += 1
-                append(date)
+        for text in texts:
+            if text != previous:
+                date = parse(template, text, now)
+                previous = text
+                calls += 1
+            append(date)
         invalid = dates.count(None)
     # parse_text matches a text again, which find() does not: with mostly distinct texts (fractions of a second)
     # this path costs more than it saves, so this log stops taking it (both paths give the same results)
