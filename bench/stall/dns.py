@@ -10,6 +10,7 @@ line was written, the worst `ping` latency on the socket meanwhile, and when `dn
 from __future__ import annotations
 
 import contextlib
+import shutil
 import sys
 import tempfile
 import time
@@ -34,6 +35,7 @@ def main() -> None:
     finally:
         if server is not None:
             server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _measure(tmp: Path, server: Server, count: int) -> None:

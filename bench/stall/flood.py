@@ -13,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 import multiprocessing
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -126,6 +127,7 @@ def main() -> None:
             spy.wait(60)
         db = _db_mib(tmp)
         server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
     after = (caught - stopped_at) if caught and stopped_at else float("nan")
     load = os.getloadavg()
     print(

@@ -66,6 +66,7 @@ def main() -> None:
         )
     finally:
         server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ import json
 import os
 import re
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -93,15 +94,23 @@ def upstream_engine(name: str, opts: dict[str, str]) -> Process:
     return process
 
 
+_EMPTY: list[tempfile.TemporaryDirectory[str]] = []
+
+
+def _empty_config_dir() -> str:
+    """One empty config dir for every engine this process makes (it is removed when the process ends)."""
+    if not _EMPTY:
+        _EMPTY.append(tempfile.TemporaryDirectory(prefix="banjail-xc-"))
+    return _EMPTY[0].name
+
+
 def banjail_engine(name: str, opts: dict[str, str]) -> Process:
     """banjail's loader and matcher over our stock tree (config dir empty, so only the stock files are read)."""
-    import tempfile
-
     from banjail.config.load import load_filter
     from banjail.filter.datedetect import DateDetector
     from banjail.filter.matcher import Matcher
 
-    empty = tempfile.mkdtemp(prefix="banjail-xc-")
+    empty = _empty_config_dir()
     # like upstream's sample test (returnRawHost): host names are reported as written, never resolved
     spec = load_filter(
         name, config_dir=empty, stock_dir=STOCK, args=dict(opts) or None, jail_options={"usedns": "raw"}

@@ -217,7 +217,8 @@ def main(argv: list[str]) -> int:
     engine = "banjail"
     if argv[:1] == ["--engine"]:
         engine, argv = argv[1], argv[2:]
-    make = upstream_maker() if engine == "upstream" else banjail_maker(tempfile.mkdtemp())
+    empty = tempfile.TemporaryDirectory()
+    make = upstream_maker() if engine == "upstream" else banjail_maker(empty.name)
     names = argv or sorted(p.stem for p in SAMPLES.glob("*.log"))
     total = bad = 0
     for name in names:

@@ -33,7 +33,11 @@ def spec_names() -> list[str]:
 
 def report(filter_dir: Path | None, names: list[str], out: list[str]) -> int:
     """Append one row per filter to `out`; return the total of victim hits."""
-    config = Path(tempfile.mkdtemp(prefix="injection-report-"))
+    with tempfile.TemporaryDirectory(prefix="injection-report-") as config:
+        return _report(filter_dir, names, out, Path(config))
+
+
+def _report(filter_dir: Path | None, names: list[str], out: list[str], config: Path) -> int:
     if filter_dir is not None:
         os.symlink(filter_dir.resolve(), config / "filter.d")
     out.append(f"{'filter':<20} {'cases':>7} {'hits':>6} {'missed':>6}  worst templates (hits)")
