@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from banjail.control.client import request
 from banjail.daemon.runtime import socket_alive
 
 SERVER = [sys.executable, "-m", "banjail.cli.server"]
+INSTALLED_SERVER = [str(Path(sys.executable).parent / "fail2ban-server")]
 
 
 def write_config(
@@ -60,17 +61,19 @@ def write_jails(tmp: Path, jails: dict[str, str]) -> Path:
 class Server:
     """One fail2ban-server process on the temp config."""
 
-    def __init__(self, tmp: Path, prefix: tuple[str, ...] = ()) -> None:
-        """prefix: argv the server runs behind (`ip netns exec NS` execs it in place: the PID stays its own)."""
+    def __init__(self, tmp: Path, prefix: tuple[str, ...] = (), command: Sequence[str] = SERVER) -> None:
+        """prefix: argv the server runs behind (`ip netns exec NS` execs it in place: the PID stays its own);
+        command: the server's own argv (INSTALLED_SERVER for the command a user runs)."""
         self.tmp = tmp
         self.prefix = prefix
+        self.command = list(command)
         self.sock = str(tmp / "f2b.sock")
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 15.0) -> Server:
         env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2] / "src"))
         self.proc = subprocess.Popen(
-            [*self.prefix, *SERVER, "-f", "-x", "-c", str(self.tmp / "conf"), "start"],
+            [*self.prefix, *self.command, "-f", "-x", "-c", str(self.tmp / "conf"), "start"],
             stdout=subprocess.DEVNULL,
             stderr=open(self.tmp / "stderr", "ab"),  # noqa: SIM115 - closed with the process
             env=env,

@@ -33,7 +33,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -107,7 +106,7 @@ class Journal:
 
     def __init__(self, directory: Path) -> None:
         """Create a new journal in `directory` (raises OSError when it cannot)."""
-        self.path = str(directory / f"{secrets.token_hex(8)}{JOURNAL}")
+        self.path = str(directory / f"{os.urandom(8).hex()}{JOURNAL}")
         self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
         self.taken = 0  # marks written
 
@@ -115,7 +114,7 @@ class Journal:
         """Append a new mark (raises OSError when it cannot)."""
         if self._fd < 0:
             raise OSError(f"journal {self.path} is closed")
-        mark = Mark(self.path, secrets.token_hex(8), jail, ban.fid, round(ban.at), action, op, started)
+        mark = Mark(self.path, os.urandom(8).hex(), jail, ban.fid, round(ban.at), action, op, started)
         line = json.dumps(
             {
                 "token": mark.token,

@@ -14,12 +14,13 @@ dir (`-c DIR`) is recognised too. The status file is parsed again only when it c
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from banjail.digest import md5_hex
 
 DPKG_STATUS = "/var/lib/dpkg/status"
 STATUS_ENV = "BANJAIL_DPKG_STATUS"
@@ -146,7 +147,7 @@ def recorded() -> Mapping[str, str]:
 
 def md5(path: Path) -> str:
     with open(path, "rb") as handle:
-        return hashlib.md5(handle.read(), usedforsecurity=False).hexdigest()
+        return md5_hex(handle.read())
 
 
 def is_packaged(path: Path, rel: str) -> bool:

@@ -18,9 +18,13 @@ restores it, and `status` and `why` read it with `origin_of`/`reason_of`.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from banjail.core.ignore import parse_address
-from banjail.fleet.notice import Notice
 from banjail.model import Ban, Failure
+
+if TYPE_CHECKING:  # only a type here: notice's HMAC would map OpenSSL's libcrypto into every daemon (see digest)
+    from banjail.fleet.notice import Notice
 
 ORIGIN = "fleet_origin"
 REASON = "fleet_reason"

@@ -14,12 +14,8 @@ import os
 import stat
 from dataclasses import dataclass
 
+from banjail.digest import md5_hex
 from banjail.model import Position
-
-try:  # CPython's own MD5: hashlib's would map OpenSSL's libcrypto into the daemon (3.4 MB resident)
-    from _md5 import md5 as _md5  # type: ignore[import-not-found]
-except ImportError:  # pragma: no cover - a build without it
-    from hashlib import md5 as _md5
 
 MAX_LINE = 64 * 1024  # the longest `maxlinelength` may be (and the part of the first line its hash covers)
 DEFAULT_MAX_LINE = (
@@ -40,7 +36,7 @@ def first_line(fd: int) -> bytes:
 
 def line_hash(line: bytes) -> str:
     """Upstream's first-line hash ("" when there is no complete first line yet)."""
-    return _md5(line, usedforsecurity=False).hexdigest() if line else ""
+    return md5_hex(line) if line else ""
 
 
 @dataclass(frozen=True, slots=True)
