@@ -192,6 +192,7 @@ static void Step_dealloc(StepObject *self)
     Py_XDECREF(self->outcome);
     Py_XDECREF(self->failure_fields);
     Py_XDECREF(self->outcome_fields);
+    native_address_slots_free(self);
     Py_XDECREF(self->unspec);
     Py_XDECREF(self->one);
     Py_XDECREF(self->minus_one);
@@ -314,7 +315,7 @@ static int Step_init(StepObject *self, PyObject *args, PyObject *kwds)
         (self->s_groupdict = PyUnicode_InternFromString("groupdict")) == NULL ||
         (self->s_pref_last = PyUnicode_InternFromString("pref_last")) == NULL)
         return -1;
-    if (order_table(self) < 0)
+    if (order_table(self) < 0 || native_address_slots(self) < 0)
         return -1;
     if ((self->merges = PyMem_Calloc((size_t)(self->nfail ? self->nfail : 1), sizeof *self->merges)) == NULL) {
         PyErr_NoMemory();

@@ -22,6 +22,16 @@ typedef struct {
     char *pre_only;      /* per pre key: 1 when the failregex has no group of that name */
 } Merge;
 
+/* One slot of the step's address cache (see _native_identity.c): an ASCII address text of one family and the
+ * (id, address or None) pair identify returns for it. text NULL: empty. */
+typedef struct {
+    PyObject *text;
+    PyObject *pair;
+    int family; /* index into families */
+} AddressSlot;
+
+#define ADDRESS_SLOTS 4096 /* a power of two */
+
 typedef struct {
     PyObject_HEAD
     PyObject *by_first;   /* dict: first character -> tuple of failregex indexes */
@@ -52,6 +62,7 @@ typedef struct {
     PyObject *keys[K_COUNT];
     PyObject *s_entries, *s_max_count, *s_ttl, *s_addresses, *s_usedns, *s_identify, *s_address, *s_groupdict;
     PyObject *s_pref_last;
+    AddressSlot *address_slots; /* ADDRESS_SLOTS of them */
 } StepObject;
 
 /* What one run() call works on. */
@@ -140,5 +151,8 @@ PyObject *native_failure_of(StepObject *s, PyObject *fid, PyObject *ip, PyObject
 /* identity.Identities.identify: a new reference to the list of (id, address or None), or Py_None while the
  * session has no id yet; NULL with an error (_native_identity.c) */
 PyObject *native_identify(StepObject *s, Run *r, PyObject *fail, PyObject *mlfid);
+/* the address cache's slots, allocated (0) or released */
+int native_address_slots(StepObject *s);
+void native_address_slots_free(StepObject *s);
 
 #endif

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from banjail.filter import native, session
 from banjail.filter.datedetect import DateDetector
+from banjail.filter.identity import Identities
 from banjail.filter.matcher import Matcher
 from banjail.filter.outcome import ScanStats
 from banjail.model import FilterSpec
@@ -120,9 +121,18 @@ def _brief(o: Any) -> tuple[Any, ...]:
 
 
 def _state(m: Matcher) -> tuple[Any, ...]:
-    # pref_last is not compared: only a caller counting prefregex hits reads it, and book() sets it then
+    # pref_last is not compared: only a caller counting prefregex hits reads it, and book() sets it then. Nor is
+    # the address cache: the C step keeps its own for the addresses it has seen (and reads a plain IPv4 address
+    # itself), so Identities.addresses holds fewer entries there; _cache_agrees checks what it holds.
     s = m.state
-    return (list(s.sessions.entries.items()), dict(s.identities.addresses), s.last_text, s.last_date)
+    return (list(s.sessions.entries.items()), s.last_text, s.last_date)
+
+
+def _cache_agrees(m: Matcher) -> None:
+    """Every entry of the log's address cache is what a fresh Identities computes for its key."""
+    fresh = Identities("raw")
+    for (text, cidr, family), value in m.state.identities.addresses.items():
+        assert fresh.address(text, cidr, family) == value, (text, cidr, family)
 
 
 class _Fallbacks:
@@ -169,6 +179,7 @@ def _compare(
         assert got["native"] == got["python"]
         assert stats["native"].failregex_hits == stats["python"].failregex_hits
         assert _state(matchers["native"]) == _state(matchers["python"])
+        _cache_agrees(matchers["native"])
         lineno += chunk.count("\n")
     py, nat = stats["python"], stats["native"]
     assert (nat.lines, nat.matched, nat.ignored, nat.missed, nat.prefregex_hits, nat.template_hits) == (
@@ -258,3 +269,23 @@ def test_a_long_log_runs_mostly_in_c_and_reaches_every_bound(
         True,
     )
     assert sum(parked) <= session.MAX_LINE_CHARS < sum(parked) + parked[0]
+
+
+# IPv4 texts the <HOST> pattern captures whose canonical text differs (leading zeros: upstream reads them as
+# invalid and keeps the text), the extremes, a mapped and a v6 address
+ADDRESS_EDGES = ("0.0.0.0", "255.255.255.255", "1.2.3.4", "01.2.3.4", "1.2.3.04", "001.002.003.004", "1.02.3.4",
+                 "10.0.0.1", "::ffff:10.0.0.1", "2001:db8::1", "2001:0db8:0:0::1")  # fmt: skip
+
+
+@pytest.mark.parametrize("check_all", [True, False], ids=["all", "first"])
+def test_address_cache_edges_and_collisions(check_all: bool) -> None:
+    """The C step's address cache (a direct-mapped table of 4096 slots) and its own reading of a plain IPv4
+    address give what Python's Identities give: edge texts, and 12,000 distinct addresses (so slots are taken
+    over by other addresses) each seen a few times, in random order."""
+    rng = random.Random(7)
+    texts = [*ADDRESS_EDGES * 20, *(f"10.{n >> 16}.{(n >> 8) & 255}.{n & 255}" for n in range(12_000))] * 2
+    rng.shuffle(texts)
+    lines = [f"Mar  1 10:{k // 3600 % 60:02d}:{k % 60:02d} h app[1]: auth failed for bob from {ip}"
+             for k, ip in enumerate(texts)]  # fmt: skip
+    hits = _compare(PLAIN, lines, [5000, 20_000], check_all, False, (False, False, False, True))
+    assert hits == len(lines)
