@@ -26,4 +26,14 @@ Py_ssize_t native_rows_len(PyObject *rows);
 const char *native_rows_span(PyObject *rows, Py_ssize_t i, PyObject **chunk, Py_ssize_t *start, Py_ssize_t *size);
 /* line i's str, a new reference */
 PyObject *native_rows_item(PyObject *rows, Py_ssize_t i);
+
+/* A new str of the n bytes at p, which the caller knows are ASCII (they come from a chunk Program.scan checked
+ * with PyUnicode_IS_ASCII): PyUnicode_DecodeASCII without its second pass over the bytes. */
+static inline PyObject *native_ascii(const char *p, Py_ssize_t n)
+{
+    PyObject *text = PyUnicode_New(n, 127);
+    if (text != NULL && n > 0)
+        memcpy(PyUnicode_1BYTE_DATA(text), p, (size_t)n);
+    return text;
+}
 #endif

@@ -21,7 +21,7 @@ static PyObject *groupdict(const Regex *r, const char *subject, pcre2_match_data
         if (g < 0 || g >= rc || ov[2 * g] == PCRE2_UNSET)
             continue; /* None, as in the blank */
         PyObject *name = PyTuple_GET_ITEM(PyTuple_GET_ITEM(r->names, k), 0);
-        PyObject *value = PyUnicode_DecodeASCII(subject + ov[2 * g], (Py_ssize_t)(ov[2 * g + 1] - ov[2 * g]), NULL);
+        PyObject *value = native_ascii(subject + ov[2 * g], (Py_ssize_t)(ov[2 * g + 1] - ov[2 * g]));
         if (value == NULL) {
             Py_DECREF(d);
             return NULL;

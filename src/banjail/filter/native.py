@@ -26,6 +26,7 @@ cannot decide (a match limit).
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -338,5 +339,7 @@ def _candidates(program: Program) -> str | None:
 
 
 def _names(groupindex: Any) -> tuple[tuple[str, int], ...]:
-    # in Python's order of the names (groupdict's key order)
-    return tuple(sorted(groupindex.items(), key=lambda item: item[1]))
+    # in Python's order of the names (groupdict's key order). Interned: re's group names are new strs, and the
+    # C step looks its keys up by the interned names ("user", "ip4", ...), which a dict then finds by identity
+    # rather than by comparing the characters (callgrind: 700k memcmp calls per 200k sshd lines)
+    return tuple(sorted(((sys.intern(name), number) for name, number in groupindex.items()), key=lambda item: item[1]))
