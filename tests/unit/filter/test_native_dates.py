@@ -233,3 +233,45 @@ def check_runs(detector: DateDetector, sample: str, lines: list[str]) -> None:
 def test_runs_after_a_prefix_equal_re(kind: str, lines: list[str]) -> None:
     pattern, sample = WEB[kind]
     check_runs(DateDetector([pattern]), sample, lines)
+
+
+def _one_byte_changes(sample: str) -> list[list[str]]:
+    """Two-line chunks: the sample, then the sample with one date character changed (a digit to another digit,
+    a letter to another letter), at every position of its date text: a new run unless only the seconds or the
+    fraction changed, which check_runs' reference decides."""
+    date = sample.split(" web1")[0]
+    chunks = []
+    for k, ch in enumerate(date):
+        if ch.isdigit():
+            other = "1" if ch != "1" else "2"
+        elif ch.isalpha():
+            other = "a" if ch != "a" else "b"
+        else:
+            continue
+        chunks.append([sample, date[:k] + other + date[k + 1 :] + sample[len(date) :]])
+    return chunks
+
+
+# a valid date that differs in the first character of a stretch between the seconds and the fraction (most
+# one-character changes there make no date at all): the month, the zone after the fraction
+FIRST_CHANGED = {"syslog": ("Dec", "Nov"), "iso": ("+00:00", "-00:00")}
+
+
+@pytest.mark.parametrize("fmt", sorted(SAMPLES))
+def test_runs_break_at_every_changed_date_character(fmt: str) -> None:
+    """Every position of the date text, as one changed character, and the date's first character: a run
+    continues only over the seconds and the fraction (each run's head is the line that starts it, so a wrong
+    continuation shows as a missing head)."""
+    sample = SAMPLES[fmt]
+    old, new = FIRST_CHANGED[fmt]
+    chunks = [*_one_byte_changes(sample), [sample, sample.replace(old, new, 1)]]
+    assert len(chunks) >= 11
+    for lines in chunks:
+        check_runs(DateDetector(), sample, lines)
+    template = DateDetector().uniform_template(sample + "\n")
+    assert template is not None
+    regex = template.regex
+    got = native._native.DateCut(translate.to_pcre2(regex)).runs(
+        "".join(line + "\n" for line in chunks[-1]), regex.groupindex["S"], regex.groupindex.get("f", -1)
+    )
+    assert got is not None and len(got[2]) == 2  # two heads: the first character broke the run
