@@ -27,6 +27,17 @@ const char *native_rows_span(PyObject *rows, Py_ssize_t i, PyObject **chunk, Py_
 /* line i's str, a new reference */
 PyObject *native_rows_item(PyObject *rows, Py_ssize_t i);
 
+/* pcre2_match(code, subject, length, 0, 0, md, mctx), through PCRE2's JIT fast path when the pattern is
+ * JIT-compiled: pcre2_match itself calls pcre2_jit_match then (no options, 8-bit, no UTF: none of the checks it
+ * makes first applies), after about 150 instructions of checks per call that pcre2_jit_match skips. */
+static inline int native_match(const pcre2_code *code, int jit, const char *subject, Py_ssize_t length,
+                               pcre2_match_data *md, pcre2_match_context *mctx)
+{
+    if (jit)
+        return pcre2_jit_match(code, (PCRE2_SPTR)subject, (PCRE2_SIZE)length, 0, 0, md, mctx);
+    return pcre2_match(code, (PCRE2_SPTR)subject, (PCRE2_SIZE)length, 0, 0, md, mctx);
+}
+
 /* A new str of the n bytes at p, which the caller knows are ASCII (they come from a chunk Program.scan checked
  * with PyUnicode_IS_ASCII): PyUnicode_DecodeASCII without its second pass over the bytes. */
 static inline PyObject *native_ascii(const char *p, Py_ssize_t n)

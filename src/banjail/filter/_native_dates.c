@@ -48,8 +48,7 @@ static int DateCut_init(DateCutObject *self, PyObject *args, PyObject *kwds)
         PyErr_SetString(PyExc_RuntimeError, "DateCut is initialised once");
         return -1;
     }
-    int jit;
-    self->code = native_compile(pattern, &jit);
+    self->code = native_compile(pattern, &self->jit);
     if (self->code == NULL)
         return -1;
     self->mctx = pcre2_match_context_create(NULL);
@@ -90,7 +89,7 @@ static const char *chunk_data(PyObject *chunk, Py_ssize_t *size)
  * "^", so PCRE2 tries no other place. */
 static int line_match(DateCutObject *self, const char *line, Py_ssize_t len, pcre2_match_data *md)
 {
-    int rc = pcre2_match(self->code, (PCRE2_SPTR)line, (PCRE2_SIZE)len, 0, 0, md, self->mctx);
+    int rc = native_match(self->code, self->jit, line, len, md, self->mctx);
     if (rc >= 0 && pcre2_get_ovector_pointer(md)[0] != 0)
         return PCRE2_ERROR_NOMATCH;
     return rc;
@@ -291,7 +290,7 @@ static PyObject *DateCut_count(DateCutObject *self, PyObject *args)
     for (Py_ssize_t at = 0; at < size;) {
         const char *nl = memchr(data + at, '\n', (size_t)(size - at));
         Py_ssize_t end = nl - data;
-        int rc = pcre2_match(self->code, (PCRE2_SPTR)(data + at), (PCRE2_SIZE)(end + 1 - at), 0, 0, md, self->mctx);
+        int rc = native_match(self->code, self->jit, data + at, end + 1 - at, md, self->mctx);
         if (rc < 0 && rc != PCRE2_ERROR_NOMATCH) { /* a match limit: Python decides */
             pcre2_match_data_free(md);
             Py_RETURN_NONE;

@@ -7,6 +7,7 @@
 typedef struct {
     PyObject_HEAD
     pcre2_code *code;
+    int jit; /* whether PCRE2's JIT compiled it */
     pcre2_match_context *mctx;
     pcre2_jit_stack *jstack;
 } DateCutObject;

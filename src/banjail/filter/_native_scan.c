@@ -54,14 +54,14 @@ static int scan_line(ProgramObject *self, const char *text, Py_ssize_t size, Py_
     Py_ssize_t bufsize = size;
     PyObject *pre = NULL;
     if (self->candidates.code != NULL) {
-        int rc = pcre2_match(self->candidates.code, (PCRE2_SPTR)text, (PCRE2_SIZE)size, 0, 0, md, self->mctx);
+        int rc = native_match(self->candidates.code, self->candidates.jit, text, size, md, self->mctx);
         if (rc == PCRE2_ERROR_NOMATCH)
             return 0; /* no failregex can match this line */
         if (rc < 0)
             return add_undecided(out, line);
     }
     if (self->pref.code != NULL) {
-        int rc = pcre2_match(self->pref.code, (PCRE2_SPTR)text, (PCRE2_SIZE)size, 0, 0, md, self->mctx);
+        int rc = native_match(self->pref.code, self->pref.jit, text, size, md, self->mctx);
         if (rc == PCRE2_ERROR_NOMATCH)
             return 0;
         if (rc < 0)
@@ -90,7 +90,7 @@ static int scan_line(ProgramObject *self, const char *text, Py_ssize_t size, Py_
     for (Py_ssize_t j = 0; j < count; j++) {
         Py_ssize_t index = order[j];
         const Regex *r = &self->fail[index];
-        int rc = pcre2_match(r->code, (PCRE2_SPTR)buf, (PCRE2_SIZE)bufsize, 0, 0, md, self->mctx);
+        int rc = native_match(r->code, r->jit, buf, bufsize, md, self->mctx);
         if (rc == PCRE2_ERROR_NOMATCH)
             continue;
         if (rc < 0) {
