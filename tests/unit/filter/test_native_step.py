@@ -279,7 +279,7 @@ ADDRESS_EDGES = ("0.0.0.0", "255.255.255.255", "1.2.3.4", "01.2.3.4", "1.2.3.04"
 
 @pytest.mark.parametrize("check_all", [True, False], ids=["all", "first"])
 def test_address_cache_edges_and_collisions(check_all: bool) -> None:
-    """The C step's address cache (a direct-mapped table of 4096 slots) and its own reading of a plain IPv4
+    """The C step's address cache (a direct-mapped table of 1024 slots) and its own reading of a plain IPv4
     address give what Python's Identities give: edge texts, and 12,000 distinct addresses (so slots are taken
     over by other addresses) each seen a few times, in random order."""
     rng = random.Random(7)
