@@ -9,10 +9,11 @@
   holding the loop and a tenth of the CPU. The daemon's objects hold no cycles to speak of (refcounting frees
   them), so young collections stay frequent enough and full ones are made rare.
 - glibc's malloc arenas capped at MALLOC_ARENAS: it gives each thread that allocates at the same time as another
-  an arena of its own (up to 8 per core), and the memory freed in one stays with it. The scan threads allocate
-  the chunks and their lines; with the cap the daemon bench's server ends its 200k-line bulk at 40.0 MB instead
-  of 41.0-41.1 MB (VmHWM, two runs each of the bench's bulk phase with its recording action). Its threads take turns on the GIL, so sharing
-  an arena costs no waiting to speak of. A MALLOC_ARENA_MAX in the environment (glibc reads it itself) is kept.
+  an arena of its own (up to 8 per core), and the memory freed in one stays with it. The scan and store threads
+  allocate the chunks, their lines and the commits; with the cap the daemon bench's server ends its 200k-line
+  bulk at 40.0 MB instead of 41.0-41.1 MB (VmHWM, two runs each). The threads take turns on the GIL, so sharing
+  an arena costs no waiting to speak of: eight alternating runs with and without the cap showed no CPU
+  difference beyond the machine's noise. A MALLOC_ARENA_MAX in the environment (glibc reads it itself) is kept.
 - BANJAIL_PROFILE=FILE (off unless set): a CPU profile of every thread, written at exit (banjail.daemon.cpuprofile).
 """
 

@@ -151,13 +151,13 @@ PyObject *native_identify(StepObject *s, Run *r, PyObject *fail, PyObject *mlfid
     AddressSlot *slot = address_slot(s, ip, fam);
     if (slot != NULL && slot->text != NULL && same_text(slot->text, ip))
         return one_pair(Py_NewRef(slot->pair));
-    if (fam == 1 && slot != NULL) {
-        int plain = plain_ip4(ip);
-        if (plain) {
-            Py_XSETREF(slot->text, Py_NewRef(ip));
-            Py_XSETREF(slot->pair, PyTuple_Pack(2, ip, ip));
-            return slot->pair == NULL ? NULL : one_pair(Py_NewRef(slot->pair));
-        }
+    if (fam == 1 && slot != NULL && plain_ip4(ip)) {
+        PyObject *pair = PyTuple_Pack(2, ip, ip);
+        if (pair == NULL)
+            return NULL; /* the slot keeps what it held: a text is only ever stored with its pair */
+        Py_XSETREF(slot->text, Py_NewRef(ip));
+        Py_XSETREF(slot->pair, Py_NewRef(pair));
+        return one_pair(pair);
     }
     PyObject *key = PyTuple_Pack(3, ip, s->unspec, family);
     if (key == NULL)
