@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import json
 import os
 import re
@@ -94,14 +95,10 @@ def upstream_engine(name: str, opts: dict[str, str]) -> Process:
     return process
 
 
-_EMPTY: list[tempfile.TemporaryDirectory[str]] = []
-
-
-def _empty_config_dir() -> str:
+@functools.cache
+def _empty_config() -> tempfile.TemporaryDirectory[str]:
     """One empty config dir for every engine this process makes (it is removed when the process ends)."""
-    if not _EMPTY:
-        _EMPTY.append(tempfile.TemporaryDirectory(prefix="banjail-xc-"))
-    return _EMPTY[0].name
+    return tempfile.TemporaryDirectory(prefix="banjail-xc-")
 
 
 def banjail_engine(name: str, opts: dict[str, str]) -> Process:
@@ -110,7 +107,7 @@ def banjail_engine(name: str, opts: dict[str, str]) -> Process:
     from banjail.filter.datedetect import DateDetector
     from banjail.filter.matcher import Matcher
 
-    empty = _empty_config_dir()
+    empty = _empty_config().name
     # like upstream's sample test (returnRawHost): host names are reported as written, never resolved
     spec = load_filter(
         name, config_dir=empty, stock_dir=STOCK, args=dict(opts) or None, jail_options={"usedns": "raw"}

@@ -9,7 +9,7 @@
  * lines of one attack repeat their address, so the pair identify built for a text is kept in a direct-mapped
  * table of the step (ADDRESS_SLOTS; a text whose slot is taken replaces it). A hit skips the key tuple, its
  * hash (siphash over a new str), the lookup in Identities.addresses and the new pair. Only compact ASCII texts
- * are cached, compared by their bytes. */
+ * are cached. */
 int native_address_slots(StepObject *s)
 {
     s->address_slots = PyMem_Calloc(ADDRESS_SLOTS, sizeof *s->address_slots);
@@ -50,13 +50,6 @@ static AddressSlot *address_slot(StepObject *s, PyObject *text, int family)
     }
     slot->family = family;
     return slot;
-}
-
-/* both compact ASCII (the slot's text is): equal bytes */
-static int same_text(PyObject *a, PyObject *b)
-{
-    Py_ssize_t n = PyUnicode_GET_LENGTH(a);
-    return a == b || (n == PyUnicode_GET_LENGTH(b) && memcmp(PyUnicode_DATA(a), PyUnicode_DATA(b), (size_t)n) == 0);
 }
 
 /* Whether Identities.address(text, UNSPEC, 4) is (text, True), decided here for a compact ASCII text: that is
@@ -149,7 +142,7 @@ PyObject *native_identify(StepObject *s, Run *r, PyObject *fail, PyObject *mlfid
             goto python; /* an F-ID with an address: netaddr.identifier */
     }
     AddressSlot *slot = address_slot(s, ip, fam);
-    if (slot != NULL && slot->text != NULL && same_text(slot->text, ip))
+    if (slot != NULL && slot->text != NULL && PyUnicode_Compare(slot->text, ip) == 0) /* two str: no error */
         return one_pair(Py_NewRef(slot->pair));
     if (fam == 1 && slot != NULL && plain_ip4(ip)) {
         PyObject *pair = PyTuple_Pack(2, ip, ip);
