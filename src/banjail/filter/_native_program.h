@@ -30,4 +30,11 @@ typedef struct {
 
 /* Program.scan(chunk, cuts) (_native_scan.c) */
 PyObject *native_program_scan(ProgramObject *self, PyObject *args);
+/* scan's checks of (chunk, cuts), shared with start: the chunk's bytes, *lines and *longest; NULL with an error */
+const char *native_scan_lines(ProgramObject *self, PyObject *chunk, PyObject *cuts, Py_ssize_t *lines,
+                              Py_ssize_t *longest);
+/* a match's groupdict, from md (rc: the match's return) or, with pairs, from its groups' (start, end) pairs */
+PyObject *native_groupdict(const Regex *r, const char *subject, pcre2_match_data *md, int rc, const Py_ssize_t *pairs);
+/* Program.start(chunk, cuts) -> Matches (_native_pipe.c) */
+PyObject *native_program_start(ProgramObject *self, PyObject *args);
 #endif

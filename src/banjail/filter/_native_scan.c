@@ -8,20 +8,31 @@
 
 /* A dict of the named groups of one match (None for a group that did not take part), as re's groupdict: a copy
  * of the regex's blank dict (same keys, same order; a copy of a dict is one block copy) with the groups that
- * took part set, rather than one insertion per name. */
-static PyObject *groupdict(const Regex *r, const char *subject, pcre2_match_data *md, int rc)
+ * took part set, rather than one insertion per name. The groups are md's (rc: the match's return), or with
+ * `pairs` the (start, end) pairs Program.start's worker took from it, (-1, -1) for a group not taking part. */
+PyObject *native_groupdict(const Regex *r, const char *subject, pcre2_match_data *md, int rc, const Py_ssize_t *pairs)
 {
-    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+    PCRE2_SIZE *ov = pairs == NULL ? pcre2_get_ovector_pointer(md) : NULL;
     PyObject *d = PyDict_Copy(r->blank);
     if (d == NULL)
         return NULL;
     Py_ssize_t n = PyTuple_GET_SIZE(r->names);
     for (Py_ssize_t k = 0; k < n; k++) {
-        Py_ssize_t g = r->numbers[k];
-        if (g < 0 || g >= rc || ov[2 * g] == PCRE2_UNSET)
-            continue; /* None, as in the blank */
+        Py_ssize_t start, end;
+        if (pairs != NULL) {
+            start = pairs[2 * k];
+            end = pairs[2 * k + 1];
+        } else {
+            Py_ssize_t g = r->numbers[k];
+            if (g < 0 || g >= rc || ov[2 * g] == PCRE2_UNSET)
+                continue; /* None, as in the blank */
+            start = (Py_ssize_t)ov[2 * g];
+            end = (Py_ssize_t)ov[2 * g + 1];
+        }
+        if (start < 0)
+            continue;
         PyObject *name = PyTuple_GET_ITEM(PyTuple_GET_ITEM(r->names, k), 0);
-        PyObject *value = native_ascii(subject + ov[2 * g], (Py_ssize_t)(ov[2 * g + 1] - ov[2 * g]));
+        PyObject *value = native_ascii(subject + start, end - start);
         if (value == NULL) {
             Py_DECREF(d);
             return NULL;
@@ -79,7 +90,7 @@ static int scan_line(ProgramObject *self, const char *text, Py_ssize_t size, Py_
             }
             bufsize = len + 1;
         }
-        pre = groupdict(&self->pref, text, md, rc);
+        pre = native_groupdict(&self->pref, text, md, rc, NULL);
         if (pre == NULL)
             return -1;
     }
@@ -107,7 +118,7 @@ static int scan_line(ProgramObject *self, const char *text, Py_ssize_t size, Py_
                 PyTuple_SET_ITEM(found, k, Py_None);
             }
         }
-        PyObject *d = groupdict(r, buf, md, rc);
+        PyObject *d = native_groupdict(r, buf, md, rc, NULL);
         if (d == NULL)
             goto fail;
         Py_DECREF(PyTuple_GET_ITEM(found, index));
@@ -138,12 +149,11 @@ fail:
     return -1;
 }
 
-/* scan(chunk, cuts) -> list of (line index, prefregex groups, failregex groups) */
-PyObject *native_program_scan(ProgramObject *self, PyObject *args)
+/* scan's and start's checks of (chunk, cuts): the chunk's bytes, its line count and its longest line's length;
+ * NULL with an error */
+const char *native_scan_lines(ProgramObject *self, PyObject *chunk, PyObject *cuts, Py_ssize_t *lines,
+                              Py_ssize_t *longest)
 {
-    PyObject *chunk, *cuts;
-    if (!PyArg_ParseTuple(args, "UO!", &chunk, &PyList_Type, &cuts))
-        return NULL;
     if (self->fail == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "Program not initialised");
         return NULL;
@@ -158,19 +168,45 @@ PyObject *native_program_scan(ProgramObject *self, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "scan takes complete lines, each ending with a newline");
         return NULL;
     }
-    Py_ssize_t longest = 0, lines = 0;
-    for (Py_ssize_t at = 0; at < size;) {
+    Py_ssize_t n = 0, most = 0, count = PyList_GET_SIZE(cuts);
+    int bad = 0; /* a cut not an int or beyond its line; reported after a wrong count, which comes first */
+    for (Py_ssize_t at = 0; at < size; n++) {
         const char *nl = memchr(data + at, '\n', (size_t)(size - at));
         Py_ssize_t end = nl - data;
-        if (end - at > longest)
-            longest = end - at;
-        lines++;
+        if (end - at > most)
+            most = end - at;
+        if (!bad && n < count) {
+            Py_ssize_t cut = PyLong_AsSsize_t(PyList_GET_ITEM(cuts, n));
+            bad = cut < 0 || cut > end - at;
+        }
         at = end + 1;
     }
-    if (lines != PyList_GET_SIZE(cuts)) {
+    if (n != count) {
+        PyErr_Clear();
         PyErr_SetString(PyExc_ValueError, "cuts must hold one offset per line");
         return NULL;
     }
+    if (bad) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_ValueError, "a cut beyond its line");
+        return NULL;
+    }
+    *lines = n;
+    *longest = most;
+    return data;
+}
+
+/* scan(chunk, cuts) -> list of (line index, prefregex groups, failregex groups) */
+PyObject *native_program_scan(ProgramObject *self, PyObject *args)
+{
+    PyObject *chunk, *cuts;
+    if (!PyArg_ParseTuple(args, "UO!", &chunk, &PyList_Type, &cuts))
+        return NULL;
+    Py_ssize_t lines = 0, longest = 0;
+    const char *data = native_scan_lines(self, chunk, cuts, &lines, &longest);
+    if (data == NULL)
+        return NULL;
+    Py_ssize_t size = PyUnicode_GET_LENGTH(chunk);
     pcre2_match_data *md = pcre2_match_data_create(self->groups + 1, NULL);
     char *scratch = PyMem_Malloc((size_t)longest + 2);
     PyObject *out = PyList_New(0);
@@ -185,12 +221,7 @@ PyObject *native_program_scan(ProgramObject *self, PyObject *args)
     for (Py_ssize_t at = 0; at < size; line++) {
         const char *nl = memchr(data + at, '\n', (size_t)(size - at));
         Py_ssize_t end = nl - data;
-        Py_ssize_t cut = PyLong_AsSsize_t(PyList_GET_ITEM(cuts, line));
-        if (cut < 0 || cut > end - at) {
-            if (!PyErr_Occurred())
-                PyErr_SetString(PyExc_ValueError, "a cut beyond its line");
-            goto fail;
-        }
+        Py_ssize_t cut = PyLong_AsSsize_t(PyList_GET_ITEM(cuts, line)); /* checked by native_scan_lines */
         if (scan_line(self, data + at + cut, end + 1 - (at + cut), line, md, scratch, out) < 0)
             goto fail;
         at = end + 1;
