@@ -244,6 +244,9 @@ static PyMethodDef Program_methods[] = {
     {"jitted", (PyCFunction)Program_jitted, METH_NOARGS, "(patterns JIT-compiled, patterns)"},
     {"scan", (PyCFunction)native_program_scan, METH_VARARGS,
      "scan(chunk, cuts) -> [(line, prefregex groups, failregex groups or None each)] for the matched lines"},
+    {"start", (PyCFunction)native_program_start, METH_VARARGS,
+     "start(chunk, cuts, worker=True, patience=200000, batch=32, stall=0) -> Matches: scan's matching shared with a "
+     "thread of its own; Step.run takes it as its hits"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -292,7 +295,8 @@ PyMODINIT_FUNC PyInit__native(void)
         Py_DECREF(m);
         return NULL;
     }
-    if (native_add_dates(m) < 0 || native_add_step(m) < 0 || native_add_rows(m) < 0) {
+    if (native_add_dates(m) < 0 || native_add_step(m) < 0 || native_add_rows(m) < 0 ||
+        native_add_matches(m) < 0) {
         Py_DECREF(m);
         return NULL;
     }

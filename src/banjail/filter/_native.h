@@ -17,6 +17,13 @@ int native_add_dates(PyObject *module);
 int native_add_step(PyObject *module);
 
 
+/* Matches (_native_pipe.c): Program.start's matching of a chunk on a thread of its own. */
+int native_add_matches(PyObject *module);
+int native_is_matches(PyObject *obj);
+/* the next row (line, prefregex groups, failregex groups), as Program.scan makes it, waiting for the matching
+ * thread when it has none yet; NULL without an error after the last, NULL with an error */
+PyObject *native_matches_next(PyObject *matches);
+
 /* Rows (_native_rows.c): a chunk's lines, each a str made when asked for. The three functions below take a
  * Rows (`rows`); i is in range (the caller checks it against native_rows_len). */
 int native_add_rows(PyObject *module);

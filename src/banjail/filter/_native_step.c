@@ -1,7 +1,8 @@
 /* banjail.filter._native.Step: the one-line step of the native engine (banjail.filter.native) in C.
  *
- * Program.scan (_native.c) returns the lines of a uniform chunk where a failregex matched, with their groups.
- * Step.run does on each of them what banjail.filter.singleline.match_line and banjail.filter.uniform.run_line
+ * Program.scan (_native.c) returns the lines of a uniform chunk where a failregex matched, with their groups;
+ * Program.start (_native_pipe.c) gives the same rows as a Matches, made as its second thread finds them, which
+ * run() reads one by one. Step.run does on each of them what banjail.filter.singleline.match_line and banjail.filter.uniform.run_line
  * do with those groups, on the same Python objects: the log's SessionCache.entries dict (session.merge, in
  * _native_session.c), the Identities.addresses cache (identity.identify, in _native_identity.c),
  * banjail.model.Failure records (failure.failure_of, in _native_failure.c), LineOutcome records and the
@@ -69,6 +70,39 @@ static int add_missed(StepObject *s, Run *r, Py_ssize_t start, Py_ssize_t end)
     return bad;
 }
 
+/* run()'s work on one hit row (line, prefregex groups, failregex groups): 0, or -1 with an error */
+static int one_hit(StepObject *s, Run *r, PyObject *hit, Py_ssize_t lines, Py_ssize_t *missed_from)
+{
+    if (!PyTuple_Check(hit) || PyTuple_GET_SIZE(hit) != 3) {
+        PyErr_SetString(PyExc_TypeError, "hits: (line, prefregex groups, failregex groups)");
+        return -1;
+    }
+    Py_ssize_t i = PyLong_AsSsize_t(PyTuple_GET_ITEM(hit, 0));
+    if (i < 0 || i >= lines) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_ValueError, "hits: a line index out of range");
+        return -1;
+    }
+    if (r->keep_missed) {
+        if (i < *missed_from) {
+            PyErr_SetString(PyExc_ValueError, "hits: lines in order");
+            return -1;
+        }
+        if (add_missed(s, r, *missed_from, i) < 0)
+            return -1;
+        *missed_from = i + 1;
+    }
+    PyObject *pre = PyTuple_GET_ITEM(hit, 1), *found = PyTuple_GET_ITEM(hit, 2);
+    int done = native_step_line(s, r, i, pre, found);
+    if (done <= 0)
+        return done;
+    PyObject *back = PyObject_CallFunctionObjArgs(r->fallback, PyTuple_GET_ITEM(hit, 0), pre, found, NULL);
+    if (back == NULL)
+        return -1;
+    Py_DECREF(back);
+    return 0;
+}
+
 /* run(hits, rows, dates, texts, ends, template, first_lineno, now, flags, state, counts, out, fail_hits,
  *     fallback): see the module's note; rows: the chunk's Rows (_native_rows.c). flags: want_failures |
  *     keep_matched << 1 | keep_ignored << 2 | keep_missed << 3. */
@@ -78,13 +112,18 @@ static PyObject *Step_run(StepObject *s, PyObject *args)
     Run r;
     memset(&r, 0, sizeof r);
     int flags;
-    if (!PyArg_ParseTuple(args, "O!OO!OO!OnOiOO!O!O!O", &PyList_Type, &hits, &r.rows,
+    if (!PyArg_ParseTuple(args, "OOO!OO!OnOiOO!O!O!O", &hits, &r.rows,
                           &PyList_Type, &r.dates, &r.texts, &PyList_Type, &r.ends, &r.template,
                           &r.first_lineno, &r.now, &flags, &r.state, &PyList_Type, &counts, &PyList_Type, &r.out,
                           &PyList_Type, &fail_hits, &r.fallback))
         return NULL;
     if (s->failure == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "Step not initialised");
+        return NULL;
+    }
+    int lazy = native_is_matches(hits); /* Program.start's: its rows are made as the matching thread finds them */
+    if (!lazy && !PyList_Check(hits)) {
+        PyErr_SetString(PyExc_TypeError, "hits: Program.scan's list or Program.start's Matches");
         return NULL;
     }
     Py_ssize_t lines = native_rows_len(r.rows); /* a Rows: the chunk's lines */
@@ -127,37 +166,23 @@ static PyObject *Step_run(StepObject *s, PyObject *args)
     }
     Py_ssize_t missed_from = 0; /* with keep_missed: the next line whose missed outcome may be due */
     r.raw = PyUnicode_Check(usedns) && PyUnicode_CompareWithASCIIString(usedns, "raw") == 0;
-    for (Py_ssize_t k = 0; k < PyList_GET_SIZE(hits); k++) {
-        PyObject *hit = PyList_GET_ITEM(hits, k);
-        if (!PyTuple_Check(hit) || PyTuple_GET_SIZE(hit) != 3) {
-            PyErr_SetString(PyExc_TypeError, "hits: (line, prefregex groups, failregex groups)");
-            goto done;
-        }
-        Py_ssize_t i = PyLong_AsSsize_t(PyTuple_GET_ITEM(hit, 0));
-        if (i < 0 || i >= lines) {
-            if (!PyErr_Occurred())
-                PyErr_SetString(PyExc_ValueError, "hits: a line index out of range");
-            goto done;
-        }
-        if (r.keep_missed) {
-            if (i < missed_from) {
-                PyErr_SetString(PyExc_ValueError, "hits: lines in order");
-                goto done;
+    for (Py_ssize_t k = 0;; k++) {
+        PyObject *hit; /* a new reference */
+        if (lazy) {
+            if ((hit = native_matches_next(hits)) == NULL) {
+                if (PyErr_Occurred())
+                    goto done;
+                break;
             }
-            if (add_missed(s, &r, missed_from, i) < 0)
-                goto done;
-            missed_from = i + 1;
+        } else if (k < PyList_GET_SIZE(hits)) {
+            hit = Py_NewRef(PyList_GET_ITEM(hits, k));
+        } else {
+            break;
         }
-        PyObject *pre = PyTuple_GET_ITEM(hit, 1), *found = PyTuple_GET_ITEM(hit, 2);
-        int done = native_step_line(s, &r, i, pre, found);
-        if (done < 0)
+        int bad = one_hit(s, &r, hit, lines, &missed_from);
+        Py_DECREF(hit);
+        if (bad < 0)
             goto done;
-        if (done) {
-            PyObject *back = PyObject_CallFunctionObjArgs(r.fallback, PyTuple_GET_ITEM(hit, 0), pre, found, NULL);
-            if (back == NULL)
-                goto done;
-            Py_DECREF(back);
-        }
     }
     if (r.keep_missed && add_missed(s, &r, missed_from, lines) < 0)
         goto done;
@@ -335,7 +360,7 @@ static int Step_init(StepObject *self, PyObject *args, PyObject *kwds)
 static PyMethodDef Step_methods[] = {
     {"run", (PyCFunction)Step_run, METH_VARARGS,
      "run(hits, rows, dates, texts, ends, template, first_lineno, now, flags, state, counts, out, fail_hits, "
-     "fallback): the one-line step on Program.scan's hits (rows: the chunk's Rows)"},
+     "fallback): the one-line step on Program.scan's hits or Program.start's Matches (rows: the chunk's Rows)"},
     {NULL, NULL, 0, NULL},
 };
 

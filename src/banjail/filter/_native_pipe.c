@@ -1,0 +1,278 @@
+/* banjail.filter._native.Program.start(chunk, cuts) -> Matches: Program.scan's matching, shared with a thread of
+ * its own while the caller's thread steps through the hits found so far (Step.run takes a Matches as its hits).
+ *
+ * Why: in fail2ban-regex, matching (PCRE2's JIT passes) is about a third of the per-line work, and everything
+ * after it (groupdicts, sessions, failures) needs the GIL. The chunk's lines are cut into batches (BATCH_LINES),
+ * claimed in order by whichever thread comes first: the worker claims the next one whenever it is free, and the
+ * caller, when the batch it has to read next is still unclaimed, matches that one itself. When the worker holds
+ * that batch, the caller spins for it (a sleep and a wake-up would each be a trip through the scheduler) for at
+ * most `patience`; a worker that late has been stopped by the system (a loaded machine), so the caller matches
+ * the batch again, into a copy of its own. Either way the caller is never much slower than Program.scan. The
+ * worker never touches a Python object: it reads the chunk's bytes and the Program's compiled codes, both kept
+ * alive by the Matches, and writes plain records (_native_batch.c); the caller makes the rows from them in line
+ * order, so the rows are Program.scan's exactly.
+ *
+ * Invariants: batches [0, next_batch) are claimed, each by one thread, which alone writes its records; the
+ * caller reads a worker's batch only after it loaded its `ready` flag as 1 (acquire; the worker stores it with
+ * release after its last write), or its own. The worker has its own match data, match context (a copy of the
+ * Program's: the same limits) and JIT stack, since a JIT stack is not shared between threads; the caller matches
+ * with the Program's context, holding the GIL as Program.scan does. Dealloc stops the worker (it claims nothing
+ * after `cancel`) and joins it before freeing anything it reads; `finished` tells the caller whether that join
+ * can wait. No global state.
+ */
+#include "_native_pipe.h"
+#include <pthread.h>
+#include <time.h>
+
+#define BATCH_LINES 32 /* start's default: one claim and one hand-over per 32 lines, not per line */
+/* start's default patience: a batch takes some 50 us here, so a worker 200 us late has been stopped */
+#define PATIENCE_NS 200000L
+
+typedef struct {
+    PyObject_HEAD
+    ProgramObject *program;
+    PyObject *chunk;
+    Lines lines;
+    Batch *batches;
+    int *ready;              /* per batch: 1 once the worker handed it over (atomic) */
+    Py_ssize_t nbatches, batch; /* batch: lines per batch */
+    Py_ssize_t next_batch;   /* atomic: batches [0, next_batch) are claimed */
+    int cancel, finished;    /* atomic: the worker is to claim no more; it has stopped */
+    Context worker;
+    pcre2_jit_stack *jstack; /* the worker's */
+    Context mine;            /* the caller's, with the Program's match context */
+    char *row_scratch;       /* the caller's, for a row's failregex subject */
+    Py_ssize_t read_batch, read_at;
+    const Batch *cur;        /* the batch being read (batches[read_batch] or taken); NULL: not yet chosen */
+    Batch taken;             /* the caller's copy of a batch it took over from a late worker */
+    Py_ssize_t takeovers;
+    long patience;           /* ns */
+    long stall;              /* ns the worker sleeps before each batch it claims (for tests; 0 in use) */
+    int running;             /* a worker thread was started and is not joined yet */
+    pthread_t thread;
+} MatchesObject;
+
+static void batch_span(const MatchesObject *m, Py_ssize_t i, Py_ssize_t *first, Py_ssize_t *end)
+{
+    *first = i * m->batch;
+    *end = *first + m->batch < m->lines.lines ? *first + m->batch : m->lines.lines;
+}
+
+/* the worker: claims the next unclaimed batch, matches it, hands it over; until none is left or a cancel */
+static void *work(void *arg)
+{
+    MatchesObject *m = arg;
+    while (!__atomic_load_n(&m->cancel, __ATOMIC_ACQUIRE)) {
+        Py_ssize_t i = __atomic_fetch_add(&m->next_batch, 1, __ATOMIC_ACQ_REL), first, end;
+        if (i >= m->nbatches)
+            break;
+        batch_span(m, i, &first, &end);
+        if (m->stall > 0) { /* a worker the system stops, as a test makes it */
+            struct timespec pause = {0, m->stall};
+            nanosleep(&pause, NULL);
+        }
+        m->batches[i].nomem = native_match_batch(&m->lines, &m->worker, first, end, &m->batches[i]);
+        __atomic_store_n(&m->ready[i], 1, __ATOMIC_RELEASE);
+    }
+    __atomic_store_n(&m->finished, 1, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+static long elapsed_ns(const struct timespec *since)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long)(t.tv_sec - since->tv_sec) * 1000000000L + (t.tv_nsec - since->tv_nsec);
+}
+
+/* chooses the batch to read next (m->cur, see the file's note); -1: no memory */
+static int take_batch(MatchesObject *m)
+{
+    Py_ssize_t i = m->read_batch, first, end, expected = i;
+    Batch *b = &m->batches[i];
+    batch_span(m, i, &first, &end);
+    if (__atomic_compare_exchange_n(&m->next_batch, &expected, i + 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        b->nomem = native_match_batch(&m->lines, &m->mine, first, end, b); /* unclaimed: the caller's */
+    } else if (!__atomic_load_n(&m->ready[i], __ATOMIC_ACQUIRE)) {
+        struct timespec since;
+        clock_gettime(CLOCK_MONOTONIC, &since);
+        for (unsigned spins = 1; !__atomic_load_n(&m->ready[i], __ATOMIC_ACQUIRE); spins++) {
+            if (spins % 64 == 0 && elapsed_ns(&since) >= m->patience) {
+                m->taken.used = 0; /* the worker goes on writing b: the caller reads its own copy */
+                m->taken.nomem = native_match_batch(&m->lines, &m->mine, first, end, &m->taken);
+                m->takeovers++;
+                b = &m->taken;
+                break;
+            }
+#if defined(__x86_64__) || defined(__i386__)
+            __builtin_ia32_pause();
+#endif
+        }
+    }
+    m->cur = b;
+    m->read_at = 0;
+    return b->nomem ? -1 : 0;
+}
+
+PyObject *native_matches_next(PyObject *obj)
+{
+    MatchesObject *m = (MatchesObject *)obj;
+    while (m->read_batch < m->nbatches) {
+        if (m->cur == NULL && take_batch(m) < 0)
+            return PyErr_NoMemory();
+        if (m->read_at < m->cur->used) {
+            const Py_ssize_t *rec = m->cur->recs + m->read_at;
+            m->read_at += native_record_size(m->program, rec);
+            return native_record_row(&m->lines, m->row_scratch, rec);
+        }
+        m->read_batch++;
+        m->cur = NULL;
+    }
+    return NULL;
+}
+
+static void Matches_dealloc(MatchesObject *m)
+{
+    if (m->running) {
+        /* it claims nothing more and ends its batch; it never takes the GIL, so the GIL is held meanwhile */
+        __atomic_store_n(&m->cancel, 1, __ATOMIC_RELEASE);
+        pthread_join(m->thread, NULL);
+    }
+    for (Py_ssize_t i = 0; m->batches != NULL && i < m->nbatches; i++)
+        PyMem_RawFree(m->batches[i].recs);
+    PyMem_RawFree(m->batches);
+    PyMem_RawFree(m->ready);
+    PyMem_RawFree(m->taken.recs);
+    if (m->worker.md != NULL)
+        pcre2_match_data_free(m->worker.md);
+    if (m->mine.md != NULL)
+        pcre2_match_data_free(m->mine.md);
+    if (m->worker.mctx != NULL)
+        pcre2_match_context_free(m->worker.mctx);
+    if (m->jstack != NULL)
+        pcre2_jit_stack_free(m->jstack);
+    PyMem_RawFree(m->lines.starts);
+    PyMem_RawFree(m->lines.ends);
+    PyMem_RawFree(m->worker.scratch);
+    PyMem_RawFree(m->mine.scratch);
+    PyMem_RawFree(m->row_scratch);
+    Py_XDECREF(m->program);
+    Py_XDECREF(m->chunk);
+    Py_TYPE(m)->tp_free((PyObject *)m);
+}
+
+static PyObject *Matches_takeovers(MatchesObject *m, void *unused)
+{
+    (void)unused;
+    return PyLong_FromSsize_t(m->takeovers);
+}
+
+static PyObject *Matches_finished(MatchesObject *m, void *unused)
+{
+    (void)unused;
+    return PyBool_FromLong(!m->running || __atomic_load_n(&m->finished, __ATOMIC_ACQUIRE));
+}
+
+static PyGetSetDef Matches_getset[] = {
+    {"takeovers", (getter)Matches_takeovers, NULL, "how many batches the caller matched again, the worker late", NULL},
+    {"finished", (getter)Matches_finished, NULL, "whether no worker runs any more (dropping it then cannot wait)",
+     NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyTypeObject MatchesType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "banjail.filter._native.Matches",
+    .tp_basicsize = sizeof(MatchesObject),
+    .tp_dealloc = (destructor)Matches_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Program.start's matching of one chunk, shared with a thread of its own; Step.run takes it as its hits.",
+    .tp_getset = Matches_getset,
+    .tp_iter = PyObject_SelfIter, /* its rows, as Program.scan's list holds them */
+    .tp_iternext = native_matches_next,
+};
+
+int native_is_matches(PyObject *obj)
+{
+    return Py_IS_TYPE(obj, &MatchesType);
+}
+
+/* start(chunk, cuts, worker=True, patience=PATIENCE_NS, batch=BATCH_LINES, stall=0) -> Matches (see the file's
+ * note); the same checks and errors as scan. worker False: no thread (the caller matches every batch);
+ * patience: how long the caller waits for a batch the worker has claimed before it matches that batch itself
+ * (0: never waits); batch: lines per batch; stall: how long the worker sleeps before each batch it claimed.
+ * batch 1 and a stall are for tests: the threads then meet at every line, and the worker is late. */
+PyObject *native_program_start(ProgramObject *self, PyObject *args)
+{
+    PyObject *chunk, *cuts;
+    int worker = 1;
+    long patience = PATIENCE_NS, stall = 0;
+    Py_ssize_t batch = BATCH_LINES;
+    if (!PyArg_ParseTuple(args, "UO!|plnl", &chunk, &PyList_Type, &cuts, &worker, &patience, &batch, &stall))
+        return NULL;
+    if (patience < 0 || patience >= 1000000000L || stall < 0 || stall >= 1000000000L) {
+        PyErr_SetString(PyExc_ValueError, "patience, stall: 0 to 999999999 ns");
+        return NULL;
+    }
+    if (batch < 1 || batch > 1000000) {
+        PyErr_SetString(PyExc_ValueError, "batch: 1 to 1000000 lines");
+        return NULL;
+    }
+    Py_ssize_t lines = 0, longest = 0;
+    const char *data = native_scan_lines(self, chunk, cuts, &lines, &longest);
+    if (data == NULL)
+        return NULL;
+    MatchesObject *m = (MatchesObject *)MatchesType.tp_alloc(&MatchesType, 0); /* zeroed */
+    if (m == NULL)
+        return NULL;
+    m->program = (ProgramObject *)Py_NewRef(self);
+    m->chunk = Py_NewRef(chunk);
+    m->lines.program = self;
+    m->lines.data = data;
+    m->lines.lines = lines;
+    m->patience = patience;
+    m->stall = stall;
+    size_t n = (size_t)(lines ? lines : 1);
+    m->lines.starts = PyMem_RawMalloc(n * sizeof *m->lines.starts);
+    m->lines.ends = PyMem_RawMalloc(n * sizeof *m->lines.ends);
+    m->batch = batch;
+    m->nbatches = (lines + batch - 1) / batch;
+    m->batches = PyMem_RawCalloc((size_t)(m->nbatches ? m->nbatches : 1), sizeof *m->batches);
+    m->ready = PyMem_RawCalloc((size_t)(m->nbatches ? m->nbatches : 1), sizeof *m->ready);
+    m->worker.scratch = PyMem_RawMalloc((size_t)longest + 2);
+    m->mine.scratch = PyMem_RawMalloc((size_t)longest + 2);
+    m->row_scratch = PyMem_RawMalloc((size_t)longest + 2);
+    m->worker.md = pcre2_match_data_create(self->groups + 1, NULL);
+    m->mine.md = pcre2_match_data_create(self->groups + 1, NULL);
+    m->worker.mctx = pcre2_match_context_copy(self->mctx);
+    m->mine.mctx = self->mctx;
+    m->jstack = pcre2_jit_stack_create(32 * 1024, 1024 * 1024, NULL);
+    if (m->lines.starts == NULL || m->lines.ends == NULL || m->batches == NULL || m->ready == NULL ||
+        m->worker.scratch == NULL || m->mine.scratch == NULL || m->row_scratch == NULL || m->worker.md == NULL ||
+        m->mine.md == NULL || m->worker.mctx == NULL || m->jstack == NULL) {
+        Py_DECREF(m);
+        return PyErr_NoMemory();
+    }
+    pcre2_jit_stack_assign(m->worker.mctx, NULL, m->jstack);
+    Py_ssize_t size = PyUnicode_GET_LENGTH(chunk), line = 0;
+    for (Py_ssize_t at = 0; at < size; line++) { /* the cuts were checked by native_scan_lines */
+        const char *nl = memchr(data + at, '\n', (size_t)(size - at));
+        m->lines.starts[line] = at + PyLong_AsSsize_t(PyList_GET_ITEM(cuts, line));
+        m->lines.ends[line] = nl - data + 1;
+        at = m->lines.ends[line];
+    }
+    /* without a thread (worker False, or none to be had) the caller matches every batch itself as it reads */
+    m->running = worker && m->nbatches > 1 && pthread_create(&m->thread, NULL, work, m) == 0;
+    return (PyObject *)m;
+}
+
+int native_add_matches(PyObject *module)
+{
+    if (PyType_Ready(&MatchesType) < 0)
+        return -1;
+    Py_INCREF(&MatchesType);
+    if (PyModule_AddObject(module, "Matches", (PyObject *)&MatchesType) < 0) {
+        Py_DECREF(&MatchesType);
+        return -1;
+    }
+    return 0;
+}
