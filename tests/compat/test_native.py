@@ -46,11 +46,12 @@ def _brief(outcome: LineOutcome) -> tuple[Any, ...]:
     )
 
 
-def _compare(variant: Variant, whole: bool) -> tuple[int, int, int]:
+def _compare(variant: Variant, whole: bool, threaded: bool = False) -> tuple[int, int, int]:
     """(lines, lines the native engine ran, failures) after asserting both engines agree."""
     reference, candidate = _matcher(variant, "python"), _matcher(variant, "native")
     if reference is None or candidate is None:
         return 0, 0, 0
+    candidate.threaded = threaded
     lines = [feed.text for feed in variant.feeds if "\n" not in feed.text]
     expected = [reference.process(line, TEST_NOW, n) for n, line in enumerate(lines, 1)]
     stats = ScanStats()
@@ -67,14 +68,28 @@ def _compare(variant: Variant, whole: bool) -> tuple[int, int, int]:
     return len(lines), stats.native_lines, sum(len(o.failures) for o in got)
 
 
-@pytest.mark.parametrize("whole", [False, True], ids=["line-by-line", "one-chunk"])
-def test_native_equals_reference_on_upstream_samples(whole: bool, capsys: pytest.CaptureFixture[str]) -> None:
+# threaded: every chunk goes through Program.start (its matching shared with a thread of its own), whatever its
+# size, in batches of one line, so that the two threads meet at every line; with patience 0 the caller never
+# waits for that thread and matches again each batch the thread holds.
+@pytest.mark.parametrize(
+    ("whole", "threaded", "patience"),
+    [(False, False, None), (True, False, None), (True, True, native.PATIENCE_NS), (True, True, 0)],
+    ids=["line-by-line", "one-chunk", "one-chunk-threaded", "one-chunk-threaded-impatient"],
+)
+def test_native_equals_reference_on_upstream_samples(
+    whole: bool, threaded: bool, patience: int | None, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    if threaded:
+        monkeypatch.setattr(native, "THREAD_LINES", 1)
+        monkeypatch.setattr(native, "BATCH_LINES", 1)
+        monkeypatch.setattr(native, "PATIENCE_NS", patience)
     variants = [v for v in corpus() if not v.journal]
     totals = [0, 0, 0]
     accepted = refused = 0
     with in_test_zone():
         for variant in variants:
-            lines, ran, failures = _compare(variant, whole)
+            lines, ran, failures = _compare(variant, whole, threaded)
             totals = [totals[0] + lines, totals[1] + ran, totals[2] + failures]
             m = _matcher(variant, "native")
             if m is not None:
@@ -82,7 +97,8 @@ def test_native_equals_reference_on_upstream_samples(whole: bool, capsys: pytest
                 refused += m.engine.name != "native"
     with capsys.disabled():
         print(
-            f"\nnative differential ({'one chunk' if whole else 'line by line'}): {len(variants)} variants, "
+            f"\nnative differential ({'one chunk' if whole else 'line by line'}{', threaded' if threaded else ''}): "
+            f"{len(variants)} variants, "
             f"{accepted} on the native engine, {refused} refused; {totals[0]} lines, {totals[1]} run natively, "
             f"{totals[2]} failures identical"
         )

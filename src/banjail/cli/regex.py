@@ -124,6 +124,9 @@ def _setup(opts: Options, echo: list[str]) -> _Setup:
         matcher.count_pref = spec.prefregex != "" and not (opts.quiet or opts.out is not None or opts.json)
         # Printed failures of lines without a date (journal-format lines) take `now`, as upstream prints them.
         matcher.stamp_dateless = opts.quiet
+        # A one-off run over a log: the native engine matches each chunk on a second core while this thread
+        # steps through the hits (the same output; the daemon keeps one thread per scan).
+        matcher.threaded = True
     except BanjailError as e:
         if resolved.missing_filter:
             raise BanjailError(

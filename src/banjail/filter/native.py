@@ -46,6 +46,13 @@ except ImportError:  # not built (no compiler, headers or libpcre2-dev): the Pyt
     _native = None
 
 _CACHE = 64  # compiled programs kept per engine (a daemon has one per jail)
+# With LogState.threaded, a chunk of THREAD_LINES lines or more is matched by Program.start: shared with a
+# thread of its own (below that, starting the thread costs more than it gives). The caller waits at most
+# PATIENCE_NS for a batch (BATCH_LINES lines) that thread holds before it matches the batch itself (see
+# _native_pipe.c).
+THREAD_LINES = 256
+PATIENCE_NS = 200_000
+BATCH_LINES = 32
 
 
 def built() -> bool:
@@ -69,6 +76,7 @@ class NativeEngine:
     def __init__(self) -> None:
         # id(program.regexes) -> (regexes, _native.Program, its _native.Step or None)
         self._compiled: dict[int, tuple[Any, Any, Any]] = {}
+        self._running: list[Any] = []  # Matches whose worker had not stopped when their step ended
         self._dates: dict[Any, Any] = {}  # a date template's regex -> its _native.DateCut, or None: refused
 
     def accepts(self, program: Program) -> str | None:
@@ -89,6 +97,13 @@ class NativeEngine:
         found = (program.regexes, compiled, compile_step(program))
         self._compiled[key] = found
         return found
+
+    def _keep_running(self, matches: Any) -> None:
+        """Keeps a Program.start Matches whose worker thread is still matching a batch the caller took over, until
+        the worker stopped: dropping it now would wait for a thread a loaded machine may not run soon."""
+        self._running = [m for m in self._running if not m.finished]
+        if not matches.finished:
+            self._running.append(matches)
 
     def _line_regex(self, regex: Any) -> Any:
         """`regex` (a date template's, or the prefregex) as a _native.DateCut, or None when the translator or
@@ -189,12 +204,18 @@ class NativeEngine:
         # How often the cyclic collector walks the chunk's objects is the callers' policy, not the engine's:
         # fail2ban-regex raises its threshold for the run (banjail.cli.cycles), the server holds it off per batch
         # within a bound (banjail.daemon.collector).
-        hits = compiled.scan(searched, cuts)
         # the C step builds a line's parts as ("", date text, rest): only for dates that start their line
-        if c_step is not None and found.starts is None:
+        stepped = c_step is not None and found.starts is None
+        if stepped and state.threaded and len(cuts) >= THREAD_LINES:
+            hits: Any = compiled.start(searched, cuts, True, PATIENCE_NS, BATCH_LINES)  # matched while the step runs
+        else:
+            hits = compiled.scan(searched, cuts)
+        if stepped:
             self._set_pref(program, found, searched, cuts, counted)
             after = _after(lines, found)
             _step(c_step, program, state, found, rows, hits, now, first_lineno, stats, keep, counts, out, after)
+            if not isinstance(hits, list):
+                self._keep_running(hits)
             return out
         missed_from = 0  # with keep_missed: the next line whose missed outcome may be due
         for i, pre, fails in hits:
@@ -219,7 +240,7 @@ def _step(
     state: LogState,
     found: Dates,
     rows: Sequence[str],
-    hits: list[Any],
+    hits: Any,  # Program.scan's list or Program.start's Matches
     now: float,
     first_lineno: int,
     stats: ScanStats,

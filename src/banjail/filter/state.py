@@ -38,7 +38,9 @@ class LogState:
 
     count_pref: the caller wants ScanStats.prefregex_hits counted (fail2ban-regex's `Prefregex: N total`);
     stamp_dateless: a failure without a usable date takes `now` (fail2ban-regex's -o/--json, as upstream prints
-    it) even outside live mode; pref_last: whether the prefregex's last search matched; truncated: lines cut to MAX_LINE; uniform: whether
+    it) even outside live mode; threaded: the native engine may match a chunk on a second thread while this one
+    steps through its hits (fail2ban-regex: wall time on a second core; the daemon keeps one thread per scan);
+    pref_last: whether the prefregex's last search matched; truncated: lines cut to MAX_LINE; uniform: whether
     the uniform-chunk path may still be tried (banjail.filter.uniform turns it off when it does not pay).
     """
 
@@ -52,6 +54,7 @@ class LogState:
         "pref_last",
         "sessions",
         "stamp_dateless",
+        "threaded",
         "truncated",
         "uniform",
     )
@@ -65,6 +68,7 @@ class LogState:
         self.last_date: float | None = None
         self.count_pref = False
         self.stamp_dateless = False
+        self.threaded = False
         self.pref_last = False
         self.truncated = 0
         self.uniform = True
