@@ -45,7 +45,7 @@ typedef struct {
     Py_ssize_t read_batch, read_at;
     const Batch *cur;        /* the batch being read (batches[read_batch] or taken); NULL: not yet chosen */
     Batch taken;             /* the caller's copy of a batch it took over from a late worker */
-    Py_ssize_t takeovers;
+    Py_ssize_t takeovers, own; /* batches the caller matched again (the worker late), or first */
     long patience;           /* ns */
     long stall;              /* ns the worker sleeps before each batch it claims (for tests; 0 in use) */
     int running;             /* a worker thread was started and is not joined yet */
@@ -93,6 +93,7 @@ static int take_batch(MatchesObject *m)
     batch_span(m, i, &first, &end);
     if (__atomic_compare_exchange_n(&m->next_batch, &expected, i + 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
         b->nomem = native_match_batch(&m->lines, &m->mine, first, end, b); /* unclaimed: the caller's */
+        m->own++;
     } else if (!__atomic_load_n(&m->ready[i], __ATOMIC_ACQUIRE)) {
         struct timespec since;
         clock_gettime(CLOCK_MONOTONIC, &since);
@@ -167,6 +168,12 @@ static PyObject *Matches_takeovers(MatchesObject *m, void *unused)
     return PyLong_FromSsize_t(m->takeovers);
 }
 
+static PyObject *Matches_own(MatchesObject *m, void *unused)
+{
+    (void)unused;
+    return PyLong_FromSsize_t(m->own);
+}
+
 static PyObject *Matches_finished(MatchesObject *m, void *unused)
 {
     (void)unused;
@@ -175,6 +182,7 @@ static PyObject *Matches_finished(MatchesObject *m, void *unused)
 
 static PyGetSetDef Matches_getset[] = {
     {"takeovers", (getter)Matches_takeovers, NULL, "how many batches the caller matched again, the worker late", NULL},
+    {"own", (getter)Matches_own, NULL, "how many batches the caller matched first (no thread had claimed them)", NULL},
     {"finished", (getter)Matches_finished, NULL, "whether no worker runs any more (dropping it then cannot wait)",
      NULL},
     {NULL, NULL, NULL, NULL, NULL},
