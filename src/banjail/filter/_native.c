@@ -12,6 +12,7 @@
  * the module's table; scan itself is in _native_scan.c, the object both share in _native_program.h.
  */
 #include "_native_program.h"
+#include "_native_dates.h"
 
 pcre2_code *native_compile(PyObject *pattern, int *jit)
 {
@@ -274,6 +275,8 @@ static PyObject *version(PyObject *module, PyObject *unused)
 
 static PyMethodDef module_methods[] = {
     {"version", version, METH_NOARGS, "(PCRE2 version, whether its JIT is available)"},
+    {"add_seconds", native_add_seconds, METH_VARARGS,
+     "add_seconds(dates, base, seconds, start, end): dates.extend(base + s for s in seconds[start:end])"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -140,3 +140,30 @@ done:
     Py_XDECREF(secs);
     return result;
 }
+
+/* add_seconds(dates, base, seconds, start, end): dates.extend(base + s for s in seconds[start:end]), the epochs
+ * of a run's lines after its head (banjail.filter.dateruns.minute_runs): each base + s is the same double
+ * addition Python's float + int makes. */
+PyObject *native_add_seconds(PyObject *module, PyObject *args)
+{
+    (void)module;
+    PyObject *dates;
+    double base;
+    Py_buffer seconds;
+    Py_ssize_t start, end;
+    if (!PyArg_ParseTuple(args, "O!dy*nn", &PyList_Type, &dates, &base, &seconds, &start, &end))
+        return NULL;
+    PyObject *result = NULL;
+    if (start < 0 || end > seconds.len || start > end) {
+        PyErr_SetString(PyExc_ValueError, "add_seconds: start and end within seconds, start <= end");
+        goto done;
+    }
+    const unsigned char *s = seconds.buf;
+    for (Py_ssize_t i = start; i < end; i++)
+        if (native_append_new(dates, PyFloat_FromDouble(base + (double)s[i])) < 0)
+            goto done;
+    result = Py_NewRef(Py_None);
+done:
+    PyBuffer_Release(&seconds);
+    return result;
+}

@@ -21,6 +21,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, overload
 
+try:  # the C form of the derived epochs' list comprehension below (the same doubles), when the engine is built
+    from banjail.filter import _native  # type: ignore[attr-defined]
+
+    add_seconds: Callable[[list[float | None], float, bytes, int, int], None] | None = _native.add_seconds
+except ImportError:  # pragma: no cover - the Python engine alone
+    add_seconds = None
+
 # (template, chunk, group number of "S", of "f" or -1) -> (each line's group 1 start or None when all are 0,
 # end, the heads (line index, text, spans of groups 1.. relative to the text), each line's seconds as bytes
 # (255: not 1-2 digits)), or None when a line does not match with group 1 set and not empty, or the engine
@@ -89,7 +96,10 @@ def minute_runs(
         run = seconds[head:end]
         base = base_of(template, text, regs, now) if date is not None else None
         if base is not None and date == base + run[0] and max(run) <= 59:
-            extend([base + s for s in run[1:]])
+            if add_seconds is not None:
+                add_seconds(dates, base, seconds, head + 1, end)
+            else:
+                extend([base + s for s in run[1:]])
             stale = dates[-1]
             continue
         previous = text

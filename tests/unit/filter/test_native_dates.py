@@ -275,3 +275,30 @@ def test_runs_break_at_every_changed_date_character(fmt: str) -> None:
         "".join(line + "\n" for line in chunks[-1]), regex.groupindex["S"], regex.groupindex.get("f", -1)
     )
     assert got is not None and len(got[2]) == 2  # two heads: the first character broke the run
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    base=st.one_of(st.floats(allow_nan=False, allow_infinity=False), st.integers(0, 2**33).map(float)),
+    seconds=st.binary(max_size=80),
+    data=st.data(),
+)
+def test_add_seconds_makes_the_reference_doubles(base: float, seconds: bytes, data: st.DataObject) -> None:
+    """_native.add_seconds (dateruns.minute_runs' derived epochs) appends exactly base + s for each second"""
+    from banjail.filter import _native  # type: ignore[attr-defined]
+
+    start = data.draw(st.integers(0, len(seconds)))
+    end = data.draw(st.integers(start, len(seconds)))
+    got: list[float | None] = [None]
+    _native.add_seconds(got, base, seconds, start, end)
+    assert got == [None, *[base + s for s in seconds[start:end]]]
+    assert all(a.hex() == b.hex() for a, b in zip(got[1:], [base + s for s in seconds[start:end]], strict=True))
+
+
+@pytest.mark.parametrize(("start", "end"), [(-1, 1), (0, 3), (2, 1)])
+def test_add_seconds_refuses_a_range_outside_its_seconds(start: int, end: int) -> None:
+    from banjail.filter import _native  # type: ignore[attr-defined]
+
+    with pytest.raises(ValueError) as raised:
+        _native.add_seconds([], 1.0, b"ab", start, end)
+    assert str(raised.value) == "add_seconds: start and end within seconds, start <= end"
