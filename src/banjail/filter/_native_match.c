@@ -222,12 +222,9 @@ int native_step_line(StepObject *s, Run *r, Py_ssize_t i, PyObject *pre, PyObjec
                 goto done;
         }
         PyObject *fold = PyTuple_GET_ITEM(s->folds, index);
-        if (fold != Py_None) {
-            PyObject *folded = PyObject_CallOneArg(fold, fail); /* in place; returns it */
+        if (fold != Py_None && native_fold(fold, fail) < 0) { /* in place */
             Py_DECREF(fail);
-            if (folded == NULL)
-                goto done;
-            fail = folded;
+            goto done;
         }
         if (has_pre) {
             PyObject *both = fold == Py_None && !emptied ? native_merge_fast(&s->merges[index], pre, fail) : NULL;

@@ -89,3 +89,64 @@ void native_merges_free(Merge *merges, Py_ssize_t nfail)
     }
     PyMem_Free(merges);
 }
+
+/* CompiledRegex.fold(d) in place, statement for statement, from its (alt, tuples) pairs: each alt (group, target)
+ * fills target with the group's value when that is true and target's is not; each tuple (group, target) makes
+ * target (*target, value) when target holds a tuple, else (target, value), value None unless a str. -1: error */
+int native_fold(PyObject *pairs, PyObject *d)
+{
+    if (!PyTuple_Check(pairs) || PyTuple_GET_SIZE(pairs) != 2 || !PyTuple_Check(PyTuple_GET_ITEM(pairs, 0)) ||
+        !PyTuple_Check(PyTuple_GET_ITEM(pairs, 1))) {
+        PyErr_SetString(PyExc_TypeError, "folds: (alt pairs, tuple pairs) or None per failregex");
+        return -1;
+    }
+    PyObject *alt = PyTuple_GET_ITEM(pairs, 0), *tuples = PyTuple_GET_ITEM(pairs, 1);
+    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(alt); k++) {
+        PyObject *pair = PyTuple_GET_ITEM(alt, k), *key, *target;
+        if (!PyArg_ParseTuple(pair, "OO", &key, &target))
+            return -1;
+        PyObject *value = PyDict_GetItemWithError(d, key);
+        if (value == NULL && PyErr_Occurred())
+            return -1;
+        int t = value == NULL ? 0 : PyObject_IsTrue(value);
+        if (t <= 0) {
+            if (t < 0)
+                return -1;
+            continue;
+        }
+        PyObject *current = PyDict_GetItemWithError(d, target);
+        if (current == NULL && PyErr_Occurred())
+            return -1;
+        int have = current == NULL ? 0 : PyObject_IsTrue(current);
+        if (have < 0 || (!have && PyDict_SetItem(d, target, value) < 0))
+            return -1;
+    }
+    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(tuples); k++) {
+        PyObject *pair = PyTuple_GET_ITEM(tuples, k), *key, *target;
+        if (!PyArg_ParseTuple(pair, "OO", &key, &target))
+            return -1;
+        PyObject *value = PyDict_GetItemWithError(d, key);
+        if (value == NULL && PyErr_Occurred())
+            return -1;
+        PyObject *item = value != NULL && PyUnicode_Check(value) ? value : Py_None;
+        PyObject *current = PyDict_GetItemWithError(d, target);
+        if (current == NULL && PyErr_Occurred())
+            return -1;
+        PyObject *made;
+        if (current != NULL && PyTuple_Check(current)) {
+            Py_ssize_t n = PyTuple_GET_SIZE(current);
+            made = PyTuple_New(n + 1);
+            for (Py_ssize_t j = 0; made != NULL && j < n; j++)
+                PyTuple_SET_ITEM(made, j, Py_NewRef(PyTuple_GET_ITEM(current, j)));
+            if (made != NULL)
+                PyTuple_SET_ITEM(made, n, Py_NewRef(item));
+        } else {
+            made = PyTuple_Pack(2, current != NULL ? current : Py_None, item);
+        }
+        int bad = made == NULL || PyDict_SetItem(d, target, made) < 0;
+        Py_XDECREF(made);
+        if (bad)
+            return -1;
+    }
+    return 0;
+}

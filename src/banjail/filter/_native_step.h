@@ -39,7 +39,7 @@ typedef struct {
     PyObject *by_first;   /* dict: first character -> tuple of failregex indexes */
     PyObject *any_first;  /* tuple */
     PyObject *searches;   /* tuple of the failregexes' Python search functions */
-    PyObject *folds;      /* tuple: per failregex its CompiledRegex.fold, or None (no <F-ALT_*>, <F-TUPLE_*>) */
+    PyObject *folds;      /* tuple: per failregex its CompiledRegex (alt, tuples), or None (no <F-ALT_*>, <F-TUPLE_*>) */
     Py_ssize_t nfail;
     int check_all;
     int has_pref;
@@ -145,6 +145,8 @@ PyObject *native_merge_slow(Merge *m, PyObject *pre, PyObject *fail, int take);
 /* the same from m's shape: NULL without an error when pre or fail has another shape (native_merge_slow then) */
 PyObject *native_merge_fast(const Merge *m, PyObject *pre, PyObject *fail);
 void native_merges_free(Merge *merges, Py_ssize_t nfail);
+/* CompiledRegex.fold(d), in place, from its (alt pairs, tuple pairs): 0, or -1 with an error */
+int native_fold(PyObject *pairs, PyObject *d);
 
 /* failure.failure_of: a new reference to the Failure of one identity of a match (_native_failure.c) */
 PyObject *native_failure_of(StepObject *s, PyObject *fid, PyObject *ip, PyObject *fail, PyObject *date,

@@ -322,10 +322,12 @@ _OUTCOME_FIELDS = ("lineno", "line", "kind", "failregex", "ignoreregex", "failur
 
 def compile_step(program: Program) -> Any:
     """The C one-line step for `program` (_native.Step), or None where the Python step runs: a prefregex with
-    folded groups, or records whose fields are not the ones _native_step.c sets. A failregex's folded groups
-    (<F-ALT_*>, <F-TUPLE_*>) are folded by its own Python fold()."""
+    folded groups, a <F-TUPLE_USER> group, or records whose fields are not the ones _native_step.c sets. A failregex's folded groups
+    (<F-ALT_*>, <F-TUPLE_*>) are folded in C from its (alt, tuples) pairs, as its fold() folds them."""
     if _native is None or program.pref_folds or program.by_first is None:
         return None
+    if any(target == "user" for r in program.fail for _, target in r.tuples):
+        return None  # a tuple user name: session._add_user's sort key, which _native_session.c does not have
     if (
         tuple(f.name for f in dataclasses.fields(Failure)) != _FAILURE_FIELDS
         or tuple(f.name for f in dataclasses.fields(LineOutcome)) != _OUTCOME_FIELDS
@@ -335,7 +337,7 @@ def compile_step(program: Program) -> Any:
         dict(program.by_first),
         tuple(program.any_first),
         tuple(program.searches),
-        tuple(r.fold if folds else None for r, folds in zip(program.fail, program.folds, strict=True)),
+        tuple((r.alt, r.tuples) if folds else None for r, folds in zip(program.fail, program.folds, strict=True)),
         program.check_all,
         program.pref_search is not None,
         INTERNAL,

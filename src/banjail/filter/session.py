@@ -144,5 +144,14 @@ def _add_user(fail: Fail, user: Any) -> set[str] | None:
         if len(users) < 2 or (len(users) < MAX_USERS and sum(map(len, users)) + len(user) <= MAX_USER_CHARS):
             users.add(user)
             # the groups every later failure of the session carries, built once per new name and shared
-            fail[USER_PAIRS] = tuple([("users", name) for name in sorted(users)])
+            # (a name that is not text, from a <F-TUPLE_USER> group, shown as its repr, as failure_of shows groups)
+            fail[USER_PAIRS] = tuple(
+                [("users", name if name.__class__ is str else repr(name)) for name in sorted(users, key=_by_text)]
+            )
     return users
+
+
+def _by_text(name: Any) -> tuple[int, str]:
+    """A session's user names in text order; a name a <F-TUPLE_USER> group made a tuple comes after them (in its
+    repr's order), instead of failing the sort as str < tuple would."""
+    return (0, name) if isinstance(name, str) else (1, repr(name))
