@@ -1,0 +1,65 @@
+"""The installed fail2ban-regex against upstream's 1.0.2 on upstream's own sample logs and filters, run as a
+sysadmin runs them (a subprocess, TZ=UTC): the same stdout (the processing time masked) and exit status. Each case
+is one that differed before; the exact expectations below hold without upstream installed too."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+UPSTREAM = "/usr/bin/fail2ban-regex"
+BANJAIL = str(Path(sys.executable).with_name("fail2ban-regex"))
+LOGS = Path("/usr/lib/python3/dist-packages/fail2ban/tests/files/logs")
+FILTERS = Path("/etc/fail2ban/filter.d")
+
+# upstream is run on the same files: banjail reads fail2ban's packaged filters as files here (tests/dpkg_status.py)
+pytestmark = [
+    pytest.mark.usefixtures("upstream_reading"),
+    pytest.mark.skipif(not (LOGS / "sshd").exists() or not (FILTERS / "nsd.conf").exists(),
+                       reason="fail2ban's sample logs and filters are not installed"),
+]
+
+_TIME = re.compile(r"^\[processed in \d+\.\d\d sec\]$", re.MULTILINE)
+LINE = "2005-08-14 11:59:59 host sshd[1]: Failed password for root from 192.0.2.1 port 22 ssh2"
+FAILED = r"Failed \S+ for (?:invalid user )?<F-USER>\S+</F-USER> from <HOST>"
+
+
+def _run(command: str, *args: str) -> tuple[int, str]:
+    env = {**os.environ, "TZ": "UTC", "LANG": "C.UTF-8"}
+    done = subprocess.run([command, *args], capture_output=True, text=True, env=env, timeout=120)
+    return done.returncode, _TIME.sub("[processed in X sec]", done.stdout)
+
+
+def _same_as_upstream(*args: str) -> str:
+    code, out = _run(BANJAIL, *args)
+    if Path(UPSTREAM).exists():
+        assert (code, out) == _run(UPSTREAM, *args)
+    assert code == 0
+    return out
+
+
+NSD_TEMPLATES = [
+    "Date template hits:",
+    "|- [# of hits] date format",
+    "|  [2] {^LN-BEG}Epoch",
+    "|  [1] {^LN-BEG}ExYear(?P<_sep>[-/.])Month(?P=_sep)Day(?:T|  ?)24hour:Minute:Second(?:[.,]Microseconds)?"
+    r"(?:\s*Zone offset)?",
+    "`-",
+]
+
+
+@pytest.mark.parametrize("verbose", [[], ["-v"]], ids=["report", "verbose"])
+def test_a_datepattern_line_that_is_a_default_keeps_its_place(verbose: list[str]) -> None:
+    # nsd's datepattern is {^LN-BEG}Epoch then {^LN-BEG}: that Epoch is the default set's own line-begin Epoch
+    # (weight 100), so the ISO date of the third line, found once, does not move in front of it
+    out = _same_as_upstream(*verbose, str(LOGS / "nsd"), "nsd").splitlines()
+    at = out.index("Date template hits:")
+    if verbose:
+        assert [line for line in out[at:] if "] {^LN-BEG}E" in line][:2] == NSD_TEMPLATES[2:4]
+    else:
+        assert out[at : at + 5] == NSD_TEMPLATES
