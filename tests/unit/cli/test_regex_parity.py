@@ -63,3 +63,45 @@ def test_a_datepattern_line_that_is_a_default_keeps_its_place(verbose: list[str]
         assert [line for line in out[at:] if "] {^LN-BEG}E" in line][:2] == NSD_TEMPLATES[2:4]
     else:
         assert out[at : at + 5] == NSD_TEMPLATES
+
+
+OUT_CASES = {
+    # tags upstream's ticket knows; a <F-NAME> the failure has not is empty; any other tag stays as written
+    "known, group and unknown tags": (
+        "<ip>|<fid>|<time>|<F-USER>|<F-NOPE>|<user>|<ip4>|<nope>|<IP>|<F-user>",
+        LINE,
+        FAILED,
+        ["192.0.2.1|192.0.2.1|1124020799.0|root||<user>|<ip4>|<nope>|<IP>|<F-user>"],
+    ),
+    "no user group: empty": (
+        "<ip> <F-USER>.",
+        "Aug 14 11:59:59 host sshd[1]: refused connect from 192.0.2.9",
+        r"refused connect from <HOST>",
+        ["192.0.2.9 ."],
+    ),
+    "counters, family, spacing": (
+        "<failures><bancount><restored> <family><sp><br><F-ID>",
+        LINE,
+        FAILED,
+        ["000 inet4 ", ""],
+    ),
+    "family of an IPv6 address": (
+        "<family>",
+        "Aug 14 11:59:59 host sshd[1]: Failed password for root from 2001:db8::1 port 22 ssh2",
+        FAILED,
+        ["inet6"],
+    ),
+}
+
+
+@pytest.mark.parametrize(("fmt", "log", "regex", "expected"), list(OUT_CASES.values()), ids=list(OUT_CASES))
+def test_out_template_tags(fmt: str, log: str, regex: str, expected: list[str]) -> None:
+    assert _same_as_upstream("-o", fmt, log, regex).split("\n")[:-1] == expected
+
+
+@pytest.mark.parametrize(
+    ("log", "filt"), [("sshd", "sshd"), ("dropbear", "dropbear"), ("nginx-http-auth", "nginx-http-auth")]
+)
+def test_out_template_on_samples(log: str, filt: str) -> None:
+    out = _same_as_upstream("-o", "<ip> <F-USER> <user> <failures> <family>", str(LOGS / log), filt)
+    assert out.count("\n") > 3
