@@ -147,8 +147,9 @@ def run(opts: Options, stdout: TextIO, stderr: TextIO) -> int:
             stdout.write("\n".join(echo) + "\n")
     spec, detector, matcher, source = setup.spec, setup.detector, setup.matcher, setup.source
     chunks = setup.chunks
-    if setup.notice:  # on stderr: stdout stays upstream's report
-        stderr.write(f"fail2ban-regex: {setup.notice}\n")
+    for notice in (source.note, setup.notice):
+        if notice:  # on stderr: stdout stays upstream's report
+            stderr.write(f"fail2ban-regex: {notice}\n")
 
     size = os.path.getsize(source.value) if source.kind == FILE else 0
     progress: Progress = progress_for(size, stderr) if source.kind == FILE else NoProgress()

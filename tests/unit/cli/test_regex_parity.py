@@ -105,3 +105,24 @@ def test_out_template_tags(fmt: str, log: str, regex: str, expected: list[str]) 
 def test_out_template_on_samples(log: str, filt: str) -> None:
     out = _same_as_upstream("-o", "<ip> <F-USER> <user> <failures> <family>", str(LOGS / log), filt)
     assert out.count("\n") > 3
+
+
+def _stderr(*args: str) -> str:
+    env = {**os.environ, "TZ": "UTC", "LANG": "C.UTF-8"}
+    done = subprocess.run([BANJAIL, *args], capture_output=True, text=True, env=env, timeout=120)
+    return "".join(line + "\n" for line in done.stderr.splitlines() if not line.startswith("engine: "))
+
+
+@pytest.mark.parametrize(
+    ("path", "what"),
+    [("/no/such/auth.log", "does not exist"), ("/tmp", "is a directory"), ("/dev/null", "is not a regular file")],
+)
+def test_a_log_path_that_is_no_file_is_tested_as_a_line_with_a_note(path: str, what: str) -> None:
+    # upstream tests the text itself as a log line and exits 0; banjail does the same and says why on stderr
+    out = _same_as_upstream(path, FAILED)
+    assert f"Use      single line : {path}\n" in out
+    assert "Lines: 1 lines, 0 ignored, 0 matched, 1 missed\n" in out
+    assert _stderr(path, FAILED) == (
+        f"fail2ban-regex: log file {path} {what}: testing {path!r} itself as a log line, as fail2ban does; give a "
+        "readable log file\n"
+    )
