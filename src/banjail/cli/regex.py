@@ -7,7 +7,8 @@ failure), `--now EPOCH` (evaluate dates as if now were EPOCH), a progress bar on
 flat: the log is read in chunks of whole lines and handed to Matcher.scan; only the example lines the report will
 print are kept.
 
-Exit status: 0 when the test ran, 255 for any error (bad usage, unreadable log, bad regex or filter), as upstream.
+Exit status: 0 when the test ran, 255 for any error (bad usage, unreadable log, bad regex or filter), as upstream;
+1 for an unknown -l level or -e encoding, where upstream stops with a traceback (exit status 1).
 """
 
 from __future__ import annotations
@@ -47,6 +48,14 @@ from banjail.filter.outcome import ScanStats
 from banjail.model import FilterSpec
 
 ERROR_EXIT = 255
+# Where upstream stops with a Python traceback (exit status 1) instead of its own error: an unknown -l level, or an
+# unknown -e encoding of a log file. banjail prints one error line and exits 1 too.
+CRASH_EXIT = 1
+# The levels upstream's -l takes (logging's names and fail2ban's own), in any case, or a number.
+LOG_LEVELS = frozenset(
+    {"CRITICAL", "FATAL", "ERROR", "WARNING", "WARN", "NOTICE", "MSG", "INFO", "DEBUG", "TRACEDEBUG", "HEAVYDEBUG",
+     "NOTSET"}
+)
 def _effective_spec(spec: FilterSpec, opts: Options) -> FilterSpec:
     """The filter with the command line's overrides: -L, -d, --timezone, --usedns, -r."""
     changes: dict[str, object] = {}
@@ -271,6 +280,12 @@ def main(argv: Sequence[str] | None = None, prog: str = "fail2ban-regex") -> int
         return ERROR_EXIT
     # Errors go where upstream prints them (stdout), except with --json, whose stdout holds JSON only.
     errors = sys.stderr if opts.json else sys.stdout
+    if not opts.log_level.isdigit() and opts.log_level.upper() not in LOG_LEVELS:
+        errors.write(
+            f"ERROR: invalid log level {opts.log_level!r} (-l); use one of {', '.join(sorted(LOG_LEVELS))} "
+            "or a number\n"
+        )
+        return CRASH_EXIT
     _configure_logging(opts, sys.stderr if opts.json else sys.stdout)
     try:
         with fewer_collections():
@@ -281,6 +296,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "fail2ban-regex") -> int
         errors.write(f"ERROR: cannot decode {opts.log} as {opts.encoding}: {e}; give the right one with -e\n")
     except LookupError as e:
         errors.write(f"ERROR: {e}; give a known encoding with -e (for example -e UTF-8)\n")
+        return CRASH_EXIT
     except BrokenPipeError:
         return 0  # the reader (head, less) has seen enough
     except OSError as e:

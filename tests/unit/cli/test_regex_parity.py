@@ -126,3 +126,34 @@ def test_a_log_path_that_is_no_file_is_tested_as_a_line_with_a_note(path: str, w
         f"fail2ban-regex: log file {path} {what}: testing {path!r} itself as a log line, as fail2ban does; give a "
         "readable log file\n"
     )
+
+
+def _code_and_last_line(*args: str) -> tuple[int, str]:
+    code, out = _run(BANJAIL, *args)
+    if Path(UPSTREAM).exists():
+        assert code == _run(UPSTREAM, *args)[0]
+    return code, out.splitlines()[-1] if out else ""
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "last"),
+    [
+        # upstream stops with a traceback (exit status 1); banjail with one line naming the problem
+        (["-l", "bogus", str(LOGS / "sshd"), "sshd"], 1, "ERROR: invalid log level 'bogus' (-l); use one of "),
+        (["-e", "bogus", str(LOGS / "sshd"), "sshd"], 1, "ERROR: unknown encoding: bogus; give a known encoding"),
+        # the encoding of a log line given as text is never used
+        (["-e", "bogus", LINE, FAILED], 0, ""),
+        (["-l", "HeavyDebug", LINE, FAILED], 0, ""),
+        (["-l", "7", LINE, FAILED], 0, ""),
+        (["-l", "warning", LINE, FAILED], 0, ""),
+        (["--timezone", "bogus", LINE, FAILED], 255, "ERROR: logtimezone = 'bogus': unknown or unsupported time zone"),
+        ([LINE, "Failed ("], 255, "ERROR: failregex = 'Failed (': line 1: cannot compile: missing ), "),
+        ([LINE, FAILED, "ignore("], 255, "ERROR: ignoreregex = 'ignore(': line 1: cannot compile: missing ), "),
+        ([LINE, "Failed from"], 255, "ERROR: failregex = 'Failed from': line 1: no failure-id group"),
+    ],
+)
+def test_exit_status_as_upstream(args: list[str], code: int, last: str) -> None:
+    got_code, got_last = _code_and_last_line(*args)
+    assert got_code == code
+    if code:
+        assert got_last.startswith(last)
