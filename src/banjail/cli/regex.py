@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from banjail.cli import report
-from banjail.cli.collector import Collector
+from banjail.cli.collector import DEFAULT_BOUND, Collector
 from banjail.cli.cycles import fewer_collections
 from banjail.cli.invert import Inverted, line_time
 from banjail.cli.logfile import Chunk, literal_chunk, read_chunks, segments
@@ -129,7 +129,9 @@ def _setup(opts: Options, echo: list[str]) -> _Setup:
     # Printing failures (-o, --json) stops at the first failregex that finds one, as upstream's -o does.
     check_all = not (opts.quiet or opts.no_check_all)
     try:
-        matcher = Matcher(spec, detector=detector, resolver=resolve, check_all=check_all)
+        # -v lists every match as upstream does (banjail.filter.trace), up to the bound of printed lines
+        trace = (opts.maxlines or DEFAULT_BOUND) if opts.verbose and not opts.quiet else 0
+        matcher = Matcher(spec, detector=detector, resolver=resolve, check_all=check_all, trace=trace)
         matcher.count_pref = spec.prefregex != "" and not (opts.quiet or opts.out is not None or opts.json)
         # Printed failures of lines without a date (journal-format lines) take `now`, as upstream prints them.
         matcher.stamp_dateless = opts.quiet
@@ -215,6 +217,13 @@ def _results(
     opts = collector.opts
     pref = matcher.regexes.prefregex
 
+    trace = matcher.trace
+    verbose_hits: dict[int, list[report.Hit]] = {}
+    now = time.time()
+    for m in trace.matches if trace is not None else ():
+        hit = report.Hit(m.fid, now if m.time is None else m.time, m.several)
+        verbose_hits.setdefault(m.index, []).append(hit)
+
     def counts(
         texts: Sequence[str], hits: Sequence[int], verbose_hits: dict[int, list[report.Hit]]
     ) -> tuple[report.RegexCount, ...]:
@@ -233,7 +242,7 @@ def _results(
         all_missed=opts.print_all_missed,
     )
     return report.Results(
-        failregex=counts(matcher.failregex, stats.failregex_hits, collector.hits),
+        failregex=counts(matcher.failregex, stats.failregex_hits, verbose_hits),
         ignoreregex=counts(matcher.ignoreregex, stats.ignoreregex_hits, {}),
         # In the order the detector tries its templates at the end, as upstream lists them.
         templates=tuple((t.name, stats.template_hits.get(t.name, 0)) for t in detector.templates)
@@ -250,6 +259,7 @@ def _results(
         # expansion matches the same addresses)
         prefregex=reported_prefregex(pref.source, matcher.usedns) if pref is not None else "",
         prefregex_hits=stats.prefregex_hits,
+        prefregex_groups=tuple(trace.pref_groups) if trace is not None else (),
         elapsed=elapsed,
         verbose=opts.verbose,
         lines_cut=(matcher.truncated, MAX_LINE),

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from banjail.filter.identity import Identities, Resolver
 from banjail.filter.session import SessionCache
+from banjail.filter.trace import Trace
 
 TupleLine = tuple[str, str, str]  # (before the date, the date text, after the date)
 
@@ -52,6 +53,7 @@ class LogState:
         "pref_last",
         "sessions",
         "stamp_dateless",
+        "trace",
         "truncated",
         "uniform",
     )
@@ -68,3 +70,4 @@ class LogState:
         self.pref_last = False
         self.truncated = 0
         self.uniform = True
+        self.trace: Trace | None = None  # fail2ban-regex -v: the matches as upstream lists them (general step only)

@@ -157,3 +157,35 @@ def test_exit_status_as_upstream(args: list[str], code: int, last: str) -> None:
     assert got_code == code
     if code:
         assert got_last.startswith(last)
+
+
+NOFAIL_LINE = (
+    "2005-07-05 18:22:44 mercury sshd[4669]: Failed publickey for invalid user graysky from 127.0.0.1 port 37954 "
+    "ssh2: RSA SHA256:x"
+)
+
+
+def test_verbose_lists_prefregex_groups_and_every_match() -> None:
+    # the line's failure (regex 3) and its <F-NOFAIL> match (regex 4) are both listed, as upstream lists them;
+    # the prefregex's groups are listed under it
+    out = _same_as_upstream("-v", NOFAIL_LINE, str(FILTERS / "sshd.conf")).splitlines()
+    groups = "|      {'mlfid': ' mercury sshd[4669]: ', 'content': '" + NOFAIL_LINE[40:] + "'}"
+    assert out[out.index("Prefregex: 1 total") + 2] == groups
+    listed = [line for line in out if line.startswith(("|   3) ", "|   4) ", "|      127."))]
+    assert [line[:10] for line in listed] == ["|   3) [1]", "|      127", "|   4) [1]", "|      127"]
+    assert set(listed[1::2]) == {"|      127.0.0.1  Tue Jul 05 18:22:44 2005"}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["-v", str(LOGS / "sshd"), "sshd"],  # pending sessions ("None"), NOFAIL matches, 20 groups then "..."
+        ["-v", str(LOGS / "sshd"), "sshd", "Failed"],  # an ignoreregex before the prefregex: its last groups again
+        ["-v", "-L", "5", str(LOGS / "dropbear"), "dropbear"],
+        ["-v", str(LOGS / "mongodb-auth"), "mongodb-auth"],
+        ["--verbosity", "1", str(LOGS / "sshd"), "sshd[mode=aggressive]"],
+    ],
+    ids=["sshd", "sshd-ignoreregex", "dropbear-L5", "mongodb-auth", "sshd-aggressive"],
+)
+def test_verbose_report_on_samples(args: list[str]) -> None:
+    assert "\n|      " in _same_as_upstream(*args)  # the listing under the regexes is there
