@@ -189,3 +189,28 @@ def test_verbose_lists_prefregex_groups_and_every_match() -> None:
 )
 def test_verbose_report_on_samples(args: list[str]) -> None:
     assert "\n|      " in _same_as_upstream(*args)  # the listing under the regexes is there
+
+
+BROKEN_FILTERS = {
+    # what upstream stops on with a traceback (1), and what it reports as an error (255)
+    "datepattern not a regex": ("failregex = ^x <HOST>\ndatepattern = bogus(\n", 1, "ERROR: datepattern = 'bogus(': "),
+    "datepattern repeats a directive": (
+        "failregex = ^x <HOST>\ndatepattern = %%Y %%Y\n", 1, "ERROR: datepattern = '%Y %Y': "
+    ),
+    "lone % in datepattern": ("failregex = ^x <HOST>\ndatepattern = %Y\n", 1, "ERROR: {file}:3: [Definition] "),
+    "lone % in failregex": ("failregex = ^x %Y <HOST>\n", 1, "ERROR: {file}:2: [Definition] failregex = "),
+    "undefined %(name)s": ("failregex = ^x %(nope)s <HOST>\n", 1, "ERROR: {file}:2: [Definition] failregex = "),
+    "failregex not a regex": ("failregex = ^x( <HOST>\n", 255, "ERROR: {file}: failregex = '^x( <HOST>': "),
+}
+
+
+@pytest.mark.parametrize(("body", "code", "last"), list(BROKEN_FILTERS.values()), ids=list(BROKEN_FILTERS))
+def test_broken_filter_file_exit_status(tmp_path: Path, body: str, code: int, last: str) -> None:
+    path = tmp_path / "broken.conf"
+    path.write_text("[Definition]\n" + body)
+    got_code, got_last = _code_and_last_line("x 192.0.2.1", str(path))
+    assert (got_code, got_last[: len(last.format(file=path))]) == (code, last.format(file=path))
+
+
+def test_datepattern_option_not_a_regex_exits_1() -> None:
+    assert _code_and_last_line("-d", "bogus(", LINE, FAILED)[0] == 1
