@@ -67,6 +67,10 @@ class SourceError(BanjailError):
     """A log source cannot be read."""
 
 
+class JournalError(SourceError):
+    """fail2ban-regex's systemd-journal[...] argument is wrong, or the journal cannot be read."""
+
+
 class ActionError(BanjailError):
     """An action command failed."""
 

@@ -8,8 +8,8 @@ flat: the log is read in chunks of whole lines and handed to Matcher.scan; only 
 print are kept.
 
 Exit status: 0 when the test ran, 255 for any error (bad usage, unreadable log, bad regex or filter), as upstream;
-1 for an unknown -l level or -e encoding, a bad datepattern or %-reference, where upstream stops with a traceback
-(exit status 1).
+1 for an unknown -l level or -e encoding, a bad datepattern or %-reference, a wrong systemd-journal[...] or an
+unreadable journal, where upstream stops with a traceback (exit status 1).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from banjail.cli.source import (
     resolve_filter,
 )
 from banjail.daemon.regexview import reported_prefregex
-from banjail.errors import INTERPOLATION, BanjailError, ConfigError, RegexError
+from banjail.errors import INTERPOLATION, BanjailError, ConfigError, JournalError, RegexError
 from banjail.filter import engine as engines
 from banjail.filter.datedetect import DateDetector
 from banjail.filter.matcher import MAX_LINE, Matcher
@@ -50,7 +50,8 @@ from banjail.model import FilterSpec
 
 ERROR_EXIT = 255
 # Where upstream stops with a Python traceback (exit status 1) instead of its own error: an unknown -l level, an
-# unknown -e encoding of a log file, a datepattern that does not compile, a bad %-reference in a filter file.
+# unknown -e encoding of a log file, a datepattern that does not compile, a bad %-reference in a filter file, a
+# wrong systemd-journal[...] argument or an unreadable journal.
 # banjail prints one error line and exits 1.
 CRASH_EXIT = 1
 # The levels upstream's -l takes (logging's names and fail2ban's own), in any case, or a number.
@@ -302,6 +303,9 @@ def main(argv: Sequence[str] | None = None, prog: str = "fail2ban-regex") -> int
     try:
         with fewer_collections():
             return run(opts, sys.stdout, sys.stderr)
+    except JournalError as e:
+        errors.write(f"ERROR: {e}\n")
+        return CRASH_EXIT
     except ConfigError as e:
         errors.write(f"ERROR: {e}\n")
         # upstream's configparser stops on a bad %-reference with a traceback, and so does its first line on a

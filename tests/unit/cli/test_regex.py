@@ -54,7 +54,6 @@ def test_json_one_object_per_failure_and_nothing_else(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["systemd-journal[x=1]", FAILED], "ERROR: 'systemd-journal[x=1]': unknown journal option 'x'; "),
         (["a line", "foo(<HOST>"], "ERROR: failregex = 'foo(<HOST>': line 1: cannot compile: missing ), "),
         (
             ["a line", "nosuchfilter"],
