@@ -150,8 +150,7 @@ def find(
         if mlfid is not None:
             fail = session.merge(state.sessions, mlfid, fail, matched, now)
             if fail.get("nofail") and not check_all:
-                nofail = True
-                hits.append(index)
+                # upstream's findFailure returns here with nothing found: no hit, and the line is missed
                 break
         else:
             fail["matches"] = fail.get("matches", []) + matched

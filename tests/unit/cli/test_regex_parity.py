@@ -217,3 +217,27 @@ def test_broken_filter_file_exit_status(tmp_path: Path, body: str, code: int, la
 
 def test_datepattern_option_not_a_regex_exits_1() -> None:
     assert _code_and_last_line("-d", "bogus(", LINE, FAILED)[0] == 1
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        # an <F-MLFID> session's <F-NOFAIL> match ends the line with nothing found: no hit, the line missed
+        ["--no-check-all", str(LOGS / "sshd"), "sshd"],
+        ["--no-check-all", "-v", str(LOGS / "sshd"), "sshd"],
+        ["--no-check-all", str(LOGS / "sshd"), "sshd[mode=aggressive]"],
+    ],
+    ids=["report", "verbose", "aggressive"],
+)
+def test_no_check_all_counts(args: list[str]) -> None:
+    out = _same_as_upstream(*args)
+    if args[1:] == [str(LOGS / "sshd"), "sshd"]:
+        assert "Lines: 148 lines, 0 ignored, 66 matched, 82 missed\n" in out
+        assert "Failregex: 66 total\n" in out
+
+
+def test_no_check_all_same_on_both_engines() -> None:
+    args = ["--no-check-all", str(LOGS / "sshd"), "sshd"]
+    env = {**os.environ, "TZ": "UTC", "BANJAIL_ENGINE": "python"}
+    done = subprocess.run([BANJAIL, *args], capture_output=True, text=True, env=env, timeout=120)
+    assert _TIME.sub("[processed in X sec]", done.stdout) == _run(BANJAIL, *args)[1]
