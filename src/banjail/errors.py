@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+INTERPOLATION = "interpolation"
 
 
 class BanjailError(Exception):
@@ -24,6 +26,8 @@ class Problem:
     value: str = ""
     fix: str = ""
     severity: str = "error"  # "error" | "warning"
+    # what went wrong, for callers that treat it apart: INTERPOLATION (a bad %(...)s reference); not compared
+    kind: str = field(default="", compare=False)
 
     def __str__(self) -> str:
         where = self.file
@@ -61,6 +65,10 @@ class RegexError(ConfigError):
 
 class SourceError(BanjailError):
     """A log source cannot be read."""
+
+
+class JournalError(SourceError):
+    """fail2ban-regex's systemd-journal[...] argument is wrong, or the journal cannot be read."""
 
 
 class ActionError(BanjailError):

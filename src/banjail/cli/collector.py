@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Sequence
 
-from banjail.cli import report
 from banjail.cli.failures import Formatter, formatter, json_lines
 from banjail.cli.invert import Inverted
 from banjail.cli.options import Options
@@ -35,7 +34,6 @@ class Collector:
         # Upstream counts a buffered line that a multi-line failure consumed as matched, not missed.
         self.reclaimed = 0
         self._recent: deque[str] = deque(maxlen=maxlines)
-        self.hits: dict[int, list[report.Hit]] = {}
         self.rows = rows  # output rows for -o/--json, flushed by the caller after each chunk
         self.printer: Formatter | None = None
         # --json without -i: the rows are all there is to keep (no report follows), written a run of lines at once
@@ -73,14 +71,9 @@ class Collector:
         return self.inverted is not None or (self.opts.print_all_matched and not self.opts.quiet)
 
     def wants_failures(self) -> bool:
-        """Whether failures are needed at all: to print them, for -v, or to reclaim buffered missed lines."""
-        return (
-            self.json
-            or self.printer is not None
-            or self.inverted is not None
-            or bool(self.opts.verbose)
-            or self.multiline
-        )
+        """Whether failures are needed at all: to print them, or to reclaim buffered missed lines (-v lists the
+        matches the matcher's trace keeps)."""
+        return self.json or self.printer is not None or self.inverted is not None or self.multiline
 
     def take(self, outcomes: Sequence[LineOutcome], missed_before: int, ignored_before: int) -> None:
         if self.json:
@@ -118,10 +111,6 @@ class Collector:
             if self.printer is not None:
                 for failure in failures:
                     self.rows.extend(self.printer(failure))
-            elif opts.verbose:
-                for n, failure in enumerate(failures):
-                    hit = report.Hit(failure.fid, failure.time, n > 1)
-                    self.hits.setdefault(failure.regex_index, []).append(hit)
 
     def _reclaim(self, failures: Sequence[Failure]) -> int:
         """Move the earlier missed lines these failures consumed to matched; returns how many."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -92,20 +93,46 @@ def json_lines(outcomes: Sequence[LineOutcome]) -> str:
     return "\n".join([line(failure) for outcome in outcomes for failure in outcome.failures])
 
 
+# The tags of an `-o` template that name something of the failure itself, as upstream's ActionInfo knows them (the
+# counters of a ban, which fail2ban-regex never makes, are 0); any other tag but <F-NAME> stays as written.
+_COUNTERS = frozenset({"failures", "bancount", "restored"})
+_SPACING = {"br": "\n", "sp": " "}
+# <F-NAME> (upper case only, as upstream): the failure's group of that name, empty when it has none.
+_GROUP_TAG = re.compile(r"<F-([A-Z0-9_\-]+)>")
+_GROUP_ALIAS = {"id": "fid", "port": "fport"}
+
+
+def _family(fid: str) -> str:
+    try:
+        network = ipaddress.ip_network(fid, strict=False) if "/" in fid else ipaddress.ip_address(fid)
+    except ValueError:
+        return "None"
+    return f"inet{network.version}"
+
+
 def _tag_value(failure: Failure, name: str) -> str | None:
-    """The value of one `<tag>` of an `-o` template, None for a tag a failure does not know (left in place)."""
-    lower = name.lower()
-    if lower in ("ip", "host"):
-        return failure.ip if failure.ip is not None else failure.fid
-    if lower == "fid":
-        return failure.fid
-    if lower == "time":
+    """The value of one `<tag>` of an `-o` template (not <F-NAME>), None for a tag left as written."""
+    if name in ("ip", "fid"):
+        return failure.fid  # upstream's ticket is made of the failure id: <ip> is that id too
+    if name == "time":
         return repr(failure.time)
-    if lower in ("matches", "msg"):
+    if name in ("matches", "msg"):
         return "\n".join(failure.lines)
-    if lower.startswith("f-"):
-        lower = lower[2:]
-    return failure.group(lower)
+    if name == "family":
+        return _family(failure.fid)
+    if name in _COUNTERS:
+        return "0"
+    return _SPACING.get(name)
+
+
+def _group_value(failure: Failure, tag: re.Match[str]) -> str:
+    name = tag.group(1).lower()
+    name = _GROUP_ALIAS.get(name, name)
+    if name in SET_GROUPS:
+        members = group_values(failure).get(name)
+        return "" if members is None else _literal(members)
+    value = failure.group(name)
+    return "" if value is None else value
 
 
 def _substitute(fmt: str, failure: Failure) -> str:
@@ -113,11 +140,11 @@ def _substitute(fmt: str, failure: Failure) -> str:
         value = _tag_value(failure, tag.group(1))
         return tag.group(0) if value is None else value
 
-    return _TAG.sub(value_or_tag, fmt)
+    return _GROUP_TAG.sub(lambda tag: _group_value(failure, tag), _TAG.sub(value_or_tag, fmt))
 
 
 def _template(fmt: str) -> Formatter:
-    has_msg = re.search(r"<msg>", fmt, re.IGNORECASE) is not None
+    has_msg = "<msg>" in fmt
 
     def render(failure: Failure) -> list[str]:
         # A multi-line <msg> is printed as one output row per matched line, as upstream does.

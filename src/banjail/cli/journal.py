@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from banjail.cli.logfile import Chunk
 from banjail.config.tags import extract_options
-from banjail.errors import BanjailError
+from banjail.errors import JournalError
 from banjail.sources.journal import match_args
 from banjail.sources.journalentry import FIELDS, format_entry
 
@@ -40,17 +40,17 @@ class JournalQuery:
 def query(value: str, journalmatch: Sequence[str], journalctl: str = "journalctl") -> JournalQuery:
     """Pure: the command for LOG argument `value` ("systemd-journal" or "systemd-journal[opt=value, ...]").
 
-    Raises BanjailError for a malformed argument, an unknown option, or a journalflags that is not a number.
+    Raises JournalError for a malformed argument, an unknown option, or a journalflags that is not a number.
     """
     try:
         name, options = extract_options(value)
     except ValueError as exc:
-        raise BanjailError(f"wrong journal options in {value!r}: {exc}") from None
+        raise JournalError(f"wrong journal options in {value!r}: {exc}") from None
     if name != "systemd-journal":
-        raise BanjailError(f"{value!r}: the journal is written systemd-journal[option=value, ...]")
+        raise JournalError(f"{value!r}: the journal is written systemd-journal[option=value, ...]")
     unknown = sorted(set(options) - set(OPTIONS))
     if unknown:
-        raise BanjailError(
+        raise JournalError(
             f"{value!r}: unknown journal option {unknown[0]!r}; the options are {', '.join(OPTIONS)}"
         )
     argv = [
@@ -72,7 +72,7 @@ def query(value: str, journalmatch: Sequence[str], journalctl: str = "journalctl
         try:
             flags = int(options["journalflags"])
         except ValueError:
-            raise BanjailError(
+            raise JournalError(
                 f"{value!r}: journalflags must be a number (4: system journal only), not {options['journalflags']!r}"
             ) from None
     else:
@@ -90,11 +90,11 @@ def query(value: str, journalmatch: Sequence[str], journalctl: str = "journalctl
 
 def read_journal(q: JournalQuery, encoding: str, chunk_lines: int = CHUNK_LINES) -> Iterator[Chunk]:
     """The journal's entries as chunks of lines, oldest first. journalctl is stopped when the iteration ends
-    early. Raises BanjailError when journalctl cannot run or fails (its message included)."""
+    early. Raises JournalError when journalctl cannot run or fails (its message included)."""
     try:
         process = subprocess.Popen(q.argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     except OSError as exc:
-        raise BanjailError(
+        raise JournalError(
             f"cannot run {q.argv[0]} to read the journal ({exc.strerror}); install systemd's journalctl"
         ) from None
     assert process.stdout is not None and process.stderr is not None
@@ -111,7 +111,7 @@ def read_journal(q: JournalQuery, encoding: str, chunk_lines: int = CHUNK_LINES)
             yield Chunk("\n".join(lines) + "\n", 0)
         error = process.stderr.read().decode("utf-8", "replace").strip()
         if process.wait() != 0:
-            raise BanjailError(
+            raise JournalError(
                 f"{' '.join(q.argv[:1])} failed (exit {process.returncode}): {error or 'no message'}"
             )
     finally:

@@ -7,7 +7,9 @@ failure), `--now EPOCH` (evaluate dates as if now were EPOCH), a progress bar on
 flat: the log is read in chunks of whole lines and handed to Matcher.scan; only the example lines the report will
 print are kept.
 
-Exit status: 0 when the test ran, 255 for any error (bad usage, unreadable log, bad regex or filter), as upstream.
+Exit status: 0 when the test ran, 255 for any error (bad usage, unreadable log, bad regex or filter), as upstream;
+1 for an unknown -l level or -e encoding, a bad datepattern or %-reference, a wrong systemd-journal[...] or an
+unreadable journal, where upstream stops with a traceback (exit status 1).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from banjail.cli import report
-from banjail.cli.collector import Collector
+from banjail.cli.collector import DEFAULT_BOUND, Collector
 from banjail.cli.cycles import fewer_collections
 from banjail.cli.invert import Inverted, line_time
 from banjail.cli.logfile import Chunk, literal_chunk, read_chunks, segments
@@ -39,7 +41,7 @@ from banjail.cli.source import (
     resolve_filter,
 )
 from banjail.daemon.regexview import reported_prefregex
-from banjail.errors import BanjailError
+from banjail.errors import INTERPOLATION, BanjailError, ConfigError, JournalError, RegexError
 from banjail.filter import engine as engines
 from banjail.filter.datedetect import DateDetector
 from banjail.filter.matcher import MAX_LINE, Matcher
@@ -47,6 +49,16 @@ from banjail.filter.outcome import ScanStats
 from banjail.model import FilterSpec
 
 ERROR_EXIT = 255
+# Where upstream stops with a Python traceback (exit status 1) instead of its own error: an unknown -l level, an
+# unknown -e encoding of a log file, a datepattern that does not compile, a bad %-reference in a filter file, a
+# wrong systemd-journal[...] argument or an unreadable journal.
+# banjail prints one error line and exits 1.
+CRASH_EXIT = 1
+# The levels upstream's -l takes (logging's names and fail2ban's own), in any case, or a number.
+LOG_LEVELS = frozenset(
+    {"CRITICAL", "FATAL", "ERROR", "WARNING", "WARN", "NOTICE", "MSG", "INFO", "DEBUG", "TRACEDEBUG", "HEAVYDEBUG",
+     "NOTSET"}
+)
 def _effective_spec(spec: FilterSpec, opts: Options) -> FilterSpec:
     """The filter with the command line's overrides: -L, -d, --timezone, --usedns, -r."""
     changes: dict[str, object] = {}
@@ -120,7 +132,9 @@ def _setup(opts: Options, echo: list[str]) -> _Setup:
     # Printing failures (-o, --json) stops at the first failregex that finds one, as upstream's -o does.
     check_all = not (opts.quiet or opts.no_check_all)
     try:
-        matcher = Matcher(spec, detector=detector, resolver=resolve, check_all=check_all)
+        # -v lists every match as upstream does (banjail.filter.trace), up to the bound of printed lines
+        trace = (opts.maxlines or DEFAULT_BOUND) if opts.verbose and not opts.quiet else 0
+        matcher = Matcher(spec, detector=detector, resolver=resolve, check_all=check_all, trace=trace)
         matcher.count_pref = spec.prefregex != "" and not (opts.quiet or opts.out is not None or opts.json)
         # Printed failures of lines without a date (journal-format lines) take `now`, as upstream prints them.
         matcher.stamp_dateless = opts.quiet
@@ -150,8 +164,9 @@ def run(opts: Options, stdout: TextIO, stderr: TextIO) -> int:
             stdout.write("\n".join(echo) + "\n")
     spec, detector, matcher, source = setup.spec, setup.detector, setup.matcher, setup.source
     chunks = setup.chunks
-    if setup.notice:  # on stderr: stdout stays upstream's report
-        stderr.write(f"fail2ban-regex: {setup.notice}\n")
+    for notice in (source.note, setup.notice):
+        if notice:  # on stderr: stdout stays upstream's report
+            stderr.write(f"fail2ban-regex: {notice}\n")
 
     size = os.path.getsize(source.value) if source.kind == FILE else 0
     progress: Progress = progress_for(size, stderr) if source.kind == FILE else NoProgress()
@@ -208,6 +223,13 @@ def _results(
     opts = collector.opts
     pref = matcher.regexes.prefregex
 
+    trace = matcher.trace
+    verbose_hits: dict[int, list[report.Hit]] = {}
+    now = time.time()
+    for m in trace.matches if trace is not None else ():
+        hit = report.Hit(m.fid, now if m.time is None else m.time, m.several)
+        verbose_hits.setdefault(m.index, []).append(hit)
+
     def counts(
         texts: Sequence[str], hits: Sequence[int], verbose_hits: dict[int, list[report.Hit]]
     ) -> tuple[report.RegexCount, ...]:
@@ -226,7 +248,7 @@ def _results(
         all_missed=opts.print_all_missed,
     )
     return report.Results(
-        failregex=counts(matcher.failregex, stats.failregex_hits, collector.hits),
+        failregex=counts(matcher.failregex, stats.failregex_hits, verbose_hits),
         ignoreregex=counts(matcher.ignoreregex, stats.ignoreregex_hits, {}),
         # In the order the detector tries its templates at the end, as upstream lists them.
         templates=tuple((t.name, stats.template_hits.get(t.name, 0)) for t in detector.templates)
@@ -243,6 +265,7 @@ def _results(
         # expansion matches the same addresses)
         prefregex=reported_prefregex(pref.source, matcher.usedns) if pref is not None else "",
         prefregex_hits=stats.prefregex_hits,
+        prefregex_groups=tuple(trace.pref_groups) if trace is not None else (),
         elapsed=elapsed,
         verbose=opts.verbose,
         lines_cut=(matcher.truncated, MAX_LINE),
@@ -273,16 +296,33 @@ def main(argv: Sequence[str] | None = None, prog: str = "fail2ban-regex") -> int
         return ERROR_EXIT
     # Errors go where upstream prints them (stdout), except with --json, whose stdout holds JSON only.
     errors = sys.stderr if opts.json else sys.stdout
+    if not opts.log_level.isdigit() and opts.log_level.upper() not in LOG_LEVELS:
+        errors.write(
+            f"ERROR: invalid log level {opts.log_level!r} (-l); use one of {', '.join(sorted(LOG_LEVELS))} "
+            "or a number\n"
+        )
+        return CRASH_EXIT
     _configure_logging(opts, sys.stderr if opts.json else sys.stdout)
     try:
         with fewer_collections():
             return run(opts, sys.stdout, sys.stderr)
+    except JournalError as e:
+        errors.write(f"ERROR: {e}\n")
+        return CRASH_EXIT
+    except ConfigError as e:
+        errors.write(f"ERROR: {e}\n")
+        # upstream's configparser stops on a bad %-reference with a traceback, and so does its first line on a
+        # datepattern that does not compile
+        crash = any(p.kind == INTERPOLATION or (isinstance(e, RegexError) and p.option == "datepattern")
+                    for p in e.problems)
+        return CRASH_EXIT if crash else ERROR_EXIT
     except BanjailError as e:
         errors.write(f"ERROR: {e}\n")
     except UnicodeError as e:
         errors.write(f"ERROR: cannot decode {opts.log} as {opts.encoding}: {e}; give the right one with -e\n")
     except LookupError as e:
         errors.write(f"ERROR: {e}; give a known encoding with -e (for example -e UTF-8)\n")
+        return CRASH_EXIT
     except BrokenPipeError:
         return 0  # the reader (head, less) has seen enough
     except OSError as e:

@@ -102,6 +102,7 @@ class Results:
     listing: Listing
     prefregex: str = ""  # the compiled prefregex, "" when the filter has none
     prefregex_hits: int = 0
+    prefregex_groups: tuple[str, ...] = ()  # verbose: the groups of its first matches, as upstream prints them
     elapsed: float | None = None
     verbose: int = 0
     lines_cut: tuple[int, int] = (0, 0)  # banjail: lines cut, at how many bytes (a line only when some were)
@@ -134,7 +135,8 @@ def results_lines(results: Results) -> list[str]:
     """The "Results" section through the example lines, as upstream prints it."""
     out = ["", "Results", "======="]
     if results.prefregex:
-        out += ["", f"Prefregex: {results.prefregex_hits} total", *tree([results.prefregex])]
+        groups = [f"    {g}" for g in results.prefregex_groups] if results.verbose else []
+        out += ["", f"Prefregex: {results.prefregex_hits} total", *tree([results.prefregex, *groups])]
     out += _regex_section("Failregex", results.failregex, results.verbose)
     out += _regex_section("Ignoreregex", results.ignoreregex, results.verbose)
     out += ["", "Date template hits:"]

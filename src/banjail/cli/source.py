@@ -27,29 +27,34 @@ JOURNAL = "journal"
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """The LOG argument: kind FILE (value is a path), TEXT (value is the log text) or JOURNAL."""
+    """The LOG argument: kind FILE (value is a path), TEXT (value is the log text) or JOURNAL. `note`: for
+    stderr, when the text looks like a path but names no file."""
 
     kind: str
     value: str
+    note: str = ""
 
 
 def classify_log(value: str) -> Source:
     """FILE when `value` names a regular file, JOURNAL for systemd-journal[...], else TEXT (a log line or lines).
 
-    Raises BanjailError for something that is clearly meant as a path (one word with a "/") but is no readable
-    regular file: upstream would silently test the path itself as a log line, which is never what was meant.
+    Something that is clearly meant as a path (one word with a "/") but is no regular file is tested as a log
+    line, as upstream does (and exits 0 as it does), with a note saying so: that is rarely what was meant.
     """
     if os.path.isfile(value):
         return Source(FILE, value)
     if value.startswith("systemd-journal"):
         return Source(JOURNAL, value)
+    note = ""
     if "/" in value and not any(c.isspace() for c in value):
-        what = "is a directory" if os.path.isdir(value) else "does not exist"
-        raise BanjailError(
-            f"log file {value} {what}; give a readable log file, or a log line (a line with spaces is taken as log "
-            "text)"
+        what = "does not exist"
+        if os.path.exists(value):
+            what = "is a directory" if os.path.isdir(value) else "is not a regular file"
+        note = (
+            f"log file {value} {what}: testing {value!r} itself as a log line, as fail2ban does; give a readable "
+            "log file"
         )
-    return Source(TEXT, value)
+    return Source(TEXT, value, note)
 
 
 def _find_filter_file(name: str, config_dir: str) -> tuple[str, str] | None:

@@ -16,12 +16,13 @@ files it is handed.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from banjail.errors import Problem
+from banjail.errors import INTERPOLATION, Problem
 
 DEFAULT = "DEFAULT"
 MAX_DEPTH = 10  # configparser's MAX_INTERPOLATION_DEPTH: deeper means a loop or an absurd chain
@@ -174,7 +175,7 @@ class InterpolationError(Exception):
     """A %(...)s reference cannot be resolved; `problem` says where and why."""
 
     def __init__(self, problem: Problem) -> None:
-        self.problem = problem
+        self.problem = dataclasses.replace(problem, kind=INTERPOLATION)
         super().__init__(str(problem))
 
 

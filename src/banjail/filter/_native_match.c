@@ -45,9 +45,8 @@ static int one_match(StepObject *s, Run *r, PyObject *fail, PyObject *org, Py_ss
             int t = truthy(fail, s->keys[K_NOFAIL]);
             if (t < 0)
                 goto done;
-            if (t) {
-                *nofail = 1;
-                stop = add_hits(r, index, 1) < 0 ? -1 : 1;
+            if (t) { /* upstream's findFailure returns here with nothing found: no hit, the line is missed */
+                stop = 1;
                 goto done;
             }
         }

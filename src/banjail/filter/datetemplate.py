@@ -229,6 +229,16 @@ def default_set() -> tuple[tuple[TemplateDef, float], ...]:
     return _DEFAULTS
 
 
+def _key(pattern: str) -> str:
+    """fail2ban's key for a datepattern line: the line itself when it holds a "%", else in upper case."""
+    return pattern if "%" in pattern else pattern.upper()
+
+
+def _anchored_default_keys() -> frozenset[str]:
+    """The keys of the line-begin forms the default set adds (weight 100)."""
+    return frozenset(_key(defn.spec) for defn, weight in default_set() if weight == 100.0)
+
+
 def template_list(patterns: Sequence[str]) -> tuple[list[tuple[TemplateDef, float]], bool]:
     """The templates of a filter's `datepattern` lines in their initial order, each with its weight, and whether
     the lines say {NONE} (no date in lines). No lines (or only blank ones) means the default set. Raises
@@ -236,6 +246,7 @@ def template_list(patterns: Sequence[str]) -> tuple[list[tuple[TemplateDef, floa
     out: list[tuple[TemplateDef, float]] = []
     names: set[str] = set()
     none = False
+    defaults_built = False
 
     def add(defn: TemplateDef, weight: float, ignore_dup: bool) -> None:
         if defn.name in names:
@@ -253,13 +264,14 @@ def template_list(patterns: Sequence[str]) -> tuple[list[tuple[TemplateDef, floa
 
     for line in patterns:
         pattern = line.strip()
-        key = pattern if "%" in pattern else pattern.upper()
+        key = _key(pattern)
         if not pattern or key == "{DEFAULT}":
             # fail2ban's filter for {DEFAULT} rejects every template: it adds nothing, and alone it leaves the
             # list empty, which means the default set
             continue
         if key == "{^LN-BEG}":
             add_defaults(line_begin_only=True)
+            defaults_built = True
         elif "{DATE}" in key:
             # every default (not its line-begin form), unbound, in place of {DATE}
             ignore_dup = bool(out)
@@ -274,4 +286,10 @@ def template_list(patterns: Sequence[str]) -> tuple[list[tuple[TemplateDef, floa
             add(define(pattern), 1.0, False)
     if not out:
         add_defaults(line_begin_only=False)
+    elif defaults_built:
+        # fail2ban keeps one template per key: a line that is one of the line-begin forms of the default set
+        # ({^LN-BEG}Epoch) is that form, and once the set is made (here by the {^LN-BEG} line) weighs 100 too,
+        # so a line-begin default that hits less often does not move in front of it
+        keys = _anchored_default_keys()
+        out = [(defn, 100.0 if _key(defn.spec) in keys else weight) for defn, weight in out]
     return out, none

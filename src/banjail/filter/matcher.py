@@ -23,6 +23,7 @@ from banjail.filter.outcome import Keep, LineOutcome, ScanStats
 from banjail.filter.program import MAX_LINE, RECENT, compile_program
 from banjail.filter.session import SessionCache
 from banjail.filter.state import DateDetector, DateFound, LogState, TupleLine
+from banjail.filter.trace import Trace
 from banjail.model import FilterSpec
 
 __all__ = ["MAX_LINE", "RECENT", "DateDetector", "DateFound", "Matcher", "TupleLine"]
@@ -37,6 +38,8 @@ class Matcher:
     single: with maxlines = 1, take the one-line step (banjail.filter.singleline; same results); False keeps the
     general step (the reference the tests compare with).
     engine: the engine's name to use ("python" forces the reference); default: banjail.filter.engine.choose.
+    trace: keep every match as fail2ban-regex -v lists it (`trace`, banjail.filter.trace), up to `trace`
+    prefregex groups; the reference's general step runs every line then (0: no trace).
     """
 
     def __init__(
@@ -49,10 +52,17 @@ class Matcher:
         live: bool = False,
         single: bool = True,
         engine: str | None = None,
+        trace: int = 0,
     ) -> None:
         self.spec = spec
-        self.program = compile_program(spec, check_all=check_all, live=live, single=single)
+        self.program = compile_program(spec, check_all=check_all, live=live, single=single and not trace)
         self.state = LogState(self.program.usedns, detector, resolver)
+        self.trace: Trace | None = None
+        if trace:
+            # no prefilter, no one-line or uniform shortcut: every line through step.find, which fills the trace
+            self.program = dataclasses.replace(self.program, candidates=None)
+            self.state.trace = self.trace = Trace(trace)
+            engine = engines.PYTHON.name
         self.engine, self.engine_note = engines.choose(self.program, engine)
         self.maxlines = self.program.maxlines
         self.regexes = self.program.regexes

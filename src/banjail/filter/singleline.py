@@ -112,8 +112,7 @@ def match_line(
         if mlfid is not None:
             fail = session.merge(sessions, mlfid, fail, org, now)
             if fail.get("nofail") and not check_all:
-                nofail = True
-                hits.append(index)
+                # upstream's findFailure returns here with nothing found: no hit, and the line is missed
                 break
         else:
             fail["matches"] = fail.get("matches", []) + org

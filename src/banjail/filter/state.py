@@ -8,6 +8,7 @@ from typing import Protocol
 
 from banjail.filter.identity import Identities, Resolver
 from banjail.filter.session import SessionCache
+from banjail.filter.trace import Trace
 
 TupleLine = tuple[str, str, str]  # (before the date, the date text, after the date)
 
@@ -55,6 +56,7 @@ class LogState:
         "sessions",
         "stamp_dateless",
         "threaded",
+        "trace",
         "truncated",
         "uniform",
     )
@@ -72,3 +74,4 @@ class LogState:
         self.pref_last = False
         self.truncated = 0
         self.uniform = True
+        self.trace: Trace | None = None  # fail2ban-regex -v: the matches as upstream lists them (general step only)

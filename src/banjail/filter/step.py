@@ -82,6 +82,8 @@ def find(
     template: str | None,
 ) -> LineOutcome:
     """Offer one date-cut line to the buffer and return what it did (any maxlines)."""
+    if state.trace is not None:
+        state.trace.new_line()
     check_all = program.check_all
     single = program.maxlines == 1
     if single:
@@ -97,6 +99,8 @@ def find(
     if program.ignore_first:
         ignored_by = ignored(program, state, text, org, None)
         if ignored_by >= 0:
+            if state.trace is not None and state.pref_last:
+                state.trace.prefregex()  # counted again too (scan's prefregex_hits), as upstream does
             return LineOutcome(lineno, line, IGNORED, ignoreregex=ignored_by, template=template)
     pre: dict[str, Any] = {}
     pref = program.pref
@@ -106,6 +110,8 @@ def find(
         if pm is None:
             return LineOutcome(lineno, line, MISSED, template=template)
         pre = pref.groups(pm) if pref.folds else pm.groupdict()
+        if state.trace is not None:
+            state.trace.prefregex(pre)
         content = pre.pop("content", None)
         if isinstance(content, str) and content:
             state.buffer, buf = [("", "", content)], content + "\n"
@@ -144,8 +150,7 @@ def find(
         if mlfid is not None:
             fail = session.merge(state.sessions, mlfid, fail, matched, now)
             if fail.get("nofail") and not check_all:
-                nofail = True
-                hits.append(index)
+                # upstream's findFailure returns here with nothing found: no hit, and the line is missed
                 break
         else:
             fail["matches"] = fail.get("matches", []) + matched
@@ -161,6 +166,8 @@ def find(
                 break
             continue
         hits.extend([index] * count)
+        if state.trace is not None:
+            state.trace.failregex(index, ids, date, bool(fail.get("nofail")))
         if fail.get("nofail"):
             nofail = True
         if (not fail.get("nofail") or (mlfid is None and not check_all)) and ids and date is not None:

@@ -54,9 +54,6 @@ def test_json_one_object_per_failure_and_nothing_else(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["/no/such/auth.log", FAILED], "ERROR: log file /no/such/auth.log does not exist; "),
-        (["/tmp", FAILED], "ERROR: log file /tmp is a directory; "),
-        (["systemd-journal[x=1]", FAILED], "ERROR: 'systemd-journal[x=1]': unknown journal option 'x'; "),
         (["a line", "foo(<HOST>"], "ERROR: failregex = 'foo(<HOST>': line 1: cannot compile: missing ), "),
         (
             ["a line", "nosuchfilter"],

@@ -157,5 +157,5 @@ def test_journalmatch_option_overrides_the_filters(journal_dir: Path) -> None:
 )
 def test_journal_errors(log: str, message: str) -> None:
     proc = _run(BANJAIL, log, "sshd", ok=False)
-    assert proc.returncode == 255
+    assert proc.returncode == 1  # upstream stops with a traceback there
     assert proc.stdout.splitlines()[-1] == message
