@@ -22,6 +22,7 @@ setup(
                 "src/banjail/filter/_native_merge.c",
                 "src/banjail/filter/_native_pipe.c",
                 "src/banjail/filter/_native_batch.c",
+                "src/banjail/filter/_native_crew.c",
             ],
             depends=[
                 "src/banjail/filter/_native.h",

@@ -83,6 +83,7 @@ static uint32_t capture_count(const Regex *r)
 
 static void Program_dealloc(ProgramObject *self)
 {
+    native_crew_free(self);
     if (self->pref.code != NULL)
         pcre2_code_free(self->pref.code);
     Py_XDECREF(self->pref.names);

@@ -14,14 +14,15 @@
  *
  * Invariants: batches [0, next_batch) are claimed, each by one thread, which alone writes its records; the
  * caller reads a worker's batch only after it loaded its `ready` flag as 1 (acquire; the worker stores it with
- * release after its last write), or its own. The worker has its own match data, match context (a copy of the
- * Program's: the same limits) and JIT stack, since a JIT stack is not shared between threads; the caller matches
- * with the Program's context, holding the GIL as Program.scan does. Dealloc stops the worker (it claims nothing
- * after `cancel`) and joins it before freeing anything it reads; `finished` tells the caller whether that join
- * can wait. No global state.
+ * release after its last write), or its own. The worker (one thread per Program, kept from its first Matches
+ * on: the Crew, _native_crew.c) has its own match data, match context (a copy of the Program's: the same limits) and JIT
+ * stack, since a JIT stack is not shared between threads; the caller matches with the Program's context,
+ * holding the GIL as Program.scan does. Dealloc stops the worker's work on the Matches (it claims nothing after
+ * `cancel`) and waits until it left it (`finished`) before freeing anything it reads; the property `finished`
+ * tells the caller whether that can wait. No global state: the worker lives in its Program.
  */
 #include "_native_pipe.h"
-#include <pthread.h>
+
 #include <time.h>
 
 #define BATCH_LINES 32 /* start's default: one claim and one hand-over per 32 lines, not per line */
@@ -37,9 +38,7 @@ typedef struct {
     int *ready;              /* per batch: 1 once the worker handed it over (atomic) */
     Py_ssize_t nbatches, batch; /* batch: lines per batch */
     Py_ssize_t next_batch;   /* atomic: batches [0, next_batch) are claimed */
-    int cancel, finished;    /* atomic: the worker is to claim no more; it has stopped */
-    Context worker;
-    pcre2_jit_stack *jstack; /* the worker's */
+    int cancel, finished;    /* atomic: the worker is to claim no more; it has stopped working on this */
     Context mine;            /* the caller's, with the Program's match context */
     char *row_scratch;       /* the caller's, for a row's failregex subject */
     Py_ssize_t read_batch, read_at;
@@ -48,9 +47,10 @@ typedef struct {
     Py_ssize_t takeovers, own; /* batches the caller matched again (the worker late), or first */
     long patience;           /* ns */
     long stall;              /* ns the worker sleeps before each batch it claims (for tests; 0 in use) */
-    int running;             /* a worker thread was started and is not joined yet */
-    pthread_t thread;
+    int running;             /* the Program's worker was given this Matches (it sets finished when done) */
 } MatchesObject;
+
+
 
 static void batch_span(const MatchesObject *m, Py_ssize_t i, Py_ssize_t *first, Py_ssize_t *end)
 {
@@ -58,10 +58,11 @@ static void batch_span(const MatchesObject *m, Py_ssize_t i, Py_ssize_t *first, 
     *end = *first + m->batch < m->lines.lines ? *first + m->batch : m->lines.lines;
 }
 
-/* the worker: claims the next unclaimed batch, matches it, hands it over; until none is left or a cancel */
-static void *work(void *arg)
+/* the worker's work on one Matches (the Crew's job, _native_crew.c): claims the next unclaimed batch, matches
+ * it, hands it over; until none is left or a cancel */
+void native_matches_work(void *job, const Context *c)
 {
-    MatchesObject *m = arg;
+    MatchesObject *m = job;
     while (!__atomic_load_n(&m->cancel, __ATOMIC_ACQUIRE)) {
         Py_ssize_t i = __atomic_fetch_add(&m->next_batch, 1, __ATOMIC_ACQ_REL), first, end;
         if (i >= m->nbatches)
@@ -71,11 +72,10 @@ static void *work(void *arg)
             struct timespec pause = {0, m->stall};
             nanosleep(&pause, NULL);
         }
-        m->batches[i].nomem = native_match_batch(&m->lines, &m->worker, first, end, &m->batches[i]);
+        m->batches[i].nomem = native_match_batch(&m->lines, c, first, end, &m->batches[i]);
         __atomic_store_n(&m->ready[i], 1, __ATOMIC_RELEASE);
     }
-    __atomic_store_n(&m->finished, 1, __ATOMIC_RELEASE);
-    return NULL;
+    __atomic_store_n(&m->finished, 1, __ATOMIC_RELEASE); /* the last it touches of m */
 }
 
 static long elapsed_ns(const struct timespec *since)
@@ -134,27 +134,23 @@ PyObject *native_matches_next(PyObject *obj)
 
 static void Matches_dealloc(MatchesObject *m)
 {
-    if (m->running) {
-        /* it claims nothing more and ends its batch; it never takes the GIL, so the GIL is held meanwhile */
+    if (m->running && !native_crew_withdraw(m->program, m)) {
+        /* taken: it claims nothing more and ends its batch; it never takes the GIL, so the GIL is held meanwhile */
         __atomic_store_n(&m->cancel, 1, __ATOMIC_RELEASE);
-        pthread_join(m->thread, NULL);
+        while (!__atomic_load_n(&m->finished, __ATOMIC_ACQUIRE)) {
+            struct timespec pause = {0, 20000};
+            nanosleep(&pause, NULL);
+        }
     }
     for (Py_ssize_t i = 0; m->batches != NULL && i < m->nbatches; i++)
         PyMem_RawFree(m->batches[i].recs);
     PyMem_RawFree(m->batches);
     PyMem_RawFree(m->ready);
     PyMem_RawFree(m->taken.recs);
-    if (m->worker.md != NULL)
-        pcre2_match_data_free(m->worker.md);
     if (m->mine.md != NULL)
         pcre2_match_data_free(m->mine.md);
-    if (m->worker.mctx != NULL)
-        pcre2_match_context_free(m->worker.mctx);
-    if (m->jstack != NULL)
-        pcre2_jit_stack_free(m->jstack);
     PyMem_RawFree(m->lines.starts);
     PyMem_RawFree(m->lines.ends);
-    PyMem_RawFree(m->worker.scratch);
     PyMem_RawFree(m->mine.scratch);
     PyMem_RawFree(m->row_scratch);
     Py_XDECREF(m->program);
@@ -177,7 +173,9 @@ static PyObject *Matches_own(MatchesObject *m, void *unused)
 static PyObject *Matches_finished(MatchesObject *m, void *unused)
 {
     (void)unused;
-    return PyBool_FromLong(!m->running || __atomic_load_n(&m->finished, __ATOMIC_ACQUIRE));
+    /* given but not taken yet: dropping it does not wait either */
+    return PyBool_FromLong(!m->running || __atomic_load_n(&m->finished, __ATOMIC_ACQUIRE) ||
+                           native_crew_queued(m->program, m));
 }
 
 static PyGetSetDef Matches_getset[] = {
@@ -246,21 +244,15 @@ PyObject *native_program_start(ProgramObject *self, PyObject *args)
     m->nbatches = (lines + batch - 1) / batch;
     m->batches = PyMem_RawCalloc((size_t)(m->nbatches ? m->nbatches : 1), sizeof *m->batches);
     m->ready = PyMem_RawCalloc((size_t)(m->nbatches ? m->nbatches : 1), sizeof *m->ready);
-    m->worker.scratch = PyMem_RawMalloc((size_t)longest + 2);
     m->mine.scratch = PyMem_RawMalloc((size_t)longest + 2);
     m->row_scratch = PyMem_RawMalloc((size_t)longest + 2);
-    m->worker.md = pcre2_match_data_create(self->groups + 1, NULL);
     m->mine.md = pcre2_match_data_create(self->groups + 1, NULL);
-    m->worker.mctx = pcre2_match_context_copy(self->mctx);
     m->mine.mctx = self->mctx;
-    m->jstack = pcre2_jit_stack_create(32 * 1024, 1024 * 1024, NULL);
     if (m->lines.starts == NULL || m->lines.ends == NULL || m->batches == NULL || m->ready == NULL ||
-        m->worker.scratch == NULL || m->mine.scratch == NULL || m->row_scratch == NULL || m->worker.md == NULL ||
-        m->mine.md == NULL || m->worker.mctx == NULL || m->jstack == NULL) {
+        m->mine.scratch == NULL || m->row_scratch == NULL || m->mine.md == NULL) {
         Py_DECREF(m);
         return PyErr_NoMemory();
     }
-    pcre2_jit_stack_assign(m->worker.mctx, NULL, m->jstack);
     Py_ssize_t size = PyUnicode_GET_LENGTH(chunk), line = 0;
     for (Py_ssize_t at = 0; at < size; line++) { /* the cuts were checked by native_scan_lines */
         const char *nl = memchr(data + at, '\n', (size_t)(size - at));
@@ -268,8 +260,9 @@ PyObject *native_program_start(ProgramObject *self, PyObject *args)
         m->lines.ends[line] = nl - data + 1;
         at = m->lines.ends[line];
     }
-    /* without a thread (worker False, or none to be had) the caller matches every batch itself as it reads */
-    m->running = worker && m->nbatches > 1 && pthread_create(&m->thread, NULL, work, m) == 0;
+    /* without the worker (worker False, none to be had, or still on an earlier Matches) the caller matches every
+     * batch itself as it reads */
+    m->running = worker && m->nbatches > 1 && native_crew_give(self, m, (size_t)longest + 2);
     return (PyObject *)m;
 }
 

@@ -33,6 +33,15 @@ typedef struct {
     char *scratch;
 } Context;
 
+/* Program.start's worker thread (_native_crew.c). give: hands job to the Program's worker when that is idle
+ * (1), else 0 (the caller matches alone); scratch: the bytes the job's longest line needs. withdraw: takes a
+ * job back that the worker has not taken yet (1), else 0. queued: whether the job waits, not taken. */
+int native_crew_give(ProgramObject *p, void *job, size_t scratch);
+int native_crew_withdraw(ProgramObject *p, void *job);
+int native_crew_queued(ProgramObject *p, void *job);
+/* the worker's work on a job, a Matches (_native_pipe.c) */
+void native_matches_work(void *job, const Context *c);
+
 /* lines [first, end) matched into b as Program.scan's scan_line matches them; -1: out of memory. No GIL needed */
 int native_match_batch(const Lines *v, const Context *c, Py_ssize_t first, Py_ssize_t end, Batch *b);
 /* how many words the complete record at rec takes */

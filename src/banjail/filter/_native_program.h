@@ -26,6 +26,7 @@ typedef struct {
     uint32_t groups;     /* the largest capture count, for the match data */
     pcre2_match_context *mctx;
     pcre2_jit_stack *jstack;
+    struct Crew *crew;   /* Program.start's worker thread (_native_crew.c); NULL until its first use */
 } ProgramObject;
 
 /* Program.scan(chunk, cuts) (_native_scan.c) */
@@ -37,4 +38,6 @@ const char *native_scan_lines(ProgramObject *self, PyObject *chunk, PyObject *cu
 PyObject *native_groupdict(const Regex *r, const char *subject, pcre2_match_data *md, int rc, const Py_ssize_t *pairs);
 /* Program.start(chunk, cuts) -> Matches (_native_pipe.c) */
 PyObject *native_program_start(ProgramObject *self, PyObject *args);
+/* ends and frees the Program's worker thread, if it has one (_native_crew.c) */
+void native_crew_free(ProgramObject *self);
 #endif
