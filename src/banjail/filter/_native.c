@@ -276,8 +276,9 @@ static PyObject *version(PyObject *module, PyObject *unused)
 
 static PyMethodDef module_methods[] = {
     {"version", version, METH_NOARGS, "(PCRE2 version, whether its JIT is available)"},
-    {"add_seconds", native_add_seconds, METH_VARARGS,
-     "add_seconds(dates, base, seconds, start, end): dates.extend(base + s for s in seconds[start:end])"},
+    {"run_epochs", native_run_epochs, METH_VARARGS,
+     "run_epochs(dates, base, seconds, head, end) -> whether every second of the run is 0-59; then "
+     "dates.extend(base + s for s in seconds[head + 1:end])"},
     {NULL, NULL, 0, NULL},
 };
 

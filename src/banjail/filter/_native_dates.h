@@ -22,6 +22,6 @@ int native_line_date(DateCutObject *self, const char *line, Py_ssize_t size, pcr
 
 /* DateCut.runs(chunk, seconds, fraction) (_native_runs.c) */
 PyObject *native_datecut_runs(DateCutObject *self, PyObject *args);
-/* the module's add_seconds(dates, base, seconds, start, end) (_native_runs.c) */
-PyObject *native_add_seconds(PyObject *module, PyObject *args);
+/* the module's run_epochs(dates, base, seconds, head, end) (_native_runs.c) */
+PyObject *native_run_epochs(PyObject *module, PyObject *args);
 #endif

@@ -141,28 +141,34 @@ done:
     return result;
 }
 
-/* add_seconds(dates, base, seconds, start, end): dates.extend(base + s for s in seconds[start:end]), the epochs
- * of a run's lines after its head (banjail.filter.dateruns.minute_runs): each base + s is the same double
- * addition Python's float + int makes. */
-PyObject *native_add_seconds(PyObject *module, PyObject *args)
+/* run_epochs(dates, base, seconds, head, end) -> bool: for a minute run's lines head..end-1 (banjail.filter.dateruns
+ * .minute_runs), when every second in seconds[head:end] is 0-59, dates.extend(base + s for s in
+ * seconds[head + 1:end]) and True; else False with dates unchanged. Each base + s is the same double addition
+ * Python's float + int makes. */
+PyObject *native_run_epochs(PyObject *module, PyObject *args)
 {
     (void)module;
     PyObject *dates;
     double base;
     Py_buffer seconds;
-    Py_ssize_t start, end;
-    if (!PyArg_ParseTuple(args, "O!dy*nn", &PyList_Type, &dates, &base, &seconds, &start, &end))
+    Py_ssize_t head, end;
+    if (!PyArg_ParseTuple(args, "O!dy*nn", &PyList_Type, &dates, &base, &seconds, &head, &end))
         return NULL;
     PyObject *result = NULL;
-    if (start < 0 || end > seconds.len || start > end) {
-        PyErr_SetString(PyExc_ValueError, "add_seconds: start and end within seconds, start <= end");
+    if (head < 0 || end > seconds.len || head >= end) {
+        PyErr_SetString(PyExc_ValueError, "run_epochs: head < end within seconds");
         goto done;
     }
     const unsigned char *s = seconds.buf;
-    for (Py_ssize_t i = start; i < end; i++)
+    for (Py_ssize_t i = head; i < end; i++)
+        if (s[i] > 59) {
+            result = Py_NewRef(Py_False);
+            goto done;
+        }
+    for (Py_ssize_t i = head + 1; i < end; i++)
         if (native_append_new(dates, PyFloat_FromDouble(base + (double)s[i])) < 0)
             goto done;
-    result = Py_NewRef(Py_None);
+    result = Py_NewRef(Py_True);
 done:
     PyBuffer_Release(&seconds);
     return result;

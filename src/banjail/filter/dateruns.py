@@ -21,12 +21,24 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, overload
 
-try:  # the C form of the derived epochs' list comprehension below (the same doubles), when the engine is built
+
+def python_run_epochs(dates: list[float | None], base: float, seconds: bytes, head: int, end: int) -> bool:
+    """When every second of the minute run head..end-1 is 0-59, its lines after the head take base + their
+    seconds (True); else False, dates unchanged. _native.run_epochs is its C form (the same doubles)."""
+    run = seconds[head:end]
+    if max(run) > 59:
+        return False
+    dates.extend([base + s for s in run[1:]])
+    return True
+
+
+try:
     from banjail.filter import _native  # type: ignore[attr-defined]
 
-    add_seconds: Callable[[list[float | None], float, bytes, int, int], None] | None = _native.add_seconds
+    run_epochs: Callable[[list[float | None], float, bytes, int, int], bool] = _native.run_epochs
 except ImportError:  # pragma: no cover - the Python engine alone
-    add_seconds = None
+    run_epochs = python_run_epochs
+
 
 # (template, chunk, group number of "S", of "f" or -1) -> (each line's group 1 start or None when all are 0,
 # end, the heads (line index, text, spans of groups 1.. relative to the text), each line's seconds as bytes
@@ -76,7 +88,6 @@ def minute_runs(
     parse = detector.parse_text
     base_of = detector.minute_base
     dates: list[float | None] = []
-    extend = dates.extend
     append = dates.append
     lines = len(texts)
     calls = invalid = 0  # invalid: counted here, where each None is appended (list.count costs 11 ns a line)
@@ -93,13 +104,8 @@ def minute_runs(
             invalid += 1
         if end - head == 1:
             continue
-        run = seconds[head:end]
         base = base_of(template, text, regs, now) if date is not None else None
-        if base is not None and date == base + run[0] and max(run) <= 59:
-            if add_seconds is not None:
-                add_seconds(dates, base, seconds, head + 1, end)
-            else:
-                extend([base + s for s in run[1:]])
+        if base is not None and date == base + seconds[head] and run_epochs(dates, base, seconds, head, end):
             stale = dates[-1]
             continue
         previous = text

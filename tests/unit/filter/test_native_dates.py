@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from banjail.filter import native, translate
+from banjail.filter import dateruns, native, translate
 from banjail.filter.datedetect import DateDetector
 
 pytestmark = pytest.mark.skipif(not native.built(), reason="the C extension is not built")
@@ -280,25 +280,29 @@ def test_runs_break_at_every_changed_date_character(fmt: str) -> None:
 @settings(max_examples=300, deadline=None)
 @given(
     base=st.one_of(st.floats(allow_nan=False, allow_infinity=False), st.integers(0, 2**33).map(float)),
-    seconds=st.binary(max_size=80),
+    seconds=st.binary(min_size=1, max_size=80).map(lambda b: bytes(x % 64 if x < 192 else x for x in b)),
     data=st.data(),
 )
-def test_add_seconds_makes_the_reference_doubles(base: float, seconds: bytes, data: st.DataObject) -> None:
-    """_native.add_seconds (dateruns.minute_runs' derived epochs) appends exactly base + s for each second"""
+def test_run_epochs_makes_the_reference_doubles(base: float, seconds: bytes, data: st.DataObject) -> None:
+    """_native.run_epochs (dateruns.minute_runs' derived epochs) appends exactly base + s for each second after
+    the run's head when every second of the run is 0-59, and nothing otherwise"""
     from banjail.filter import _native  # type: ignore[attr-defined]
 
-    start = data.draw(st.integers(0, len(seconds)))
-    end = data.draw(st.integers(start, len(seconds)))
+    head = data.draw(st.integers(0, len(seconds) - 1))
+    end = data.draw(st.integers(head + 1, len(seconds)))
+    run = seconds[head:end]
     got: list[float | None] = [None]
-    _native.add_seconds(got, base, seconds, start, end)
-    assert got == [None, *[base + s for s in seconds[start:end]]]
-    assert all(a.hex() == b.hex() for a, b in zip(got[1:], [base + s for s in seconds[start:end]], strict=True))
+    assert _native.run_epochs(got, base, seconds, head, end) is (max(run) <= 59)
+    want: list[float | None] = [None]
+    assert dateruns.python_run_epochs(want, base, seconds, head, end) is (max(run) <= 59)
+    assert got == want == ([None, *[base + s for s in run[1:]]] if max(run) <= 59 else [None])
+    assert [x.hex() for x in got[1:] if x is not None] == [x.hex() for x in want[1:] if x is not None]
 
 
-@pytest.mark.parametrize(("start", "end"), [(-1, 1), (0, 3), (2, 1)])
-def test_add_seconds_refuses_a_range_outside_its_seconds(start: int, end: int) -> None:
+@pytest.mark.parametrize(("head", "end"), [(-1, 1), (0, 3), (1, 1), (2, 1)])
+def test_run_epochs_refuses_a_run_outside_its_seconds(head: int, end: int) -> None:
     from banjail.filter import _native  # type: ignore[attr-defined]
 
     with pytest.raises(ValueError) as raised:
-        _native.add_seconds([], 1.0, b"ab", start, end)
-    assert str(raised.value) == "add_seconds: start and end within seconds, start <= end"
+        _native.run_epochs([], 1.0, b"ab", head, end)
+    assert str(raised.value) == "run_epochs: head < end within seconds"
