@@ -223,23 +223,30 @@ PyObject *native_program_start(ProgramObject *self, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "batch: 1 to 1000000 lines");
         return NULL;
     }
+    size_t room = (size_t)(PyList_GET_SIZE(cuts) ? PyList_GET_SIZE(cuts) : 1);
+    Py_ssize_t *starts = PyMem_RawMalloc(room * sizeof *starts), *ends = PyMem_RawMalloc(room * sizeof *ends);
+    if (starts == NULL || ends == NULL) {
+        PyMem_RawFree(starts);
+        PyMem_RawFree(ends);
+        return PyErr_NoMemory();
+    }
     Py_ssize_t lines = 0, longest = 0;
-    const char *data = native_scan_lines(self, chunk, cuts, &lines, &longest);
-    if (data == NULL)
+    const char *data = native_scan_lines(self, chunk, cuts, &lines, &longest, starts, ends);
+    MatchesObject *m = data == NULL ? NULL : (MatchesObject *)MatchesType.tp_alloc(&MatchesType, 0); /* zeroed */
+    if (m == NULL) {
+        PyMem_RawFree(starts);
+        PyMem_RawFree(ends);
         return NULL;
-    MatchesObject *m = (MatchesObject *)MatchesType.tp_alloc(&MatchesType, 0); /* zeroed */
-    if (m == NULL)
-        return NULL;
+    }
     m->program = (ProgramObject *)Py_NewRef(self);
     m->chunk = Py_NewRef(chunk);
     m->lines.program = self;
     m->lines.data = data;
     m->lines.lines = lines;
+    m->lines.starts = starts;
+    m->lines.ends = ends;
     m->patience = patience;
     m->stall = stall;
-    size_t n = (size_t)(lines ? lines : 1);
-    m->lines.starts = PyMem_RawMalloc(n * sizeof *m->lines.starts);
-    m->lines.ends = PyMem_RawMalloc(n * sizeof *m->lines.ends);
     m->batch = batch;
     m->nbatches = (lines + batch - 1) / batch;
     m->batches = PyMem_RawCalloc((size_t)(m->nbatches ? m->nbatches : 1), sizeof *m->batches);
@@ -252,13 +259,6 @@ PyObject *native_program_start(ProgramObject *self, PyObject *args)
         m->mine.scratch == NULL || m->row_scratch == NULL || m->mine.md == NULL) {
         Py_DECREF(m);
         return PyErr_NoMemory();
-    }
-    Py_ssize_t size = PyUnicode_GET_LENGTH(chunk), line = 0;
-    for (Py_ssize_t at = 0; at < size; line++) { /* the cuts were checked by native_scan_lines */
-        const char *nl = memchr(data + at, '\n', (size_t)(size - at));
-        m->lines.starts[line] = at + PyLong_AsSsize_t(PyList_GET_ITEM(cuts, line));
-        m->lines.ends[line] = nl - data + 1;
-        at = m->lines.ends[line];
     }
     /* without the worker (worker False, none to be had, or still on an earlier Matches) the caller matches every
      * batch itself as it reads */

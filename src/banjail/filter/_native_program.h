@@ -31,9 +31,10 @@ typedef struct {
 
 /* Program.scan(chunk, cuts) (_native_scan.c) */
 PyObject *native_program_scan(ProgramObject *self, PyObject *args);
-/* scan's checks of (chunk, cuts), shared with start: the chunk's bytes, *lines and *longest; NULL with an error */
+/* scan's checks of (chunk, cuts), shared with start: the chunk's bytes, *lines and *longest, and with starts
+ * and ends (room for len(cuts)) each line's match start and end; NULL with an error */
 const char *native_scan_lines(ProgramObject *self, PyObject *chunk, PyObject *cuts, Py_ssize_t *lines,
-                              Py_ssize_t *longest);
+                              Py_ssize_t *longest, Py_ssize_t *starts, Py_ssize_t *ends);
 /* a match's groupdict, from md (rc: the match's return) or, with pairs, from its groups' (start, end) pairs */
 PyObject *native_groupdict(const Regex *r, const char *subject, pcre2_match_data *md, int rc, const Py_ssize_t *pairs);
 /* Program.start(chunk, cuts) -> Matches (_native_pipe.c) */

@@ -150,9 +150,10 @@ fail:
 }
 
 /* scan's and start's checks of (chunk, cuts): the chunk's bytes, its line count and its longest line's length;
- * NULL with an error */
+ * NULL with an error. With starts and ends (room for len(cuts) each), line i's match start (its start + its
+ * cut) and end (one past its newline) are set in the same pass. */
 const char *native_scan_lines(ProgramObject *self, PyObject *chunk, PyObject *cuts, Py_ssize_t *lines,
-                              Py_ssize_t *longest)
+                              Py_ssize_t *longest, Py_ssize_t *starts, Py_ssize_t *ends)
 {
     if (self->fail == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "Program not initialised");
@@ -178,6 +179,10 @@ const char *native_scan_lines(ProgramObject *self, PyObject *chunk, PyObject *cu
         if (!bad && n < count) {
             Py_ssize_t cut = PyLong_AsSsize_t(PyList_GET_ITEM(cuts, n));
             bad = cut < 0 || cut > end - at;
+            if (starts != NULL) { /* room for count lines */
+                starts[n] = at + cut;
+                ends[n] = end + 1;
+            }
         }
         at = end + 1;
     }
@@ -203,7 +208,7 @@ PyObject *native_program_scan(ProgramObject *self, PyObject *args)
     if (!PyArg_ParseTuple(args, "UO!", &chunk, &PyList_Type, &cuts))
         return NULL;
     Py_ssize_t lines = 0, longest = 0;
-    const char *data = native_scan_lines(self, chunk, cuts, &lines, &longest);
+    const char *data = native_scan_lines(self, chunk, cuts, &lines, &longest, NULL, NULL);
     if (data == NULL)
         return NULL;
     Py_ssize_t size = PyUnicode_GET_LENGTH(chunk);
