@@ -92,10 +92,9 @@ def _early_options(opts: Options) -> None:
 
 
 def _str2sec(text: str) -> str:
-    from banjail.timespec import str2seconds
+    from banjail.timespec import str2seconds_typed
 
-    value = str2seconds(text)
-    return str(int(value)) if value == int(value) else str(value)
+    return str(str2seconds_typed(text))  # upstream prints 1.5d as 129600.0, 1d as 86400
 
 
 def _split_json(args: list[str]) -> tuple[list[str], bool]:

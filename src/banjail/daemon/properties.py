@@ -17,7 +17,7 @@ from banjail.daemon import actionset, manual, regexview
 from banjail.daemon.jail import Jail, build_matcher, build_policy
 from banjail.errors import ConfigError, ControlError
 from banjail.filter import engine as engines
-from banjail.timespec import str2seconds
+from banjail.timespec import str2seconds, str2seconds_typed
 
 if TYPE_CHECKING:
     from banjail.daemon.app import Daemon
@@ -100,7 +100,7 @@ def get(daemon: Daemon, jail: Jail, prop: str, args: Sequence[str]) -> object:
         "failregex": lambda: regexview.reported_list(spec.failregex, spec.usedns),
         "ignoreregex": lambda: regexview.reported_list(spec.ignoreregex, spec.usedns),
         "usedns": lambda: spec.usedns,
-        "findtime": lambda: _number(state.counter.findtime),
+        "findtime": lambda: state.counter.findtime,  # typed as upstream's (see str2seconds_typed)
         "datepattern": lambda: (
             (spec.datepattern[0], spec.datepattern[0]) if spec.datepattern else (None, "Default Detectors")
         ),
@@ -136,13 +136,14 @@ def get(daemon: Daemon, jail: Jail, prop: str, args: Sequence[str]) -> object:
 
 def _bantime_extra(jail: Jail, option: str) -> object:
     policy = jail.state.policy
+    config = jail.config
     values: dict[str, object] = {
         "increment": policy.increment,
         "factor": _number(policy.factor),
         "formula": jail.config.bantime_formula or None,
         "multipliers": " ".join(str(_number(m)) for m in policy.multipliers) or None,
-        "maxtime": None if policy.maxtime is None else _number(policy.maxtime),
-        "rndtime": None if policy.rndtime is None else _number(policy.rndtime),
+        "maxtime": config.bantime_maxtime,  # typed as upstream's: 1y is 31557600.0
+        "rndtime": config.bantime_rndtime,
         "overalljails": policy.overalljails,
     }
     if option not in values:
@@ -199,8 +200,8 @@ async def set_(daemon: Daemon, jail: Jail, prop: str, args: Sequence[str]) -> ob
         state.ignorecommand = bool(args[0].strip())
         return jail.ignorecommand
     if prop == "findtime":
-        state.counter.findtime = str2seconds(args[0])
-        return _number(state.counter.findtime)
+        state.counter.findtime = str2seconds_typed(args[0])
+        return state.counter.findtime
     if prop == "maxretry":
         state.counter.maxretry = int(args[0])
         return state.counter.maxretry
@@ -244,7 +245,7 @@ def _set_bantime_extra(jail: Jail, option: str, value: str) -> object:
     elif option == "multipliers":
         converted = tuple(int(float(w)) for w in value.split())
     elif option in ("maxtime", "rndtime"):
-        converted = str2seconds(value)
+        converted = str2seconds_typed(value)
     else:
         converted = value
     previous = jail.config
