@@ -91,7 +91,7 @@ def get(daemon: Daemon, jail: Jail, prop: str, args: Sequence[str]) -> object:
     simple: dict[str, Any] = {
         "logpath": lambda: logpaths(jail),
         "logencoding": lambda: "UTF-8" if config.logencoding.lower() == "auto" else config.logencoding,
-        "journalmatch": lambda: [m.split() for m in config.journalmatch],
+        "journalmatch": lambda: _journalmatch(jail),
         "ignoreself": lambda: state.ignore.ignoreself,
         "ignoreip": lambda: list(state.ignore.entries),
         "ignorecommand": lambda: jail.ignorecommand,
@@ -319,7 +319,12 @@ def _set_source_option(jail: Jail, prop: str, args: Sequence[str]) -> object:
     elif match in matches:
         matches.remove(match)
     _update(jail, journalmatch=tuple(matches))
-    return [m.split() for m in matches]
+    return _journalmatch(jail)
+
+
+def _journalmatch(jail: Jail) -> list[list[str]]:
+    """The journal matches, as upstream: none for a jail reading files (its matches only count for the journal)."""
+    return [m.split() for m in jail.config.journalmatch] if is_journal(jail) else []
 
 
 def _without(items: tuple[str, ...], index: int) -> tuple[str, ...]:
