@@ -169,6 +169,8 @@ async def set_(daemon: Daemon, jail: Jail, prop: str, args: Sequence[str]) -> ob
     if prop == "banip":
         return await manual.ban(daemon, jail.name, manual.ban_targets(jail, args))
     if prop == "unbanip":
+        if not args:  # the dispatcher answers upstream's "Sorry but the command is invalid"
+            raise IndexError("unbanip without an address")
         flags = {a for a in args if a in ("--report-absent", "--fleet")}
         targets = [a for a in args if a not in flags]
         if "--fleet" in flags and daemon.fleet is None:
@@ -193,6 +195,11 @@ async def set_(daemon: Daemon, jail: Jail, prop: str, args: Sequence[str]) -> ob
             state.ignore.add(value)
         return list(state.ignore.entries)
     if prop == "delignoreip":
+        if args[0].strip() not in state.ignore.entries:  # upstream fails too (exit 255)
+            raise ControlError(
+                f"delignoreip: {args[0]!r} is not in the ignore list of jail {jail.name!r} "
+                f"(`fail2ban-client get {jail.name} ignoreip` lists it)"
+            )
         state.ignore.remove(args[0])
         return list(state.ignore.entries)
     if prop == "ignorecommand":
