@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from banjail.config.schema import JailConfig
 from banjail.daemon import actionset, manual, regexview
 from banjail.daemon.jail import Jail, build_matcher, build_policy
+from banjail.daemon.logging import logger
 from banjail.errors import ConfigError, ControlError
 from banjail.filter import engine as engines
 from banjail.timespec import str2seconds, str2seconds_typed
@@ -279,7 +280,7 @@ def _set_filter(jail: Jail, prop: str, args: Sequence[str]) -> object:
     elif prop == "delignoreregex":
         changes = {"ignoreregex": _without(spec.ignoreregex, int(args[0]))}
     elif prop == "usedns":
-        changes = {"usedns": args[0]}
+        changes = {"usedns": _usedns(jail, args[0])}
     elif prop == "datepattern":
         changes = {"datepattern": () if args[0] in ("", "{DEFAULT}") else (args[0],)}
     elif prop == "logtimezone":
@@ -354,3 +355,16 @@ async def _logpath(daemon: Daemon, jail: Jail, prop: str, args: Sequence[str]) -
     _update(jail, logpath=tuple(jail.logpaths))
     await daemon.restart_sources(jail)
     return logpaths(jail)
+
+
+def _usedns(jail: Jail, value: str) -> str:
+    """`set <jail> usedns`: lower-cased; an unknown mode is `no` (and logged), as upstream."""
+    mode = value.strip().lower()
+    if mode in ("yes", "warn", "no", "raw"):
+        return mode
+    logger("filter").error(
+        "[%s] usedns %r is not one of yes, warn, no, raw: using 'no' (addresses only, host names never looked up)",
+        jail.name,
+        value,
+    )
+    return "no"
