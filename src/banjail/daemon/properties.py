@@ -136,6 +136,8 @@ def get(daemon: Daemon, jail: Jail, prop: str, args: Sequence[str]) -> object:
 
 
 def _bantime_extra(jail: Jail, option: str) -> object:
+    """`get <jail> bantime.<option>`: None for an option neither the configuration nor a `set` gave (upstream
+    keeps only those), else its value."""
     policy = jail.state.policy
     config = jail.config
     values: dict[str, object] = {
@@ -149,6 +151,8 @@ def _bantime_extra(jail: Jail, option: str) -> object:
     }
     if option not in values:
         raise ControlError(f"Invalid command {'bantime.' + option!r} (no get action or not yet implemented)")
+    if f"bantime.{option}" not in config.options:
+        return None
     return values[option]
 
 
@@ -257,7 +261,7 @@ def _set_bantime_extra(jail: Jail, option: str, value: str) -> object:
     else:
         converted = value
     previous = jail.config
-    config = _update(jail, **{field: converted})
+    config = _update(jail, **{field: converted}, options={**previous.options, f"bantime.{option}": value})
     try:
         jail.state.policy = build_policy(config)
     except ConfigError as exc:
