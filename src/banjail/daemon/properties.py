@@ -8,6 +8,7 @@ and bans in hand are kept.
 from __future__ import annotations
 
 import dataclasses
+import re
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -302,7 +303,7 @@ def _set_filter(jail: Jail, prop: str, args: Sequence[str]) -> object:
         jail.state.matcher = build_matcher(config)
     except ConfigError as exc:
         jail.config = previous
-        raise ControlError(str(exc)) from None
+        raise ControlError(_refused(prop, exc)) from None
     dns = new_spec.usedns
     reply = {
         "prefregex": regexview.reported_prefregex(new_spec.prefregex, dns),
@@ -318,6 +319,18 @@ def _set_filter(jail: Jail, prop: str, args: Sequence[str]) -> object:
         "maxlines": new_spec.maxlines,
     }
     return reply[prop]
+
+
+def _refused(prop: str, exc: ConfigError) -> str:
+    """Why `set <jail> <prop> VALUE` was refused, naming the command, not the filter file and line a configured
+    regex would be placed at (`addfailregex = '^x ( <HOST>': cannot compile: missing ), ...`)."""
+    texts = []
+    for problem in exc.problems:
+        if problem.option in ("failregex", "ignoreregex", "prefregex"):
+            message = re.sub(r"^line \d+: ", "", problem.message)
+            problem = dataclasses.replace(problem, file="", line=0, section="", option=prop, message=message)
+        texts.append(str(problem))
+    return "; ".join(texts)
 
 
 def _set_source_option(jail: Jail, prop: str, args: Sequence[str]) -> object:
