@@ -88,6 +88,28 @@ CASES: list[Case] = [
     _case("set", "test", "bantime.maxtime", "1y", out="31557600.0\n"),
     _case("set", "test", "bantime.rndtime", "1.5m", out="90.0\n"),
     _case("set", "test", "bantime.rndtime", "30", out="30\n"),
+    # datepattern: upstream's (pattern, template name) pair; "Default Detectors" when many templates are used.
+    _case("get", "test", "datepattern", out="Current date pattern set to: Default Detectors\n"),
+    *(
+        _case("set", "test", "datepattern", pattern, out=f"Current date pattern set to: {shown}\n")
+        for pattern, shown in [
+            ("{^LN-BEG}", "Default Detectors"),
+            ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S (Year-Month-Day 24hour:Minute:Second)"),
+            ("^%b %d %H:%M:%S", "^%b %d %H:%M:%S (^MON Day 24hour:Minute:Second)"),
+            ("{^LN-BEG}%Y-%m-%d %H:%M:%S", "{^LN-BEG}%Y-%m-%d %H:%M:%S ({^LN-BEG}Year-Month-Day 24hour:Minute:Second)"),
+            ("%%Y-%%m-%%d", "%%Y-%%m-%%d (%Y-%m-%d)"),
+            ("%Y-%m-%d\n%H:%M:%S", "%Y-%m-%d (Year-Month-Day)"),
+            ("%Y-%m-%d\n%H:%M:%S\n%d/%m/%Y", "Default Detectors"),
+            ("EPOCH", "Epoch"),
+            ("LEPOCH", "LongEpoch"),
+            ("{^LN-BEG}TAI64N", "{^LN-BEG}TAI64N"),
+            ("ISO8601", "ISO8601 (ISO8601)"),
+            ("{NONE}", "{UNB}^ (^)"),
+            ("{DATE}", "Default Detectors"),
+            ("{DEFAULT}", "Default Detectors"),
+        ]
+    ),
+    _case("get", "web", "datepattern", out="Current date pattern set to: %Y-%m-%d %H:%M:%S (Year-Month-Day 24hour:Minute:Second)\n"),
     # A refused regex is named as given, not placed in the filter file.
     _case(
         "set",
@@ -137,7 +159,7 @@ def _write_conf(root: Path) -> Path:
     (conf / "jail.conf").write_text(
         "[DEFAULT]\nbackend = polling\nfilter = test\naction = rec\nignoreself = false\n"
         f"[test]\nenabled = true\nlogpath = {root}/test.log\n"
-        f"[web]\nenabled = true\nlogpath = {root}/web.log\nfindtime = 1.5m\n"
+        f"[web]\nenabled = true\nlogpath = {root}/web.log\nfindtime = 1.5m\ndatepattern = %%Y-%%m-%%d %%H:%%M:%%S\n"
         "bantime.increment = true\nbantime.overalljails = false\nbantime.maxtime = 1mo\n"
     )
     (conf / "filter.d" / "test.conf").write_text(

@@ -103,9 +103,7 @@ def get(daemon: Daemon, jail: Jail, prop: str, args: Sequence[str]) -> object:
         "ignoreregex": lambda: regexview.reported_list(spec.ignoreregex, spec.usedns),
         "usedns": lambda: spec.usedns,
         "findtime": lambda: state.counter.findtime,  # typed as upstream's (see str2seconds_typed)
-        "datepattern": lambda: (
-            (spec.datepattern[0], spec.datepattern[0]) if spec.datepattern else (None, "Default Detectors")
-        ),
+        "datepattern": lambda: regexview.reported_datepattern(spec.datepattern, spec.logtimezone),
         "logtimezone": lambda: spec.logtimezone or None,
         "maxmatches": lambda: state.counter.maxmatches,
         "maxretry": lambda: state.counter.maxretry,
@@ -287,7 +285,9 @@ def _set_filter(jail: Jail, prop: str, args: Sequence[str]) -> object:
     elif prop == "usedns":
         changes = {"usedns": _usedns(jail, args[0])}
     elif prop == "datepattern":
-        changes = {"datepattern": () if args[0] in ("", "{DEFAULT}") else (args[0],)}
+        # one template a line, as in a filter file
+        lines = tuple(line for line in (part.strip() for part in args[0].split("\n")) if line)
+        changes = {"datepattern": () if lines in ((), ("{DEFAULT}",)) else lines}
     elif prop == "logtimezone":
         changes = {"logtimezone": args[0]}
     elif prop == "maxlines":
@@ -312,9 +312,7 @@ def _set_filter(jail: Jail, prop: str, args: Sequence[str]) -> object:
         "addignoreregex": regexview.reported_list(new_spec.ignoreregex, dns),
         "delignoreregex": regexview.reported_list(new_spec.ignoreregex, dns),
         "usedns": new_spec.usedns,
-        "datepattern": (new_spec.datepattern[0], new_spec.datepattern[0])
-        if new_spec.datepattern
-        else (None, "Default Detectors"),
+        "datepattern": regexview.reported_datepattern(new_spec.datepattern, new_spec.logtimezone),
         "logtimezone": new_spec.logtimezone or None,
         "maxlines": new_spec.maxlines,
     }
