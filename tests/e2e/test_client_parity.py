@@ -130,6 +130,16 @@ CASES: list[Case] = [
         status=255,
         ours=True,
     ),
+    # reload/restart of a jail the configuration has no section for fails in the client, even with --if-exists
+    # (upstream: "Failed during configuration: No section", nothing on stdout); a configured one that is not
+    # running is started by --if-exists.
+    _case("reload", "--if-exists", "nojail", out="", status=255),
+    _case("restart", "--if-exists", "nojail", out="", status=255),
+    _case("reload", "nojail", out="", status=255),
+    _case("stop", "web", out="Jail stopped\n"),
+    _case("reload", "web", out="Sorry but the jail 'web' does not exist\n", status=255),
+    _case("reload", "--if-exists", "web", out="OK\n"),
+    _case("status", out="Status\n|- Number of jail:\t2\n`- Jail list:\ttest, web\n"),
 ]
 
 # Client options answered without a server.
@@ -174,9 +184,10 @@ def _write_conf(root: Path) -> Path:
     return conf
 
 
-def _run(client: list[str], sock: str, argv: tuple[str, ...]) -> tuple[str, int]:
+def _run(client: list[str], root: Path, argv: tuple[str, ...]) -> tuple[str, int]:
     env = dict(os.environ, PYTHONPATH=SRC)
-    done = subprocess.run([*client, "-s", sock, *argv], capture_output=True, text=True, env=env, timeout=30)
+    command = [*client, "-c", str(root / "conf"), "-s", str(root / "f2b.sock"), *argv]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=30)
     return done.stdout, done.returncode
 
 
@@ -184,7 +195,6 @@ def _serve(root: Path, server: list[str], client: list[str]) -> list[tuple[str, 
     """Start `server` on _write_conf(root) inside `unshare -n` (it execs the server: the PID is the server's),
     run CASES with `client`, stop the server by its PID."""
     conf = _write_conf(root)
-    sock = str(root / "f2b.sock")
     env = dict(os.environ, PYTHONPATH=SRC)
     proc = subprocess.Popen(
         ["unshare", "-n", *server, "-c", str(conf), "-xf", "start"],
@@ -194,11 +204,11 @@ def _serve(root: Path, server: list[str], client: list[str]) -> list[tuple[str, 
     )
     try:
         deadline = time.monotonic() + 30
-        while _run(client, sock, ("ping",))[1] != 0:
+        while _run(client, root, ("ping",))[1] != 0:
             assert proc.poll() is None, (root / "server.err").read_text()
             assert time.monotonic() < deadline, "the server did not answer ping in 30 s"
             time.sleep(0.2)
-        return [_run(client, sock, case.argv) for case in CASES]
+        return [_run(client, root, case.argv) for case in CASES]
     finally:
         proc.terminate()
         try:
