@@ -110,6 +110,22 @@ CASES: list[Case] = [
         ]
     ),
     _case("get", "web", "datepattern", out="Current date pattern set to: %Y-%m-%d %H:%M:%S (Year-Month-Day 24hour:Minute:Second)\n"),
+    # ignorecache: upstream's [key, max-count, max-time] reply, configured or set.
+    _case("get", "test", "ignorecache", out="None\n"),
+    _case("set", "test", "ignorecache", 'key="<ip>", max-count=100, max-time=5m', out="['<ip>', 100, 300]\n"),
+    _case("get", "test", "ignorecache", out="['<ip>', 100, 300]\n"),
+    _case("set", "test", "ignorecache", "key=<ip>, max-time=1.5m", out="['<ip>', 100, 90.0]\n"),
+    _case("set", "test", "ignorecache", "", out="None\n"),
+    _case(
+        "set",
+        "test",
+        "ignorecache",
+        "max-count=5",
+        out="ignorecache 'max-count=5' has no key (for example: key=\"<ip>\", max-count=100, max-time=5m)\n",
+        status=255,
+        ours=True,
+    ),
+    _case("get", "web", "ignorecache", out="['<ip>', 5, 90.0]\n"),
     # A refused regex is named as given, not placed in the filter file.
     _case(
         "set",
@@ -170,6 +186,7 @@ def _write_conf(root: Path) -> Path:
         "[DEFAULT]\nbackend = polling\nfilter = test\naction = rec\nignoreself = false\n"
         f"[test]\nenabled = true\nlogpath = {root}/test.log\n"
         f"[web]\nenabled = true\nlogpath = {root}/web.log\nfindtime = 1.5m\ndatepattern = %%Y-%%m-%%d %%H:%%M:%%S\n"
+        'ignorecache = key="<ip>", max-count=5, max-time=1.5m\n'
         "bantime.increment = true\nbantime.overalljails = false\nbantime.maxtime = 1mo\n"
     )
     (conf / "filter.d" / "test.conf").write_text(

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from banjail.config.schema import JailConfig
 from banjail.daemon import actionset, manual, regexview
-from banjail.daemon.jail import Jail, build_matcher, build_policy
+from banjail.daemon.jail import Jail, build_matcher, build_policy, ignore_cache, ignorecache_options
 from banjail.daemon.logging import logger
 from banjail.errors import ConfigError, ControlError
 from banjail.filter import engine as engines
@@ -97,7 +97,7 @@ def get(daemon: Daemon, jail: Jail, prop: str, args: Sequence[str]) -> object:
         "ignoreself": lambda: state.ignore.ignoreself,
         "ignoreip": lambda: list(state.ignore.entries),
         "ignorecommand": lambda: jail.ignorecommand,
-        "ignorecache": lambda: config.ignorecache or None,
+        "ignorecache": lambda: _ignorecache(config.ignorecache),
         "prefregex": lambda: regexview.reported_prefregex(spec.prefregex, spec.usedns),
         "failregex": lambda: regexview.reported_list(spec.failregex, spec.usedns),
         "ignoreregex": lambda: regexview.reported_list(spec.ignoreregex, spec.usedns),
@@ -210,6 +210,10 @@ async def set_(daemon: Daemon, jail: Jail, prop: str, args: Sequence[str]) -> ob
         jail.ignorecommand = args[0]
         state.ignorecommand = bool(args[0].strip())
         return jail.ignorecommand
+    if prop == "ignorecache":
+        reply = _ignorecache(args[0])
+        jail.ignore_cache = ignore_cache(_update(jail, ignorecache=args[0]))
+        return reply
     if prop == "findtime":
         state.counter.findtime = str2seconds_typed(args[0])
         return state.counter.findtime
@@ -303,7 +307,7 @@ def _set_filter(jail: Jail, prop: str, args: Sequence[str]) -> object:
         jail.state.matcher = build_matcher(config)
     except ConfigError as exc:
         jail.config = previous
-        raise ControlError(_refused(prop, exc)) from None
+        raise ControlError(_refused(prop, args[0], exc)) from None
     dns = new_spec.usedns
     reply = {
         "prefregex": regexview.reported_prefregex(new_spec.prefregex, dns),
@@ -319,12 +323,20 @@ def _set_filter(jail: Jail, prop: str, args: Sequence[str]) -> object:
     return reply[prop]
 
 
-def _refused(prop: str, exc: ConfigError) -> str:
-    """Why `set <jail> <prop> VALUE` was refused, naming the command, not the filter file and line a configured
-    regex would be placed at (`addfailregex = '^x ( <HOST>': cannot compile: missing ), ...`)."""
+def _ignorecache(text: str) -> list[object] | None:
+    """[key, max-count, max-time] as upstream's server replies; None when not set. Refuses a value without key."""
+    options = ignorecache_options(text)
+    if options is not None and not options[0]:
+        raise ControlError(f"ignorecache {text!r} has no key (for example: key=\"<ip>\", max-count=100, max-time=5m)")
+    return None if options is None else list(options)
+
+
+def _refused(prop: str, value: str, exc: ConfigError) -> str:
+    """Why `set <jail> <prop> VALUE` was refused: a problem of VALUE names the command, not the filter file and
+    line a configured regex would be placed at (`addfailregex = '^x ( <HOST>': cannot compile: ...`)."""
     texts = []
     for problem in exc.problems:
-        if problem.option in ("failregex", "ignoreregex", "prefregex"):
+        if problem.value == value and problem.option in ("failregex", "ignoreregex", "prefregex"):
             message = re.sub(r"^line \d+: ", "", problem.message)
             problem = dataclasses.replace(problem, file="", line=0, section="", option=prop, message=message)
         texts.append(str(problem))
