@@ -280,3 +280,26 @@ def test_str2sec_prints_upstreams_number(command: str, text: str, out: str) -> N
     if os.path.exists(f"/usr/bin/{command}"):
         theirs = subprocess.run([f"/usr/bin/{command}", "--str2sec", text], capture_output=True, text=True, timeout=30)
         assert (theirs.stdout, theirs.returncode) == (out, 0)
+
+
+MISSING = "/nonexistent-banjail-conf"
+NO_CONF = f"ERROR: Base configuration directory {MISSING} does not exist \n"
+# A -c naming no directory stops every command (a -t that said OK would pass a typo'd path); the options that
+# need no configuration still answer.
+WITHOUT_SERVER: list[tuple[tuple[str, ...], str, int]] = [
+    (("-c", MISSING, "-t"), NO_CONF, 255),
+    (("-c", MISSING, "-d"), NO_CONF, 255),
+    (("-c", MISSING, "status"), NO_CONF, 255),
+    (("--conf", MISSING, "-s", "/nonexistent.sock", "ping"), NO_CONF, 255),
+    (("-c", MISSING, "--str2sec", "1d"), "86400\n", 0),
+    (("-c", MISSING, "-V"), "1.0.2\n", 0),
+]
+
+
+@pytest.mark.parametrize(("argv", "out", "status"), WITHOUT_SERVER, ids=[" ".join(c[0]) for c in WITHOUT_SERVER])
+def test_client_without_server(argv: tuple[str, ...], out: str, status: int) -> None:
+    env = dict(os.environ, PYTHONPATH=SRC)
+    clients = [str(BIN / "fail2ban-client")] + ([UPSTREAM_CLIENT] if os.path.exists(UPSTREAM_CLIENT) else [])
+    for client in clients:
+        done = subprocess.run([client, *argv], capture_output=True, text=True, env=env, timeout=30)
+        assert (client, done.stdout, done.returncode) == (client, out, status)

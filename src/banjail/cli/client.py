@@ -116,6 +116,7 @@ def parse(argv: list[str], prog: str) -> tuple[Options, list[str]] | int:
     for name, value in pairs:
         if name in ("-c", "--conf"):
             opts.conf = value
+            opts.conf_given = True
         elif name in ("-s", "--socket"):
             opts.socket = value
         elif name in ("-p", "--pidfile"):
@@ -169,6 +170,11 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
         return parsed
     opts, args = parsed
     _setup_logging(opts.verbose)
+    if opts.conf_given and not os.path.isdir(opts.conf):
+        # A -c naming no directory is a mistake (upstream's client stops here too, for every command); without -c,
+        # a missing /etc/fail2ban means banjail's stock configuration.
+        out(f"ERROR: Base configuration directory {opts.conf} does not exist ")
+        return FAILED
     try:
         if opts.dump:
             given = dict(zip(opts.server_args[::2], opts.server_args[1::2], strict=True))

@@ -38,6 +38,7 @@ class Failed(Exception):
 @dataclass
 class Options:
     conf: str = "/etc/fail2ban"
+    conf_given: bool = False  # -c/--conf was given
     socket: str | None = None
     pidfile: str | None = None
     force: bool = False
