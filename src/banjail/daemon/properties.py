@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from banjail.daemon.app import Daemon
 
 ACTION_METHODS = ["ban", "flush", "start", "stop", "unban"]
+PERMANENT_END = "9999-12-31 23:59:59"
 _BANTIME_EXTRA = {
     "increment": "bantime_increment",
     "factor": "bantime_factor",
@@ -162,7 +163,8 @@ def _ban_list(jail: Jail, *, with_time: bool) -> list[str]:
     rows = []
     for ban in bans:
         start = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ban.at))
-        end = "" if ban.until is None else time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ban.until))
+        # a permanent ban ends, as upstream prints it, at the last second of year 9999
+        end = PERMANENT_END if ban.until is None else time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ban.until))
         rows.append(f"{ban.fid} \t{start} + {_number(ban.bantime)} = {end}")
     return rows
 
