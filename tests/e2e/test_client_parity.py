@@ -38,16 +38,28 @@ class Case:
     status: int = 0
     ours: bool = False  # banjail's own error text: only the exit status is compared with upstream's
     regex: bool = False  # `out` is a regular expression the output matches in full (it holds a time)
+    wait: float = 0.0  # asked again (every 0.25 s) until it matches or this many seconds have passed
 
     def matches(self, out: str) -> bool:
         return re.fullmatch(self.out, out) is not None if self.regex else out == self.out
 
 
-def _case(*argv: str, out: str, status: int = 0, ours: bool = False, regex: bool = False) -> Case:
-    return Case(argv, out, status, ours, regex)
+def _case(
+    *argv: str, out: str, status: int = 0, ours: bool = False, regex: bool = False, wait: float = 0.0
+) -> Case:
+    return Case(argv, out, status, ours, regex, wait)
 
 
 STAMP = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"
+
+
+def _failed(jail: str, current: int, total: int) -> str:
+    """`status JAIL short` with these failure counts (a regex: the file's path and the ban counts vary)."""
+    return (
+        f"Status for the jail: {jail}\n\\|- Filter\n\\|  \\|- Currently failed:\t{current}\n"
+        f"\\|  \\|- Total failed:\t{total}\n\\|  `- File list:\t.*\n`- Actions\n"
+        "   \\|- Currently banned:\t\\d+\n   `- Total banned:\t\\d+\n"
+    )
 
 
 # In order, on one server: later cases see what earlier ones changed.
@@ -163,7 +175,7 @@ CASES: list[Case] = [
     _case("stop", "web", out="Jail stopped\n"),
     _case("reload", "web", out="Sorry but the jail 'web' does not exist\n", status=255),
     _case("reload", "--if-exists", "web", out="OK\n"),
-    _case("status", out="Status\n|- Number of jail:\t2\n`- Jail list:\ttest, web\n"),
+    _case("status", out="Status\n|- Number of jail:\t3\n`- Jail list:\tidle, test, web\n"),
     # A permanent ban ends at the last second of year 9999.
     _case("set", "test", "bantime", "-1", out="-1\n"),
     _case("set", "test", "banip", "192.0.2.77", out="1\n"),
@@ -175,6 +187,16 @@ CASES: list[Case] = [
         out=f"192.0.2.77 \t{STAMP} \\+ -1 = 9999-12-31 23:59:59\n",
         regex=True,
     ),
+    # An idle jail counts nothing; back from idle it reads on from where it stopped (upstream's polling does so
+    # at the file's next change, hence the second line), so what was logged meanwhile counts then.
+    _case("set", "idle", "idle", "on", out="True\n"),
+    _case("__append", "idle.log", "failure from 198.51.100.40", out=""),
+    _case("__sleep", "2.5", out=""),
+    _case("status", "idle", "short", out=_failed("idle", 0, 0), regex=True),
+    _case("set", "idle", "idle", "off", out="False\n"),
+    _case("__sleep", "1", out=""),
+    _case("__append", "idle.log", "failure from 198.51.100.40", out=""),
+    _case("status", "idle", "short", out=_failed("idle", 1, 2), regex=True, wait=20),
 ]
 
 # Client options answered without a server.
@@ -207,6 +229,7 @@ def _write_conf(root: Path) -> Path:
         f"[web]\nenabled = true\nlogpath = {root}/web.log\nfindtime = 1.5m\ndatepattern = %%Y-%%m-%%d %%H:%%M:%%S\n"
         'ignorecache = key="<ip>", max-count=5, max-time=1.5m\n'
         "bantime.increment = true\nbantime.overalljails = false\nbantime.maxtime = 1mo\n"
+        f"[idle]\nenabled = true\nlogpath = {root}/idle.log\ndatepattern = {{NONE}}\n"
     )
     (conf / "filter.d" / "test.conf").write_text(
         "[Init]\njournalmatch = _COMM=sshd\n[Definition]\nfailregex = ^failure from <HOST>$\n"
@@ -215,7 +238,7 @@ def _write_conf(root: Path) -> Path:
         f"[Definition]\nactionban = echo ban <ip> >> {root}/actions.log\n"
         f"actionunban = echo unban <ip> >> {root}/actions.log\n"
     )
-    for name in ("test.log", "web.log"):
+    for name in ("test.log", "web.log", "idle.log"):
         (root / name).touch()
     return conf
 
@@ -225,6 +248,24 @@ def _run(client: list[str], root: Path, argv: tuple[str, ...]) -> tuple[str, int
     command = [*client, "-c", str(root / "conf"), "-s", str(root / "f2b.sock"), *argv]
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=30)
     return done.stdout, done.returncode
+
+
+def _step(client: list[str], root: Path, case: Case) -> tuple[str, int]:
+    """One case: a client command, or `__append LOG TEXT` (a line for the jail to read), `__sleep SECONDS`."""
+    argv = case.argv
+    if argv[0] == "__append":
+        with open(root / argv[1], "a") as log:
+            log.write(argv[2] + "\n")
+        return "", 0
+    if argv[0] == "__sleep":
+        time.sleep(float(argv[1]))
+        return "", 0
+    deadline = time.monotonic() + case.wait
+    answer = _run(client, root, argv)
+    while not case.matches(answer[0]) and time.monotonic() < deadline:
+        time.sleep(0.25)
+        answer = _run(client, root, argv)
+    return answer
 
 
 def _serve(root: Path, server: list[str], client: list[str]) -> list[tuple[str, int]]:
@@ -244,7 +285,7 @@ def _serve(root: Path, server: list[str], client: list[str]) -> list[tuple[str, 
             assert proc.poll() is None, (root / "server.err").read_text()
             assert time.monotonic() < deadline, "the server did not answer ping in 30 s"
             time.sleep(0.2)
-        return [_run(client, root, case.argv) for case in CASES]
+        return [_step(client, root, case) for case in CASES]
     finally:
         proc.terminate()
         try:

@@ -70,10 +70,14 @@ class Jail:
     ignore_cache: IgnoreCache | None = None
     logpaths: list[str] = field(default_factory=list)
     reading: int = 0  # readers in the middle of a batch (a graceful stop lets them finish it)
+    awake: asyncio.Event = field(default_factory=asyncio.Event)  # cleared by `set <jail> idle on`
     batch_read_at: float = 0.0  # monotonic time the batch in hand was read (0: none), for the ban latency
     scanner: Scanner = field(default_factory=Scanner)  # the jail's scan thread (banjail.daemon.scanning)
     cut: ReadingReport = field(default_factory=ReadingReport)  # cut lines logged so far
     collector: BatchHold = field(default_factory=BatchHold)  # the cyclic collector during its batches
+
+    def __post_init__(self) -> None:
+        self.awake.set()
 
     @property
     def name(self) -> str:

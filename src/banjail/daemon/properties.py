@@ -111,7 +111,7 @@ def get(daemon: Daemon, jail: Jail, prop: str, args: Sequence[str]) -> object:
         "maxlines": lambda: spec.maxlines,
         "bantime": lambda: _number(state.policy.bantime),
         "actions": lambda: list(jail.actions),
-        "idle": lambda: False,
+        "idle": lambda: not jail.awake.is_set(),
         "banprefix4": lambda: config.banprefix4,
         "banprefix6": lambda: config.banprefix6,
         "engine": lambda: engine_in_use(jail),
@@ -136,8 +136,7 @@ def get(daemon: Daemon, jail: Jail, prop: str, args: Sequence[str]) -> object:
 
 
 def _bantime_extra(jail: Jail, option: str) -> object:
-    """`get <jail> bantime.<option>`: None for an option neither the configuration nor a `set` gave (upstream
-    keeps only those), else its value."""
+    """`get <jail> bantime.<option>`: None for an option neither the configuration nor a `set` gave, as upstream."""
     policy = jail.state.policy
     config = jail.config
     values: dict[str, object] = {
@@ -190,6 +189,8 @@ async def set_(daemon: Daemon, jail: Jail, prop: str, args: Sequence[str]) -> ob
     if prop == "idle":
         if args[0] not in ("on", "off"):
             raise ControlError("Invalid idle option, must be 'on' or 'off'")
+        # idle on: the jail's readers hold what they read until `idle off` (it counts then, as upstream)
+        (jail.awake.clear if args[0] == "on" else jail.awake.set)()
         return args[0] == "on"
     if prop == "ignoreself":
         state.ignore.ignoreself = _bool(args[0])
@@ -334,8 +335,7 @@ def _ignorecache(text: str) -> list[object] | None:
 
 
 def _refused(prop: str, value: str, exc: ConfigError) -> str:
-    """Why `set <jail> <prop> VALUE` was refused: a problem of VALUE names the command, not the filter file and
-    line a configured regex would be placed at (`addfailregex = '^x ( <HOST>': cannot compile: ...`)."""
+    """Why `set <jail> <prop> VALUE` was refused; VALUE's problems name the command, not a filter file's line."""
     texts = []
     for problem in exc.problems:
         if problem.value == value and problem.option in ("failregex", "ignoreregex", "prefregex"):
@@ -360,7 +360,7 @@ def _set_source_option(jail: Jail, prop: str, args: Sequence[str]) -> object:
 
 
 def _journalmatch(jail: Jail) -> list[list[str]]:
-    """The journal matches, as upstream: none for a jail reading files (its matches only count for the journal)."""
+    """The journal matches, as upstream: none for a jail reading files."""
     return [m.split() for m in jail.config.journalmatch] if is_journal(jail) else []
 
 
@@ -387,8 +387,7 @@ async def _logpath(daemon: Daemon, jail: Jail, prop: str, args: Sequence[str]) -
 
 
 def _usedns(jail: Jail, value: str) -> str:
-    """`set <jail> usedns`: lower-cased; an unknown mode is `no` (and logged), as upstream."""
-    mode = value.strip().lower()
+    mode = value.strip().lower()  # an unknown mode is `no` (and logged), as upstream
     if mode in ("yes", "warn", "no", "raw"):
         return mode
     logger("filter").error(
