@@ -364,3 +364,14 @@ def test_client_without_server(argv: tuple[str, ...], out: str, status: int) -> 
     for client in clients:
         done = subprocess.run([client, *argv], capture_output=True, text=True, env=env, timeout=30)
         assert (client, done.stdout, done.returncode) == (client, out, status)
+
+
+@pytest.mark.parametrize("command", ["fail2ban-client", "fail2ban-server"])
+def test_str2sec_refusal_is_on_stdout(command: str) -> None:
+    """A bad --str2sec value: exit 255 and an `ERROR: ...` line on stdout (the wording is banjail's)."""
+    env = dict(os.environ, PYTHONPATH=SRC)
+    done = subprocess.run([str(BIN / command), "--str2sec", "soon"], capture_output=True, text=True, env=env, timeout=30)
+    assert (done.stdout.startswith("ERROR: invalid time value 'soon'"), done.returncode) == (True, 255)
+    if os.path.exists(f"/usr/bin/{command}"):
+        theirs = subprocess.run([f"/usr/bin/{command}", "--str2sec", "soon"], capture_output=True, text=True, timeout=30)
+        assert (theirs.stdout.startswith("ERROR: "), theirs.returncode) == (True, 255)

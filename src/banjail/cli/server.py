@@ -130,7 +130,7 @@ def parse(argv: list[str]) -> Options | int:
             try:
                 print(str2seconds_typed(value))  # typed as upstream's: 1.5d is 129600.0
             except (ValueError, ConfigError) as exc:
-                print(f"ERROR: {exc}", file=sys.stderr)
+                print(f"ERROR: {exc}")  # on stdout, as upstream's (and fail2ban-client's)
                 return ERROR
             return 0
         _apply(options, opt, value)
