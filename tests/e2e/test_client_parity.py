@@ -146,6 +146,10 @@ CASES: list[Case] = [
         ours=True,
     ),
     _case("get", "web", "ignorecache", out="['<ip>', 5, 90.0]\n"),
+    # Every command operation is a property, empty when the action file has none.
+    _case("get", "test", "action", "rec", "actionreban", out="\n"),
+    _case("get", "test", "action", "rec", "actionrepair", out="\n"),
+    _case("get", "test", "action", "rec", "actioncheck", out="\n"),
     # A refused regex is named as given, not placed in the filter file.
     _case(
         "set",
