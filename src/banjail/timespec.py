@@ -25,6 +25,8 @@ for _names, _seconds in (
 ):
     for _name in _names:
         _UNITS[_name] = _seconds
+# Upstream computes a month and a year by division: a term in them makes its evaluation a float.
+_FLOAT_UNITS = frozenset(("mo", "mon", "month", "months", "y", "yy", "ye", "yea", "year", "years"))
 
 # One term: optional operator, number, optional unit. The unit must end at a word boundary so "10mx" is refused
 # rather than read as 10 minutes followed by garbage.
@@ -39,10 +41,24 @@ def str2seconds(text: str) -> float:
     Guarantees: "-1" (and any negative result) is returned as is (upstream's "permanent" for bantime); a bare
     number is seconds; ValueError names the offending text and the accepted units when the value is malformed.
     """
+    return _parse(text)[0]
+
+
+def str2seconds_typed(text: str) -> int | float:
+    """str2seconds, typed as upstream's evaluation of the text types it, so a reply prints as upstream's does
+    (`--str2sec 1.5d` is 129600.0, `--str2sec 1d` is 86400): a float when a number is written with a point or a
+    term is in months or years (their lengths are fractional products upstream), else an int."""
+    total, fractional = _parse(text)
+    return total if fractional else int(total)
+
+
+def _parse(text: str) -> tuple[float, bool]:
+    """The seconds, and whether upstream's evaluation gives a float (see str2seconds_typed)."""
     rest = text.strip()
     if not rest:
         raise ValueError("empty time value (expected e.g. 600, 10m, 1h30m, 1d, -1)")
     total = 0.0
+    fractional = False
     pos = 0
     first = True
     while pos < len(rest):
@@ -59,11 +75,12 @@ def str2seconds(text: str) -> float:
                 scale = _UNITS[unit.lower()]
             except KeyError:
                 raise ValueError(_bad(text, f"unknown unit {unit!r}")) from None
+        fractional = fractional or "." in number or unit.lower() in _FLOAT_UNITS
         value = float(number) * scale
         total += -value if sign == "-" else value
         pos = m.end()
         first = False
-    return total
+    return total, fractional
 
 
 def _bad(text: str, why: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from banjail.timespec import str2seconds
+from banjail.timespec import str2seconds, str2seconds_typed
 
 MONTH = 365.25 * 86400 / 12
 YEAR = 365.25 * 86400
@@ -71,3 +71,28 @@ def test_str2seconds_rejects_with_a_clear_message(text: str, message: str) -> No
     with pytest.raises(ValueError) as info:
         str2seconds(text)
     assert str(info.value) == message
+
+
+# Upstream evaluates the text as Python: a float when a number has a point or a term is in months or years (their
+# lengths are divisions), else an int. `fail2ban-client --str2sec` and `get <jail> findtime` print that type.
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("600", 600),
+        ("-1", -1),
+        ("1d3h", 97200),
+        ("1h30m", 5400),
+        ("2 weeks", 1209600),
+        ("1.0", 1.0),
+        ("1.5d", 129600.0),
+        ("1m1.5s", 61.5),
+        ("1mo", 2629800.0),
+        ("1y", 31557600.0),
+        ("2 months", 5259600.0),
+        ("1year-6mo", 15778800.0),
+    ],
+)
+def test_str2seconds_typed_is_typed_as_upstream(text: str, value: float) -> None:
+    got = str2seconds_typed(text)
+    assert (got, type(got)) == (value, type(value))
+    assert got == str2seconds(text)

@@ -22,6 +22,10 @@ DEFAULT_TIMEOUT = 60.0
 # Tags the static stage must leave for the run time (upstream's escaped tags and the ban's own time).
 _RUNTIME_ONLY = frozenset({"matches", "ipmatches", "ipjailmatches", "bantime"})
 # Operations whose text may nest a shell in a way that breaks upstream's quoting (warned once, at build).
+_OPERATIONS = (
+    "actionban", "actioncheck", "actionflush", "actionreban", "actionreload", "actionrepair", "actionstart",
+    "actionstop", "actionunban",
+)  # fmt: skip
 _WARNED_OPERATIONS = ("actionstart", "actionban", "actionunban", "actionprolong", "actionreban")
 
 
@@ -83,8 +87,10 @@ class Definition:
         return truthy(self._options.get(key))
 
     def properties(self) -> Mapping[str, str]:
-        """Every option, with the timeout the action uses when it has none."""
-        return {**self._options, "timeout": self._options.get("timeout", f"{DEFAULT_TIMEOUT:g}")}
+        """Every option, with the timeout the action uses when it has none and every operation ("" when the file
+        has none: upstream's `get <jail> action <act> actionreban` prints an empty line, not an error)."""
+        options = {**dict.fromkeys(_OPERATIONS, ""), **self._options}
+        return {**options, "timeout": self._options.get("timeout", f"{DEFAULT_TIMEOUT:g}")}
 
     def set(self, key: str, value: str) -> None:
         """Set option `key` (the next command text is substituted anew)."""

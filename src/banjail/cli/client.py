@@ -92,10 +92,9 @@ def _early_options(opts: Options) -> None:
 
 
 def _str2sec(text: str) -> str:
-    from banjail.timespec import str2seconds
+    from banjail.timespec import str2seconds_typed
 
-    value = str2seconds(text)
-    return str(int(value)) if value == int(value) else str(value)
+    return str(str2seconds_typed(text))  # upstream prints 1.5d as 129600.0, 1d as 86400
 
 
 def _split_json(args: list[str]) -> tuple[list[str], bool]:
@@ -117,6 +116,7 @@ def parse(argv: list[str], prog: str) -> tuple[Options, list[str]] | int:
     for name, value in pairs:
         if name in ("-c", "--conf"):
             opts.conf = value
+            opts.conf_given = True
         elif name in ("-s", "--socket"):
             opts.socket = value
         elif name in ("-p", "--pidfile"):
@@ -170,6 +170,11 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
         return parsed
     opts, args = parsed
     _setup_logging(opts.verbose)
+    if opts.conf_given and not os.path.isdir(opts.conf):
+        # A -c naming no directory is a mistake (upstream's client stops here too, for every command); without -c,
+        # a missing /etc/fail2ban means banjail's stock configuration.
+        out(f"ERROR: Base configuration directory {opts.conf} does not exist ")
+        return FAILED
     try:
         if opts.dump:
             given = dict(zip(opts.server_args[::2], opts.server_args[1::2], strict=True))

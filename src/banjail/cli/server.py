@@ -30,7 +30,7 @@ from banjail.daemon.logging import LogTarget, level_value, logger
 from banjail.daemon.notify import notify
 from banjail.daemon.wiring import action_factory, make_sources
 from banjail.errors import BanjailError, ConfigError
-from banjail.timespec import str2seconds
+from banjail.timespec import str2seconds, str2seconds_typed
 
 if TYPE_CHECKING:
     from banjail.fleet.hub import Fleet
@@ -128,9 +128,9 @@ def parse(argv: list[str]) -> Options | int:
             return 0
         if opt == "--str2sec":
             try:
-                print(_number(str2seconds(value)))
+                print(str2seconds_typed(value))  # typed as upstream's: 1.5d is 129600.0
             except (ValueError, ConfigError) as exc:
-                print(f"ERROR: {exc}", file=sys.stderr)
+                print(f"ERROR: {exc}")  # on stdout, as upstream's (and fail2ban-client's)
                 return ERROR
             return 0
         _apply(options, opt, value)
@@ -169,10 +169,6 @@ def _apply(options: Options, opt: str, value: str) -> None:
         options.verbose -= 1
     elif opt == "--timeout":
         options.timeout = str2seconds(value)
-
-
-def _number(value: float) -> int | float:
-    return int(value) if float(value).is_integer() else value
 
 
 def _load(options: Options) -> Config:

@@ -280,7 +280,7 @@ def _jail(
         maxretry=maxretry,
         maxmatches=reader.integer("maxmatches", maxretry),
         maxlinelength=reader.typed("maxlinelength", DEFAULT_MAX_LINE, _line_length, _LINE_LENGTHS),
-        findtime=reader.seconds("findtime", 600.0),
+        findtime=reader.seconds("findtime", 600),
         bantime=reader.seconds("bantime", 600.0),
         bantime_increment=reader.boolean("bantime.increment", False),
         bantime_factor=reader.typed("bantime.factor", 1.0, float, "a number"),

@@ -89,7 +89,7 @@ class JailConfig:
     maxretry: int = 5
     maxmatches: int = 5
     maxlinelength: int = 8192  # banjail: bytes kept of one log line (banjail.sources.tail)
-    findtime: float = 600.0
+    findtime: float = 600  # as upstream types it: an int unless written with a point, months or years
     bantime: float = 600.0
     bantime_increment: bool = False
     bantime_factor: float = 1.0

@@ -9,7 +9,7 @@ from typing import TypeVar
 from banjail.config import packaged
 from banjail.config.ini import InterpolationError, Tree
 from banjail.errors import Problem
-from banjail.timespec import str2seconds
+from banjail.timespec import str2seconds_typed
 
 T = TypeVar("T")
 
@@ -67,11 +67,12 @@ class Reader:
     def integer(self, option: str, default: int) -> int:
         return self.typed(option, default, int, "a whole number")
 
+    # Typed as upstream types them (`1.5m` is 90.0, `10m` is 600): `get <jail> findtime` prints what upstream's does.
     def seconds(self, option: str, default: float) -> float:
-        return self.typed(option, default, str2seconds, "a time value")
+        return self.typed(option, default, str2seconds_typed, "a time value")
 
     def seconds_or_none(self, option: str) -> float | None:
-        return self.typed(option, None, str2seconds, "a time value")
+        return self.typed(option, None, str2seconds_typed, "a time value")
 
 
 def _bool(value: str) -> bool:

@@ -38,6 +38,7 @@ class Failed(Exception):
 @dataclass
 class Options:
     conf: str = "/etc/fail2ban"
+    conf_given: bool = False  # -c/--conf was given
     socket: str | None = None
     pidfile: str | None = None
     force: bool = False
@@ -207,6 +208,15 @@ class Client:
             log.error("Could not find server")
             raise Failed
         check_config(self.opts.conf)
+        if jail != "--all" and not has_jail_section(self.opts.conf, jail):
+            # Upstream's client fails here too ("No section"), with or without --if-exists: nothing to reload from.
+            log.error(
+                "Failed during configuration: no [%s] section in the jail configuration under %s (jail.conf, "
+                "jail.d/*.conf, jail.local, jail.d/*.local): check the jail's name",
+                jail,
+                self.opts.conf,
+            )
+            raise Failed
         # The server reads the configuration itself: the stream upstream's client would send is left empty.
         self.run(["reload", jail, opts, []])
 
@@ -316,6 +326,16 @@ def check_config(conf: str, *, report: bool = False) -> None:
         (log.error if problem.severity == "error" else log.warning)("%s", problem)
     if any(p.severity == "error" for p in problems):
         raise Failed
+
+
+def has_jail_section(conf: str, jail: str) -> bool:
+    """Whether the jail configuration (laid over banjail's stock tree, as the server reads it) has a [jail]
+    section, enabled or not."""
+    from pathlib import Path
+
+    from banjail.config.overlay import Overlay
+
+    return jail in Overlay(Path(conf)).read_name("jail", conf_local=True).sections
 
 
 def dump_config(conf: str, pretty: bool, overrides: dict[str, str] | None = None) -> None:

@@ -215,9 +215,7 @@ class Daemon:
         config = replace(jail.config, logpath=tuple(jail.logpaths))
         jail.sources = self._make_sources(config, lambda path: self.store.get_position(name, path))
         for source in jail.sources:
-            jail.tasks.append(
-                asyncio.create_task(self._read(jail, source), name=f"read:{name}:{source.name}")
-            )
+            jail.tasks.append(asyncio.create_task(self._read(jail, source), name=f"read:{name}:{source.name}"))
 
     async def _close_sources(self, jail: Jail) -> None:
         readers = [t for t in jail.tasks if t.get_name().startswith("read:")]
@@ -292,6 +290,7 @@ class Daemon:
         backlog: dict[str, int] | None = None
         try:
             async for batch in source.batches():
+                await jail.awake.wait()  # `set <jail> idle on` holds what is read until `idle off`, as upstream
                 if not batch.lines:
                     continue
                 jail.reading += 1

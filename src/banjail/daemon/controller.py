@@ -21,7 +21,7 @@ from banjail.daemon.jail import Jail
 from banjail.daemon.logging import level_value, logger
 from banjail.errors import BanjailError, ControlError
 from banjail.fleet.remote import origin_of
-from banjail.timespec import str2seconds
+from banjail.timespec import str2seconds_typed
 
 INVALID = "Invalid command"
 SORRY = "Sorry but the command is invalid"
@@ -304,7 +304,7 @@ class Controller:
         if key == "dbpurgeage":
             if daemon.dbfile is None:
                 return None
-            daemon.dbpurgeage = upstream_seconds(str(args[1]))
+            daemon.dbpurgeage = str2seconds_typed(str(args[1]))
             return daemon.dbpurgeage
         if key in ("allowipv6", "thread"):
             return args[1]
@@ -313,13 +313,6 @@ class Controller:
 
 
 _NONE = object()
-
-
-def upstream_seconds(text: str) -> int | float:
-    """A time text in seconds, typed as upstream's str2seconds types it (its client prints the number): a float
-    when the text has a fractional number (`1.5d` is 129600.0), else an int (`2d` is 172800)."""
-    seconds = str2seconds(text)
-    return seconds if "." in text or not float(seconds).is_integer() else int(seconds)
 
 
 def _fleet_bans(jail: Jail) -> list[str]:

@@ -34,7 +34,7 @@ from banjail.filter.matcher import Matcher
 from banjail.model import Ban
 from banjail.sources.backend import choose_backend
 from banjail.sources.base import LogSource
-from banjail.timespec import str2seconds
+from banjail.timespec import str2seconds_typed
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,10 +70,14 @@ class Jail:
     ignore_cache: IgnoreCache | None = None
     logpaths: list[str] = field(default_factory=list)
     reading: int = 0  # readers in the middle of a batch (a graceful stop lets them finish it)
+    awake: asyncio.Event = field(default_factory=asyncio.Event)  # cleared by `set <jail> idle on`
     batch_read_at: float = 0.0  # monotonic time the batch in hand was read (0: none), for the ban latency
     scanner: Scanner = field(default_factory=Scanner)  # the jail's scan thread (banjail.daemon.scanning)
     cut: ReadingReport = field(default_factory=ReadingReport)  # cut lines logged so far
     collector: BatchHold = field(default_factory=BatchHold)  # the cyclic collector during its batches
+
+    def __post_init__(self) -> None:
+        self.awake.set()
 
     @property
     def name(self) -> str:
@@ -279,13 +283,19 @@ def build_state(
 
 def ignore_cache(config: JailConfig) -> IgnoreCache | None:
     """upstream's `ignorecache = key="<ip>", max-count=100, max-time=5m` (only max-count/max-time are used)."""
-    text = config.ignorecache.strip()
-    if not text:
+    options = ignorecache_options(config.ignorecache)
+    return None if options is None else IgnoreCache(max_count=options[1], max_time=options[2])
+
+
+def ignorecache_options(text: str) -> tuple[str, int, float] | None:
+    """An ignorecache value as upstream's server holds it (`get <jail> ignorecache`): key, max-count (default
+    100), max-time in seconds (default 300, typed as upstream's); None when empty. ValueError on a bad number."""
+    if not text.strip():
         return None
     options = {}
     for part in text.split(","):
         key, _, value = part.partition("=")
         options[key.strip().lower()] = value.strip().strip("\"'")
     count = int(options.get("max-count", "100") or 100)
-    age = str2seconds(options.get("max-time", "300") or "300")
-    return IgnoreCache(max_count=count, max_time=age)
+    age = str2seconds_typed(options.get("max-time", "300") or "300")
+    return options.get("key", ""), count, age

@@ -8,21 +8,24 @@ and bans in hand are kept.
 from __future__ import annotations
 
 import dataclasses
+import re
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from banjail.config.schema import JailConfig
 from banjail.daemon import actionset, manual, regexview
-from banjail.daemon.jail import Jail, build_matcher, build_policy
+from banjail.daemon.jail import Jail, build_matcher, build_policy, ignore_cache, ignorecache_options
+from banjail.daemon.logging import logger
 from banjail.errors import ConfigError, ControlError
 from banjail.filter import engine as engines
-from banjail.timespec import str2seconds
+from banjail.timespec import str2seconds, str2seconds_typed
 
 if TYPE_CHECKING:
     from banjail.daemon.app import Daemon
 
 ACTION_METHODS = ["ban", "flush", "start", "stop", "unban"]
+PERMANENT_END = "9999-12-31 23:59:59"
 _BANTIME_EXTRA = {
     "increment": "bantime_increment",
     "factor": "bantime_factor",
@@ -91,26 +94,24 @@ def get(daemon: Daemon, jail: Jail, prop: str, args: Sequence[str]) -> object:
     simple: dict[str, Any] = {
         "logpath": lambda: logpaths(jail),
         "logencoding": lambda: "UTF-8" if config.logencoding.lower() == "auto" else config.logencoding,
-        "journalmatch": lambda: [m.split() for m in config.journalmatch],
+        "journalmatch": lambda: _journalmatch(jail),
         "ignoreself": lambda: state.ignore.ignoreself,
         "ignoreip": lambda: list(state.ignore.entries),
         "ignorecommand": lambda: jail.ignorecommand,
-        "ignorecache": lambda: config.ignorecache or None,
+        "ignorecache": lambda: _ignorecache(config.ignorecache),
         "prefregex": lambda: regexview.reported_prefregex(spec.prefregex, spec.usedns),
         "failregex": lambda: regexview.reported_list(spec.failregex, spec.usedns),
         "ignoreregex": lambda: regexview.reported_list(spec.ignoreregex, spec.usedns),
         "usedns": lambda: spec.usedns,
-        "findtime": lambda: _number(state.counter.findtime),
-        "datepattern": lambda: (
-            (spec.datepattern[0], spec.datepattern[0]) if spec.datepattern else (None, "Default Detectors")
-        ),
+        "findtime": lambda: state.counter.findtime,  # typed as upstream's (see str2seconds_typed)
+        "datepattern": lambda: regexview.reported_datepattern(spec.datepattern, spec.logtimezone),
         "logtimezone": lambda: spec.logtimezone or None,
         "maxmatches": lambda: state.counter.maxmatches,
         "maxretry": lambda: state.counter.maxretry,
         "maxlines": lambda: spec.maxlines,
         "bantime": lambda: _number(state.policy.bantime),
         "actions": lambda: list(jail.actions),
-        "idle": lambda: False,
+        "idle": lambda: not jail.awake.is_set(),
         "banprefix4": lambda: config.banprefix4,
         "banprefix6": lambda: config.banprefix6,
         "engine": lambda: engine_in_use(jail),
@@ -135,18 +136,22 @@ def get(daemon: Daemon, jail: Jail, prop: str, args: Sequence[str]) -> object:
 
 
 def _bantime_extra(jail: Jail, option: str) -> object:
+    """`get <jail> bantime.<option>`: None for an option neither the configuration nor a `set` gave, as upstream."""
     policy = jail.state.policy
+    config = jail.config
     values: dict[str, object] = {
         "increment": policy.increment,
         "factor": _number(policy.factor),
         "formula": jail.config.bantime_formula or None,
         "multipliers": " ".join(str(_number(m)) for m in policy.multipliers) or None,
-        "maxtime": None if policy.maxtime is None else _number(policy.maxtime),
-        "rndtime": None if policy.rndtime is None else _number(policy.rndtime),
+        "maxtime": config.bantime_maxtime,  # typed as upstream's: 1y is 31557600.0
+        "rndtime": config.bantime_rndtime,
         "overalljails": policy.overalljails,
     }
     if option not in values:
         raise ControlError(f"Invalid command {'bantime.' + option!r} (no get action or not yet implemented)")
+    if f"bantime.{option}" not in config.options:
+        return None
     return values[option]
 
 
@@ -157,7 +162,8 @@ def _ban_list(jail: Jail, *, with_time: bool) -> list[str]:
     rows = []
     for ban in bans:
         start = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ban.at))
-        end = "" if ban.until is None else time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ban.until))
+        # a permanent ban ends, as upstream prints it, at the last second of year 9999
+        end = PERMANENT_END if ban.until is None else time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ban.until))
         rows.append(f"{ban.fid} \t{start} + {_number(ban.bantime)} = {end}")
     return rows
 
@@ -168,6 +174,8 @@ async def set_(daemon: Daemon, jail: Jail, prop: str, args: Sequence[str]) -> ob
     if prop == "banip":
         return await manual.ban(daemon, jail.name, manual.ban_targets(jail, args))
     if prop == "unbanip":
+        if not args:  # the dispatcher answers upstream's "Sorry but the command is invalid"
+            raise IndexError("unbanip without an address")
         flags = {a for a in args if a in ("--report-absent", "--fleet")}
         targets = [a for a in args if a not in flags]
         if "--fleet" in flags and daemon.fleet is None:
@@ -181,6 +189,8 @@ async def set_(daemon: Daemon, jail: Jail, prop: str, args: Sequence[str]) -> ob
     if prop == "idle":
         if args[0] not in ("on", "off"):
             raise ControlError("Invalid idle option, must be 'on' or 'off'")
+        # idle on: the jail's readers hold what they read until `idle off` (it counts then, as upstream)
+        (jail.awake.clear if args[0] == "on" else jail.awake.set)()
         return args[0] == "on"
     if prop == "ignoreself":
         state.ignore.ignoreself = _bool(args[0])
@@ -192,15 +202,24 @@ async def set_(daemon: Daemon, jail: Jail, prop: str, args: Sequence[str]) -> ob
             state.ignore.add(value)
         return list(state.ignore.entries)
     if prop == "delignoreip":
+        if args[0].strip() not in state.ignore.entries:  # upstream fails too (exit 255)
+            raise ControlError(
+                f"delignoreip: {args[0]!r} is not in the ignore list of jail {jail.name!r} "
+                f"(`fail2ban-client get {jail.name} ignoreip` lists it)"
+            )
         state.ignore.remove(args[0])
         return list(state.ignore.entries)
     if prop == "ignorecommand":
         jail.ignorecommand = args[0]
         state.ignorecommand = bool(args[0].strip())
         return jail.ignorecommand
+    if prop == "ignorecache":
+        reply = _ignorecache(args[0])
+        jail.ignore_cache = ignore_cache(_update(jail, ignorecache=args[0]))
+        return reply
     if prop == "findtime":
-        state.counter.findtime = str2seconds(args[0])
-        return _number(state.counter.findtime)
+        state.counter.findtime = str2seconds_typed(args[0])
+        return state.counter.findtime
     if prop == "maxretry":
         state.counter.maxretry = int(args[0])
         return state.counter.maxretry
@@ -244,11 +263,11 @@ def _set_bantime_extra(jail: Jail, option: str, value: str) -> object:
     elif option == "multipliers":
         converted = tuple(int(float(w)) for w in value.split())
     elif option in ("maxtime", "rndtime"):
-        converted = str2seconds(value)
+        converted = str2seconds_typed(value)
     else:
         converted = value
     previous = jail.config
-    config = _update(jail, **{field: converted})
+    config = _update(jail, **{field: converted}, options={**previous.options, f"bantime.{option}": value})
     try:
         jail.state.policy = build_policy(config)
     except ConfigError as exc:
@@ -271,9 +290,11 @@ def _set_filter(jail: Jail, prop: str, args: Sequence[str]) -> object:
     elif prop == "delignoreregex":
         changes = {"ignoreregex": _without(spec.ignoreregex, int(args[0]))}
     elif prop == "usedns":
-        changes = {"usedns": args[0]}
+        changes = {"usedns": _usedns(jail, args[0])}
     elif prop == "datepattern":
-        changes = {"datepattern": () if args[0] in ("", "{DEFAULT}") else (args[0],)}
+        # one template a line, as in a filter file
+        lines = tuple(line for line in (part.strip() for part in args[0].split("\n")) if line)
+        changes = {"datepattern": () if lines in ((), ("{DEFAULT}",)) else lines}
     elif prop == "logtimezone":
         changes = {"logtimezone": args[0]}
     elif prop == "maxlines":
@@ -289,7 +310,7 @@ def _set_filter(jail: Jail, prop: str, args: Sequence[str]) -> object:
         jail.state.matcher = build_matcher(config)
     except ConfigError as exc:
         jail.config = previous
-        raise ControlError(str(exc)) from None
+        raise ControlError(_refused(prop, args[0], exc)) from None
     dns = new_spec.usedns
     reply = {
         "prefregex": regexview.reported_prefregex(new_spec.prefregex, dns),
@@ -298,13 +319,30 @@ def _set_filter(jail: Jail, prop: str, args: Sequence[str]) -> object:
         "addignoreregex": regexview.reported_list(new_spec.ignoreregex, dns),
         "delignoreregex": regexview.reported_list(new_spec.ignoreregex, dns),
         "usedns": new_spec.usedns,
-        "datepattern": (new_spec.datepattern[0], new_spec.datepattern[0])
-        if new_spec.datepattern
-        else (None, "Default Detectors"),
+        "datepattern": regexview.reported_datepattern(new_spec.datepattern, new_spec.logtimezone),
         "logtimezone": new_spec.logtimezone or None,
         "maxlines": new_spec.maxlines,
     }
     return reply[prop]
+
+
+def _ignorecache(text: str) -> list[object] | None:
+    """[key, max-count, max-time] as upstream's server replies; None when not set. Refuses a value without key."""
+    options = ignorecache_options(text)
+    if options is not None and not options[0]:
+        raise ControlError(f"ignorecache {text!r} has no key (for example: key=\"<ip>\", max-count=100, max-time=5m)")
+    return None if options is None else list(options)
+
+
+def _refused(prop: str, value: str, exc: ConfigError) -> str:
+    """Why `set <jail> <prop> VALUE` was refused; VALUE's problems name the command, not a filter file's line."""
+    texts = []
+    for problem in exc.problems:
+        if problem.value == value and problem.option in ("failregex", "ignoreregex", "prefregex"):
+            message = re.sub(r"^line \d+: ", "", problem.message)
+            problem = dataclasses.replace(problem, file="", line=0, section="", option=prop, message=message)
+        texts.append(str(problem))
+    return "; ".join(texts)
 
 
 def _set_source_option(jail: Jail, prop: str, args: Sequence[str]) -> object:
@@ -318,7 +356,12 @@ def _set_source_option(jail: Jail, prop: str, args: Sequence[str]) -> object:
     elif match in matches:
         matches.remove(match)
     _update(jail, journalmatch=tuple(matches))
-    return [m.split() for m in matches]
+    return _journalmatch(jail)
+
+
+def _journalmatch(jail: Jail) -> list[list[str]]:
+    """The journal matches, as upstream: none for a jail reading files."""
+    return [m.split() for m in jail.config.journalmatch] if is_journal(jail) else []
 
 
 def _without(items: tuple[str, ...], index: int) -> tuple[str, ...]:
@@ -341,3 +384,15 @@ async def _logpath(daemon: Daemon, jail: Jail, prop: str, args: Sequence[str]) -
     _update(jail, logpath=tuple(jail.logpaths))
     await daemon.restart_sources(jail)
     return logpaths(jail)
+
+
+def _usedns(jail: Jail, value: str) -> str:
+    mode = value.strip().lower()  # an unknown mode is `no` (and logged), as upstream
+    if mode in ("yes", "warn", "no", "raw"):
+        return mode
+    logger("filter").error(
+        "[%s] usedns %r is not one of yes, warn, no, raw: using 'no' (addresses only, host names never looked up)",
+        jail.name,
+        value,
+    )
+    return "no"

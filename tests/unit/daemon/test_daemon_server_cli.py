@@ -24,7 +24,14 @@ REPO = Path(__file__).resolve().parents[3]
         (["--str2sec", "1d12h"], "129600\n", 0),
         (["--str2sec", "10m"], "600\n", 0),
         (["-V"], "1.0.2\n", 0),
-        (["--str2sec", "nonsense"], "", 255),
+        # the refusal is on stdout, as upstream's fail2ban-server prints it
+        (
+            ["--str2sec", "nonsense"],
+            "ERROR: invalid time value 'nonsense': unexpected 'nonsense' (use a number of seconds or terms like 30s, "
+            "10m, 1h, 1d, 1w, 1mo, 1y, e.g. 1d12h; -1 means permanent)\n",
+            255,
+        ),
+        (["--str2sec", "1.5d"], "129600.0\n", 0),
         (["--bogus"], "", 255),
     ],
 )
