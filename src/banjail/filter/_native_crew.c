@@ -56,11 +56,13 @@ static void crew_release(Crew *crew)
     PyMem_RawFree(crew);
 }
 
-/* the Program's crew, started on first use; NULL when it cannot be (no memory, no thread): no worker then */
+/* the Program's crew, started on first use; NULL when it cannot be (no memory, no thread): no worker then, and
+ * none later for this Program */
 static Crew *crew_of(ProgramObject *p)
 {
-    if (p->crew != NULL)
+    if (p->crew != NULL || p->crewless)
         return p->crew;
+    p->crewless = 1; /* until the crew is made: a failure below is not retried at every chunk */
     Crew *crew = PyMem_RawCalloc(1, sizeof *crew);
     if (crew == NULL)
         return NULL;
@@ -88,6 +90,7 @@ static Crew *crew_of(ProgramObject *p)
         return NULL;
     }
     p->crew = crew;
+    p->crewless = 0;
     return crew;
 }
 

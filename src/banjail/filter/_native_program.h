@@ -27,6 +27,7 @@ typedef struct {
     pcre2_match_context *mctx;
     pcre2_jit_stack *jstack;
     struct Crew *crew;   /* Program.start's worker thread (_native_crew.c); NULL until its first use */
+    int crewless;        /* the worker could not be started (no memory, no thread): not tried again */
 } ProgramObject;
 
 /* Program.scan(chunk, cuts) (_native_scan.c) */
