@@ -1,9 +1,20 @@
-/* The records Program.start's batches of lines are matched into (native_match_batch, run by either thread
- * without the GIL) and the rows the caller makes from them (native_record_row, with the GIL): together,
- * Program.scan's scan_line cut in two at its first Python object. See _native_pipe.h for a record's form and
+/* The records a chunk's lines are matched into (native_match_batch, which needs no GIL) and the rows made from
+ * them (native_record_row, with the GIL): the one definition of a line's matching, which Program.scan runs on
+ * its own thread and Program.start shares with a second one. See _native_pipe.h for a record's form and
  * _native_pipe.c for who matches which batch. No global state; every buffer grows as it is written.
  */
 #include "_native_pipe.h"
+
+/* the failregexes' subject when the prefregex's content is text[cstart:cstart + clen]: that content and a "\n",
+ * in the line itself when the content ends it, else copied into scratch (clen + 1 bytes at least) */
+static const char *subject(const char *text, Py_ssize_t size, Py_ssize_t cstart, Py_ssize_t clen, char *scratch)
+{
+    if (cstart + clen < size && text[cstart + clen] == '\n' && cstart + clen + 1 == size)
+        return text + cstart;
+    memcpy(scratch, text + cstart, (size_t)clen);
+    scratch[clen] = '\n';
+    return scratch;
+}
 
 static int push(Batch *b, Py_ssize_t v)
 {
@@ -32,8 +43,9 @@ static int push_groups(Batch *b, const Context *c, const Regex *r, int rc)
     return 0;
 }
 
-/* Program.scan's scan_line without Python: appends line's record to b (none when no failregex matched; the
- * record's form is in _native_pipe.h). -1: out of memory. */
+/* One line's matching: the literal prefilter, the prefregex (its content becomes the failregexes' subject), then
+ * the failregexes its first character dispatches to. Appends the line's record to b (none when no failregex
+ * matched; the record's form is in _native_pipe.h). -1: out of memory. */
 static int match_line(const Lines *v, const Context *c, Batch *b, Py_ssize_t line)
 {
     const ProgramObject *self = v->program;
@@ -59,13 +71,7 @@ static int match_line(const Lines *v, const Context *c, Batch *b, Py_ssize_t lin
         if (k >= 0 && k < rc && ov[2 * k] != PCRE2_UNSET && ov[2 * k + 1] > ov[2 * k]) {
             cstart = (Py_ssize_t)ov[2 * k];
             clen = (Py_ssize_t)(ov[2 * k + 1] - ov[2 * k]);
-            if (cstart + clen < size && text[cstart + clen] == '\n' && cstart + clen + 1 == size) {
-                buf = text + cstart;
-            } else {
-                memcpy(c->scratch, text + cstart, (size_t)clen);
-                c->scratch[clen] = '\n';
-                buf = c->scratch;
-            }
+            buf = subject(text, size, cstart, clen, c->scratch);
             bufsize = clen + 1;
         }
         if (push(b, line) < 0 || push(b, REC_HIT) < 0 || push(b, cstart) < 0 || push(b, clen) < 0 ||
@@ -126,18 +132,11 @@ PyObject *native_record_row(const Lines *v, char *scratch, const Py_ssize_t *rec
         return Py_BuildValue("(nOO)", line, Py_None, Py_None);
     const char *text = v->data + v->starts[line], *buf = text;
     Py_ssize_t size = v->ends[line] - v->starts[line], cstart = rec[2], clen = rec[3], at = 4;
-    if (cstart >= 0) { /* the failregexes' subject, as the matching had it */
-        if (cstart + clen < size && text[cstart + clen] == '\n' && cstart + clen + 1 == size) {
-            buf = text + cstart;
-        } else {
-            memcpy(scratch, text + cstart, (size_t)clen);
-            scratch[clen] = '\n';
-            buf = scratch;
-        }
-    }
+    if (cstart >= 0) /* the failregexes' subject, as the matching had it */
+        buf = subject(text, size, cstart, clen, scratch);
     PyObject *pre = NULL, *found = NULL, *index = NULL, *row = NULL;
     if (p->pref.code != NULL) {
-        pre = native_groupdict(&p->pref, text, NULL, 0, rec + at);
+        pre = native_groupdict(&p->pref, text, rec + at);
         at += 2 * PyTuple_GET_SIZE(p->pref.names);
     } else {
         pre = PyDict_New();
@@ -149,7 +148,7 @@ PyObject *native_record_row(const Lines *v, char *scratch, const Py_ssize_t *rec
     Py_ssize_t matches = rec[at++];
     for (Py_ssize_t k = 0; k < matches; k++) {
         Py_ssize_t i = rec[at++];
-        PyObject *d = native_groupdict(&p->fail[i], buf, NULL, 0, rec + at);
+        PyObject *d = native_groupdict(&p->fail[i], buf, rec + at);
         if (d == NULL)
             goto fail;
         at += 2 * PyTuple_GET_SIZE(p->fail[i].names);

@@ -42,7 +42,8 @@ int native_crew_queued(ProgramObject *p, void *job);
 /* the worker's work on a job, a Matches (_native_pipe.c) */
 void native_matches_work(void *job, const Context *c);
 
-/* lines [first, end) matched into b as Program.scan's scan_line matches them; -1: out of memory. No GIL needed */
+/* lines [first, end) matched into b, one record per line where a failregex matched; -1: out of memory. No GIL
+ * needed (_native_batch.c) */
 int native_match_batch(const Lines *v, const Context *c, Py_ssize_t first, Py_ssize_t end, Batch *b);
 /* how many words the complete record at rec takes */
 Py_ssize_t native_record_size(const ProgramObject *p, const Py_ssize_t *rec);

@@ -36,8 +36,8 @@ PyObject *native_program_scan(ProgramObject *self, PyObject *args);
  * and ends (room for len(cuts)) each line's match start and end; NULL with an error */
 const char *native_scan_lines(ProgramObject *self, PyObject *chunk, PyObject *cuts, Py_ssize_t *lines,
                               Py_ssize_t *longest, Py_ssize_t *starts, Py_ssize_t *ends);
-/* a match's groupdict, from md (rc: the match's return) or, with pairs, from its groups' (start, end) pairs */
-PyObject *native_groupdict(const Regex *r, const char *subject, pcre2_match_data *md, int rc, const Py_ssize_t *pairs);
+/* a match's groupdict from its groups' (start, end) pairs in subject, as a batch record holds them */
+PyObject *native_groupdict(const Regex *r, const char *subject, const Py_ssize_t *pairs);
 /* Program.start(chunk, cuts) -> Matches (_native_pipe.c) */
 PyObject *native_program_start(ProgramObject *self, PyObject *args);
 /* ends and frees the Program's worker thread, if it has one (_native_crew.c) */
