@@ -294,9 +294,7 @@ PyMODINIT_FUNC PyInit__native(void)
     PyObject *m = PyModule_Create(&module);
     if (m == NULL)
         return NULL;
-    Py_INCREF(&ProgramType);
-    if (PyModule_AddObject(m, "Program", (PyObject *)&ProgramType) < 0) {
-        Py_DECREF(&ProgramType);
+    if (PyModule_AddObjectRef(m, "Program", (PyObject *)&ProgramType) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -330,10 +330,5 @@ int native_add_dates(PyObject *module)
 {
     if (PyType_Ready(&DateCutType) < 0)
         return -1;
-    Py_INCREF(&DateCutType);
-    if (PyModule_AddObject(module, "DateCut", (PyObject *)&DateCutType) < 0) {
-        Py_DECREF(&DateCutType);
-        return -1;
-    }
-    return 0;
+    return PyModule_AddObjectRef(module, "DateCut", (PyObject *)&DateCutType);
 }

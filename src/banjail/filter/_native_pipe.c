@@ -270,10 +270,5 @@ int native_add_matches(PyObject *module)
 {
     if (PyType_Ready(&MatchesType) < 0)
         return -1;
-    Py_INCREF(&MatchesType);
-    if (PyModule_AddObject(module, "Matches", (PyObject *)&MatchesType) < 0) {
-        Py_DECREF(&MatchesType);
-        return -1;
-    }
-    return 0;
+    return PyModule_AddObjectRef(module, "Matches", (PyObject *)&MatchesType);
 }

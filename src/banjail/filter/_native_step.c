@@ -379,10 +379,5 @@ int native_add_step(PyObject *module)
 {
     if (PyType_Ready(&StepType) < 0)
         return -1;
-    Py_INCREF(&StepType);
-    if (PyModule_AddObject(module, "Step", (PyObject *)&StepType) < 0) {
-        Py_DECREF(&StepType);
-        return -1;
-    }
-    return 0;
+    return PyModule_AddObjectRef(module, "Step", (PyObject *)&StepType);
 }
