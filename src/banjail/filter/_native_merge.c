@@ -90,6 +90,20 @@ void native_merges_free(Merge *merges, Py_ssize_t nfail)
     PyMem_Free(merges);
 }
 
+/* one (group, target) pair of a fold: its target, and the group's and the target's values in d (borrowed; NULL:
+ * missing). -1 with an error. */
+static int fold_pair(PyObject *pair, PyObject *d, PyObject **target, PyObject **value, PyObject **current)
+{
+    PyObject *key;
+    if (!PyArg_ParseTuple(pair, "OO", &key, target))
+        return -1;
+    if ((*value = PyDict_GetItemWithError(d, key)) == NULL && PyErr_Occurred())
+        return -1;
+    if ((*current = PyDict_GetItemWithError(d, *target)) == NULL && PyErr_Occurred())
+        return -1;
+    return 0;
+}
+
 /* CompiledRegex.fold(d) in place, statement for statement, from its (alt, tuples) pairs: each alt (group, target)
  * fills target with the group's value when that is true and target's is not; each tuple (group, target) makes
  * target (*target, value) when target holds a tuple, else (target, value), value None unless a str. -1: error */
@@ -100,13 +114,9 @@ int native_fold(PyObject *pairs, PyObject *d)
         PyErr_SetString(PyExc_TypeError, "folds: (alt pairs, tuple pairs) or None per failregex");
         return -1;
     }
-    PyObject *alt = PyTuple_GET_ITEM(pairs, 0), *tuples = PyTuple_GET_ITEM(pairs, 1);
+    PyObject *alt = PyTuple_GET_ITEM(pairs, 0), *tuples = PyTuple_GET_ITEM(pairs, 1), *target, *value, *current;
     for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(alt); k++) {
-        PyObject *pair = PyTuple_GET_ITEM(alt, k), *key, *target;
-        if (!PyArg_ParseTuple(pair, "OO", &key, &target))
-            return -1;
-        PyObject *value = PyDict_GetItemWithError(d, key);
-        if (value == NULL && PyErr_Occurred())
+        if (fold_pair(PyTuple_GET_ITEM(alt, k), d, &target, &value, &current) < 0)
             return -1;
         int t = value == NULL ? 0 : PyObject_IsTrue(value);
         if (t <= 0) {
@@ -114,24 +124,14 @@ int native_fold(PyObject *pairs, PyObject *d)
                 return -1;
             continue;
         }
-        PyObject *current = PyDict_GetItemWithError(d, target);
-        if (current == NULL && PyErr_Occurred())
-            return -1;
         int have = current == NULL ? 0 : PyObject_IsTrue(current);
         if (have < 0 || (!have && PyDict_SetItem(d, target, value) < 0))
             return -1;
     }
     for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(tuples); k++) {
-        PyObject *pair = PyTuple_GET_ITEM(tuples, k), *key, *target;
-        if (!PyArg_ParseTuple(pair, "OO", &key, &target))
-            return -1;
-        PyObject *value = PyDict_GetItemWithError(d, key);
-        if (value == NULL && PyErr_Occurred())
+        if (fold_pair(PyTuple_GET_ITEM(tuples, k), d, &target, &value, &current) < 0)
             return -1;
         PyObject *item = value != NULL && PyUnicode_Check(value) ? value : Py_None;
-        PyObject *current = PyDict_GetItemWithError(d, target);
-        if (current == NULL && PyErr_Occurred())
-            return -1;
         PyObject *made;
         if (current != NULL && PyTuple_Check(current)) {
             Py_ssize_t n = PyTuple_GET_SIZE(current);
