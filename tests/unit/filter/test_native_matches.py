@@ -149,6 +149,8 @@ def test_finished_once_read_and_the_worker_stopped() -> None:
     alone = program.start(chunk, cuts, False)
     assert alone.finished  # no worker
     assert alone.takeovers == 0
+    assert list(alone) == program.scan(chunk, cuts)
+    assert alone.own == (500 + native.BATCH_LINES - 1) // native.BATCH_LINES  # the caller matched every batch
     matches = program.start(chunk, cuts)
     rows = list(matches)
     assert rows == program.scan(chunk, cuts)
