@@ -24,6 +24,37 @@ int native_is_matches(PyObject *obj);
  * thread when it has none yet; NULL without an error after the last, NULL with an error */
 PyObject *native_matches_next(PyObject *matches);
 
+/* One hit line of a Matches as its batch record holds it: the row native_matches_next would make, read without
+ * making its dicts (Step.run makes only the merged dict of each match from it). Read it through the native_hit_*
+ * functions (_native_batch.c); `at` says which failregexes matched. Valid until the Matches' next hit. */
+typedef struct {
+    Py_ssize_t line;
+    int undecided;              /* PCRE2 could not decide the line: the row's groups are None (Python's re decides) */
+    int has_pref;               /* the Program has a prefregex */
+    Py_ssize_t cstart;          /* the prefregex content's start in `text`; -1: no content group, unset or empty */
+    const char *text;           /* the prefregex's subject: the line from its cut */
+    Py_ssize_t pre_count;       /* the prefregex's named groups other than "content" (its dict's size without it) */
+    Py_ssize_t nfail;
+    const Py_ssize_t *const *at; /* per failregex: its group pairs in the record, NULL when it did not match */
+    const void *lines;          /* the rest is _native_batch.c's: the Matches' lines, the record, its subject */
+    const Py_ssize_t *rec;
+    char *scratch;
+    const char *buf;
+} Hit;
+/* the next hit line of a Matches (waiting for the matching thread as native_matches_next does): 1 with *hit
+ * set, 0 after the last, -1 with an error */
+int native_matches_hit(PyObject *matches, const Hit **hit);
+/* the row native_matches_next would have made of it, a new reference */
+PyObject *native_hit_row(const Hit *h);
+/* the prefregex's groupdict ({} without a prefregex), or failregex i's (it matched), new references */
+PyObject *native_hit_pre(const Hit *h);
+PyObject *native_hit_groups(const Hit *h, Py_ssize_t i);
+/* the prefregex's (i = -1) or failregex i's group names: a borrowed tuple of (name, group number) */
+PyObject *native_hit_names(const Hit *h, Py_ssize_t i);
+/* {**pre, **fail i} made straight from the record: a copy of `blank` (the merged keys, None) with the
+ * prefregex's groups k where take[k] and failregex i's groups set, each only where it took part */
+PyObject *native_hit_merged(const Hit *h, Py_ssize_t i, PyObject *blank, const char *take);
+
 /* Rows (_native_rows.c): a chunk's lines, each a str made when asked for. The three functions below take a
  * Rows (`rows`); i is in range (the caller checks it against native_rows_len). */
 int native_add_rows(PyObject *module);

@@ -167,3 +167,97 @@ fail:
     return NULL;
 }
 
+void native_hit_read(const Lines *v, char *scratch, const Py_ssize_t *rec, const Py_ssize_t **at,
+                     Py_ssize_t pre_count, Hit *h)
+{
+    const ProgramObject *p = v->program;
+    Py_ssize_t line = rec[0], word = 4;
+    h->line = line;
+    h->undecided = rec[1] == REC_UNDECIDED;
+    h->has_pref = p->pref.code != NULL;
+    h->pre_count = pre_count;
+    h->nfail = p->nfail;
+    h->at = at;
+    h->lines = v;
+    h->rec = rec;
+    h->scratch = scratch;
+    h->text = h->buf = v->data + v->starts[line];
+    h->cstart = -1;
+    for (Py_ssize_t k = 0; k < p->nfail; k++)
+        at[k] = NULL;
+    if (h->undecided)
+        return;
+    if (rec[2] >= 0) { /* the failregexes' subject, as the matching had it */
+        h->cstart = rec[2];
+        h->buf = subject(h->text, v->ends[line] - v->starts[line], rec[2], rec[3], scratch);
+    }
+    if (h->has_pref)
+        word += 2 * PyTuple_GET_SIZE(p->pref.names);
+    Py_ssize_t matches = rec[word++];
+    for (Py_ssize_t k = 0; k < matches; k++) {
+        Py_ssize_t i = rec[word++];
+        at[i] = rec + word;
+        word += 2 * PyTuple_GET_SIZE(p->fail[i].names);
+    }
+}
+
+Py_ssize_t native_pre_count(const ProgramObject *p)
+{
+    Py_ssize_t n = 0;
+    for (Py_ssize_t k = 0; p->pref.code != NULL && k < PyTuple_GET_SIZE(p->pref.names); k++) {
+        PyObject *name = PyTuple_GET_ITEM(PyTuple_GET_ITEM(p->pref.names, k), 0);
+        n += !(PyUnicode_Check(name) && PyUnicode_CompareWithASCIIString(name, "content") == 0);
+    }
+    return n;
+}
+
+PyObject *native_hit_row(const Hit *h)
+{
+    return native_record_row(h->lines, h->scratch, h->rec);
+}
+
+PyObject *native_hit_pre(const Hit *h)
+{
+    const ProgramObject *p = ((const Lines *)h->lines)->program;
+    return h->has_pref ? native_groupdict(&p->pref, h->text, h->rec + 4) : PyDict_New();
+}
+
+PyObject *native_hit_groups(const Hit *h, Py_ssize_t i)
+{
+    const ProgramObject *p = ((const Lines *)h->lines)->program;
+    return native_groupdict(&p->fail[i], h->buf, h->at[i]);
+}
+
+PyObject *native_hit_names(const Hit *h, Py_ssize_t i)
+{
+    const ProgramObject *p = ((const Lines *)h->lines)->program;
+    return i < 0 ? p->pref.names : p->fail[i].names;
+}
+
+/* sets the groups of one match in d: names' k-th where it took part (and take[k], with take) */
+static int set_groups(PyObject *d, PyObject *names, const char *subject, const Py_ssize_t *pairs, const char *take)
+{
+    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(names); k++) {
+        Py_ssize_t start = pairs[2 * k];
+        if (start < 0 || (take != NULL && !take[k]))
+            continue;
+        PyObject *value = native_ascii(subject + start, pairs[2 * k + 1] - start);
+        int bad = value == NULL || PyDict_SetItem(d, PyTuple_GET_ITEM(PyTuple_GET_ITEM(names, k), 0), value) < 0;
+        Py_XDECREF(value);
+        if (bad)
+            return -1;
+    }
+    return 0;
+}
+
+PyObject *native_hit_merged(const Hit *h, Py_ssize_t i, PyObject *blank, const char *take)
+{
+    const ProgramObject *p = ((const Lines *)h->lines)->program;
+    PyObject *both = PyDict_Copy(blank);
+    if (both == NULL)
+        return NULL;
+    if ((h->has_pref && set_groups(both, p->pref.names, h->text, h->rec + 4, take) < 0) ||
+        set_groups(both, p->fail[i].names, h->buf, h->at[i], NULL) < 0)
+        Py_CLEAR(both);
+    return both;
+}

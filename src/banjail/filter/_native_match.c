@@ -126,12 +126,62 @@ done:
     return stop;
 }
 
-/* singleline.match_line + uniform.run_line for hit row i; 1: not ported, nothing changed (hand it to Python) */
-int native_step_line(StepObject *s, Run *r, Py_ssize_t i, PyObject *pre, PyObject *found)
+/* failregex index's groups on a record's hit line, made into what the loop below gives one_match: {**pre,
+ * **fail} (or fail alone without pre's groups); pre: the line's prefregex dict, made from the record when first
+ * needed (the merged dict is made straight from the record once the shape is known, without it). NULL without
+ * an error when the failregex did not match. */
+/* *pre, a record's hit line's prefregex dict as the dicts' way has it (without its content), made once: -1 on error */
+static int hit_pre(StepObject *s, const Hit *h, PyObject **pre)
+{
+    if (*pre != NULL)
+        return 0;
+    if ((*pre = native_hit_pre(h)) == NULL)
+        return -1;
+    PyObject *content = PyDict_GetItemWithError(*pre, s->keys[K_CONTENT]);
+    if (content == NULL)
+        return PyErr_Occurred() ? -1 : 0;
+    return PyDict_DelItem(*pre, s->keys[K_CONTENT]);
+}
+
+static PyObject *hit_groups(StepObject *s, const Hit *h, Py_ssize_t index, int has_pre, PyObject **pre)
+{
+    if (h->at[index] == NULL)
+        return NULL;
+    PyObject *fold = PyTuple_GET_ITEM(s->folds, index);
+    if (has_pre && fold == Py_None) {
+        PyObject *both = native_merge_record(&s->merges[index], h, index, s->keys[K_CONTENT]);
+        if (both != NULL || PyErr_Occurred())
+            return both;
+    }
+    PyObject *fail = native_hit_groups(h, index);
+    if (fail == NULL)
+        return NULL;
+    if (fold != Py_None && native_fold(fold, fail) < 0) /* in place */
+        goto fail;
+    if (!has_pre)
+        return fail;
+    if (hit_pre(s, h, pre) < 0)
+        goto fail;
+    PyObject *both = fold == Py_None ? native_merge_fast(&s->merges[index], *pre, fail) : NULL;
+    if (both == NULL && !PyErr_Occurred())
+        both = native_merge_slow(&s->merges[index], *pre, fail, fold == Py_None);
+    Py_DECREF(fail);
+    return both;
+fail:
+    Py_DECREF(fail);
+    return NULL;
+}
+
+/* singleline.match_line + uniform.run_line for hit row i, given as Program.scan's (pre, found) dicts or as a
+ * Matches' record h (pre and found NULL); 1: not ported, nothing changed (hand it to Python) */
+int native_step_line(StepObject *s, Run *r, Py_ssize_t i, PyObject *pre, PyObject *found, const Hit *h)
 {
     PyObject *date = PyList_GET_ITEM(r->dates, i);
-    if (pre == Py_None || date == Py_None || !PyDict_CheckExact(pre) || !PyTuple_Check(found) ||
-        PyTuple_GET_SIZE(found) != s->nfail)
+    if (date == Py_None)
+        return 1;
+    if (h != NULL ? h->undecided || h->has_pref != s->has_pref || h->nfail != s->nfail
+                  : pre == Py_None || !PyDict_CheckExact(pre) || !PyTuple_Check(found) ||
+                        PyTuple_GET_SIZE(found) != s->nfail)
         return 1;
     /* the line is src[at:at + size], its span in the chunk (no str is made for the line itself) */
     PyObject *src;
@@ -145,7 +195,10 @@ int native_step_line(StepObject *s, Run *r, Py_ssize_t i, PyObject *pre, PyObjec
     }
     Py_UCS4 first = end < size ? (unsigned char)data[end] : '\n'; /* a Rows chunk is ASCII */
     PyObject *content = NULL;
-    if (s->has_pref) {
+    if (h != NULL) {
+        if (h->cstart >= 0) /* the content, not empty */
+            first = (unsigned char)h->text[h->cstart];
+    } else if (s->has_pref) {
         content = PyDict_GetItemWithError(pre, s->keys[K_CONTENT]);
         if (content == NULL && PyErr_Occurred())
             return -1;
@@ -159,12 +212,12 @@ int native_step_line(StepObject *s, Run *r, Py_ssize_t i, PyObject *pre, PyObjec
     /* from here on the line is this function's */
     int result = -1, nofail = 0;
     PyObject *rest = NULL, *tup = NULL, *org = NULL, *failures = NULL, *lineno = NULL;
-    PyObject *hits = NULL, *outcome = NULL;
+    PyObject *hits = NULL, *outcome = NULL, *made_pre = NULL;
     r->nhits = 0;
     if (s->has_pref) {
         if (PyObject_SetAttr(r->state, s->s_pref_last, Py_True) < 0)
             return -1;
-        if (content != NULL) {
+        if (h == NULL && content != NULL) {
             Py_INCREF(content);
             if (PyDict_DelItem(pre, s->keys[K_CONTENT]) < 0) {
                 Py_DECREF(content);
@@ -192,11 +245,19 @@ int native_step_line(StepObject *s, Run *r, Py_ssize_t i, PyObject *pre, PyObjec
     const Py_ssize_t *order = s->order_items + s->order_at[first];
     Py_ssize_t norder = s->order_len[first];
     int emptied = 0; /* identify failed without check_all: the later regexes search "\n" in Python */
-    int has_pre = s->has_pref && PyDict_GET_SIZE(pre) > 0; /* without a prefregex its groups are {} */
+    /* without a prefregex its groups are {} */
+    int has_pre = s->has_pref && (h != NULL ? h->pre_count : PyDict_GET_SIZE(pre)) > 0;
     for (Py_ssize_t j = 0; j < norder; j++) {
         Py_ssize_t index = order[j]; /* in range: checked by Step_init */
         PyObject *fail;
-        if (!emptied) {
+        PyObject *fold = PyTuple_GET_ITEM(s->folds, index);
+        if (!emptied && h != NULL) {
+            if ((fail = hit_groups(s, h, index, has_pre, &made_pre)) == NULL) {
+                if (PyErr_Occurred())
+                    goto done;
+                continue;
+            }
+        } else if (!emptied) {
             fail = PyTuple_GET_ITEM(found, index);
             if (fail == Py_None)
                 continue;
@@ -220,12 +281,19 @@ int native_step_line(StepObject *s, Run *r, Py_ssize_t i, PyObject *pre, PyObjec
             if (fail == NULL)
                 goto done;
         }
-        PyObject *fold = PyTuple_GET_ITEM(s->folds, index);
-        if (fold != Py_None && native_fold(fold, fail) < 0) { /* in place */
+        if (h != NULL && !emptied) {
+            /* hit_groups folded and merged it */
+        } else if (fold != Py_None && native_fold(fold, fail) < 0) { /* in place */
             Py_DECREF(fail);
             goto done;
         }
-        if (has_pre) {
+        if (has_pre && (h == NULL || emptied)) {
+            if (h != NULL && hit_pre(s, h, &made_pre) < 0) {
+                Py_DECREF(fail);
+                goto done;
+            }
+            if (h != NULL)
+                pre = made_pre;
             PyObject *both = fold == Py_None && !emptied ? native_merge_fast(&s->merges[index], pre, fail) : NULL;
             if (both == NULL && PyErr_Occurred()) {
                 Py_DECREF(fail);
@@ -287,5 +355,6 @@ done:
     Py_XDECREF(lineno);
     Py_XDECREF(hits);
     Py_XDECREF(outcome);
+    Py_XDECREF(made_pre);
     return result;
 }

@@ -78,6 +78,70 @@ none: /* another shape (no error set), or an error */
     return NULL;
 }
 
+/* whether names (a tuple of (name, group number)), without `skip`, are keys (a tuple) in order */
+static int same_names(PyObject *names, PyObject *keys, PyObject *skip)
+{
+    Py_ssize_t j = 0;
+    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(names); k++) {
+        PyObject *name = PyTuple_GET_ITEM(PyTuple_GET_ITEM(names, k), 0);
+        int eq = skip != NULL ? PyObject_RichCompareBool(name, skip, Py_EQ) : 0;
+        if (eq < 0)
+            return -1;
+        if (eq)
+            continue;
+        if (j == PyTuple_GET_SIZE(keys))
+            return 0;
+        if ((eq = PyObject_RichCompareBool(name, PyTuple_GET_ITEM(keys, j++), Py_EQ)) <= 0)
+            return eq;
+    }
+    return j == PyTuple_GET_SIZE(keys);
+}
+
+/* checks m's shape against the hit's Program (once per Program): sets m->direct and m->take; -1 with an error */
+static int check_shape(Merge *m, const Hit *h, Py_ssize_t i, PyObject *content)
+{
+    PyObject *pre = native_hit_names(h, -1), *fail = native_hit_names(h, i);
+    int same = h->has_pref ? same_names(pre, m->pre_keys, content) : PyTuple_GET_SIZE(m->pre_keys) == 0;
+    if (same > 0)
+        same = same_names(fail, m->fail_keys, NULL);
+    if (same < 0)
+        return -1;
+    char *take = NULL;
+    Py_ssize_t n = h->has_pref ? PyTuple_GET_SIZE(pre) : 0;
+    if (same && (take = PyMem_Calloc((size_t)(n ? n : 1), 1)) == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t k = 0, j = 0; same && k < n; k++) {
+        int eq = PyObject_RichCompareBool(PyTuple_GET_ITEM(PyTuple_GET_ITEM(pre, k), 0), content, Py_EQ);
+        if (eq < 0) {
+            PyMem_Free(take);
+            return -1;
+        }
+        if (!eq)
+            take[k] = m->pre_only[j++]; /* the k-th name is pre's j-th key (same_names) */
+    }
+    PyMem_Free(m->take);
+    m->take = take;
+    m->direct = same;
+    Py_XSETREF(m->seen_pre, Py_NewRef(pre));
+    Py_XSETREF(m->seen_fail, Py_NewRef(fail));
+    return 0;
+}
+
+PyObject *native_merge_record(Merge *m, const Hit *h, Py_ssize_t i, PyObject *content)
+{
+    if (m->blank == NULL)
+        return NULL;
+    if ((m->seen_pre != native_hit_names(h, -1) || m->seen_fail != native_hit_names(h, i)) &&
+        check_shape(m, h, i, content) < 0)
+        return NULL;
+    if (!m->direct)
+        return NULL;
+    /* merge_fast's result: pre's values where the failregex has no such group, then fail's, each if not None */
+    return native_hit_merged(h, i, m->blank, m->take);
+}
+
 /* the shapes of a Step's nfail failregexes */
 void native_merges_free(Merge *merges, Py_ssize_t nfail)
 {
@@ -86,6 +150,9 @@ void native_merges_free(Merge *merges, Py_ssize_t nfail)
         Py_XDECREF(merges[k].pre_keys);
         Py_XDECREF(merges[k].fail_keys);
         PyMem_Free(merges[k].pre_only);
+        Py_XDECREF(merges[k].seen_pre);
+        Py_XDECREF(merges[k].seen_fail);
+        PyMem_Free(merges[k].take);
     }
     PyMem_Free(merges);
 }

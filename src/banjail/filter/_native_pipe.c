@@ -48,6 +48,9 @@ typedef struct {
     long patience;           /* ns */
     long stall;              /* ns the worker sleeps before each batch it claims (for tests; 0 in use) */
     int running;             /* the Program's worker was given this Matches (it sets finished when done) */
+    const Py_ssize_t **at;   /* the current hit's failregex pairs (nfail) */
+    Py_ssize_t pre_count;    /* native_pre_count of the Program */
+    Hit hit;                 /* the current hit (native_matches_hit) */
 } MatchesObject;
 
 
@@ -115,21 +118,47 @@ static int take_batch(MatchesObject *m)
     return b->nomem ? -1 : 0;
 }
 
-PyObject *native_matches_next(PyObject *obj)
+/* the next record, waiting for the matching thread when it has none yet: 1 with *rec, 0 after the last, -1 no
+ * memory */
+static int next_record(MatchesObject *m, const Py_ssize_t **rec)
 {
-    MatchesObject *m = (MatchesObject *)obj;
     while (m->read_batch < m->nbatches) {
         if (m->cur == NULL && take_batch(m) < 0)
-            return PyErr_NoMemory();
+            return -1;
         if (m->read_at < m->cur->used) {
-            const Py_ssize_t *rec = m->cur->recs + m->read_at;
-            m->read_at += native_record_size(m->program, rec);
-            return native_record_row(&m->lines, m->row_scratch, rec);
+            *rec = m->cur->recs + m->read_at;
+            m->read_at += native_record_size(m->program, *rec);
+            return 1;
         }
         m->read_batch++;
         m->cur = NULL;
     }
-    return NULL;
+    return 0;
+}
+
+PyObject *native_matches_next(PyObject *obj)
+{
+    MatchesObject *m = (MatchesObject *)obj;
+    const Py_ssize_t *rec;
+    int got = next_record(m, &rec);
+    if (got <= 0)
+        return got < 0 ? PyErr_NoMemory() : NULL;
+    return native_record_row(&m->lines, m->row_scratch, rec);
+}
+
+int native_matches_hit(PyObject *obj, const Hit **hit)
+{
+    MatchesObject *m = (MatchesObject *)obj;
+    const Py_ssize_t *rec;
+    int got = next_record(m, &rec);
+    if (got <= 0) {
+        if (got < 0)
+            PyErr_NoMemory();
+        return got;
+    }
+    native_hit_read(&m->lines, m->row_scratch, rec, m->at, m->pre_count, &m->hit);
+    *hit = &m->hit;
+    return 1;
 }
 
 static void Matches_dealloc(MatchesObject *m)
@@ -153,6 +182,7 @@ static void Matches_dealloc(MatchesObject *m)
     PyMem_RawFree(m->lines.ends);
     PyMem_RawFree(m->mine.scratch);
     PyMem_RawFree(m->row_scratch);
+    PyMem_RawFree(m->at);
     Py_XDECREF(m->program);
     Py_XDECREF(m->chunk);
     Py_TYPE(m)->tp_free((PyObject *)m);
@@ -255,8 +285,10 @@ PyObject *native_program_start(ProgramObject *self, PyObject *args)
     m->row_scratch = PyMem_RawMalloc((size_t)longest + 2);
     m->mine.md = pcre2_match_data_create(self->groups + 1, NULL);
     m->mine.mctx = self->mctx;
+    m->at = PyMem_RawMalloc((size_t)(self->nfail ? self->nfail : 1) * sizeof *m->at);
+    m->pre_count = native_pre_count(self);
     if (m->lines.starts == NULL || m->lines.ends == NULL || m->batches == NULL || m->ready == NULL ||
-        m->mine.scratch == NULL || m->row_scratch == NULL || m->mine.md == NULL) {
+        m->mine.scratch == NULL || m->row_scratch == NULL || m->mine.md == NULL || m->at == NULL) {
         Py_DECREF(m);
         return PyErr_NoMemory();
     }

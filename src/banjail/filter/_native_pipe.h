@@ -50,4 +50,9 @@ Py_ssize_t native_record_size(const ProgramObject *p, const Py_ssize_t *rec);
 /* the row (line, prefregex groups, failregex groups) a record stands for, as Program.scan makes it; scratch:
  * the longest line's length + 2 bytes */
 PyObject *native_record_row(const Lines *v, char *scratch, const Py_ssize_t *rec);
+/* the Hit (_native.h) a complete record at rec stands for; at: room for the Program's nfail pointers;
+ * pre_count: native_pre_count's, the prefregex's named groups other than "content" */
+void native_hit_read(const Lines *v, char *scratch, const Py_ssize_t *rec, const Py_ssize_t **at,
+                     Py_ssize_t pre_count, Hit *h);
+Py_ssize_t native_pre_count(const ProgramObject *p);
 #endif

@@ -1,8 +1,8 @@
 /* banjail.filter._native.Step: the one-line step of the native engine (banjail.filter.native) in C.
  *
  * Program.scan (_native.c) returns the lines of a uniform chunk where a failregex matched, with their groups;
- * Program.start (_native_pipe.c) gives the same rows as a Matches, made as its second thread finds them, which
- * run() reads one by one. Step.run does on each of them what banjail.filter.singleline.match_line and banjail.filter.uniform.run_line
+ * Program.start (_native_pipe.c) gives the same lines as a Matches, whose records run() reads one by one as
+ * they are found, making each match's merged dict straight from the record (no prefregex or failregex dict). Step.run does on each of them what banjail.filter.singleline.match_line and banjail.filter.uniform.run_line
  * do with those groups, on the same Python objects: the log's SessionCache.entries dict (session.merge, in
  * _native_session.c), the Identities.addresses cache (identity.identify, in _native_identity.c),
  * banjail.model.Failure records (failure.failure_of, in _native_failure.c), LineOutcome records and the
@@ -70,14 +70,11 @@ static int add_missed(StepObject *s, Run *r, Py_ssize_t start, Py_ssize_t end)
     return bad;
 }
 
-/* run()'s work on one hit row (line, prefregex groups, failregex groups): 0, or -1 with an error */
-static int one_hit(StepObject *s, Run *r, PyObject *hit, Py_ssize_t lines, Py_ssize_t *missed_from)
+/* run()'s work on one hit line i, given as Program.scan's row (pre, found: its groups) or as a Matches' hit h
+ * (pre and found NULL): 0, or -1 with an error */
+static int one_hit(StepObject *s, Run *r, Py_ssize_t i, PyObject *pre, PyObject *found, const Hit *h,
+                   Py_ssize_t lines, Py_ssize_t *missed_from)
 {
-    if (!PyTuple_Check(hit) || PyTuple_GET_SIZE(hit) != 3) {
-        PyErr_SetString(PyExc_TypeError, "hits: (line, prefregex groups, failregex groups)");
-        return -1;
-    }
-    Py_ssize_t i = PyLong_AsSsize_t(PyTuple_GET_ITEM(hit, 0));
     if (i < 0 || i >= lines) {
         if (!PyErr_Occurred())
             PyErr_SetString(PyExc_ValueError, "hits: a line index out of range");
@@ -92,15 +89,38 @@ static int one_hit(StepObject *s, Run *r, PyObject *hit, Py_ssize_t lines, Py_ss
             return -1;
         *missed_from = i + 1;
     }
-    PyObject *pre = PyTuple_GET_ITEM(hit, 1), *found = PyTuple_GET_ITEM(hit, 2);
-    int done = native_step_line(s, r, i, pre, found);
+    int done = native_step_line(s, r, i, pre, found, h);
     if (done <= 0)
         return done;
-    PyObject *back = PyObject_CallFunctionObjArgs(r->fallback, PyTuple_GET_ITEM(hit, 0), pre, found, NULL);
+    PyObject *row = h != NULL ? native_hit_row(h) : NULL; /* the record's row, which the dicts' way was given */
+    if (h != NULL && row == NULL)
+        return -1;
+    PyObject *back = row != NULL ? PyObject_CallFunctionObjArgs(r->fallback, PyTuple_GET_ITEM(row, 0),
+                                                                PyTuple_GET_ITEM(row, 1), PyTuple_GET_ITEM(row, 2), NULL)
+                                 : NULL;
+    if (row == NULL) {
+        PyObject *index = PyLong_FromSsize_t(i);
+        back = index == NULL ? NULL : PyObject_CallFunctionObjArgs(r->fallback, index, pre, found, NULL);
+        Py_XDECREF(index);
+    }
+    Py_XDECREF(row);
     if (back == NULL)
         return -1;
     Py_DECREF(back);
     return 0;
+}
+
+/* one_hit on a row of Program.scan's list: (line, prefregex groups, failregex groups) */
+static int one_row(StepObject *s, Run *r, PyObject *hit, Py_ssize_t lines, Py_ssize_t *missed_from)
+{
+    if (!PyTuple_Check(hit) || PyTuple_GET_SIZE(hit) != 3) {
+        PyErr_SetString(PyExc_TypeError, "hits: (line, prefregex groups, failregex groups)");
+        return -1;
+    }
+    Py_ssize_t i = PyLong_AsSsize_t(PyTuple_GET_ITEM(hit, 0));
+    if (i == -1 && PyErr_Occurred())
+        return -1;
+    return one_hit(s, r, i, PyTuple_GET_ITEM(hit, 1), PyTuple_GET_ITEM(hit, 2), NULL, lines, missed_from);
 }
 
 /* run(hits, rows, dates, texts, ends, template, first_lineno, now, flags, state, counts, out, fail_hits,
@@ -166,20 +186,18 @@ static PyObject *Step_run(StepObject *s, PyObject *args)
     }
     Py_ssize_t missed_from = 0; /* with keep_missed: the next line whose missed outcome may be due */
     r.raw = PyUnicode_Check(usedns) && PyUnicode_CompareWithASCIIString(usedns, "raw") == 0;
-    for (Py_ssize_t k = 0;; k++) {
-        PyObject *hit; /* a new reference */
-        if (lazy) {
-            if ((hit = native_matches_next(hits)) == NULL) {
-                if (PyErr_Occurred())
-                    goto done;
-                break;
-            }
-        } else if (k < PyList_GET_SIZE(hits)) {
-            hit = Py_NewRef(PyList_GET_ITEM(hits, k));
-        } else {
-            break;
-        }
-        int bad = one_hit(s, &r, hit, lines, &missed_from);
+    if (lazy) { /* a Matches: each hit read from its record, its dicts made only as needed */
+        const Hit *h;
+        int got;
+        while ((got = native_matches_hit(hits, &h)) > 0)
+            if (one_hit(s, &r, h->line, NULL, NULL, h, lines, &missed_from) < 0)
+                goto done;
+        if (got < 0)
+            goto done;
+    }
+    for (Py_ssize_t k = 0; !lazy && k < PyList_GET_SIZE(hits); k++) {
+        PyObject *hit = Py_NewRef(PyList_GET_ITEM(hits, k)); /* the fallback may change the list */
+        int bad = one_row(s, &r, hit, lines, &missed_from);
         Py_DECREF(hit);
         if (bad < 0)
             goto done;

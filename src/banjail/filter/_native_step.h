@@ -20,6 +20,12 @@ typedef struct {
     PyObject *pre_keys;  /* tuple */
     PyObject *fail_keys; /* tuple */
     char *pre_only;      /* per pre key: 1 when the failregex has no group of that name */
+    /* for native_merge_record: the Program's name tuples the shape was checked against (NULL: not yet), whether
+     * the shape is theirs (the pre keys are the prefregex's names without "content", the fail keys the
+     * failregex's, in order), and then per prefregex name whether its value goes into the merged dict */
+    PyObject *seen_pre, *seen_fail;
+    int direct;
+    char *take;
 } Merge;
 
 /* One slot of the step's address cache (see _native_identity.c): an ASCII address text of one family and the
@@ -125,9 +131,10 @@ static inline PyObject *get_or_none(PyObject *d, PyObject *key)
     return v == NULL ? (PyErr_Occurred() ? NULL : Py_None) : v;
 }
 
-/* singleline.match_line + uniform.run_line for hit row i of a run: 0 done, 1 not ported and nothing changed
- * (the caller hands the line to Python), -1 with an error (_native_match.c) */
-int native_step_line(StepObject *s, Run *r, Py_ssize_t i, PyObject *pre, PyObject *found);
+/* singleline.match_line + uniform.run_line for hit row i of a run, given as Program.scan's (pre, found) or as a
+ * Matches' hit h (pre and found NULL): 0 done, 1 not ported and nothing changed (the caller hands the line to
+ * Python), -1 with an error (_native_match.c) */
+int native_step_line(StepObject *s, Run *r, Py_ssize_t i, PyObject *pre, PyObject *found, const Hit *h);
 
 /* list(a) + list(b) where a may be NULL (missing: []) */
 PyObject *native_concat(PyObject *a, PyObject *b);
@@ -144,6 +151,9 @@ int native_slots(PyObject *type, PyObject *fields, Py_ssize_t *at);
 PyObject *native_merge_slow(Merge *m, PyObject *pre, PyObject *fail, int take);
 /* the same from m's shape: NULL without an error when pre or fail has another shape (native_merge_slow then) */
 PyObject *native_merge_fast(const Merge *m, PyObject *pre, PyObject *fail);
+/* the same made straight from a Matches' hit for its failregex i (no pre or fail dict is made): NULL without an
+ * error when the shape is not known yet or is not the Program's (the dicts' way then) */
+PyObject *native_merge_record(Merge *m, const Hit *h, Py_ssize_t i, PyObject *content);
 void native_merges_free(Merge *merges, Py_ssize_t nfail);
 /* CompiledRegex.fold(d), in place, from its (alt pairs, tuple pairs): 0, or -1 with an error */
 int native_fold(PyObject *pairs, PyObject *d);

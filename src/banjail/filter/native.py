@@ -206,8 +206,9 @@ class NativeEngine:
         # within a bound (banjail.daemon.collector).
         # the C step builds a line's parts as ("", date text, rest): only for dates that start their line
         stepped = c_step is not None and found.starts is None
-        if stepped and state.threaded and len(cuts) >= THREAD_LINES:
-            hits: Any = compiled.start(searched, cuts, True, PATIENCE_NS, BATCH_LINES)  # matched while the step runs
+        if stepped:  # the step reads each hit's record, making only the dicts it needs (see _native_step.c)
+            threaded = state.threaded and len(cuts) >= THREAD_LINES  # then matched while the step runs
+            hits: Any = compiled.start(searched, cuts, threaded, PATIENCE_NS, BATCH_LINES)
         else:
             hits = compiled.scan(searched, cuts)
         if stepped:

@@ -54,6 +54,20 @@ PLAIN = FilterSpec(
         r"from <HOST>",
     ),
 )
+# The prefregex's own groups: USER (always "h") is also a group of some failregexes, whose value then wins;
+# EVEN takes part for even pids only. The C step builds each merged dict straight from the match records.
+SHARED = FilterSpec(
+    prefregex=(
+        r"^(?:[A-Z][a-z]{2} +\d+ [\d:]+)?\s*<F-MLFID>(?:<F-USER>h</F-USER>|\S+) "
+        r"app\[(?:<F-EVEN>\d*[02468]</F-EVEN>|\d+)\]:</F-MLFID> <F-CONTENT>.+</F-CONTENT>$"
+    ),
+    failregex=SESSIONS.failregex,
+)
+# A prefregex without a content group: the failregexes then search the line from its date's end.
+UNCUT = FilterSpec(
+    prefregex=r"^(?:[A-Z][a-z]{2} +\d+ [\d:]+)?\s*\S+ app\[(?:<F-EVEN>\d*[02468]</F-EVEN>|\d+)\]:",
+    failregex=PLAIN.failregex,
+)
 MESSAGES = (
     "Failed password for {user} from {ip} port 22",
     "Failed publickey for {user} from {ip}",
@@ -187,7 +201,7 @@ def _compare(
     return py.matched + py.ignored
 
 
-@pytest.mark.parametrize("spec", [SESSIONS, PLAIN], ids=["mlfid", "plain"])
+@pytest.mark.parametrize("spec", [SESSIONS, PLAIN, SHARED, UNCUT], ids=["mlfid", "plain", "shared", "uncut"])
 @pytest.mark.parametrize("check_all", [True, False], ids=["all", "first"])
 @settings(max_examples=40, deadline=None)
 @given(
