@@ -128,7 +128,11 @@ class BanBook:
                 continue
             until = None if bantime == -1 else ban.at + bantime
             if until != ban.until:
-                book[fid] = ban = replace(ban, until=until)
+                # positional (Ban's field order): a third of replace()'s cost, 100k times
+                b = ban
+                book[fid] = ban = Ban(
+                    b.jail, b.fid, b.ip, b.at, until, b.count, b.failures, b.lines, b.groups, b.restored, True
+                )
                 moved.append(ban)
         if moved:
             # every end anew: rows pushed for the old ends would otherwise pile up until their time comes
