@@ -164,7 +164,7 @@ def _ban_list(jail: Jail, *, with_time: bool) -> list[str]:
         start = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ban.at))
         # a permanent ban ends, as upstream prints it, at the last second of year 9999
         end = PERMANENT_END if ban.until is None else time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ban.until))
-        rows.append(f"{ban.fid} \t{start} + {_number(ban.bantime)} = {end}")
+        rows.append(f"{ban.fid} \t{start} + {int(ban.bantime)} = {end}")  # upstream's %d: a prolonged 7.05 s is 7
     return rows
 
 
