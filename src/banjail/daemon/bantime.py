@@ -56,10 +56,12 @@ async def moved(daemon: Daemon, jail: Jail, bans: Sequence[Ban]) -> None:
     applied = jail.applied
     held = []
     for ban in bans:
-        if ban.fid in applied:
+        # A ban whose end is now past is not handed on: the tick lifts it, and `applied` keeps the end the
+        # actions hold, so its unban reaches the kernel (a native action skips deleting an element it takes for
+        # expired in the kernel already).
+        if ban.fid in applied and (ban.until is None or ban.until > now):
             applied[ban.fid] = ban
-            if ban.until is None or ban.until > now:  # an end now past: the tick's unban follows
-                held.append(ban)
+            held.append(ban)
     if held:
         # put_nowait: queued before this coroutine can yield, so ahead of any unban of these bans
         jail.queue.put_nowait(ActionJob("prolong", tuple(held)))
