@@ -85,7 +85,13 @@ class BanRequest:
 
 @dataclass(frozen=True, slots=True)
 class Ban:
-    """An address (or id) banned in a jail until `until` (None = permanent)."""
+    """An address (or id) banned in a jail until `until` (None = permanent).
+
+    follows: the ban's length is the jail's bantime, whatever it is now: `set <jail> bantime` moves `until` to
+    `at` + the new bantime (None for -1), as upstream's tickets without a ban time of their own. False: the
+    ban has its own length, which no later bantime changes (an incremented ban, one a newer ban prolonged,
+    one restored from the store or from the fleet, as upstream's tickets with their own ban time).
+    """
 
     jail: str
     fid: str
@@ -97,6 +103,7 @@ class Ban:
     lines: tuple[str, ...] = ()
     groups: Groups = ()
     restored: bool = False
+    follows: bool = False
 
     @property
     def bantime(self) -> float:

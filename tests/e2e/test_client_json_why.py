@@ -126,6 +126,7 @@ def test_why_a_banned_address_shows_the_lines_the_regex_the_limits_and_the_ban(
     assert ban["bantime"] == {
         "seconds": 3600.0,
         "count": 1,
+        "follows_bantime": True,
         "base": 3600.0,
         "increment": False,
         "how": "bantime (bantime.increment is off)",

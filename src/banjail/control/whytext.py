@@ -44,6 +44,13 @@ def _ban_lines(ban: dict[str, Any]) -> list[str]:
     rows.append(
         f"    bantime: {_seconds(bantime.get('seconds'))} (ban #{bantime.get('count')}): {bantime.get('how', '')}"
     )
+    follows = bantime.get("follows_bantime")
+    if follows is not None:
+        rows.append(
+            "    its end moves with `set <jail> bantime`"
+            if follows
+            else "    its length is its own (incremented, prolonged or restored): `set <jail> bantime` leaves it"
+        )
     failures = ban.get("failures", [])
     rows.append(
         f"    lines that counted ({len(failures)}):" if failures else "    lines that counted: none stored"

@@ -3,6 +3,9 @@
 * A fid is banned at most once at a time. A new ban for a banned fid only prolongs it, when it would end later:
   the ban then ends when the new one would (for a new ban at or before the old one's time: the old time plus the
   new length), as upstream's "Increase Ban"/prolong does.
+* A prolonged ban has its own length from then on (upstream's `oldticket.setBanTime`).
+* A ban that follows the jail's bantime (Ban.follows) ends at its time plus the bantime in force: `rebase` moves
+  the end of every such ban when the jail's bantime changes, up or down, to or from -1.
 * A ban is due for unbanning once now is strictly after its end; permanent bans never are.
 * `banned()` lists bans by end time (permanent last), as `fail2ban-client status` and `banned` show them.
 """
@@ -76,7 +79,7 @@ class BanBook:
             return Admission(ALREADY, old)
         # The new length counted from the newer of the two ban times.
         until = None if ban.until is None else max(ban.at, old.at) + (ban.until - ban.at)
-        longer = replace(old, until=until, count=max(old.count, ban.count))
+        longer = replace(old, until=until, count=max(old.count, ban.count), follows=False)
         self._bans[ban.fid] = longer
         self._schedule(longer)
         return Admission(PROLONGED, longer)
@@ -112,6 +115,40 @@ class BanBook:
         # admit() above may have pushed onto the unordered list; heapify restores the invariant for all rows.
         heapq.heapify(heap)
         return banned, others
+
+    def rebase(self, bantime: float) -> list[Ban]:
+        """The jail's bantime is now `bantime` (-1: permanent): every ban that follows it ends at its time plus
+        bantime from now on. Returns the bans whose end moved, as they are now, in ban order. An end moved into
+        the past is due at the next `due` (upstream only looks again at the end it had planned before; banjail
+        lifts such a ban at once). O(n), one heapify: a `set bantime` is rare, a book may hold 100k bans."""
+        moved: list[Ban] = []
+        book = self._bans
+        for fid, ban in book.items():
+            if not ban.follows:
+                continue
+            until = None if bantime == -1 else ban.at + bantime
+            if until != ban.until:
+                # positional (Ban's field order): about half replace()'s cost, 100k times
+                b = ban
+                book[fid] = ban = Ban(
+                    b.jail, b.fid, b.ip, b.at, until, b.count, b.failures, b.lines, b.groups, b.restored, True
+                )
+                moved.append(ban)
+        if moved:
+            # every end anew: rows pushed for the old ends would otherwise pile up until their time comes
+            base = self._sequence
+            self._heap = [
+                (b.until, base + i, fid) for i, (fid, b) in enumerate(book.items()) if b.until is not None
+            ]
+            self._sequence = base + len(book)
+            heapq.heapify(self._heap)
+        return moved
+
+    def current(self, ban: Ban) -> Ban:
+        """The book's version of `ban` (same fid and time) when it is in force, else `ban` itself: a ban decided
+        before a `rebase` or a prolongation is applied and stored with the end it has now."""
+        found = self._bans.get(ban.fid)
+        return found if found is not None and found.at == ban.at else ban
 
     def remove(self, fid: str, now: float, *, manual: bool = True) -> Unban | None:
         """End fid's ban now (`unbanip`); None when it is not banned."""

@@ -11,13 +11,15 @@ any jail with `overalljails`) is banned for f(bantime, n), where f is:
 * then capped by `maxtime`, then `rndtime` adds random() * rndtime seconds (random source injected).
 
 The first ban of a fid (n = 0) is never incremented, and without `increment` every ban counts as the first.
+Such a ban follows the jail's bantime (Ban.follows: its end moves with `set bantime`); an incremented one has
+its own length.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 
 from banjail.core.formula import Formula, parse
 from banjail.errors import ConfigError, Problem
@@ -159,15 +161,21 @@ class BanPolicy:
         count = 1
         error = ""
         recorded = False
+        # Upstream gives a ban a length of its own as soon as increment finds the fid in the store, even when the
+        # incremented length equals the base (multipliers `1 1`: checked on 1.0.2); every other ban (the first
+        # one, a failed formula, bantime -1, no increment) follows the jail's bantime (Ban.follows).
+        follows = True
         if self.increment and base > 0 and history is not None:
             count = max(1, history.count + 1)
             recorded = request.at <= history.last_at
+            follows = False
             if history.count > 0:
                 try:
                     length = self.incremented(history.count)
                 except (ArithmeticError, ValueError) as exc:
                     error = f"bantime.formula failed for count {history.count}: {exc}"
                     length = base
+                    follows = True
         # Upstream drops a request whose ban at the jail's own bantime would already be over.
         if base != -1 and request.at + base < now:
             return Verdict(None, recorded, error)
@@ -182,8 +190,31 @@ class BanPolicy:
             failures=request.failures,
             lines=request.lines,
             groups=request.groups,
+            follows=follows,
         )
         return Verdict(ban, recorded, error)
+
+    @property
+    def max_bantime(self) -> float | None:
+        """The longest a restored ban may last (upstream's getMaxBanTime): `bantime.maxtime` with increment,
+        else bantime; None when there is no cap (bantime -1, or increment without maxtime)."""
+        cap = (-1.0 if self.maxtime is None else self.maxtime) if self.increment else self.bantime
+        return None if cap < 0 else cap
+
+    def cap_restored(self, bans: Iterable[Ban], now: float) -> list[Ban]:
+        """Bans read back from the store, as upstream's getCurrentBans corrects them: a ban longer than
+        `max_bantime`, or permanent, lasts max_bantime from its time; those then over at `now` are left out."""
+        cap = self.max_bantime
+        if cap is None:
+            return list(bans)
+        kept: list[Ban] = []
+        for ban in bans:
+            if ban.until is None or ban.until - ban.at > cap:
+                ban = replace(ban, until=ban.at + cap)
+            if ban.until is not None and ban.until <= now:
+                continue
+            kept.append(ban)
+        return kept
 
     def failure_weight(self, failure_time: float, history: BanHistory | None, maxretry: int) -> int:
         """How many retries a new failure of a known bad fid counts for (upstream's observer boost): 1 normally;

@@ -292,11 +292,15 @@ class JailState:
             BanRequest(jail=self.name, fid=ip or fid, ip=ip, at=now, failures=0, lines=()), now
         )
 
-    def restore(self, bans: Iterable[Ban], now: float) -> list[Event]:
+    def restore(self, bans: Iterable[Ban], now: float, *, cap: bool = True) -> list[Event]:
         """Re-apply bans read from the store at start (restored=True; nothing to store again). Bans of fids that
-        are ignored now are skipped with an Ignored event, expired ones dropped. Events: the Ignored ones first,
-        then one Restored with every ban newly in force (in the order given), then a BanDecided for each ban that
-        met one already in force (prolonged or already banned), in the order given."""
+        are ignored now are skipped with an Ignored event, expired ones dropped; with `cap`, a ban longer than
+        the policy's max_bantime is shortened to it first (BanPolicy.cap_restored, as upstream). Restored bans
+        keep their length (Ban.follows is False). Events: the Ignored ones first, then one Restored with every
+        ban newly in force (in the order given), then a BanDecided for each ban that met one already in force
+        (prolonged or already banned), in the order given."""
+        if cap:
+            bans = self.policy.cap_restored(bans, now)
         events: list[Event] = []
         kept: list[Ban] = []
         contains = self.ignore.contains
@@ -314,6 +318,12 @@ class JailState:
             events.append(Restored(tuple(banned)))
         events.extend(BanDecided(a.kind, a.ban, False) for a in others)
         return events
+
+    def set_bantime(self, bantime: float) -> list[Ban]:
+        """The jail's bantime is now `bantime` (-1: permanent): new bans get it, and every ban in force that
+        follows the jail's bantime ends at its time plus it (BanBook.rebase). Returns the bans whose end moved."""
+        self.policy = replace(self.policy, bantime=bantime)
+        return self.book.rebase(bantime)
 
     def unban(self, target: str, now: float) -> list[Unban]:
         """A manual unban (`set <jail> unbanip`): the fid itself, or every banned address in a network; the

@@ -116,6 +116,7 @@ class Daemon:
         self.runs = RunLog(lambda: self.committer.commit)
         self.marks = Completions(directory_for(dbfile), self.runs.add)  # side actions' completion marks
         self.unclean = False  # the previous server was killed: firewall leftovers are cleared at jail start
+        self.booting = False  # start() is starting the configured jails (their restore is the start-up one)
         self.scheduler = Scheduler(self)
         self._stopped = asyncio.Event()
         self._stopping = False
@@ -140,6 +141,7 @@ class Daemon:
         if self.unclean:
             log_server.info("The last server did not stop gracefully: its firewall rules are cleared at restore")
         await self.settle_marks()
+        self.booting = True
         for jail_config in self.config.jails:
             skip = no_logs_to_skip(jail_config)
             if skip:
@@ -152,6 +154,7 @@ class Daemon:
                 log_server.error("Failed to start jail %r: %s", jail_config.name, exc)
                 # created but its actions could not be built: it must not stay half there (no task runs yet)
                 self.jails.pop(jail_config.name, None)
+        self.booting = False
         # Purge only now: jails stopped by the last shutdown are enabled again, so their positions and bans
         # survive; what remains disabled belongs to jails no longer configured.
         await self.db(self.store.purge, self.clock.now(), self.dbpurgeage)

@@ -59,6 +59,10 @@ async def run_action(jail: Jail, action: Action, job: ActionJob) -> str:
             await action.ban(job.bans)
         elif job.kind == "unban":
             await action.unban(job.bans)
+        elif job.kind == "prolong":  # the bans' ends moved (prolonged, or the jail's bantime changed)
+            prolong = getattr(action, "prolong", None)
+            if callable(prolong):
+                await prolong(job.bans)
         elif job.kind == "flush":
             await action.flush()
         elif job.kind in ("stop", "shutdown"):

@@ -48,6 +48,7 @@ class ActionJob:
         str  # "ban" | "unban" | "stop" | "shutdown" (bans: those to hold over a restart) | "flush" | "start"
     )
     # | "release" (the restart's hold is removed) | "settle" (runs nothing: see `done`)
+    # | "prolong" (the bans' ends moved: an action with `prolong` replaces their kernel timeouts)
     bans: tuple[Ban, ...] = ()
     action: Action | None = None
     read_at: float = 0.0  # monotonic time the batch whose line fired these bans was read (0: none; latency)

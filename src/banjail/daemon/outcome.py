@@ -16,6 +16,7 @@ any moment either loses the whole batch (the next process reads and counts it ag
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Iterable
@@ -97,6 +98,9 @@ async def carry_out(
             pending[index:index] = jail.state.resume(event, ignored, now)
         else:
             await daemon.unbans(jail, [event])
+    # The loop above may have awaited: a `set bantime` meanwhile moved the ends of bans that follow it. No await
+    # from here to the commit's queueing, so the rows hold the ends the book has (banjail.daemon.bantime).
+    decided = _current(jail, decided)
     stored = tuple(d.ban for d in decided if d.store)
     fleet = daemon.fleet
     outbox = fleet.outbox(jail, stored) if fleet is not None and stored and not remote else ()
@@ -145,12 +149,24 @@ async def _restored(daemon: Daemon, jail: Jail, bans: list[Ban]) -> None:
     daemon.wake()
 
 
+def _current(jail: Jail, decided: list[BanDecided]) -> list[BanDecided]:
+    """The decisions with their bans as the book has them now (BanBook.current)."""
+    current = jail.state.book.current
+    out = []
+    for d in decided:
+        ban = current(d.ban) if d.kind in ("banned", "prolonged") else d.ban
+        out.append(d if ban is d.ban else dataclasses.replace(d, ban=ban))
+    return out
+
+
 async def _decided(daemon: Daemon, jail: Jail, decided: list[BanDecided]) -> None:
-    """Log the committed ban decisions (upstream's words) and hand the new bans to the actions."""
+    """Log the committed ban decisions (upstream's words) and hand the new bans to the actions: the new ones to
+    ban, the prolonged ones (a newer ban of a banned fid) to `prolong`, so a kernel timeout moves with the end."""
     name = jail.name
     notices: list[str] = []
     fresh: list[Ban] = []
-    for d in decided:
+    longer: list[Ban] = []
+    for d in _current(jail, decided):  # again: the commit was awaited
         ban = d.ban
         if d.error:
             log_actions.error("[%s] bantime.formula failed: %s", name, d.error)
@@ -165,6 +181,8 @@ async def _decided(daemon: Daemon, jail: Jail, decided: list[BanDecided]) -> Non
             notices.append(
                 f"[{name}] Increase Ban {ban.fid} ({ban.count} # {effects.duration(ban.bantime)} -> {until})"
             )
+            if ban.fid in jail.applied:
+                longer.append(ban)
             jail.applied[ban.fid] = ban
         elif d.kind == "already banned":
             notices.append(f"[{name}] {ban.fid} already banned")
@@ -175,6 +193,8 @@ async def _decided(daemon: Daemon, jail: Jail, decided: list[BanDecided]) -> Non
     log_many(log_actions, NOTICE, notices)
     if fresh:
         await daemon.enqueue(jail, ActionJob("ban", tuple(fresh), read_at=jail.batch_read_at))
+    if longer:
+        await daemon.enqueue(jail, ActionJob("prolong", tuple(longer)))
     daemon.wake()
 
 

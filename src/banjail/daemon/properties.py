@@ -14,12 +14,12 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from banjail.config.schema import JailConfig
-from banjail.daemon import actionset, manual, regexview
+from banjail.daemon import actionset, bantime, manual, regexview
 from banjail.daemon.jail import Jail, build_matcher, build_policy, ignore_cache, ignorecache_options
 from banjail.daemon.logging import logger
 from banjail.errors import ConfigError, ControlError
 from banjail.filter import engine as engines
-from banjail.timespec import str2seconds, str2seconds_typed
+from banjail.timespec import str2seconds_typed
 
 if TYPE_CHECKING:
     from banjail.daemon.app import Daemon
@@ -164,7 +164,7 @@ def _ban_list(jail: Jail, *, with_time: bool) -> list[str]:
         start = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ban.at))
         # a permanent ban ends, as upstream prints it, at the last second of year 9999
         end = PERMANENT_END if ban.until is None else time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ban.until))
-        rows.append(f"{ban.fid} \t{start} + {_number(ban.bantime)} = {end}")
+        rows.append(f"{ban.fid} \t{start} + {int(ban.bantime)} = {end}")  # upstream's %d: a prolonged 7.05 s is 7
     return rows
 
 
@@ -226,10 +226,8 @@ async def set_(daemon: Daemon, jail: Jail, prop: str, args: Sequence[str]) -> ob
     if prop == "maxmatches":
         state.counter.maxmatches = int(args[0])
         return state.counter.maxmatches
-    if prop == "bantime":
-        state.policy = dataclasses.replace(state.policy, bantime=str2seconds(args[0]))
-        _update(jail, bantime=state.policy.bantime)
-        return _number(state.policy.bantime)
+    if prop == "bantime":  # moves the end of every ban that follows the jail's bantime (daemon.bantime)
+        return _number(await bantime.set_bantime(daemon, jail, args[0]))
     if prop.startswith("bantime."):
         return _set_bantime_extra(jail, prop[len("bantime.") :], args[0])
     if prop in ("addlogpath", "dellogpath"):

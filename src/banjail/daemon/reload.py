@@ -17,7 +17,7 @@ import dataclasses
 from typing import TYPE_CHECKING
 
 from banjail.config.schema import Config, JailConfig
-from banjail.daemon import manual
+from banjail.daemon import bantime, manual
 from banjail.daemon.jail import ActionJob, Jail, build_state, ignore_cache
 from banjail.daemon.logging import logger
 from banjail.errors import BanjailError
@@ -84,6 +84,8 @@ async def _update(daemon: Daemon, jail: Jail, new: JailConfig) -> None:
     state.counter = counter
     jail.state = state
     jail.config = new
+    # the configured bantime is the jail's again: the bans that follow it move, as after `set bantime`
+    await bantime.moved(daemon, jail, state.book.rebase(state.policy.bantime))
     jail.ignorecommand = new.ignorecommand
     jail.ignore_cache = ignore_cache(new)
     if any(getattr(old, f) != getattr(new, f) for f in _SOURCE_FIELDS):

@@ -1,6 +1,9 @@
 """A jail's state coming back at its start, before any of its sources is opened: the store's active bans are
 restored (re-applied by its actions; after a kill -9 the actions are first `reset`: held bans and firewall
-leftovers cleared) and the failures counted before the restart (within findtime) are counted again."""
+leftovers cleared) and the failures counted before the restart (within findtime) are counted again.
+
+A restored ban keeps its stored length (it does not follow later `set bantime` changes, as upstream), capped at
+the jail's max bantime as upstream does, except at the start after a kill -9 (see `restore`)."""
 
 from __future__ import annotations
 
@@ -32,7 +35,11 @@ async def restore(daemon: Daemon, jail: Jail) -> None:
         if daemon.unclean:
             await daemon.enqueue(jail, ActionJob("reset", tuple(bans)))
         await daemon.enqueue(jail, ActionJob("start"))
-        events = jail.state.restore(bans, now)
+        # Upstream caps a stored length at the jail's max bantime (the configured bantime, or bantime.maxtime
+        # with increment): a bantime lowered in the configuration shortens restored bans. Right after a kill -9
+        # the stored lengths are what the killed server had in force, `set bantime` raises included
+        # (banjail.daemon.bantime stores them), and a crash must not shorten them: no cap then.
+        events = jail.state.restore(bans, now, cap=not (daemon.unclean and daemon.booting))
         await daemon.carry_out(jail, events, now)
     finally:
         if enabled:

@@ -205,10 +205,14 @@ def _ban(jail: Jail | None, ban: StoredBan, runs: list[Any], now: float) -> dict
 
 
 def bantime_rule(jail: Jail | None, ban: StoredBan) -> dict[str, Any]:
-    """The ban's length and how the jail's policy arrives at it for the ban's count."""
-    out: dict[str, Any] = {"seconds": ban.bantime, "count": ban.bancount}
+    """The ban's length and how the jail's policy arrives at it for the ban's count. For the ban in force,
+    `follows_bantime` says whether its end moves with `set <jail> bantime` (Ban.follows; None: not in force)."""
+    out: dict[str, Any] = {"seconds": ban.bantime, "count": ban.bancount, "follows_bantime": None}
     if jail is None:
         return out
+    live = jail.state.book.get(ban.fid)
+    if live is not None and round(live.at) == ban.timeofban:
+        out["follows_bantime"] = live.follows
     policy: BanPolicy = jail.state.policy
     out["base"] = policy.bantime
     out["increment"] = policy.increment

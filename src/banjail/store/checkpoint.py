@@ -49,7 +49,9 @@ class Checkpoint:
     `runs` are action runs (banjail.store.actionruns, of any jail: `jail` may then be "") that ride along, so
     recording them costs no transaction of its own while batches are being committed.
     `evidence`: the failures of this batch that went into one of its `bans` (never stored as counted); with the
-    stored counted failures of the banned fids they become the bans' evidence (banjail.store.evidence)."""
+    stored counted failures of the banned fids they become the bans' evidence (banjail.store.evidence).
+    `moved`: bans whose end a change of the jail's bantime moved (banjail.daemon.bantime): their rows, written
+    before (by this checkpoint's `bans` too), get the bantime they have now."""
 
     jail: str
     positions: tuple[tuple[str, Position], ...] = ()
@@ -62,6 +64,7 @@ class Checkpoint:
     fleet_cursor: tuple[str, str] | None = None
     expire_before: float = 0.0  # the jail's counter forgets failures older than this (now - findtime)
     runs: tuple[ActionRun, ...] = ()
+    moved: tuple[Ban, ...] = ()
 
     def __bool__(self) -> bool:
         return bool(
@@ -72,4 +75,5 @@ class Checkpoint:
             or self.outbox
             or self.fleet_cursor
             or self.runs
+            or self.moved
         )

@@ -245,6 +245,14 @@ class SqliteStore:
                     )
             if ban_rows:
                 self._insert_bans(db, ban_rows)
+            moved = [(_bantime(b), b.jail, b.fid, round(b.at)) for c in items for b in c.moved]
+            if moved:  # after the inserts: a ban stored and moved in one transaction ends with its new end
+                # `+timeofban`: looked up by (jail, ip), not by the (jail, timeofban) index, which a flood fills
+                # with thousands of rows per second (100k moved bans: 0.5 s instead of 9 s)
+                for table in ("bips", "bans"):
+                    db.executemany(
+                        f"UPDATE {table} SET bantime = ? WHERE jail = ? AND ip = ? AND +timeofban = ?", moved
+                    )
 
     # -- what each action did with each ban (banjail.store.actionruns) ----------------------------------------
 

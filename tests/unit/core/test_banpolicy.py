@@ -35,6 +35,7 @@ def test_first_ban_lasts_bantime_from_last_failure() -> None:
             count=1,
             failures=5,
             lines=("l1", "l2"),
+            follows=True,
         )
     )
 
