@@ -56,13 +56,20 @@ class Outcome:
         return "; ".join(parts)
 
 
+def _environment() -> dict[str, str]:
+    return dict(os.environ)
+
+
 @dataclass(frozen=True)
 class Runner:
     """Runs scripts. prefix: argv placed before the shell (["ip", "netns", "exec", "NS"]); env: extra
-    variables for every command (a test's PATH, for instance)."""
+    variables for every command (a test's PATH, for instance). Commands get the environment the process had when
+    the Runner was made (an action is made at start and at each reload), then env, then the script's own."""
 
     prefix: tuple[str, ...] = ()
     env: Mapping[str, str] = field(default_factory=dict)
+    # Decoded once: os.environ decodes every name and value at each read, 15 us per command with 39 variables.
+    base: Mapping[str, str] = field(default_factory=_environment, repr=False, compare=False)
 
     async def run(self, script: Script, timeout: float) -> Outcome:
         """Run `script`; never raises for a failing command (see Outcome), only for an unusable shell."""
@@ -70,7 +77,7 @@ class Runner:
             return Outcome(script.text, 0)
         return await run_process(
             (*self.prefix, SHELL, "-c", script.text),
-            env={**os.environ, **self.env, **script.env},
+            env={**self.base, **self.env, **script.env},
             label=script.text,
             stdin=None,
             timeout=timeout,
