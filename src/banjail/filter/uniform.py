@@ -211,7 +211,11 @@ def read_dates(
     if program.live:
         # upstream's operation mode (banjail.filter.step.date_split): a date more than a minute from now counts
         # as now, and so does the last date a later dateless line may take
-        dates = [now if d is not None and abs(int(d - now)) > RECENT else d for d in dates]
+        # |int(d - now)| is largest at the smallest or the largest d: when both are recent, every date is
+        # (a chunk of a live log almost always is); `invalid` counts the Nones, which min() cannot compare
+        bounds = (min(dates), max(dates)) if dates and not invalid else (None,)  # type: ignore[type-var]
+        if any(d is None or abs(int(d - now)) > RECENT for d in bounds):
+            dates = [now if d is not None and abs(int(d - now)) > RECENT else d for d in dates]
     return Dates(template, starts, ends, texts, dates, last_valid, invalid)
 
 

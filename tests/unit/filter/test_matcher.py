@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import re
+import time
 from dataclasses import dataclass
 
 import pytest
@@ -11,8 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from banjail.filter import session
+from banjail.filter.datedetect import DateDetector
 from banjail.filter.matcher import MAX_LINE, Matcher
 from banjail.filter.outcome import IGNORED, MATCHED, MISSED, LineOutcome, ScanStats
+from banjail.filter.program import RECENT
 from banjail.model import FilterSpec
 
 NOW = calendar.timegm((2026, 3, 1, 12, 0, 0))
@@ -415,3 +418,30 @@ def test_scan_in_chunks_equals_one_chunk() -> None:
     )
     assert got == one
     assert stats.lines == 200
+
+
+# Live mode (upstream's operation mode): a date more than RECENT seconds from now counts as now. The uniform path
+# skips the per-line rule when a chunk's smallest and largest dates are recent; it must give what the rule gives.
+_LIVE = FilterSpec(failregex=(r"Failed from <HOST>",))
+
+
+@pytest.mark.parametrize("engine", ["python", "native"])
+@settings(max_examples=60, deadline=None)
+@given(
+    offsets=st.lists(st.one_of(st.integers(-61, 61), st.integers(-400, 400)), min_size=1, max_size=40),
+    fraction=st.sampled_from((0.0, 0.25, 0.5, 0.999)),
+)
+def test_live_dates_beyond_recent_count_as_now(engine: str, offsets: list[int], fraction: float) -> None:
+    base = NOW + 3600  # a date an hour or more away from the year's edges
+    lines = []
+    for k, off in enumerate(sorted(offsets)):  # a log's dates grow
+        y, mo, d, h, mi, s = time.gmtime(base + off)[:6]
+        lines.append(f"{y:04d}-{mo:02d}-{d:02d} {h:02d}:{mi:02d}:{s:02d} h app[1]: Failed from 192.0.2.{k % 250}\n")
+    chunk = "".join(lines)
+    now = base + fraction
+    got = {}
+    for live in (False, True):
+        m = Matcher(_LIVE, detector=DateDetector(logtimezone="UTC"), check_all=False, live=live, engine=engine)
+        got[live] = [f.time for o in m.scan(chunk, now, 1, ScanStats()) for f in o.failures]
+    assert len(got[False]) == len(lines)
+    assert got[True] == [now if abs(int(t - now)) > RECENT else t for t in got[False]]
