@@ -211,12 +211,24 @@ def read_dates(
     if program.live:
         # upstream's operation mode (banjail.filter.step.date_split): a date more than a minute from now counts
         # as now, and so does the last date a later dateless line may take
-        # |int(d - now)| is largest at the smallest or the largest d: when both are recent, every date is
-        # (a chunk of a live log almost always is); `invalid` counts the Nones, which min() cannot compare
-        bounds = (min(dates), max(dates)) if dates and not invalid else (None,)  # type: ignore[type-var]
-        if any(d is None or abs(int(d - now)) > RECENT for d in bounds):
-            dates = [now if d is not None and abs(int(d - now)) > RECENT else d for d in dates]
+        dates = _live(dates, invalid, now)
     return Dates(template, starts, ends, texts, dates, last_valid, invalid)
+
+
+def _live(dates: list[float | None], invalid: int, now: float) -> list[float | None]:
+    """`dates` with each date more than RECENT seconds from now (|int(d - now)| > RECENT) made now; invalid: how
+    many are None. int() truncates towards 0, so |int(d - now)| over dates on one side of now grows away from it:
+    when the smallest and the largest date are both recent, or the one nearest now is not while all lie on one
+    side, the chunk needs no pass per line (a live log's chunk is recent; a backlog's is all old)."""
+    if dates and not invalid:
+        lo, hi = min(dates), max(dates)  # type: ignore[type-var]
+        assert lo is not None and hi is not None
+        near = hi if hi < now else lo if lo > now else None  # the date nearest now, all dates on its side
+        if abs(int(lo - now)) <= RECENT and abs(int(hi - now)) <= RECENT:
+            return dates
+        if near is not None and abs(int(near - now)) > RECENT:
+            return [now] * len(dates)
+    return [now if d is not None and abs(int(d - now)) > RECENT else d for d in dates]
 
 
 def _relative(starts: list[int], spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:

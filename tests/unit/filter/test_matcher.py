@@ -430,11 +430,12 @@ _LIVE = FilterSpec(failregex=(r"Failed from <HOST>",))
 @given(
     offsets=st.lists(st.one_of(st.integers(-61, 61), st.integers(-400, 400)), min_size=1, max_size=40),
     fraction=st.sampled_from((0.0, 0.25, 0.5, 0.999)),
+    shift=st.sampled_from((0, 0, -62, -500, 62, 500)),  # a whole chunk behind or ahead of now
 )
-def test_live_dates_beyond_recent_count_as_now(engine: str, offsets: list[int], fraction: float) -> None:
+def test_live_dates_beyond_recent_count_as_now(engine: str, offsets: list[int], fraction: float, shift: int) -> None:
     base = NOW + 3600  # a date an hour or more away from the year's edges
     lines = []
-    for k, off in enumerate(sorted(offsets)):  # a log's dates grow
+    for k, off in enumerate(sorted(o + shift for o in offsets)):  # a log's dates grow
         y, mo, d, h, mi, s = time.gmtime(base + off)[:6]
         lines.append(f"{y:04d}-{mo:02d}-{d:02d} {h:02d}:{mi:02d}:{s:02d} h app[1]: Failed from 192.0.2.{k % 250}\n")
     chunk = "".join(lines)
