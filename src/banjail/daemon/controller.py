@@ -15,7 +15,7 @@ from typing import Any
 
 from banjail import FAIL2BAN_COMPAT_VERSION
 from banjail.config.schema import JailConfig
-from banjail.daemon import database, manual, properties, reading, why
+from banjail.daemon import cymru, database, manual, properties, reading, why
 from banjail.daemon.app import Daemon
 from banjail.daemon.jail import Jail
 from banjail.daemon.logging import level_value, logger
@@ -78,7 +78,7 @@ class Controller:
         if name == "flushlogs":
             return self.daemon.logs.reopen()
         if name == "status":
-            return self.status(args)
+            return self.status(args, await self._cymru(args))
         if name == "stats":
             return self.stats()
         if name == "banned":
@@ -115,9 +115,23 @@ class Controller:
 
     # -- server commands ----------------------------------------------------------------------------------------
 
-    def status(self, args: Sequence[Any]) -> object:
+    async def _cymru(self, args: Sequence[Any]) -> dict[str, dict[str, list[str]]]:
+        """For `status <jail> cymru` (and `status --all cymru`): each jail's Cymru lists of its banned ids,
+        looked up on a thread (banjail.daemon.cymru); {} for any other status."""
+        if len(args) != 2 or str(args[1]) != "cymru":
+            return {}
+        names = sorted(self.daemon.jails) if args[0] == "--all" else [self.jail(str(args[0])).name]
+        found: dict[str, dict[str, list[str]]] = {}
+        for name in names:
+            fids = [b.fid for b in self.daemon.jails[name].state.book.banned()]
+            found[name] = await asyncio.to_thread(cymru.lookup, fids)
+        return found
+
+    def status(self, args: Sequence[Any], looked_up: dict[str, dict[str, list[str]]] | None = None) -> object:
         """`status`, `status <jail> [flavor]`, `status --all [flavor]` (upstream 1.1's shape: the server
-        status with a dict of every jail's status appended)."""
+        status with a dict of every jail's status appended); looked_up: the Cymru lists of the `cymru` flavor
+        (Controller._cymru), by jail."""
+        looked = looked_up or {}
         jails = sorted(self.daemon.jails)
         summary: list[Any] = [("Number of jail", len(jails)), ("Jail list", ", ".join(jails))]
         if not args:
@@ -126,9 +140,12 @@ class Controller:
         if len(args) > 2:
             raise ControlError("Invalid command (no status)")
         if args[0] == "--all":
-            summary.append({name: self.jail_status(self.daemon.jails[name], flavor) for name in jails})
+            summary.append(
+                {name: self.jail_status(self.daemon.jails[name], flavor, looked.get(name)) for name in jails}
+            )
             return summary
-        return self.jail_status(self.jail(str(args[0])), flavor)
+        jail = self.jail(str(args[0]))
+        return self.jail_status(jail, flavor, looked.get(jail.name))
 
     def stats(self) -> dict[str, object]:
         """`stats` (upstream 1.1's shape): jail -> [backend, [currently failed, total failed], [currently banned,
@@ -142,8 +159,12 @@ class Controller:
             rows[name] = [backend, [len(state.counter), state.counter.total], [len(state.book), state.book.total]]
         return rows
 
-    def jail_status(self, jail: Jail, flavor: str = "basic") -> list[tuple[str, object]]:
-        """Upstream's jail status tree: Filter (failures and files or journal matches), Actions (bans)."""
+    def jail_status(
+        self, jail: Jail, flavor: str = "basic", looked_up: dict[str, list[str]] | None = None
+    ) -> list[tuple[str, object]]:
+        """Upstream's jail status tree: Filter (failures and files or journal matches), Actions (bans); with the
+        `cymru` flavor, the ASN, country and RIR lists of `looked_up` (banjail.daemon.cymru) end Actions, as
+        upstream's rows."""
         if flavor not in ("short", "basic", "cymru", "stats"):
             logger("actions").warning(
                 "Unsupported extended jail status flavor %r. Supported: %s",
@@ -170,6 +191,8 @@ class Controller:
             action_status.append(("Banned IP list", [b.fid for b in state.book.banned()]))
         if flavor not in ("short", "stats") and jail.config.fleet != "no":
             action_status.append(("Banned by the fleet", _fleet_bans(jail)))
+        if flavor == "cymru":
+            action_status += cymru.rows(looked_up if looked_up is not None else cymru.lookup([]))
         return [("Filter", filter_status), ("Actions", action_status)]
 
     def banned(self, name: str | None, ids: list[str]) -> object:
