@@ -70,7 +70,8 @@ def times(jail: str, out: list[tuple[str, int]], upstream: object = None, wait: 
 A, B, C, D = "10.77.0.2", "10.77.0.3", "10.77.0.5", "10.77.0.6"
 I1, I2 = "10.77.1.1", "10.77.1.2"
 
-# In order, on one server: `test` (configured bantime 10) and `inc` (bantime 3, bantime.increment).
+# In order, on one server: `test` (configured bantime 10) and `inc` (bantime 10, bantime.increment). The lengths
+# leave several seconds between a ban and any end a step does not wait for: a loaded CI runs each client slowly.
 STEPS: list[Step] = [
     step("set", "test", "banip", A, out="1\n"),
     times("test", [(A, 10)]),
@@ -78,33 +79,33 @@ STEPS: list[Step] = [
     times("test", [(A, 30)]),
     step("set", "test", "bantime", "-1", out="-1\n"),
     times("test", [(A, -1)]),
-    step("set", "test", "bantime", "5", out="5\n"),
-    times("test", [(A, 5)]),
-    # B banned twice 2 s apart: prolonged to 8 + 2, its own length from then on
-    step("set", "test", "bantime", "8", out="8\n"),
+    step("set", "test", "bantime", "15", out="15\n"),
+    times("test", [(A, 15)]),
+    # B banned twice 2 s apart: prolonged to 14 + 2, its own length from then on
+    step("set", "test", "bantime", "14", out="14\n"),
     step("set", "test", "banip", B, out="1\n"),
     step("__sleep", "2", out=""),
     step("set", "test", "banip", B, out="0\n"),
-    times("test", [(A, 8), (B, 10)]),
-    step("set", "test", "bantime", "40", out="40\n"),
-    times("test", [(B, 10), (A, 40)]),
-    # B ends at its own time; A, past its old end (8), stays until its raised one
-    step("get", "test", "banip", out=f"{A}\n", wait=20),
-    times("test", [(A, 40)]),
-    # lowered below the time gone: lifted at once (upstream: at the end it planned, 40 s after the ban)
+    times("test", [(A, 14), (B, 16)]),
+    step("set", "test", "bantime", "90", out="90\n"),
+    times("test", [(B, 16), (A, 90)]),
+    # B ends at its own time; A, past its old end (14), stays until its raised one
+    step("get", "test", "banip", out=f"{A}\n", wait=30),
+    times("test", [(A, 90)]),
+    # lowered below the time gone: lifted at once (upstream: at the end it planned, 90 s after the ban)
     step("set", "test", "bantime", "2", out="2\n"),
     step("get", "test", "banip", out="\n", upstream=f"{A}\n", wait=3),
     step("set", "test", "unbanip", A, out="0\n", upstream="1\n"),  # so that both end this part alike
     step("get", "test", "banip", out="\n"),
-    # increment: the first ban follows the bantime, the second (incremented to 6) has its own length
+    # increment: the first ban follows the bantime, the second (incremented to 20) has its own length
     step("set", "inc", "banip", I1, out="1\n"),
-    times("inc", [(I1, 3)]),
-    step("get", "inc", "banip", out="\n", wait=10),
+    times("inc", [(I1, 10)]),
+    step("get", "inc", "banip", out="\n", wait=20),
     step("set", "inc", "banip", I1, out="1\n"),
-    times("inc", [(I1, 6)]),
+    times("inc", [(I1, 20)]),
     step("set", "inc", "banip", I2, out="1\n"),
     step("set", "inc", "bantime", "60", out="60\n"),
-    times("inc", [(I1, 6), (I2, 60)]),
+    times("inc", [(I1, 20), (I2, 60)]),
     # a raised end across kill -9 (upstream restores the stored 20, capped at the configured 10)
     step("set", "test", "bantime", "20", out="20\n"),
     step("set", "test", "banip", C, out="1\n"),
@@ -136,7 +137,7 @@ def _write_conf(root: Path) -> Path:
     (conf / "jail.conf").write_text(
         "[DEFAULT]\nbackend = polling\nfilter = test\naction = rec\nignoreself = false\n"
         f"[test]\nenabled = true\nlogpath = {root}/test.log\nbantime = 10\n"
-        f"[inc]\nenabled = true\nlogpath = {root}/inc.log\nbantime = 3\nbantime.increment = true\n"
+        f"[inc]\nenabled = true\nlogpath = {root}/inc.log\nbantime = 10\nbantime.increment = true\n"
     )
     (conf / "filter.d" / "test.conf").write_text("[Definition]\nfailregex = ^failure from <HOST>$\n")
     (conf / "action.d" / "rec.conf").write_text(
