@@ -21,6 +21,20 @@ SERVER = [sys.executable, "-m", "banjail.cli.server"]
 INSTALLED_SERVER = [str(Path(sys.executable).parent / "fail2ban-server")]
 
 
+def server_tree(root: Path, extra: str = "") -> Path:
+    """root/conf for either server (banjail's, or upstream's fail2ban-server 1.0.2 as an oracle): empty filter.d and
+    action.d, and a fail2ban.conf putting the log, socket, pidfile and database under root (extra: more lines of
+    its [Definition]). The caller writes the jails, filters and actions."""
+    conf = root / "conf"
+    (conf / "filter.d").mkdir(parents=True)
+    (conf / "action.d").mkdir()
+    (conf / "fail2ban.conf").write_text(
+        f"[Definition]\nloglevel = INFO\nlogtarget = {root}/f2b.log\nsocket = {root}/f2b.sock\n"
+        f"pidfile = {root}/f2b.pid\ndbfile = {root}/f2b.sqlite3\n{extra}"
+    )
+    return conf
+
+
 def write_config(
     tmp: Path, *, bantime: str = "1h", maxretry: int = 3, findtime: str = "1h", norestored: bool = False
 ) -> Path:

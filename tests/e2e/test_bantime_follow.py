@@ -23,6 +23,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from daemon_run import server_tree
 
 pytestmark = pytest.mark.e2e
 
@@ -130,13 +131,7 @@ STEPS: list[Step] = [
 
 
 def _write_conf(root: Path) -> Path:
-    conf = root / "conf"
-    (conf / "filter.d").mkdir(parents=True)
-    (conf / "action.d").mkdir()
-    (conf / "fail2ban.conf").write_text(
-        f"[Definition]\nloglevel = INFO\nlogtarget = {root}/f2b.log\nsocket = {root}/f2b.sock\n"
-        f"pidfile = {root}/f2b.pid\ndbfile = {root}/f2b.sqlite3\n"
-    )
+    conf = server_tree(root)
     (conf / "jail.conf").write_text(
         "[DEFAULT]\nbackend = polling\nfilter = test\naction = rec\nignoreself = false\n"
         f"[test]\nenabled = true\nlogpath = {root}/test.log\nbantime = 10\n"

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from daemon_run import server_tree
 
 pytestmark = pytest.mark.e2e
 
@@ -220,13 +221,7 @@ STR2SEC: list[tuple[str, str]] = [
 
 
 def _write_conf(root: Path) -> Path:
-    conf = root / "conf"
-    (conf / "filter.d").mkdir(parents=True)
-    (conf / "action.d").mkdir()
-    (conf / "fail2ban.conf").write_text(
-        f"[Definition]\nloglevel = INFO\nlogtarget = {root}/f2b.log\nsocket = {root}/f2b.sock\n"
-        f"pidfile = {root}/f2b.pid\ndbfile = {root}/f2b.sqlite3\nallowipv6 = auto\n"
-    )
+    conf = server_tree(root, "allowipv6 = auto\n")
     (conf / "jail.conf").write_text(
         "[DEFAULT]\nbackend = polling\nfilter = test\naction = rec\nignoreself = false\n"
         f"[test]\nenabled = true\nlogpath = {root}/test.log\n"

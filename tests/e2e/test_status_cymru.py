@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
+from daemon_run import server_tree
 
 pytestmark = pytest.mark.e2e
 
@@ -48,13 +49,7 @@ def _expected(dnspython: bool) -> tuple[list[str], str]:
 
 
 def _serve(root: Path, server: str, client: str) -> tuple[list[str], list[str]]:
-    conf = root / "conf"
-    (conf / "filter.d").mkdir(parents=True)
-    (conf / "action.d").mkdir()
-    (conf / "fail2ban.conf").write_text(
-        f"[Definition]\nloglevel = INFO\nlogtarget = {root}/f2b.log\nsocket = {root}/f2b.sock\n"
-        f"pidfile = {root}/f2b.pid\ndbfile = {root}/f2b.sqlite3\n"
-    )
+    conf = server_tree(root)
     (conf / "jail.conf").write_text(
         f"[test]\nenabled = true\nbackend = polling\nfilter = test\naction = rec\nlogpath = {root}/test.log\n"
     )
