@@ -106,6 +106,18 @@ static const char HEX[] = "0123456789abcdef";
         }                                                                                                       \
     } while (0)
 
+/* Whether one of the 8 bytes of `x` is one ESCAPE_INTO escapes (below 0x20, '"' or '\\'). Each test is the
+ * word-at-a-time "has a byte below n" ((x - n * 0x01..) & ~x & 0x80..): exact as a test of the whole word (a
+ * borrow can mark a wrong byte only after a byte that is marked rightly), whatever the byte order; bytes from
+ * 0x80 up are never marked (their ~x has the high bit clear). */
+static inline int word_escapes(uint64_t x)
+{
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    uint64_t quote = x ^ (ones * '"'), slash = x ^ (ones * '\\');
+    uint64_t below = (x - ones * 0x20) & ~x, quoted = (quote - ones) & ~quote, slashed = (slash - ones) & ~slash;
+    return ((below | quoted | slashed) & highs) != 0;
+}
+
 /* `s` (an exact str) as a quoted JSON string. */
 int put_string(Out *o, PyObject *s)
 {
@@ -125,8 +137,15 @@ int put_string(Out *o, PyObject *s)
         if (!PyUnicode_IS_ASCII(s))
             o->nonascii = 1;
         *w++ = '"';
-        for (Py_ssize_t i = 0; i < n; i++) {
-            Py_UCS1 c = data[i];
+        for (Py_ssize_t i = 0; i < n;) {
+            uint64_t word;
+            if (i + 8 <= n && (memcpy(&word, data + i, 8), !word_escapes(word))) {
+                memcpy(w, data + i, 8); /* eight characters written as they are, as ESCAPE_INTO writes each */
+                w += 8;
+                i += 8;
+                continue;
+            }
+            Py_UCS1 c = data[i++];
             ESCAPE_INTO(w, c);
         }
         *w++ = '"';

@@ -181,3 +181,18 @@ def test_the_command_writes_the_reference_bytes(tmp_path: Path, mode: str) -> No
     assert fast.stdout == slow.stdout
     assert fast.stdout.count(b"\n") >= len(_USERS) * 3
     assert b'ro\\"ot' in fast.stdout and b"back\\\\slash" in fast.stdout and b"\\u0001ctl" in fast.stdout
+
+
+def test_every_latin1_character_at_every_place_of_a_word() -> None:
+    """The C writer copies eight characters at a time when none of them needs escaping: each of the 256
+    Latin-1 characters at each of 17 places of a 24-character text (across three 8-byte words, and the
+    part-word tail of a 21-character one) gives the reference's text; 8,704 texts."""
+    cases = 0
+    for code in range(256):
+        for size in (24, 21):
+            for at in range(17):
+                text = "a" * at + chr(code) + "b" * (size - at - 1)
+                f = Failure(text, None, 1.0, (text,), (("user", text),))
+                assert _jsonline.encode(f, SET_GROUPS) == json_line(f), (code, size, at)
+                cases += 1
+    assert cases == 8704
