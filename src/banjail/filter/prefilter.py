@@ -15,6 +15,8 @@ from re import _constants as _c  # type: ignore[attr-defined]  # the sre parser,
 from re import _parser as _p  # type: ignore[attr-defined]
 from typing import Any
 
+from banjail.filter.parsetree import parsed as parse_tree
+
 Need = frozenset[str]
 
 _MIN_USEFUL = 3  # a required string shorter than this filters too little to be worth a search
@@ -158,7 +160,7 @@ def first_chars(pattern: re.Pattern[str]) -> frozenset[str] | None:
     its match must begin with. None when that is not known."""
     if pattern.flags & (re.IGNORECASE | re.MULTILINE):
         return None
-    parsed = list(_p.parse(pattern.pattern, pattern.flags))
+    parsed = list(parse_tree(pattern.pattern, pattern.flags))
     if not parsed or (parsed[0] != (_c.AT, _c.AT_BEGINNING) and parsed[0] != (_c.AT, _c.AT_BEGINNING_STRING)):
         return None
     chars, nullable = _first(parsed[1:], False)
@@ -181,7 +183,7 @@ def required(pattern: re.Pattern[str]) -> Need | None:
     if pattern.flags & re.IGNORECASE:
         return None
     try:
-        parsed = _p.parse(pattern.pattern, pattern.flags)
+        parsed = parse_tree(pattern.pattern, pattern.flags)
     except Exception:  # pragma: no cover - it compiled, so it parses
         return None
     need = _seq(parsed, False)
@@ -266,7 +268,7 @@ def matches_any_text(pattern: re.Pattern[str]) -> bool:
     if pattern.flags & (re.DOTALL | re.MULTILINE | re.IGNORECASE):
         return False
     try:
-        items = list(_p.parse(pattern.pattern, pattern.flags))
+        items = list(parse_tree(pattern.pattern, pattern.flags))
     except Exception:  # pragma: no cover - it compiled, so it parses
         return False
     if len(items) < 3 or items[0] != (_c.AT, _c.AT_BEGINNING) or items[-1] != (_c.AT, _c.AT_END):

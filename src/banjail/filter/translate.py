@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import re
 from re import _constants as c  # type: ignore[attr-defined]
-from re import _parser as parser  # type: ignore[attr-defined]
 from typing import Any
+
+from banjail.filter.parsetree import parsed
 
 ASCII = range(128)
 _SPACE = frozenset(i for i in ASCII if chr(i).isspace())
@@ -56,7 +57,7 @@ def to_pcre2(pattern: re.Pattern[str]) -> str:
     flags = pattern.flags
     if flags & (re.MULTILINE | re.DOTALL | re.ASCII | re.LOCALE):
         raise Refused("a MULTILINE, DOTALL, ASCII or LOCALE flag")
-    tree = parser.parse(pattern.pattern, flags)
+    tree = parsed(pattern.pattern, flags)
     return _seq(tree, bool(flags & re.IGNORECASE))
 
 
