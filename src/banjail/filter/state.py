@@ -63,6 +63,7 @@ class LogState:
         "threaded",
         "trace",
         "truncated",
+        "undated",
         "uniform",
     )
 
@@ -82,3 +83,6 @@ class LogState:
         self.trace: Trace | None = None  # fail2ban-regex -v: the matches as upstream lists them (general step only)
         # fail2ban-regex -o row/matches/<time>: each failure as upstream holds it, in order (general step only)
         self.records: list[Record] | None = None
+        # the first match dropped for want of a date since the reader took the last (a backlog's undated line
+        # outside live mode): (the date text, the matched lines without it), for upstream's warning
+        self.undated: tuple[str, str] | None = None

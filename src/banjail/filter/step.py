@@ -145,6 +145,8 @@ def find(
                 continue
         if not check_all or program.maxlines > 1:
             state.buffer, buf = unmatched, None
+        if date is None and state.undated is None:  # dropped below: upstream warns (banjail.daemon.reading)
+            state.undated = (tup[1], "\n".join(t[0] + t[2] for t in matched))
         if pre:
             fail = {**pre, **fail}
         mlfid = fail.get("mlfid")
