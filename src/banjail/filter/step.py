@@ -46,6 +46,8 @@ def date_split(
         template = hit.template if hit is not None else None
         if state.last_date is not None and state.last_date > now - RECENT:
             tup, date = ("", state.last_text, line), state.last_date
+        elif hit is not None:  # cut where the empty date is, as upstream (seen only in -o matches)
+            tup, date = (line[: hit.start], "", line[hit.end :]), now
         else:
             tup, date = ("", "", line), now
     else:
