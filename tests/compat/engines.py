@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from banjail.filter.failure import INTERNAL
 from banjail.model import FilterSpec
 
 from .corpus import CONFIG_DIR, TEST_NOW, TEST_TZ, Variant
@@ -198,8 +199,13 @@ def _filter_argument(variant: Variant) -> str:
 
 
 def _row_groups(groups: Mapping[str, Any]) -> dict[str, Any]:
-    # -o row writes upstream's set literal for `users`; the annotations compare lists
-    return {k: sorted(v) if isinstance(v, set) else v for k, v in groups.items()}
+    # -o row writes upstream's whole data: its set literal for `users` (the annotations compare lists), groups
+    # that matched nothing (None) and upstream's bookkeeping keys, which a Failure's groups leave out
+    return {
+        k: sorted(v) if isinstance(v, set) else v
+        for k, v in groups.items()
+        if v is not None and (k == "users" or k not in INTERNAL)
+    }
 
 
 class CommandEngine:
@@ -267,5 +273,7 @@ class CommandEngine:
             fid, when, groups = ast.literal_eval(text.rstrip(","))
             if fid != o["id"]:
                 return json_run, Run(error=f"-o row printed {fid!r} where --json printed {o['id']!r}")
+            # a line without a date: -o row prints None, as upstream; --json has the --now time
+            when = o["time"] if when is None else when
             by_row[o["line"] - 1].append(Found(fid, when, _row_groups(groups), len(o["matches"])))
         return json_run, Run(found=tuple(tuple(f) for f in by_row))

@@ -9,7 +9,9 @@ from collections.abc import Sequence
 from banjail.cli.failures import Formatter, formatter, json_lines
 from banjail.cli.invert import Inverted
 from banjail.cli.options import Options
+from banjail.cli.records import RecordFormatter, needs_record, record_formatter
 from banjail.filter.outcome import IGNORED, MISSED, LineOutcome
+from banjail.filter.record import Record
 from banjail.model import Failure
 
 # Upstream lists at most this many example lines of a kind (missed, ignored) unless -L sets another bound.
@@ -22,7 +24,12 @@ class Collector:
     multi-line buffers the last `maxlines` missed lines (a later failure may consume them)."""
 
     def __init__(
-        self, opts: Options, maxlines: int, rows: list[str], inverted: Inverted | None = None
+        self,
+        opts: Options,
+        maxlines: int,
+        rows: list[str],
+        inverted: Inverted | None = None,
+        records: list[Record] | None = None,
     ) -> None:
         self.opts = opts
         self.inverted = inverted  # -i: the lines without a failure are printed, not the failures
@@ -36,10 +43,15 @@ class Collector:
         self._recent: deque[str] = deque(maxlen=maxlines)
         self.rows = rows  # output rows for -o/--json, flushed by the caller after each chunk
         self.printer: Formatter | None = None
+        # -o row/matches/<time>: the matcher's records of the failures (wants_record), taken after each run
+        self.records = records
+        self.record_printer: RecordFormatter | None = None
         # --json without -i: the rows are all there is to keep (no report follows), written a run of lines at once
         self.json = opts.json and inverted is None
         if inverted is not None or self.json:
             pass
+        elif opts.out is not None and records is not None:
+            self.record_printer = record_formatter(opts.out)
         elif opts.out is not None:
             self.printer = formatter(opts.out)
 
@@ -73,7 +85,13 @@ class Collector:
     def wants_failures(self) -> bool:
         """Whether failures are needed at all: to print them, or to reclaim buffered missed lines (-v lists the
         matches the matcher's trace keeps)."""
-        return self.json or self.printer is not None or self.inverted is not None or self.multiline
+        return (
+            self.json
+            or self.printer is not None
+            or self.record_printer is not None
+            or self.inverted is not None
+            or self.multiline
+        )
 
     def take(self, outcomes: Sequence[LineOutcome], missed_before: int, ignored_before: int) -> None:
         if self.json:
@@ -81,6 +99,10 @@ class Collector:
                 self.rows.append(text)
             return
         opts = self.opts
+        records: dict[int, Record] = {}
+        if self.records is not None:  # by the failure each stands for (the matcher made them in this run)
+            records = {id(record.failure): record for record in self.records}
+            self.records.clear()
         missed_n, ignored_n = missed_before - self.reclaimed, ignored_before
         limit = self.bound + 1  # upstream keeps one line more than it may print
         for outcome in outcomes:
@@ -111,6 +133,9 @@ class Collector:
             if self.printer is not None:
                 for failure in failures:
                     self.rows.extend(self.printer(failure))
+            elif self.record_printer is not None:
+                for failure in failures:
+                    self.rows.extend(self.record_printer(records[id(failure)]))
 
     def _reclaim(self, failures: Sequence[Failure]) -> int:
         """Move the earlier missed lines these failures consumed to matched; returns how many."""
@@ -126,3 +151,9 @@ class Collector:
                         self.matched.append(line)
         self.reclaimed += moved
         return moved
+
+
+def wants_records(opts: Options) -> bool:
+    """Whether the matcher must keep records (banjail.filter.record) for these options: -o row, matches or a
+    template with <time>, without -i (which prints lines)."""
+    return opts.out is not None and not opts.invert and needs_record(opts.out)

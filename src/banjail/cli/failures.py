@@ -43,12 +43,6 @@ def _literal(value: str | list[str]) -> str:
     return repr(value)
 
 
-def row_line(failure: Failure) -> str:
-    """`-o row`: upstream's Python-literal row `[id,\ttime,\t{groups}],`."""
-    groups = ", ".join(f"{k!r}: {_literal(v)}" for k, v in group_values(failure).items())
-    return f"[{failure.fid!r},\t{failure.time!r},\t{{{groups}}}],"
-
-
 def json_line(failure: Failure) -> str:
     """One JSON object on one line: line (1-based number of the line that completed the failure), id, ip, time
     (epoch seconds), groups (name -> text; `users` -> list of names) and matches (the log lines of the failure)."""
@@ -110,12 +104,12 @@ def _family(fid: str) -> str:
     return f"inet{network.version}"
 
 
-def _tag_value(failure: Failure, name: str) -> str | None:
+def _tag_value(failure: Failure, name: str, time: str) -> str | None:
     """The value of one `<tag>` of an `-o` template (not <F-NAME>), None for a tag left as written."""
     if name in ("ip", "fid"):
         return failure.fid  # upstream's ticket is made of the failure id: <ip> is that id too
     if name == "time":
-        return repr(failure.time)
+        return time
     if name in ("matches", "msg"):
         return "\n".join(failure.lines)
     if name == "family":
@@ -135,42 +129,48 @@ def _group_value(failure: Failure, tag: re.Match[str]) -> str:
     return "" if value is None else value
 
 
-def _substitute(fmt: str, failure: Failure) -> str:
+def _substitute(fmt: str, failure: Failure, time: str) -> str:
     def value_or_tag(tag: re.Match[str]) -> str:
-        value = _tag_value(failure, tag.group(1))
+        value = _tag_value(failure, tag.group(1), time)
         return tag.group(0) if value is None else value
 
     return _GROUP_TAG.sub(lambda tag: _group_value(failure, tag), _TAG.sub(value_or_tag, fmt))
 
 
-def _template(fmt: str) -> Formatter:
+TemplateRender = Callable[[Failure, str], list[str]]
+
+
+def render_template(fmt: str) -> TemplateRender:
+    """The printer of an `-o` template: (failure, the text of its <time>) -> output rows."""
     has_msg = "<msg>" in fmt
 
-    def render(failure: Failure) -> list[str]:
+    def render(failure: Failure, time: str) -> list[str]:
         # A multi-line <msg> is printed as one output row per matched line, as upstream does.
         if has_msg and len(failure.lines) > 1:
             return [
-                _substitute(fmt, Failure(failure.fid, failure.ip, failure.time, (line,), failure.groups))
+                _substitute(fmt, Failure(failure.fid, failure.ip, failure.time, (line,), failure.groups), time)
                 for line in failure.lines
             ]
-        return [_substitute(fmt, failure)]
+        return [_substitute(fmt, failure, time)]
 
     return render
 
 
 def formatter(token: str) -> Formatter:
     """The printer for `-o TOKEN`: `id`/`fid` the failure id, `ip` the address (else the id), `msg` every matched
-    line, `row` a Python-literal row, a group name its value (`None` when absent), or a template with <tags>."""
+    line, a group name its value (`None` when absent), or a template with <tags>. (`row`, `matches` and templates
+    with <time> print from the matcher's records: banjail.cli.records.)"""
     if token in ("id", "fid"):
         return lambda f: [f.fid]
     if token == "ip":
         return lambda f: [f.ip if f.ip is not None else f.fid]
     if token == "msg":
         return lambda f: list(f.lines)
-    if token == "row":
-        return lambda f: [row_line(f)]
-    if token.lower() in SET_GROUPS:
-        return lambda f: [_literal(group_values(f).get(token.lower(), []))]
+    # a name is looked up as written, as upstream does (`-o USER` is None: the group of <F-USER> is `user`)
+    if token in SET_GROUPS:
+        # upstream prints None for a failure without the set (no <F-MLFID> session, or no user in it)
+        return lambda f: [_literal(v) if (v := group_values(f).get(token)) is not None else "None"]
     if "<" not in token:
-        return lambda f: [str(f.group(token.lower()))]
-    return _template(token)
+        return lambda f: [str(f.group(token))]
+    render = render_template(token)
+    return lambda f: render(f, repr(f.time))

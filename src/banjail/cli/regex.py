@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from banjail.cli import report
-from banjail.cli.collector import DEFAULT_BOUND, Collector
+from banjail.cli.collector import DEFAULT_BOUND, Collector, wants_records
 from banjail.cli.cycles import fewer_collections
 from banjail.cli.invert import Inverted, line_time
 from banjail.cli.logfile import Chunk, literal_chunk, read_chunks, segments
@@ -134,10 +134,14 @@ def _setup(opts: Options, echo: list[str]) -> _Setup:
     try:
         # -v lists every match as upstream does (banjail.filter.trace), up to the bound of printed lines
         trace = (opts.maxlines or DEFAULT_BOUND) if opts.verbose and not opts.quiet else 0
-        matcher = Matcher(spec, detector=detector, resolver=resolve, check_all=check_all, trace=trace)
+        # -o row/matches/<time> print what only the matcher's records keep (banjail.filter.record)
+        record = wants_records(opts)
+        matcher = Matcher(spec, detector=detector, resolver=resolve, check_all=check_all, trace=trace,
+                          record=record)
         matcher.count_pref = spec.prefregex != "" and not (opts.quiet or opts.out is not None or opts.json)
-        # Printed failures of lines without a date (journal-format lines) take `now`, as upstream prints them.
-        matcher.stamp_dateless = opts.quiet
+        # Printed failures of lines without a date (journal-format lines) take `now`, as upstream prints them
+        # (a record keeps the time None, and its Failure takes `now`).
+        matcher.stamp_dateless = opts.quiet and not record
         # A one-off run over a log: the native engine matches each chunk on a second core while this thread
         # steps through the hits (the same output; the daemon keeps one thread per scan).
         matcher.threaded = True
@@ -173,7 +177,7 @@ def run(opts: Options, stdout: TextIO, stderr: TextIO) -> int:
     now = time.time() if opts.now is None else opts.now
     rows: list[str] = []
     inverted = Inverted(opts.out, spec.maxlines, line_time(detector, now)) if opts.invert else None
-    collector = Collector(opts, spec.maxlines, rows, inverted)
+    collector = Collector(opts, spec.maxlines, rows, inverted, matcher.records)
     stats = ScanStats()
     started = time.perf_counter()
     wants_failures = collector.wants_failures()

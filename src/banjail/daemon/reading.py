@@ -1,7 +1,9 @@
 """How a jail's reading is going, for the log and `status`: lines cut at `maxlinelength`, bytes not read yet.
 
 Cut lines are logged as a WARNING at most once per CUT_LOG_SECONDS per jail (a flood of long lines is one message
-a minute with the count, not a message per line). `status <jail>` shows both in the Filter group, as banjail's
+a minute with the count, not a message per line). A failure dropped for want of a date (a backlog's line without
+one: upstream drops it too, and only lines appended after start take the current time) is logged with upstream's
+three WARNING lines, at most once a day per jail, as upstream logs them. `status <jail>` shows both in the Filter group, as banjail's
 extra rows, only while there is something to show ("Lines cut" > 0, "Lag" with files behind): upstream's tree is
 unchanged byte for byte otherwise, for the scripts that parse it.
 """
@@ -16,6 +18,7 @@ from typing import Any
 from banjail.daemon.logging import logger
 
 CUT_LOG_SECONDS = 60.0
+UNDATED_LOG_SECONDS = 24 * 60 * 60.0  # upstream's once a day
 
 log_filter = logger("filter")
 
@@ -26,6 +29,7 @@ class ReadingReport:
 
     logged: int = 0  # cut lines already logged
     logged_at: float = field(default=-CUT_LOG_SECONDS)
+    undated_until: float = 0.0  # (clock time) no undated warning before this
 
 
 def lines_cut(sources: Iterable[Any]) -> int:
@@ -60,6 +64,22 @@ def report_cut(jail: str, sources: Iterable[Any], report: ReadingReport, max_lin
         total,
     )
     report.logged, report.logged_at = total, now
+
+
+def report_undated(jail: str, state: Any, report: ReadingReport, now: float) -> None:
+    """Log upstream's warning for the first failure the jail's matcher dropped for want of a date since the last
+    call (`state`: the matcher's LogState; its `undated` is taken), at most once per UNDATED_LOG_SECONDS."""
+    undated = getattr(state, "undated", None)
+    if undated is None:
+        return
+    state.undated = None
+    if now < report.undated_until:
+        return
+    report.undated_until = now + UNDATED_LOG_SECONDS
+    date_text, lines = undated
+    log_filter.warning("[%s] Found a match but no valid date/time found for %r.", jail, date_text)
+    log_filter.warning("[%s] Match without a timestamp: %s", jail, lines)
+    log_filter.warning("[%s] Please try setting a custom date pattern (see man page jail.conf(5)).", jail)
 
 
 def status_rows(sources: Iterable[Any]) -> list[tuple[str, object]]:

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from banjail.errors import ConfigError, Problem
 from banjail.filter.datechoice import locate, promote, same_bounds
 from banjail.filter.dateparse import AT_LINE_START, DateHit, Entry, Span, minute_base, new_date, new_hit
-from banjail.filter.datetemplate import LINE_BEGIN, Template, template_list
+from banjail.filter.datetemplate import LINE_BEGIN, PATTERN, TAI64N, Template, template_list
 from banjail.filter.localtime import LocalZone, zone_offset
 
 __all__ = ["DateDetector", "DateHit", "Template"]
@@ -206,6 +206,21 @@ class DateDetector:
             return None
         self._last_hit = hit
         return hit.time
+
+    def int_date(self, template: str, text: str) -> bool:
+        """Whether fail2ban's date for `text`, found by the template named `template`, is an int rather than a
+        float: a TAI64N label, or a pattern date with a zone (in the text, or logtimezone's). Only fail2ban-regex
+        -o row and <time> print the difference (banjail.filter.record)."""
+        entry = self._by_name.get(template) if text else None  # an empty date match: fail2ban takes now, a float
+        if entry is None or entry.defn.kind == TAI64N:
+            return entry is not None
+        if entry.defn.kind != PATTERN:
+            return False
+        if self._offset is not None:
+            return True
+        parser = entry.text_regex()
+        m = parser.fullmatch(text) if parser is not None else None
+        return m is not None and any(m.groupdict().get(key) is not None for key in ("z", "Z"))
 
     def remembered(self, template: Template, key: str, now: float) -> float | None:
         """The epoch parse_text gives at `now`, with no other change than the last date, for every text of

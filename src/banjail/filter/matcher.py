@@ -14,6 +14,7 @@ results as `process` line by line, whichever engine runs.
 from __future__ import annotations
 
 import dataclasses
+import os
 
 from banjail.filter import engine as engines
 from banjail.filter import scan as reference
@@ -21,6 +22,7 @@ from banjail.filter import step
 from banjail.filter.identity import Resolver
 from banjail.filter.outcome import Keep, LineOutcome, ScanStats
 from banjail.filter.program import MAX_LINE, RECENT, compile_program
+from banjail.filter.record import Record
 from banjail.filter.session import SessionCache
 from banjail.filter.state import DateDetector, DateFound, LogState, TupleLine
 from banjail.filter.trace import Trace
@@ -40,6 +42,8 @@ class Matcher:
     engine: the engine's name to use ("python" forces the reference); default: banjail.filter.engine.choose.
     trace: keep every match as fail2ban-regex -v lists it (`trace`, banjail.filter.trace), up to `trace`
     prefregex groups; the reference's general step runs every line then (0: no trace).
+    record: keep each failure as upstream holds it (`records`, banjail.filter.record; fail2ban-regex -o row,
+    matches, <time>); the reference's general step runs every line then.
     """
 
     def __init__(
@@ -53,17 +57,28 @@ class Matcher:
         single: bool = True,
         engine: str | None = None,
         trace: int = 0,
+        record: bool = False,
     ) -> None:
         self.spec = spec
-        self.program = compile_program(spec, check_all=check_all, live=live, single=single and not trace)
+        general = bool(trace) or record  # only the general step fills a trace or records
+        self.program = compile_program(spec, check_all=check_all, live=live, single=single and not general)
         self.state = LogState(self.program.usedns, detector, resolver)
         self.trace: Trace | None = None
         if trace:
             # no prefilter, no one-line or uniform shortcut: every line through step.find, which fills the trace
             self.program = dataclasses.replace(self.program, candidates=None)
             self.state.trace = self.trace = Trace(trace)
-            engine = engines.PYTHON.name
-        self.engine, self.engine_note = engines.choose(self.program, engine)
+        self.records: list[Record] | None = None
+        if record:
+            self.state.records = self.records = []
+        self.engine: engines.Engine
+        if general:  # what only the reference's general step keeps: say so, not why another engine refused
+            why = "-v lists every match" if trace else "-o row, matches and <time> print upstream's failure data"
+            forced = engine if engine is not None else os.environ.get(engines.FORCE_ENV, "")
+            note = f"{engines.FORCE_ENV}=python" if forced == engines.PYTHON.name else f"{why}, which only the reference keeps"
+            self.engine, self.engine_note = engines.PYTHON, note
+        else:
+            self.engine, self.engine_note = engines.choose(self.program, engine)
         self.maxlines = self.program.maxlines
         self.regexes = self.program.regexes
         self.failregex: tuple[str, ...] = tuple(spec.failregex)

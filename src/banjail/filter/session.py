@@ -146,12 +146,12 @@ def _add_user(fail: Fail, user: Any) -> set[str] | None:
             # the groups every later failure of the session carries, built once per new name and shared
             # (a name that is not text, from a <F-TUPLE_USER> group, shown as its repr, as failure_of shows groups)
             fail[USER_PAIRS] = tuple(
-                [("users", name if name.__class__ is str else repr(name)) for name in sorted(users, key=_by_text)]
+                [("users", name if name.__class__ is str else repr(name)) for name in sorted(users, key=by_text)]
             )
     return users
 
 
-def _by_text(name: Any) -> tuple[int, str]:
+def by_text(name: Any) -> tuple[int, str]:
     """A session's user names in text order; a name a <F-TUPLE_USER> group made a tuple comes after them (in its
     repr's order), instead of failing the sort as str < tuple would."""
     return (0, name) if isinstance(name, str) else (1, repr(name))

@@ -106,6 +106,8 @@ def match_line(
                 if not check_all:
                     break
                 continue
+        if date is None and state.undated is None:  # dropped below: upstream warns (banjail.daemon.reading)
+            state.undated = (tup[1], tup[0] + tup[2])
         if pre:
             fail = {**pre, **fail}
         mlfid = fail.get("mlfid")

@@ -4,11 +4,14 @@ address cache, and the counters a caller reads back. Engines (banjail.filter.eng
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from banjail.filter.identity import Identities, Resolver
 from banjail.filter.session import SessionCache
 from banjail.filter.trace import Trace
+
+if TYPE_CHECKING:  # record.py imports this module (TupleLine)
+    from banjail.filter.record import Record
 
 TupleLine = tuple[str, str, str]  # (before the date, the date text, after the date)
 
@@ -32,6 +35,7 @@ class DateDetector(Protocol):
     @property
     def none(self) -> bool: ...
     def find(self, line: str, now: float) -> DateFound | None: ...
+    def int_date(self, template: str, text: str) -> bool: ...  # for records only (banjail.filter.record)
 
 
 class LogState:
@@ -53,11 +57,13 @@ class LogState:
         "last_date",
         "last_text",
         "pref_last",
+        "records",
         "sessions",
         "stamp_dateless",
         "threaded",
         "trace",
         "truncated",
+        "undated",
         "uniform",
     )
 
@@ -75,3 +81,8 @@ class LogState:
         self.truncated = 0
         self.uniform = True
         self.trace: Trace | None = None  # fail2ban-regex -v: the matches as upstream lists them (general step only)
+        # fail2ban-regex -o row/matches/<time>: each failure as upstream holds it, in order (general step only)
+        self.records: list[Record] | None = None
+        # the first match dropped for want of a date since the reader took the last (a backlog's undated line
+        # outside live mode): (the date text, the matched lines without it), for upstream's warning
+        self.undated: tuple[str, str] | None = None

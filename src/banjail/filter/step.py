@@ -14,6 +14,7 @@ from banjail.filter.failure import failure_of
 from banjail.filter.identity import hit_count
 from banjail.filter.outcome import IGNORED, MISSED, LineOutcome, kind_of
 from banjail.filter.program import RECENT, Program
+from banjail.filter.record import record_of
 from banjail.filter.state import LogState, TupleLine
 from banjail.model import Failure
 
@@ -45,6 +46,8 @@ def date_split(
         template = hit.template if hit is not None else None
         if state.last_date is not None and state.last_date > now - RECENT:
             tup, date = ("", state.last_text, line), state.last_date
+        elif hit is not None:  # cut where the empty date is, as upstream (seen only in -o matches)
+            tup, date = (line[: hit.start], "", line[hit.end :]), now
         else:
             tup, date = ("", "", line), now
     else:
@@ -144,6 +147,8 @@ def find(
                 continue
         if not check_all or program.maxlines > 1:
             state.buffer, buf = unmatched, None
+        if date is None and state.undated is None:  # dropped below: upstream warns (banjail.daemon.reading)
+            state.undated = (tup[1], "\n".join(t[0] + t[2] for t in matched))
         if pre:
             fail = {**pre, **fail}
         mlfid = fail.get("mlfid")
@@ -170,9 +175,16 @@ def find(
             state.trace.failregex(index, ids, date, bool(fail.get("nofail")))
         if fail.get("nofail"):
             nofail = True
-        if (not fail.get("nofail") or (mlfid is None and not check_all)) and ids and date is not None:
+        # a line without a date yields no Failure, except for fail2ban-regex's -o row/matches/<time> (records),
+        # where upstream prints it with the time None (the Failure takes `now`, as upstream's ticket does)
+        records = state.records
+        if (not fail.get("nofail") or (mlfid is None and not check_all)) and ids and (
+            date is not None or records is not None
+        ):
             for fid, ip in ids:
-                failures.append(failure_of(fid, ip, fail, date, lineno, index))
+                failures.append(failure_of(fid, ip, fail, now if date is None else date, lineno, index))
+                if records is not None:
+                    records.append(record_of(failures[-1], fail, date, template, tup[1], state.detector))
         if not check_all:
             break
     kind = kind_of(ignored_by, nofail, hits)

@@ -18,6 +18,9 @@ ONE = Failure(
     lineno=12,
     regex_index=0,
 )
+SESSION = Failure(
+    fid="192.0.2.8", ip="192.0.2.8", time=7.0, lines=("l",), groups=(("users", "alice"), ("users", "bob"))
+)
 BY_ID = Failure(fid="alice", ip=None, time=5.0, lines=("l1", "l2"), groups=(("fid", "alice"),), lineno=3)
 
 
@@ -31,7 +34,9 @@ BY_ID = Failure(fid="alice", ip=None, time=5.0, lines=("l1", "l2"), groups=(("fi
         ("msg", BY_ID, ["l1", "l2"]),
         ("user", ONE, ["root"]),
         ("user", BY_ID, ["None"]),
-        ("row", ONE, ["['192.0.2.7',\t1124013599.0,\t{'user': 'root', 'ip4': '192.0.2.7'}],"]),
+        ("USER", ONE, ["None"]),  # a name as written, as upstream looks it up
+        ("users", ONE, ["None"]),
+        ("users", SESSION, ["{'alice', 'bob'}"]),
         ("<ip> <F-USER> <nope>", ONE, ["192.0.2.7 root <nope>"]),
         ("<fid>: <msg>", BY_ID, ["alice: l1", "alice: l2"]),
         ("<ip> <time>", ONE, ["192.0.2.7 1124013599.0"]),

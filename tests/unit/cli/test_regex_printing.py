@@ -50,9 +50,10 @@ def test_dateless_failures_are_printed_as_upstream_prints_them(log: str, filt: s
     ours = _rows(_run(BANJAIL, "--now", str(NOW), "-o", "row", log, filt))
     theirs = _rows(_run(UPSTREAM, "-o", "row", log, filt))
     assert ours, "no failure printed"
-    # upstream's row says None for the time of a dateless failure; banjail's is the --now value
-    assert [r[0] for r in ours] == [r[0] for r in theirs]
-    assert {r[1] for r in ours} == {NOW}
+    # a dateless failure's row says None for its time, as upstream's; --json and <time> give the --now value
+    assert ours == theirs
+    assert {r[1] for r in ours} == {None}
+    assert set(_run(BANJAIL, "--now", str(NOW), "-o", "<time>", log, filt)) == {repr(float(NOW))}
     assert [r[0] for r in ours] == [
         f["id"] for f in map(json.loads, _run(BANJAIL, "--now", str(NOW), "--json", log, filt))
     ]
