@@ -125,7 +125,8 @@ class JailState:
         (tests/unit/core/test_jail_plain.py compares it with the per-failure path)."""
         counter = self.counter
         count = counter.count
-        ignore = self.ignore.contains
+        # no ignore rule (ignoreself off, no ignoreip): nothing to ask; rules change only between two calls
+        ignore = None if self.ignore.ignores_nothing() else self.ignore.contains
         append = events.append
         decide = self._decide
         # FailureCounter.admit_time, inlined (findtime cannot change during this synchronous loop)
@@ -140,7 +141,7 @@ class JailState:
                     time = now
                 if time > now:
                     time = now
-                source = ignore(failure.ip or failure.fid)
+                source = None if ignore is None else ignore(failure.ip or failure.fid)
                 if source is not None:
                     append(Ignored(failure, source))
                     continue
