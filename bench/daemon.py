@@ -43,7 +43,7 @@ HERE = Path(__file__).resolve().parent
 UPSTREAM_FILTER = "/etc/fail2ban/filter.d/sshd.conf"
 FLOOR = "floor (re + commands)"
 UPSTREAM_SERVER = "/usr/bin/fail2ban-server"
-BANJAIL_SERVER = str(REPO / ".venv/bin/fail2ban-server")
+BANJAIL_SERVER = str(floors.VENV / "bin/fail2ban-server")
 UPSTREAM_CONFIG = Path("/etc/fail2ban")
 MAXRETRY = 3
 IDLE_S = 5.0
@@ -114,7 +114,7 @@ class Server:
 
 SERVERS = {
     "upstream": Server("upstream", UPSTREAM_SERVER, "/usr/bin/fail2ban-client"),
-    "banjail": Server("banjail", BANJAIL_SERVER, str(REPO / ".venv/bin/fail2ban-client")),
+    "banjail": Server("banjail", BANJAIL_SERVER, str(floors.VENV / "bin/fail2ban-client")),
 }
 
 

@@ -8,6 +8,7 @@ rows of the daemon table (label, 9 empty or figure cells, detail).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import tempfile
 import time
@@ -16,6 +17,10 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent
+# The virtualenv whose programs run banjail (BENCH_BANJAIL_VENV; default the checkout's .venv). A git worktree has
+# no .venv of its own: point this at the main checkout's and set PYTHONPATH to the worktree's src, which the
+# servers and floors started here inherit, to bench the worktree's code.
+VENV = Path(os.environ.get("BENCH_BANJAIL_VENV") or REPO / ".venv")
 UPSTREAM_FILTER = "/etc/fail2ban/filter.d/sshd.conf"
 Progress = Callable[[str], None]
 
@@ -26,7 +31,7 @@ def measure(log_text: str, bans: int, progress: Progress) -> dict[str, float] | 
     C part alone, nativefloor.py; absent when the extension is not built), `commands_s` (starting and reaping
     `bans` commands through banjail's Runner, spawnfloor.py) and `asyncio_s` (the same through asyncio's
     subprocess, the way commands were started before). None when the regex or command floor could not run."""
-    python = str(REPO / ".venv/bin/python")
+    python = str(VENV / "bin/python")
     n = str(max(bans, 1))
     with tempfile.TemporaryDirectory(prefix="bench-floor-") as tmp:
         log = Path(tmp) / "auth.log"

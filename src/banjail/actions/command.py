@@ -378,9 +378,10 @@ class CommandAction:
         if mark is not None and self.completion is not None:
             self.completion.ended(mark, outcome.returncode, "" if outcome.ok else outcome.describe())
         level = logging.DEBUG if outcome.ok else logging.ERROR
-        log.log(
-            level, "%s: %s%s: %s", self._label(), op, f" ({family})" if family else "", outcome.describe()
-        )
+        if log.isEnabledFor(level):  # the arguments are built at every ban: only when the line is written
+            log.log(
+                level, "%s: %s%s: %s", self._label(), op, f" ({family})" if family else "", outcome.describe()
+            )
         return outcome
 
     def _label(self) -> str:

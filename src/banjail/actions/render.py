@@ -62,9 +62,15 @@ class Script:
     env: dict[str, str] = field(default_factory=dict)
 
 
-def used_tags(text: str) -> set[str]:
-    """The names of every <tag> in `text` (so callers compute only the values a command uses)."""
-    return {m.group(1) for m in TAG.finditer(text)}
+def used_tags(text: str) -> frozenset[str]:
+    """The names of every <tag> in `text` (so callers compute only the values a command uses); kept per text,
+    as _tag_contexts: an action asks it for the same few command texts at every ban."""
+    return _used_tags(text)
+
+
+@functools.lru_cache(maxsize=256)
+def _used_tags(text: str) -> frozenset[str]:
+    return frozenset(m.group(1) for m in TAG.finditer(text))
 
 
 def nested_shell_words(text: str) -> list[str]:

@@ -26,6 +26,7 @@ from banjail.model import BanRequest, Failure, Groups
 CLAMP_SECONDS = 60
 
 
+_NEVER = float("inf")
 MAX_FIDS = 100_000  # fids counted at once per jail (about 50 MB): the same bound as the stored ones (dbmaxfailures)
 
 
@@ -58,7 +59,7 @@ class FailureCounter:
     the fids it evicts start again from zero).
     """
 
-    __slots__ = ("_entries", "findtime", "jail", "max_fids", "maxmatches", "maxretry", "total")
+    __slots__ = ("_entries", "_floor", "findtime", "jail", "max_fids", "maxmatches", "maxretry", "total")
 
     def __init__(self, jail: str, *, maxretry: int = 3, findtime: float = 600, maxmatches: int = 5) -> None:
         self.jail = jail
@@ -68,6 +69,9 @@ class FailureCounter:
         self.total = 0  # failures counted since start ("Total failed")
         self.max_fids = MAX_FIDS
         self._entries: dict[str, _Entry] = {}
+        # At most the oldest `last` of any entry (a lower bound: entries' `last` only grow, and removals only
+        # raise the minimum): `expire` skips its walk over every entry while nothing can be stale.
+        self._floor = _NEVER
 
     def __len__(self) -> int:
         """How many fids currently have failures counted ("Currently failed")."""
@@ -117,6 +121,8 @@ class FailureCounter:
                 for old in list(islice(entries, max(1, self.max_fids // 10))):
                     del entries[old]
             entry = entries[fid] = _Entry(failure, time, count)
+            if time < self._floor:
+                self._floor = time
         else:
             if time > entry.last:
                 findtime = self.findtime
@@ -159,7 +165,17 @@ class FailureCounter:
         entry that is not yet expired is rescaled rather than restarted by its next failure.
         """
         limit = now - self.findtime
-        stale = [fid for fid, entry in self._entries.items() if entry.last <= limit]
+        if self._floor > limit:
+            return 0  # every entry's newest failure is after the limit (the daemon ticks at every ban)
+        stale: list[str] = []
+        floor = _NEVER
+        for fid, entry in self._entries.items():
+            last = entry.last
+            if last <= limit:
+                stale.append(fid)
+            elif last < floor:
+                floor = last
+        self._floor = floor
         if len(stale) == len(self._entries):
             self._entries = {}
         else:

@@ -212,9 +212,19 @@ class IgnoreSet:
         self._self = frozenset(a for a in map(parse_address, self_ips) if a is not None)
         self._memo = {}
 
+    def ignores_nothing(self) -> bool:
+        """True when no rule can match any address (`match` is then None for every one), so a caller counting
+        a batch may skip asking."""
+        return (
+            not self._singles
+            and not self._networks
+            and not self._names
+            and not (self._ignoreself and self._self)
+        )
+
     def match(self, ip: str) -> IgnoreMatch | None:
         """Why `ip` is ignored, or None. Anything that is not an address is never ignored (as upstream)."""
-        if (
+        if (  # ignores_nothing(), inlined: this runs for every failure
             not self._singles
             and not self._networks
             and not self._names

@@ -92,6 +92,11 @@ class Family:
         """The child for these label values (created at 0 on first use)."""
         if len(values) != len(self.label_names):
             raise ValueError(f"{self.name} takes labels {self.label_names}, given {values}")
+        # the daemon passes strings, several times per ban: look them up as given, converting only on a miss
+        # (a non-str value never equals its str key, so it takes the miss path and finds the converted key)
+        child = self.children.get(values)
+        if child is not None:
+            return child
         key = tuple(str(v) for v in values)
         child = self.children.get(key)
         if child is None:

@@ -247,3 +247,32 @@ def test_a_failed_run_keeps_the_commands_exit_status_and_first_stderr_line(
     error: str, expected: tuple[int, str]
 ) -> None:
     assert lanes.outcome_of(error) == expected
+
+
+def test_runs_share_a_round_and_close_commits_it_without_waiting_for_its_timer() -> None:
+    """Runs added within a round go into one checkpoint after it; `close` (a stop, a restore's flush) ends the
+    round's wait at once instead of sleeping out ROUND_SECONDS, and calls each run's `then` after the commit."""
+
+    def run(fid: str) -> ActionRun:
+        return ActionRun("a", fid, 0, "fw", "ban", 1.0, 2.0, 0, "")
+
+    async def scenario() -> tuple[list[list[str]], list[str], float]:
+        rounds: list[list[str]] = []
+        done: list[str] = []
+
+        async def commit(checkpoint: Checkpoint) -> None:
+            rounds.append([r.fid for r in checkpoint.runs])
+
+        log = RunLog(lambda: commit, round_seconds=30.0)
+        log.add([run("192.0.2.1")], lambda: done.append("1"))
+        await asyncio.sleep(0)
+        log.add([run("192.0.2.2")], lambda: done.append("2"))
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await asyncio.wait_for(log.close(), 5)
+        return rounds, done, loop.time() - started
+
+    rounds, done, waited = asyncio.run(scenario())
+    assert rounds == [["192.0.2.1", "192.0.2.2"]]
+    assert done == ["1", "2"]
+    assert waited < 1.0
