@@ -13,7 +13,6 @@ setup(
                 "src/banjail/filter/_native_scan.c",
                 "src/banjail/filter/_native_dates.c",
                 "src/banjail/filter/_native_runs.c",
-                "src/banjail/filter/_native_datecrew.c",
                 "src/banjail/filter/_native_step.c",
                 "src/banjail/filter/_native_match.c",
                 "src/banjail/filter/_native_session.c",

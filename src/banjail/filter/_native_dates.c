@@ -15,8 +15,7 @@
  *   same bytes except in group `seconds` and group `fraction` (-1: none). Returns (starts, ends, heads, seconds):
  *   starts and ends as cuts gives them, heads a list of (line index, text, group spans) for each head (the spans
  *   of groups 1.. relative to the text, (-1, -1) when unset), seconds a bytes object with each line's value of
- *   group `seconds` (1 or 2 digits; 255 when it is anything else). Or None, as cuts. runs(..., shared=True):
- *   the same, with the lines' matches shared with the DateCut's own thread (_native_datecrew.c).
+ *   group `seconds` (1 or 2 digits; 255 when it is anything else). Or None, as cuts.
  * - without(chunk, starts, ends): the chunk with [starts[i], ends[i]) taken out of line i (the date-cut lines
  *   the regexes search when a date does not start its line).
  * - count(chunk): on how many lines an unanchored search of the line with its "\n" finds the regex (as
@@ -29,7 +28,6 @@
 
 static void DateCut_dealloc(DateCutObject *self)
 {
-    native_datecrew_free(self);
     if (self->code != NULL)
         pcre2_code_free(self->code);
     if (self->mctx != NULL)
@@ -309,8 +307,7 @@ static PyMethodDef DateCut_methods[] = {
     {"cuts", (PyCFunction)DateCut_cuts, METH_VARARGS,
      "cuts(chunk, fraction group or -1) -> (starts or None, ends, texts, fraction starts, fraction ends) or None"},
     {"runs", (PyCFunction)native_datecut_runs, METH_VARARGS,
-     "runs(chunk, seconds group, fraction group or -1, shared=False)"
-     " -> (starts or None, ends, heads, seconds) or None"},
+     "runs(chunk, seconds group, fraction group or -1) -> (starts or None, ends, heads, seconds) or None"},
     {"without", (PyCFunction)DateCut_without, METH_VARARGS,
      "without(chunk, starts, ends) -> the chunk with [starts[i], ends[i]) taken out of each line i"},
     {"count", (PyCFunction)DateCut_count, METH_VARARGS,

@@ -8,8 +8,6 @@
  */
 #include "_native_dates.h"
 
-#define WINDOW 4096 /* lines whose records are held at a time */
-
 /* Whether the len bytes at a and b are equal outside the spans [s1, e1) and [s2, e2) (either may be -1, -1):
  * one memcmp per stretch between the spans rather than a test per byte. */
 static int same_outside(const char *a, const char *b, Py_ssize_t len, Py_ssize_t s1, Py_ssize_t e1, Py_ssize_t s2,
@@ -53,8 +51,8 @@ static unsigned char digits_value(const char *at, Py_ssize_t len)
 PyObject *native_datecut_runs(DateCutObject *self, PyObject *args)
 {
     PyObject *chunk;
-    int seconds, fraction, shared = 0;
-    if (!PyArg_ParseTuple(args, "Uii|p", &chunk, &seconds, &fraction, &shared))
+    int seconds, fraction;
+    if (!PyArg_ParseTuple(args, "Uii", &chunk, &seconds, &fraction))
         return NULL;
     const char *data;
     Py_ssize_t size;
@@ -67,98 +65,65 @@ PyObject *native_datecut_runs(DateCutObject *self, PyObject *args)
     Py_ssize_t lines = 0;
     for (Py_ssize_t at = 0; at < size; lines++)
         at = (const char *)memchr(data + at, '\n', (size_t)(size - at)) - data + 1;
-    size_t pairs = 2 * ((size_t)groups + 1);
     pcre2_match_data *md = pcre2_match_data_create(groups + 1, NULL);
     /* the head's group spans relative to its text, then this line's: groups 1..groups, 2 each */
     Py_ssize_t *spans = PyMem_Malloc(sizeof(Py_ssize_t) * 4 * ((size_t)groups + 1));
-    /* the records of a window of lines at a time: memory bounded whatever the chunk's size */
-    Py_ssize_t window = lines < WINDOW ? lines : WINDOW;
-    Py_ssize_t *line_at = PyMem_RawMalloc(sizeof(Py_ssize_t) * ((size_t)window + 1));
-    int *rcs = PyMem_RawMalloc(sizeof(int) * (size_t)window);
-    PCRE2_SIZE *ovs = PyMem_RawMalloc(sizeof(PCRE2_SIZE) * pairs * (size_t)window);
-    PyObject *starts = PyList_New(lines), *ends = PyList_New(lines), *heads = PyList_New(0);
+    PyObject *starts = PyList_New(0), *ends = PyList_New(0), *heads = PyList_New(0);
     PyObject *secs = PyBytes_FromStringAndSize(NULL, lines);
     PyObject *result = NULL;
-    if (md == NULL || spans == NULL || line_at == NULL || rcs == NULL || ovs == NULL || starts == NULL ||
-        ends == NULL || heads == NULL || secs == NULL) {
+    if (md == NULL || spans == NULL || starts == NULL || ends == NULL || heads == NULL || secs == NULL) {
         PyErr_NoMemory();
         goto done;
     }
     unsigned char *sec = (unsigned char *)PyBytes_AS_STRING(secs);
     Py_ssize_t *head = spans, *mine = spans + 2 * ((size_t)groups + 1);
     const char *head_text = NULL;
-    Py_ssize_t head_len = -1;
+    Py_ssize_t head_len = -1, line = 0;
     int shifted = 0;
-    Py_ssize_t cursor = 0; /* where the next window's first line starts */
-    for (Py_ssize_t from = 0; from < lines; from += window) {
-        Py_ssize_t count = lines - from < window ? lines - from : window;
-        for (Py_ssize_t k = 0; k < count; k++) {
-            line_at[k] = cursor;
-            cursor = (const char *)memchr(data + cursor, '\n', (size_t)(size - cursor)) - data + 1;
-        }
-        line_at[count] = cursor;
-        /* the window's matches first (on two threads when shared), then the lists from its records in order */
-        memset(rcs, 0, sizeof(int) * (size_t)count);
-        DateJob job = {.code = self->code, .jit = self->jit, .groups = groups, .data = data, .line_at = line_at,
-                       .lines = count, .rc = rcs, .ov = ovs};
-        atomic_init(&job.next, 0);
-        atomic_init(&job.failed, 0);
-        native_datecrew_match(self, &job, md, shared);
-        if (atomic_load(&job.failed))
+    for (Py_ssize_t at = 0; at < size; line++) {
+        const char *nl = memchr(data + at, '\n', (size_t)(size - at));
+        Py_ssize_t end = nl - data, first, len;
+        int rc = native_line_date(self, data + at, end - at, md, starts, ends, &first, &len);
+        if (rc <= 0)
             goto none_or_error;
-        for (Py_ssize_t k = 0; k < count; k++) {
-            Py_ssize_t line = from + k;
-            int rc = rcs[k];
-            if (rc < 2)
-                goto none_or_error;
-            const PCRE2_SIZE *ov = ovs + (size_t)k * pairs;
-            Py_ssize_t first = (Py_ssize_t)ov[2], len = (Py_ssize_t)(ov[3] - ov[2]);
-            PyObject *s = PyLong_FromSsize_t(first), *e = PyLong_FromSsize_t(first + len);
-            if (s == NULL || e == NULL) {
-                Py_XDECREF(s);
-                Py_XDECREF(e);
-                goto done;
-            }
-            PyList_SET_ITEM(starts, line, s);
-            PyList_SET_ITEM(ends, line, e);
-            shifted |= first != 0;
-            for (uint32_t g = 1; g <= groups; g++) {
-                int set = (int)g < rc && ov[2 * g] != PCRE2_UNSET;
-                mine[2 * g] = set ? (Py_ssize_t)ov[2 * g] - first : -1;
-                mine[2 * g + 1] = set ? (Py_ssize_t)ov[2 * g + 1] - first : -1;
-            }
-            const char *text = data + line_at[k] + first;
-            Py_ssize_t ss = mine[2 * seconds], se = mine[2 * seconds + 1];
-            Py_ssize_t fs = fraction >= 0 ? mine[2 * fraction] : -1;
-            Py_ssize_t fe = fraction >= 0 ? mine[2 * fraction + 1] : -1;
-            sec[line] = ss >= 0 ? digits_value(text + ss, se - ss) : 255;
-            /* the same run as its head: the same length, every group at the same place, the same bytes but for
-             * the seconds and the fraction of a second */
-            int same = head_text != NULL && len == head_len &&
-                       memcmp(head + 2, mine + 2, sizeof(Py_ssize_t) * 2 * (size_t)groups) == 0 &&
-                       same_outside(text, head_text, len, ss, se, fs, fe);
-            if (!same) {
-                PyObject *regs = PyTuple_New((Py_ssize_t)groups);
-                if (regs == NULL)
-                    goto done;
-                for (uint32_t g = 1; g <= groups; g++) {
-                    PyObject *pair = Py_BuildValue("(nn)", mine[2 * g], mine[2 * g + 1]);
-                    if (pair == NULL) {
-                        Py_DECREF(regs);
-                        goto done;
-                    }
-                    PyTuple_SET_ITEM(regs, (Py_ssize_t)g - 1, pair);
-                }
-                PyObject *item = Py_BuildValue("(nNN)", line, PyUnicode_DecodeASCII(text, len, NULL), regs);
-                if (native_append_new(heads, item) < 0)
-                    goto done;
-                Py_ssize_t *swap = head;
-                head = mine;
-                mine = swap;
-                head_text = text;
-                head_len = len;
-            }
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+        shifted |= first != 0;
+        for (uint32_t g = 1; g <= groups; g++) {
+            int set = (int)g < rc && ov[2 * g] != PCRE2_UNSET;
+            mine[2 * g] = set ? (Py_ssize_t)ov[2 * g] - first : -1;
+            mine[2 * g + 1] = set ? (Py_ssize_t)ov[2 * g + 1] - first : -1;
         }
+        const char *text = data + at + first;
+        Py_ssize_t ss = mine[2 * seconds], se = mine[2 * seconds + 1];
+        Py_ssize_t fs = fraction >= 0 ? mine[2 * fraction] : -1, fe = fraction >= 0 ? mine[2 * fraction + 1] : -1;
+        sec[line] = ss >= 0 ? digits_value(text + ss, se - ss) : 255;
+        /* the same run as its head: the same length, every group at the same place, the same bytes but for the
+         * seconds and the fraction of a second */
+        int same = head_text != NULL && len == head_len &&
+                   memcmp(head + 2, mine + 2, sizeof(Py_ssize_t) * 2 * (size_t)groups) == 0 &&
+                   same_outside(text, head_text, len, ss, se, fs, fe);
+        if (!same) {
+            PyObject *regs = PyTuple_New((Py_ssize_t)groups);
+            if (regs == NULL)
+                goto done;
+            for (uint32_t g = 1; g <= groups; g++) {
+                PyObject *pair = Py_BuildValue("(nn)", mine[2 * g], mine[2 * g + 1]);
+                if (pair == NULL) {
+                    Py_DECREF(regs);
+                    goto done;
+                }
+                PyTuple_SET_ITEM(regs, (Py_ssize_t)g - 1, pair);
+            }
+            if (native_append_new(heads,
+                                  Py_BuildValue("(nNN)", line, PyUnicode_DecodeASCII(text, len, NULL), regs)) < 0)
+                goto done;
+            Py_ssize_t *swap = head;
+            head = mine;
+            mine = swap;
+            head_text = text;
+            head_len = len;
+        }
+        at = end + 1;
     }
     result = PyTuple_Pack(4, shifted ? starts : Py_None, ends, heads, secs);
     goto done;
@@ -169,9 +134,6 @@ done:
     if (md != NULL)
         pcre2_match_data_free(md);
     PyMem_Free(spans);
-    PyMem_RawFree(line_at);
-    PyMem_RawFree(rcs);
-    PyMem_RawFree(ovs);
     Py_XDECREF(starts);
     Py_XDECREF(ends);
     Py_XDECREF(heads);

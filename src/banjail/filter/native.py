@@ -125,20 +125,11 @@ class NativeEngine:
         return None if date_cut is None else date_cut.cuts(chunk, fraction)
 
     def _runs(
-        self, template: Any, chunk: str, seconds: int, fraction: int, shared: bool = False
-    ) -> tuple[list[int] | None, list[int], list[tuple[int, str, tuple[tuple[int, int], ...]]], bytes] | None:
-        """banjail.filter.dateruns' Runs, by PCRE2 (None for a template the translator or PCRE2 refuses).
-        shared: the lines' date matches are shared with the DateCut's own thread (_native_datecrew.c; the same
-        result)."""
-        date_cut = self._line_regex(template.regex)
-        return None if date_cut is None else date_cut.runs(chunk, seconds, fraction, shared)
-
-    def _shared_runs(
         self, template: Any, chunk: str, seconds: int, fraction: int
     ) -> tuple[list[int] | None, list[int], list[tuple[int, str, tuple[tuple[int, int], ...]]], bytes] | None:
-        """_runs with its matches shared: for LogState.threaded, whose caller's thread bounds the run while the
-        other core waits for the dates (the daemon, which counts CPU, keeps one thread)."""
-        return self._runs(template, chunk, seconds, fraction, True)
+        """banjail.filter.dateruns' Runs, by PCRE2 (None for a template the translator or PCRE2 refuses)."""
+        date_cut = self._line_regex(template.regex)
+        return None if date_cut is None else date_cut.runs(chunk, seconds, fraction)
 
     def _searched(self, found: Dates, chunk: str, rows: Sequence[str]) -> tuple[str, list[int]]:
         """The text C's regexes search for the chunk's lines, and where each line's date-cut text starts in it:
@@ -200,7 +191,7 @@ class NativeEngine:
         counted = state.count_pref and program.pref is not None
         found = read_dates(
             program, state, rows, now, judge=False, chunk=chunk, cut=self._cut, prefixed=True, counted=counted,
-            runs=self._shared_runs if state.threaded else self._runs, longest=lines.longest,
+            runs=self._runs, longest=lines.longest,
         )
         if found is None:
             return scan_chunk(program, state, chunk, now, first_lineno, stats, keep)

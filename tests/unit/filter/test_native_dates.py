@@ -306,28 +306,3 @@ def test_run_epochs_refuses_a_run_outside_its_seconds(head: int, end: int) -> No
     with pytest.raises(ValueError) as raised:
         _native.run_epochs([], 1.0, b"ab", head, end)
     assert str(raised.value) == "run_epochs: head < end within seconds"
-
-
-@pytest.mark.parametrize("fmt", sorted(SAMPLES))
-@settings(max_examples=40, deadline=None)
-@given(
-    lines=_runs_lines,
-    size=st.sampled_from([1, 63, 64, 127, 128, 129, 4095, 4096, 4097, 9000]),
-    data=st.data(),
-)
-def test_shared_runs_equal_re_at_every_size(fmt: str, lines: list[str], size: int, data: st.DataObject) -> None:
-    """runs(..., shared=True) matches the lines on the DateCut's own thread too (batches of 64 lines, windows
-    of 4,096): the same answer as alone and as re, for chunks around those sizes, with a line that may have no
-    date anywhere in them (then every thread stops and the answer is None)."""
-    template = DateDetector().uniform_template(SAMPLES[fmt] + "\n")
-    assert template is not None
-    regex = template.regex
-    many = (lines * (size // len(lines) + 1))[:size]
-    if data.draw(st.booleans()):
-        many[data.draw(st.integers(0, size - 1))] = "no date here"
-    chunk = "".join(line + "\n" for line in many)
-    cut = native._native.DateCut(translate.to_pcre2(regex))
-    seconds, fraction = regex.groupindex["S"], regex.groupindex.get("f", -1)
-    shared = cut.runs(chunk, seconds, fraction, True)
-    assert shared == cut.runs(chunk, seconds, fraction, False) == cut.runs(chunk, seconds, fraction)
-    assert shared == expected_runs(regex, chunk)
