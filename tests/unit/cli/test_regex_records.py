@@ -35,6 +35,10 @@ def _rows(args: list[str], *, upstream: bool = True) -> list[str]:
     return out.splitlines()
 
 
+# the line most cases print, dated and undated (upstream's sshd filter)
+ROOT = "2005-08-14 11:59:59 host sshd[1]: Failed password for root from 192.0.2.1"
+UNDATED = "host sshd[1]: Failed password for root from 192.0.2.1"
+
 CASES = {
     "undated line: time None, None groups kept": (
         ["-o", "row", "host sshd[1]: Failed password for root from 192.0.2.1 port 22 ssh2", FAILED],
@@ -60,23 +64,23 @@ CASES = {
         ["1124022831"],
     ),
     "matches: the date-split lines": (
-        ["-o", "matches", "2005-08-14 11:59:59 host sshd[1]: Failed password for root from 192.0.2.1", FAILED],
+        ["-o", "matches", ROOT, FAILED],
         ["[('', '2005-08-14 11:59:59', ' host sshd[1]: Failed password for root from 192.0.2.1')]"],
     ),
     "matches of an undated line": (
-        ["-o", "matches", "host sshd[1]: Failed password for root from 192.0.2.1", FAILED],
+        ["-o", "matches", UNDATED, FAILED],
         ["[('', '', 'host sshd[1]: Failed password for root from 192.0.2.1')]"],
     ),
     "users without a session: None": (
-        ["-o", "users", "2005-08-14 11:59:59 host sshd[1]: Failed password for root from 192.0.2.1", FAILED],
+        ["-o", "users", ROOT, FAILED],
         ["None"],
     ),
     "a name as written: USER is None": (
-        ["-o", "USER", "2005-08-14 11:59:59 host sshd[1]: Failed password for root from 192.0.2.1", FAILED],
+        ["-o", "USER", ROOT, FAILED],
         ["None"],
     ),
     "undated <time> with --now": (
-        ["--now", NOW, "-o", "<ip> <time>", "host sshd[1]: Failed password for root from 192.0.2.1", FAILED],
+        ["--now", NOW, "-o", "<ip> <time>", UNDATED, FAILED],
         ["192.0.2.1 1124013600.0"],
     ),
 }
