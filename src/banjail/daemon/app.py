@@ -314,8 +314,7 @@ class Daemon:
                     metrics.batch_read(jail.name, batch.source, len(batch.lines), jail.scanner.cpu - cpu)
                     await self.carry_out(jail, events, now, ((batch.source, batch.position),))
                     reading.report_cut(jail.name, jail.sources, jail.cut, jail.config.maxlinelength)
-                    if jail.state.matcher is not None:
-                        reading.report_undated(jail.name, jail.state.matcher.state, jail.cut, now)
+                    reading.report_undated(jail.name, jail.state.matcher, jail.cut, now)
                 finally:
                     release()
                     jail.reading -= 1

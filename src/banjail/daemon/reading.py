@@ -66,9 +66,12 @@ def report_cut(jail: str, sources: Iterable[Any], report: ReadingReport, max_lin
     report.logged, report.logged_at = total, now
 
 
-def report_undated(jail: str, state: Any, report: ReadingReport, now: float) -> None:
-    """Log upstream's warning for the first failure the jail's matcher dropped for want of a date since the last
-    call (`state`: the matcher's LogState; its `undated` is taken), at most once per UNDATED_LOG_SECONDS."""
+def report_undated(jail: str, matcher: Any, report: ReadingReport, now: float) -> None:
+    """Log upstream's warning for the first failure the jail's matcher (None: the jail has none) dropped for want
+    of a date since the last call (its LogState's `undated` is taken), at most once per UNDATED_LOG_SECONDS."""
+    if matcher is None:
+        return
+    state = matcher.state
     undated = getattr(state, "undated", None)
     if undated is None:
         return
