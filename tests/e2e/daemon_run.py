@@ -21,14 +21,14 @@ SERVER = [sys.executable, "-m", "banjail.cli.server"]
 INSTALLED_SERVER = [str(Path(sys.executable).parent / "fail2ban-server")]
 
 
-def server_tree(root: Path, extra: str = "") -> Path:
+def server_tree(root: Path, extra: str = "", name: str = "fail2ban.conf") -> Path:
     """root/conf for either server (banjail's, or upstream's fail2ban-server 1.0.2 as an oracle): empty filter.d and
-    action.d, and a fail2ban.conf putting the log, socket, pidfile and database under root (extra: more lines of
-    its [Definition]). The caller writes the jails, filters and actions."""
+    action.d, and a fail2ban.conf (or `name`: fail2ban.local) putting the log, socket, pidfile and database under
+    root (extra: more lines of its [Definition]). The caller writes the jails, filters and actions."""
     conf = root / "conf"
     (conf / "filter.d").mkdir(parents=True)
     (conf / "action.d").mkdir()
-    (conf / "fail2ban.conf").write_text(
+    (conf / name).write_text(
         f"[Definition]\nloglevel = INFO\nlogtarget = {root}/f2b.log\nsocket = {root}/f2b.sock\n"
         f"pidfile = {root}/f2b.pid\ndbfile = {root}/f2b.sqlite3\n{extra}"
     )
@@ -38,13 +38,7 @@ def server_tree(root: Path, extra: str = "") -> Path:
 def write_config(
     tmp: Path, *, bantime: str = "1h", maxretry: int = 3, findtime: str = "1h", norestored: bool = False
 ) -> Path:
-    conf = tmp / "conf"
-    (conf / "filter.d").mkdir(parents=True)
-    (conf / "action.d").mkdir()
-    (conf / "fail2ban.local").write_text(
-        f"[Definition]\nlogtarget = {tmp}/f2b.log\nsocket = {tmp}/f2b.sock\n"
-        f"pidfile = {tmp}/f2b.pid\ndbfile = {tmp}/f2b.sqlite3\nloglevel = INFO\n"
-    )
+    conf = server_tree(tmp, name="fail2ban.local")
     (conf / "jail.local").write_text(
         "[DEFAULT]\nignoreself = false\n[sshd]\nenabled = false\n"
         f"[test]\nenabled = true\nfilter = test\nlogpath = {tmp}/test.log\naction = rec\n"
@@ -110,13 +104,18 @@ class Server:
         """SIGTERM, then SIGKILL if it does not end in time (always ends the process)."""
         if self.proc is None or self.proc.poll() is not None:
             return
-        self.kill(signal.SIGTERM)
-        try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.proc.wait(5)
+        stop_process(self.proc)
+
+
+def stop_process(proc: subprocess.Popen[Any]) -> None:
+    """SIGTERM, then SIGKILL if the process has not ended within 15 s (waits up to 5 s more for that)."""
+    proc.terminate()
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(5)
 
 
 def wait_for(check: Callable[[], object], timeout: float, what: str) -> None:

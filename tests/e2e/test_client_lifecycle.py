@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from daemon_run import server_tree
 
 pytestmark = pytest.mark.e2e
 
@@ -25,13 +26,7 @@ CLIENT = [sys.executable, "-m", "banjail.cli.client"]
 def conf(tmp_path: Path) -> Iterator[Path]:
     if os.geteuid() != 0 or shutil.which("unshare") is None:
         pytest.skip("needs root and unshare")
-    conf = tmp_path / "conf"
-    (conf / "filter.d").mkdir(parents=True)
-    (conf / "action.d").mkdir()
-    (conf / "fail2ban.conf").write_text(
-        f"[Definition]\nlogtarget = {tmp_path}/f2b.log\nsocket = {tmp_path}/f2b.sock\n"
-        f"pidfile = {tmp_path}/f2b.pid\ndbfile = {tmp_path}/f2b.sqlite3\n"
-    )
+    conf = server_tree(tmp_path)
     (conf / "jail.conf").write_text(
         f"[test]\nenabled = true\nfilter = test\nbackend = polling\nlogpath = {tmp_path}/test.log\naction = rec\n"
     )

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from daemon_run import server_tree
+from daemon_run import server_tree, stop_process
 
 pytestmark = pytest.mark.e2e
 
@@ -286,12 +286,7 @@ def _serve(root: Path, server: list[str], client: list[str]) -> list[tuple[str, 
             time.sleep(0.2)
         return [_step(client, root, case) for case in CASES]
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        stop_process(proc)
 
 
 def _can_unshare() -> bool:

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
-from daemon_run import server_tree
+from daemon_run import server_tree, stop_process
 
 pytestmark = pytest.mark.e2e
 
@@ -86,12 +86,7 @@ def _serve(root: Path, server: str, client: str) -> tuple[list[str], list[str]]:
         ask("set", "test", "banip", "192.0.2.1", "2001:db8::1")
         trees.append(ask("status", "test", "cymru"))
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        stop_process(proc)
     logged = re.findall(r"fail2ban\.banmanager\s+\[\d+\]: (.*)", (root / "f2b.log").read_text())
     return trees, logged
 

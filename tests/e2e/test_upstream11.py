@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from daemon_run import Server, wait_for
+from daemon_run import Server, server_tree, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -33,13 +33,7 @@ def netns() -> Iterator[str]:
 
 
 def configure(tmp: Path) -> Path:
-    conf = tmp / "conf"
-    (conf / "filter.d").mkdir(parents=True)
-    (conf / "action.d").mkdir()
-    (conf / "fail2ban.local").write_text(
-        f"[Definition]\nlogtarget = {tmp}/f2b.log\nsocket = {tmp}/f2b.sock\n"
-        f"pidfile = {tmp}/f2b.pid\ndbfile = {tmp}/f2b.sqlite3\nloglevel = INFO\n"
-    )
+    conf = server_tree(tmp, name="fail2ban.local")
     (conf / "filter.d" / "test.conf").write_text("[Definition]\nfailregex = fail from <HOST>$\n")
     (conf / "action.d" / "named.conf").write_text(f"[Definition]\nactionban = echo <jail.name> <ip> >> {tmp}/named\n")
     # upstream's own action file, unchanged, read from the Debian package
