@@ -194,6 +194,20 @@ class BanPolicy:
         )
         return Verdict(ban, recorded, error)
 
+    def plain(self, request: BanRequest, now: float) -> Ban | None:
+        """decide(request, None, now).ban, without the Verdict: the ban of a fid with no ban history (always
+        so without increment: nothing recorded, no error, count 1, following the jail's bantime)."""
+        base = self.bantime
+        at = request.at
+        if base == -1:
+            until = None
+        else:
+            until = at + base
+            if until < now:
+                return None
+        r = request  # positional (Ban's field order)
+        return Ban(r.jail, r.fid, r.ip, at, until, 1, r.failures, r.lines, r.groups, False, True)
+
     @property
     def max_bantime(self) -> float | None:
         """The longest a restored ban may last (upstream's getMaxBanTime): `bantime.maxtime` with increment,

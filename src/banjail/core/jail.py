@@ -250,6 +250,24 @@ class JailState:
         self._memo.pop((fid, True), None)
 
     def _decide(self, request: BanRequest, now: float) -> BanDecided:
+        if not self.policy.increment:
+            return self._decide_plain(request, now)
+        return self._decide_any(request, now)
+
+    def _decide_plain(self, request: BanRequest, now: float) -> BanDecided:
+        """_decide_any without bantime.increment (no history to read, no ban recorded before, no formula error),
+        through BanPolicy.plain and BanBook.offer: no Verdict or Admission per decision (a flood's batch makes
+        thousands; tests/unit/core/test_decide_plain.py compares it with _decide_any)."""
+        ban = self.policy.plain(request, now)
+        if ban is None:
+            return BanDecided(EXPIRED, _expired(request), False, "")
+        kind, ban = self.book.offer(ban, now)
+        store = kind in (BANNED, PROLONGED)
+        if store and self._memo:  # memoised while increment was on (`set <jail> bantime.increment`)
+            self._forget_history(request.fid)
+        return BanDecided(kind, ban, store, "")
+
+    def _decide_any(self, request: BanRequest, now: float) -> BanDecided:
         known = self.history(request.fid, overall=self.policy.overalljails) if self.policy.increment else None
         verdict = self.policy.decide(request, known, now)
         if verdict.ban is None:
