@@ -129,18 +129,23 @@ class JailState:
         ignore = None if self.ignore.ignores_nothing() else self.ignore.contains
         append = events.append
         decide = self._decide
-        # FailureCounter.admit_time, inlined (findtime cannot change during this synchronous loop)
+        # FailureCounter.admit_time, inlined (findtime cannot change during this synchronous loop). In operation
+        # its two clamps are one test without calls: abs(int(d)) > CLAMP_SECONDS (int truncates toward zero) is
+        # d >= CLAMP_SECONDS + 1 or d <= -(CLAMP_SECONDS + 1), and the first half is within `time > now`, d > 0.
         oldest = now - counter.findtime
+        late = -float(CLAMP_SECONDS + 1)
         for outcome in outcomes:
             for failure in outcome.failures:
                 time = failure.time
                 if catching_up:
                     if time < oldest:
                         continue
-                elif abs(int(time - now)) > CLAMP_SECONDS:
-                    time = now
-                if time > now:
-                    time = now
+                    if time > now:
+                        time = now
+                else:
+                    delta = time - now
+                    if delta > 0.0 or delta <= late:
+                        time = now
                 source = None if ignore is None else ignore(failure.ip or failure.fid)
                 if source is not None:
                     append(Ignored(failure, source))

@@ -68,10 +68,8 @@ async def carry_out(
     found_head, attempt_head = f"[{name}] Found ", f"[{name}] Attempt "
     stamped: float | None = None  # the last failure time and its text: a flood's failures share their second
     stamp = ""
-    index = 0
-    while index < len(pending):
-        event = pending[index]
-        index += 1
+    # The list's iterator reads pending[index] next, so the events `resume` inserts there come next, in order.
+    for index, event in enumerate(pending, 1):
         if not index % _EVENT_SLICE:
             await asyncio.sleep(0)  # a flood's batch of 4096 failures must not hold the control socket
         # Found first, by exact type: a flood's batch is thousands of them, and each isinstance test before
