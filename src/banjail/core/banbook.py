@@ -70,6 +70,14 @@ class BanBook:
         kind, ban = self.offer(ban, now)
         return Admission(kind, ban)
 
+    def holds(self, fid: str, until: float | None) -> Ban | None:
+        """The ban in force of fid that a new ban ending at `until` (None: never) would not outlast (`admit`
+        says ALREADY), else None."""
+        old = self._bans.get(fid)
+        if old is None or (_FOREVER if until is None else until) > _end(old):
+            return None
+        return old
+
     def offer(self, ban: Ban, now: float) -> tuple[str, Ban]:
         """`admit` as (kind, ban), without the Admission: a flood's batch decides thousands of bans."""
         until = ban.until

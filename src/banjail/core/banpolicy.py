@@ -194,19 +194,17 @@ class BanPolicy:
         )
         return Verdict(ban, recorded, error)
 
-    def plain(self, request: BanRequest, now: float) -> Ban | None:
-        """decide(request, None, now).ban, without the Verdict: the ban of a fid with no ban history (always
-        so without increment: nothing recorded, no error, count 1, following the jail's bantime)."""
+    def plain_end(self, at: float) -> float | None:
+        """When the ban of a fid with no ban history (always so without increment), banned at `at`, ends (None:
+        never). decide() drops it (Verdict(None)) when that end is before now."""
         base = self.bantime
-        at = request.at
-        if base == -1:
-            until = None
-        else:
-            until = at + base
-            if until < now:
-                return None
+        return None if base == -1 else at + base
+
+    def plain(self, request: BanRequest, until: float | None) -> Ban:
+        """decide(request, None, now).ban, without the Verdict, for its end `until` (plain_end; not before now):
+        nothing recorded, no error, count 1, following the jail's bantime."""
         r = request  # positional (Ban's field order)
-        return Ban(r.jail, r.fid, r.ip, at, until, 1, r.failures, r.lines, r.groups, False, True)
+        return Ban(r.jail, r.fid, r.ip, r.at, until, 1, r.failures, r.lines, r.groups, False, True)
 
     @property
     def max_bantime(self) -> float | None:

@@ -40,7 +40,7 @@ class AskIgnore:
     time: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # not frozen, as Found (one per decision); treat as immutable
 class BanDecided:
     """The outcome of a ban: kind is banbook's BANNED, PROLONGED, ALREADY or EXPIRED; `store` says whether the
     daemon must commit `ban` to the store before applying it; error is a bantime.formula failure ("" if none)."""

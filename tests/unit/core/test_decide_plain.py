@@ -97,5 +97,9 @@ def test_offer_is_admit_by_replace(sequence: list[Ban]) -> None:
     book = BanBook("sshd")
     reference: dict[str, Ban] = {}
     for ban in sequence:
-        assert book.offer(ban, NOW) == _admit_by_replace(reference, ban, NOW)
+        held = book.holds(ban.fid, ban.until)
+        kind, admitted = _admit_by_replace(reference, ban, NOW)
+        if kind != EXPIRED:  # holds: the ban in force exactly when the offer would be ALREADY
+            assert held == (admitted if kind == ALREADY else None)
+        assert book.offer(ban, NOW) == (kind, admitted)
         assert {b.fid: b for b in book.banned()} == reference
