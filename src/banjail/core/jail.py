@@ -128,7 +128,7 @@ class JailState:
         # no ignore rule (ignoreself off, no ignoreip): nothing to ask; rules change only between two calls
         ignore = None if self.ignore.ignores_nothing() else self.ignore.contains
         append = events.append
-        decide = self._decide
+        decide = self._decide_plain  # this path is taken only without bantime.increment
         # FailureCounter.admit_time, inlined (findtime cannot change during this synchronous loop). In operation
         # its two clamps are one test without calls: abs(int(d)) > CLAMP_SECONDS (int truncates toward zero) is
         # d >= CLAMP_SECONDS + 1 or d <= -(CLAMP_SECONDS + 1), and the first half is within `time > now`, d > 0.
