@@ -194,6 +194,18 @@ class BanPolicy:
         )
         return Verdict(ban, recorded, error)
 
+    def plain_end(self, at: float) -> float | None:
+        """When the ban of a fid with no ban history (always so without increment), banned at `at`, ends (None:
+        never). decide() drops it (Verdict(None)) when that end is before now."""
+        base = self.bantime
+        return None if base == -1 else at + base
+
+    def plain(self, request: BanRequest, until: float | None) -> Ban:
+        """decide(request, None, now).ban, without the Verdict, for its end `until` (plain_end; not before now):
+        nothing recorded, no error, count 1, following the jail's bantime."""
+        r = request  # positional (Ban's field order)
+        return Ban(r.jail, r.fid, r.ip, r.at, until, 1, r.failures, r.lines, r.groups, False, True)
+
     @property
     def max_bantime(self) -> float | None:
         """The longest a restored ban may last (upstream's getMaxBanTime): `bantime.maxtime` with increment,

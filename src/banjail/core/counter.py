@@ -143,15 +143,8 @@ class FailureCounter:
                 lines.clear()
         if entry.retry >= self.maxretry:
             del entries[fid]
-            return BanRequest(
-                jail=self.jail,
-                fid=fid,
-                ip=entry.ip,
-                at=entry.last,
-                failures=entry.attempts,
-                lines=tuple(entry.lines),
-                groups=entry.groups,
-            )
+            # positional (BanRequest's field order: jail, fid, ip, at, failures, lines, groups)
+            return BanRequest(self.jail, fid, entry.ip, entry.last, entry.attempts, tuple(entry.lines), entry.groups)
         return None
 
     def forget(self, fid: str) -> None:

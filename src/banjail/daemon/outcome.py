@@ -16,7 +16,6 @@ any moment either loses the whole batch (the next process reads and counts it ag
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import time
 from collections.abc import Iterable
@@ -66,10 +65,11 @@ async def carry_out(
     source = positions[0][0] if positions else ""
     name = jail.name
     note = notes.append
-    index = 0
-    while index < len(pending):
-        event = pending[index]
-        index += 1
+    found_head, attempt_head = f"[{name}] Found ", f"[{name}] Attempt "
+    stamped: float | None = None  # the last failure time and its text: a flood's failures share their second
+    stamp = ""
+    # The list's iterator reads pending[index] next, so the events `resume` inserts there come next, in order.
+    for index, event in enumerate(pending, 1):
         if not index % _EVENT_SLICE:
             await asyncio.sleep(0)  # a flood's batch of 4096 failures must not hold the control socket
         # Found first, by exact type: a flood's batch is thousands of them, and each isinstance test before
@@ -86,7 +86,9 @@ async def carry_out(
                 counted[fid] = [row]
             else:
                 rows.append(row)
-            note(f"[{name}] {'Attempt' if event.attempt else 'Found'} {fid} - {time2str(at)}")
+            if at != stamped:
+                stamped, stamp = at, time2str(at)
+            note(f"{attempt_head if event.attempt else found_head}{fid} - {stamp}")
         elif type(event) is BanDecided:
             decided.append(event)
             if not event.ban.restored:
@@ -166,7 +168,7 @@ def _current(jail: Jail, decided: list[BanDecided]) -> list[BanDecided]:
     out = []
     for d in decided:
         ban = current(d.ban) if d.kind in ("banned", "prolonged") else d.ban
-        out.append(d if ban is d.ban else dataclasses.replace(d, ban=ban))
+        out.append(d if ban is d.ban else BanDecided(d.kind, ban, d.store, d.error))
     return out
 
 

@@ -4,12 +4,13 @@ of failures (times near now, far from it, in the future; ignored addresses; catc
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from banjail.core.banpolicy import BanPolicy
 from banjail.core.counter import FailureCounter
-from banjail.core.events import Event
+from banjail.core.events import Event, Found
 from banjail.core.ignore import IgnoreSet
 from banjail.core.jail import JailState
 from banjail.filter.outcome import MATCHED, LineOutcome
@@ -24,12 +25,17 @@ failures = st.builds(
         fid=f"user-{ip}" if named else ip, ip=ip, time=NOW + offset, lines=(f"line {lines}",) * lines
     ),
     st.sampled_from(ADDRESSES),
-    st.one_of(st.floats(-900, 5), st.sampled_from([-61.0, -60.5, 61.0, 0.0, -600.0, -600.5, 3.5])),
+    st.one_of(
+        st.floats(-900, 5),
+        st.sampled_from([-61.0, -60.5, -60.999, -61.001, 61.0, 60.5, 0.0, -600.0, -600.5, 3.5]),
+    ),
     st.integers(0, 2),
     st.booleans(),
 )
 batches = st.lists(
-    st.tuples(st.lists(st.lists(failures, max_size=3), max_size=6), st.booleans(), st.floats(0, 400)),
+    st.tuples(
+        st.lists(st.lists(failures, max_size=3), max_size=6), st.booleans(), st.one_of(st.just(0.0), st.floats(0, 400))
+    ),
     max_size=6,
 )
 
@@ -67,3 +73,23 @@ def test_inlined_count_is_the_per_failure_path(sequence: list[tuple[list[list[Fa
             assert fast.counter.retries(fid) == slow.counter.retries(fid)
         assert sorted(fast.book.banned(), key=str) == sorted(slow.book.banned(), key=str)
         assert fast.tick(now) == slow.tick(now)
+
+
+@pytest.mark.parametrize(
+    ("offset", "counted_at"),
+    [
+        (0.0, NOW),
+        (-60.0, NOW - 60.0),
+        (-60.5, NOW - 60.5),  # int() truncates: 60 seconds off, kept
+        (-60.999, NOW - 60.999),
+        (-61.0, NOW),  # 61 seconds off: taken as now
+        (-61.001, NOW),
+        (0.5, NOW),  # in the future: now
+        (61.0, NOW),
+    ],
+)
+def test_live_time_rule_at_its_bounds(offset: float, counted_at: float) -> None:
+    failure = Failure(fid="192.0.2.1", ip="192.0.2.1", time=NOW + offset, lines=())
+    outcomes = [LineOutcome(1, "", MATCHED, failures=(failure,))]
+    assert state(5, False).count(outcomes, NOW) == [Found(failure, counted_at)]
+    assert per_failure(state(5, False), outcomes, NOW, False) == [Found(failure, counted_at)]
