@@ -20,7 +20,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from typing import Any
 
 from banjail.actions import completion
 from banjail.actions.completion import Completion
@@ -137,8 +138,9 @@ class CommandAction:
             self._failed.clear()
             await self._operation("actionstop", "stopping", families, after=self._forget("actionstart"))
 
-    async def ban(self, bans: Sequence[Ban]) -> None:
-        await self._each(bans, "actionban", "banning")
+    def ban(self, bans: Sequence[Ban]) -> Coroutine[Any, Any, None]:
+        # _each's coroutine itself (awaited by the caller as `async def ban` would be): a layer less per ban
+        return self._each(bans, "actionban", "banning")
 
     async def reban(self, bans: Sequence[Ban]) -> None:
         """Apply bans again (after a repair): actionreban when the action has one, else actionban."""

@@ -123,6 +123,10 @@ def _executable(name: str, env: Mapping[str, str]) -> str:
 async def _spawned(
     argv: Sequence[str], env: Mapping[str, str], label: str, stdin: bytes | None, timeout: float
 ) -> Outcome:
+    """posix_spawn, then the command's exit, or after `timeout` its group killed and the command reaped. On
+    cancellation the group is killed and reaped before CancelledError goes on. The common case (the command
+    exits in time) is one pidfd in the loop's reaper (banjail.actions.reaper); the kill paths are rare and watch
+    the command on their own."""
     loop = asyncio.get_running_loop()
     started = loop.time()
     out = os.memfd_create("banjail-stdout", os.MFD_CLOEXEC)
@@ -153,7 +157,20 @@ async def _spawned(
         if feed >= 0:
             os.close(feed)
             feed = -1
-        status = await _wait(loop, pid, timeout)
+        # waited for inline, not in a coroutine of its own: this runs at every ban
+        reaper = reaper_for(loop)
+        pidfd, future = reaper.watch(loop, pid, timeout)
+        try:
+            exited = await future
+        except asyncio.CancelledError:
+            reaper.forget(pidfd)
+            await asyncio.shield(_kill_watched(loop, pid))
+            raise
+        if exited:
+            status: int | None = os.waitpid(pid, 0)[1]
+        else:
+            await _kill_watched(loop, pid)
+            status = None
         seconds = loop.time() - started
         if status is None:
             return Outcome(label, None, "", "", seconds)
@@ -168,25 +185,6 @@ async def _spawned(
 _DEVNULL_STDIN = (
     (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0) if hasattr(os, "POSIX_SPAWN_OPEN") else ()
 )
-
-
-async def _wait(loop: asyncio.AbstractEventLoop, pid: int, timeout: float) -> int | None:
-    """The wait status of `pid` once it exits, or None after `timeout` (its group killed, the child reaped).
-    On cancellation the group is killed and reaped before CancelledError goes on. The common case (the command
-    exits in time) is one pidfd in the loop's reaper (banjail.actions.reaper); the kill paths are rare and watch
-    the command on their own."""
-    reaper = reaper_for(loop)
-    pidfd, future = reaper.watch(loop, pid, timeout)
-    try:
-        exited = await future
-    except asyncio.CancelledError:
-        reaper.forget(pidfd)
-        await asyncio.shield(_kill_watched(loop, pid))
-        raise
-    if not exited:
-        await _kill_watched(loop, pid)
-        return None
-    return os.waitpid(pid, 0)[1]
 
 
 async def _kill_watched(loop: asyncio.AbstractEventLoop, pid: int) -> None:
