@@ -69,9 +69,12 @@ class Reaper:
         self._armed = when
         loop.call_at(when, self._expire, when)
 
-    def forget(self, pidfd: int) -> None:
-        """Stop watching the child of `pidfd` (its caller was cancelled); nothing when it is settled already."""
-        if self._children.pop(pidfd, None) is not None:
+    def forget(self, pidfd: int, future: asyncio.Future[bool]) -> None:
+        """Stop watching the child `watch` gave (pidfd, future) for (its caller was cancelled); nothing when it is
+        settled already. The future tells it apart from a later child whose pidfd got the same number."""
+        child = self._children.get(pidfd)
+        if child is not None and child.future is future:
+            del self._children[pidfd]
             os.close(pidfd)  # also takes it out of the epoll: this process holds no other descriptor of it
 
     def _ready(self) -> None:

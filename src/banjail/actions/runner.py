@@ -163,7 +163,7 @@ async def _spawned(
         try:
             exited = await future
         except asyncio.CancelledError:
-            reaper.forget(pidfd)
+            reaper.forget(pidfd, future)
             await asyncio.shield(_kill_watched(loop, pid))
             raise
         if exited:

@@ -91,3 +91,26 @@ def test_one_reader_per_loop_and_it_goes_with_the_loop(commands: int) -> None:
     assert during == start + 1  # the reaper's epoll, while its loop lives
     assert len(os.listdir("/proc/self/fd")) == before
     assert len(reaper._REAPERS) == 0
+
+
+def test_forget_takes_only_the_child_it_was_given() -> None:
+    """A pidfd number is reused once closed: forgetting a settled child must not take a later one with it."""
+
+    async def run() -> tuple[bool, bool]:
+        loop = asyncio.get_running_loop()
+        found = reaper.for_loop(loop)
+        pid = os.posix_spawn("/bin/sh", ["/bin/sh", "-c", "sleep 0.2"], dict(os.environ))
+        pidfd, future = found.watch(loop, pid, 30)
+        stale: asyncio.Future[bool] = loop.create_future()  # a settled child's future, same pidfd number
+        found.forget(pidfd, stale)
+        exited = await asyncio.wait_for(future, 10)  # still watched: its exit is seen
+        os.waitpid(pid, 0)
+        other = os.posix_spawn("/bin/sh", ["/bin/sh", "-c", "sleep 30"], dict(os.environ))
+        otherfd, later = found.watch(loop, other, 30)
+        found.forget(otherfd, later)  # the right one: forgotten, its pidfd closed
+        os.kill(other, 9)
+        os.waitpid(other, 0)
+        await asyncio.sleep(0.05)
+        return exited, later.done()
+
+    assert asyncio.run(run()) == (True, False)
