@@ -20,7 +20,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from typing import Any
 
 from banjail.actions import completion
 from banjail.actions.completion import Completion
@@ -137,8 +138,9 @@ class CommandAction:
             self._failed.clear()
             await self._operation("actionstop", "stopping", families, after=self._forget("actionstart"))
 
-    async def ban(self, bans: Sequence[Ban]) -> None:
-        await self._each(bans, "actionban", "banning")
+    def ban(self, bans: Sequence[Ban]) -> Coroutine[Any, Any, None]:
+        # _each's coroutine itself (awaited by the caller as `async def ban` would be): a layer less per ban
+        return self._each(bans, "actionban", "banning")
 
     async def reban(self, bans: Sequence[Ban]) -> None:
         """Apply bans again (after a repair): actionreban when the action has one, else actionban."""
@@ -368,15 +370,19 @@ class CommandAction:
         return self.definition.command(op, family)
 
     async def _run(self, op: str, family: str, ban: Ban | None) -> Outcome:
-        script = await self.definition.script(op, family, ban)
+        definition = self.definition
+        script = definition.script_now(op, family, ban)
+        if script is None:
+            script = await definition.script(op, family, ban)
+        marks = self.completion
         mark = None
-        if ban is not None and op == "actionban" and self.completion is not None and script.text.strip():
-            mark = self.completion.begin(self.jail, self.name, "ban", ban, self._clock())
+        if ban is not None and op == "actionban" and marks is not None and script.text.strip():
+            mark = marks.begin(self.jail, self.spec.name, "ban", ban, self._clock(), feeds=False)
         outcome = await self.runner.run(
-            script if mark is None else completion.script(mark, script), self.timeout
+            script if mark is None else completion.script(mark, script), definition.timeout
         )
-        if mark is not None and self.completion is not None:
-            self.completion.ended(mark, outcome.returncode, "" if outcome.ok else outcome.describe())
+        if mark is not None and marks is not None:
+            marks.ended(mark, outcome.returncode, "" if outcome.ok else outcome.describe())
         level = logging.DEBUG if outcome.ok else logging.ERROR
         if log.isEnabledFor(level):  # the arguments are built at every ban: only when the line is written
             log.log(

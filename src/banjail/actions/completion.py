@@ -32,9 +32,11 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from typing import Protocol
 
@@ -63,6 +65,9 @@ class Mark:
     action: str
     op: str
     started: float
+    # The run's program may have an input file beside the journal (`argv`); False for a script (`script`), whose
+    # end then costs no unlink of a file that was never made. A mark read back from a journal says True.
+    feeds: bool = True
 
     @property
     def key(self) -> tuple[str, str, int, str]:
@@ -92,8 +97,11 @@ class Left:
 class Completion(Protocol):
     """What an action calls around one ban's command (banjail.daemon.completions implements it)."""
 
-    def begin(self, jail: str, action: str, op: str, ban: Ban, started: float) -> Mark | None:
-        """Write the mark before the command starts; None when no mark could be written (run unmarked)."""
+    def begin(
+        self, jail: str, action: str, op: str, ban: Ban, started: float, *, feeds: bool = True
+    ) -> Mark | None:
+        """Write the mark before the command starts; None when no mark could be written (run unmarked).
+        feeds False: the run is a script (`script`), with no input file beside the journal."""
         ...
 
     def ended(self, mark: Mark, status: int | None, error: str) -> None:
@@ -110,23 +118,14 @@ class Journal:
         self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
         self.taken = 0  # marks written
 
-    def write(self, jail: str, action: str, op: str, ban: Ban, started: float) -> Mark:
+    def write(
+        self, jail: str, action: str, op: str, ban: Ban, started: float, *, feeds: bool = True
+    ) -> Mark:
         """Append a new mark (raises OSError when it cannot)."""
         if self._fd < 0:
             raise OSError(f"journal {self.path} is closed")
-        mark = Mark(self.path, os.urandom(8).hex(), jail, ban.fid, round(ban.at), action, op, started)
-        line = json.dumps(
-            {
-                "token": mark.token,
-                "jail": jail,
-                "fid": ban.fid,
-                "timeofban": mark.timeofban,
-                "action": action,
-                "op": op,
-                "started": started,
-            }
-        )
-        data = (line + "\n").encode()
+        mark = Mark(self.path, os.urandom(8).hex(), jail, ban.fid, round(ban.at), action, op, started, feeds)
+        data = (intent_line(mark) + "\n").encode()
         if os.write(self._fd, data) != len(data):  # a regular file takes a short line whole, or the disk is full
             raise OSError(f"journal {self.path}: short write")
         self.taken += 1
@@ -136,6 +135,32 @@ class Journal:
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
+
+
+def intent_line(mark: Mark) -> str:
+    """The journal line of `mark`'s intent: json.dumps of {token, jail, fid, timeofban, action, op, started},
+    character for character, written directly (json.dumps walks its encoder for a dict at every ban)."""
+    started = mark.started
+    if not math.isfinite(started) or type(started) is not float or type(mark.timeofban) is not int:
+        return json.dumps(
+            {
+                "token": mark.token,
+                "jail": mark.jail,
+                "fid": mark.fid,
+                "timeofban": mark.timeofban,
+                "action": mark.action,
+                "op": mark.op,
+                "started": started,
+            }
+        )
+    return (
+        f'{{"token": {_string(mark.token)}, "jail": {_string(mark.jail)}, "fid": {_string(mark.fid)}, '
+        f'"timeofban": {mark.timeofban!r}, "action": {_string(mark.action)}, "op": {_string(mark.op)}, '
+        f'"started": {started!r}}}'
+    )
+
+
+_string = encode_basestring_ascii  # json.dumps's own quoting of a str (ensure_ascii, its default)
 
 
 def write(directory: Path, jail: str, action: str, op: str, ban: Ban, started: float) -> Mark:
@@ -149,7 +174,7 @@ def write(directory: Path, jail: str, action: str, op: str, ban: Ban, started: f
 
 def script(mark: Mark, body: Script) -> Script:
     """`body` behind the trap that appends its exit status to the mark's journal."""
-    return replace(body, text=TRAP + body.text, env={**body.env, ENV: mark.path, MARK_ENV: mark.token})
+    return Script(TRAP + body.text, {**body.env, ENV: mark.path, MARK_ENV: mark.token})
 
 
 def argv(mark: Mark, program: tuple[str, ...], stdin: bytes) -> tuple[tuple[str, ...], dict[str, str]]:

@@ -55,13 +55,17 @@ class Definition:
         self._options = dict(spec.options)
         self._families = {family: dict(values) for family, values in spec.family_options.items()}
         self._static: dict[tuple[str, str], str] = {}
+        self._timeout: list[float] = []  # `timeout` once derived (empty: not yet; set() clears it)
         self._firewall: list[str | None] = []  # firewall()'s answer once derived (empty: not yet)
 
     @property
     def timeout(self) -> float:
-        """The `timeout` option in seconds (DEFAULT_TIMEOUT when unset)."""
-        text = self._options.get("timeout", "").strip()
-        return str2seconds(text) if text else DEFAULT_TIMEOUT
+        """The `timeout` option in seconds (DEFAULT_TIMEOUT when unset). Derived once until the next set(): each
+        command asks for it."""
+        if not self._timeout:
+            text = self._options.get("timeout", "").strip()
+            self._timeout.append(str2seconds(text) if text else DEFAULT_TIMEOUT)
+        return self._timeout[0]
 
     @property
     def conditional(self) -> bool:
@@ -96,6 +100,7 @@ class Definition:
         """Set option `key` (the next command text is substituted anew)."""
         self._options[key] = value
         self._static.clear()
+        self._timeout.clear()
         self._firewall.clear()
 
     def nested_shell_warnings(self) -> list[str]:
@@ -135,9 +140,27 @@ class Definition:
             self._static[key] = found
         return found
 
+    def script_now(self, op: str, family: str, ban: Ban | None) -> Script | None:
+        """`script`'s answer when it needs nothing off the event loop (no host name lookup, no store query),
+        without a coroutine: None when it does (await `script` then). Most commands need only the ban's own
+        values (<ip>, <fid>, ...)."""
+        text = self.command(op, family)
+        tags = used_tags(text)
+        if (
+            "fq-hostname" in tags
+            or (ban is not None and ban.ip is not None and "ip-host" in tags)
+            or (ban is not None and self._history is not None and not tags.isdisjoint(HISTORY_TAGS))
+        ):
+            return None
+        info = BanInfo(ban, family, history=self._history, counters=self._counters, now=self._clock())
+        return render(text, info.value)
+
     async def script(self, op: str, family: str, ban: Ban | None) -> Script:
         """The script one run of `op` executes, its run-time tags filled for `ban` (None: a ban-less operation).
         Host name lookups and store queries it needs run off the event loop."""
+        found = self.script_now(op, family, ban)
+        if found is not None:
+            return found
         text = self.command(op, family)
         info = BanInfo(ban, family, history=self._history, counters=self._counters, now=self._clock())
         tags = used_tags(text)

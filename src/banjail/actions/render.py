@@ -64,7 +64,7 @@ class Script:
 
 def used_tags(text: str) -> frozenset[str]:
     """The names of every <tag> in `text` (so callers compute only the values a command uses); kept per text,
-    as _tag_contexts: an action asks it for the same few command texts at every ban."""
+    as _plan: an action asks it for the same few command texts at every ban."""
     return _used_tags(text)
 
 
@@ -106,21 +106,22 @@ def render(
     """
     if "<" not in text:
         return Script(text)
+    pieces, tail = _plan(text)
     known: dict[str, str | None] = {}
     names: dict[str, str] = {}  # tag -> env name, unique even when two tags map to one name
     env: dict[str, str] = {}
     out: list[str] = []
-    last = 0
-    for start, end, tag, context in _tag_contexts(text):
+    for before, tag, context in pieces:
+        out.append(before)
         if tag not in known:
             known[tag] = value(tag)
         found = known[tag]
         if found is None:
+            out.append(f"<{tag}>")  # the tag's own text (TAG matched exactly this)
             continue
         # No shell variable or argument can hold NUL: drop it rather than fail the whole command.
-        found = found.replace("\x00", "")
-        out.append(text[last:start])
-        last = end
+        if "\x00" in found:
+            found = found.replace("\x00", "")
         if tag in verbatim or _literal(context, found):
             out.append(found)
             continue
@@ -132,8 +133,20 @@ def render(
             names[tag] = name
             env[name] = found
         out.append(_REFERENCE[context].format(name))
-    out.append(text[last:])
+    out.append(tail)
     return Script("".join(out), env)
+
+
+@functools.lru_cache(maxsize=256)
+def _plan(text: str) -> tuple[tuple[tuple[str, str, Context], ...], str]:
+    """`text` split once at its tags: (the text before each tag, the tag, its context) and the text after the
+    last one, so that rendering a command at each ban is a join of its pieces and their values."""
+    pieces = []
+    last = 0
+    for start, end, tag, context in _tags_in_context(text):
+        pieces.append((text[last:start], tag, context))
+        last = end
+    return tuple(pieces), text[last:]
 
 
 def _literal(context: Context, value: str) -> bool:
@@ -153,13 +166,6 @@ class _Frame:
     kind: str  # top | sq | dq | param
     closer: str = ""  # what ends this frame: ")" for $(, "`" for backquotes, "}" for ${, "" for the script
     depth: int = 0  # open plain parentheses inside a $( frame
-
-
-@functools.lru_cache(maxsize=256)
-def _tag_contexts(text: str) -> tuple[tuple[int, int, str, Context], ...]:
-    """_tags_in_context as a tuple, kept per text: an action renders the same few command texts for every ban,
-    and the lexer walks each character in Python."""
-    return tuple(_tags_in_context(text))
 
 
 def _tags_in_context(text: str) -> Iterator[tuple[int, int, str, Context]]:

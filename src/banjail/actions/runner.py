@@ -2,8 +2,9 @@
 process group, optionally behind an argv prefix (e.g. `ip netns exec NS`).
 
 A ban runs one command, so starting it is the daemon's main cost per ban once matching is cheap. The command is
-started with `os.posix_spawn` (glibc's clone(CLONE_VM|CLONE_VFORK): no copy of the daemon's memory) and reaped
-through a pidfd the event loop watches. No pipe and no asyncio transport is involved: stdin is /dev/null or an
+started with `os.posix_spawn` (glibc's clone(CLONE_VM|CLONE_VFORK): no copy of the daemon's memory) and waited
+for through its pidfd in the loop's one epoll of commands (banjail.actions.reaper: no selector registration and
+no timer per command). No pipe and no asyncio transport is involved: stdin is /dev/null or an
 anonymous in-memory file (memfd) holding the bytes to feed; stdout and stderr each go to a memfd whose last
 64 KiB are read once the command has exited. So the output is still captured (it is logged, and actioncheck /
 whois / nft listings read it), but costs nothing on the event loop while the command runs. A daemonised
@@ -22,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from banjail.actions.reaper import for_loop as reaper_for
 from banjail.actions.render import Script
 
 SHELL = "/bin/sh"  # upstream runs commands with shell=True, i.e. /bin/sh
@@ -73,15 +75,14 @@ class Runner:
 
     async def run(self, script: Script, timeout: float) -> Outcome:
         """Run `script`; never raises for a failing command (see Outcome), only for an unusable shell."""
-        if not script.text.strip():
-            return Outcome(script.text, 0)
-        return await run_process(
-            (*self.prefix, SHELL, "-c", script.text),
-            env={**self.base, **self.env, **script.env},
-            label=script.text,
-            stdin=None,
-            timeout=timeout,
-        )
+        text = script.text
+        if not text.strip():
+            return Outcome(text, 0)
+        env = {**self.base, **self.env, **script.env} if self.env or script.env else self.base
+        argv = [*self.prefix, SHELL, "-c", text]
+        if _LEAN:  # run_process's choice, one coroutine layer less: this runs at every ban
+            return await _spawned(argv, env, text, None, timeout)
+        return await _asyncio_subprocess(argv, env, text, None, timeout)
 
 
 def _lean() -> bool:
@@ -122,6 +123,10 @@ def _executable(name: str, env: Mapping[str, str]) -> str:
 async def _spawned(
     argv: Sequence[str], env: Mapping[str, str], label: str, stdin: bytes | None, timeout: float
 ) -> Outcome:
+    """posix_spawn, then the command's exit, or after `timeout` its group killed and the command reaped. On
+    cancellation the group is killed and reaped before CancelledError goes on. The common case (the command
+    exits in time) is one pidfd in the loop's reaper (banjail.actions.reaper); the kill paths are rare and watch
+    the command on their own."""
     loop = asyncio.get_running_loop()
     started = loop.time()
     out = os.memfd_create("banjail-stdout", os.MFD_CLOEXEC)
@@ -135,11 +140,11 @@ async def _spawned(
             os.lseek(feed, 0, os.SEEK_SET)
             first = (os.POSIX_SPAWN_DUP2, feed, 0)
         else:
-            first = (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0)
+            first = _DEVNULL_STDIN
         try:
             pid = os.posix_spawn(
                 _executable(argv[0], env),
-                list(argv),
+                argv if isinstance(argv, list) else list(argv),
                 env,
                 file_actions=[first, (os.POSIX_SPAWN_DUP2, out, 1), (os.POSIX_SPAWN_DUP2, err, 2)],
                 setsid=True,
@@ -152,50 +157,48 @@ async def _spawned(
         if feed >= 0:
             os.close(feed)
             feed = -1
-        status = await _wait(loop, pid, timeout)
+        # waited for inline, not in a coroutine of its own: this runs at every ban
+        reaper = reaper_for(loop)
+        pidfd, future = reaper.watch(loop, pid, timeout)
+        try:
+            exited = await future
+        except asyncio.CancelledError:
+            reaper.forget(pidfd, future)
+            await asyncio.shield(_kill_watched(loop, pid))
+            raise
+        if exited:
+            status: int | None = os.waitpid(pid, 0)[1]
+        else:
+            await _kill_watched(loop, pid)
+            status = None
         seconds = loop.time() - started
         if status is None:
             return Outcome(label, None, "", "", seconds)
         return Outcome(label, os.waitstatus_to_exitcode(status), _tail(out), _tail(err), seconds)
     finally:
-        for fd in (out, err, feed):
-            if fd >= 0:
-                os.close(fd)
+        os.close(out)
+        os.close(err)
+        if feed >= 0:
+            os.close(feed)
 
 
-async def _wait(loop: asyncio.AbstractEventLoop, pid: int, timeout: float) -> int | None:
-    """The wait status of `pid` once it exits, or None after `timeout` (its group killed, the child reaped).
-    On cancellation the group is killed and reaped before CancelledError goes on."""
+_DEVNULL_STDIN = (
+    (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0) if hasattr(os, "POSIX_SPAWN_OPEN") else ()
+)
+
+
+async def _kill_watched(loop: asyncio.AbstractEventLoop, pid: int) -> None:
+    """Kill the group of `pid` (not reaped yet) and reap it, watching its exit through a pidfd of its own."""
     pidfd = os.pidfd_open(pid)
-    # `exited`: the command exited (what the kill path waits for); `first`: exited (True) or timed out (False).
-    # A bare timer and future instead of wait_for(shield(...)): this runs once per ban.
     exited: asyncio.Future[None] = loop.create_future()
-    first: asyncio.Future[bool] = loop.create_future()
 
-    def readable() -> None:  # the pidfd stays readable once the command exited: settle the futures once
+    def readable() -> None:  # the pidfd stays readable once the command exited
         if not exited.done():
             exited.set_result(None)
-        if not first.done():
-            first.set_result(True)
-
-    def expire() -> None:
-        if not first.done():
-            first.set_result(False)
 
     loop.add_reader(pidfd, readable)
-    timer = loop.call_later(timeout, expire)
     try:
-        try:
-            ended = await first
-        except asyncio.CancelledError:
-            await asyncio.shield(_kill_spawned(pid, exited))
-            raise
-        finally:
-            timer.cancel()
-        if not ended:
-            await _kill_spawned(pid, exited)
-            return None
-        return os.waitpid(pid, 0)[1]
+        await _kill_spawned(pid, exited)
     finally:
         loop.remove_reader(pidfd)
         os.close(pidfd)
@@ -217,7 +220,9 @@ async def _kill_spawned(pid: int, exited: asyncio.Future[None]) -> None:
 
 def _tail(fd: int) -> str:
     """The last 64 KiB a command wrote to the memfd `fd`, as text."""
-    size = os.fstat(fd).st_size
+    size = os.lseek(fd, 0, os.SEEK_END)  # as fstat's st_size, without building a stat result
+    if not size:
+        return ""  # most commands write nothing
     data = os.pread(fd, _OUTPUT_LIMIT, max(0, size - _OUTPUT_LIMIT))
     return data.decode("utf-8", "replace")
 

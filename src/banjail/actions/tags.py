@@ -138,7 +138,7 @@ class BanInfo:
         self._cache[tag] = value
 
     def _compute(self, tag: str) -> str | None:
-        constant = {"br": "\n", "sp": " "}.get(tag)
+        constant = _CONSTANTS.get(tag)
         if constant is not None:
             return constant
         if tag == "fq-hostname":
@@ -157,27 +157,9 @@ class BanInfo:
         return self._from_ban(ban, tag)
 
     def _from_ban(self, ban: Ban, tag: str) -> str | None:
-        ip = ban.ip if ban.ip is not None else ban.fid
-        simple: dict[str, Callable[[], str]] = {
-            "ip": lambda: ip,
-            "ip-rev": lambda: reverse_name(ip),
-            "ip-host": lambda: host_name(ip) if ban.ip is not None else "",
-            "fid": lambda: ban.fid,
-            "failures": lambda: str(ban.failures),
-            "time": lambda: str(ban.at),
-            "bantime": lambda: str(int(ban.bantime)),
-            "bancount": lambda: str(ban.count),
-            "matches": lambda: "\n".join(ban.lines),
-            "restored": lambda: "1" if ban.restored else "0",
-            "raw-ticket": lambda: repr(ban),
-            "ipmatches": lambda: "\n".join(self._merged(ban, True).matches),
-            "ipjailmatches": lambda: "\n".join(self._merged(ban, False).matches),
-            "ipfailures": lambda: str(self._merged(ban, True).failures),
-            "ipjailfailures": lambda: str(self._merged(ban, False).failures),
-        }
-        compute = simple.get(tag)
+        compute = _FROM_BAN.get(tag)
         if compute is not None:
-            return compute()
+            return compute(self, ban, ban.ip if ban.ip is not None else ban.fid)
         m = F_TAG.match(tag)
         if m is None:
             return None
@@ -201,3 +183,25 @@ class BanInfo:
         merged = found if found is not None else History(ban.lines, ban.failures)
         self._histories[all_jails] = merged
         return merged
+
+
+_CONSTANTS = {"br": "\n", "sp": " "}
+# The tags a ban gives values to, by name: (info, ban, its address or else its fid) -> value. A table made once,
+# not a dict of closures per tag asked (an action asks for <ip> at every ban).
+_FROM_BAN: dict[str, Callable[[BanInfo, Ban, str], str]] = {
+    "ip": lambda info, ban, ip: ip,
+    "ip-rev": lambda info, ban, ip: reverse_name(ip),
+    "ip-host": lambda info, ban, ip: host_name(ip) if ban.ip is not None else "",
+    "fid": lambda info, ban, ip: ban.fid,
+    "failures": lambda info, ban, ip: str(ban.failures),
+    "time": lambda info, ban, ip: str(ban.at),
+    "bantime": lambda info, ban, ip: str(int(ban.bantime)),
+    "bancount": lambda info, ban, ip: str(ban.count),
+    "matches": lambda info, ban, ip: "\n".join(ban.lines),
+    "restored": lambda info, ban, ip: "1" if ban.restored else "0",
+    "raw-ticket": lambda info, ban, ip: repr(ban),
+    "ipmatches": lambda info, ban, ip: "\n".join(info._merged(ban, True).matches),
+    "ipjailmatches": lambda info, ban, ip: "\n".join(info._merged(ban, False).matches),
+    "ipfailures": lambda info, ban, ip: str(info._merged(ban, True).failures),
+    "ipjailfailures": lambda info, ban, ip: str(info._merged(ban, False).failures),
+}

@@ -84,7 +84,9 @@ class Completions:
             self._ready = True
         return True
 
-    def begin(self, jail: str, action: str, op: str, ban: Ban, started: float) -> Mark | None:
+    def begin(
+        self, jail: str, action: str, op: str, ban: Ban, started: float, *, feeds: bool = True
+    ) -> Mark | None:
         if not self._usable():
             return None
         assert self.directory is not None
@@ -92,7 +94,7 @@ class Completions:
             journal = self._journal
             if journal is None or journal.taken >= ROTATE:
                 journal = self._rotate(self.directory)
-            mark = journal.write(jail, action, op, ban, started)
+            mark = journal.write(jail, action, op, ban, started, feeds=feeds)
         except OSError as exc:
             log_actions.warning("[%s] action %s: cannot write the mark of %s: %s", jail, action, ban.fid, exc)
             return None
@@ -116,7 +118,8 @@ class Completions:
 
     def _done(self, mark: Mark) -> None:
         """The mark's run is committed (or forgotten): its input goes, and its journal once that was the last."""
-        completion.remove_input(mark)
+        if mark.feeds:
+            completion.remove_input(mark)
         tokens = self._open.get(mark.path)
         if tokens is not None:
             tokens.discard(mark.token)

@@ -285,8 +285,12 @@ class Lanes:
                 if job.kind == "ban" and job.bans and marked(action):
                     job = await self._not_run_before(action, job)
                 if job.kind == "ban" and len(job.bans) > 0 and side_action(action):
+                    mine = not marked(action)
+                    actions = list(jail.actions.values())
+                    # a jail with no firewall action: its ban latency is its first side action's
+                    latency = bool(actions) and action is actions[0] and all(side_action(a) for a in actions)
                     for ban in job.bans:
-                        await self._one(action, dataclasses.replace(job, bans=(ban,)))
+                        await self._one(action, single(job, ban), mine, latency)
                 elif job.kind != "ban" or job.bans:
                     started = time.time()
                     error = await effects.run_action(jail, action, job)
@@ -316,20 +320,18 @@ class Lanes:
         kept = [b for b in job.bans if not await marks.orphan(self._jail.name, action.name, b, timeout)]
         return job if len(kept) == len(job.bans) else dataclasses.replace(job, bans=tuple(kept))
 
-    async def _one(self, action: Action, job: ActionJob) -> None:
-        """One ban on a side action. A marked one (banjail.actions.completion) records the run itself when its
-        command ends; else it is recorded here at its start (an interrupted run shows as one that never ended)
-        and at its end (in the round: a kill may repeat it)."""
+    async def _one(self, action: Action, job: ActionJob, mine: bool, latency: bool) -> None:
+        """One ban on a side action. A marked one (banjail.actions.completion; `mine` False) records the run
+        itself when its command ends; else it is recorded here at its start (an interrupted run shows as one
+        that never ended) and at its end (in the round: a kill may repeat it). `latency`: the ban latency is
+        this action's (see _work)."""
         started = time.time()
-        mine = not marked(action)
         begun = runs_of(self._jail.name, action, job, started, started, "") if mine else []
         if begun:
             self._runs.add([dataclasses.replace(r, ended=None, status=None) for r in begun])
         error = await effects.run_action(self._jail, action, job)
         runs = runs_of(self._jail.name, action, job, started, time.time(), error) if mine else []
-        actions = list(self._jail.actions.values())
-        if not error and actions and action is actions[0] and all(side_action(a) for a in actions):
-            # a jail with no firewall action: its ban latency is its first side action's
+        if latency and not error:
             metrics.bans_applied(self._jail.name, len(job.bans), job.read_at, time.monotonic())
         if runs:
             self._runs.add(runs)
@@ -349,6 +351,11 @@ class Lanes:
             for _, task in self._lanes.values():
                 task.cancel()
             self._lanes.clear()
+
+
+def single(job: ActionJob, ban: Ban) -> ActionJob:
+    """`job` for `ban` alone: dataclasses.replace(job, bans=(ban,)) without its field walk at every ban."""
+    return ActionJob(job.kind, (ban,), job.action, job.read_at, job.done)
 
 
 def _end_wait(tick: asyncio.Future[None]) -> None:

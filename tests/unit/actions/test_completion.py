@@ -3,6 +3,7 @@ server left (banjail.daemon.completions)."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -11,6 +12,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from banjail.actions import completion
 from banjail.actions.completion import Left
@@ -198,3 +201,60 @@ def test_a_mark_file_of_the_earlier_format_is_settled_as_before(tmp_path: Path) 
     assert [(r.action, r.status) for r in runs] == [("mail", 0)]
     assert list(marks.orphans) == [("sshd", "10.0.0.1", 1000, "report")]
     assert os.listdir(tmp_path) == [live.name]
+
+
+def _mark(jail: str, fid: str, timeofban: int, action: str, op: str, started: float) -> completion.Mark:
+    return completion.Mark("/j", "0123456789abcdef", jail, fid, timeofban, action, op, started)
+
+
+def _dumped(mark: completion.Mark) -> str:
+    keys = ("token", "jail", "fid", "timeofban", "action", "op", "started")
+    return json.dumps({key: getattr(mark, key) for key in keys})
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.text(),
+    st.text(),
+    st.integers(min_value=-(2**63), max_value=2**63),
+    st.text(),
+    st.sampled_from(["ban", "unban", ""]),
+    st.floats(allow_nan=True, allow_infinity=True),
+)
+def test_the_intent_line_is_json_dumps_of_the_mark(
+    jail: str, fid: str, timeofban: int, action: str, op: str, started: float
+) -> None:
+    mark = _mark(jail, fid, timeofban, action, op, started)
+    assert completion.intent_line(mark) == _dumped(mark)
+
+
+@pytest.mark.parametrize(
+    "mark",
+    [
+        _mark("sshd", "10.0.0.1", 1000, "rec", "ban", 1700000000.123456),
+        _mark('j"\\', "2001:db8::1", 0, "mail-whois", "ban", 0.0),
+        _mark("é", "\x00\n\t", -5, "a b", "unban", 1e-7),
+        _mark("sshd", "x", 7, "rec", "ban", float("nan")),
+    ],
+)
+def test_an_intent_line_reads_back_as_its_mark(tmp_path: Path, mark: completion.Mark) -> None:
+    assert completion.intent_line(mark) == _dumped(mark)
+    path = tmp_path / "j.journal"
+    path.write_text(completion.intent_line(mark) + "\n")
+    [left] = completion.read(path)
+    assert (left.mark.token, left.mark.key, left.mark.op, left.status) == (mark.token, mark.key, mark.op, None)
+
+
+@pytest.mark.parametrize(("feeds", "input_kept"), [(True, False), (False, True)])
+def test_only_a_mark_that_feeds_a_program_has_its_input_removed(
+    tmp_path: Path, feeds: bool, input_kept: bool
+) -> None:
+    marks = Completions(tmp_path / "runs", lambda runs, then: then())
+    mark = marks.begin("sshd", "rec", "ban", BAN, 1.0, feeds=feeds)
+    assert mark is not None and mark.feeds is feeds
+    stray = Path(mark.input)
+    stray.write_text("x")  # a file at the input's place: only a feeding mark's end removes it
+    marks.ended(mark, 0, "")
+    assert stray.exists() is input_kept
+    # read back (after a kill), a mark cannot tell: its input is removed, if there is one
+    assert [left.mark.feeds for _, lefts in completion.leftovers(tmp_path / "runs") for left in lefts] == [True]

@@ -4,6 +4,7 @@ action made recorded in batches, and restored bans handed as new to an action th
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Mapping, Sequence
 
 import pytest
@@ -276,3 +277,19 @@ def test_runs_share_a_round_and_close_commits_it_without_waiting_for_its_timer()
     assert rounds == [["192.0.2.1", "192.0.2.2"]]
     assert done == ["1", "2"]
     assert waited < 1.0
+
+
+@pytest.mark.parametrize(
+    "job",
+    [
+        ActionJob("ban", (ban("a"), ban("b")), read_at=12.5),
+        ActionJob("ban", (ban("a"),)),
+        ActionJob("unban", (ban("c", restored=True),), action=Gated("x", [])),
+    ],
+)
+def test_a_job_for_one_ban_is_dataclasses_replace(job: ActionJob) -> None:
+    for one in job.bans:
+        made, expected = lanes.single(job, one), dataclasses.replace(job, bans=(one,))
+        assert [getattr(made, f.name) for f in dataclasses.fields(ActionJob)] == [
+            getattr(expected, f.name) for f in dataclasses.fields(ActionJob)
+        ]
