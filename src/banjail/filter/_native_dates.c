@@ -137,7 +137,7 @@ int native_line_date_at(DateCutObject *self, const Prefetched *pre, Py_ssize_t i
                         Py_ssize_t size, pcre2_match_data *md, PyObject *starts, PyObject *ends, Py_ssize_t *first,
                         Py_ssize_t *len, const PCRE2_SIZE **ov)
 {
-    if (pre == NULL || index >= pre->lines) {
+    if (pre == NULL || index >= pre->lines || index >= __atomic_load_n(pre->done, __ATOMIC_ACQUIRE)) {
         *ov = pcre2_get_ovector_pointer(md);
         return native_line_date(self, line, size, md, starts, ends, first, len);
     }

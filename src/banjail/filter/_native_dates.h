@@ -17,11 +17,12 @@ typedef struct {
 } DateCutObject;
 
 /* A prefetched chunk's matches, one per line: rc as the line's match returned it, and when rc > 0 its ovector
- * (`pairs` pairs from ov + 2 * pairs * line). */
+ * (`pairs` pairs from ov + 2 * pairs * line); only the lines below *done (an acquire load) are written. */
 typedef struct {
     Py_ssize_t lines, pairs;
     const int *rc;
     const PCRE2_SIZE *ov;
+    const Py_ssize_t *done;
 } Prefetched;
 
 /* defined in _native_dates.c, which says what each does: append a new reference (stolen), check a chunk and

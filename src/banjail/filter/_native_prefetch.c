@@ -6,27 +6,40 @@
  * Why a chunk ahead: a thread woken for the chunk being dated was woken too late to share the work (a per-chunk
  * DateCut thread, reverted in 3ccafed); the chunk ahead is matched during the whole step of the one before.
  *
- * Invariants: `state`, `stop` and the job's fields change under `lock`. The job (data, size, lines, the result
- * arrays) is written by the caller only while the state is IDLE, read by the worker while QUEUED or BUSY and
- * by the caller when DONE. The chunk's reference is taken and dropped by the caller alone, holding the GIL;
- * the worker reads its bytes only (a str's bytes never change). The worker's match data, context (a copy of
- * the DateCut's: the same limits) and JIT stack are its own. The DateCut ends the worker when it goes. No
- * global state: the Prefetch lives in its DateCut; the result arrays are sized from the chunk's lines, and a
- * chunk above PREFETCH_MAX bytes is not prefetched.
+ * Nobody waits for the worker: cuts and runs take line i's match from it when the worker has published it
+ * (`done` > i, an acquire load pairing with the worker's release store after writing line i), and match the
+ * line themselves otherwise; a reader that ends while the worker is still on the chunk tells it to stop
+ * (`abandon`). On a loaded machine the worker may be stopped by the system for milliseconds in the middle of
+ * a chunk: waiting for it cost more than the matching it saves.
+ *
+ * Nor for its lock: the caller only tries it (a worker stopped by the system while it holds the lock would
+ * stop the caller too), and goes without the prefetch when it is taken.
+ *
+ * Invariants: `state`, `stop` and the job's fields change under `lock`; `done` and `abandon` are atomics; `reading`
+ * is read and written by the caller alone (holding the GIL), the worker never looks at it. The job (data, size,
+ * lines, the result arrays) is written by the caller only while the state is IDLE and no reader is on it; the
+ * worker writes line i's entries before it publishes done = i + 1 and never again; a reader reads only lines below
+ * the done it loaded. The chunk's reference is taken and dropped by the caller alone, holding the GIL; the worker
+ * reads its bytes only (a str's bytes never change). The worker's match data, context (a copy of the DateCut's: the
+ * same limits) and JIT stack are its own. The DateCut ends the worker when it goes. No global state: the Prefetch
+ * lives in its DateCut; the result arrays are sized from the chunk's lines, and a chunk above PREFETCH_MAX bytes is
+ * not prefetched.
  */
 #include "_native_dates.h"
 #include <pthread.h>
 
 #define PREFETCH_MAX (8 << 20)
 
-/* TAKEN: cuts or runs reads the arrays (DONE before); no job is queued or dropped until it ends */
-enum { IDLE, QUEUED, BUSY, DONE, TAKEN };
+enum { IDLE, QUEUED, BUSY, DONE };
 
 struct Prefetch {
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t cond;
     int state, stop;            /* under lock */
+    int reading;                /* the caller's: cuts or runs reads the job; it is neither dropped nor replaced */
+    Py_ssize_t done;            /* atomic: the job's lines whose entries are written (release by the worker) */
+    int abandon;                /* atomic: the reader is gone, the worker may stop */
     PyObject *chunk;            /* the job's chunk (held), NULL when IDLE */
     const char *data;           /* its bytes */
     Py_ssize_t size, lines;
@@ -46,6 +59,8 @@ static void prefetch_work(Prefetch *p)
 {
     Py_ssize_t line = 0;
     for (Py_ssize_t at = 0; at < p->size && line < p->lines; line++) {
+        if (__atomic_load_n(&p->abandon, __ATOMIC_RELAXED))
+            break;
         const char *nl = memchr(p->data + at, '\n', (size_t)(p->size - at));
         Py_ssize_t end = nl - p->data;
         int rc = native_match(p->code, p->jit, p->data + at, end - at, p->md, p->mctx);
@@ -55,6 +70,7 @@ static void prefetch_work(Prefetch *p)
         p->rc[line] = rc;
         if (rc > 0)
             memcpy(p->ov + line * 2 * p->pairs, ov, sizeof *ov * 2 * (size_t)p->pairs);
+        __atomic_store_n(&p->done, line + 1, __ATOMIC_RELEASE);
         at = end + 1;
     }
 }
@@ -132,11 +148,10 @@ static Prefetch *prefetch_of(DateCutObject *self, uint32_t groups)
     return p;
 }
 
-/* drops a job neither the worker nor a reader is on (QUEUED or DONE); 0 when one is (BUSY, TAKEN). Under
- * lock. */
+/* drops a job neither the worker nor a reader is on (QUEUED or DONE); 0 when one is. Under lock. */
 static int drop_job(Prefetch *p)
 {
-    if (p->state == BUSY || p->state == TAKEN)
+    if (p->state == BUSY || p->reading)
         return 0;
     p->state = IDLE;
     Py_CLEAR(p->chunk); /* the GIL is held: a str's dealloc runs no Python code */
@@ -164,7 +179,8 @@ PyObject *native_datecut_prefetch(DateCutObject *self, PyObject *args)
     for (Py_ssize_t at = 0; at < size; lines++)
         at = (const char *)memchr(data + at, '\n', (size_t)(size - at)) - data + 1;
     int taken = 0;
-    pthread_mutex_lock(&p->lock);
+    if (pthread_mutex_trylock(&p->lock) != 0)
+        Py_RETURN_FALSE;
     if (drop_job(p)) { /* idle now: the arrays are the caller's until the job is queued */
         if (p->cap < lines) {
             int *rc = PyMem_RawRealloc(p->rc, sizeof *rc * (size_t)lines);
@@ -182,6 +198,8 @@ PyObject *native_datecut_prefetch(DateCutObject *self, PyObject *args)
             p->data = data;
             p->size = size;
             p->lines = lines;
+            __atomic_store_n(&p->done, 0, __ATOMIC_RELAXED); /* the worker reads both after taking the lock */
+            __atomic_store_n(&p->abandon, 0, __ATOMIC_RELAXED);
             p->state = QUEUED;
             pthread_cond_broadcast(&p->cond);
             taken = 1;
@@ -194,40 +212,25 @@ PyObject *native_datecut_prefetch(DateCutObject *self, PyObject *args)
 const Prefetched *native_prefetched(DateCutObject *self, PyObject *chunk, Py_ssize_t lines, Prefetched *out)
 {
     Prefetch *p = self->prefetch;
-    if (p == NULL)
+    if (p == NULL || p->reading) /* none, or a reader already (re-entered): this one matches alone */
         return NULL;
-    pthread_mutex_lock(&p->lock);
-    if (p->chunk != chunk) { /* another chunk came: its matches are not these lines' */
-        drop_job(p);
+    if (pthread_mutex_trylock(&p->lock) != 0)
+        return NULL;
+    if (p->chunk != chunk || (lines >= 0 && p->lines != lines) || p->state == QUEUED) {
+        /* another chunk came (its matches are not these lines'), or the worker has not started (a loaded
+         * machine): the caller matches the lines itself */
+        if (!drop_job(p))
+            __atomic_store_n(&p->abandon, 1, __ATOMIC_RELAXED);
         pthread_mutex_unlock(&p->lock);
         return NULL;
     }
-    if (p->state == QUEUED) { /* not started (a loaded machine): the caller matches the lines itself */
-        drop_job(p);
-        pthread_mutex_unlock(&p->lock);
-        return NULL;
-    }
-    if (p->state == BUSY) { /* on it: its end comes sooner than matching every line again */
-        pthread_mutex_unlock(&p->lock); /* the GIL is taken back without the lock: no order between the two */
-        Py_BEGIN_ALLOW_THREADS
-        pthread_mutex_lock(&p->lock);
-        while (p->state == BUSY)
-            pthread_cond_wait(&p->cond, &p->lock);
-        pthread_mutex_unlock(&p->lock);
-        Py_END_ALLOW_THREADS
-        pthread_mutex_lock(&p->lock);
-    }
-    if (p->chunk != chunk || p->state != DONE || (lines >= 0 && p->lines != lines)) { /* changed while the GIL was
-                                                                                           * let go, or read */
-        pthread_mutex_unlock(&p->lock);
-        return NULL;
-    }
-    p->state = TAKEN; /* the worker no longer writes the arrays, and nothing queues a job until done */
+    p->reading = 1; /* BUSY or DONE: the lines published so far are read, the others matched */
     pthread_mutex_unlock(&p->lock);
     out->lines = p->lines;
     out->pairs = p->pairs;
     out->rc = p->rc;
     out->ov = p->ov;
+    out->done = &p->done;
     return out;
 }
 
@@ -236,11 +239,10 @@ void native_prefetch_done(DateCutObject *self)
     Prefetch *p = self->prefetch;
     if (p == NULL)
         return;
-    pthread_mutex_lock(&p->lock);
-    if (p->state == TAKEN)
-        p->state = DONE;
-    drop_job(p);
-    pthread_mutex_unlock(&p->lock);
+    /* without the lock: the job is dropped by the next prefetch; a worker still on it may stop, no one reads
+     * the rest */
+    p->reading = 0;
+    __atomic_store_n(&p->abandon, 1, __ATOMIC_RELAXED);
 }
 
 void native_prefetch_free(DateCutObject *self)
@@ -250,6 +252,7 @@ void native_prefetch_free(DateCutObject *self)
         return;
     pthread_mutex_lock(&p->lock);
     p->stop = 1;
+    __atomic_store_n(&p->abandon, 1, __ATOMIC_RELAXED);
     pthread_cond_broadcast(&p->cond);
     pthread_mutex_unlock(&p->lock);
     pthread_join(p->thread, NULL);

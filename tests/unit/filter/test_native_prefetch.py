@@ -1,11 +1,13 @@
 """DateCut.prefetch (_native_prefetch.c): cuts and runs of a prefetched chunk give what they give without it, for
-the chunk prefetched, another chunk, a chunk read twice and a DateCut dropped with a job; and a Matcher given the
-next chunk (Matcher.prefetch) scans with the same outcomes, counts and state as one that is not."""
+the chunk prefetched (however far its worker got), another chunk, a chunk read twice and a DateCut dropped with a
+job; and a Matcher given the next chunk (Matcher.prefetch) scans with the same outcomes, counts and state as one
+that is not."""
 
 from __future__ import annotations
 
 import dataclasses
 import itertools
+import time
 
 import pytest
 from hypothesis import given, settings
@@ -60,15 +62,17 @@ def test_a_prefetched_chunk_is_cut_and_run_as_without(fmt: str, chunk: str, othe
     plain, seconds, fraction = _date_cut(fmt)
     want_runs = plain.runs(chunk, seconds, fraction)  # type: ignore[attr-defined]
     want_cuts = plain.cuts(chunk, fraction)  # type: ignore[attr-defined]
+    # whether the worker takes a chunk (it is idle, its lock free) and how far it got when the lines are read
+    # varies from run to run: the results may not
     cut, _, _ = _date_cut(fmt)
-    assert cut.prefetch(chunk) is True  # type: ignore[attr-defined]
+    cut.prefetch(chunk)  # type: ignore[attr-defined]
     assert cut.runs(chunk, seconds, fraction) == want_runs  # type: ignore[attr-defined]
-    assert cut.runs(chunk, seconds, fraction) == want_runs  # read twice: the second matches itself
-    assert cut.prefetch(chunk) is True  # type: ignore[attr-defined]
+    assert cut.runs(chunk, seconds, fraction) == want_runs  # read twice: the rest matched by the reader
+    cut.prefetch(chunk)  # type: ignore[attr-defined]
     assert cut.cuts(chunk, fraction) == want_cuts  # type: ignore[attr-defined]
     # another chunk than the one prefetched: dropped, the lines matched as without
     other = _unique(other)
-    assert cut.prefetch(other) is True  # type: ignore[attr-defined]
+    cut.prefetch(other)  # type: ignore[attr-defined]
     twin = _unique(chunk)
     assert cut.runs(twin, seconds, fraction) == want_runs  # type: ignore[attr-defined]
     assert cut.runs(other, seconds, fraction) == plain.runs(other, seconds, fraction)  # type: ignore[attr-defined]
@@ -85,14 +89,20 @@ def test_a_prefetched_chunk_is_cut_and_run_as_without(fmt: str, chunk: str, othe
 )
 def test_prefetch_takes_ascii_lines_only(chunk: str, taken: bool) -> None:
     cut, _, _ = _date_cut("iso")
-    assert cut.prefetch(chunk) is taken  # type: ignore[attr-defined]
+    got = False
+    for _ in range(200):  # the worker may be starting (holding its lock): it takes a chunk once idle
+        got = cut.prefetch(chunk)  # type: ignore[attr-defined]
+        if got or not taken:
+            break
+        time.sleep(0.005)
+    assert got is taken
 
 
 def test_a_date_cut_goes_with_a_job_pending() -> None:
     chunk = (SAMPLES["syslog"] + "\n") * 5000
     for _ in range(20):  # queued, busy or done when it goes: its thread is ended either way
         cut, _, _ = _date_cut("syslog")
-        assert cut.prefetch(chunk) is True  # type: ignore[attr-defined]
+        cut.prefetch(chunk)  # type: ignore[attr-defined]
         del cut
 
 
