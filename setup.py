@@ -13,6 +13,7 @@ setup(
                 "src/banjail/filter/_native_scan.c",
                 "src/banjail/filter/_native_dates.c",
                 "src/banjail/filter/_native_runs.c",
+                "src/banjail/filter/_native_prefetch.c",
                 "src/banjail/filter/_native_step.c",
                 "src/banjail/filter/_native_match.c",
                 "src/banjail/filter/_native_session.c",

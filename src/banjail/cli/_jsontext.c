@@ -6,6 +6,9 @@
  * has (_jsonline.c). Moved from _jsonline.c unchanged. No global state; every write grows the buffer first.
  */
 #include "_jsontext.h"
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 void out_free(Out *o)
 {
@@ -51,7 +54,8 @@ static int widen(Out *o)
     return 0;
 }
 
-static int put_bytes(Out *o, const char *s, Py_ssize_t n)
+/* put_bytes when the buffer must grow first or is UCS-4 */
+int put_bytes_grown(Out *o, const char *s, Py_ssize_t n)
 {
     if (out_grow(o, n) < 0)
         return -1;
@@ -129,7 +133,8 @@ int put_string(Out *o, PyObject *s)
         PyErr_NoMemory();
         return -1;
     }
-    if (out_grow(o, 6 * n + 2) < 0) /* at most 6 characters (\u00XX) per character */
+    /* at most 6 characters (\u00XX) per character; the room checked here first (most strings are short) */
+    if (6 * n + 2 > o->cap - o->len && out_grow(o, 6 * n + 2) < 0)
         return -1;
     if (!o->wide) { /* then s is Latin-1 too */
         const Py_UCS1 *data = PyUnicode_1BYTE_DATA(s);
@@ -138,6 +143,29 @@ int put_string(Out *o, PyObject *s)
             o->nonascii = 1;
         *w++ = '"';
         for (Py_ssize_t i = 0; i < n;) {
+#ifdef __SSE2__
+            /* sixteen characters at a time: copied, then the part before the first one to escape kept (room: the
+             * buffer has 6 * n + 2 from the opening quote on and at most 6 * i of it is used, so 16 more fit) */
+            if (i + 16 <= n) {
+                __m128i v = _mm_loadu_si128((const __m128i *)(data + i));
+                __m128i low = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v); /* bytes up to 0x1f */
+                __m128i quote = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
+                __m128i slash = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
+                unsigned mask = (unsigned)_mm_movemask_epi8(_mm_or_si128(low, _mm_or_si128(quote, slash)));
+                _mm_storeu_si128((__m128i *)w, v);
+                if (mask == 0) {
+                    w += 16;
+                    i += 16;
+                    continue;
+                }
+                int clean = __builtin_ctz(mask); /* written as they are, as ESCAPE_INTO writes each */
+                w += clean;
+                i += clean;
+                Py_UCS1 c = data[i++];
+                ESCAPE_INTO(w, c);
+                continue;
+            }
+#endif
             uint64_t word;
             if (i + 8 <= n && (memcpy(&word, data + i, 8), !word_escapes(word))) {
                 memcpy(w, data + i, 8); /* eight characters written as they are, as ESCAPE_INTO writes each */

@@ -27,7 +27,7 @@ from banjail.cli import report
 from banjail.cli.collector import DEFAULT_BOUND, Collector, wants_records
 from banjail.cli.cycles import fewer_collections
 from banjail.cli.invert import Inverted, line_time
-from banjail.cli.logfile import Chunk, literal_chunk, read_chunks, segments
+from banjail.cli.logfile import Chunk, literal_chunk, read_chunks, segments, with_next
 from banjail.cli.options import Options, UsageError, parse_args, parser
 from banjail.cli.progress import NoProgress, Progress, progress_for
 from banjail.cli.resolve import resolve
@@ -183,7 +183,9 @@ def run(opts: Options, stdout: TextIO, stderr: TextIO) -> int:
     wants_failures = collector.wants_failures()
     try:
         lineno = 1  # of the chunk's first line
-        for chunk in chunks:
+        for chunk, ahead in with_next(chunks, source.kind == FILE):
+            if ahead is not None:  # its dates are matched on a thread of their own while this chunk is scanned
+                matcher.prefetch(ahead.text)
             cut = segments(chunk.text)
             seen = stats.lines
             for text, before in cut.runs:

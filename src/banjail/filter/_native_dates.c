@@ -28,6 +28,7 @@
 
 static void DateCut_dealloc(DateCutObject *self)
 {
+    native_prefetch_free(self); /* first: its thread matches with the code */
     if (self->code != NULL)
         pcre2_code_free(self->code);
     if (self->mctx != NULL)
@@ -132,6 +133,30 @@ int native_line_date(DateCutObject *self, const char *line, Py_ssize_t size, pcr
     return rc;
 }
 
+int native_line_date_at(DateCutObject *self, const Prefetched *pre, Py_ssize_t index, const char *line,
+                        Py_ssize_t size, pcre2_match_data *md, PyObject *starts, PyObject *ends, Py_ssize_t *first,
+                        Py_ssize_t *len, const PCRE2_SIZE **ov)
+{
+    if (pre == NULL || index >= pre->lines || index >= __atomic_load_n(pre->done, __ATOMIC_ACQUIRE)) {
+        *ov = pcre2_get_ovector_pointer(md);
+        return native_line_date(self, line, size, md, starts, ends, first, len);
+    }
+    int rc = pre->rc[index];
+    const PCRE2_SIZE *o = pre->ov + 2 * pre->pairs * index;
+    *ov = o;
+    /* native_line_date's tests on the match, as it makes them */
+    if (rc < 2)
+        return 0;
+    if (o[2] == PCRE2_UNSET || o[3] == PCRE2_UNSET || o[3] <= o[2])
+        return 0;
+    *first = (Py_ssize_t)o[2];
+    *len = (Py_ssize_t)(o[3] - o[2]);
+    if (native_append_new(starts, PyLong_FromSsize_t(*first)) < 0 ||
+        native_append_new(ends, PyLong_FromSsize_t(*first + *len)) < 0)
+        return -1;
+    return rc;
+}
+
 static PyObject *DateCut_cuts(DateCutObject *self, PyObject *args)
 {
     PyObject *chunk;
@@ -148,6 +173,8 @@ static PyObject *DateCut_cuts(DateCutObject *self, PyObject *args)
     PyObject *starts = PyList_New(0), *ends = PyList_New(0), *texts = PyList_New(0);
     PyObject *fs = fraction >= 0 ? PyList_New(0) : NULL, *fe = fraction >= 0 ? PyList_New(0) : NULL;
     PyObject *result = NULL;
+    Prefetched prefetched;
+    const Prefetched *pre = NULL;
     if (md == NULL || starts == NULL || ends == NULL || texts == NULL ||
         (fraction >= 0 && (fs == NULL || fe == NULL))) {
         PyErr_NoMemory();
@@ -157,13 +184,14 @@ static PyObject *DateCut_cuts(DateCutObject *self, PyObject *args)
     const char *prev_at = NULL;
     Py_ssize_t prev_len = -1;
     int shifted = 0; /* whether some line's date does not start it */
-    for (Py_ssize_t at = 0; at < size;) {
+    pre = native_prefetched(self, chunk, -1, &prefetched);
+    for (Py_ssize_t at = 0, line = 0; at < size; line++) {
         const char *nl = memchr(data + at, '\n', (size_t)(size - at));
         Py_ssize_t end = nl - data, first, len;
-        int rc = native_line_date(self, data + at, end - at, md, starts, ends, &first, &len);
+        const PCRE2_SIZE *ov;
+        int rc = native_line_date_at(self, pre, line, data + at, end - at, md, starts, ends, &first, &len, &ov);
         if (rc <= 0)
             goto none_or_error;
-        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
         shifted |= first != 0;
         const char *text = data + at + first;
         if (previous != NULL && len == prev_len && memcmp(prev_at, text, (size_t)len) == 0) {
@@ -192,6 +220,8 @@ none_or_error:
     if (!PyErr_Occurred())
         result = Py_NewRef(Py_None);
 done:
+    if (pre != NULL)
+        native_prefetch_done(self);
     if (md != NULL)
         pcre2_match_data_free(md);
     Py_XDECREF(starts);
@@ -306,6 +336,8 @@ static PyObject *DateCut_count(DateCutObject *self, PyObject *args)
 static PyMethodDef DateCut_methods[] = {
     {"cuts", (PyCFunction)DateCut_cuts, METH_VARARGS,
      "cuts(chunk, fraction group or -1) -> (starts or None, ends, texts, fraction starts, fraction ends) or None"},
+    {"prefetch", (PyCFunction)native_datecut_prefetch, METH_VARARGS,
+     "prefetch(chunk) -> bool: match the dates of the chunk that comes next on a thread of its own (whether it took it)"},
     {"runs", (PyCFunction)native_datecut_runs, METH_VARARGS,
      "runs(chunk, seconds group, fraction group or -1) -> (starts or None, ends, heads, seconds) or None"},
     {"without", (PyCFunction)DateCut_without, METH_VARARGS,

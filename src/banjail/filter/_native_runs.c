@@ -71,6 +71,7 @@ PyObject *native_datecut_runs(DateCutObject *self, PyObject *args)
     PyObject *starts = PyList_New(0), *ends = PyList_New(0), *heads = PyList_New(0);
     PyObject *secs = PyBytes_FromStringAndSize(NULL, lines);
     PyObject *result = NULL;
+    const Prefetched *pre = NULL;
     if (md == NULL || spans == NULL || starts == NULL || ends == NULL || heads == NULL || secs == NULL) {
         PyErr_NoMemory();
         goto done;
@@ -80,13 +81,15 @@ PyObject *native_datecut_runs(DateCutObject *self, PyObject *args)
     const char *head_text = NULL;
     Py_ssize_t head_len = -1, line = 0;
     int shifted = 0;
+    Prefetched prefetched;
+    pre = native_prefetched(self, chunk, lines, &prefetched);
     for (Py_ssize_t at = 0; at < size; line++) {
         const char *nl = memchr(data + at, '\n', (size_t)(size - at));
         Py_ssize_t end = nl - data, first, len;
-        int rc = native_line_date(self, data + at, end - at, md, starts, ends, &first, &len);
+        const PCRE2_SIZE *ov;
+        int rc = native_line_date_at(self, pre, line, data + at, end - at, md, starts, ends, &first, &len, &ov);
         if (rc <= 0)
             goto none_or_error;
-        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
         shifted |= first != 0;
         for (uint32_t g = 1; g <= groups; g++) {
             int set = (int)g < rc && ov[2 * g] != PCRE2_UNSET;
@@ -131,6 +134,8 @@ none_or_error:
     if (!PyErr_Occurred())
         result = Py_NewRef(Py_None);
 done:
+    if (pre != NULL)
+        native_prefetch_done(self);
     if (md != NULL)
         pcre2_match_data_free(md);
     PyMem_Free(spans);

@@ -182,3 +182,9 @@ class Matcher:
         Failure (its outcomes have none; kinds and counts stay the same)."""
         keep = Keep(keep_missed, keep_ignored, keep_matched, failures)
         return self.engine.scan(self.program, self.state, chunk, now, first_lineno, stats, keep)
+
+    def prefetch(self, chunk: str) -> None:
+        """A hint, with `threaded`: `chunk` is the next scan's. The native engine then matches its dates on a
+        thread of its own while this one still scans the chunk before (the same outcomes either way)."""
+        if self.state.threaded:
+            self.state.ahead = chunk

@@ -78,6 +78,7 @@ class NativeEngine:
         self._compiled: dict[int, tuple[Any, Any, Any]] = {}
         self._running: list[Any] = []  # Matches whose worker had not stopped when their step ended
         self._dates: dict[Any, Any] = {}  # a date template's regex -> its _native.DateCut, or None: refused
+        self._dated: Any = None  # the DateCut that dated the last chunk: prefetch's guess for the next one
 
     def accepts(self, program: Program) -> str | None:
         try:
@@ -122,6 +123,7 @@ class NativeEngine:
     ) -> tuple[list[int] | None, list[int], list[str], list[int] | None, list[int] | None] | None:
         """banjail.filter.uniform's Cut, by PCRE2 (None for a template the translator or PCRE2 refuses)."""
         date_cut = self._line_regex(template.regex)
+        self._dated = date_cut
         return None if date_cut is None else date_cut.cuts(chunk, fraction)
 
     def _runs(
@@ -129,7 +131,16 @@ class NativeEngine:
     ) -> tuple[list[int] | None, list[int], list[tuple[int, str, tuple[tuple[int, int], ...]]], bytes] | None:
         """banjail.filter.dateruns' Runs, by PCRE2 (None for a template the translator or PCRE2 refuses)."""
         date_cut = self._line_regex(template.regex)
+        self._dated = date_cut
         return None if date_cut is None else date_cut.runs(chunk, seconds, fraction)
+
+    def _prefetch(self, state: LogState) -> None:
+        """Hands LogState.ahead, the next chunk, to the DateCut that dated this one: its own thread matches the
+        next chunk's dates while this one steps (_native_prefetch.c), and its cuts or runs of that chunk object
+        read each line's match from there (a chunk dated otherwise drops it, unread)."""
+        ahead, state.ahead = state.ahead, None
+        if ahead is not None and self._dated is not None and ahead.isascii() and ahead.endswith("\n"):
+            self._dated.prefetch(ahead)
 
     def _searched(self, found: Dates, chunk: str, rows: Sequence[str]) -> tuple[str, list[int]]:
         """The text C's regexes search for the chunk's lines, and where each line's date-cut text starts in it:
@@ -211,6 +222,7 @@ class NativeEngine:
             hits: Any = compiled.start(searched, cuts, threaded, PATIENCE_NS, BATCH_LINES)
         else:
             hits = compiled.scan(searched, cuts)
+        self._prefetch(state)  # after the matching thread got this chunk: that thread's work comes first
         if stepped:
             self._set_pref(program, found, searched, cuts, counted)
             after = _after(lines, found)

@@ -46,10 +46,12 @@ class LogState:
     it) even outside live mode; threaded: the native engine may match a chunk on a second thread while this one
     steps through its hits (fail2ban-regex: wall time on a second core; the daemon keeps one thread per scan);
     pref_last: whether the prefregex's last search matched; truncated: lines cut to MAX_LINE; uniform: whether
-    the uniform-chunk path may still be tried (banjail.filter.uniform turns it off when it does not pay).
+    the uniform-chunk path may still be tried (banjail.filter.uniform turns it off when it does not pay); ahead:
+    with threaded, the chunk the caller scans next, a hint the native engine may start on (Matcher.prefetch).
     """
 
     __slots__ = (
+        "ahead",
         "buffer",
         "count_pref",
         "detector",
@@ -77,6 +79,7 @@ class LogState:
         self.count_pref = False
         self.stamp_dateless = False
         self.threaded = False
+        self.ahead: str | None = None
         self.pref_last = False
         self.truncated = 0
         self.uniform = True

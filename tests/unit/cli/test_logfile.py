@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from banjail.cli import logfile
-from banjail.cli.logfile import Chunk, Segments, literal_chunk, read_chunks, segments
+from banjail.cli.logfile import Chunk, Segments, literal_chunk, read_chunks, segments, with_next
 
 
 def test_chunks_split_at_line_ends_and_number_lines(tmp_path: Path) -> None:
@@ -113,3 +114,34 @@ def test_the_c_check_cuts_as_the_regexes_do(text: str) -> None:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(logfile, "_logtext", None)
         assert segments(text) == fast
+
+
+def _chunks(n: int, fail_after: int | None = None) -> Iterator[Chunk]:
+    for k in range(n):
+        if k == fail_after:
+            raise OSError("read failed")
+        yield Chunk(f"{k}\n", k)
+
+
+@pytest.mark.parametrize(
+    ("n", "ahead", "expected"),
+    [
+        (0, True, []),
+        (1, True, [("0\n", None)]),
+        (3, True, [("0\n", "1\n"), ("1\n", "2\n"), ("2\n", None)]),
+        (3, False, [("0\n", None), ("1\n", None), ("2\n", None)]),
+    ],
+)
+def test_with_next_pairs_each_chunk_with_the_next(n: int, ahead: bool, expected: list[tuple[str, str | None]]) -> None:
+    got = [(c.text, None if a is None else a.text) for c, a in with_next(_chunks(n), ahead)]
+    assert got == expected
+
+
+@pytest.mark.parametrize("ahead", [True, False])
+def test_with_next_raises_a_read_error_after_the_chunk_before(ahead: bool) -> None:
+    # as the plain loop: every chunk read before the failing one is given first
+    given: list[str] = []
+    with pytest.raises(OSError, match="read failed"):
+        for chunk, _ in with_next(_chunks(5, fail_after=2), ahead):
+            given.append(chunk.text)
+    assert given == ["0\n", "1\n"]
