@@ -64,6 +64,7 @@ class SqliteStore:
         self.path = path
         self.max_matches = max_matches
         self.unknown_bantime = unknown_bantime
+        self._texts = bandata.Texts()  # the data texts of the last bans stored, for their prolongations
         self._pruner = counted.Pruner()  # counted failures kept per jail (dbmaxfailures, banjail.store.counted)
         # The daemon writes from its store executor and may read ban histories from the event loop: one
         # connection, one call at a time.
@@ -136,7 +137,9 @@ class SqliteStore:
             self._insert_bans(db, rows)
 
     def _ban_rows(self, bans: Iterable[Ban]) -> list[tuple[Any, ...]]:
-        return [(ban.jail, ban.fid, round(ban.at), _bantime(ban), ban.count, bandata.encode(ban, self.max_matches)) for ban in bans]
+        encode = self._texts.encode
+        max_matches = self.max_matches
+        return [(ban.jail, ban.fid, round(ban.at), _bantime(ban), ban.count, encode(ban, max_matches)) for ban in bans]
 
     @staticmethod
     def _insert_bans(db: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
