@@ -37,8 +37,8 @@ class Texts:
     as the row stored before it, and a flood's commits store thousands of them (the daemon bench: 2,169 of its
     3,694 ban rows). The text is a function of those three and max_matches alone, which a hit compares."""
 
-    def __init__(self, size: int = 256) -> None:
-        self.size = size  # about 0.8 kB each (the text), and the lines a ban no longer in force would free
+    def __init__(self, size: int = 128) -> None:
+        self.size = size  # about 0.7 kB each (the text), and the lines a ban no longer in force would free
         self._last: dict[str, tuple[tuple[tuple[str, str], ...], tuple[str, ...], int, int, str]] = {}
 
     def encode(self, ban: Ban, max_matches: int) -> str:

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from functools import cache
 from itertools import chain
 
-CHUNK = 64  # rows per statement run: past that, the run's set-up is a small part of its rows' cost
+CHUNK = 16  # rows per statement run: 64 saved 1% more instructions, and its prepared statements held 0.3 MB more
 
 
 def insert(db: sqlite3.Connection, head: str, rows: Sequence[tuple[object, ...]]) -> None:

@@ -64,7 +64,7 @@ class SqliteStore:
         self.path = path
         self.max_matches = max_matches
         self.unknown_bantime = unknown_bantime
-        self._texts = bandata.Texts()  # the data texts of the last bans stored, for their prolongations
+        self._texts = bandata.Texts(128)  # the data texts of the last bans stored, for their prolongations
         self._pruner = counted.Pruner()  # counted failures kept per jail (dbmaxfailures, banjail.store.counted)
         # The daemon writes from its store executor and may read ban histories from the event loop: one
         # connection, one call at a time.

@@ -43,9 +43,9 @@ RUNS = [
     (0, []),
     (1, [(0, 1)]),
     (3, [(0, 2), (2, 1)]),
-    (63, [(0, 32), (32, 16), (48, 8), (56, 4), (60, 2), (62, 1)]),
-    (64, [(0, 64)]),
-    (130, [(0, 64), (64, 64), (128, 2)]),
+    (31, [(0, 16), (16, 8), (24, 4), (28, 2), (30, 1)]),
+    (32, [(0, 16), (16, 16)]),
+    (50, [(0, 16), (16, 16), (32, 16), (48, 2)]),
 ]
 
 
@@ -57,7 +57,7 @@ def test_runs(count: int, expected: list[tuple[int, int]]) -> None:
 def test_a_broken_row_raises_and_its_transaction_rolls_back_whole() -> None:
     db = sqlite3.connect(":memory:", isolation_level=None)
     db.execute(TABLE)
-    good = [("x", 1.0, 1, None)] * 70
+    good = [("x", 1.0, 1, None)] * (manyrows.CHUNK + 5)
     db.execute("BEGIN")
     with pytest.raises(sqlite3.IntegrityError, match=r"NOT NULL constraint failed: t\.a"):
         manyrows.insert(db, "INSERT OR FAIL INTO t(a, b, c, d) VALUES", [*good, (None, 1.0, 1, None), *good])
