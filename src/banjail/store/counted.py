@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
-from banjail.store import jsontext
+from banjail.store import jsontext, manyrows
 from banjail.store.checkpoint import Checkpoint, CountedFailure
 
 SCHEMA = """
@@ -95,9 +95,10 @@ def write(db: sqlite3.Connection, item: Checkpoint) -> None:
             [(item.jail, fid) for fid in item.cleared],
         )
     if item.failures:
-        db.executemany(
-            "INSERT INTO banjail_failures(jail, fid, ip, time, count, matches, groups, source, regex) "
-            "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        manyrows.insert(
+            db,
+            "INSERT OR FAIL INTO banjail_failures(jail, fid, ip, time, count, matches, groups, source, regex) "
+            "VALUES",
             [_row(item.jail, f) for f in item.failures],
         )
 

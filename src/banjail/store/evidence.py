@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from banjail.store import bandata
+from banjail.store import bandata, manyrows
 from banjail.store.checkpoint import Checkpoint, CountedFailure
 from banjail.store.counted import counted_failure
 
@@ -70,14 +70,15 @@ def write(db: sqlite3.Connection, item: Checkpoint) -> None:
     if not bans:
         return
     db.executemany(
-        f"INSERT INTO banjail_evidence({_COLUMNS}) SELECT jail, fid, ?, time, count, matches, source, regex "
-        "FROM banjail_failures WHERE jail = ? AND fid = ? ORDER BY rowid",
+        f"INSERT OR FAIL INTO banjail_evidence({_COLUMNS}) SELECT jail, fid, ?, time, count, matches, source, "
+        "regex FROM banjail_failures WHERE jail = ? AND fid = ? ORDER BY rowid",
         [(round(b.at), item.jail, b.fid) for b in bans],
     )
     if item.evidence:
         times = {b.fid: round(b.at) for b in bans}
-        db.executemany(
-            f"INSERT INTO banjail_evidence({_COLUMNS}) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+        manyrows.insert(
+            db,
+            f"INSERT OR FAIL INTO banjail_evidence({_COLUMNS}) VALUES",
             [
                 (
                     item.jail,

@@ -6,6 +6,8 @@ import json
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from banjail.store import jsontext
 
@@ -69,3 +71,27 @@ def test_generated_values_are_json(seed: int) -> None:
         data["matches"] = [_text(rng) for _ in range(rng.randrange(0, 4))]
         data["failures"] = rng.randrange(-5, 10**6)
         assert jsontext.mapping(data) == json.dumps(data, ensure_ascii=False)
+
+
+# Any unicode text (control characters, quotes, backslashes, surrogates, astral planes), and values json treats
+# apart from plain strings: both functions must still write exactly what json.dumps writes.
+texts = st.text(max_size=12)
+odd_values = st.one_of(st.integers(), st.floats(), st.booleans(), st.none(), st.lists(st.integers(), max_size=2))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(st.tuples(texts, texts), st.tuples(texts, odd_values), st.tuples(texts)), max_size=6))
+def test_pairs_is_json_for_any_pairs(groups: list[tuple[object, ...]]) -> None:
+    assert jsontext.pairs(groups) == json.dumps(groups, ensure_ascii=False)  # type: ignore[arg-type]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.dictionaries(
+        st.one_of(texts, st.integers(), st.booleans()),
+        st.one_of(texts, st.integers(), st.lists(texts, max_size=4), odd_values, st.lists(odd_values, max_size=2)),
+        max_size=6,
+    )
+)
+def test_mapping_is_json_for_any_mapping(data: dict[str, object]) -> None:
+    assert jsontext.mapping(data) == json.dumps(data, ensure_ascii=False)
