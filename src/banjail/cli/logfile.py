@@ -73,15 +73,15 @@ def read_chunks(path: str, encoding: str, size: int = CHUNK_BYTES) -> Iterator[C
 def with_next(chunks: Iterator[Chunk], ahead: bool) -> Iterator[tuple[Chunk, Chunk | None]]:
     """Each chunk with the one after it (None after the last, or without `ahead`), read before the chunk is
     given. An error reading the next one is raised after the chunk was given, where the plain loop raised it."""
+    if not ahead:
+        for chunk in chunks:
+            yield chunk, None
+        return
     current = next(chunks, None)
     while current is not None:
-        if not ahead:
-            yield current, None
-            current = next(chunks, None)
-            continue
         try:
             following = next(chunks, None)
-        except BaseException:
+        except Exception:
             yield current, None
             raise
         yield current, following
