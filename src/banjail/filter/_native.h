@@ -5,6 +5,7 @@
 #include <Python.h>
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <pthread.h>
 
 /* `pattern` (str) compiled by PCRE2 (8-bit, newline LF) and JIT-compiled when it can be (*jit says whether);
  * NULL with a ValueError naming PCRE2's complaint. */
@@ -54,6 +55,11 @@ PyObject *native_hit_names(const Hit *h, Py_ssize_t i);
 /* {**pre, **fail i} made straight from the record: a copy of `blank` (the merged keys, None) with the
  * prefregex's groups k where take[k] and failregex i's groups set, each only where it took part */
 PyObject *native_hit_merged(const Hit *h, Py_ssize_t i, PyObject *blank, const char *take);
+
+/* A worker thread with its lock and condition (_native_crew.c; the crew's and a DateCut's prefetch use it):
+ * initialises *lock and *cond and starts *thread on main(arg); 0, or -1 with nothing left initialised. */
+int native_thread_start(pthread_t *thread, pthread_mutex_t *lock, pthread_cond_t *cond, void *(*main)(void *),
+                        void *arg);
 
 /* Rows (_native_rows.c): a chunk's lines, each a str made when asked for. The three functions below take a
  * Rows (`rows`); i is in range (the caller checks it against native_rows_len). */

@@ -56,6 +56,23 @@ static void crew_release(Crew *crew)
     PyMem_RawFree(crew);
 }
 
+int native_thread_start(pthread_t *thread, pthread_mutex_t *lock, pthread_cond_t *cond, void *(*main)(void *),
+                        void *arg)
+{
+    if (pthread_mutex_init(lock, NULL) != 0)
+        return -1;
+    if (pthread_cond_init(cond, NULL) != 0) {
+        pthread_mutex_destroy(lock);
+        return -1;
+    }
+    if (pthread_create(thread, NULL, main, arg) != 0) {
+        pthread_cond_destroy(cond);
+        pthread_mutex_destroy(lock);
+        return -1;
+    }
+    return 0;
+}
+
 /* the Program's crew, started on first use; NULL when it cannot be (no memory, no thread): no worker then, and
  * none later for this Program */
 static Crew *crew_of(ProgramObject *p)
@@ -74,18 +91,7 @@ static Crew *crew_of(ProgramObject *p)
         return NULL;
     }
     pcre2_jit_stack_assign(crew->worker.mctx, NULL, crew->jstack);
-    if (pthread_mutex_init(&crew->lock, NULL) != 0) {
-        crew_release(crew);
-        return NULL;
-    }
-    if (pthread_cond_init(&crew->cond, NULL) != 0) {
-        pthread_mutex_destroy(&crew->lock);
-        crew_release(crew);
-        return NULL;
-    }
-    if (pthread_create(&crew->thread, NULL, crew_main, crew) != 0) {
-        pthread_cond_destroy(&crew->cond);
-        pthread_mutex_destroy(&crew->lock);
+    if (native_thread_start(&crew->thread, &crew->lock, &crew->cond, crew_main, crew) != 0) {
         crew_release(crew);
         return NULL;
     }

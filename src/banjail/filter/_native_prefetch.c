@@ -128,18 +128,7 @@ static Prefetch *prefetch_of(DateCutObject *self, uint32_t groups)
         return NULL;
     }
     pcre2_jit_stack_assign(p->mctx, NULL, p->jstack);
-    if (pthread_mutex_init(&p->lock, NULL) != 0) {
-        prefetch_release(p);
-        return NULL;
-    }
-    if (pthread_cond_init(&p->cond, NULL) != 0) {
-        pthread_mutex_destroy(&p->lock);
-        prefetch_release(p);
-        return NULL;
-    }
-    if (pthread_create(&p->thread, NULL, prefetch_main, p) != 0) {
-        pthread_cond_destroy(&p->cond);
-        pthread_mutex_destroy(&p->lock);
+    if (native_thread_start(&p->thread, &p->lock, &p->cond, prefetch_main, p) != 0) {
         prefetch_release(p);
         return NULL;
     }
